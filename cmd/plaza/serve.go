@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/httpapi"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("plaza serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.serveFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return usageError("%w", err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("plaza serve takes no arguments, got %q", fs.Args())
+	}
+	m := &Main{Config: cfg, LogOutput: stderr}
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+// Main is the running program: it opens the database, wires the services
+// and serves HTTP. End-to-end tests use it directly on port 0 in a temp
+// dir.
+type Main struct {
+	Config    Config
+	LogOutput io.Writer
+
+	Log      *slog.Logger
+	DB       *sqldb.DB
+	Accounts *account.Service
+	Audit    *audit.Log
+	API      *httpapi.Server
+
+	server   *http.Server
+	listener net.Listener
+}
+
+// Open validates the configuration, opens and migrates the database, seeds
+// the default terms and starts listening (but not yet serving).
+func (m *Main) Open(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return usageError("invalid configuration:\n%w", err)
+	}
+	if m.LogOutput == nil {
+		m.LogOutput = os.Stderr
+	}
+	m.Log = newLogger(m.LogOutput, m.Config.LogFormat, m.Config.LogLevel)
+	if m.Config.RateLimits == "off" {
+		m.Log.Warn("rate limiting is OFF (--rate-limits off): use this only for tests and benchmarks")
+	}
+
+	if err := os.MkdirAll(filepath.Join(m.Config.Data, "media"), 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := openDB(ctx, &m.Config, m.Log)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	m.Accounts = account.NewService(db, m.Config.accountConfig())
+	if err := m.Accounts.SeedTerms(ctx); err != nil {
+		return fmt.Errorf("seed terms: %w", err)
+	}
+	m.Audit = audit.New(db)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for name, pool := range db.Stats() {
+		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
+	}
+	m.API = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Audit: m.Audit,
+	})
+
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{
+		Handler:           m.API,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ConnState:         func(c net.Conn, s http.ConnState) { m.API.ConnState(c, s) },
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// openDB opens and migrates the configured database.
+func openDB(ctx context.Context, cfg *Config, log *slog.Logger) (*sqldb.DB, error) {
+	db, err := sqldb.Open(ctx, cfg.DatabaseURL(), sqldb.Options{SQLiteSynchronous: cfg.SQLiteSync})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "engine", db.Engine, "versions", applied)
+	}
+	return db, nil
+}
+
+// Addr returns the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Run serves until ctx is cancelled, then stops accepting connections and
+// waits up to ShutdownTimeout for in-flight requests.
+func (m *Main) Run(ctx context.Context) error {
+	m.Log.Info("plaza serving", "version", version, "addr", "http://"+m.Addr(), "db", m.DB.URL(), "data", m.Config.Data)
+	errc := make(chan error, 1)
+	go func() { errc <- m.server.Serve(m.listener) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	m.Log.Info("shutting down: finishing in-flight requests", "timeout", m.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	if err := m.server.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	m.Log.Info("stopped")
+	return nil
+}
+
+// Close releases what Open acquired. It is safe after a failed Open.
+func (m *Main) Close() error {
+	var err error
+	if m.listener != nil {
+		_ = m.listener.Close() // already closed after a clean shutdown
+	}
+	if m.DB != nil {
+		err = m.DB.Close()
+	}
+	return err
+}

@@ -1,0 +1,178 @@
+// Package account manages people's accounts: registration with the age gate
+// and terms acceptance, passwords, sessions, profiles, roles, suspension and
+// closure, and the versioned terms with every recorded consent.
+package account
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// Status is an account's standing.
+type Status string
+
+// Account statuses. A suspension may end by itself (StatusUntil); closure
+// is final; a deleted account keeps only its ID and handle, so the handle
+// cannot be reused to impersonate its former owner.
+const (
+	Active    Status = "active"
+	Suspended Status = "suspended"
+	Closed    Status = "closed"
+	Deleted   Status = "deleted"
+)
+
+// Role is a privilege an operator grants to an account.
+type Role string
+
+// The roles. Admins run the service; moderators act on reports; reviewers
+// approve public accounts and held posts; compliance staff review legal
+// identities and are the only ones who see them.
+const (
+	Admin      Role = "admin"
+	Moderator  Role = "moderator"
+	Reviewer   Role = "reviewer"
+	Compliance Role = "compliance"
+)
+
+// Roles lists every role, in a stable order.
+var Roles = []Role{Admin, Moderator, Reviewer, Compliance}
+
+// ParseRole returns the role named s.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !slices.Contains(Roles, r) {
+		return "", plaza.Invalid("role", "must be one of admin, moderator, reviewer, compliance")
+	}
+	return r, nil
+}
+
+// Account is a person's account as its owner and the operator see it.
+type Account struct {
+	ID           plaza.ID
+	Handle       string
+	DisplayName  string
+	BirthDate    string // YYYY-MM-DD
+	Status       Status
+	StatusReason string
+	StatusUntil  time.Time // end of a suspension; zero means indefinite
+	Roles        []Role
+	CreatedAt    time.Time
+}
+
+// HasRole reports whether a holds any of roles.
+func (a *Account) HasRole(roles ...Role) bool {
+	for _, r := range roles {
+		if slices.Contains(a.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// effectiveStatus lifts a suspension whose end has passed, so nobody has to
+// run a job to end it.
+func (a *Account) effectiveStatus(now time.Time) {
+	if a.Status == Suspended && !a.StatusUntil.IsZero() && !now.Before(a.StatusUntil) {
+		a.Status, a.StatusReason, a.StatusUntil = Active, "", time.Time{}
+	}
+}
+
+// Config holds the account rules an operator may change.
+type Config struct {
+	// MinAge is the minimum age in whole years to register.
+	MinAge int
+	// SessionTTL is how long a session lives after its last use.
+	SessionTTL time.Duration
+	// MaxSessions bounds the sessions of one account; the least recently
+	// used go first.
+	MaxSessions int
+	// Password sets the Argon2id cost for new hashes.
+	Password PasswordParams
+	// Location is the operator's time zone, used for ages.
+	Location *time.Location
+}
+
+// DefaultConfig returns the defaults: minimum age 14, sessions idle for 90
+// days expire, 50 sessions per account, Argon2id m=19 MiB t=2 p=1.
+func DefaultConfig() Config {
+	return Config{
+		MinAge:      14,
+		SessionTTL:  90 * 24 * time.Hour,
+		MaxSessions: 50,
+		Password:    DefaultPasswordParams,
+		Location:    time.UTC,
+	}
+}
+
+// Service is the account domain.
+type Service struct {
+	db     *sqldb.DB
+	cfg    Config
+	hasher *hasher
+	now    func() time.Time
+}
+
+// NewService returns a Service on db.
+func NewService(db *sqldb.DB, cfg Config) *Service {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	return &Service{db: db, cfg: cfg, hasher: newHasher(cfg.Password), now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Get returns the account with id, including deleted ones.
+func (s *Service) Get(ctx context.Context, id plaza.ID) (Account, error) {
+	a, err := getAccount(ctx, s.db.Read(), id)
+	if err != nil {
+		return Account{}, err
+	}
+	a.effectiveStatus(s.now())
+	return a, nil
+}
+
+// GetByHandle returns the account with the given handle.
+func (s *Service) GetByHandle(ctx context.Context, handle string) (Account, error) {
+	a, err := getAccountByHandle(ctx, s.db.Read(), normalizeHandle(handle))
+	if err != nil {
+		return Account{}, err
+	}
+	a.effectiveStatus(s.now())
+	return a, nil
+}
+
+// Profile is what any signed-in person may see of an account.
+type Profile struct {
+	ID          plaza.ID
+	Handle      string
+	DisplayName string
+	Status      Status
+}
+
+// Profile returns the public profile of id. Deleted accounts are not found.
+func (s *Service) Profile(ctx context.Context, id plaza.ID) (Profile, error) {
+	a, err := s.Get(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	if a.Status == Deleted {
+		return Profile{}, plaza.Errorf(plaza.ENotFound, "account not found")
+	}
+	return Profile{ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, Status: a.Status}, nil
+}
+
+// SetDisplayName changes the display name of id.
+func (s *Service) SetDisplayName(ctx context.Context, id plaza.ID, name string) (Account, error) {
+	name, rule := cleanDisplayName(name)
+	if rule != "" {
+		return Account{}, plaza.Invalid("display_name", rule)
+	}
+	if err := updateDisplayName(ctx, s.db.Write(), id, name, s.now()); err != nil {
+		return Account{}, fmt.Errorf("set display name: %w", err)
+	}
+	return s.Get(ctx, id)
+}

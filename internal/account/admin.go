@@ -1,0 +1,135 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/audit"
+)
+
+// GrantRole gives role to the account and records it in the audit log.
+// Granting a role the account already has changes nothing and logs
+// nothing.
+func (s *Service) GrantRole(ctx context.Context, actor audit.Actor, id plaza.ID, role Role) error {
+	return s.changeRole(ctx, actor, id, role, true)
+}
+
+// RevokeRole takes role from the account and records it in the audit log.
+func (s *Service) RevokeRole(ctx context.Context, actor audit.Actor, id plaza.ID, role Role) error {
+	return s.changeRole(ctx, actor, id, role, false)
+}
+
+func (s *Service) changeRole(ctx context.Context, actor audit.Actor, id plaza.ID, role Role, grant bool) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := getAccount(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if a.Status == Deleted {
+			return plaza.Errorf(plaza.ENotFound, "account not found")
+		}
+		now := s.now()
+		var changed bool
+		action := "role.grant"
+		if grant {
+			changed, err = insertRole(ctx, tx, id, role, now)
+		} else {
+			action = "role.revoke"
+			changed, err = deleteRole(ctx, tx, id, role)
+		}
+		if err != nil || !changed {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{
+			Actor: actor, Action: action, TargetType: "account", TargetID: id.String(),
+			Details: map[string]any{"role": string(role), "handle": a.Handle},
+		})
+		return err
+	})
+}
+
+// Suspend suspends an account until the given time (zero: until lifted).
+// From the next request on, its sessions may only read their own account,
+// which shows the reason, sign out or delete the account.
+func (s *Service) Suspend(ctx context.Context, actor audit.Actor, id plaza.ID, reason string, until time.Time) (Account, error) {
+	reason = strings.TrimSpace(reason)
+	var p plaza.Problems
+	if rule := reasonRule(reason); rule != "" {
+		p.Add("reason", rule)
+	}
+	now := s.now()
+	if !until.IsZero() && !until.After(now) {
+		p.Add("until", "must be in the future")
+	}
+	if err := p.Err(); err != nil {
+		return Account{}, err
+	}
+	details := map[string]any{}
+	if !until.IsZero() {
+		until = until.UTC().Truncate(time.Microsecond)
+		details["until"] = until.Format(time.RFC3339)
+	}
+	return s.changeStatus(ctx, actor, id, Suspended, reason, until, "account.suspend", details)
+}
+
+// Unsuspend lifts a suspension.
+func (s *Service) Unsuspend(ctx context.Context, actor audit.Actor, id plaza.ID, reason string) (Account, error) {
+	reason = strings.TrimSpace(reason)
+	if rule := reasonRule(reason); rule != "" {
+		return Account{}, plaza.Invalid("reason", rule)
+	}
+	return s.changeStatus(ctx, actor, id, Active, "", time.Time{}, "account.unsuspend", map[string]any{"reason": reason})
+}
+
+// Close closes an account for good. Its owner can still sign in to read
+// the reason, and export or delete their data.
+func (s *Service) Close(ctx context.Context, actor audit.Actor, id plaza.ID, reason string) (Account, error) {
+	reason = strings.TrimSpace(reason)
+	if rule := reasonRule(reason); rule != "" {
+		return Account{}, plaza.Invalid("reason", rule)
+	}
+	return s.changeStatus(ctx, actor, id, Closed, reason, time.Time{}, "account.close", nil)
+}
+
+func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.ID, to Status, reason string, until time.Time, action string, details map[string]any) (Account, error) {
+	if actor.ID == id {
+		return Account{}, plaza.Errorf(plaza.EForbidden, "you cannot change the status of your own account")
+	}
+	now := s.now()
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := getAccount(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		a.effectiveStatus(now)
+		switch {
+		case a.Status == Deleted:
+			return plaza.Errorf(plaza.ENotFound, "account not found")
+		case a.Status == Closed:
+			return plaza.Errorf(plaza.EConflict, "the account is closed")
+		case to == Active && a.Status != Suspended:
+			return plaza.Errorf(plaza.EConflict, "the account is not suspended")
+		}
+		if err := setStatus(ctx, tx, id, to, reason, until, now); err != nil {
+			return err
+		}
+		auditReason := reason
+		if to == Active {
+			auditReason, _ = details["reason"].(string)
+			details = nil
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{
+			Actor: actor, Action: action, TargetType: "account", TargetID: id.String(),
+			Reason: auditReason, Details: details,
+		})
+		return err
+	})
+	if err != nil {
+		return Account{}, fmt.Errorf("%s: %w", action, err)
+	}
+	return s.Get(ctx, id)
+}

@@ -1,0 +1,302 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// This file holds the account domain's SQL. Every statement runs unchanged
+// on SQLite and PostgreSQL.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var until sql.NullInt64
+	var created int64
+	if err := row.Scan(&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &created); err != nil {
+		return Account{}, err
+	}
+	if until.Valid {
+		a.StatusUntil = fromMicros(until.Int64)
+	}
+	a.CreatedAt = fromMicros(created)
+	return a, nil
+}
+
+func getAccount(ctx context.Context, q sqldb.Queryer, id plaza.ID) (Account, error) {
+	a, err := scanAccount(q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	if err != nil {
+		return Account{}, sqldb.MapError(err, "account")
+	}
+	if a.Roles, err = listRoles(ctx, q, id); err != nil {
+		return Account{}, err
+	}
+	return a, nil
+}
+
+func getAccountByHandle(ctx context.Context, q sqldb.Queryer, handle string) (Account, error) {
+	a, err := scanAccount(q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE handle = $1`, handle))
+	if err != nil {
+		return Account{}, sqldb.MapError(err, "account")
+	}
+	if a.Roles, err = listRoles(ctx, q, a.ID); err != nil {
+		return Account{}, err
+	}
+	return a, nil
+}
+
+func handleExists(ctx context.Context, q sqldb.Queryer, handle string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE handle = $1`, handle).Scan(&n)
+	return n > 0, err
+}
+
+func insertAccount(ctx context.Context, tx *sql.Tx, a Account, passwordHash string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO accounts
+		(id, handle, display_name, password_hash, birth_date, status, status_reason, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, '', $7, $7)`,
+		a.ID, a.Handle, a.DisplayName, passwordHash, a.BirthDate, a.Status, micros(a.CreatedAt))
+	if sqldb.IsUniqueViolation(err) {
+		return plaza.Errorf(plaza.EConflict, "handle %q is taken", a.Handle).WithDetails(map[string]any{"field": "handle"})
+	}
+	return err
+}
+
+func passwordHashOf(ctx context.Context, q sqldb.Queryer, id plaza.ID) (string, error) {
+	var h string
+	err := q.QueryRowContext(ctx, `SELECT password_hash FROM accounts WHERE id = $1`, id).Scan(&h)
+	return h, sqldb.MapError(err, "account")
+}
+
+func setPasswordHash(ctx context.Context, q sqldb.Queryer, id plaza.ID, hash string, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, micros(now), id)
+	return err
+}
+
+func updateDisplayName(ctx context.Context, q sqldb.Queryer, id plaza.ID, name string, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE accounts SET display_name = $1, updated_at = $2 WHERE id = $3`, name, micros(now), id)
+	return err
+}
+
+func setStatus(ctx context.Context, q sqldb.Queryer, id plaza.ID, st Status, reason string, until time.Time, now time.Time) error {
+	var u any
+	if !until.IsZero() {
+		u = micros(until)
+	}
+	_, err := q.ExecContext(ctx, `UPDATE accounts SET status = $1, status_reason = $2, status_until = $3, updated_at = $4 WHERE id = $5`,
+		st, reason, u, micros(now), id)
+	return err
+}
+
+// scrubAccount removes what a deleted account no longer needs: the
+// password, the birth date, the display name, sessions and roles. The ID
+// and handle stay so the handle cannot be taken over.
+func scrubAccount(ctx context.Context, tx *sql.Tx, id plaza.ID, now time.Time) error {
+	stmts := []string{
+		`UPDATE accounts SET display_name = '', password_hash = '', birth_date = '', status = 'deleted', status_reason = '', status_until = NULL, updated_at = $2 WHERE id = $1`,
+		`DELETE FROM sessions WHERE account_id = $1`,
+		`DELETE FROM account_roles WHERE account_id = $1`,
+	}
+	for i, q := range stmts {
+		args := []any{id}
+		if i == 0 {
+			args = append(args, micros(now))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("delete account: %w", err)
+		}
+	}
+	return nil
+}
+
+func listRoles(ctx context.Context, q sqldb.Queryer, id plaza.ID) ([]Role, error) {
+	rows, err := q.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, id)
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	defer rows.Close()
+	roles := []Role{}
+	for rows.Next() {
+		var r Role
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("list roles: %w", err)
+		}
+		roles = append(roles, r)
+	}
+	return roles, rows.Err()
+}
+
+func insertRole(ctx context.Context, q sqldb.Queryer, id plaza.ID, r Role, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `INSERT INTO account_roles (account_id, role, granted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, id, r, micros(now))
+	if err != nil {
+		return false, fmt.Errorf("grant role: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func deleteRole(ctx context.Context, q sqldb.Queryer, id plaza.ID, r Role) (bool, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM account_roles WHERE account_id = $1 AND role = $2`, id, r)
+	if err != nil {
+		return false, fmt.Errorf("revoke role: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Sessions.
+
+func insertSession(ctx context.Context, q sqldb.Queryer, s Session, tokenHash []byte) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO sessions (account_id, id, token_hash, user_agent, created_at, last_used_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $5, $6)`,
+		s.AccountID, s.ID, tokenHash, s.UserAgent, micros(s.CreatedAt), micros(s.ExpiresAt))
+	return err
+}
+
+// pruneSessions keeps the keep most recently used sessions of an account.
+func pruneSessions(ctx context.Context, q sqldb.Queryer, accountID plaza.ID, keep int) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = $1 AND id NOT IN
+		(SELECT id FROM sessions WHERE account_id = $1 ORDER BY last_used_at DESC, id DESC LIMIT $2)`, accountID, keep)
+	return err
+}
+
+// sessionRow is what authentication reads in one query: the session, its
+// account and the two terms versions that decide the consent gate.
+type sessionRow struct {
+	session       Session
+	account       Account
+	acceptedTerms int64
+	requiredTerms int64
+	currentTerms  int64
+}
+
+func lookupSession(ctx context.Context, q sqldb.Queryer, tokenHash []byte, now time.Time) (sessionRow, error) {
+	var r sessionRow
+	var until sql.NullInt64
+	var created, sCreated, sUsed, sExpires int64
+	err := q.QueryRowContext(ctx, `SELECT
+			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
+			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.created_at,
+			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
+		FROM sessions s JOIN accounts a ON a.id = s.account_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, micros(now)).Scan(
+		&r.session.ID, &r.session.UserAgent, &sCreated, &sUsed, &sExpires,
+		&r.account.ID, &r.account.Handle, &r.account.DisplayName, &r.account.BirthDate, &r.account.Status,
+		&r.account.StatusReason, &until, &created,
+		&r.acceptedTerms, &r.requiredTerms, &r.currentTerms)
+	if err != nil {
+		return r, err
+	}
+	r.session.AccountID = r.account.ID
+	r.session.CreatedAt, r.session.LastUsedAt, r.session.ExpiresAt = fromMicros(sCreated), fromMicros(sUsed), fromMicros(sExpires)
+	if until.Valid {
+		r.account.StatusUntil = fromMicros(until.Int64)
+	}
+	r.account.CreatedAt = fromMicros(created)
+	return r, nil
+}
+
+func touchSession(ctx context.Context, q sqldb.Queryer, accountID, id plaza.ID, now, expires time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE account_id = $3 AND id = $4`,
+		micros(now), micros(expires), accountID, id)
+	return err
+}
+
+func listSessions(ctx context.Context, q sqldb.Queryer, accountID plaza.ID, now time.Time) ([]Session, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, user_agent, created_at, last_used_at, expires_at FROM sessions
+		WHERE account_id = $1 AND expires_at > $2 ORDER BY last_used_at DESC, id DESC`, accountID, micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		s := Session{AccountID: accountID}
+		var c, u, e int64
+		if err := rows.Scan(&s.ID, &s.UserAgent, &c, &u, &e); err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		s.CreatedAt, s.LastUsedAt, s.ExpiresAt = fromMicros(c), fromMicros(u), fromMicros(e)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func deleteSession(ctx context.Context, q sqldb.Queryer, accountID, id plaza.ID) (bool, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = $1 AND id = $2`, accountID, id)
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Terms and consents.
+
+const termsColumns = `version, title, body, requires_reconsent, published_at`
+
+func scanTerms(row interface{ Scan(...any) error }) (Terms, error) {
+	var t Terms
+	var at int64
+	if err := row.Scan(&t.Version, &t.Title, &t.Body, &t.RequiresReconsent, &at); err != nil {
+		return Terms{}, err
+	}
+	t.PublishedAt = fromMicros(at)
+	return t, nil
+}
+
+func currentTerms(ctx context.Context, q sqldb.Queryer) (Terms, error) {
+	t, err := scanTerms(q.QueryRowContext(ctx, `SELECT `+termsColumns+` FROM terms ORDER BY version DESC LIMIT 1`))
+	return t, sqldb.MapError(err, "terms")
+}
+
+func getTerms(ctx context.Context, q sqldb.Queryer, version int64) (Terms, error) {
+	t, err := scanTerms(q.QueryRowContext(ctx, `SELECT `+termsColumns+` FROM terms WHERE version = $1`, version))
+	return t, sqldb.MapError(err, fmt.Sprintf("terms version %d", version))
+}
+
+func insertTerms(ctx context.Context, q sqldb.Queryer, t Terms) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO terms (`+termsColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+		t.Version, t.Title, t.Body, t.RequiresReconsent, micros(t.PublishedAt))
+	return sqldb.MapError(err, fmt.Sprintf("terms version %d", t.Version))
+}
+
+func insertConsent(ctx context.Context, q sqldb.Queryer, accountID plaza.ID, version int64, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO consents (account_id, terms_version, accepted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		accountID, version, micros(now))
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+func listConsents(ctx context.Context, q sqldb.Queryer, accountID plaza.ID) ([]Consent, error) {
+	rows, err := q.QueryContext(ctx, `SELECT terms_version, accepted_at FROM consents WHERE account_id = $1 ORDER BY terms_version`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list consents: %w", err)
+	}
+	defer rows.Close()
+	out := []Consent{}
+	for rows.Next() {
+		var c Consent
+		var at int64
+		if err := rows.Scan(&c.Version, &at); err != nil {
+			return nil, fmt.Errorf("list consents: %w", err)
+		}
+		c.AcceptedAt = fromMicros(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,285 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
+)
+
+// Wire shapes of the account endpoints.
+
+type termsJSON struct {
+	Version           int64     `json:"version"`
+	Title             string    `json:"title"`
+	Body              string    `json:"body"`
+	RequiresReconsent bool      `json:"requires_reconsent"`
+	PublishedAt       time.Time `json:"published_at"`
+}
+
+func toTermsJSON(t account.Terms) termsJSON {
+	return termsJSON{Version: t.Version, Title: t.Title, Body: t.Body, RequiresReconsent: t.RequiresReconsent, PublishedAt: t.PublishedAt}
+}
+
+type verificationJSON struct {
+	Phone    bool   `json:"phone"`
+	Identity string `json:"identity"`
+}
+
+type termsStateJSON struct {
+	AcceptedVersion   int64 `json:"accepted_version"`
+	CurrentVersion    int64 `json:"current_version"`
+	ReconsentRequired bool  `json:"reconsent_required"`
+}
+
+// meJSON is an account as its owner sees it.
+type meJSON struct {
+	ID           plaza.ID         `json:"id"`
+	Handle       string           `json:"handle"`
+	DisplayName  string           `json:"display_name"`
+	BirthDate    string           `json:"birth_date"`
+	Roles        []account.Role   `json:"roles"`
+	Verification verificationJSON `json:"verification"`
+	Status       account.Status   `json:"status"`
+	StatusReason string           `json:"status_reason,omitempty"`
+	StatusUntil  *time.Time       `json:"status_until,omitempty"`
+	Terms        *termsStateJSON  `json:"terms,omitempty"`
+	CreatedAt    time.Time        `json:"created_at"`
+}
+
+func toMeJSON(a account.Account) meJSON {
+	m := meJSON{
+		ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, BirthDate: a.BirthDate, Roles: a.Roles,
+		Verification: verificationJSON{Phone: false, Identity: "none"},
+		Status:       a.Status, StatusReason: a.StatusReason, CreatedAt: a.CreatedAt,
+	}
+	if m.Roles == nil {
+		m.Roles = []account.Role{}
+	}
+	if !a.StatusUntil.IsZero() {
+		u := a.StatusUntil
+		m.StatusUntil = &u
+	}
+	return m
+}
+
+type profileJSON struct {
+	ID          plaza.ID       `json:"id"`
+	Handle      string         `json:"handle"`
+	DisplayName string         `json:"display_name"`
+	Verified    bool           `json:"verified"`
+	Status      account.Status `json:"status"`
+}
+
+type sessionJSON struct {
+	ID         plaza.ID  `json:"id"`
+	UserAgent  string    `json:"user_agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Current    bool      `json:"current"`
+}
+
+type signedInJSON struct {
+	Account meJSON `json:"account"`
+	Token   string `json:"token"`
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (s *Server) getTerms(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.accounts.CurrentTerms(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toTermsJSON(t))
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	if ok, retry := s.registerIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("registrations from your address", int64(retry))
+	}
+	var req struct {
+		Handle               string `json:"handle"`
+		Password             string `json:"password"`
+		DisplayName          string `json:"display_name"`
+		BirthDate            string `json:"birth_date"`
+		AcceptedTermsVersion int64  `json:"accepted_terms_version"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	a, token, err := s.accounts.Register(r.Context(), account.Registration{
+		Handle: req.Handle, Password: req.Password, DisplayName: req.DisplayName,
+		BirthDate: req.BirthDate, AcceptedTermsVersion: req.AcceptedTermsVersion, UserAgent: r.UserAgent(),
+	})
+	if err != nil {
+		return err
+	}
+	infoOf(r).accountID = a.ID
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", "/api/v1/accounts/"+a.ID.String())
+	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a), Token: token})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Handle   string `json:"handle"`
+		Password string `json:"password"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if ok, retry := s.loginIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("sign-in attempts from your address", int64(retry))
+	}
+	// Keyed by the handle as typed (normalised), so guessing at one
+	// account is slowed whether or not it exists.
+	if ok, retry := s.loginAccount.Allow(normalizeKey(req.Handle)); !ok {
+		return rateLimited("sign-in attempts for this account", int64(retry))
+	}
+	a, token, err := s.accounts.Login(r.Context(), req.Handle, req.Password, r.UserAgent())
+	if err != nil {
+		return err
+	}
+	infoOf(r).accountID = a.ID
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a), Token: token})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	a := authOf(r)
+	if err := s.accounts.RevokeSession(r.Context(), a.Account.ID, a.SessionID); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
+	a := authOf(r)
+	m := toMeJSON(a.Account)
+	m.Terms = &termsStateJSON{AcceptedVersion: a.AcceptedTerms, CurrentVersion: a.CurrentTerms, ReconsentRequired: a.NeedsConsent()}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		DisplayName *string `json:"display_name"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	a := authOf(r)
+	acct := a.Account
+	if req.DisplayName != nil {
+		var err error
+		if acct, err = s.accounts.SetDisplayName(r.Context(), acct.ID, *req.DisplayName); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusOK, toMeJSON(acct))
+}
+
+func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Password == "" {
+		return plaza.Invalid("password", "is required to delete the account")
+	}
+	if err := s.accounts.Delete(r.Context(), authOf(r).Account.ID, req.Password); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (s *Server) exportMe(w http.ResponseWriter, r *http.Request) error {
+	a := authOf(r)
+	sessions, err := s.accounts.Sessions(r.Context(), a.Account.ID)
+	if err != nil {
+		return err
+	}
+	consents, err := s.accounts.Consents(r.Context(), a.Account.ID)
+	if err != nil {
+		return err
+	}
+	type consentJSON struct {
+		Version    int64     `json:"version"`
+		AcceptedAt time.Time `json:"accepted_at"`
+	}
+	out := struct {
+		ExportedAt time.Time     `json:"exported_at"`
+		Account    meJSON        `json:"account"`
+		Sessions   []sessionJSON `json:"sessions"`
+		Consents   []consentJSON `json:"consents"`
+	}{ExportedAt: time.Now().UTC(), Account: toMeJSON(a.Account)}
+	for _, se := range sessions {
+		out.Sessions = append(out.Sessions, toSessionJSON(se, a.SessionID))
+	}
+	for _, c := range consents {
+		out.Consents = append(out.Consents, consentJSON{Version: c.Version, AcceptedAt: c.AcceptedAt})
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="plaza-export-`+a.Account.Handle+`.json"`)
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func toSessionJSON(se account.Session, current plaza.ID) sessionJSON {
+	return sessionJSON{ID: se.ID, UserAgent: se.UserAgent, CreatedAt: se.CreatedAt, LastUsedAt: se.LastUsedAt, ExpiresAt: se.ExpiresAt, Current: se.ID == current}
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
+	a := authOf(r)
+	sessions, err := s.accounts.Sessions(r.Context(), a.Account.ID)
+	if err != nil {
+		return err
+	}
+	out := list[sessionJSON]{Items: make([]sessionJSON, 0, len(sessions))}
+	for _, se := range sessions {
+		out.Items = append(out.Items, toSessionJSON(se, a.SessionID))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return plaza.Errorf(plaza.ENotFound, "session not found")
+	}
+	if err := s.accounts.RevokeSession(r.Context(), authOf(r).Account.ID, id); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Version int64 `json:"version"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.accounts.Accept(r.Context(), authOf(r).Account.ID, req.Version); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return plaza.Errorf(plaza.ENotFound, "account not found")
+	}
+	p, err := s.accounts.Profile(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status})
+}

@@ -1,0 +1,191 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
+)
+
+// testEnv is one API server on a fresh SQLite database.
+type testEnv struct {
+	t        testing.TB
+	srv      *httptest.Server
+	api      *Server
+	db       *sqldb.DB
+	accounts *account.Service
+	logs     *bytes.Buffer
+	logMu    *sync.Mutex
+}
+
+type envOption func(*Config)
+
+func withRateLimits(c *Config) { c.RateLimits = true }
+
+func newEnv(tb testing.TB, opts ...envOption) *testEnv {
+	tb.Helper()
+	db := sqldbtest.Open(tb, sqldb.SQLite)
+	acfg := account.DefaultConfig()
+	// Cheap hashes keep the suite fast under -race; the real parameters
+	// are tested in package account.
+	acfg.Password = account.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
+	accounts := account.NewService(db, acfg)
+	if err := accounts.SeedTerms(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.RateLimits = false
+	cfg.Version = "test"
+	for _, o := range opts {
+		o(&cfg)
+	}
+	logs := &bytes.Buffer{}
+	lw := &lockedWriter{w: logs}
+	reg := prometheus.NewRegistry()
+	api := New(cfg, Deps{
+		Log: slog.New(slog.NewJSONHandler(lw, nil)), Metrics: reg, Gatherer: reg,
+		DB: db, Accounts: accounts, Audit: audit.New(db),
+	})
+	srv := httptest.NewServer(api)
+	tb.Cleanup(srv.Close)
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, logs: logs, logMu: &lw.mu}
+}
+
+// resp is a decoded response.
+type resp struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+// code returns the error code of an error response.
+func (r resp) code() string {
+	if e, ok := r.body["error"].(map[string]any); ok {
+		s, _ := e["code"].(string)
+		return s
+	}
+	return ""
+}
+
+func (r resp) details() map[string]any {
+	if e, ok := r.body["error"].(map[string]any); ok {
+		d, _ := e["details"].(map[string]any)
+		return d
+	}
+	return nil
+}
+
+// do sends a request; body may be nil, a string (sent as is) or a value
+// to encode as JSON.
+func (e *testEnv) do(method, path, token string, body any) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, header: res.Header, raw: raw}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			e.t.Fatalf("%s %s: response is not a JSON object: %v\n%s", method, path, err, raw)
+		}
+	}
+	return r
+}
+
+// want fails unless r has the status and, for errors, the code.
+func (r resp) want(tb testing.TB, status int, code string) resp {
+	tb.Helper()
+	if r.status != status || r.code() != code {
+		tb.Fatalf("got %d %q, want %d %q; body: %s", r.status, r.code(), status, code, r.raw)
+	}
+	return r
+}
+
+// user is a registered account in tests.
+type user struct {
+	id     plaza.ID
+	handle string
+	token  string
+}
+
+func (e *testEnv) register(handle string) user {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/accounts", "", map[string]any{
+		"handle": handle, "password": "password-" + handle, "display_name": strings.ToUpper(handle),
+		"birth_date": "1990-05-17", "accepted_terms_version": 1,
+	}).want(e.t, http.StatusCreated, "")
+	acct := r.body["account"].(map[string]any)
+	id, err := plaza.ParseID("id", acct["id"].(string))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return user{id: id, handle: handle, token: r.body["token"].(string)}
+}
+
+// withRole registers handle and grants it role.
+func (e *testEnv) withRole(handle string, role account.Role) user {
+	e.t.Helper()
+	u := e.register(handle)
+	if err := e.accounts.GrantRole(context.Background(), audit.CLI, u.id, role); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// lockedWriter lets the server's goroutines log into one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// logText returns what the server logged so far.
+func (e *testEnv) logText() string {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	return e.logs.String()
+}

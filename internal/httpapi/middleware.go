@@ -1,0 +1,196 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
+)
+
+// reqInfo travels in the request context from the outer middleware to the
+// route adapter and back, so the access log and metrics know the matched
+// route and the account.
+type reqInfo struct {
+	requestID string
+	route     string
+	accountID plaza.ID
+	auth      *account.Auth
+}
+
+type infoKey struct{}
+
+func infoOf(r *http.Request) *reqInfo {
+	if i, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+// statusWriter records the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (WebSockets,
+// flushing).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// discardWriter swallows the mux's plain-text 404/405 so the API can answer
+// in its own error shape.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.header }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.status = code }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// outer wraps every request: request ID, security headers, panic recovery,
+// JSON answers for unknown routes, the access log and the metrics.
+func (s *Server) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &reqInfo{requestID: newRequestID()}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		sw := &statusWriter{ResponseWriter: w}
+
+		h := sw.Header()
+		h.Set("X-Request-Id", info.requestID)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic", "request_id", info.requestID, "route", info.route, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if !sw.wrote {
+					s.writeError(sw, r, fmt.Errorf("panic: %v", p))
+				}
+			}
+			route := info.route
+			if route == "" {
+				route = "unmatched"
+			}
+			elapsed := time.Since(start)
+			s.metrics.observe(route, r.Method, sw.status, elapsed)
+			level := slog.LevelInfo
+			if sw.status >= 500 {
+				level = slog.LevelError
+			}
+			attrs := []slog.Attr{
+				slog.String("request_id", info.requestID),
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", sw.status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("ip", s.clientIP(r).String()),
+			}
+			if info.accountID != 0 {
+				attrs = append(attrs, slog.String("account_id", info.accountID.String()))
+			}
+			s.log.LogAttrs(r.Context(), level, "request", attrs...)
+		}()
+
+		if _, pattern := s.mux.Handler(r); pattern == "" {
+			d := &discardWriter{header: make(http.Header)}
+			next.ServeHTTP(d, r)
+			if d.status == http.StatusMethodNotAllowed {
+				sw.Header().Set("Allow", d.header.Get("Allow"))
+				s.writeError(sw, r, plaza.Errorf(eMethodNotAllowed, "%s is not allowed here; allowed: %s", r.Method, d.header.Get("Allow")))
+				return
+			}
+			s.writeError(sw, r, plaza.Errorf(plaza.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+			return
+		}
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// clientIP returns the caller's address: the connection's peer, or, when
+// the peer is a trusted proxy, the last address in X-Forwarded-For that is
+// not itself a trusted proxy.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a
+		}
+		peer = a
+	}
+	return peer
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}

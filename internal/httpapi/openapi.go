@@ -1,0 +1,255 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/plaza-im/plaza/internal/account"
+)
+
+// operation documents one route in the OpenAPI document. The list below is
+// written by hand, apart from routes.go, and a test checks that the two
+// agree in both directions: a route without documentation, or
+// documentation of a route that does not exist, fails the build.
+type operation struct {
+	method, path string
+	tag, summary string
+	auth         access
+	roles        []account.Role
+	body         string // schema name of the request body, "" for none
+	status       int    // success status
+	response     string // schema name of the success body, "" for none
+	errors       []int  // statuses beyond the ones every route may return
+}
+
+var operations = []operation{
+	{method: "GET", path: "/healthz", tag: "operations", summary: "Health check: 200 while serving, 503 if the database is unreachable", status: 200, response: "Health"},
+	{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics (text exposition format)", status: 200, response: "text"},
+	{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This document", status: 200, response: "object"},
+
+	{method: "GET", path: "/api/v1/terms", tag: "accounts", summary: "The current terms of service", status: 200, response: "Terms"},
+	{method: "POST", path: "/api/v1/accounts", tag: "accounts", summary: "Register: accepts the current terms; under the minimum age stores nothing", body: "Registration", status: 201, response: "SignedIn", errors: []int{400, 403, 409, 429}},
+	{method: "POST", path: "/api/v1/sessions", tag: "accounts", summary: "Sign in; the same error for an unknown handle and a wrong password", body: "Login", status: 201, response: "SignedIn", errors: []int{400, 401, 429}},
+	{method: "DELETE", path: "/api/v1/sessions/current", tag: "accounts", summary: "Sign out of this session", auth: anyStanding, status: 204},
+
+	{method: "GET", path: "/api/v1/me", tag: "accounts", summary: "One's own account, with its standing and terms state; works while suspended or closed", auth: anyStanding, status: 200, response: "Me"},
+	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
+	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Delete one's account (password required); allowed in any standing", auth: anyStanding, body: "Password", status: 204, errors: []int{400}},
+	{method: "GET", path: "/api/v1/me/export", tag: "accounts", summary: "Download one's data as JSON; allowed in any standing", auth: anyStanding, status: 200, response: "Export"},
+	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
+	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
+	{method: "POST", path: "/api/v1/me/consents", tag: "accounts", summary: "Accept the current terms version", auth: consenting, body: "Consent", status: 204, errors: []int{400}},
+
+	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone)", auth: signedIn, status: 200, response: "Profile", errors: []int{404}},
+
+	{method: "POST", path: "/api/v1/admin/terms", tag: "admin", summary: "Publish a new terms version", auth: signedIn, roles: []account.Role{account.Admin}, body: "TermsDraft", status: 201, response: "Terms", errors: []int{400}},
+	{method: "GET", path: "/api/v1/admin/accounts", tag: "admin", summary: "Find an account by handle (?handle=)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "MeList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/admin/accounts/{id}", tag: "admin", summary: "An account with its standing and roles", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "Me", errors: []int{404}},
+	{method: "PUT", path: "/api/v1/admin/accounts/{id}/roles/{role}", tag: "admin", summary: "Grant a role (admin, moderator, reviewer, compliance)", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{400, 404}},
+	{method: "DELETE", path: "/api/v1/admin/accounts/{id}/roles/{role}", tag: "admin", summary: "Revoke a role", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{400, 404}},
+	{method: "POST", path: "/api/v1/admin/accounts/{id}/suspension", tag: "admin", summary: "Suspend an account with a reason, optionally until a time", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, body: "Suspension", status: 200, response: "Me", errors: []int{400, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/accounts/{id}/reinstatement", tag: "admin", summary: "Lift a suspension, with a reason", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, body: "Reason", status: 200, response: "Me", errors: []int{400, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/accounts/{id}/closure", tag: "admin", summary: "Close an account for good, with a reason", auth: signedIn, roles: []account.Role{account.Admin}, body: "Reason", status: 200, response: "Me", errors: []int{400, 404, 409}},
+	{method: "GET", path: "/api/v1/admin/audit-log", tag: "admin", summary: "The audit log, newest first (?cursor=&limit=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AuditList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/admin/audit-log/verification", tag: "admin", summary: "Check the audit log's hash chain", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AuditReport"},
+}
+
+func obj(required []string, props map[string]any) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func listOf(name string) map[string]any {
+	return obj([]string{"items", "next_cursor"}, map[string]any{
+		"items":       map[string]any{"type": "array", "items": ref(name)},
+		"next_cursor": map[string]any{"type": "string", "description": "Pass as ?cursor= for the next page; empty when there is none."},
+	})
+}
+
+var (
+	str      = map[string]any{"type": "string"}
+	integer  = map[string]any{"type": "integer"}
+	boolean  = map[string]any{"type": "boolean"}
+	dateTime = map[string]any{"type": "string", "format": "date-time"}
+	idSchema = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A 64-bit ID as a decimal string."}
+)
+
+var schemas = map[string]any{
+	"Error": obj([]string{"error"}, map[string]any{"error": obj([]string{"code", "message"}, map[string]any{
+		"code":    map[string]any{"type": "string", "description": "Stable snake_case code, e.g. invalid_request, terms_acceptance_required."},
+		"message": str,
+		"details": map[string]any{"type": "object"},
+	})}),
+	"Health": obj([]string{"status"}, map[string]any{"status": str, "version": str, "reason": str}),
+	"Terms": obj([]string{"version", "title", "body", "published_at"}, map[string]any{
+		"version": integer, "title": str, "body": str, "requires_reconsent": boolean, "published_at": dateTime,
+	}),
+	"TermsDraft": obj([]string{"title", "body"}, map[string]any{"title": str, "body": str, "requires_reconsent": boolean}),
+	"Registration": obj([]string{"handle", "password", "display_name", "birth_date", "accepted_terms_version"}, map[string]any{
+		"handle":                 map[string]any{"type": "string", "pattern": "^[a-zA-Z0-9_]{3,30}$", "description": "Stored in lower case; unique regardless of case."},
+		"password":               map[string]any{"type": "string", "minLength": 8, "maxLength": 256},
+		"display_name":           map[string]any{"type": "string", "minLength": 1, "maxLength": 64},
+		"birth_date":             map[string]any{"type": "string", "format": "date"},
+		"accepted_terms_version": integer,
+	}),
+	"Login":    obj([]string{"handle", "password"}, map[string]any{"handle": str, "password": str}),
+	"Password": obj([]string{"password"}, map[string]any{"password": str}),
+	"Consent":  obj([]string{"version"}, map[string]any{"version": integer}),
+	"MePatch":  obj(nil, map[string]any{"display_name": str}),
+	"Reason":   obj([]string{"reason"}, map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": 1000}}),
+	"Suspension": obj([]string{"reason"}, map[string]any{
+		"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": 1000},
+		"until":  map[string]any{"type": "string", "format": "date-time", "description": "When the suspension ends by itself; absent: until lifted."},
+	}),
+	"Me": obj([]string{"id", "handle", "display_name", "roles", "verification", "status"}, map[string]any{
+		"id": idSchema, "handle": str, "display_name": str, "birth_date": str,
+		"roles": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
+		"verification": obj([]string{"phone", "identity"}, map[string]any{
+			"phone":    boolean,
+			"identity": map[string]any{"type": "string", "enum": []string{"none", "pending", "verified", "rejected"}},
+		}),
+		"status":        map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
+		"status_reason": str,
+		"status_until":  dateTime,
+		"terms": obj(nil, map[string]any{
+			"accepted_version": integer, "current_version": integer, "reconsent_required": boolean,
+		}),
+		"created_at": dateTime,
+	}),
+	"MeList":   listOf("Me"),
+	"SignedIn": obj([]string{"account", "token"}, map[string]any{"account": ref("Me"), "token": str}),
+	"Profile": obj([]string{"id", "handle", "display_name", "verified"}, map[string]any{
+		"id": idSchema, "handle": str, "display_name": str, "verified": boolean, "status": str,
+	}),
+	"Session": obj(nil, map[string]any{
+		"id": idSchema, "user_agent": str, "created_at": dateTime, "last_used_at": dateTime, "expires_at": dateTime, "current": boolean,
+	}),
+	"SessionList": listOf("Session"),
+	"Export": obj(nil, map[string]any{
+		"exported_at": dateTime, "account": ref("Me"),
+		"sessions": map[string]any{"type": "array", "items": ref("Session")},
+		"consents": map[string]any{"type": "array", "items": obj(nil, map[string]any{"version": integer, "accepted_at": dateTime})},
+	}),
+	"AuditEntry": obj(nil, map[string]any{
+		"seq": integer, "at": dateTime, "actor_id": idSchema, "actor": str, "action": str,
+		"target_type": str, "target_id": str, "reason": str, "details": map[string]any{"type": "object"},
+		"prev_hash": str, "hash": str,
+	}),
+	"AuditList": listOf("AuditEntry"),
+	"AuditReport": obj([]string{"ok", "rows"}, map[string]any{
+		"ok": boolean, "rows": integer, "first_broken_seq": integer, "problem": str,
+	}),
+}
+
+var statusText = map[int]string{
+	400: "Invalid request: details.fields names each field and rule.",
+	401: "Not signed in, or the session expired.",
+	403: "Refused: forbidden, terms_acceptance_required, age_requirement, account_suspended, account_closed, …",
+	404: "Not found.",
+	409: "Conflict with the current state.",
+	413: "The body is too large.",
+	415: "The body must be application/json.",
+	429: "Rate limited: Retry-After says when to try again.",
+}
+
+var (
+	openAPIOnce sync.Once
+	openAPIDoc  []byte
+)
+
+// buildOpenAPI renders the OpenAPI 3.1 document from operations.
+func buildOpenAPI(version string) []byte {
+	paths := map[string]map[string]any{}
+	for _, op := range operations {
+		errRef := map[string]any{"application/json": map[string]any{"schema": ref("Error")}}
+		responses := map[string]any{}
+		ok := map[string]any{"description": "Success."}
+		switch op.response {
+		case "":
+		case "text":
+			ok["content"] = map[string]any{"text/plain": map[string]any{"schema": str}}
+		case "object":
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
+		default:
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}
+		}
+		responses[strconv.Itoa(op.status)] = ok
+		codes := append([]int(nil), op.errors...)
+		if op.auth != public {
+			codes = append(codes, 401, 403)
+		}
+		if op.body != "" {
+			codes = append(codes, 400, 413, 415)
+		}
+		for _, c := range codes {
+			responses[strconv.Itoa(c)] = map[string]any{"description": statusText[c], "content": errRef}
+		}
+		responses["500"] = map[string]any{"description": "Internal error; details.request_id identifies it in the server's log.", "content": errRef}
+		o := map[string]any{
+			"operationId": strings.ToLower(op.method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_", ".", "_").Replace(op.path),
+			"summary":     op.summary,
+			"tags":        []string{op.tag},
+			"responses":   responses,
+		}
+		if op.auth != public {
+			o["security"] = []any{map[string]any{"bearer": []string{}}}
+		}
+		if len(op.roles) > 0 {
+			names := make([]string, len(op.roles))
+			for i, r := range op.roles {
+				names[i] = string(r)
+			}
+			o["x-plaza-roles"] = names
+		}
+		if op.body != "" {
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
+		}
+		var params []any
+		for _, seg := range strings.Split(op.path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str})
+			}
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if paths[op.path] == nil {
+			paths[op.path] = map[string]any{}
+		}
+		paths[op.path][strings.ToLower(op.method)] = o
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "Plaza API",
+			"version":     version,
+			"description": "Plaza's HTTP API. IDs are decimal strings, times RFC 3339 UTC. Errors are {\"error\": {\"code\", \"message\", \"details\"}}.",
+		},
+		"servers": []any{map[string]any{"url": "/"}},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas":         schemas,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err) // only static data above: a failure here is a programming error
+	}
+	return b
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	openAPIOnce.Do(func() { openAPIDoc = buildOpenAPI(s.cfg.Version) })
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, err := w.Write(openAPIDoc)
+	return err
+}

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/plaza-im/plaza/internal/account"
+)
+
+// registerRoutes lists every route of the API, so the whole surface reads
+// on one screen. The OpenAPI document (openapi.go) must describe each one;
+// a test checks both directions.
+func (s *Server) registerRoutes() {
+	// Operations.
+	s.handle("GET /healthz", public, s.healthz)
+	s.handle("GET /metrics", public, s.serveMetrics)
+	s.handle("GET /api/v1/openapi.json", public, s.openAPI)
+
+	// Terms, registration and sessions.
+	s.handle("GET /api/v1/terms", public, s.getTerms)
+	s.handle("POST /api/v1/accounts", public, s.register)
+	s.handle("POST /api/v1/sessions", public, s.login)
+	s.handle("DELETE /api/v1/sessions/current", anyStanding, s.logout)
+
+	// One's own account.
+	s.handle("GET /api/v1/me", anyStanding, s.getMe)
+	s.handle("PATCH /api/v1/me", signedIn, s.patchMe)
+	s.handle("DELETE /api/v1/me", anyStanding, s.deleteMe)
+	s.handle("GET /api/v1/me/export", anyStanding, s.exportMe)
+	s.handle("GET /api/v1/me/sessions", anyStanding, s.listSessions)
+	s.handle("DELETE /api/v1/me/sessions/{id}", anyStanding, s.revokeSession)
+	s.handle("POST /api/v1/me/consents", consenting, s.consent)
+
+	// Other people.
+	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
+
+	// Operator.
+	s.handle("POST /api/v1/admin/terms", signedIn, s.publishTerms, account.Admin)
+	s.handle("GET /api/v1/admin/accounts", signedIn, s.adminFindAccount, account.Admin, account.Moderator)
+	s.handle("GET /api/v1/admin/accounts/{id}", signedIn, s.adminGetAccount, account.Admin, account.Moderator)
+	s.handle("PUT /api/v1/admin/accounts/{id}/roles/{role}", signedIn, s.grantRole, account.Admin)
+	s.handle("DELETE /api/v1/admin/accounts/{id}/roles/{role}", signedIn, s.revokeRole, account.Admin)
+	s.handle("POST /api/v1/admin/accounts/{id}/suspension", signedIn, s.suspend, account.Admin, account.Moderator)
+	s.handle("POST /api/v1/admin/accounts/{id}/reinstatement", signedIn, s.reinstate, account.Admin, account.Moderator)
+	s.handle("POST /api/v1/admin/accounts/{id}/closure", signedIn, s.closeAccount, account.Admin)
+	s.handle("GET /api/v1/admin/audit-log", signedIn, s.listAudit, account.Admin)
+	s.handle("GET /api/v1/admin/audit-log/verification", signedIn, s.verifyAudit, account.Admin)
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	// public routes need no session.
+	public access = iota
+	// signedIn routes need a session of an account in good standing that
+	// has accepted the terms in force.
+	signedIn
+	// consenting routes need a session whose account may still have to
+	// accept new terms: accepting them.
+	consenting
+	// anyStanding routes need only a valid session, whatever the account's
+	// standing: reading one's own account, signing out, exporting and
+	// deleting. A user may always leave.
+	anyStanding
+)
+
+// route is one registered route, kept for the OpenAPI coverage test.
+type route struct {
+	pattern string
+	access  access
+	roles   []account.Role
+}
+
+// handlerFunc is an API handler: it writes a success response itself and
+// returns an error for the adapter to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, a access, h handlerFunc, roles ...account.Role) {
+	s.routes = append(s.routes, route{pattern: pattern, access: a, roles: roles})
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := infoOf(r)
+		info.route = pattern
+		if a != public {
+			w.Header().Set("Cache-Control", "no-store")
+			if err := s.authorize(r, a, roles); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}))
+}

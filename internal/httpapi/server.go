@@ -1,0 +1,126 @@
+// Package httpapi serves Plaza's HTTP API: routing, authentication, the
+// error shape and status mapping, request limits, rate limits, metrics and
+// the OpenAPI document. Domain packages know nothing of HTTP; this package
+// translates between them and the wire.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/ratelimit"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// Config holds the HTTP layer's settings.
+type Config struct {
+	// MaxBodyBytes bounds JSON request bodies.
+	MaxBodyBytes int64
+	// RateLimits turns every rate limit on or off.
+	RateLimits bool
+	// LoginPerIP, LoginPerAccount and RegisterPerIP are the limits on
+	// sign-in attempts and registrations.
+	LoginPerIP      ratelimit.Rate
+	LoginPerAccount ratelimit.Rate
+	RegisterPerIP   ratelimit.Rate
+	// TrustedProxies are the networks whose X-Forwarded-For is believed
+	// when working out a client's address.
+	TrustedProxies []netip.Prefix
+	// Version is reported by /healthz.
+	Version string
+}
+
+// DefaultConfig returns the defaults: 1 MiB bodies; 10 sign-in attempts a
+// minute per IP and per account; 5 registrations an hour per IP.
+func DefaultConfig() Config {
+	return Config{
+		MaxBodyBytes:    1 << 20,
+		RateLimits:      true,
+		LoginPerIP:      ratelimit.Rate{N: 10, Per: 60e9},
+		LoginPerAccount: ratelimit.Rate{N: 10, Per: 60e9},
+		RegisterPerIP:   ratelimit.Rate{N: 5, Per: 3600e9},
+	}
+}
+
+// Deps are the services the API serves.
+type Deps struct {
+	Log      *slog.Logger
+	Metrics  prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	DB       *sqldb.DB
+	Accounts *account.Service
+	Audit    *audit.Log
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *sqldb.DB
+	accounts *account.Service
+	audit    *audit.Log
+
+	mux     *http.ServeMux
+	routes  []route
+	metrics *metrics
+	handler http.Handler
+
+	loginIP, loginAccount, registerIP *ratelimit.Limiter
+}
+
+// rateLimitKeys bounds each limiter's memory.
+const rateLimitKeys = 100_000
+
+// New returns a Server with every route registered.
+func New(cfg Config, d Deps) *Server {
+	s := &Server{
+		cfg:      cfg,
+		log:      d.Log,
+		db:       d.DB,
+		accounts: d.Accounts,
+		audit:    d.Audit,
+		mux:      http.NewServeMux(),
+		metrics:  newMetrics(d.Metrics, d.Gatherer),
+	}
+	if cfg.RateLimits {
+		s.loginIP = ratelimit.New(cfg.LoginPerIP, rateLimitKeys)
+		s.loginAccount = ratelimit.New(cfg.LoginPerAccount, rateLimitKeys)
+		s.registerIP = ratelimit.New(cfg.RegisterPerIP, rateLimitKeys)
+	}
+	s.registerRoutes()
+	s.handler = s.outer(s.mux)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// ConnState tracks open connections for the metrics; install it as the
+// http.Server's ConnState hook.
+func (s *Server) ConnState(_ any, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.metrics.openConns.Inc()
+	case http.StateClosed, http.StateHijacked:
+		s.metrics.openConns.Dec()
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2e9)
+	defer cancel()
+	var one int
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		s.log.Error("health check: database unreachable", "err", err)
+		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}

@@ -1,0 +1,209 @@
+// Package sqldb opens Plaza's database — SQLite embedded or PostgreSQL for
+// scale-out — and owns the few places where the two engines differ:
+// connection setup, migrations, transactions and error mapping. Domain
+// packages write one SQL text that runs on both.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Queryer is what *sql.DB and *sql.Tx have in common, so store functions can
+// run inside or outside a transaction.
+type Queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database. On SQLite it holds one writer connection (SQLite
+// allows one writer at a time; a single connection makes that queue explicit
+// and in-process instead of busy-waiting) and a pool of readers. On
+// PostgreSQL both are the same pool.
+type DB struct {
+	Engine Engine
+	writer *sql.DB
+	reader *sql.DB
+	url    string
+}
+
+// Options tune Open.
+type Options struct {
+	// SQLiteSynchronous is SQLite's synchronous pragma: FULL (default) or
+	// NORMAL. FULL makes every acknowledged commit survive a power cut.
+	SQLiteSynchronous string
+	// MaxReaders bounds the reader pool; 0 means 4×GOMAXPROCS.
+	MaxReaders int
+}
+
+// Open opens the database named by rawURL: "sqlite:PATH" or
+// "postgres://…". It does not run migrations.
+func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite:"), opts)
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return openPostgres(ctx, rawURL, opts)
+	default:
+		return nil, fmt.Errorf("database URL must start with sqlite: or postgres:// (got %q)", Redact(rawURL))
+	}
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: URL needs a file path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	sync := strings.ToUpper(opts.SQLiteSynchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlite synchronous must be FULL or NORMAL, got %q", opts.SQLiteSynchronous)
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(" + sync + ")"
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
+	// fails half-way with SQLITE_BUSY when another process (plaza admin)
+	// writes at the same time; it waits for busy_timeout instead.
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite writer: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+
+	reader, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	n := opts.MaxReaders
+	if n <= 0 {
+		n = 4 * runtime.GOMAXPROCS(0)
+	}
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	reader.SetConnMaxIdleTime(5 * time.Minute)
+
+	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path}
+	if err := db.ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	pool, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	n := opts.MaxReaders
+	if n <= 0 {
+		n = 4 * runtime.GOMAXPROCS(0)
+	}
+	pool.SetMaxOpenConns(n + 4)
+	pool.SetMaxIdleConns(n + 4)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{Engine: Postgres, writer: pool, reader: pool, url: rawURL}
+	if err := db.ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s database %s: %w", db.Engine, Redact(db.url), err)
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.writer.Close()
+	if db.reader != db.writer {
+		err = errors.Join(err, db.reader.Close())
+	}
+	return err
+}
+
+// Read returns the pool for queries that do not write. On SQLite these run
+// concurrently with the writer thanks to WAL.
+func (db *DB) Read() Queryer { return db.reader }
+
+// Write returns the connection for single-statement writes outside a
+// transaction.
+func (db *DB) Write() Queryer { return db.writer }
+
+// Stats returns the pool statistics of the writer and reader pools (the
+// same pool twice on PostgreSQL) for metrics.
+func (db *DB) Stats() map[string]*sql.DB {
+	if db.reader == db.writer {
+		return map[string]*sql.DB{"pool": db.writer}
+	}
+	return map[string]*sql.DB{"writer": db.writer, "reader": db.reader}
+}
+
+// URL returns the database URL with any password removed.
+func (db *DB) URL() string { return Redact(db.url) }
+
+// InTx runs fn in a transaction and commits if fn returns nil. A commit
+// error is returned as is: on SQLite with synchronous=FULL a nil return means
+// the write is on disk.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Redact returns a database URL with its password replaced, for logs.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

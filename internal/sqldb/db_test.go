@@ -1,0 +1,140 @@
+package sqldb_test
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
+)
+
+// TestMigrationFilesPair checks that both engines have the same migration
+// versions, so no schema change is written for one engine only.
+func TestMigrationFilesPair(t *testing.T) {
+	names := func(e sqldb.Engine) []string {
+		fsys, err := sqldb.MigrationsFS(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fs.Glob(fsys, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	lite, pg := names(sqldb.SQLite), names(sqldb.Postgres)
+	if len(lite) == 0 {
+		t.Fatal("no SQLite migrations found")
+	}
+	if diff := cmp.Diff(lite, pg); diff != "" {
+		t.Errorf("migration files differ between sqlite and postgres (-sqlite +postgres):\n%s", diff)
+	}
+}
+
+// TestMigrationsMatch applies both engines' migrations and compares the
+// resulting tables and columns.
+func TestMigrationsMatch(t *testing.T) {
+	if len(sqldbtest.Engines()) < 2 {
+		t.Skipf("set %s to compare the PostgreSQL schema with SQLite's", sqldbtest.PostgresEnv)
+	}
+	ctx := context.Background()
+	schema := func(db *sqldb.DB) map[string][]string {
+		var q string
+		if db.Engine == sqldb.SQLite {
+			q = `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+			     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'`
+		} else {
+			q = `SELECT table_name, column_name FROM information_schema.columns
+			     WHERE table_schema = 'public' AND table_name <> 'goose_db_version'`
+		}
+		rows, err := db.Read().QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string][]string{}
+		for rows.Next() {
+			var table, col string
+			if err := rows.Scan(&table, &col); err != nil {
+				t.Fatal(err)
+			}
+			out[table] = append(out[table], col)
+		}
+		for _, cols := range out {
+			sort.Strings(cols)
+		}
+		return out
+	}
+	lite := schema(sqldbtest.Open(t, sqldb.SQLite))
+	pg := schema(sqldbtest.Open(t, sqldb.Postgres))
+	if diff := cmp.Diff(lite, pg); diff != "" {
+		t.Errorf("schemas differ (-sqlite +postgres):\n%s", diff)
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO terms (version, title, body, requires_reconsent, published_at) VALUES ($1, $2, $3, $4, $5)`, 1, "t", "b", true, 1)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Write().ExecContext(ctx, `INSERT INTO terms (version, title, body, requires_reconsent, published_at) VALUES ($1, $2, $3, $4, $5)`, 1, "t", "b", false, 1)
+		if got := plaza.ErrorCode(sqldb.MapError(err, "terms")); got != plaza.EConflict {
+			t.Errorf("duplicate key: got code %q, want %q (err %v)", got, plaza.EConflict, err)
+		}
+		var title string
+		err = db.Read().QueryRowContext(ctx, `SELECT title FROM terms WHERE version = $1`, 99).Scan(&title)
+		if got := plaza.ErrorCode(sqldb.MapError(err, "terms")); got != plaza.ENotFound {
+			t.Errorf("missing row: got code %q, want %q", got, plaza.ENotFound)
+		}
+		var reconsent bool
+		if err := db.Read().QueryRowContext(ctx, `SELECT requires_reconsent FROM terms WHERE version = 1`).Scan(&reconsent); err != nil || !reconsent {
+			t.Errorf("boolean round trip: got %v, %v; want true, nil", reconsent, err)
+		}
+	})
+}
+
+func TestInTxRollsBack(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		want := plaza.Errorf(plaza.EInvalid, "stop")
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO terms (version, title, body, requires_reconsent, published_at) VALUES (7, 't', 'b', $1, 1)`, false); err != nil {
+				return err
+			}
+			return want
+		})
+		if err != want {
+			t.Fatalf("InTx returned %v, want %v", err, want)
+		}
+		var n int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM terms`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("after rollback: got %d rows (err %v), want 0", n, err)
+		}
+	})
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	for _, u := range []string{"", "mysql://x", "sqlite:"} {
+		if _, err := sqldb.Open(context.Background(), u, sqldb.Options{}); err == nil {
+			t.Errorf("Open(%q) succeeded, want an error", u)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	got := sqldb.Redact("postgres://u:secret@h/db")
+	if got != "postgres://u:xxxxx@h/db" {
+		t.Errorf("Redact = %q, want postgres://u:xxxxx@h/db", got)
+	}
+}

@@ -24,6 +24,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("plaza admin needs a command")
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "-h" || cmd == "--help" || cmd == "help" {
+		fmt.Fprint(stdout, adminUsage)
+		return nil
+	}
 	if cmd == "audit" {
 		if len(args) == 0 || args[0] != "verify" {
 			fmt.Fprint(stderr, adminUsage)
@@ -38,6 +42,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.dataFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return usageError("%w", err)
+	}
+	if err := cfg.ValidateData(); err != nil {
+		return usageError("invalid configuration:\n%w", err)
 	}
 	log := newLogger(stderr, cfg.LogFormat, "warn")
 	switch cmd {
@@ -88,10 +95,17 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "audit log BROKEN at row %d: %s (%d rows before it are intact)\n", rep.FirstBroken, rep.Problem, rep.Rows)
 			return &exitError{code: 1, err: fmt.Errorf("audit log chain is broken at row %d", rep.FirstBroken)}
 		}
-		fmt.Fprintf(stdout, "audit log OK: %d rows, hash chain intact\n", rep.Rows)
+		fmt.Fprintf(stdout, "audit log OK: %d %s, hash chain intact\n", rep.Rows, plural(rep.Rows, "row", "rows"))
 		return nil
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return usageError("unknown admin command %q", cmd)
 	}
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

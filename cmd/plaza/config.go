@@ -99,7 +99,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		env := "PLAZA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
 			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+				errs = append(errs, fmt.Errorf("%s=%q is not a valid value for --%s (%s)", env, v, f.Name, f.Usage))
 			}
 		}
 	})
@@ -115,21 +115,38 @@ func (c *Config) DatabaseURL() string {
 	return "sqlite:" + filepath.Join(c.Data, "plaza.db")
 }
 
-// Validate reports every problem at once.
-func (c *Config) Validate() error {
+// ValidateData checks the settings every command shares (dataFlags),
+// reporting every problem at once.
+func (c *Config) ValidateData() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.Data == "" {
 		bad("--data must name a directory")
-	}
-	if c.Listen == "" {
-		bad("--listen must be host:port")
 	}
 	if u := c.DB; u != "" && !strings.HasPrefix(u, "sqlite:") && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		bad("--db must start with sqlite: or postgres://")
 	}
 	if s := strings.ToUpper(c.SQLiteSync); s != "FULL" && s != "NORMAL" {
 		bad("--sqlite-synchronous must be FULL or NORMAL, not %q", c.SQLiteSync)
+	}
+	if c.LogFormat != "auto" && c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("--log-format must be auto, text or json")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("--log-level: %v", err)
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.ValidateData(); err != nil {
+		errs = append(errs, err)
+	}
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Listen == "" {
+		bad("--listen must be host:port")
 	}
 	if c.RateLimits != "on" && c.RateLimits != "off" {
 		bad("--rate-limits must be on or off, not %q", c.RateLimits)
@@ -153,12 +170,6 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("--shutdown-timeout must be positive")
-	}
-	if c.LogFormat != "auto" && c.LogFormat != "text" && c.LogFormat != "json" {
-		bad("--log-format must be auto, text or json")
-	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
-		bad("--log-level: %v", err)
 	}
 	return errors.Join(errs...)
 }

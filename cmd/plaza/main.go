@@ -55,12 +55,12 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // -h asked for the usage, which was printed
+	}
 	var e *exitError
 	if errors.As(err, &e) {
 		return e.code
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
 	}
 	return 1
 }

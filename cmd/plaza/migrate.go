@@ -24,6 +24,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usageError("plaza migrate takes up or status, got %q", fs.Args())
 	}
+	if err := cfg.ValidateData(); err != nil {
+		return usageError("invalid configuration:\n%w", err)
+	}
 	db, err := sqldb.Open(ctx, cfg.DatabaseURL(), sqldb.Options{SQLiteSynchronous: cfg.SQLiteSync})
 	if err != nil {
 		return err

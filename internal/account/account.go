@@ -86,7 +86,8 @@ func (a *Account) effectiveStatus(now time.Time) {
 type Config struct {
 	// MinAge is the minimum age in whole years to register.
 	MinAge int
-	// SessionTTL is how long a session lives after its last use.
+	// SessionTTL is how long a session lives after its last use (at least
+	// two hours; shorter values fall back to the default).
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions of one account; the least recently
 	// used go first.
@@ -119,10 +120,25 @@ type Service struct {
 
 // NewService returns a Service on db.
 func NewService(db *sqldb.DB, cfg Config) *Service {
+	def := DefaultConfig()
 	if cfg.Location == nil {
-		cfg.Location = time.UTC
+		cfg.Location = def.Location
 	}
-	return &Service{db: db, cfg: cfg, hasher: newHasher(cfg.Password), now: func() time.Time { return time.Now().UTC() }}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = def.MaxSessions
+	}
+	// A session's expiry is pushed back at most once per touchEvery, so a
+	// shorter lifetime would end sessions that are in use.
+	if cfg.SessionTTL < 2*touchEvery {
+		cfg.SessionTTL = def.SessionTTL
+	}
+	if cfg.Password == (PasswordParams{}) {
+		cfg.Password = def.Password
+	}
+	// Times are stored to the microsecond; truncating here keeps what
+	// Register returns equal to what Get later reads.
+	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	return &Service{db: db, cfg: cfg, hasher: newHasher(cfg.Password), now: now}
 }
 
 // Get returns the account with id, including deleted ones.

@@ -24,6 +24,9 @@ func (s *Service) RevokeRole(ctx context.Context, actor audit.Actor, id plaza.ID
 }
 
 func (s *Service) changeRole(ctx context.Context, actor audit.Actor, id plaza.ID, role Role, grant bool) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		a, err := getAccount(ctx, tx, id)
 		if err != nil {

@@ -111,6 +111,12 @@ func decodeHash(s string) (PasswordParams, []byte, []byte, error) {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
 		return p, nil, nil, fmt.Errorf("password hash: bad parameters: %w", err)
 	}
+	// argon2.IDKey panics on zero passes or lanes; a corrupt row must be an
+	// error instead. The upper bounds stop a forged row from costing
+	// gigabytes.
+	if p.Time < 1 || p.Time > 16 || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 1<<21 {
+		return p, nil, nil, fmt.Errorf("password hash: parameters out of range")
+	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
 	if err != nil {
 		return p, nil, nil, fmt.Errorf("password hash: bad salt: %w", err)

@@ -171,13 +171,17 @@ func (s *Service) Login(ctx context.Context, handle, password, userAgent string)
 	if !ok {
 		return Account{}, "", errBadLogin
 	}
+	// Hash before taking the writer: on SQLite the transaction holds the
+	// only write connection, and a hash takes tens of milliseconds.
+	var fresh string
+	if stale {
+		if fresh, err = s.hasher.Hash(ctx, password); err != nil {
+			return Account{}, "", fmt.Errorf("login: %w", err)
+		}
+	}
 	var token string
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if stale {
-			fresh, err := s.hasher.Hash(ctx, password)
-			if err != nil {
-				return err
-			}
+		if fresh != "" {
 			if err := setPasswordHash(ctx, tx, a.ID, fresh, now); err != nil {
 				return err
 			}

@@ -74,7 +74,7 @@ func insertAccount(ctx context.Context, tx *sql.Tx, a Account, passwordHash stri
 
 func passwordHashOf(ctx context.Context, q sqldb.Queryer, id plaza.ID) (string, error) {
 	var h string
-	err := q.QueryRowContext(ctx, `SELECT password_hash FROM accounts WHERE id = $1`, id).Scan(&h)
+	err := q.QueryRowContext(ctx, `SELECT password_hash FROM accounts WHERE id = $1 AND status <> 'deleted'`, id).Scan(&h)
 	return h, sqldb.MapError(err, "account")
 }
 
@@ -84,8 +84,14 @@ func setPasswordHash(ctx context.Context, q sqldb.Queryer, id plaza.ID, hash str
 }
 
 func updateDisplayName(ctx context.Context, q sqldb.Queryer, id plaza.ID, name string, now time.Time) error {
-	_, err := q.ExecContext(ctx, `UPDATE accounts SET display_name = $1, updated_at = $2 WHERE id = $3`, name, micros(now), id)
-	return err
+	res, err := q.ExecContext(ctx, `UPDATE accounts SET display_name = $1, updated_at = $2 WHERE id = $3 AND status <> 'deleted'`, name, micros(now), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return plaza.Errorf(plaza.ENotFound, "account not found")
+	}
+	return nil
 }
 
 func setStatus(ctx context.Context, q sqldb.Queryer, id plaza.ID, st Status, reason string, until time.Time, now time.Time) error {

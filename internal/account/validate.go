@@ -70,7 +70,7 @@ func passwordRule(p string) string {
 // parseBirthDate parses a YYYY-MM-DD birth date that is not in the future
 // and not before 1900.
 func parseBirthDate(s string, today time.Time) (time.Time, string) {
-	d, err := time.Parse(time.DateOnly, s)
+	d, err := time.ParseInLocation(time.DateOnly, s, today.Location())
 	if err != nil {
 		return time.Time{}, "must be a date as YYYY-MM-DD"
 	}

@@ -8,12 +8,15 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/identity"
 )
 
 const adminUsage = `Usage:
   plaza admin grant  [--data DIR] [--db URL] HANDLE ROLE   give a role (admin, moderator, reviewer, compliance)
   plaza admin revoke [--data DIR] [--db URL] HANDLE ROLE   take a role away
   plaza admin audit verify [--data DIR] [--db URL]         check the audit log's hash chain
+  plaza admin rotate-key [--data DIR] [--db URL] [--secret-key-file F]
+                                                          re-encrypt every legal identity under a new key
 
 These work while the server runs; it sees the change on the next request.
 `
@@ -96,6 +99,26 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return &exitError{code: 1, err: fmt.Errorf("audit log chain is broken at row %d", rep.FirstBroken)}
 		}
 		fmt.Fprintf(stdout, "audit log OK: %d %s, hash chain intact\n", rep.Rows, plural(rep.Rows, "row", "rows"))
+		return nil
+	case "rotate-key":
+		if fs.NArg() != 0 {
+			return usageError("plaza admin rotate-key takes no arguments")
+		}
+		db, err := openDB(ctx, &cfg, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		keys, _, err := identity.LoadKeyring(cfg.KeyFile(), false)
+		if err != nil {
+			return err
+		}
+		rep, err := identity.RotateKey(ctx, db, keys, audit.CLI)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "key rotated: %s → %s, %d identities re-encrypted; the old key is in %s (delete it once no backup needs it)\n",
+			rep.From, rep.To, rep.Resealed, rep.Retired)
 		return nil
 	default:
 		fmt.Fprint(stderr, adminUsage)

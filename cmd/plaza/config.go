@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/httpapi"
+	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 )
 
@@ -30,6 +31,16 @@ type Config struct {
 	RegisterRateIP   string
 	TrustedProxies   string // comma-separated CIDRs
 
+	SecretKeyFile      string // default DATA/secret.key
+	SMS                string // outbox | https://gateway…
+	SMSSecretFile      string
+	VerificationPolicy string
+	PhoneRegion        string
+	OneAccountPerPhone bool
+	PhoneRateIP        string
+	PhoneRateNumber    string
+	IdentityProviders  string // name=secret-file,…
+
 	MinAge          int
 	TimeZone        string
 	MaxBodyBytes    int64
@@ -43,19 +54,23 @@ type Config struct {
 // ./plaza-data, listening on 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		Listen:           "127.0.0.1:8080",
-		Data:             "plaza-data",
-		SQLiteSync:       "FULL",
-		RateLimits:       "on",
-		LoginRateIP:      "10/1m",
-		LoginRateAccount: "10/1m",
-		RegisterRateIP:   "5/1h",
-		MinAge:           14,
-		TimeZone:         "UTC",
-		MaxBodyBytes:     1 << 20,
-		ShutdownTimeout:  20 * time.Second,
-		LogFormat:        "auto",
-		LogLevel:         "info",
+		Listen:             "127.0.0.1:8080",
+		Data:               "plaza-data",
+		SQLiteSync:         "FULL",
+		RateLimits:         "on",
+		LoginRateIP:        "10/1m",
+		LoginRateAccount:   "10/1m",
+		RegisterRateIP:     "5/1h",
+		SMS:                "outbox",
+		OneAccountPerPhone: true,
+		PhoneRateIP:        "10/1h",
+		PhoneRateNumber:    "5/1h",
+		MinAge:             14,
+		TimeZone:           "UTC",
+		MaxBodyBytes:       1 << 20,
+		ShutdownTimeout:    20 * time.Second,
+		LogFormat:          "auto",
+		LogLevel:           "info",
 	}
 }
 
@@ -66,6 +81,7 @@ func (c *Config) dataFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SQLiteSync, "sqlite-synchronous", c.SQLiteSync, "SQLite synchronous `mode`: FULL (every acknowledged write survives power loss) or NORMAL")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: auto (text on a terminal, JSON otherwise), text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "`file` with the 32-byte hex key that encrypts legal identities (default DATA/secret.key, generated at first start)")
 }
 
 // serveFlags registers the server's flags.
@@ -77,6 +93,14 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LoginRateAccount, "login-rate-account", c.LoginRateAccount, "sign-in attempts allowed per account, as N/DURATION")
 	fs.StringVar(&c.RegisterRateIP, "register-rate-ip", c.RegisterRateIP, "registrations allowed per client address, as N/DURATION")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
+	fs.StringVar(&c.SMS, "sms", c.SMS, "SMS sender: outbox (append to DATA/outbox/sms.jsonl, for development) or an https:// `URL` of a gateway webhook")
+	fs.StringVar(&c.SMSSecretFile, "sms-secret-file", c.SMSSecretFile, "`file` with the secret that signs requests to the SMS webhook")
+	fs.StringVar(&c.VerificationPolicy, "verification-policy", c.VerificationPolicy, "overrides of which actions need which level, as `ACTION=LEVEL,…` (levels none, phone, identity)")
+	fs.StringVar(&c.PhoneRegion, "phone-region", c.PhoneRegion, "default `region` (e.g. CN) for phone numbers typed without +; empty requires international form")
+	fs.BoolVar(&c.OneAccountPerPhone, "one-account-per-phone", c.OneAccountPerPhone, "refuse a phone number already verified on another account")
+	fs.StringVar(&c.PhoneRateIP, "phone-rate-ip", c.PhoneRateIP, "verification codes per client address, as N/DURATION")
+	fs.StringVar(&c.PhoneRateNumber, "phone-rate-number", c.PhoneRateNumber, "verification codes per phone number, as N/DURATION")
+	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the operator's IANA time `zone`, for ages and quotas")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest JSON request body in `bytes`")
@@ -151,13 +175,29 @@ func (c *Config) Validate() error {
 	if c.RateLimits != "on" && c.RateLimits != "off" {
 		bad("--rate-limits must be on or off, not %q", c.RateLimits)
 	}
-	for name, v := range map[string]string{"--login-rate-ip": c.LoginRateIP, "--login-rate-account": c.LoginRateAccount, "--register-rate-ip": c.RegisterRateIP} {
+	for name, v := range map[string]string{"--login-rate-ip": c.LoginRateIP, "--login-rate-account": c.LoginRateAccount,
+		"--register-rate-ip": c.RegisterRateIP, "--phone-rate-ip": c.PhoneRateIP, "--phone-rate-number": c.PhoneRateNumber} {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
 	}
 	if _, err := c.proxies(); err != nil {
 		bad("--trusted-proxies: %v", err)
+	}
+	if c.SMS != "outbox" && !strings.HasPrefix(c.SMS, "https://") && !strings.HasPrefix(c.SMS, "http://") {
+		bad("--sms must be outbox or a gateway URL (https://…)")
+	}
+	if c.SMSSecretFile != "" && c.SMS == "outbox" {
+		bad("--sms-secret-file needs --sms set to a gateway URL")
+	}
+	if _, err := identity.ParsePolicy(c.VerificationPolicy); err != nil {
+		bad("--verification-policy: %v", err)
+	}
+	if r := c.PhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
+		bad("--phone-region must be a two-letter region code such as CN")
+	}
+	if _, err := c.providers(); err != nil {
+		bad("--identity-providers: %v", err)
 	}
 	if c.MinAge < 0 || c.MinAge > 130 {
 		bad("--min-age must be 0–130 years")
@@ -189,6 +229,56 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// providers reads --identity-providers into name → secret.
+func (c *Config) providers() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, item := range strings.Split(c.IdentityProviders, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, file, ok := strings.Cut(item, "=")
+		if !ok || name == "" || file == "" {
+			return nil, fmt.Errorf("%q: want NAME=SECRET_FILE", item)
+		}
+		secret, err := readSecretFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", name, err)
+		}
+		out[name] = secret
+	}
+	return out, nil
+}
+
+// readSecretFile reads a secret of at least 16 bytes, trimming whitespace.
+func readSecretFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b = []byte(strings.TrimSpace(string(b)))
+	if len(b) < 16 {
+		return nil, fmt.Errorf("%s: the secret must be at least 16 characters", path)
+	}
+	return b, nil
+}
+
+// KeyFile returns the path of the identity encryption key.
+func (c *Config) KeyFile() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.Data, "secret.key")
+}
+
+// identityConfig derives the identity rules; call after Validate.
+func (c *Config) identityConfig() identity.Config {
+	ic := identity.DefaultConfig()
+	ic.Policy, _ = identity.ParsePolicy(c.VerificationPolicy)
+	ic.OneAccountPerPhone = c.OneAccountPerPhone
+	ic.DefaultRegion = c.PhoneRegion
+	return ic
+}
+
 // httpConfig derives the API's settings; call after Validate.
 func (c *Config) httpConfig() httpapi.Config {
 	h := httpapi.DefaultConfig()
@@ -198,6 +288,10 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.LoginPerAccount, _ = ratelimit.ParseRate(c.LoginRateAccount)
 	h.RegisterPerIP, _ = ratelimit.ParseRate(c.RegisterRateIP)
 	h.TrustedProxies, _ = c.proxies()
+	h.PhonePerIP, _ = ratelimit.ParseRate(c.PhoneRateIP)
+	h.PhonePerNumber, _ = ratelimit.ParseRate(c.PhoneRateNumber)
+	h.PhoneRegion = c.PhoneRegion
+	h.IdentityProviders, _ = c.providers()
 	h.Version = version
 	return h
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/httpapi"
+	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -52,6 +54,7 @@ type Main struct {
 	Log      *slog.Logger
 	DB       *sqldb.DB
 	Accounts *account.Service
+	Identity *identity.Service
 	Audit    *audit.Log
 	API      *httpapi.Server
 
@@ -88,13 +91,27 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Audit = audit.New(db)
 
+	keys, generated, err := identity.LoadKeyring(m.Config.KeyFile(), true)
+	if err != nil {
+		return err
+	}
+	if generated {
+		m.Log.Warn("generated a new secret key for legal identities: back it up, without it they cannot be read", "file", m.Config.KeyFile())
+	}
+	sender, err := newSMSSender(&m.Config)
+	if err != nil {
+		return err
+	}
+	m.Identity = identity.NewService(db, keys, sender, m.Config.identityConfig())
+	m.Accounts.OnDelete(identity.DeleteAccountData)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	m.API = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Audit: m.Audit,
 	})
 
 	ln, err := net.Listen("tcp", m.Config.Listen)
@@ -112,6 +129,21 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// newSMSSender returns the configured SMS sender.
+func newSMSSender(cfg *Config) (sms.Sender, error) {
+	if cfg.SMS == "outbox" {
+		return sms.NewOutbox(filepath.Join(cfg.Data, "outbox", "sms.jsonl"))
+	}
+	var secret []byte
+	if cfg.SMSSecretFile != "" {
+		var err error
+		if secret, err = readSecretFile(cfg.SMSSecretFile); err != nil {
+			return nil, fmt.Errorf("--sms-secret-file: %w", err)
+		}
+	}
+	return sms.NewWebhook(cfg.SMS, secret), nil
 }
 
 // openDB opens and migrates the configured database.

@@ -5,6 +5,7 @@ package account
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -112,11 +113,20 @@ func DefaultConfig() Config {
 
 // Service is the account domain.
 type Service struct {
-	db     *sqldb.DB
-	cfg    Config
-	hasher *hasher
-	now    func() time.Time
+	db       *sqldb.DB
+	cfg      Config
+	hasher   *hasher
+	now      func() time.Time
+	onDelete []DeleteHook
 }
+
+// DeleteHook removes what another domain keeps about an account, inside
+// the transaction that deletes it.
+type DeleteHook func(ctx context.Context, tx *sql.Tx, id plaza.ID) error
+
+// OnDelete registers a hook that runs when an account is deleted. Call it
+// while wiring the program, before serving.
+func (s *Service) OnDelete(h DeleteHook) { s.onDelete = append(s.onDelete, h) }
 
 // NewService returns a Service on db.
 func NewService(db *sqldb.DB, cfg Config) *Service {

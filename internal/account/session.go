@@ -277,6 +277,14 @@ func (s *Service) Delete(ctx context.Context, id plaza.ID, password string) erro
 		return plaza.Errorf(plaza.EForbidden, "the password is incorrect").WithDetails(map[string]any{"field": "password"})
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		return scrubAccount(ctx, tx, id, s.now())
+		if err := scrubAccount(ctx, tx, id, s.now()); err != nil {
+			return err
+		}
+		for _, h := range s.onDelete {
+			if err := h(ctx, tx, id); err != nil {
+				return fmt.Errorf("delete account: %w", err)
+			}
+		}
+		return nil
 	})
 }

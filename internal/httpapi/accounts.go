@@ -6,7 +6,17 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/identity"
 )
+
+// meOf returns a's owner view with its verification state.
+func (s *Server) meOf(r *http.Request, a account.Account) (meJSON, error) {
+	v, err := s.identity.Status(r.Context(), a.ID)
+	if err != nil {
+		return meJSON{}, err
+	}
+	return toMeJSON(a, v), nil
+}
 
 // Wire shapes of the account endpoints.
 
@@ -20,11 +30,6 @@ type termsJSON struct {
 
 func toTermsJSON(t account.Terms) termsJSON {
 	return termsJSON{Version: t.Version, Title: t.Title, Body: t.Body, RequiresReconsent: t.RequiresReconsent, PublishedAt: t.PublishedAt}
-}
-
-type verificationJSON struct {
-	Phone    bool   `json:"phone"`
-	Identity string `json:"identity"`
 }
 
 type termsStateJSON struct {
@@ -48,10 +53,10 @@ type meJSON struct {
 	CreatedAt    time.Time        `json:"created_at"`
 }
 
-func toMeJSON(a account.Account) meJSON {
+func toMeJSON(a account.Account, v identity.Status) meJSON {
 	m := meJSON{
 		ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, BirthDate: a.BirthDate, Roles: a.Roles,
-		Verification: verificationJSON{Phone: false, Identity: "none"},
+		Verification: toVerificationJSON(v),
 		Status:       a.Status, StatusReason: a.StatusReason, CreatedAt: a.CreatedAt,
 	}
 	if m.Roles == nil {
@@ -124,7 +129,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	infoOf(r).accountID = a.ID
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", "/api/v1/accounts/"+a.ID.String())
-	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a), Token: token})
+	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a, identity.Status{Identity: identity.StatusNone}), Token: token})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -149,7 +154,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	infoOf(r).accountID = a.ID
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a), Token: token})
+	me, err := s.meOf(r, a)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, signedInJSON{Account: me, Token: token})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
@@ -162,7 +171,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	a := authOf(r)
-	m := toMeJSON(a.Account)
+	m, err := s.meOf(r, a.Account)
+	if err != nil {
+		return err
+	}
 	m.Terms = &termsStateJSON{AcceptedVersion: a.AcceptedTerms, CurrentVersion: a.CurrentTerms, ReconsentRequired: a.NeedsConsent()}
 	return writeJSON(w, http.StatusOK, m)
 }
@@ -182,7 +194,11 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return writeJSON(w, http.StatusOK, toMeJSON(acct))
+	me, err := s.meOf(r, acct)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, me)
 }
 
 func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) error {
@@ -220,7 +236,10 @@ func (s *Server) exportMe(w http.ResponseWriter, r *http.Request) error {
 		Account    meJSON        `json:"account"`
 		Sessions   []sessionJSON `json:"sessions"`
 		Consents   []consentJSON `json:"consents"`
-	}{ExportedAt: time.Now().UTC(), Account: toMeJSON(a.Account)}
+	}{ExportedAt: time.Now().UTC()}
+	if out.Account, err = s.meOf(r, a.Account); err != nil {
+		return err
+	}
 	for _, se := range sessions {
 		out.Sessions = append(out.Sessions, toSessionJSON(se, a.SessionID))
 	}
@@ -281,5 +300,9 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status})
+	v, err := s.identity.Status(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status, Verified: v.Identity == identity.StatusVerified})
 }

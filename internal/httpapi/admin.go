@@ -36,7 +36,11 @@ func (s *Server) adminFindAccount(w http.ResponseWriter, r *http.Request) error 
 	a, err := s.accounts.GetByHandle(r.Context(), handle)
 	switch {
 	case err == nil:
-		out.Items = append(out.Items, toMeJSON(a))
+		me, err := s.meOf(r, a)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, me)
 	case plaza.ErrorCode(err) != plaza.ENotFound:
 		return err
 	}
@@ -52,7 +56,7 @@ func (s *Server) adminGetAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toMeJSON(a))
+	return s.writeMe(w, r, a)
 }
 
 func (s *Server) changeRole(w http.ResponseWriter, r *http.Request, grant bool) error {
@@ -103,7 +107,7 @@ func (s *Server) suspend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toMeJSON(a))
+	return s.writeMe(w, r, a)
 }
 
 func (s *Server) reinstate(w http.ResponseWriter, r *http.Request) error {
@@ -121,7 +125,7 @@ func (s *Server) reinstate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toMeJSON(a))
+	return s.writeMe(w, r, a)
 }
 
 func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request) error {
@@ -139,7 +143,7 @@ func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toMeJSON(a))
+	return s.writeMe(w, r, a)
 }
 
 // queryInt reads an optional integer query parameter within [min, max].
@@ -193,4 +197,12 @@ func normalizeKey(s string) string {
 		s = s[:64]
 	}
 	return s
+}
+
+func (s *Server) writeMe(w http.ResponseWriter, r *http.Request, a account.Account) error {
+	me, err := s.meOf(r, a)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, me)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -28,6 +31,8 @@ type testEnv struct {
 	api      *Server
 	db       *sqldb.DB
 	accounts *account.Service
+	identity *identity.Service
+	outbox   string // the SMS outbox file
 	logs     *bytes.Buffer
 	logMu    *sync.Mutex
 }
@@ -47,6 +52,17 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	if err := accounts.SeedTerms(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
+	dir := tb.TempDir()
+	keys, _, err := identity.LoadKeyring(filepath.Join(dir, "secret.key"), true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	outbox, err := sms.NewOutbox(filepath.Join(dir, "outbox", "sms.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
+	accounts.OnDelete(identity.DeleteAccountData)
 	cfg := DefaultConfig()
 	cfg.RateLimits = false
 	cfg.Version = "test"
@@ -58,11 +74,11 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	reg := prometheus.NewRegistry()
 	api := New(cfg, Deps{
 		Log: slog.New(slog.NewJSONHandler(lw, nil)), Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Audit: audit.New(db),
+		DB: db, Accounts: accounts, Identity: ids, Audit: audit.New(db),
 	})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

@@ -43,6 +43,13 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
 	{method: "POST", path: "/api/v1/me/consents", tag: "accounts", summary: "Accept the current terms version", auth: consenting, body: "Consent", status: 204, errors: []int{400}},
 
+	{method: "GET", path: "/api/v1/verification-policy", tag: "identity", summary: "Which actions need which verification level (none, phone, identity)", status: 200, response: "Policy"},
+	{method: "POST", path: "/api/v1/me/phone", tag: "identity", summary: "Send a 6-digit code to a phone number (valid 10 minutes; resend after 60 s)", auth: signedIn, body: "Phone", status: 202, response: "CodeSent", errors: []int{400, 409, 429}},
+	{method: "POST", path: "/api/v1/me/phone/verify", tag: "identity", summary: "Confirm the code (at most 5 attempts)", auth: signedIn, body: "Code", status: 200, response: "Verification", errors: []int{400, 409}},
+	{method: "POST", path: "/api/v1/me/identity", tag: "identity", summary: "Submit a legal identity for review; stored encrypted, never shown publicly", auth: signedIn, body: "IdentitySubmission", status: 202, response: "Identity", errors: []int{400, 409}},
+	{method: "GET", path: "/api/v1/me/identity", tag: "identity", summary: "One's latest identity submission and its outcome (without name or number)", auth: signedIn, status: 200, response: "Identity", errors: []int{404}},
+	{method: "POST", path: "/api/v1/webhooks/identity/{provider}", tag: "identity", summary: "A verification provider's decision, signed: X-Plaza-Timestamp and X-Plaza-Signature: sha256=HMAC-SHA256(secret, TIMESTAMP.BODY)", body: "ProviderDecision", status: 200, response: "object", errors: []int{400, 401, 404, 409}},
+
 	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone)", auth: signedIn, status: 200, response: "Profile", errors: []int{404}},
 
 	{method: "POST", path: "/api/v1/admin/terms", tag: "admin", summary: "Publish a new terms version", auth: signedIn, roles: []account.Role{account.Admin}, body: "TermsDraft", status: 201, response: "Terms", errors: []int{400}},
@@ -53,6 +60,8 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/admin/accounts/{id}/suspension", tag: "admin", summary: "Suspend an account with a reason, optionally until a time", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, body: "Suspension", status: 200, response: "Me", errors: []int{400, 404, 409}},
 	{method: "POST", path: "/api/v1/admin/accounts/{id}/reinstatement", tag: "admin", summary: "Lift a suspension, with a reason", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, body: "Reason", status: 200, response: "Me", errors: []int{400, 404, 409}},
 	{method: "POST", path: "/api/v1/admin/accounts/{id}/closure", tag: "admin", summary: "Close an account for good, with a reason", auth: signedIn, roles: []account.Role{account.Admin}, body: "Reason", status: 200, response: "Me", errors: []int{400, 404, 409}},
+	{method: "GET", path: "/api/v1/admin/identity-reviews", tag: "admin", summary: "Identity submissions with legal names (?status=pending|verified|rejected&cursor=&limit=); every item shown is audit-logged", auth: signedIn, roles: []account.Role{account.Compliance}, status: 200, response: "ReviewList", errors: []int{400}},
+	{method: "POST", path: "/api/v1/admin/identity-reviews/{id}/decision", tag: "admin", summary: "Approve or reject an identity; a rejection needs a reason", auth: signedIn, roles: []account.Role{account.Compliance}, body: "Decision", status: 200, response: "Identity", errors: []int{400, 404, 409}},
 	{method: "GET", path: "/api/v1/admin/audit-log", tag: "admin", summary: "The audit log, newest first (?cursor=&limit=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AuditList", errors: []int{400}},
 	{method: "GET", path: "/api/v1/admin/audit-log/verification", tag: "admin", summary: "Check the audit log's hash chain", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AuditReport"},
 }
@@ -110,12 +119,9 @@ var schemas = map[string]any{
 		"until":  map[string]any{"type": "string", "format": "date-time", "description": "When the suspension ends by itself; absent: until lifted."},
 	}),
 	"Me": obj([]string{"id", "handle", "display_name", "roles", "verification", "status"}, map[string]any{
-		"id": idSchema, "handle": str, "display_name": str, "birth_date": str,
-		"roles": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
-		"verification": obj([]string{"phone", "identity"}, map[string]any{
-			"phone":    boolean,
-			"identity": map[string]any{"type": "string", "enum": []string{"none", "pending", "verified", "rejected"}},
-		}),
+		"verification": ref("Verification"),
+		"id":           idSchema, "handle": str, "display_name": str, "birth_date": str,
+		"roles":         map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
 		"status":        map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
 		"status_reason": str,
 		"status_until":  dateTime,
@@ -144,6 +150,34 @@ var schemas = map[string]any{
 		"prev_hash": str, "hash": str,
 	}),
 	"AuditList": listOf("AuditEntry"),
+	"Policy": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string", "enum": []string{"none", "phone", "identity"}},
+		"description": "Action (contact.request, conversation.create, message.send, post.create, identity.submit, channel.apply, channel.publish) → level."},
+	"Phone":    obj([]string{"phone"}, map[string]any{"phone": map[string]any{"type": "string", "description": "International form, e.g. +8613800138000."}}),
+	"CodeSent": obj([]string{"status", "expires_at", "resend_after"}, map[string]any{"status": str, "expires_at": dateTime, "resend_after": dateTime}),
+	"Code":     obj([]string{"code"}, map[string]any{"code": map[string]any{"type": "string", "pattern": "^[0-9]{6}$"}}),
+	"Verification": obj([]string{"phone", "identity"}, map[string]any{
+		"phone":           boolean,
+		"identity":        map[string]any{"type": "string", "enum": []string{"none", "pending", "verified", "rejected"}},
+		"identity_reason": str,
+	}),
+	"IdentitySubmission": obj([]string{"legal_name", "document_type", "document_number", "document_country"}, map[string]any{
+		"legal_name":       map[string]any{"type": "string", "minLength": 1, "maxLength": 128},
+		"document_type":    map[string]any{"type": "string", "enum": []string{"national_id", "passport"}},
+		"document_number":  map[string]any{"type": "string", "description": "For a CN national_id: 18 characters with a valid ISO 7064 MOD 11-2 check digit."},
+		"document_country": map[string]any{"type": "string", "pattern": "^[A-Z]{2}$"},
+	}),
+	"Identity": obj([]string{"id", "account_id", "status"}, map[string]any{
+		"id": idSchema, "account_id": idSchema,
+		"status":        map[string]any{"type": "string", "enum": []string{"pending", "verified", "rejected"}},
+		"document_type": str, "document_country": str, "submitted_at": dateTime, "decided_at": dateTime, "reason": str,
+	}),
+	"Review": map[string]any{"allOf": []any{ref("Identity"), obj(nil, map[string]any{
+		"legal_name": str, "document_number": str, "decided_by": str,
+		"open_error": map[string]any{"type": "string", "description": "Set when the sealed fields do not open (tampering or a lost key)."},
+	})}},
+	"ReviewList":       listOf("Review"),
+	"Decision":         obj([]string{"approve"}, map[string]any{"approve": boolean, "reason": map[string]any{"type": "string", "maxLength": 1000}}),
+	"ProviderDecision": obj([]string{"identity_id", "approve"}, map[string]any{"identity_id": idSchema, "approve": boolean, "reason": str}),
 	"AuditReport": obj([]string{"ok", "rows"}, map[string]any{
 		"ok": boolean, "rows": integer, "first_broken_seq": integer, "problem": str,
 	}),

@@ -30,6 +30,14 @@ func (s *Server) registerRoutes() {
 	s.handle("DELETE /api/v1/me/sessions/{id}", anyStanding, s.revokeSession)
 	s.handle("POST /api/v1/me/consents", consenting, s.consent)
 
+	// Verification.
+	s.handle("GET /api/v1/verification-policy", public, s.verificationPolicy)
+	s.handle("POST /api/v1/me/phone", signedIn, s.startPhone)
+	s.handle("POST /api/v1/me/phone/verify", signedIn, s.verifyPhone)
+	s.handle("POST /api/v1/me/identity", signedIn, s.submitIdentity)
+	s.handle("GET /api/v1/me/identity", signedIn, s.getIdentity)
+	s.handle("POST /api/v1/webhooks/identity/{provider}", public, s.identityWebhook)
+
 	// Other people.
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
 
@@ -42,6 +50,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/admin/accounts/{id}/suspension", signedIn, s.suspend, account.Admin, account.Moderator)
 	s.handle("POST /api/v1/admin/accounts/{id}/reinstatement", signedIn, s.reinstate, account.Admin, account.Moderator)
 	s.handle("POST /api/v1/admin/accounts/{id}/closure", signedIn, s.closeAccount, account.Admin)
+	s.handle("GET /api/v1/admin/identity-reviews", signedIn, s.listIdentityReviews, account.Compliance)
+	s.handle("POST /api/v1/admin/identity-reviews/{id}/decision", signedIn, s.decideIdentity, account.Compliance)
 	s.handle("GET /api/v1/admin/audit-log", signedIn, s.listAudit, account.Admin)
 	s.handle("GET /api/v1/admin/audit-log/verification", signedIn, s.verifyAudit, account.Admin)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -32,12 +33,22 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed
 	// when working out a client's address.
 	TrustedProxies []netip.Prefix
+	// PhonePerIP and PhonePerNumber limit verification codes sent.
+	PhonePerIP     ratelimit.Rate
+	PhonePerNumber ratelimit.Rate
+	// PhoneRegion is the default region for phone numbers typed without
+	// a country code ("" requires the + form).
+	PhoneRegion string
+	// IdentityProviders maps a verification provider's name to the secret
+	// its webhook signs with.
+	IdentityProviders map[string][]byte
 	// Version is reported by /healthz.
 	Version string
 }
 
 // DefaultConfig returns the defaults: 1 MiB bodies; 10 sign-in attempts a
-// minute per IP and per account; 5 registrations an hour per IP.
+// minute per IP and per account; 5 registrations an hour per IP; 10 phone
+// codes an hour per IP and 5 per number.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:    1 << 20,
@@ -45,6 +56,8 @@ func DefaultConfig() Config {
 		LoginPerIP:      ratelimit.Rate{N: 10, Per: 60e9},
 		LoginPerAccount: ratelimit.Rate{N: 10, Per: 60e9},
 		RegisterPerIP:   ratelimit.Rate{N: 5, Per: 3600e9},
+		PhonePerIP:      ratelimit.Rate{N: 10, Per: 3600e9},
+		PhonePerNumber:  ratelimit.Rate{N: 5, Per: 3600e9},
 	}
 }
 
@@ -55,6 +68,7 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	DB       *sqldb.DB
 	Accounts *account.Service
+	Identity *identity.Service
 	Audit    *audit.Log
 }
 
@@ -64,6 +78,7 @@ type Server struct {
 	log      *slog.Logger
 	db       *sqldb.DB
 	accounts *account.Service
+	identity *identity.Service
 	audit    *audit.Log
 
 	mux     *http.ServeMux
@@ -72,6 +87,7 @@ type Server struct {
 	handler http.Handler
 
 	loginIP, loginAccount, registerIP *ratelimit.Limiter
+	phoneIP, phoneNumber              *ratelimit.Limiter
 }
 
 // rateLimitKeys bounds each limiter's memory.
@@ -84,6 +100,7 @@ func New(cfg Config, d Deps) *Server {
 		log:      d.Log,
 		db:       d.DB,
 		accounts: d.Accounts,
+		identity: d.Identity,
 		audit:    d.Audit,
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(d.Metrics, d.Gatherer),
@@ -92,6 +109,8 @@ func New(cfg Config, d Deps) *Server {
 		s.loginIP = ratelimit.New(cfg.LoginPerIP, rateLimitKeys)
 		s.loginAccount = ratelimit.New(cfg.LoginPerAccount, rateLimitKeys)
 		s.registerIP = ratelimit.New(cfg.RegisterPerIP, rateLimitKeys)
+		s.phoneIP = ratelimit.New(cfg.PhonePerIP, rateLimitKeys)
+		s.phoneNumber = ratelimit.New(cfg.PhonePerNumber, rateLimitKeys)
 	}
 	s.registerRoutes()
 	s.handler = s.outer(s.mux)

@@ -1,0 +1,234 @@
+package httpapi
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/hmacsig"
+	"github.com/plaza-im/plaza/internal/identity"
+)
+
+// Wire shapes of the identity endpoints. Only reviewJSON, served to the
+// compliance role, ever carries a legal name or document number.
+
+type identityJSON struct {
+	ID              plaza.ID   `json:"id"`
+	AccountID       plaza.ID   `json:"account_id"`
+	Status          string     `json:"status"`
+	DocumentType    string     `json:"document_type"`
+	DocumentCountry string     `json:"document_country"`
+	SubmittedAt     time.Time  `json:"submitted_at"`
+	DecidedAt       *time.Time `json:"decided_at,omitempty"`
+	Reason          string     `json:"reason,omitempty"`
+}
+
+func toIdentityJSON(i identity.Identity) identityJSON {
+	out := identityJSON{ID: i.ID, AccountID: i.AccountID, Status: i.Status, DocumentType: i.DocumentType,
+		DocumentCountry: i.DocumentCountry, SubmittedAt: i.SubmittedAt, Reason: i.Reason}
+	if !i.DecidedAt.IsZero() {
+		d := i.DecidedAt
+		out.DecidedAt = &d
+	}
+	return out
+}
+
+type reviewJSON struct {
+	identityJSON
+	LegalName      string `json:"legal_name"`
+	DocumentNumber string `json:"document_number"`
+	DecidedBy      string `json:"decided_by,omitempty"`
+	OpenError      string `json:"open_error,omitempty"`
+}
+
+func (s *Server) startPhone(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Phone string `json:"phone"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if ok, retry := s.phoneIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("verification codes requested from your address", int64(retry))
+	}
+	if phone, err := identity.NormalizePhone(req.Phone, s.cfg.PhoneRegion); err == nil {
+		if ok, retry := s.phoneNumber.Allow(phone); !ok {
+			return rateLimited("verification codes sent to this number", int64(retry))
+		}
+	}
+	ch, err := s.identity.StartPhone(r.Context(), authOf(r).Account.ID, req.Phone)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]any{"status": "sent", "expires_at": ch.ExpiresAt, "resend_after": ch.ResendAfter})
+}
+
+func (s *Server) verifyPhone(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	id := authOf(r).Account.ID
+	if err := s.identity.VerifyPhone(r.Context(), id, req.Code); err != nil {
+		return err
+	}
+	st, err := s.identity.Status(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toVerificationJSON(st))
+}
+
+func (s *Server) submitIdentity(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		LegalName       string `json:"legal_name"`
+		DocumentType    string `json:"document_type"`
+		DocumentNumber  string `json:"document_number"`
+		DocumentCountry string `json:"document_country"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	id, err := s.identity.Submit(r.Context(), authOf(r).Account.ID, identity.Submission{
+		LegalName: req.LegalName, DocumentType: req.DocumentType, DocumentNumber: req.DocumentNumber, DocumentCountry: req.DocumentCountry,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, toIdentityJSON(id))
+}
+
+func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.identity.Latest(r.Context(), authOf(r).Account.ID)
+	if err != nil {
+		if plaza.ErrorCode(err) == plaza.ENotFound {
+			return plaza.Errorf(plaza.ENotFound, "you have not submitted an identity")
+		}
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toIdentityJSON(id))
+}
+
+func (s *Server) listIdentityReviews(w http.ResponseWriter, r *http.Request) error {
+	status := r.URL.Query().Get("status")
+	if status == "" {
+		status = identity.StatusPending
+	}
+	limit, err := queryInt(r, "limit", 50, 1, 200)
+	if err != nil {
+		return err
+	}
+	var after plaza.ID
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		if after, err = plaza.ParseID("cursor", c); err != nil {
+			return plaza.Invalid("cursor", "must be a next_cursor from a previous page")
+		}
+	}
+	reviews, err := s.identity.Reviews(r.Context(), actorOf(r), status, after, int(limit))
+	if err != nil {
+		return err
+	}
+	out := list[reviewJSON]{Items: make([]reviewJSON, 0, len(reviews))}
+	for _, rv := range reviews {
+		out.Items = append(out.Items, reviewJSON{identityJSON: toIdentityJSON(rv.Identity), LegalName: rv.LegalName,
+			DocumentNumber: rv.DocumentNumber, DecidedBy: rv.DecidedBy, OpenError: rv.OpenError})
+	}
+	if len(reviews) == int(limit) {
+		out.NextCursor = reviews[len(reviews)-1].ID.String()
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+type decisionRequest struct {
+	Approve *bool  `json:"approve"`
+	Reason  string `json:"reason"`
+}
+
+func (d decisionRequest) check() error {
+	if d.Approve == nil {
+		return plaza.Invalid("approve", "is required: true or false")
+	}
+	return nil
+}
+
+func (s *Server) decideIdentity(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req decisionRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := req.check(); err != nil {
+		return err
+	}
+	out, err := s.identity.Decide(r.Context(), actorOf(r), id, *req.Approve, req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toIdentityJSON(out))
+}
+
+// identityWebhook takes a decision from an external verification provider.
+// The body must be signed with the provider's secret (package hmacsig);
+// an unknown provider, a missing, stale or wrong signature all get the
+// same 401 and change nothing.
+func (s *Server) identityWebhook(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("provider")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return plaza.Errorf(plaza.ETooLarge, "the body is larger than 64 KiB")
+	}
+	secret, known := s.cfg.IdentityProviders[name]
+	if !known {
+		secret = []byte("no such provider: compare anyway to keep timing alike")
+	}
+	err = hmacsig.Verify(secret, r.Header.Get(hmacsig.TimestampHeader), r.Header.Get(hmacsig.SignatureHeader), body, time.Now())
+	if err != nil || !known {
+		return plaza.Errorf(plaza.EUnauthenticated, "the webhook signature is missing or invalid")
+	}
+	var req struct {
+		IdentityID plaza.ID `json:"identity_id"`
+		decisionRequest
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.IdentityID == 0 {
+		return plaza.Invalid("identity_id", "is required")
+	}
+	if err := req.check(); err != nil {
+		return err
+	}
+	out, err := s.identity.Decide(r.Context(), audit.Actor{Name: "provider:" + name}, req.IdentityID, *req.Approve, req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"id": out.ID, "status": out.Status})
+}
+
+type verificationJSON struct {
+	Phone          bool   `json:"phone"`
+	Identity       string `json:"identity"`
+	IdentityReason string `json:"identity_reason,omitempty"`
+}
+
+func toVerificationJSON(st identity.Status) verificationJSON {
+	return verificationJSON{Phone: st.Phone, Identity: st.Identity, IdentityReason: st.Reason}
+}
+
+func (s *Server) verificationPolicy(w http.ResponseWriter, r *http.Request) error {
+	out := map[string]string{}
+	for a, l := range s.identity.Policy() {
+		out[string(a)] = l.String()
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

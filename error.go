@@ -24,6 +24,12 @@ const (
 	EVerificationRequired    = "verification_required"
 	EAccountSuspended        = "account_suspended"
 	EAccountClosed           = "account_closed"
+	ENotAContact             = "not_a_contact"
+	EBlocked                 = "blocked"
+	ERecallWindowExpired     = "recall_window_expired"
+	ECategoryNotAuthorized   = "category_not_authorized"
+	EQuotaExceeded           = "quota_exceeded"
+	ECursorExpired           = "cursor_expired"
 )
 
 // Error is an error with a stable code, a message a person can read and

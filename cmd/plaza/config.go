@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/ratelimit"
@@ -41,6 +42,13 @@ type Config struct {
 	PhoneRateNumber    string
 	IdentityProviders  string // name=secret-file,…
 
+	Bus             string
+	BusPrefix       string
+	DirectMessages  string
+	MaxGroupMembers int
+	RecallWindow    time.Duration
+	SyncRetention   time.Duration
+
 	MinAge          int
 	TimeZone        string
 	MaxBodyBytes    int64
@@ -65,6 +73,12 @@ func DefaultConfig() Config {
 		OneAccountPerPhone: true,
 		PhoneRateIP:        "10/1h",
 		PhoneRateNumber:    "5/1h",
+		Bus:                "local",
+		BusPrefix:          "plaza",
+		DirectMessages:     "contacts",
+		MaxGroupMembers:    500,
+		RecallWindow:       2 * time.Minute,
+		SyncRetention:      30 * 24 * time.Hour,
 		MinAge:             14,
 		TimeZone:           "UTC",
 		MaxBodyBytes:       1 << 20,
@@ -101,6 +115,12 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PhoneRateIP, "phone-rate-ip", c.PhoneRateIP, "verification codes per client address, as N/DURATION")
 	fs.StringVar(&c.PhoneRateNumber, "phone-rate-number", c.PhoneRateNumber, "verification codes per phone number, as N/DURATION")
 	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
+	fs.StringVar(&c.Bus, "bus", c.Bus, "event bus: local (one node) or nats://host:port[,…] (a cluster)")
+	fs.StringVar(&c.BusPrefix, "bus-prefix", c.BusPrefix, "`prefix` of every bus subject, so clusters can share a NATS server")
+	fs.StringVar(&c.DirectMessages, "direct-messages", c.DirectMessages, "who may message and invite whom: contacts or anyone")
+	fs.IntVar(&c.MaxGroupMembers, "max-group-members", c.MaxGroupMembers, "largest group")
+	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message may be recalled")
+	fs.DurationVar(&c.SyncRetention, "sync-retention", c.SyncRetention, "how long the sync log keeps events; older cursors get cursor_expired")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the operator's IANA time `zone`, for ages and quotas")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest JSON request body in `bytes`")
@@ -199,6 +219,24 @@ func (c *Config) Validate() error {
 	if _, err := c.providers(); err != nil {
 		bad("--identity-providers: %v", err)
 	}
+	if c.Bus != "local" && !strings.HasPrefix(c.Bus, "nats://") && !strings.HasPrefix(c.Bus, "tls://") {
+		bad("--bus must be local or nats://host:port[,…]")
+	}
+	if c.BusPrefix == "" || strings.ContainsAny(c.BusPrefix, " .*>") {
+		bad("--bus-prefix must be a word without spaces, dots, * or >")
+	}
+	if c.DirectMessages != "contacts" && c.DirectMessages != "anyone" {
+		bad("--direct-messages must be contacts or anyone")
+	}
+	if c.MaxGroupMembers < 2 || c.MaxGroupMembers > 100_000 {
+		bad("--max-group-members must be 2–100000")
+	}
+	if c.RecallWindow < 0 {
+		bad("--recall-window must not be negative")
+	}
+	if c.SyncRetention < time.Hour {
+		bad("--sync-retention must be at least 1h")
+	}
 	if c.MinAge < 0 || c.MinAge > 130 {
 		bad("--min-age must be 0–130 years")
 	}
@@ -277,6 +315,16 @@ func (c *Config) identityConfig() identity.Config {
 	ic.OneAccountPerPhone = c.OneAccountPerPhone
 	ic.DefaultRegion = c.PhoneRegion
 	return ic
+}
+
+// chatConfig derives the chat rules; call after Validate.
+func (c *Config) chatConfig() chat.Config {
+	cc := chat.DefaultConfig()
+	cc.DirectPolicy = c.DirectMessages
+	cc.MaxGroupMembers = c.MaxGroupMembers
+	cc.RecallWindow = c.RecallWindow
+	cc.Retention = c.SyncRetention
+	return cc
 }
 
 // httpConfig derives the API's settings; call after Validate.

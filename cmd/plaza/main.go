@@ -3,6 +3,7 @@
 //	plaza serve     run the server
 //	plaza admin     operator commands (roles, audit log) against a server's data
 //	plaza migrate   apply database migrations, or report their status
+//	plaza bench     load-test a server and report throughput and latency
 //	plaza version   print the version
 package main
 
@@ -27,6 +28,7 @@ Usage:
   plaza admin   grant|revoke [flags] HANDLE ROLE
   plaza admin   audit verify [flags]        check the audit log's hash chain
   plaza migrate [up|status] [flags]         apply migrations (serve also does at start)
+  plaza bench   [flags]                     load-test a server (plaza bench -h)
   plaza version
 
 Every flag also reads PLAZA_<FLAG> from the environment, e.g. PLAZA_LISTEN.
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "version":

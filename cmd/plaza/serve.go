@@ -18,8 +18,11 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -55,11 +58,15 @@ type Main struct {
 	DB       *sqldb.DB
 	Accounts *account.Service
 	Identity *identity.Service
+	Chat     *chat.Service
+	Hub      *realtime.Hub
+	Bus      bus.Bus
 	Audit    *audit.Log
 	API      *httpapi.Server
 
 	server   *http.Server
 	listener net.Listener
+	stop     context.CancelFunc // stops background work (pruning)
 }
 
 // Open validates the configuration, opens and migrates the database, seeds
@@ -105,13 +112,24 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Identity = identity.NewService(db, keys, sender, m.Config.identityConfig())
 	m.Accounts.OnDelete(identity.DeleteAccountData)
 
+	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix); err != nil {
+		return err
+	}
+	bg, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	if m.Chat, err = chat.NewService(ctx, db, m.Bus, m.Accounts, m.Identity, m.Config.chatConfig(), m.Log); err != nil {
+		return err
+	}
+	go m.Chat.RunPruner(bg, 10*time.Minute)
+
 	reg := prometheus.NewRegistry()
+	m.Hub = realtime.NewHub(realtime.DefaultConfig(), m.Bus, m.Chat, m.Log, reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	m.API = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Audit: m.Audit,
 	})
 
 	ln, err := net.Listen("tcp", m.Config.Listen)
@@ -180,6 +198,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Log.Info("shutting down: finishing in-flight requests", "timeout", m.Config.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
+	// WebSockets are hijacked connections that Shutdown does not track:
+	// close them first, with a reason that tells devices to reconnect.
+	m.Hub.Close()
 	if err := m.server.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -195,6 +216,15 @@ func (m *Main) Close() error {
 	var err error
 	if m.listener != nil {
 		_ = m.listener.Close() // already closed after a clean shutdown
+	}
+	if m.stop != nil {
+		m.stop()
+	}
+	if m.Chat != nil {
+		m.Chat.Close() // commits the sends already queued
+	}
+	if m.Bus != nil {
+		_ = m.Bus.Close()
 	}
 	if m.DB != nil {
 		err = m.DB.Close()

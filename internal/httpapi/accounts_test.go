@@ -173,7 +173,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLoginRateLimits(t *testing.T) {
-	e := newEnv(t, withRateLimits, func(c *Config) {
+	e := newEnv(t, withRateLimits, func(c *envConfig) {
 		c.LoginPerAccount.N = 3
 		c.LoginPerIP.N = 5
 	})
@@ -191,7 +191,7 @@ func TestLoginRateLimits(t *testing.T) {
 }
 
 func TestRegisterRateLimit(t *testing.T) {
-	e := newEnv(t, withRateLimits, func(c *Config) { c.RegisterPerIP.N = 2 })
+	e := newEnv(t, withRateLimits, func(c *envConfig) { c.RegisterPerIP.N = 2 })
 	e.register("one")
 	e.register("two")
 	e.do("POST", "/api/v1/accounts", "", registration("three")).want(t, 429, "rate_limited")

@@ -18,7 +18,10 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
@@ -32,14 +35,21 @@ type testEnv struct {
 	db       *sqldb.DB
 	accounts *account.Service
 	identity *identity.Service
+	chat     *chat.Service
 	outbox   string // the SMS outbox file
 	logs     *bytes.Buffer
 	logMu    *sync.Mutex
 }
 
-type envOption func(*Config)
+// envConfig is what options may change in a test server.
+type envConfig struct {
+	Config
+	chat chat.Config
+}
 
-func withRateLimits(c *Config) { c.RateLimits = true }
+type envOption func(*envConfig)
+
+func withRateLimits(c *envConfig) { c.RateLimits = true }
 
 func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	tb.Helper()
@@ -63,22 +73,33 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
 	accounts.OnDelete(identity.DeleteAccountData)
-	cfg := DefaultConfig()
+	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig()}
 	cfg.RateLimits = false
 	cfg.Version = "test"
 	for _, o := range opts {
 		o(&cfg)
 	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	b := bus.NewLocal("test")
+	tb.Cleanup(func() { b.Close() })
+	chats, err := chat.NewService(context.Background(), db, b, accounts, ids, cfg.chat, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(chats.Close)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	reg := prometheus.NewRegistry()
-	api := New(cfg, Deps{
-		Log: slog.New(slog.NewJSONHandler(lw, nil)), Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Audit: audit.New(db),
+	apiLog := slog.New(slog.NewJSONHandler(lw, nil))
+	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats, apiLog, reg)
+	api := New(cfg.Config, Deps{
+		Log: apiLog, Metrics: reg, Gatherer: reg,
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Audit: audit.New(db),
 	})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	tb.Cleanup(hub.Close)
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

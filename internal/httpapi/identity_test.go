@@ -81,7 +81,7 @@ func TestPhoneVerification(t *testing.T) {
 }
 
 func TestPhoneRateLimits(t *testing.T) {
-	e := newEnv(t, withRateLimits, func(c *Config) { c.PhonePerNumber.N = 1 })
+	e := newEnv(t, withRateLimits, func(c *envConfig) { c.PhonePerNumber.N = 1 })
 	a := e.register("first")
 	b := e.register("second")
 	e.do("POST", "/api/v1/me/phone", a.token, map[string]any{"phone": "+8613811112222"}).want(t, 202, "")
@@ -226,7 +226,7 @@ func TestLegalIdentityNeverLeaks(t *testing.T) {
 
 func TestIdentityWebhook(t *testing.T) {
 	secret := []byte("provider-secret-123456")
-	e := newEnv(t, func(c *Config) { c.IdentityProviders = map[string][]byte{"acme": secret} })
+	e := newEnv(t, func(c *envConfig) { c.IdentityProviders = map[string][]byte{"acme": secret} })
 	u := e.register("remote")
 	e.verifyPhone(u, "+8613600136000")
 	id := e.do("POST", "/api/v1/me/identity", u.token, map[string]any{"legal_name": "Wang Fang", "document_type": "national_id", "document_number": validCNID, "document_country": "CN"}).want(t, 202, "").body["id"].(string)

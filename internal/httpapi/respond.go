@@ -33,6 +33,12 @@ var statusOf = map[string]int{
 	plaza.EVerificationRequired:    http.StatusForbidden,
 	plaza.EAccountSuspended:        http.StatusForbidden,
 	plaza.EAccountClosed:           http.StatusForbidden,
+	plaza.ENotAContact:             http.StatusForbidden,
+	plaza.EBlocked:                 http.StatusForbidden,
+	plaza.ERecallWindowExpired:     http.StatusForbidden,
+	plaza.ECategoryNotAuthorized:   http.StatusForbidden,
+	plaza.EQuotaExceeded:           http.StatusTooManyRequests,
+	plaza.ECursorExpired:           http.StatusGone,
 }
 
 const eMethodNotAllowed = "method_not_allowed"

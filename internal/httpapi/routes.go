@@ -38,6 +38,35 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me/identity", signedIn, s.getIdentity)
 	s.handle("POST /api/v1/webhooks/identity/{provider}", public, s.identityWebhook)
 
+	// Contacts and blocks.
+	s.handle("POST /api/v1/contacts/requests", signedIn, s.requestContact)
+	s.handle("GET /api/v1/contacts/requests", signedIn, s.listContactRequests)
+	s.handle("POST /api/v1/contacts/requests/{id}/accept", signedIn, s.acceptContact)
+	s.handle("POST /api/v1/contacts/requests/{id}/decline", signedIn, s.declineContact)
+	s.handle("GET /api/v1/contacts", signedIn, s.listContacts)
+	s.handle("DELETE /api/v1/contacts/{id}", signedIn, s.removeContact)
+	s.handle("POST /api/v1/blocks", signedIn, s.block)
+	s.handle("GET /api/v1/blocks", signedIn, s.listBlocks)
+	s.handle("DELETE /api/v1/blocks/{id}", signedIn, s.unblock)
+
+	// Conversations and messages.
+	s.handle("POST /api/v1/conversations", signedIn, s.createConversation)
+	s.handle("GET /api/v1/conversations", signedIn, s.listConversations)
+	s.handle("GET /api/v1/conversations/{id}", signedIn, s.getConversation)
+	s.handle("PATCH /api/v1/conversations/{id}", signedIn, s.renameConversation)
+	s.handle("POST /api/v1/conversations/{id}/members", signedIn, s.addMembers)
+	s.handle("DELETE /api/v1/conversations/{id}/members/{account_id}", signedIn, s.removeMember)
+	s.handle("PUT /api/v1/conversations/{id}/members/{account_id}/role", signedIn, s.setMemberRole)
+	s.handle("POST /api/v1/conversations/{id}/messages", signedIn, s.sendMessage)
+	s.handle("GET /api/v1/conversations/{id}/messages", signedIn, s.listMessages)
+	s.handle("POST /api/v1/conversations/{id}/messages/{message_id}/recall", signedIn, s.recallMessage)
+	s.handle("POST /api/v1/conversations/{id}/read", signedIn, s.markRead)
+	s.handle("POST /api/v1/conversations/{id}/typing", signedIn, s.typing)
+
+	// Sync and the real-time stream.
+	s.handle("GET /api/v1/sync", signedIn, s.sync)
+	s.handle("GET /api/v1/stream", signedIn, s.stream)
+
 	// Other people.
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
 

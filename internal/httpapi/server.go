@@ -14,8 +14,10 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/ratelimit"
+	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -69,6 +71,8 @@ type Deps struct {
 	DB       *sqldb.DB
 	Accounts *account.Service
 	Identity *identity.Service
+	Chat     *chat.Service
+	Hub      *realtime.Hub
 	Audit    *audit.Log
 }
 
@@ -79,6 +83,8 @@ type Server struct {
 	db       *sqldb.DB
 	accounts *account.Service
 	identity *identity.Service
+	chat     *chat.Service
+	hub      *realtime.Hub
 	audit    *audit.Log
 
 	mux     *http.ServeMux
@@ -101,6 +107,8 @@ func New(cfg Config, d Deps) *Server {
 		db:       d.DB,
 		accounts: d.Accounts,
 		identity: d.Identity,
+		chat:     d.Chat,
+		hub:      d.Hub,
 		audit:    d.Audit,
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(d.Metrics, d.Gatherer),

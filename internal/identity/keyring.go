@@ -146,7 +146,8 @@ func fileStamp(path string) string {
 
 // reload re-reads the key files if they changed since the last load.
 func (kr *Keyring) reload() error {
-	stamp := fileStamp(kr.path) + "|" + fileStamp(kr.path+".next")
+	retired, _ := filepath.Glob(kr.path + ".retired-*")
+	stamp := fileStamp(kr.path) + "|" + fileStamp(kr.path+".next") + "|" + strings.Join(retired, ",")
 	if stamp == kr.stamp {
 		return nil
 	}
@@ -155,6 +156,14 @@ func (kr *Keyring) reload() error {
 		return err
 	}
 	keys := map[string]key{cur.id: cur}
+	// Retired keys stay on disk for old backups; they also open data a
+	// writer sealed just before a rotation and stored just after it, so
+	// such a row is re-sealed by the next rotation instead of being lost.
+	for _, f := range retired {
+		if k, err := readKeyFile(f); err == nil {
+			keys[k.id] = k
+		}
+	}
 	if _, err := os.Stat(kr.path + ".next"); err == nil {
 		next, err := readKeyFile(kr.path + ".next")
 		if err != nil {
@@ -264,12 +273,29 @@ func (kr *Keyring) beginRotation() (string, error) {
 // taken before the rotation stay readable; delete it when those backups
 // expire.
 func (kr *Keyring) finishRotation(now time.Time) (retired string, err error) {
-	retired = fmt.Sprintf("%s.retired-%s", kr.path, now.UTC().Format("20060102T150405Z"))
+	oldKey, err := readKeyFile(kr.path)
+	if err != nil {
+		return "", err
+	}
+	retired = fmt.Sprintf("%s.retired-%s-%s", kr.path, now.UTC().Format("20060102T150405Z"), oldKey.id)
 	old, err := os.ReadFile(kr.path)
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(retired, old, 0o600); err != nil {
+	// O_EXCL: never overwrite a retired key, whatever the clock says.
+	f, err := os.OpenFile(retired, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(old); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
 		return "", err
 	}
 	if err := os.Rename(kr.path+".next", kr.path); err != nil {

@@ -33,6 +33,7 @@ func NormalizePhone(raw, region string) (string, error) {
 	if region == "" && !strings.HasPrefix(raw, "+") {
 		return "", plaza.Invalid("phone", phoneRule)
 	}
+	region = strings.ToUpper(region)
 	if region == "" {
 		region = "ZZ"
 	}
@@ -145,17 +146,27 @@ func (s *Service) VerifyPhone(ctx context.Context, accountID plaza.ID, code stri
 			refusal = plaza.Invalid("code", "has expired: request a new one")
 			return deleteChallenge(ctx, tx, accountID)
 		case ch.attempts >= s.cfg.MaxAttempts:
+			// The used-up challenge stays until a new code replaces it, so
+			// the resend wait still counts from when this one was sent:
+			// wrong guesses must not buy text messages.
 			refusal = plaza.Invalid("code", "too many wrong attempts: request a new code")
-			return deleteChallenge(ctx, tx, accountID)
+			return nil
 		case subtle.ConstantTimeCompare(codeHash(accountID, ch.phone, code), ch.codeHash) != 1:
-			left := s.cfg.MaxAttempts - ch.attempts - 1
-			if left <= 0 {
+			switch left := s.cfg.MaxAttempts - ch.attempts - 1; left {
+			case 0:
 				refusal = plaza.Invalid("code", "is incorrect, and no attempts are left: request a new code")
-				return deleteChallenge(ctx, tx, accountID)
+			case 1:
+				refusal = plaza.Invalid("code", "is incorrect: 1 attempt left")
+			default:
+				refusal = plaza.Invalid("code", fmt.Sprintf("is incorrect: %d attempts left", left))
 			}
-			refusal = plaza.Invalid("code", fmt.Sprintf("is incorrect: %d attempts left", left))
 			// Committed although the request fails: the attempt counts.
 			return bumpAttempts(ctx, tx, accountID)
+		}
+		// Take the number's lock row first: on PostgreSQL two accounts
+		// verifying one number at once would otherwise both pass the check.
+		if err := lockPhone(ctx, tx, ch.phone); err != nil {
+			return err
 		}
 		if err := s.checkPhoneFree(ctx, tx, accountID, ch.phone); err != nil {
 			refusal = err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // Submission is what a person sends to verify their legal identity.
@@ -78,15 +79,7 @@ func (s *Service) Submit(ctx context.Context, accountID plaza.ID, sub Submission
 	}
 
 	id := Identity{ID: plaza.NewID(), AccountID: accountID, Status: StatusPending, DocumentType: sub.DocumentType, DocumentCountry: country, SubmittedAt: now}
-	sealedName, err := s.keys.Seal([]byte(name), aad(id.ID, "legal_name"))
-	if err != nil {
-		return Identity{}, fmt.Errorf("submit identity: %w", err)
-	}
-	sealedNumber, err := s.keys.Seal([]byte(number), aad(id.ID, "document_number"))
-	if err != nil {
-		return Identity{}, fmt.Errorf("submit identity: %w", err)
-	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		st, err := status(ctx, tx, accountID)
 		if err != nil {
 			return err
@@ -97,7 +90,22 @@ func (s *Service) Submit(ctx context.Context, accountID plaza.ID, sub Submission
 		case StatusVerified:
 			return plaza.Errorf(plaza.EConflict, "your identity is already verified")
 		}
-		return insertIdentity(ctx, tx, id, sealedName, sealedNumber, sealedKeyID(sealedName))
+		// Seal inside the transaction: on SQLite the write lock orders it
+		// against a key rotation's batches.
+		sealedName, err := s.keys.Seal([]byte(name), aad(id.ID, "legal_name"))
+		if err != nil {
+			return err
+		}
+		sealedNumber, err := s.keys.Seal([]byte(number), aad(id.ID, "document_number"))
+		if err != nil {
+			return err
+		}
+		err = insertIdentity(ctx, tx, id, sealedName, sealedNumber, sealedKeyID(sealedName))
+		if sqldb.IsUniqueViolation(err) {
+			// identities_open: a concurrent submission won.
+			return plaza.Errorf(plaza.EConflict, "an identity is already waiting for review")
+		}
+		return err
 	})
 	if err != nil {
 		return Identity{}, fmt.Errorf("submit identity: %w", err)
@@ -128,6 +136,9 @@ func (s *Service) Reviews(ctx context.Context, viewer audit.Actor, status string
 	}
 	if !valid {
 		return nil, plaza.Invalid("status", "must be pending, verified or rejected")
+	}
+	if limit < 1 || limit > 500 {
+		return nil, plaza.Invalid("limit", "must be 1–500")
 	}
 	var out []Review
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {

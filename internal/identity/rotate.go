@@ -30,10 +30,13 @@ type RotationReport struct {
 // An interrupted rotation is finished by running it again.
 func RotateKey(ctx context.Context, db *sqldb.DB, kr *Keyring, actor audit.Actor) (RotationReport, error) {
 	var rep RotationReport
-	from, err := kr.CurrentKeyID()
+	// The key file itself names the old key: during an interrupted
+	// rotation the keyring already seals with the new one.
+	cur, err := readKeyFile(kr.path)
 	if err != nil {
 		return rep, err
 	}
+	from := cur.id
 	to, err := kr.beginRotation()
 	if err != nil {
 		return rep, fmt.Errorf("rotate key: %w", err)

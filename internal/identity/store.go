@@ -40,6 +40,14 @@ func putPhone(ctx context.Context, q sqldb.Queryer, accountID plaza.ID, phone st
 	return err
 }
 
+// lockPhone serialises verifications of one number: the upsert takes the
+// row's lock on PostgreSQL until the transaction ends (SQLite has one
+// writer anyway).
+func lockPhone(ctx context.Context, q sqldb.Queryer, phone string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO phone_locks (phone) VALUES ($1) ON CONFLICT (phone) DO UPDATE SET phone = excluded.phone`, phone)
+	return err
+}
+
 type challengeRow struct {
 	phone     string
 	codeHash  []byte

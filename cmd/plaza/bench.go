@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/bench"
+)
+
+const benchUsage = `Usage: plaza bench [flags]
+
+Starts a server of its own in a temp dir (or targets --url), connects
+--devices WebSocket clients paired into direct conversations, has them send
+at --rate messages/s in total (0: as fast as acks come back), and reports
+sent/acked/delivered counts, throughput, end-to-end latency percentiles and
+the server's memory per connection. With --idle the devices only connect.
+
+Against a running server (--url), start it with
+  --rate-limits off --direct-messages anyone
+  --verification-policy message.send=none,conversation.create=none,contact.request=none
+and give --data (or --db) so accounts can be created directly; otherwise
+they are registered through the API, which costs one password hash each.
+`
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("plaza bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	url := fs.String("url", "", "base `URL` of a running server (default: start one)")
+	cfg := DefaultConfig()
+	cfg.Data, cfg.DB = "", ""
+	fs.StringVar(&cfg.Data, "data", "", "data `dir` of the target server, for the account fast path")
+	fs.StringVar(&cfg.DB, "db", "", "database `url` of the target server, for the account fast path")
+	devices := fs.Int("devices", 1000, "WebSocket clients (an even number: two per conversation)")
+	rate := fs.Float64("rate", 0, "total messages per second; 0 sends as fast as acks come back")
+	window := fs.Int("window", 8, "sends in flight per device when --rate is 0")
+	duration := fs.Duration("duration", 20*time.Second, "measured time")
+	warmup := fs.Duration("warmup", 5*time.Second, "time before measuring")
+	idle := fs.Bool("idle", false, "connect the devices and send nothing (memory per connection)")
+	pid := fs.Int("server-pid", 0, "`pid` of the target server, to report its memory (with --url)")
+	sync := fs.String("sqlite-synchronous", "FULL", "for the server bench starts: FULL or NORMAL")
+	bus := fs.String("bus", "local", "for the server bench starts: local or nats://…")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, args); err != nil {
+		return usageError("%w", err)
+	}
+	if *devices < 2 || *devices%2 != 0 {
+		return usageError("--devices must be an even number, at least 2")
+	}
+	progress := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+
+	base, serverPID := *url, *pid
+	if base == "" {
+		dir, err := os.MkdirTemp("", "plaza-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Data = dir
+		srv, err := startBenchServer(ctx, dir, *sync, *bus, stderr)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		base, serverPID = srv.url, srv.cmd.Process.Pid
+	}
+
+	progress(fmt.Sprintf("creating %d accounts", *devices))
+	accts, err := benchAccounts(ctx, &cfg, base, *devices)
+	if err != nil {
+		return err
+	}
+	rssBefore := rssKiB(serverPID)
+	var rssAfter int64
+	bcfg := bench.Config{URL: base, Accounts: accts, Rate: *rate, Window: *window, Warmup: *warmup, Duration: *duration, Idle: *idle, Progress: progress}
+	if *idle {
+		// Sample memory once every device is connected and idle.
+		bcfg.Progress = func(s string) {
+			progress(s)
+			if strings.HasPrefix(s, "all devices connected") {
+				time.Sleep(2 * time.Second)
+				rssAfter = rssKiB(serverPID)
+			}
+		}
+	}
+	rep, err := bench.Run(ctx, bcfg)
+	if err != nil {
+		return err
+	}
+	if !*idle {
+		rssAfter = rssKiB(serverPID)
+	}
+	out := struct {
+		bench.Report
+		Rate              float64 `json:"rate"`
+		ServerRSSBefore   int64   `json:"server_rss_kib_before"`
+		ServerRSSAfter    int64   `json:"server_rss_kib_after"`
+		RSSPerDeviceKiB   float64 `json:"server_rss_kib_per_device"`
+		SQLiteSynchronous string  `json:"sqlite_synchronous"`
+	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync}
+	if rssBefore > 0 && rssAfter > 0 {
+		out.RSSPerDeviceKiB = float64(rssAfter-rssBefore) / float64(rep.Devices)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "devices %d in %d direct conversations", rep.Devices, rep.Conversations)
+	if *rate > 0 {
+		fmt.Fprintf(stdout, ", target %.0f msg/s\n", *rate)
+	} else {
+		fmt.Fprintf(stdout, ", as fast as acked (window %d)\n", *window)
+	}
+	if !*idle {
+		fmt.Fprintf(stdout, "measured %.1fs: sent %d, acked %d, delivered %d, errors %d\n", rep.Duration.Seconds(), rep.Sent, rep.Acked, rep.Delivered, rep.Errors)
+		fmt.Fprintf(stdout, "throughput: %.0f msg/s acked (persisted), %.0f msg/s delivered\n", rep.AckedPerSec, rep.DeliveredPerS)
+		fmt.Fprintf(stdout, "end-to-end latency: p50 %s  p95 %s  p99 %s  max %s  (n=%d)\n", ms(rep.E2E.P50), ms(rep.E2E.P95), ms(rep.E2E.P99), ms(rep.E2E.Max), rep.E2E.N)
+		fmt.Fprintf(stdout, "ack latency:        p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Ack.P50), ms(rep.Ack.P95), ms(rep.Ack.P99), ms(rep.Ack.Max))
+	}
+	if rssAfter > 0 {
+		fmt.Fprintf(stdout, "server RSS: %.1f MiB before devices, %.1f MiB after: %.1f KiB per device\n", float64(rssBefore)/1024, float64(rssAfter)/1024, out.RSSPerDeviceKiB)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+// benchAccounts creates the accounts: directly in the database when bench
+// knows it (one password hash for all), else through the API.
+func benchAccounts(ctx context.Context, cfg *Config, base string, n int) ([]bench.Account, error) {
+	if cfg.Data == "" && cfg.DB == "" {
+		return bench.Register(ctx, base, fmt.Sprintf("b%d_", time.Now().Unix()%100000), n)
+	}
+	if cfg.Data == "" {
+		cfg.Data = "."
+	}
+	db, err := openDB(ctx, cfg, newLogger(io.Discard, "json", "error"))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	svc := account.NewService(db, account.DefaultConfig())
+	if err := svc.SeedTerms(ctx); err != nil {
+		return nil, err
+	}
+	made, err := svc.CreateBulk(ctx, fmt.Sprintf("b%d_", time.Now().Unix()%100000), n, "bench-password")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bench.Account, len(made))
+	for i, a := range made {
+		out[i] = bench.Account{ID: a.ID.String(), Token: a.Token}
+	}
+	return out, nil
+}
+
+type benchServer struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan struct{}
+}
+
+func (s *benchServer) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// startBenchServer runs `plaza serve` as a child process, so its memory
+// is measured apart from the load generator's.
+func startBenchServer(ctx context.Context, dir, sync, bus string, stderr io.Writer) (*benchServer, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "serve", "--data", dir, "--listen", "127.0.0.1:0", "--rate-limits", "off",
+		"--direct-messages", "anyone", "--verification-policy", "message.send=none,conversation.create=none,contact.request=none",
+		"--sqlite-synchronous", sync, "--bus", bus, "--bus-prefix", "bench"+strconv.Itoa(os.Getpid()), "--log-format", "json")
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		pw.Close()
+		close(s.done)
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logf, line)
+			var rec struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "plaza serving" {
+				select {
+				case addr <- rec.Addr:
+				default:
+				}
+			}
+		}
+		logf.Close()
+	}()
+	select {
+	case a := <-addr:
+		s.url = a
+		return s, nil
+	case <-s.done:
+		return nil, fmt.Errorf("the bench server exited at start; see its log")
+	case <-time.After(30 * time.Second):
+		s.stop()
+		return nil, fmt.Errorf("the bench server did not start within 30 s")
+	case <-ctx.Done():
+		s.stop()
+		return nil, ctx.Err()
+	}
+}
+
+// rssKiB returns a process's resident memory in KiB, 0 if unknown.
+func rssKiB(pid int) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

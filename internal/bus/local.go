@@ -1,0 +1,239 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// localPendingLimit bounds the events queued for one subscription of a
+// Local bus while its handler runs in another goroutine. It is reached only
+// when several goroutines outpace one handler for a long while; past it,
+// events are dropped and the drop is logged, as NATS does for a slow
+// consumer.
+const localPendingLimit = 1 << 16
+
+// Local is the in-process bus, for a Plaza node that runs alone. Publish
+// calls the handlers of the subject's subscribers in the publisher's
+// goroutine, so an event costs neither a goroutine nor an allocation, and
+// the events of one publisher reach each handler in publish order.
+//
+// Handlers of one subscription still run one at a time, as Bus promises:
+// a goroutine that publishes to a subscription whose handler is running in
+// another goroutine queues the event and returns, and the goroutine
+// running the handler delivers it next. No lock is held while a handler
+// runs, so a handler may Publish, Subscribe or Unsubscribe (itself too)
+// without deadlock.
+//
+// A Local bus is alone in its process: two Local values never see each
+// other's events, whatever their prefixes.
+type Local struct {
+	prefix string
+	log    *slog.Logger
+
+	mu sync.RWMutex
+	// subs holds the subscribers of each subject. A slice is replaced,
+	// never modified, so Publish can iterate the one it read after
+	// releasing mu.
+	subs   map[string][]*localSub
+	closed bool
+}
+
+// NewLocal returns an in-process bus. The prefix only labels its log
+// lines: subjects of a Local bus never leave the process.
+func NewLocal(prefix string, opts ...Option) *Local {
+	o := buildOptions(opts)
+	return &Local{prefix: prefix, log: o.log, subs: make(map[string][]*localSub)}
+}
+
+// Publish calls the handler of every subscriber of subject with data,
+// in this goroutine unless that handler is busy in another one.
+func (l *Local) Publish(_ context.Context, subject string, data []byte) error {
+	if err := checkSubject(subject); err != nil {
+		return fmt.Errorf("bus: publish: %w", err)
+	}
+	l.mu.RLock()
+	subs, closed := l.subs[subject], l.closed
+	l.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("bus: publish %s: %w", subject, ErrClosed)
+	}
+	for _, s := range subs {
+		s.deliver(data)
+	}
+	return nil
+}
+
+// Subscribe calls handler with every event later published on subject.
+func (l *Local) Subscribe(subject string, handler func(data []byte)) (Subscription, error) {
+	if err := checkSubject(subject); err != nil {
+		return nil, fmt.Errorf("bus: subscribe: %w", err)
+	}
+	if handler == nil {
+		return nil, errors.New("bus: subscribe: nil handler")
+	}
+	s := &localSub{bus: l, subject: subject, handler: handler}
+	s.active.Store(true)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, ErrClosed)
+	}
+	old := l.subs[subject]
+	next := make([]*localSub, len(old), len(old)+1)
+	copy(next, old)
+	l.subs[subject] = append(next, s)
+	return s, nil
+}
+
+// Close ends every subscription. A handler already running finishes; no
+// handler starts afterwards.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	subs := l.subs
+	l.subs = nil
+	l.mu.Unlock()
+
+	for _, list := range subs {
+		for _, s := range list {
+			s.end()
+		}
+	}
+	return nil
+}
+
+func (l *Local) remove(s *localSub) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.subs[s.subject] // nil once closed
+	i := 0
+	for i < len(old) && old[i] != s {
+		i++
+	}
+	if i == len(old) {
+		return
+	}
+	if len(old) == 1 {
+		delete(l.subs, s.subject)
+		return
+	}
+	next := make([]*localSub, 0, len(old)-1)
+	next = append(next, old[:i]...)
+	l.subs[s.subject] = append(next, old[i+1:]...)
+}
+
+// localSub is one subscription of a Local bus.
+type localSub struct {
+	bus     *Local
+	subject string
+	handler func([]byte)
+	// active is checked before each call, so an event already on its way
+	// when Unsubscribe or Close returns is not delivered.
+	active atomic.Bool
+
+	mu sync.Mutex
+	// running is true while some goroutine is calling handler; the others
+	// then append to queue instead, and that goroutine delivers it.
+	running  bool
+	queue    [][]byte
+	spare    [][]byte // the previous queue, kept for reuse
+	dropping bool     // events are being dropped; logged once per episode
+}
+
+func (s *localSub) deliver(data []byte) {
+	s.mu.Lock()
+	if s.running {
+		startedDropping := s.enqueue(data)
+		s.mu.Unlock()
+		if startedDropping {
+			s.bus.log.Warn("bus: slow subscriber, dropping events", "prefix", s.bus.prefix, "subject", s.subject, "pending", localPendingLimit)
+		}
+		return
+	}
+	s.running = true
+	s.mu.Unlock()
+	s.run(data)
+}
+
+// enqueue queues data, or drops it when the queue is full, reporting
+// whether this drop starts a new episode. s.mu must be held.
+func (s *localSub) enqueue(data []byte) (startedDropping bool) {
+	if len(s.queue) >= localPendingLimit {
+		startedDropping = !s.dropping
+		s.dropping = true
+		return startedDropping
+	}
+	s.queue = append(s.queue, data)
+	return false
+}
+
+// run calls the handler with data, then with whatever other goroutines
+// queued meanwhile, until the queue is empty. s.running must be set.
+func (s *localSub) run(data []byte) {
+	done := false
+	defer func() {
+		// A panicking handler must not leave the subscription marked
+		// running, or every later event would queue up and be dropped
+		// (net/http, for one, recovers the publisher's panic and goes on).
+		if !done {
+			s.mu.Lock()
+			s.running = false
+			s.mu.Unlock()
+		}
+	}()
+
+	if s.active.Load() {
+		s.handler(data)
+	}
+	var batch [][]byte
+	for {
+		s.mu.Lock()
+		if batch != nil {
+			clear(batch) // let the delivered events be collected
+			s.spare = batch[:0]
+		}
+		if len(s.queue) == 0 {
+			s.running = false
+			s.dropping = false
+			s.mu.Unlock()
+			done = true
+			return
+		}
+		batch, s.queue, s.spare = s.queue, s.spare, nil
+		s.mu.Unlock()
+
+		for _, d := range batch {
+			if s.active.Load() {
+				s.handler(d)
+			}
+		}
+	}
+}
+
+// end stops deliveries and frees the queue.
+func (s *localSub) end() bool {
+	if !s.active.Swap(false) {
+		return false
+	}
+	s.mu.Lock()
+	s.queue, s.spare = nil, nil
+	s.mu.Unlock()
+	return true
+}
+
+// Unsubscribe ends the subscription.
+func (s *localSub) Unsubscribe() error {
+	if s.end() {
+		s.bus.remove(s)
+	}
+	return nil
+}

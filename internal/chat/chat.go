@@ -1,0 +1,97 @@
+// Package chat carries people's conversations: contacts and blocks,
+// direct and group conversations, messages with their gap-free
+// per-conversation sequence numbers, read positions, recall, and each
+// account's sync log of events, which every device replays from its
+// cursor. A send is acknowledged only after its transaction commits; the
+// bus then fans the events out to connected devices, and anything a device
+// misses it gets back from the sync log.
+package chat
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// Who may open a direct conversation with whom.
+const (
+	DirectContacts = "contacts" // only contacts (default)
+	DirectAnyone   = "anyone"
+)
+
+// Config holds the chat rules an operator may change.
+type Config struct {
+	// DirectPolicy is DirectContacts or DirectAnyone; it also governs who
+	// may be added to a group.
+	DirectPolicy string
+	// MaxGroupMembers bounds a group's size.
+	MaxGroupMembers int
+	// MaxTextRunes bounds a text message.
+	MaxTextRunes int
+	// RecallWindow is how long after sending a message may be recalled.
+	RecallWindow time.Duration
+	// Retention is how long the sync log keeps events; a cursor older
+	// than that is answered with cursor_expired.
+	Retention time.Duration
+	// MaxBatch bounds how many sends one group commit carries.
+	MaxBatch int
+}
+
+// DefaultConfig returns the defaults: contacts only, groups of 500, texts
+// of 4,096 characters, a 2-minute recall window, 30 days of sync log.
+func DefaultConfig() Config {
+	return Config{
+		DirectPolicy:    DirectContacts,
+		MaxGroupMembers: 500,
+		MaxTextRunes:    4096,
+		RecallWindow:    2 * time.Minute,
+		Retention:       30 * 24 * time.Hour,
+		MaxBatch:        512,
+	}
+}
+
+// Service is the chat domain.
+type Service struct {
+	db       *sqldb.DB
+	bus      bus.Bus
+	accounts *account.Service
+	identity *identity.Service
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	w        *writer
+}
+
+// NewService returns a Service and starts its writer, which runs until
+// Close.
+func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.Service, ids *identity.Service, cfg Config, log *slog.Logger) (*Service, error) {
+	def := DefaultConfig()
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = def.MaxBatch
+	}
+	if cfg.MaxGroupMembers <= 0 {
+		cfg.MaxGroupMembers = def.MaxGroupMembers
+	}
+	if cfg.MaxTextRunes <= 0 {
+		cfg.MaxTextRunes = def.MaxTextRunes
+	}
+	if cfg.DirectPolicy == "" {
+		cfg.DirectPolicy = def.DirectPolicy
+	}
+	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	w, err := newWriter(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	s.w = w
+	return s, nil
+}
+
+// Close stops the writer after the sends already queued are committed.
+func (s *Service) Close() { s.w.close() }

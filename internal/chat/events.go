@@ -1,0 +1,260 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// Event types on the stream and in the sync log.
+const (
+	EventMessageCreated      = "message.created"
+	EventMessageRecalled     = "message.recalled"
+	EventConversationRead    = "conversation.read"
+	EventConversationUpdated = "conversation.updated"
+	EventContactRequest      = "contact.request"
+	EventContactAccepted     = "contact.accepted"
+	EventTyping              = "typing"
+)
+
+// Subject is the bus subject of an account's events: each node subscribes
+// to the accounts of the devices connected to it.
+func Subject(accountID plaza.ID) string { return "acct." + accountID.String() }
+
+// An envelope is what travels on the bus: the event's sequence number in
+// the account's sync log (8 bytes, big-endian; 0 for ephemeral events such
+// as typing, which are not stored) followed by the frame exactly as
+// devices receive it, so a node forwards it without decoding.
+func envelope(seq int64, frame []byte) []byte {
+	b := make([]byte, 8+len(frame))
+	binary.BigEndian.PutUint64(b, uint64(seq))
+	copy(b[8:], frame)
+	return b
+}
+
+// ParseEnvelope splits a bus event into its sequence number and frame.
+func ParseEnvelope(b []byte) (seq int64, frame []byte, err error) {
+	if len(b) < 8 {
+		return 0, nil, errors.New("chat: short bus envelope")
+	}
+	return int64(binary.BigEndian.Uint64(b)), b[8:], nil
+}
+
+// frame renders a stream frame: {"type", "cursor", "data"}; data is
+// already JSON.
+func frame(typ string, cursor int64, data []byte) []byte {
+	b := make([]byte, 0, len(data)+64)
+	b = append(b, `{"type":"`...)
+	b = append(b, typ...)
+	b = append(b, '"')
+	if cursor > 0 {
+		b = append(b, `,"cursor":"`...)
+		b = strconv.AppendInt(b, cursor, 10)
+		b = append(b, '"')
+	}
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, '}')
+	return b
+}
+
+// pending is an event written in a transaction, published after commit.
+type pending struct {
+	account plaza.ID
+	seq     int64
+	frame   []byte
+}
+
+// appendEvent numbers an event in the account's sync log and stores it.
+// data is the frame's payload; for message events the stored row only
+// references the message (refID), and sync reads its current state.
+func appendEvent(ctx context.Context, tx *sql.Tx, st *stmts, account plaza.ID, typ string, convID, refID plaza.ID, data []byte, stored []byte, now time.Time) (pending, error) {
+	var seq int64
+	if err := tx.StmtContext(ctx, st.bumpHead).QueryRowContext(ctx, account).Scan(&seq); err != nil {
+		return pending{}, fmt.Errorf("sync log: %w", err)
+	}
+	var conv, ref any
+	if convID != 0 {
+		conv = convID
+	}
+	if refID != 0 {
+		ref = refID
+	}
+	if stored == nil {
+		stored = []byte("{}")
+	}
+	if _, err := tx.StmtContext(ctx, st.insertEvent).ExecContext(ctx, account, seq, typ, conv, ref, string(stored), now.UnixMicro()); err != nil {
+		return pending{}, fmt.Errorf("sync log: %w", err)
+	}
+	return pending{account: account, seq: seq, frame: frame(typ, seq, data)}, nil
+}
+
+// publish sends committed events to the bus. A failure is logged, not
+// returned: the events are committed, and devices get them by syncing.
+func (s *Service) publish(ctx context.Context, evs []pending) {
+	for _, e := range evs {
+		if err := s.bus.Publish(ctx, Subject(e.account), envelope(e.seq, e.frame)); err != nil {
+			s.log.Warn("bus publish failed; devices will catch up by syncing", "err", err)
+			return
+		}
+	}
+}
+
+// SyncPage is a page of an account's sync log.
+type SyncPage struct {
+	Events []json.RawMessage
+	Cursor int64
+	More   bool
+}
+
+// Head returns the account's newest cursor.
+func (s *Service) Head(ctx context.Context, account plaza.ID) (int64, error) {
+	var seq int64
+	err := s.db.Read().QueryRowContext(ctx, `SELECT seq FROM sync_heads WHERE account_id = $1`, account).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, err
+}
+
+// Sync returns up to limit events after cursor since, in order. A cursor
+// older than the retained log answers cursor_expired: the device must
+// refetch conversations and history, then sync from the current head.
+func (s *Service) Sync(ctx context.Context, account plaza.ID, since int64, limit int) (SyncPage, error) {
+	head, err := s.Head(ctx, account)
+	if err != nil {
+		return SyncPage{}, fmt.Errorf("sync: %w", err)
+	}
+	if since > head {
+		return SyncPage{}, plaza.Invalid("since", "is ahead of this account's newest cursor")
+	}
+	if since == head {
+		return SyncPage{Events: []json.RawMessage{}, Cursor: head}, nil
+	}
+	var first sql.NullInt64
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT MIN(seq) FROM events WHERE account_id = $1`, account).Scan(&first); err != nil {
+		return SyncPage{}, fmt.Errorf("sync: %w", err)
+	}
+	if !first.Valid || since+1 < first.Int64 {
+		return SyncPage{}, plaza.Errorf(plaza.ECursorExpired, "the cursor is older than the %s kept in the sync log: reload conversations and history, then sync from the current cursor", s.cfg.Retention).
+			WithDetails(map[string]any{"cursor": strconv.FormatInt(head, 10)})
+	}
+	frames, seqs, err := s.readEvents(ctx, s.db.Read(), account, since, limit+1)
+	if err != nil {
+		return SyncPage{}, err
+	}
+	page := SyncPage{Events: frames, Cursor: since}
+	if len(frames) > limit {
+		page.Events, page.More = frames[:limit], true
+	}
+	if n := len(page.Events); n > 0 {
+		page.Cursor = seqs[n-1]
+	}
+	return page, nil
+}
+
+// Replay returns the frames of the events in (after, upTo], for the
+// stream's catch-up and gap filling.
+func (s *Service) Replay(ctx context.Context, account plaza.ID, after, upTo int64) ([][]byte, []int64, error) {
+	rows, err := s.db.Read().QueryContext(ctx, eventQuery+` AND e.seq <= $3 ORDER BY e.seq`, account, after, upTo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replay: %w", err)
+	}
+	defer rows.Close()
+	var frames [][]byte
+	var seqs []int64
+	for rows.Next() {
+		seq, f, err := scanEvent(rows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("replay: %w", err)
+		}
+		frames, seqs = append(frames, f), append(seqs, seq)
+	}
+	return frames, seqs, rows.Err()
+}
+
+const eventQuery = `SELECT e.seq, e.type, e.data, ` + messageColumnsM + `
+	FROM events e LEFT JOIN messages m ON m.id = e.ref_id
+	WHERE e.account_id = $1 AND e.seq > $2`
+
+func (s *Service) readEvents(ctx context.Context, q sqldb.Queryer, account plaza.ID, since int64, limit int) ([]json.RawMessage, []int64, error) {
+	rows, err := q.QueryContext(ctx, eventQuery+` ORDER BY e.seq LIMIT $3`, account, since, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sync: %w", err)
+	}
+	defer rows.Close()
+	out := []json.RawMessage{}
+	var seqs []int64
+	for rows.Next() {
+		seq, f, err := scanEvent(rows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sync: %w", err)
+		}
+		out, seqs = append(out, f), append(seqs, seq)
+	}
+	return out, seqs, rows.Err()
+}
+
+func scanEvent(rows *sql.Rows) (int64, []byte, error) {
+	var seq int64
+	var typ, data string
+	var m nullMessage
+	dest := append([]any{&seq, &typ, &data}, m.dest()...)
+	if err := rows.Scan(dest...); err != nil {
+		return 0, nil, err
+	}
+	payload := []byte(data)
+	if msg, ok := m.message(); ok {
+		b, err := json.Marshal(msg)
+		if err != nil {
+			return 0, nil, err
+		}
+		payload = b
+	}
+	return seq, frame(typ, seq, payload), nil
+}
+
+// prune deletes events older than the retention, a batch at a time so the
+// writer is never held for long.
+func (s *Service) prune(ctx context.Context) (int64, error) {
+	cutoff := s.now().Add(-s.cfg.Retention).UnixMicro()
+	var total int64
+	for {
+		res, err := s.db.Write().ExecContext(ctx, `DELETE FROM events WHERE (account_id, seq) IN
+			(SELECT account_id, seq FROM events WHERE created_at < $1 LIMIT 5000)`, cutoff)
+		if err != nil {
+			return total, fmt.Errorf("prune sync log: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
+}
+
+// RunPruner prunes the sync log every interval until ctx ends.
+func (s *Service) RunPruner(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.prune(ctx); err != nil {
+				s.log.Error("sync log pruning failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("sync log pruned", "events", n)
+			}
+		}
+	}
+}

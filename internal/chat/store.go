@@ -1,0 +1,226 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// This file holds the chat domain's SQL, one text for both engines.
+
+// stmts are the statements of the hot write path, prepared once on the
+// writer connection.
+type stmts struct {
+	findByClient  *sql.Stmt
+	bumpConv      *sql.Stmt
+	insertMessage *sql.Stmt
+	markRead      *sql.Stmt
+	memberIDs     *sql.Stmt
+	bumpHead      *sql.Stmt
+	insertEvent   *sql.Stmt
+}
+
+func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
+	var st stmts
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&st.findByClient, `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`},
+		{&st.bumpConv, `UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq`},
+		{&st.insertMessage, `INSERT INTO messages (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`},
+		{&st.markRead, `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND account_id = $2 AND read_seq < $3`},
+		{&st.memberIDs, `SELECT account_id FROM members WHERE conversation_id = $1 ORDER BY account_id`},
+		{&st.bumpHead, `INSERT INTO sync_heads (account_id, seq) VALUES ($1, 1)
+			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + 1 RETURNING seq`},
+		{&st.insertEvent, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`},
+	} {
+		s, err := db.Prepare(ctx, p.q)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %q: %w", p.q, err)
+		}
+		*p.dst = s
+	}
+	return &st, nil
+}
+
+func (st *stmts) close() {
+	for _, s := range []*sql.Stmt{st.findByClient, st.bumpConv, st.insertMessage, st.markRead, st.memberIDs, st.bumpHead, st.insertEvent} {
+		s.Close()
+	}
+}
+
+const messageColumns = `id, conversation_id, seq, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
+	var n nullMessage
+	if err := row.Scan(n.dest()...); err != nil {
+		return Message{}, err
+	}
+	m, _ := n.message()
+	return m, nil
+}
+
+func mentionsJSON(ids []plaza.ID) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
+
+func optID(id *plaza.ID) any {
+	if id == nil {
+		return nil
+	}
+	return int64(*id)
+}
+
+func getMessage(ctx context.Context, q sqldb.Queryer, id plaza.ID) (Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1`, id))
+	return m, sqldb.MapError(err, "message")
+}
+
+func listMessages(ctx context.Context, q sqldb.Queryer, conv plaza.ID, after, before int64, limit int) ([]Message, error) {
+	var rows *sql.Rows
+	var err error
+	if before > 0 {
+		// The page just before `before`, returned ascending.
+		rows, err = q.QueryContext(ctx, `SELECT `+messageColumns+` FROM (SELECT * FROM messages
+			WHERE conversation_id = $1 AND seq < $2 AND seq > $3 ORDER BY seq DESC LIMIT $4) m ORDER BY seq`, conv, before, after, limit)
+	} else {
+		rows, err = q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, conv, after, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// member is one's membership in a conversation.
+type member struct {
+	role      string
+	readSeq   int64
+	joinedSeq int64
+}
+
+func getMember(ctx context.Context, q sqldb.Queryer, conv, account plaza.ID) (member, error) {
+	var m member
+	err := q.QueryRowContext(ctx, `SELECT role, read_seq, joined_seq FROM members WHERE conversation_id = $1 AND account_id = $2`, conv, account).
+		Scan(&m.role, &m.readSeq, &m.joinedSeq)
+	return m, err
+}
+
+const conversationColumns = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.updated_at`
+
+func scanConversation(dest []any, c *Conversation) []any {
+	return append(dest, &c.ID, &c.Kind, &c.Title, &c.LastSeq, (*microTime)(&c.CreatedAt), (*microTime)(&c.UpdatedAt))
+}
+
+// microTime scans a Unix-microsecond column into a time.Time.
+type microTime time.Time
+
+func (t *microTime) Scan(v any) error {
+	us, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("time column: got %T", v)
+	}
+	*t = microTime(time.UnixMicro(us).UTC())
+	return nil
+}
+
+func getConversation(ctx context.Context, q sqldb.Queryer, id plaza.ID) (Conversation, error) {
+	var c Conversation
+	err := q.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations c WHERE c.id = $1`, id).Scan(scanConversation(nil, &c)...)
+	if err != nil {
+		return Conversation{}, sqldb.MapError(err, "conversation")
+	}
+	if err := fillMembers(ctx, q, []*Conversation{&c}); err != nil {
+		return Conversation{}, err
+	}
+	return c, nil
+}
+
+// fillMembers loads the members of each conversation in one query.
+func fillMembers(ctx context.Context, q sqldb.Queryer, cs []*Conversation) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	byID := make(map[plaza.ID]*Conversation, len(cs))
+	args := make([]any, len(cs))
+	ph := make([]string, len(cs))
+	for i, c := range cs {
+		byID[c.ID] = c
+		c.MemberIDs, c.AdminIDs = []plaza.ID{}, nil
+		args[i] = c.ID
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT conversation_id, account_id, role FROM members WHERE conversation_id IN (`+strings.Join(ph, ",")+`) ORDER BY joined_at, account_id`, args...)
+	if err != nil {
+		return fmt.Errorf("members: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid, aid plaza.ID
+		var role string
+		if err := rows.Scan(&cid, &aid, &role); err != nil {
+			return fmt.Errorf("members: %w", err)
+		}
+		c := byID[cid]
+		c.MemberIDs = append(c.MemberIDs, aid)
+		switch role {
+		case RoleOwner:
+			c.OwnerID = aid
+		case RoleAdmin:
+			c.AdminIDs = append(c.AdminIDs, aid)
+		}
+	}
+	return rows.Err()
+}
+
+func memberIDs(ctx context.Context, q sqldb.Queryer, conv plaza.ID) ([]plaza.ID, error) {
+	rows, err := q.QueryContext(ctx, `SELECT account_id FROM members WHERE conversation_id = $1 ORDER BY account_id`, conv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []plaza.ID
+	for rows.Next() {
+		var id plaza.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func areContacts(ctx context.Context, q sqldb.Queryer, a, b plaza.ID) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND contact_id = $2`, a, b).Scan(&n)
+	return n > 0, err
+}
+
+// blocked reports whether blocker has blocked who.
+func blocked(ctx context.Context, q sqldb.Queryer, blocker, who plaza.ID) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocks WHERE account_id = $1 AND blocked_id = $2`, blocker, who).Scan(&n)
+	return n > 0, err
+}

@@ -1,0 +1,227 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/plaza-im/plaza"
+)
+
+// writer commits sends in groups. On SQLite every write goes through one
+// connection, and each commit with synchronous=FULL waits for the disk; so
+// the writer takes every send that is waiting (up to MaxBatch), commits
+// them in one transaction, and only then acknowledges each one. Under load
+// batches grow by themselves; alone, a send is committed at once.
+//
+// Ordering: sends of one batch are committed together and published in
+// the order they were queued; within a conversation, seq follows that
+// order.
+type writer struct {
+	s     *Service
+	st    *stmts
+	reqs  chan *sendReq
+	done  chan struct{}
+	close func()
+}
+
+type sendReq struct {
+	sender plaza.ID
+	in     SendInput
+	ctx    context.Context
+	res    chan sendRes
+}
+
+type sendRes struct {
+	msg     Message
+	created bool
+	err     error
+}
+
+// queueLen bounds the sends waiting for the writer; when it is full,
+// Send waits (back-pressure reaches the client as latency, never as loss).
+const queueLen = 8192
+
+func newWriter(ctx context.Context, s *Service) (*writer, error) {
+	st, err := prepare(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{s: s, st: st, reqs: make(chan *sendReq, queueLen), done: make(chan struct{})}
+	var once sync.Once
+	w.close = func() {
+		once.Do(func() {
+			close(w.reqs)
+			<-w.done
+			st.close()
+		})
+	}
+	go w.run()
+	return w, nil
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	batch := make([]*sendReq, 0, w.s.cfg.MaxBatch)
+	for first := range w.reqs {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < w.s.cfg.MaxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// submit queues a send and waits for its commit.
+func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Message, bool, error) {
+	r := &sendReq{sender: sender, in: in, ctx: ctx, res: make(chan sendRes, 1)}
+	select {
+	case w.reqs <- r:
+	case <-ctx.Done():
+		return Message{}, false, ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the send may
+	// already be committed, and the caller must not be told otherwise.
+	res := <-r.res
+	return res.msg, res.created, res.err
+}
+
+func (w *writer) commit(batch []*sendReq) {
+	ctx := context.Background()
+	results := make([]sendRes, len(batch))
+	var events []pending
+	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
+		events = events[:0]
+		return w.apply(ctx, tx, batch, results, &events)
+	})
+	if err != nil && isRetryable(err) {
+		// PostgreSQL may pick this batch as a deadlock victim when another
+		// node's batch locks the same rows in another order: run it again.
+		err = w.s.db.InTx(ctx, func(tx *sql.Tx) error {
+			events = events[:0]
+			return w.apply(ctx, tx, batch, results, &events)
+		})
+	}
+	if err != nil {
+		err = fmt.Errorf("send message: %w", err)
+		for _, r := range batch {
+			r.res <- sendRes{err: err}
+		}
+		return
+	}
+	for i, r := range batch {
+		r.res <- results[i]
+	}
+	w.s.publish(ctx, events)
+}
+
+func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, results []sendRes, events *[]pending) error {
+	st := w.st
+	now := w.s.now()
+	members := map[plaza.ID][]plaza.ID{}
+	type key struct {
+		conv, sender plaza.ID
+		client       string
+	}
+	seen := map[key]int{}
+	for i, r := range batch {
+		k := key{r.in.ConversationID, r.sender, r.in.ClientID}
+		if j, dup := seen[k]; dup {
+			// The same send twice in one batch (a fast retry).
+			results[i] = sendRes{msg: results[j].msg, err: results[j].err}
+			continue
+		}
+		seen[k] = i
+		existing, err := scanMessage(tx.StmtContext(ctx, st.findByClient).QueryRowContext(ctx, k.conv, k.sender, k.client))
+		if err == nil {
+			results[i] = sendRes{msg: existing}
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var seq int64
+		if err := tx.StmtContext(ctx, st.bumpConv).QueryRowContext(ctx, k.conv, now.UnixMicro()).Scan(&seq); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				results[i] = sendRes{err: plaza.Errorf(plaza.ENotFound, "conversation not found")}
+				continue
+			}
+			return err
+		}
+		m := Message{
+			ID: plaza.NewID(), ConversationID: k.conv, Seq: seq, SenderID: r.sender, ClientID: k.client,
+			Kind: r.in.Kind, Text: r.in.Text, MediaID: r.in.MediaID, ReplyTo: r.in.ReplyTo, Mentions: r.in.Mentions, CreatedAt: now,
+		}
+		_, err = tx.StmtContext(ctx, st.insertMessage).ExecContext(ctx, m.ConversationID, m.Seq, m.ID, m.SenderID, m.ClientID,
+			m.Kind, m.Text, optID(m.MediaID), optID(m.ReplyTo), mentionsJSON(m.Mentions), false, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		// Sending reads everything before it.
+		if _, err := tx.StmtContext(ctx, st.markRead).ExecContext(ctx, m.ConversationID, m.SenderID, m.Seq); err != nil {
+			return err
+		}
+		ids, ok := members[k.conv]
+		if !ok {
+			if ids, err = stmtIDs(ctx, tx.StmtContext(ctx, st.memberIDs), k.conv); err != nil {
+				return err
+			}
+			members[k.conv] = ids
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			ev, err := appendEvent(ctx, tx, st, id, EventMessageCreated, m.ConversationID, m.ID, data, nil, now)
+			if err != nil {
+				return err
+			}
+			*events = append(*events, ev)
+		}
+		results[i] = sendRes{msg: m, created: true}
+	}
+	return nil
+}
+
+func stmtIDs(ctx context.Context, st *sql.Stmt, conv plaza.ID) ([]plaza.ID, error) {
+	rows, err := st.QueryContext(ctx, conv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []plaza.ID
+	for rows.Next() {
+		var id plaza.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// isRetryable reports a PostgreSQL deadlock or serialization failure.
+func isRetryable(err error) bool {
+	type coded interface{ SQLState() string }
+	var c coded
+	if errors.As(err, &c) {
+		switch c.SQLState() {
+		case "40P01", "40001":
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,279 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/chat"
+)
+
+// Close codes a device may see.
+const (
+	statusGoingAway = websocket.StatusGoingAway
+	// statusTooSlow: the device fell behind; reconnect with since=CURSOR.
+	statusTooSlow websocket.StatusCode = 4008
+)
+
+// item is a frame waiting to be written: seq is its place in the account's
+// sync log, 0 for frames outside it (acks, errors, typing).
+type item struct {
+	seq   int64
+	frame []byte
+}
+
+// Conn is one connected device.
+type Conn struct {
+	hub     *Hub
+	ws      *websocket.Conn
+	account plaza.ID
+	queue   chan item
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	once     sync.Once
+	inFlight chan struct{}
+}
+
+// Serve upgrades the request to a WebSocket for account and runs the
+// device until it disconnects. since is the cursor to resume after; a
+// negative since starts from the account's current cursor.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, since int64) error {
+	head, err := h.chat.Head(r.Context(), account)
+	if err != nil {
+		return err
+	}
+	if since < 0 {
+		since = head
+	}
+	if since > head {
+		return plaza.Invalid("since", "is ahead of this account's newest cursor")
+	}
+	// Refuse an expired cursor before upgrading, with the API's error.
+	if _, err := h.chat.Sync(r.Context(), account, since, 1); err != nil {
+		return err
+	}
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return nil // Accept has answered the client
+	}
+	ws.SetReadLimit(64 << 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{hub: h, ws: ws, account: account, queue: make(chan item, h.cfg.QueueLen), ctx: ctx, cancel: cancel,
+		inFlight: make(chan struct{}, h.cfg.MaxInFlight)}
+	if err := h.attach(c); err != nil {
+		ws.Close(statusGoingAway, "server shutting down")
+		cancel()
+		return nil
+	}
+	defer h.detach(c)
+	go c.readLoop()
+	c.writeLoop(since)
+	return nil
+}
+
+// offer queues a frame without blocking; a full queue means the device is
+// too slow, and it is disconnected.
+func (c *Conn) offer(it item) {
+	select {
+	case c.queue <- it:
+	case <-c.ctx.Done():
+	default:
+		c.hub.slowClosed.Inc()
+		go c.shutdown(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+	}
+}
+
+func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
+	c.once.Do(func() {
+		c.cancel()
+		go func() {
+			// Close waits for the peer's close frame; do not hold anyone.
+			_ = c.ws.Close(code, reason)
+		}()
+	})
+}
+
+// writeLoop replays the sync log after since, says ready, then writes
+// live frames in cursor order, filling any gap from the database.
+func (c *Conn) writeLoop(since int64) {
+	defer c.shutdown(websocket.StatusNormalClosure, "")
+	last := since
+	head, err := c.hub.chat.Head(c.ctx, c.account)
+	if err != nil {
+		c.hub.log.Error("stream: read cursor", "err", err)
+		return
+	}
+	if last, err = c.replay(last, head); err != nil {
+		return
+	}
+	if err := c.write([]byte(`{"type":"ready","cursor":"` + strconv.FormatInt(last, 10) + `"}`)); err != nil {
+		return
+	}
+	ping := time.NewTicker(c.hub.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-ping.C:
+			ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil {
+				return
+			}
+		case it := <-c.queue:
+			switch {
+			case it.seq == 0:
+				err = c.write(it.frame)
+			case it.seq <= last:
+				continue // already delivered (replay overlap or a duplicate)
+			case it.seq == last+1:
+				err = c.write(it.frame)
+				last = it.seq
+			default:
+				// A gap: events published out of order, or dropped.
+				last, err = c.replay(last, it.seq)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// replay writes the stored events in (after, upTo] and returns the new
+// last cursor.
+func (c *Conn) replay(after, upTo int64) (int64, error) {
+	for after < upTo {
+		frames, seqs, err := c.hub.chat.Replay(c.ctx, c.account, after, min(upTo, after+500))
+		if err != nil {
+			c.hub.log.Error("stream: replay", "err", err)
+			return after, err
+		}
+		if len(frames) == 0 {
+			// Pruned or not visible yet: nothing more to send.
+			return upTo, nil
+		}
+		for i, f := range frames {
+			if err := c.write(f); err != nil {
+				return after, err
+			}
+			after = seqs[i]
+		}
+	}
+	return after, nil
+}
+
+func (c *Conn) write(frame []byte) error {
+	ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
+		return err
+	}
+	c.hub.frames.Inc()
+	return nil
+}
+
+// clientFrame is what a device sends.
+type clientFrame struct {
+	Type string          `json:"type"`
+	ID   string          `json:"id"`
+	Data json.RawMessage `json:"data"`
+}
+
+type sendData struct {
+	ConversationID plaza.ID   `json:"conversation_id"`
+	ClientID       string     `json:"client_id"`
+	Kind           string     `json:"kind"`
+	Text           string     `json:"text"`
+	MediaID        *plaza.ID  `json:"media_id"`
+	ReplyTo        *plaza.ID  `json:"reply_to"`
+	Mentions       []plaza.ID `json:"mentions"`
+}
+
+func (c *Conn) readLoop() {
+	defer c.shutdown(websocket.StatusNormalClosure, "")
+	for {
+		_, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		var f clientFrame
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.reply(errorFrame("", plaza.Invalid("frame", "must be a JSON object {\"type\", \"id\", \"data\"}")))
+			continue
+		}
+		switch f.Type {
+		case "message.send":
+			select {
+			case c.inFlight <- struct{}{}:
+			case <-c.ctx.Done():
+				return
+			}
+			go c.send(f)
+		case "typing":
+			var d struct {
+				ConversationID plaza.ID `json:"conversation_id"`
+			}
+			if err := json.Unmarshal(f.Data, &d); err != nil {
+				c.reply(errorFrame(f.ID, plaza.Invalid("data.conversation_id", "must be a conversation ID")))
+				continue
+			}
+			if err := c.hub.chat.Typing(c.ctx, c.account, d.ConversationID); err != nil && f.ID != "" {
+				c.reply(errorFrame(f.ID, err))
+			}
+		default:
+			c.reply(errorFrame(f.ID, plaza.Invalid("type", "must be message.send or typing")))
+		}
+	}
+}
+
+func (c *Conn) send(f clientFrame) {
+	defer func() { <-c.inFlight }()
+	var d sendData
+	if err := json.Unmarshal(f.Data, &d); err != nil {
+		c.reply(errorFrame(f.ID, plaza.Invalid("data", "must be {\"conversation_id\", \"client_id\", \"kind\", \"text\"}")))
+		return
+	}
+	m, _, err := c.hub.chat.Send(c.ctx, c.account, chat.SendInput{
+		ConversationID: d.ConversationID, ClientID: d.ClientID, Kind: d.Kind, Text: d.Text,
+		MediaID: d.MediaID, ReplyTo: d.ReplyTo, Mentions: d.Mentions,
+	})
+	if err != nil {
+		if plaza.ErrorCode(err) == plaza.EInternal {
+			c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)
+		}
+		c.reply(errorFrame(f.ID, err))
+		return
+	}
+	b, _ := json.Marshal(struct {
+		Type string       `json:"type"`
+		ID   string       `json:"id"`
+		Data chat.Message `json:"data"`
+	}{"message.ack", f.ID, m})
+	c.reply(b)
+}
+
+func (c *Conn) reply(frame []byte) { c.offer(item{frame: frame}) }
+
+func errorFrame(id string, err error) []byte {
+	e := plaza.AsError(err)
+	if e == nil {
+		if errors.Is(err, context.Canceled) {
+			e = plaza.Errorf(plaza.EGone, "the connection is closing")
+		} else {
+			e = plaza.Errorf(plaza.EInternal, "internal error")
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"type": "error", "id": id, "data": map[string]any{"code": e.Code, "message": e.Message, "details": e.Details}})
+	return b
+}

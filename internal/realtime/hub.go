@@ -1,0 +1,178 @@
+// Package realtime delivers events to connected devices over WebSockets.
+// Each node subscribes on the bus to the accounts of the devices connected
+// to it, and forwards each event to every device of the account, in the
+// order of the account's sync log: a device that sees a gap (an event
+// published out of order by another writer, or a bus that dropped one)
+// fills it from the database before going on, so delivery is gap-free and
+// at least once. A device that cannot keep up is disconnected with a
+// reason, and resumes from its cursor when it reconnects.
+package realtime
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/chat"
+)
+
+// Config tunes the hub.
+type Config struct {
+	// QueueLen bounds the frames waiting for one device; past it the
+	// device is disconnected as too slow.
+	QueueLen int
+	// PingInterval is how often the server pings an idle device; a device
+	// that does not answer within WriteTimeout is dropped.
+	PingInterval time.Duration
+	WriteTimeout time.Duration
+	// MaxInFlight bounds the sends one device may have waiting for
+	// their commit.
+	MaxInFlight int
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{QueueLen: 1024, PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, MaxInFlight: 64}
+}
+
+// Hub tracks the devices connected to this node.
+type Hub struct {
+	cfg  Config
+	bus  bus.Bus
+	chat *chat.Service
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	accounts map[plaza.ID]*accountConns
+	closed   bool
+
+	conns      prometheus.Gauge
+	frames     prometheus.Counter
+	slowClosed prometheus.Counter
+}
+
+// accountConns are one account's devices on this node and the bus
+// subscription that feeds them.
+type accountConns struct {
+	sub   bus.Subscription
+	conns map[*Conn]struct{}
+}
+
+// NewHub returns a hub; reg receives its metrics.
+func NewHub(cfg Config, b bus.Bus, c *chat.Service, log *slog.Logger, reg prometheus.Registerer) *Hub {
+	h := &Hub{
+		cfg: cfg, bus: b, chat: c, log: log,
+		accounts: map[plaza.ID]*accountConns{},
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "plaza_realtime_connections", Help: "Devices connected to this node's event stream.",
+		}),
+		frames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "plaza_realtime_frames_sent_total", Help: "Frames written to devices.",
+		}),
+		slowClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "plaza_realtime_slow_consumers_total", Help: "Devices disconnected because they fell behind.",
+		}),
+	}
+	reg.MustRegister(h.conns, h.frames, h.slowClosed)
+	return h
+}
+
+// attach registers c and, for the account's first device on this node,
+// subscribes to its subject. It must happen before the device's replay
+// starts, so no event falls between the replay and live delivery.
+func (h *Hub) attach(c *Conn) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return plaza.Errorf(plaza.EGone, "the server is shutting down")
+	}
+	ac := h.accounts[c.account]
+	if ac == nil {
+		ac = &accountConns{conns: map[*Conn]struct{}{}}
+		account := c.account
+		sub, err := h.bus.Subscribe(chat.Subject(account), func(data []byte) { h.deliver(account, data) })
+		if err != nil {
+			return err
+		}
+		ac.sub = sub
+		h.accounts[account] = ac
+	}
+	ac.conns[c] = struct{}{}
+	h.conns.Inc()
+	return nil
+}
+
+func (h *Hub) detach(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ac := h.accounts[c.account]
+	if ac == nil {
+		return
+	}
+	if _, ok := ac.conns[c]; !ok {
+		return
+	}
+	delete(ac.conns, c)
+	h.conns.Dec()
+	if len(ac.conns) == 0 {
+		delete(h.accounts, c.account)
+		if err := ac.sub.Unsubscribe(); err != nil {
+			h.log.Warn("bus unsubscribe failed", "err", err)
+		}
+	}
+}
+
+// deliver hands a bus event to each device of the account. It never
+// blocks: a device whose queue is full is disconnected.
+func (h *Hub) deliver(account plaza.ID, data []byte) {
+	seq, frame, err := chat.ParseEnvelope(data)
+	if err != nil {
+		h.log.Warn("bad bus event", "err", err)
+		return
+	}
+	h.mu.Lock()
+	ac := h.accounts[account]
+	var targets []*Conn
+	if ac != nil {
+		targets = make([]*Conn, 0, len(ac.conns))
+		for c := range ac.conns {
+			targets = append(targets, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range targets {
+		c.offer(item{seq: seq, frame: frame})
+	}
+}
+
+// Close disconnects every device (they reconnect to another node or after
+// the restart) and ends the subscriptions.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	var all []*Conn
+	for _, ac := range h.accounts {
+		for c := range ac.conns {
+			all = append(all, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.shutdown(statusGoingAway, "server shutting down: reconnect with since=CURSOR")
+	}
+}
+
+// Connections returns how many devices are connected to this node.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, ac := range h.accounts {
+		n += len(ac.conns)
+	}
+	return n
+}

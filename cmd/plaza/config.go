@@ -54,6 +54,8 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 
+	DebugListen string // pprof, off when empty
+
 	LogFormat string // auto | text | json
 	LogLevel  string // debug | info | warn | error
 }
@@ -102,6 +104,7 @@ func (c *Config) dataFlags(fs *flag.FlagSet) {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.dataFlags(fs)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "`address` to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&c.DebugListen, "debug-listen", c.DebugListen, "`address` for Go's profiler (/debug/pprof/); off by default, never expose it publicly")
 	fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "on, or off to disable every rate limit (tests and benchmarks only)")
 	fs.StringVar(&c.LoginRateIP, "login-rate-ip", c.LoginRateIP, "sign-in attempts allowed per client address, as N/DURATION")
 	fs.StringVar(&c.LoginRateAccount, "login-rate-account", c.LoginRateAccount, "sign-in attempts allowed per account, as N/DURATION")

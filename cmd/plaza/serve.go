@@ -137,6 +137,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
 	m.listener = ln
+	if m.Config.DebugListen != "" {
+		if err := serveDebug(m.Config.DebugListen, m.Log); err != nil {
+			return err
+		}
+	}
 	m.server = &http.Server{
 		Handler:           m.API,
 		ReadHeaderTimeout: 10 * time.Second,

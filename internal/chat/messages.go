@@ -65,25 +65,37 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	if err := s.identity.Require(ctx, sender, identity.MessageSend); err != nil {
 		return Message{}, false, err
 	}
-	conv, err := s.memberConversation(ctx, in.ConversationID, sender)
-	if err != nil {
-		return Message{}, false, err
+	// The hot path: a few small prepared queries rather than loading the
+	// whole conversation (a group has up to 500 members).
+	var kind string
+	var isMember int
+	err := s.db.Read().QueryRowContext(ctx, `SELECT c.kind, (SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND account_id = $2)
+		FROM conversations c WHERE c.id = $1`, in.ConversationID, sender).Scan(&kind, &isMember)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && isMember == 0 {
+		return Message{}, false, plaza.Errorf(plaza.ENotFound, "conversation not found")
 	}
-	if conv.Kind == Direct {
-		if err := s.checkDirect(ctx, sender, other(conv, sender)); err != nil {
+	if err != nil {
+		return Message{}, false, fmt.Errorf("send message: %w", err)
+	}
+	if kind == Direct {
+		var to plaza.ID
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT account_id FROM members WHERE conversation_id = $1 AND account_id <> $2`, in.ConversationID, sender).Scan(&to); err != nil {
+			return Message{}, false, fmt.Errorf("send message: %w", err)
+		}
+		if err := s.checkDirect(ctx, sender, to); err != nil {
 			return Message{}, false, err
 		}
 		in.Mentions = nil
 	}
 	if in.ReplyTo != nil {
 		target, err := getMessage(ctx, s.db.Read(), *in.ReplyTo)
-		if err != nil || target.ConversationID != conv.ID {
+		if err != nil || target.ConversationID != in.ConversationID {
 			return Message{}, false, plaza.Invalid("reply_to", "must be a message of this conversation")
 		}
 	}
 	in.Mentions = dedupe(in.Mentions)
 	for _, id := range in.Mentions {
-		if !contains(conv.MemberIDs, id) {
+		if _, err := getMember(ctx, s.db.Read(), in.ConversationID, id); err != nil {
 			return Message{}, false, plaza.Invalid("mentions", "must name members of this conversation")
 		}
 	}

@@ -26,6 +26,11 @@ type writer struct {
 	reqs  chan *sendReq
 	done  chan struct{}
 	close func()
+
+	// mu guards closed and the send side of reqs: submit holds it for
+	// reading while queueing, close for writing while closing the channel.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type sendReq struct {
@@ -54,7 +59,10 @@ func newWriter(ctx context.Context, s *Service) (*writer, error) {
 	var once sync.Once
 	w.close = func() {
 		once.Do(func() {
+			w.mu.Lock()
+			w.closed = true
 			close(w.reqs)
+			w.mu.Unlock()
 			<-w.done
 			st.close()
 		})
@@ -87,11 +95,18 @@ func (w *writer) run() {
 // submit queues a send and waits for its commit.
 func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Message, bool, error) {
 	r := &sendReq{sender: sender, in: in, ctx: ctx, res: make(chan sendRes, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return Message{}, false, plaza.Errorf(plaza.EGone, "the server is shutting down: send again")
+	}
 	select {
 	case w.reqs <- r:
 	case <-ctx.Done():
+		w.mu.RUnlock()
 		return Message{}, false, ctx.Err()
 	}
+	w.mu.RUnlock()
 	// Once queued, wait for the outcome even if ctx ends: the send may
 	// already be committed, and the caller must not be told otherwise.
 	res := <-r.res

@@ -45,6 +45,8 @@ type testEnv struct {
 type envConfig struct {
 	Config
 	chat chat.Config
+	// wrapBus, if set, wraps the bus (to lose or reorder events).
+	wrapBus func(bus.Bus) bus.Bus
 }
 
 type envOption func(*envConfig)
@@ -80,8 +82,11 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		o(&cfg)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	b := bus.NewLocal("test")
+	var b bus.Bus = bus.NewLocal("test")
 	tb.Cleanup(func() { b.Close() })
+	if cfg.wrapBus != nil {
+		b = cfg.wrapBus(b)
+	}
 	chats, err := chat.NewService(context.Background(), db, b, accounts, ids, cfg.chat, log)
 	if err != nil {
 		tb.Fatal(err)

@@ -34,9 +34,17 @@ type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	account plaza.ID
-	queue   chan item
 	ctx     context.Context
 	cancel  context.CancelFunc
+
+	// The queue is a slice that grows only while frames wait, so an idle
+	// device costs a few bytes rather than a pre-allocated channel
+	// buffer: memory per idle connection is a target.
+	mu     sync.Mutex
+	queue  []item
+	wake   chan struct{} // capacity 1: "the queue is not empty"
+	limit  int
+	closed bool
 
 	once     sync.Once
 	inFlight chan struct{}
@@ -66,7 +74,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, si
 	}
 	ws.SetReadLimit(64 << 10)
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Conn{hub: h, ws: ws, account: account, queue: make(chan item, h.cfg.QueueLen), ctx: ctx, cancel: cancel,
+	c := &Conn{hub: h, ws: ws, account: account, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
 		inFlight: make(chan struct{}, h.cfg.MaxInFlight)}
 	if err := h.attach(c); err != nil {
 		ws.Close(statusGoingAway, "server shutting down")
@@ -82,13 +90,34 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, si
 // offer queues a frame without blocking; a full queue means the device is
 // too slow, and it is disconnected.
 func (c *Conn) offer(it item) {
-	select {
-	case c.queue <- it:
-	case <-c.ctx.Done():
-	default:
-		c.hub.slowClosed.Inc()
-		go c.shutdown(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
 	}
+	if len(c.queue) >= c.limit {
+		c.closed = true
+		c.queue = nil
+		c.mu.Unlock()
+		c.hub.slowClosed.Inc()
+		c.shutdown(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+		return
+	}
+	c.queue = append(c.queue, it)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default: // already signalled
+	}
+}
+
+// take removes and returns every waiting frame.
+func (c *Conn) take() []item {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q
 }
 
 func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
@@ -130,21 +159,23 @@ func (c *Conn) writeLoop(since int64) {
 			if err != nil {
 				return
 			}
-		case it := <-c.queue:
-			switch {
-			case it.seq == 0:
-				err = c.write(it.frame)
-			case it.seq <= last:
-				continue // already delivered (replay overlap or a duplicate)
-			case it.seq == last+1:
-				err = c.write(it.frame)
-				last = it.seq
-			default:
-				// A gap: events published out of order, or dropped.
-				last, err = c.replay(last, it.seq)
-			}
-			if err != nil {
-				return
+		case <-c.wake:
+			for _, it := range c.take() {
+				switch {
+				case it.seq == 0:
+					err = c.write(it.frame)
+				case it.seq <= last:
+					continue // already delivered (replay overlap or a duplicate)
+				case it.seq == last+1:
+					err = c.write(it.frame)
+					last = it.seq
+				default:
+					// A gap: events published out of order, or dropped.
+					last, err = c.replay(last, it.seq)
+				}
+				if err != nil {
+					return
+				}
 			}
 		}
 	}
@@ -249,7 +280,7 @@ func (c *Conn) send(f clientFrame) {
 		MediaID: d.MediaID, ReplyTo: d.ReplyTo, Mentions: d.Mentions,
 	})
 	if err != nil {
-		if plaza.ErrorCode(err) == plaza.EInternal {
+		if plaza.ErrorCode(err) == plaza.EInternal && !errors.Is(err, context.Canceled) {
 			c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)
 		}
 		c.reply(errorFrame(f.ID, err))

@@ -46,6 +46,8 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	url    string
+
+	readStmts, writeStmts *stmtCache
 }
 
 // Options tune Open.
@@ -112,7 +114,8 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(5 * time.Minute)
 
-	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path}
+	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path,
+		readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -132,7 +135,8 @@ func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error)
 	pool.SetMaxOpenConns(n + 4)
 	pool.SetMaxIdleConns(n + 4)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{Engine: Postgres, writer: pool, reader: pool, url: rawURL}
+	c := newStmtCache(pool)
+	db := &DB{Engine: Postgres, writer: pool, reader: pool, url: rawURL, readStmts: c, writeStmts: c}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -151,6 +155,8 @@ func (db *DB) ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.readStmts.close()
+	db.writeStmts.close()
 	err := db.writer.Close()
 	if db.reader != db.writer {
 		err = errors.Join(err, db.reader.Close())
@@ -159,12 +165,13 @@ func (db *DB) Close() error {
 }
 
 // Read returns the pool for queries that do not write. On SQLite these run
-// concurrently with the writer thanks to WAL.
-func (db *DB) Read() Queryer { return db.reader }
+// concurrently with the writer thanks to WAL. Statements are prepared once
+// and reused.
+func (db *DB) Read() Queryer { return db.readStmts }
 
 // Write returns the connection for single-statement writes outside a
-// transaction.
-func (db *DB) Write() Queryer { return db.writer }
+// transaction, with prepared statements reused likewise.
+func (db *DB) Write() Queryer { return db.writeStmts }
 
 // Prepare prepares a statement on the writer, for hot write paths that
 // run it inside transactions with tx.StmtContext: parsing once instead of

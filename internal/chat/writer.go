@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // writer commits sends in groups. On SQLite every write goes through one
@@ -121,9 +122,12 @@ func (w *writer) commit(batch []*sendReq) {
 		events = events[:0]
 		return w.apply(ctx, tx, batch, results, &events)
 	})
-	if err != nil && isRetryable(err) {
-		// PostgreSQL may pick this batch as a deadlock victim when another
-		// node's batch locks the same rows in another order: run it again.
+	// On PostgreSQL another node's writer may (a) pick this batch as a
+	// deadlock victim, locking the same rows in another order, or (b)
+	// commit the same client_id between this batch's lookup and insert (a
+	// client retrying through another node). Running the batch again
+	// resolves both: the second lookup finds the committed message.
+	for attempt := 0; attempt < 3 && err != nil && (isRetryable(err) || sqldb.IsUniqueViolation(err)); attempt++ {
 		err = w.s.db.InTx(ctx, func(tx *sql.Tx) error {
 			events = events[:0]
 			return w.apply(ctx, tx, batch, results, &events)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -94,15 +95,9 @@ func (s *Service) conversationEvents(ctx context.Context, tx *sql.Tx, c Conversa
 	if err != nil {
 		return nil, err
 	}
-	var out []pending
-	for _, id := range to {
-		ev, err := appendEvent(ctx, tx, s.w.st, id, EventConversationUpdated, c.ID, 0, data, data, now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, nil
+	to = dedupe(to)
+	sortIDs(to)
+	return appendEvents(ctx, tx, s.w.st, to, EventConversationUpdated, c.ID, 0, data, data, now)
 }
 
 // checkAccount makes sure id is an account that exists and is active.
@@ -270,6 +265,11 @@ func (s *Service) groupAction(ctx context.Context, me, conv plaza.ID, roles ...s
 		return Conversation{}, member{}, plaza.Errorf(plaza.EForbidden, "only the group's %s can do that", strings.Join(roles, " or "))
 	}
 	return c, m, nil
+}
+
+// sortIDs sorts IDs ascending, the order in which rows are locked.
+func sortIDs(ids []plaza.ID) {
+	slices.Sort(ids)
 }
 
 func containsStr(list []string, s string) bool {

@@ -73,6 +73,71 @@ type pending struct {
 	frame   []byte
 }
 
+// eventChunk is how many accounts one multi-row statement numbers and
+// stores at once: a direct message's two events cost two statements, not
+// four.
+const eventChunk = 16
+
+// appendEvents numbers the same event in each account's sync log and
+// stores it, a chunk of accounts per statement. accounts must be sorted
+// ascending and distinct, so concurrent writers lock sync heads in one
+// order.
+func appendEvents(ctx context.Context, tx *sql.Tx, st *stmts, accounts []plaza.ID, typ string, convID, refID plaza.ID, data []byte, stored []byte, now time.Time) ([]pending, error) {
+	var conv, ref any
+	if convID != 0 {
+		conv = convID
+	}
+	if refID != 0 {
+		ref = refID
+	}
+	if stored == nil {
+		stored = []byte("{}")
+	}
+	out := make([]pending, 0, len(accounts))
+	for start := 0; start < len(accounts); start += eventChunk {
+		chunk := accounts[start:min(len(accounts), start+eventChunk)]
+		heads, inserts, err := st.chunkStmts(ctx, len(chunk))
+		if err != nil {
+			return nil, err
+		}
+		args := make([]any, len(chunk))
+		for i, a := range chunk {
+			args[i] = a
+		}
+		rows, err := tx.StmtContext(ctx, heads).QueryContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sync log: %w", err)
+		}
+		seqs := make(map[plaza.ID]int64, len(chunk))
+		for rows.Next() {
+			var a plaza.ID
+			var seq int64
+			if err := rows.Scan(&a, &seq); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sync log: %w", err)
+			}
+			seqs[a] = seq
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sync log: %w", err)
+		}
+		args = make([]any, 0, 7*len(chunk))
+		for _, a := range chunk {
+			seq, ok := seqs[a]
+			if !ok {
+				return nil, fmt.Errorf("sync log: no head for account %s", a)
+			}
+			args = append(args, a, seq, typ, conv, ref, string(stored), now.UnixMicro())
+			out = append(out, pending{account: a, seq: seq, frame: frame(typ, seq, data)})
+		}
+		if _, err := tx.StmtContext(ctx, inserts).ExecContext(ctx, args...); err != nil {
+			return nil, fmt.Errorf("sync log: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // appendEvent numbers an event in the account's sync log and stores it.
 // data is the frame's payload; for message events the stored row only
 // references the message (refID), and sync reads its current state.

@@ -220,14 +220,8 @@ func (s *Service) Recall(ctx context.Context, account, conv, messageID plaza.ID)
 			return err
 		}
 		data, _ := json.Marshal(m)
-		for _, id := range ids {
-			ev, err := appendEvent(ctx, tx, s.w.st, id, EventMessageRecalled, conv, m.ID, data, nil, now)
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		return nil
+		events, err = appendEvents(ctx, tx, s.w.st, ids, EventMessageRecalled, conv, m.ID, data, nil, now)
+		return err
 	})
 	if err != nil {
 		return Message{}, err

@@ -17,6 +17,10 @@ import (
 // stmts are the statements of the hot write path, prepared once on the
 // writer connection.
 type stmts struct {
+	db *sqldb.DB
+	// heads[n] and events[n] number and store one event for n accounts.
+	heads, events map[int]*sql.Stmt
+
 	findByClient  *sql.Stmt
 	bumpConv      *sql.Stmt
 	insertMessage *sql.Stmt
@@ -26,8 +30,37 @@ type stmts struct {
 	insertEvent   *sql.Stmt
 }
 
+// chunkStmts returns the statements that number and store an event for n
+// accounts (1 ≤ n ≤ eventChunk). They are all prepared at start: preparing
+// during a transaction would wait for the writer connection that the
+// transaction itself holds.
+func (st *stmts) chunkStmts(_ context.Context, n int) (heads, events *sql.Stmt, err error) {
+	return st.heads[n], st.events[n], nil
+}
+
+func (st *stmts) prepareChunk(ctx context.Context, n int) error {
+	var hv, ev []string
+	for i := 0; i < n; i++ {
+		hv = append(hv, fmt.Sprintf("($%d, 1)", i+1))
+		b := 7 * i
+		ev = append(ev, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7))
+	}
+	h, err := st.db.Prepare(ctx, `INSERT INTO sync_heads (account_id, seq) VALUES `+strings.Join(hv, ", ")+`
+		ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + 1 RETURNING account_id, seq`)
+	if err != nil {
+		return err
+	}
+	e, err := st.db.Prepare(ctx, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES `+strings.Join(ev, ", "))
+	if err != nil {
+		h.Close()
+		return err
+	}
+	st.heads[n], st.events[n] = h, e
+	return nil
+}
+
 func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
-	var st stmts
+	st := stmts{db: db, heads: map[int]*sql.Stmt{}, events: map[int]*sql.Stmt{}}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -48,12 +81,21 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 		}
 		*p.dst = s
 	}
+	for n := 1; n <= eventChunk; n++ {
+		if err := st.prepareChunk(ctx, n); err != nil {
+			return nil, fmt.Errorf("prepare event statements: %w", err)
+		}
+	}
 	return &st, nil
 }
 
 func (st *stmts) close() {
 	for _, s := range []*sql.Stmt{st.findByClient, st.bumpConv, st.insertMessage, st.markRead, st.memberIDs, st.bumpHead, st.insertEvent} {
 		s.Close()
+	}
+	for n := range st.heads {
+		st.heads[n].Close()
+		st.events[n].Close()
 	}
 }
 

@@ -203,13 +203,11 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			ev, err := appendEvent(ctx, tx, st, id, EventMessageCreated, m.ConversationID, m.ID, data, nil, now)
-			if err != nil {
-				return err
-			}
-			*events = append(*events, ev)
+		evs, err := appendEvents(ctx, tx, st, ids, EventMessageCreated, m.ConversationID, m.ID, data, nil, now)
+		if err != nil {
+			return err
 		}
+		*events = append(*events, evs...)
 		results[i] = sendRes{msg: m, created: true}
 	}
 	return nil

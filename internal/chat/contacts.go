@@ -11,6 +11,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 const noteMax = 200
@@ -60,11 +61,15 @@ func (s *Service) RequestContact(ctx context.Context, from, to plaza.ID, note st
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_requests (to_id, id, from_id, note, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			to, req.ID, from, note, RequestPending, now.UnixMicro()); err != nil {
+			if sqldb.IsUniqueViolation(err) {
+				// contact_requests_pending: a double tap, or both at once.
+				return plaza.Errorf(plaza.EConflict, "you already asked; the request is waiting")
+			}
 			return err
 		}
 		data, _ := json.Marshal(req)
-		ev, err := appendEvent(ctx, tx, s.w.st, to, EventContactRequest, 0, req.ID, data, data, now)
-		events = []pending{ev}
+		var err error
+		events, err = appendEvents(ctx, tx, s.w.st, []plaza.ID{to}, EventContactRequest, 0, req.ID, data, data, now)
 		return err
 	})
 	if err != nil {
@@ -132,6 +137,15 @@ func (s *Service) decide(ctx context.Context, me, requestID plaza.ID, to string)
 		if r.Status != RequestPending {
 			return plaza.Errorf(plaza.EConflict, "this request was already %s", r.Status)
 		}
+		if to == RequestAccepted {
+			for _, pair := range [][2]plaza.ID{{r.FromID, r.ToID}, {r.ToID, r.FromID}} {
+				if b, err := blocked(ctx, tx, pair[0], pair[1]); err != nil {
+					return err
+				} else if b {
+					return plaza.Errorf(plaza.EBlocked, "one of you has blocked the other")
+				}
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contact_requests SET status = $1, decided_at = $2 WHERE to_id = $3 AND id = $4`, to, now.UnixMicro(), me, requestID); err != nil {
 			return err
 		}
@@ -146,14 +160,8 @@ func (s *Service) decide(ctx context.Context, me, requestID plaza.ID, to string)
 			}
 		}
 		data, _ := json.Marshal(r)
-		for _, id := range []plaza.ID{r.FromID, r.ToID} {
-			ev, err := appendEvent(ctx, tx, s.w.st, id, EventContactAccepted, 0, r.ID, data, data, now)
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		return nil
+		events, err = appendEvents(ctx, tx, s.w.st, []plaza.ID{r.FromID, r.ToID}, EventContactAccepted, 0, r.ID, data, data, now)
+		return err
 	})
 	if err != nil {
 		return ContactRequest{}, err
@@ -209,7 +217,10 @@ func (s *Service) Block(ctx context.Context, me, who plaza.ID) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE (account_id = $1 AND contact_id = $2) OR (account_id = $2 AND contact_id = $1)`, me, who); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE contact_requests SET status = 'declined', decided_at = $3 WHERE to_id = $1 AND from_id = $2 AND status = 'pending'`, me, who, s.now().UnixMicro())
+		// Pending requests either way are declined: the blocked person must
+		// not become a contact by accepting one the blocker sent earlier.
+		_, err := tx.ExecContext(ctx, `UPDATE contact_requests SET status = 'declined', decided_at = $3
+			WHERE status = 'pending' AND ((to_id = $1 AND from_id = $2) OR (to_id = $2 AND from_id = $1))`, me, who, s.now().UnixMicro())
 		return err
 	})
 }

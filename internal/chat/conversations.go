@@ -198,20 +198,28 @@ func (s *Service) Get(ctx context.Context, account, conv plaza.ID) (Conversation
 	return s.memberConversation(ctx, conv, account)
 }
 
+// ListCursor marks a place in a conversation list: the last item's
+// activity time and ID (several conversations can share a time: one batch
+// commit stamps them all).
+type ListCursor struct {
+	UpdatedAt int64
+	ID        plaza.ID
+}
+
 // List returns the account's conversations, most recently active first,
-// with unread counts and last messages, before the cursor (an updated_at
-// in microseconds; 0 for the first page).
-func (s *Service) List(ctx context.Context, account plaza.ID, before int64, limit int) ([]Summary, int64, error) {
-	if before <= 0 {
-		before = 1<<63 - 1
+// with unread counts and last messages, after the cursor (zero for the
+// first page), and the cursor of the next page (zero when there is none).
+func (s *Service) List(ctx context.Context, account plaza.ID, after ListCursor, limit int) ([]Summary, ListCursor, error) {
+	if after.UpdatedAt <= 0 {
+		after = ListCursor{UpdatedAt: 1<<63 - 1}
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+conversationColumns+`, mb.read_seq, `+messageColumnsM+`
 		FROM members mb JOIN conversations c ON c.id = mb.conversation_id
 		LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq AND c.last_seq > mb.joined_seq
-		WHERE mb.account_id = $1 AND c.updated_at < $2
-		ORDER BY c.updated_at DESC LIMIT $3`, account, before, limit)
+		WHERE mb.account_id = $1 AND (c.updated_at < $2 OR c.updated_at = $2 AND c.id < $3)
+		ORDER BY c.updated_at DESC, c.id DESC LIMIT $4`, account, after.UpdatedAt, after.ID, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list conversations: %w", err)
+		return nil, ListCursor{}, fmt.Errorf("list conversations: %w", err)
 	}
 	defer rows.Close()
 	var out []Summary
@@ -222,7 +230,7 @@ func (s *Service) List(ctx context.Context, account plaza.ID, before int64, limi
 		dest = append(dest, &sm.ReadSeq)
 		dest = append(dest, nm.dest()...)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, 0, fmt.Errorf("list conversations: %w", err)
+			return nil, ListCursor{}, fmt.Errorf("list conversations: %w", err)
 		}
 		if m, ok := nm.message(); ok {
 			sm.LastMessage = &m
@@ -231,18 +239,19 @@ func (s *Service) List(ctx context.Context, account plaza.ID, before int64, limi
 		out = append(out, sm)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return nil, ListCursor{}, err
 	}
 	ptrs := make([]*Conversation, len(out))
 	for i := range out {
 		ptrs[i] = &out[i].Conversation
 	}
 	if err := fillMembers(ctx, s.db.Read(), ptrs); err != nil {
-		return nil, 0, err
+		return nil, ListCursor{}, err
 	}
-	var next int64
+	var next ListCursor
 	if len(out) == limit {
-		next = out[len(out)-1].UpdatedAt.UnixMicro()
+		last := out[len(out)-1]
+		next = ListCursor{UpdatedAt: last.UpdatedAt.UnixMicro(), ID: last.ID}
 	}
 	return out, next, nil
 }
@@ -325,10 +334,12 @@ func (s *Service) AddMembers(ctx context.Context, me, conv plaza.ID, ids []plaza
 			return err
 		}
 		for _, id := range add {
-			if err := insertMember(ctx, tx, conv, id, RoleMember, last, now); err != nil {
-				if sqldb.IsUniqueViolation(err) {
-					continue // added by someone else meanwhile
-				}
+			// ON CONFLICT: someone else may have added them meanwhile (a
+			// failed statement would abort the whole transaction on
+			// PostgreSQL).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, account_id, role, read_seq, joined_seq, joined_at)
+				VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (conversation_id, account_id) DO NOTHING`,
+				conv, id, RoleMember, last, now.UnixMicro()); err != nil {
 				return err
 			}
 		}

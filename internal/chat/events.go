@@ -73,42 +73,37 @@ type pending struct {
 	frame   []byte
 }
 
-// eventChunk is how many accounts one multi-row statement numbers and
-// stores at once: a direct message's two events cost two statements, not
-// four.
+// eventChunk is how many accounts or rows one multi-row statement covers:
+// a direct message's two events cost two statements, not four.
 const eventChunk = 16
 
-// appendEvents numbers the same event in each account's sync log and
-// stores it, a chunk of accounts per statement. accounts must be sorted
-// ascending and distinct, so concurrent writers lock sync heads in one
-// order.
-func appendEvents(ctx context.Context, tx *sql.Tx, st *stmts, accounts []plaza.ID, typ string, convID, refID plaza.ID, data []byte, stored []byte, now time.Time) ([]pending, error) {
-	var conv, ref any
-	if convID != 0 {
-		conv = convID
-	}
-	if refID != 0 {
-		ref = refID
-	}
-	if stored == nil {
-		stored = []byte("{}")
-	}
-	out := make([]pending, 0, len(accounts))
+// eventRow is one row of the events table.
+type eventRow struct {
+	account  plaza.ID
+	seq      int64
+	typ      string
+	conv     plaza.ID
+	ref      plaza.ID
+	stored   []byte
+	frameFor []byte // the frame's data
+}
+
+// bumpHeads reserves counts[i] event numbers for accounts[i] and returns
+// each account's new head (the last number reserved). accounts must be
+// sorted ascending and distinct: every transaction locks sync heads in
+// that order, so concurrent writers cannot deadlock on them.
+func bumpHeads(ctx context.Context, tx *sql.Tx, st *stmts, accounts []plaza.ID, counts []int64) (map[plaza.ID]int64, error) {
+	heads := make(map[plaza.ID]int64, len(accounts))
 	for start := 0; start < len(accounts); start += eventChunk {
-		chunk := accounts[start:min(len(accounts), start+eventChunk)]
-		heads, inserts, err := st.chunkStmts(ctx, len(chunk))
-		if err != nil {
-			return nil, err
+		end := min(len(accounts), start+eventChunk)
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			args = append(args, accounts[i], counts[i])
 		}
-		args := make([]any, len(chunk))
-		for i, a := range chunk {
-			args[i] = a
-		}
-		rows, err := tx.StmtContext(ctx, heads).QueryContext(ctx, args...)
+		rows, err := tx.StmtContext(ctx, st.heads[end-start]).QueryContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sync log: %w", err)
 		}
-		seqs := make(map[plaza.ID]int64, len(chunk))
 		for rows.Next() {
 			var a plaza.ID
 			var seq int64
@@ -116,50 +111,70 @@ func appendEvents(ctx context.Context, tx *sql.Tx, st *stmts, accounts []plaza.I
 				rows.Close()
 				return nil, fmt.Errorf("sync log: %w", err)
 			}
-			seqs[a] = seq
+			heads[a] = seq
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("sync log: %w", err)
 		}
-		args = make([]any, 0, 7*len(chunk))
-		for _, a := range chunk {
-			seq, ok := seqs[a]
-			if !ok {
-				return nil, fmt.Errorf("sync log: no head for account %s", a)
-			}
-			args = append(args, a, seq, typ, conv, ref, string(stored), now.UnixMicro())
-			out = append(out, pending{account: a, seq: seq, frame: frame(typ, seq, data)})
+	}
+	for _, a := range accounts {
+		if _, ok := heads[a]; !ok {
+			return nil, fmt.Errorf("sync log: no head returned for account %s", a)
 		}
-		if _, err := tx.StmtContext(ctx, inserts).ExecContext(ctx, args...); err != nil {
+	}
+	return heads, nil
+}
+
+// insertEvents stores rows, a chunk per statement, and returns them as
+// events to publish after commit.
+func insertEvents(ctx context.Context, tx *sql.Tx, st *stmts, rows []eventRow, now time.Time) ([]pending, error) {
+	out := make([]pending, 0, len(rows))
+	for start := 0; start < len(rows); start += eventChunk {
+		end := min(len(rows), start+eventChunk)
+		args := make([]any, 0, 7*(end-start))
+		for _, r := range rows[start:end] {
+			var conv, ref any
+			if r.conv != 0 {
+				conv = r.conv
+			}
+			if r.ref != 0 {
+				ref = r.ref
+			}
+			stored := r.stored
+			if stored == nil {
+				stored = []byte("{}")
+			}
+			args = append(args, r.account, r.seq, r.typ, conv, ref, string(stored), now.UnixMicro())
+			out = append(out, pending{account: r.account, seq: r.seq, frame: frame(r.typ, r.seq, r.frameFor)})
+		}
+		if _, err := tx.StmtContext(ctx, st.events[end-start]).ExecContext(ctx, args...); err != nil {
 			return nil, fmt.Errorf("sync log: %w", err)
 		}
 	}
 	return out, nil
 }
 
-// appendEvent numbers an event in the account's sync log and stores it.
-// data is the frame's payload; for message events the stored row only
-// references the message (refID), and sync reads its current state.
-func appendEvent(ctx context.Context, tx *sql.Tx, st *stmts, account plaza.ID, typ string, convID, refID plaza.ID, data []byte, stored []byte, now time.Time) (pending, error) {
-	var seq int64
-	if err := tx.StmtContext(ctx, st.bumpHead).QueryRowContext(ctx, account).Scan(&seq); err != nil {
-		return pending{}, fmt.Errorf("sync log: %w", err)
+// appendEvents numbers the same event in each account's sync log and
+// stores it. data is the frame's payload; stored is what the row keeps
+// (nil for message events, whose rows reference the message so that sync
+// reads its current state).
+func appendEvents(ctx context.Context, tx *sql.Tx, st *stmts, accounts []plaza.ID, typ string, convID, refID plaza.ID, data []byte, stored []byte, now time.Time) ([]pending, error) {
+	accounts = dedupe(accounts)
+	sortIDs(accounts)
+	counts := make([]int64, len(accounts))
+	for i := range counts {
+		counts[i] = 1
 	}
-	var conv, ref any
-	if convID != 0 {
-		conv = convID
+	heads, err := bumpHeads(ctx, tx, st, accounts, counts)
+	if err != nil {
+		return nil, err
 	}
-	if refID != 0 {
-		ref = refID
+	rows := make([]eventRow, len(accounts))
+	for i, a := range accounts {
+		rows[i] = eventRow{account: a, seq: heads[a], typ: typ, conv: convID, ref: refID, stored: stored, frameFor: data}
 	}
-	if stored == nil {
-		stored = []byte("{}")
-	}
-	if _, err := tx.StmtContext(ctx, st.insertEvent).ExecContext(ctx, account, seq, typ, conv, ref, string(stored), now.UnixMicro()); err != nil {
-		return pending{}, fmt.Errorf("sync log: %w", err)
-	}
-	return pending{account: account, seq: seq, frame: frame(typ, seq, data)}, nil
+	return insertEvents(ctx, tx, st, rows, now)
 }
 
 // publish sends committed events to the bus. A failure is logged, not

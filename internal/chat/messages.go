@@ -257,14 +257,8 @@ func (s *Service) Read(ctx context.Context, account, conv plaza.ID, seq int64) e
 		if c.Kind == Direct {
 			to = append(to, other(c, account))
 		}
-		for _, id := range to {
-			ev, err := appendEvent(ctx, tx, s.w.st, id, EventConversationRead, conv, 0, data, data, now)
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		return nil
+		events, err = appendEvents(ctx, tx, s.w.st, to, EventConversationRead, conv, 0, data, data, now)
+		return err
 	})
 	if err != nil {
 		return err
@@ -279,6 +273,13 @@ func (s *Service) Typing(ctx context.Context, account, conv plaza.ID) error {
 	c, err := s.memberConversation(ctx, conv, account)
 	if err != nil {
 		return err
+	}
+	if c.Kind == Direct {
+		if b, err := blocked(ctx, s.db.Read(), other(c, account), account); err != nil {
+			return err
+		} else if b {
+			return plaza.Errorf(plaza.EBlocked, "this person does not accept messages from you")
+		}
 	}
 	data, _ := json.Marshal(map[string]any{"conversation_id": conv, "account_id": account})
 	f := frame(EventTyping, 0, data)

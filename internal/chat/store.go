@@ -26,27 +26,20 @@ type stmts struct {
 	insertMessage *sql.Stmt
 	markRead      *sql.Stmt
 	memberIDs     *sql.Stmt
-	bumpHead      *sql.Stmt
-	insertEvent   *sql.Stmt
 }
 
-// chunkStmts returns the statements that number and store an event for n
-// accounts (1 ≤ n ≤ eventChunk). They are all prepared at start: preparing
-// during a transaction would wait for the writer connection that the
-// transaction itself holds.
-func (st *stmts) chunkStmts(_ context.Context, n int) (heads, events *sql.Stmt, err error) {
-	return st.heads[n], st.events[n], nil
-}
-
+// prepareChunk prepares the statements that bump n sync heads and insert n
+// events. All sizes are prepared at start: preparing during a transaction
+// would wait for the writer connection that the transaction itself holds.
 func (st *stmts) prepareChunk(ctx context.Context, n int) error {
 	var hv, ev []string
 	for i := 0; i < n; i++ {
-		hv = append(hv, fmt.Sprintf("($%d, 1)", i+1))
+		hv = append(hv, fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2))
 		b := 7 * i
 		ev = append(ev, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7))
 	}
 	h, err := st.db.Prepare(ctx, `INSERT INTO sync_heads (account_id, seq) VALUES `+strings.Join(hv, ", ")+`
-		ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + 1 RETURNING account_id, seq`)
+		ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`)
 	if err != nil {
 		return err
 	}
@@ -71,9 +64,6 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`},
 		{&st.markRead, `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND account_id = $2 AND read_seq < $3`},
 		{&st.memberIDs, `SELECT account_id FROM members WHERE conversation_id = $1 ORDER BY account_id`},
-		{&st.bumpHead, `INSERT INTO sync_heads (account_id, seq) VALUES ($1, 1)
-			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + 1 RETURNING seq`},
-		{&st.insertEvent, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`},
 	} {
 		s, err := db.Prepare(ctx, p.q)
 		if err != nil {
@@ -90,7 +80,7 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.findByClient, st.bumpConv, st.insertMessage, st.markRead, st.memberIDs, st.bumpHead, st.insertEvent} {
+	for _, s := range []*sql.Stmt{st.findByClient, st.bumpConv, st.insertMessage, st.markRead, st.memberIDs} {
 		s.Close()
 	}
 	for n := range st.heads {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/plaza-im/plaza"
@@ -146,16 +147,38 @@ func (w *writer) commit(batch []*sendReq) {
 	w.s.publish(ctx, events)
 }
 
+// apply runs a batch in two passes, so every batch takes its locks in one
+// global order (conversations ascending, then sync heads ascending) and
+// writers on several nodes cannot deadlock each other:
+//
+//  1. in conversation order (stable, so one conversation's sends keep
+//     their queue order): deduplicate, number and store each message;
+//  2. per member account, ascending: reserve as many event numbers as the
+//     batch has events for that account with one head bump, and store the
+//     events, numbered in message order.
 func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, results []sendRes, events *[]pending) error {
 	st := w.st
 	now := w.s.now()
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return batch[order[a]].in.ConversationID < batch[order[b]].in.ConversationID })
+
+	type stored struct {
+		msg     Message
+		data    []byte
+		members []plaza.ID
+	}
+	var created []stored
 	members := map[plaza.ID][]plaza.ID{}
 	type key struct {
 		conv, sender plaza.ID
 		client       string
 	}
 	seen := map[key]int{}
-	for i, r := range batch {
+	for _, i := range order {
+		r := batch[i]
 		k := key{r.in.ConversationID, r.sender, r.in.ClientID}
 		if j, dup := seen[k]; dup {
 			// The same send twice in one batch (a fast retry).
@@ -203,13 +226,46 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		if err != nil {
 			return err
 		}
-		evs, err := appendEvents(ctx, tx, st, ids, EventMessageCreated, m.ConversationID, m.ID, data, nil, now)
-		if err != nil {
-			return err
-		}
-		*events = append(*events, evs...)
+		created = append(created, stored{msg: m, data: data, members: ids})
 		results[i] = sendRes{msg: m, created: true}
 	}
+	if len(created) == 0 {
+		return nil
+	}
+
+	perAccount := map[plaza.ID][]int{} // account → indexes into created, in order
+	for ci, c := range created {
+		for _, a := range c.members {
+			perAccount[a] = append(perAccount[a], ci)
+		}
+	}
+	accounts := make([]plaza.ID, 0, len(perAccount))
+	for a := range perAccount {
+		accounts = append(accounts, a)
+	}
+	sortIDs(accounts)
+	counts := make([]int64, len(accounts))
+	for i, a := range accounts {
+		counts[i] = int64(len(perAccount[a]))
+	}
+	heads, err := bumpHeads(ctx, tx, st, accounts, counts)
+	if err != nil {
+		return err
+	}
+	rows := make([]eventRow, 0, len(created)*2)
+	for i, a := range accounts {
+		first := heads[a] - counts[i] + 1
+		for j, ci := range perAccount[a] {
+			c := created[ci]
+			rows = append(rows, eventRow{account: a, seq: first + int64(j), typ: EventMessageCreated,
+				conv: c.msg.ConversationID, ref: c.msg.ID, frameFor: c.data})
+		}
+	}
+	evs, err := insertEvents(ctx, tx, st, rows, now)
+	if err != nil {
+		return err
+	}
+	*events = append(*events, evs...)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/chat"
@@ -178,13 +179,18 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	var before int64
+	var after chat.ListCursor
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		if before, err = strconv.ParseInt(c, 10, 64); err != nil || before <= 0 {
+		// The cursor is "UPDATED_AT.ID", opaque to clients.
+		at, id, ok := strings.Cut(c, ".")
+		n, err1 := strconv.ParseInt(at, 10, 64)
+		cid, err2 := strconv.ParseInt(id, 10, 64)
+		if !ok || err1 != nil || err2 != nil || n <= 0 || cid <= 0 {
 			return plaza.Invalid("cursor", "must be a next_cursor from a previous page")
 		}
+		after = chat.ListCursor{UpdatedAt: n, ID: plaza.ID(cid)}
 	}
-	items, next, err := s.chat.List(r.Context(), authOf(r).Account.ID, before, int(limit))
+	items, next, err := s.chat.List(r.Context(), authOf(r).Account.ID, after, int(limit))
 	if err != nil {
 		return err
 	}
@@ -192,8 +198,8 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	if out.Items == nil {
 		out.Items = []chat.Summary{}
 	}
-	if next > 0 {
-		out.NextCursor = strconv.FormatInt(next, 10)
+	if next.UpdatedAt > 0 {
+		out.NextCursor = strconv.FormatInt(next.UpdatedAt, 10) + "." + next.ID.String()
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -81,10 +81,37 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, si
 		cancel()
 		return nil
 	}
-	defer h.detach(c)
+	last, err := c.catchUp(since)
+	if err != nil {
+		c.shutdown(websocket.StatusInternalError, "could not replay the sync log: reconnect with since=CURSOR")
+		h.detach(c)
+		return nil
+	}
+	// The request's goroutine returns here and its stack, grown deep by
+	// routing, authentication and the replay, goes with it: the device
+	// lives on in two goroutines with shallow stacks. At ten thousand idle
+	// devices per node that is most of the memory per connection.
 	go c.readLoop()
-	c.writeLoop(since)
+	go func() {
+		defer h.detach(c)
+		c.writeLoop(last)
+	}()
 	return nil
+}
+
+// catchUp replays the sync log after since and says ready; it returns the
+// cursor of the last event written.
+func (c *Conn) catchUp(since int64) (int64, error) {
+	head, err := c.hub.chat.Head(c.ctx, c.account)
+	if err != nil {
+		c.hub.log.Error("stream: read cursor", "err", err)
+		return 0, err
+	}
+	last, err := c.replay(since, head)
+	if err != nil {
+		return 0, err
+	}
+	return last, c.write([]byte(`{"type":"ready","cursor":"` + strconv.FormatInt(last, 10) + `"}`))
 }
 
 // offer queues a frame without blocking; a full queue means the device is
@@ -130,22 +157,11 @@ func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
 	})
 }
 
-// writeLoop replays the sync log after since, says ready, then writes
-// live frames in cursor order, filling any gap from the database.
-func (c *Conn) writeLoop(since int64) {
+// writeLoop writes live frames after cursor last, in cursor order, filling
+// any gap from the database.
+func (c *Conn) writeLoop(last int64) {
 	defer c.shutdown(websocket.StatusNormalClosure, "")
-	last := since
-	head, err := c.hub.chat.Head(c.ctx, c.account)
-	if err != nil {
-		c.hub.log.Error("stream: read cursor", "err", err)
-		return
-	}
-	if last, err = c.replay(last, head); err != nil {
-		return
-	}
-	if err := c.write([]byte(`{"type":"ready","cursor":"` + strconv.FormatInt(last, 10) + `"}`)); err != nil {
-		return
-	}
+	var err error
 	ping := time.NewTicker(c.hub.cfg.PingInterval)
 	defer ping.Stop()
 	for {

@@ -14,6 +14,7 @@ import (
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	PhoneRateNumber    string
 	IdentityProviders  string // name=secret-file,…
 
+	Media           string // file:DIR or s3://bucket?…; default file:DATA/media
+	MediaQuota      int64
 	Bus             string
 	BusPrefix       string
 	DirectMessages  string
@@ -75,6 +78,7 @@ func DefaultConfig() Config {
 		OneAccountPerPhone: true,
 		PhoneRateIP:        "10/1h",
 		PhoneRateNumber:    "5/1h",
+		MediaQuota:         2 << 30,
 		Bus:                "local",
 		BusPrefix:          "plaza",
 		DirectMessages:     "contacts",
@@ -118,6 +122,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PhoneRateIP, "phone-rate-ip", c.PhoneRateIP, "verification codes per client address, as N/DURATION")
 	fs.StringVar(&c.PhoneRateNumber, "phone-rate-number", c.PhoneRateNumber, "verification codes per phone number, as N/DURATION")
 	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
+	fs.StringVar(&c.Media, "media", c.Media, "media store `url`: file:DIR or s3://bucket?endpoint=…&region=… (default file:DATA/media)")
+	fs.Int64Var(&c.MediaQuota, "media-quota", c.MediaQuota, "media `bytes` each account may store")
 	fs.StringVar(&c.Bus, "bus", c.Bus, "event bus: local (one node) or nats://host:port[,…] (a cluster)")
 	fs.StringVar(&c.BusPrefix, "bus-prefix", c.BusPrefix, "`prefix` of every bus subject, so clusters can share a NATS server")
 	fs.StringVar(&c.DirectMessages, "direct-messages", c.DirectMessages, "who may message and invite whom: contacts or anyone")
@@ -222,6 +228,12 @@ func (c *Config) Validate() error {
 	if _, err := c.providers(); err != nil {
 		bad("--identity-providers: %v", err)
 	}
+	if m := c.Media; m != "" && !strings.HasPrefix(m, "file:") && !strings.HasPrefix(m, "s3://") {
+		bad("--media must be file:DIR or s3://bucket?…")
+	}
+	if c.MediaQuota < 1<<20 {
+		bad("--media-quota must be at least 1 MiB (1048576)")
+	}
 	if c.Bus != "local" && !strings.HasPrefix(c.Bus, "nats://") && !strings.HasPrefix(c.Bus, "tls://") {
 		bad("--bus must be local or nats://host:port[,…]")
 	}
@@ -318,6 +330,22 @@ func (c *Config) identityConfig() identity.Config {
 	ic.OneAccountPerPhone = c.OneAccountPerPhone
 	ic.DefaultRegion = c.PhoneRegion
 	return ic
+}
+
+// MediaURL returns the media store URL, defaulting to the data directory.
+func (c *Config) MediaURL() string {
+	if c.Media != "" {
+		return c.Media
+	}
+	return "file:" + filepath.Join(c.Data, "media")
+}
+
+// mediaConfig derives the upload rules; call after Validate.
+func (c *Config) mediaConfig() media.Config {
+	mc := media.DefaultConfig()
+	mc.Quota = c.MediaQuota
+	mc.TempDir = filepath.Join(c.Data, "tmp")
+	return mc
 }
 
 // chatConfig derives the chat rules; call after Validate.

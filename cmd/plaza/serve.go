@@ -18,10 +18,12 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -59,6 +61,7 @@ type Main struct {
 	Accounts *account.Service
 	Identity *identity.Service
 	Chat     *chat.Service
+	Media    *media.Service
 	Hub      *realtime.Hub
 	Bus      bus.Bus
 	Audit    *audit.Log
@@ -121,6 +124,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	go m.Chat.RunPruner(bg, 10*time.Minute)
+	if err := os.MkdirAll(filepath.Join(m.Config.Data, "tmp"), 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	store, err := blob.Open(ctx, m.Config.MediaURL())
+	if err != nil {
+		return err
+	}
+	m.Media = media.NewService(db, store, m.Config.mediaConfig(), m.Log)
+	m.Chat.UseMedia(m.Media)
 
 	reg := prometheus.NewRegistry()
 	m.Hub = realtime.NewHub(realtime.DefaultConfig(), m.Bus, m.Chat, m.Log, reg)
@@ -129,7 +141,7 @@ func (m *Main) Open(ctx context.Context) error {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	m.API = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Audit: m.Audit,
 	})
 
 	ln, err := net.Listen("tcp", m.Config.Listen)

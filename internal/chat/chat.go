@@ -15,6 +15,7 @@ import (
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	Retention time.Duration
 	// MaxBatch bounds how many sends one group commit carries.
 	MaxBatch int
+	// VoiceMaxDuration bounds a voice message.
+	VoiceMaxDuration time.Duration
 }
 
 // DefaultConfig returns the defaults: contacts only, groups of 500, texts
@@ -52,6 +55,8 @@ func DefaultConfig() Config {
 		RecallWindow:    2 * time.Minute,
 		Retention:       30 * 24 * time.Hour,
 		MaxBatch:        512,
+		// WeChat's limit: longer recordings are sent as files.
+		VoiceMaxDuration: 60 * time.Second,
 	}
 }
 
@@ -65,7 +70,12 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	w        *writer
+	media    *media.Service
 }
+
+// UseMedia lets messages carry media from m. Call it while wiring the
+// program; without it, media messages are refused.
+func (s *Service) UseMedia(m *media.Service) { s.media = m }
 
 // NewService returns a Service and starts its writer, which runs until
 // Close.
@@ -82,6 +92,9 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	}
 	if cfg.DirectPolicy == "" {
 		cfg.DirectPolicy = def.DirectPolicy
+	}
+	if cfg.VoiceMaxDuration <= 0 {
+		cfg.VoiceMaxDuration = def.VoiceMaxDuration
 	}
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}

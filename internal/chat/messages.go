@@ -11,6 +11,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/media"
 )
 
 // SendInput is a message to send.
@@ -49,7 +50,12 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 			p.Add("media_id", "must be absent for a text message")
 		}
 	case KindImage, KindVideo, KindVoice, KindFile:
-		p.Add("kind", "media messages are not accepted yet: this server takes text")
+		if in.MediaID == nil {
+			p.Add("media_id", "is required for a "+in.Kind+" message: upload the file with POST /api/v1/media first")
+		}
+		if utf8.RuneCountInString(in.Text) > s.cfg.MaxTextRunes {
+			p.Add("text", fmt.Sprintf("a caption must be at most %d characters", s.cfg.MaxTextRunes))
+		}
 	default:
 		p.Add("kind", "must be text, image, video, voice or file")
 	}
@@ -64,6 +70,11 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	}
 	if err := s.identity.Require(ctx, sender, identity.MessageSend); err != nil {
 		return Message{}, false, err
+	}
+	if in.MediaID != nil {
+		if err := s.checkAttachment(ctx, sender, in.Kind, *in.MediaID); err != nil {
+			return Message{}, false, err
+		}
 	}
 	// The hot path: a few small prepared queries rather than loading the
 	// whole conversation (a group has up to 500 members).
@@ -100,6 +111,37 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 		}
 	}
 	return s.w.submit(ctx, sender, in)
+}
+
+// checkAttachment checks that a media message carries the sender's own
+// upload of a fitting kind: an image for image, a video for video, audio
+// of at most VoiceMaxDuration for voice, anything for file.
+func (s *Service) checkAttachment(ctx context.Context, sender plaza.ID, kind string, id plaza.ID) error {
+	if s.media == nil {
+		return plaza.Invalid("kind", "this server does not store media")
+	}
+	it, err := s.media.Get(ctx, id)
+	if err != nil || it.OwnerID != sender {
+		return plaza.Invalid("media_id", "must be media you uploaded")
+	}
+	want := map[string]string{KindImage: media.KindImage, KindVideo: media.KindVideo, KindVoice: media.KindAudio}[kind]
+	if want != "" && it.Kind != want {
+		return plaza.Invalid("media_id", fmt.Sprintf("a %s message needs %s media, and this is %s", kind, want, it.Kind))
+	}
+	if kind == KindVoice && it.DurationMS > s.cfg.VoiceMaxDuration.Milliseconds() {
+		return plaza.Invalid("media_id", fmt.Sprintf("a voice message may be at most %s long", s.cfg.VoiceMaxDuration))
+	}
+	return nil
+}
+
+// CanSeeMedia reports whether viewer is a member of a conversation holding
+// a message that carries the media item, from when they joined.
+func (s *Service) CanSeeMedia(ctx context.Context, viewer, mediaID plaza.ID) (bool, error) {
+	var n int
+	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM messages m
+		JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.account_id = $2
+		WHERE m.media_id = $1 AND m.seq > mb.joined_seq`, mediaID, viewer).Scan(&n)
+	return n > 0, err
 }
 
 // checkDirect applies blocks and the direct-message policy between a

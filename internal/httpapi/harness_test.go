@@ -18,9 +18,11 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -47,6 +49,8 @@ type envConfig struct {
 	chat chat.Config
 	// wrapBus, if set, wraps the bus (to lose or reorder events).
 	wrapBus func(bus.Bus) bus.Bus
+	// media, if set, changes the upload rules.
+	media func(*media.Config)
 }
 
 type envOption func(*envConfig)
@@ -92,6 +96,17 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(chats.Close)
+	store, err := blob.NewDisk(filepath.Join(dir, "media"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mcfg := media.DefaultConfig()
+	mcfg.TempDir = tb.TempDir()
+	if cfg.media != nil {
+		cfg.media(&mcfg)
+	}
+	medias := media.NewService(db, store, mcfg, log)
+	chats.UseMedia(medias)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	reg := prometheus.NewRegistry()
@@ -99,7 +114,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats, apiLog, reg)
 	api := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Audit: audit.New(db),
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Audit: audit.New(db),
 	})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)

@@ -72,6 +72,10 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/conversations/{id}/messages/{message_id}/recall", tag: "chat", summary: "Recall your message within the recall window (default 2 minutes)", auth: signedIn, status: 200, response: "Message", errors: []int{404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/read", tag: "chat", summary: "Move your read position forward", auth: signedIn, body: "ReadPosition", status: 204, errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/typing", tag: "chat", summary: "Tell the other members you are typing (not stored)", auth: signedIn, status: 204, errors: []int{404}},
+	{method: "POST", path: "/api/v1/media", tag: "media", summary: "Upload a file (multipart field file); its type is sniffed from the content; images are re-encoded without metadata", auth: signedIn, body: "Upload", status: 201, response: "Media", errors: []int{400, 413, 415, 429}},
+	{method: "GET", path: "/api/v1/media/{id}", tag: "media", summary: "The bytes, to the uploader and members of a conversation carrying it (others 404); Range supported", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
+	{method: "GET", path: "/api/v1/media/{id}/thumbnail", tag: "media", summary: "The thumbnail of an image or the poster of a video", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
+	{method: "GET", path: "/api/v1/me/media-usage", tag: "media", summary: "Bytes stored against your quota, and the upload limits", auth: signedIn, status: 200, response: "object"},
 	{method: "GET", path: "/api/v1/sync", tag: "chat", summary: "Events after ?since=CURSOR (&limit, default 100, max 1000); without since, the current cursor and no events", auth: signedIn, status: 200, response: "SyncPage", errors: []int{400, 410}},
 	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=): ready, message.created, message.recalled, conversation.read, conversation.updated, typing, contact.request, contact.accepted; client frames message.send and typing", auth: signedIn, status: 101, errors: []int{400, 410}},
 
@@ -242,6 +246,12 @@ var schemas = map[string]any{
 		"events": map[string]any{"type": "array", "items": obj([]string{"type", "cursor", "data"}, map[string]any{"type": str, "cursor": str, "data": map[string]any{"type": "object"}})},
 		"cursor": str, "more": boolean,
 	}),
+	"Upload": obj([]string{"file"}, map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}),
+	"Media": obj([]string{"id", "kind", "content_type", "size"}, map[string]any{
+		"id": idSchema, "owner_id": idSchema, "kind": map[string]any{"type": "string", "enum": []string{"image", "video", "audio", "file"}},
+		"content_type": str, "size": integer, "width": integer, "height": integer, "duration_ms": integer,
+		"has_thumbnail": boolean, "sha256": str, "created_at": dateTime,
+	}),
 	"ProviderDecision": obj([]string{"identity_id", "approve"}, map[string]any{"identity_id": idSchema, "approve": boolean, "reason": str}),
 	"AuditReport": obj([]string{"ok", "rows"}, map[string]any{
 		"ok": boolean, "rows": integer, "first_broken_seq": integer, "problem": str,
@@ -276,6 +286,8 @@ func buildOpenAPI(version string) []byte {
 		case "":
 		case "text":
 			ok["content"] = map[string]any{"text/plain": map[string]any{"schema": str}}
+		case "bytes":
+			ok["content"] = map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 		case "object":
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
 		default:
@@ -310,7 +322,11 @@ func buildOpenAPI(version string) []byte {
 			o["x-plaza-roles"] = names
 		}
 		if op.body != "" {
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
+			mt := "application/json"
+			if op.body == "Upload" {
+				mt = "multipart/form-data"
+			}
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{mt: map[string]any{"schema": ref(op.body)}}}
 		}
 		var params []any
 		for _, seg := range strings.Split(op.path, "/") {

@@ -63,6 +63,12 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/conversations/{id}/read", signedIn, s.markRead)
 	s.handle("POST /api/v1/conversations/{id}/typing", signedIn, s.typing)
 
+	// Media.
+	s.handle("POST /api/v1/media", signedIn, s.uploadMedia)
+	s.handle("GET /api/v1/media/{id}", signedIn, s.getMedia)
+	s.handle("GET /api/v1/media/{id}/thumbnail", signedIn, s.getMediaThumbnail)
+	s.handle("GET /api/v1/me/media-usage", signedIn, s.mediaUsage)
+
 	// Sync and the real-time stream.
 	s.handle("GET /api/v1/sync", signedIn, s.sync)
 	s.handle("GET /api/v1/stream", signedIn, s.stream)

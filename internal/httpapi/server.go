@@ -16,6 +16,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -73,6 +74,7 @@ type Deps struct {
 	Identity *identity.Service
 	Chat     *chat.Service
 	Hub      *realtime.Hub
+	Media    *media.Service
 	Audit    *audit.Log
 }
 
@@ -85,6 +87,7 @@ type Server struct {
 	identity *identity.Service
 	chat     *chat.Service
 	hub      *realtime.Hub
+	media    *media.Service
 	audit    *audit.Log
 
 	mux     *http.ServeMux
@@ -109,6 +112,7 @@ func New(cfg Config, d Deps) *Server {
 		identity: d.Identity,
 		chat:     d.Chat,
 		hub:      d.Hub,
+		media:    d.Media,
 		audit:    d.Audit,
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(d.Metrics, d.Gatherer),

@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/media"
+)
+
+// multipartOverhead is the room allowed around the file part (boundaries,
+// part headers) on top of the largest upload.
+const multipartOverhead = 64 << 10
+
+// uploadMedia takes a multipart upload (field "file") and streams it to
+// the media service, which refuses it as soon as it passes its kind's
+// limit: nothing is buffered whole in memory.
+func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
+	if s.media == nil {
+		return plaza.Errorf(plaza.ENotFound, "this server does not store media")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return plaza.Errorf(plaza.EUnsupportedMediaType, "send the file as multipart/form-data in a field named file")
+	}
+	limit := s.media.Config().MaxUpload()
+	if r.ContentLength > limit+multipartOverhead {
+		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return plaza.Invalid("body", "must be multipart/form-data")
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return plaza.Invalid("file", "is required: send the file in a multipart field named file")
+		}
+		if err != nil {
+			return uploadError(err, limit)
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		// The part's file name is never used: bytes are stored under IDs.
+		it, err := s.media.Upload(r.Context(), authOf(r).Account.ID, part, part.Header.Get("Content-Type"))
+		part.Close()
+		if err != nil {
+			return uploadError(err, limit)
+		}
+		w.Header().Set("Location", "/api/v1/media/"+it.ID.String())
+		return writeJSON(w, http.StatusCreated, it)
+	}
+}
+
+func uploadError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
+	}
+	if plaza.AsError(err) != nil {
+		return err
+	}
+	return plaza.Invalid("body", "the upload was cut off or is not valid multipart")
+}
+
+// mediaCSP forbids everything a served file could do if a browser were
+// tricked into rendering it as a page.
+const mediaCSP = "default-src 'none'; sandbox"
+
+func (s *Server) getMedia(w http.ResponseWriter, r *http.Request) error {
+	return s.serveMedia(w, r, false)
+}
+
+func (s *Server) getMediaThumbnail(w http.ResponseWriter, r *http.Request) error {
+	return s.serveMedia(w, r, true)
+}
+
+// serveMedia serves an item to its uploader and to members of a
+// conversation that carries it; everyone else gets 404, the same as for
+// an ID that does not exist.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) error {
+	notFound := plaza.Errorf(plaza.ENotFound, "media not found")
+	if s.media == nil {
+		return notFound
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return notFound
+	}
+	it, err := s.media.Get(r.Context(), id)
+	if plaza.ErrorCode(err) == plaza.ENotFound {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	viewer := authOf(r).Account.ID
+	if it.OwnerID != viewer {
+		ok, err := s.chat.CanSeeMedia(r.Context(), viewer, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound
+		}
+	}
+	obj, err := s.media.Open(r.Context(), it, thumb)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	h := w.Header()
+	ctype := it.ContentType
+	if thumb {
+		ctype = it.ThumbType()
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Security-Policy", mediaCSP)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	// Media never changes under its ID: browsers may keep it, shared
+	// caches may not.
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("ETag", `"`+it.ID.String()+map[bool]string{true: "-t", false: ""}[thumb]+`"`)
+	if it.Kind == media.KindFile && !thumb {
+		h.Set("Content-Disposition", `attachment; filename="`+it.ID.String()+`"`)
+	} else {
+		h.Set("Content-Disposition", "inline")
+	}
+	http.ServeContent(w, r, "", it.CreatedAt, obj)
+	return nil
+}
+
+func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
+	if s.media == nil {
+		return plaza.Errorf(plaza.ENotFound, "this server does not store media")
+	}
+	used, err := s.media.UsedBytes(r.Context(), authOf(r).Account.ID)
+	if err != nil {
+		return err
+	}
+	cfg := s.media.Config()
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"used_bytes": used, "quota_bytes": cfg.Quota,
+		"limits": map[string]string{
+			"image": strconv.FormatInt(cfg.MaxImage, 10), "audio": strconv.FormatInt(cfg.MaxAudio, 10),
+			"video": strconv.FormatInt(cfg.MaxVideo, 10), "file": strconv.FormatInt(cfg.MaxFile, 10),
+		},
+	})
+}

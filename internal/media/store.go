@@ -1,0 +1,30 @@
+package media
+
+import (
+	"context"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+const itemColumns = `id, owner_id, kind, content_type, size, width, height, duration_ms, storage_key, thumb_key, thumb_type, sha256, created_at`
+
+func insertItem(ctx context.Context, db *sqldb.DB, it Item) error {
+	_, err := db.Write().ExecContext(ctx, `INSERT INTO media (`+itemColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		it.ID, it.OwnerID, it.Kind, it.ContentType, it.Size, it.Width, it.Height, it.DurationMS, it.key, it.thumbKey, it.thumbType, it.SHA256, it.CreatedAt.UnixMicro())
+	return err
+}
+
+func getItem(ctx context.Context, db *sqldb.DB, id plaza.ID) (Item, error) {
+	var it Item
+	var created int64
+	err := db.Read().QueryRowContext(ctx, `SELECT `+itemColumns+` FROM media WHERE id = $1`, id).Scan(
+		&it.ID, &it.OwnerID, &it.Kind, &it.ContentType, &it.Size, &it.Width, &it.Height, &it.DurationMS, &it.key, &it.thumbKey, &it.thumbType, &it.SHA256, &created)
+	if err != nil {
+		return Item{}, sqldb.MapError(err, "media")
+	}
+	it.CreatedAt = time.UnixMicro(created).UTC()
+	it.HasThumb = it.thumbKey != ""
+	return it, nil
+}

@@ -371,6 +371,7 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.PhonePerNumber, _ = ratelimit.ParseRate(c.PhoneRateNumber)
 	h.PhoneRegion = c.PhoneRegion
 	h.IdentityProviders, _ = c.providers()
+	h.UploadsDir = filepath.Join(c.Data, "uploads")
 	h.Version = version
 	return h
 }

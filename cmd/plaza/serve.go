@@ -140,9 +140,13 @@ func (m *Main) Open(ctx context.Context) error {
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
-	m.API = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
+	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
 		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Audit: m.Audit,
 	})
+	if err != nil {
+		return err
+	}
+	go m.API.RunUploadPruner(bg)
 
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {

@@ -82,6 +82,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig()}
 	cfg.RateLimits = false
 	cfg.Version = "test"
+	cfg.UploadsDir = filepath.Join(dir, "uploads")
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -112,10 +113,13 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	reg := prometheus.NewRegistry()
 	apiLog := slog.New(slog.NewJSONHandler(lw, nil))
 	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats, apiLog, reg)
-	api := New(cfg.Config, Deps{
+	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
 		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Audit: audit.New(db),
 	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)

@@ -76,6 +76,10 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/media/{id}", tag: "media", summary: "The bytes, to the uploader and members of a conversation carrying it (others 404); Range supported", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
 	{method: "GET", path: "/api/v1/media/{id}/thumbnail", tag: "media", summary: "The thumbnail of an image or the poster of a video", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
 	{method: "GET", path: "/api/v1/me/media-usage", tag: "media", summary: "Bytes stored against your quota, and the upload limits", auth: signedIn, status: 200, response: "object"},
+	{method: "POST", path: "/api/v1/uploads", tag: "media", summary: "Start a resumable upload (tus 1.0: Tus-Resumable: 1.0.0, Upload-Length, Upload-Metadata filetype); Location names it", auth: signedIn, status: 201, errors: []int{400, 413, 429}},
+	{method: "HEAD", path: "/api/v1/uploads/{id}", tag: "media", summary: "How much of a resumable upload has arrived (Upload-Offset)", auth: signedIn, status: 200, errors: []int{404}},
+	{method: "PATCH", path: "/api/v1/uploads/{id}", tag: "media", summary: "Send the next part (Content-Type: application/offset+octet-stream, Upload-Offset); the last part answers 200 with the media item and Plaza-Media-Id", auth: signedIn, status: 204, response: "Media", errors: []int{400, 404, 409, 413, 415}},
+	{method: "DELETE", path: "/api/v1/uploads/{id}", tag: "media", summary: "Abandon a resumable upload", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "GET", path: "/api/v1/sync", tag: "chat", summary: "Events after ?since=CURSOR (&limit, default 100, max 1000); without since, the current cursor and no events", auth: signedIn, status: 200, response: "SyncPage", errors: []int{400, 410}},
 	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=): ready, message.created, message.recalled, conversation.read, conversation.updated, typing, contact.request, contact.accepted; client frames message.send and typing", auth: signedIn, status: 101, errors: []int{400, 410}},
 

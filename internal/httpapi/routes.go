@@ -68,6 +68,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/media/{id}", signedIn, s.getMedia)
 	s.handle("GET /api/v1/media/{id}/thumbnail", signedIn, s.getMediaThumbnail)
 	s.handle("GET /api/v1/me/media-usage", signedIn, s.mediaUsage)
+	s.handle("POST /api/v1/uploads", signedIn, s.tusRequest(s.tusPost))
+	s.handle("HEAD /api/v1/uploads/{id}", signedIn, s.tusRequest(s.tusHead))
+	s.handle("PATCH /api/v1/uploads/{id}", signedIn, s.tusRequest(s.tusPatch))
+	s.handle("DELETE /api/v1/uploads/{id}", signedIn, s.tusRequest(s.tusDelete))
 
 	// Sync and the real-time stream.
 	s.handle("GET /api/v1/sync", signedIn, s.sync)

@@ -45,6 +45,8 @@ type Config struct {
 	// IdentityProviders maps a verification provider's name to the secret
 	// its webhook signs with.
 	IdentityProviders map[string][]byte
+	// UploadsDir holds resumable uploads in progress; "" turns them off.
+	UploadsDir string
 	// Version is reported by /healthz.
 	Version string
 }
@@ -88,6 +90,7 @@ type Server struct {
 	chat     *chat.Service
 	hub      *realtime.Hub
 	media    *media.Service
+	uploads  *resumable
 	audit    *audit.Log
 
 	mux     *http.ServeMux
@@ -103,7 +106,7 @@ type Server struct {
 const rateLimitKeys = 100_000
 
 // New returns a Server with every route registered.
-func New(cfg Config, d Deps) *Server {
+func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		log:      d.Log,
@@ -124,9 +127,15 @@ func New(cfg Config, d Deps) *Server {
 		s.phoneIP = ratelimit.New(cfg.PhonePerIP, rateLimitKeys)
 		s.phoneNumber = ratelimit.New(cfg.PhonePerNumber, rateLimitKeys)
 	}
+	if cfg.UploadsDir != "" && s.media != nil {
+		var err error
+		if s.uploads, err = s.newResumable(cfg.UploadsDir); err != nil {
+			return nil, err
+		}
+	}
 	s.registerRoutes()
 	s.handler = s.outer(s.mux)
-	return s
+	return s, nil
 }
 
 // ServeHTTP implements http.Handler.

@@ -1,0 +1,206 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/filelocker"
+	"github.com/tus/tusd/v2/pkg/filestore"
+	tus "github.com/tus/tusd/v2/pkg/handler"
+	expslog "golang.org/x/exp/slog"
+
+	"github.com/plaza-im/plaza"
+)
+
+// Resumable uploads speak tus 1.0 (tus.io) through tusd's handler: a
+// video cut off at 80 % on a train continues from there. The parts arrive
+// in DATA/uploads; when the last byte is in, the file goes through the same
+// checks as a single-request upload and becomes a media item, whose JSON
+// is the final PATCH's response (and its ID the Plaza-Media-Id header).
+//
+// tusd knows nothing of accounts: each upload records its owner in its
+// metadata at creation, and every later request is checked against it.
+
+const ownerKey = "plaza_owner"
+
+type resumable struct {
+	store   filestore.FileStore
+	handler *tus.UnroutedHandler
+}
+
+func (s *Server) newResumable(dir string) (*resumable, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("uploads directory: %w", err)
+	}
+	store := filestore.New(dir)
+	composer := tus.NewStoreComposer()
+	store.UseIn(composer)
+	filelocker.New(dir).UseIn(composer)
+	h, err := tus.NewUnroutedHandler(tus.Config{
+		StoreComposer:        composer,
+		BasePath:             "/api/v1/uploads/",
+		MaxSize:              s.media.Config().MaxUpload(),
+		DisableDownload:      true,
+		DisableConcatenation: true,
+		Cors:                 &tus.CorsConfig{Disable: true},
+		// tusd logs every request at INFO, through golang.org/x/exp/slog:
+		// keep its warnings and errors only.
+		Logger:                    expslog.New(expslog.NewJSONHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		PreUploadCreateCallback:   s.tusCreate,
+		PreFinishResponseCallback: s.tusFinish,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &resumable{store: store, handler: h}, nil
+}
+
+// tusError turns a Plaza error into tusd's, keeping the status and code.
+func tusError(err error) error {
+	e := plaza.AsError(err)
+	if e == nil {
+		return err
+	}
+	status := statusOf[e.Code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	return tus.NewError(e.Code, e.Message, status)
+}
+
+func (s *Server) tusCreate(hook tus.HookEvent) (tus.HTTPResponse, tus.FileInfoChanges, error) {
+	info, ok := hook.Context.Value(infoKey{}).(*reqInfo)
+	if !ok || info.auth == nil {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError("unauthenticated", "sign in first", http.StatusUnauthorized)
+	}
+	owner := info.auth.Account.ID
+	if hook.Upload.SizeIsDeferred {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EInvalid, "Upload-Length: is required", http.StatusBadRequest)
+	}
+	used, err := s.media.UsedBytes(hook.Context, owner)
+	if err != nil {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, err
+	}
+	if quota := s.media.Config().Quota; used+hook.Upload.Size > quota {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EQuotaExceeded,
+			fmt.Sprintf("your media storage is full (%d of %d MiB used)", used>>20, quota>>20), http.StatusTooManyRequests)
+	}
+	// Keep only what Plaza uses: the claimed type (a hint, sniffing
+	// decides) and the owner. A client's file name is never stored.
+	meta := tus.MetaData{ownerKey: owner.String(), "filetype": hook.Upload.MetaData["filetype"]}
+	return tus.HTTPResponse{}, tus.FileInfoChanges{MetaData: meta}, nil
+}
+
+func (s *Server) tusFinish(hook tus.HookEvent) (tus.HTTPResponse, error) {
+	owner, err := plaza.ParseID("owner", hook.Upload.MetaData[ownerKey])
+	if err != nil {
+		return tus.HTTPResponse{}, tus.NewError(plaza.EInternal, "upload without an owner", http.StatusInternalServerError)
+	}
+	path := hook.Upload.Storage[filestore.StorageKeyPath]
+	f, err := os.Open(path)
+	if err != nil {
+		return tus.HTTPResponse{}, fmt.Errorf("finished upload: %w", err)
+	}
+	it, err := s.media.Upload(hook.Context, owner, f, hook.Upload.MetaData["filetype"])
+	f.Close()
+	// Processed or refused, the parts are no longer needed.
+	s.removeUpload(hook.Context, hook.Upload.ID)
+	if err != nil {
+		return tus.HTTPResponse{}, tusError(err)
+	}
+	body, _ := json.Marshal(it)
+	return tus.HTTPResponse{
+		StatusCode: http.StatusOK,
+		Header:     tus.HTTPHeader{"Plaza-Media-Id": it.ID.String(), "Content-Type": "application/json; charset=utf-8"},
+		Body:       string(body),
+	}, nil
+}
+
+func (s *Server) removeUpload(ctx context.Context, id string) {
+	up, err := s.uploads.store.GetUpload(ctx, id)
+	if err == nil {
+		err = s.uploads.store.AsTerminatableUpload(up).Terminate(ctx)
+	}
+	if err != nil {
+		s.log.Warn("could not remove finished upload parts", "upload", id, "err", err)
+	}
+}
+
+// tusRequest hands a request to tusd after checking that the upload, if
+// the request names one, belongs to the caller (others get 404).
+func (s *Server) tusRequest(serve func(http.ResponseWriter, *http.Request)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if s.uploads == nil {
+			return plaza.Errorf(plaza.ENotFound, "this server does not take resumable uploads")
+		}
+		if id := r.PathValue("id"); id != "" {
+			up, err := s.uploads.store.GetUpload(r.Context(), id)
+			if err != nil {
+				return plaza.Errorf(plaza.ENotFound, "upload not found")
+			}
+			info, err := up.GetInfo(r.Context())
+			if err != nil || info.MetaData[ownerKey] != authOf(r).Account.ID.String() {
+				return plaza.Errorf(plaza.ENotFound, "upload not found")
+			}
+		}
+		// tusd's unrouted handler takes the upload ID as the whole path.
+		h := http.StripPrefix("/api/v1/uploads", http.HandlerFunc(serve))
+		s.uploads.handler.Middleware(h).ServeHTTP(w, r)
+		return nil
+	}
+}
+
+// pruneUploads removes unfinished uploads untouched for longer than maxAge.
+func pruneUploads(dir string, maxAge time.Duration, now time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || fi.IsDir() || now.Sub(fi.ModTime()) < maxAge {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RunUploadPruner removes unfinished resumable uploads a day old, hourly,
+// until ctx ends.
+func (s *Server) RunUploadPruner(ctx context.Context) {
+	if s.cfg.UploadsDir == "" {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := pruneUploads(s.cfg.UploadsDir, 24*time.Hour, time.Now()); err != nil {
+				s.log.Warn("pruning unfinished uploads failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("pruned unfinished uploads", "files", n)
+			}
+		}
+	}
+}
+
+func (s *Server) tusPost(w http.ResponseWriter, r *http.Request)   { s.uploads.handler.PostFile(w, r) }
+func (s *Server) tusHead(w http.ResponseWriter, r *http.Request)   { s.uploads.handler.HeadFile(w, r) }
+func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request)  { s.uploads.handler.PatchFile(w, r) }
+func (s *Server) tusDelete(w http.ResponseWriter, r *http.Request) { s.uploads.handler.DelFile(w, r) }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/media"
@@ -147,9 +146,6 @@ func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 	cfg := s.media.Config()
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"used_bytes": used, "quota_bytes": cfg.Quota,
-		"limits": map[string]string{
-			"image": strconv.FormatInt(cfg.MaxImage, 10), "audio": strconv.FormatInt(cfg.MaxAudio, 10),
-			"video": strconv.FormatInt(cfg.MaxVideo, 10), "file": strconv.FormatInt(cfg.MaxFile, 10),
-		},
+		"limits": map[string]int64{"image": cfg.MaxImage, "audio": cfg.MaxAudio, "video": cfg.MaxVideo, "file": cfg.MaxFile},
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
@@ -62,6 +63,7 @@ type Main struct {
 	Identity *identity.Service
 	Chat     *chat.Service
 	Media    *media.Service
+	Channels *channel.Service
 	Hub      *realtime.Hub
 	Bus      bus.Bus
 	Audit    *audit.Log
@@ -136,12 +138,16 @@ func (m *Main) Open(ctx context.Context) error {
 
 	reg := prometheus.NewRegistry()
 	m.Hub = realtime.NewHub(realtime.DefaultConfig(), m.Bus, m.Chat, m.Log, reg)
+	loc, _ := time.LoadLocation(m.Config.TimeZone)
+	m.Channels = channel.NewService(db, m.Bus, m.Identity, m.Media, channel.Config{Location: loc, SubscriptionDaily: 1, ServiceMonthly: 4}, m.Log)
+	m.Channels.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
+	m.Hub.UseChannels(m.Channels.FollowedIDs)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Audit: m.Audit,
 	})
 	if err != nil {
 		return err

@@ -40,6 +40,11 @@ func envelope(seq int64, frame []byte) []byte {
 	return b
 }
 
+// ControlEnvelope wraps a message for the realtime nodes themselves (not
+// for devices), such as "this account now follows that channel"; its
+// sequence number is -1.
+func ControlEnvelope(data []byte) []byte { return envelope(-1, data) }
+
 // ParseEnvelope splits a bus event into its sequence number and frame.
 func ParseEnvelope(b []byte) (seq int64, frame []byte, err error) {
 	if len(b) < 8 {

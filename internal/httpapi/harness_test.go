@@ -20,6 +20,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
@@ -38,6 +39,7 @@ type testEnv struct {
 	accounts *account.Service
 	identity *identity.Service
 	chat     *chat.Service
+	channels *channel.Service
 	outbox   string // the SMS outbox file
 	logs     *bytes.Buffer
 	logMu    *sync.Mutex
@@ -51,6 +53,8 @@ type envConfig struct {
 	wrapBus func(bus.Bus) bus.Bus
 	// media, if set, changes the upload rules.
 	media func(*media.Config)
+	// channels holds the public-account rules.
+	channels channel.Config
 }
 
 type envOption func(*envConfig)
@@ -79,7 +83,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
 	accounts.OnDelete(identity.DeleteAccountData)
-	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig()}
+	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig()}
 	cfg.RateLimits = false
 	cfg.Version = "test"
 	cfg.UploadsDir = filepath.Join(dir, "uploads")
@@ -113,9 +117,12 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	reg := prometheus.NewRegistry()
 	apiLog := slog.New(slog.NewJSONHandler(lw, nil))
 	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats, apiLog, reg)
+	chans := channel.NewService(db, b, ids, medias, cfg.channels, log)
+	chans.OnFollowChange(realtime.FollowNotifier(b, log))
+	hub.UseChannels(chans.FollowedIDs)
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Audit: audit.New(db),
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Audit: audit.New(db),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -123,7 +130,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

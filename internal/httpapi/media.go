@@ -105,6 +105,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 		if err != nil {
 			return err
 		}
+		if !ok && s.channels != nil {
+			// Media in a published post of an active channel is public.
+			if ok, err = s.channels.MediaIsPublic(r.Context(), id); err != nil {
+				return err
+			}
+		}
 		if !ok {
 			return notFound
 		}

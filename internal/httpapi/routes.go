@@ -77,6 +77,33 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/sync", signedIn, s.sync)
 	s.handle("GET /api/v1/stream", signedIn, s.stream)
 
+	// Public accounts.
+	s.handle("POST /api/v1/channel-applications", signedIn, s.applyChannel)
+	s.handle("GET /api/v1/channel-applications", signedIn, s.myApplications)
+	s.handle("GET /api/v1/channels", signedIn, s.searchChannels)
+	s.handle("GET /api/v1/channels/{id}", signedIn, s.getChannel)
+	s.handle("POST /api/v1/channels/{id}/follow", signedIn, s.follow)
+	s.handle("DELETE /api/v1/channels/{id}/follow", signedIn, s.unfollow)
+	s.handle("POST /api/v1/channels/{id}/read", signedIn, s.readChannel)
+	s.handle("POST /api/v1/channels/{id}/editors", signedIn, s.addEditor)
+	s.handle("DELETE /api/v1/channels/{id}/editors/{account_id}", signedIn, s.removeEditor)
+	s.handle("POST /api/v1/channels/{id}/posts", signedIn, s.createPost)
+	s.handle("GET /api/v1/channels/{id}/posts", signedIn, s.listPosts)
+	s.handle("GET /api/v1/feeds/channels", signedIn, s.channelFeed)
+	s.handle("GET /api/v1/categories", signedIn, s.listCategories)
+
+	// Public accounts: review and operator.
+	s.handle("GET /api/v1/admin/channel-applications", signedIn, s.listApplications, account.Reviewer)
+	s.handle("POST /api/v1/admin/channel-applications/{id}/decision", signedIn, s.decideApplication, account.Reviewer)
+	s.handle("GET /api/v1/admin/post-reviews", signedIn, s.listPostReviews, account.Reviewer)
+	s.handle("POST /api/v1/admin/post-reviews/{id}/decision", signedIn, s.decidePost, account.Reviewer)
+	s.handle("PUT /api/v1/admin/categories/{name}", signedIn, s.putCategory, account.Admin)
+	s.handle("POST /api/v1/admin/channels/{id}/credentials", signedIn, s.grantCredential, account.Admin)
+	s.handle("GET /api/v1/admin/channels/{id}/credentials", signedIn, s.listCredentials, account.Admin)
+	s.handle("DELETE /api/v1/admin/channels/{id}/credentials/{credential_id}", signedIn, s.revokeCredential, account.Admin)
+	s.handle("PATCH /api/v1/admin/channels/{id}", signedIn, s.patchChannel, account.Admin)
+	s.handle("POST /api/v1/admin/channels/{id}/status", signedIn, s.setChannelStatus, account.Admin)
+
 	// Other people.
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
 

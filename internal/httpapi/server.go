@@ -14,6 +14,7 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
@@ -77,6 +78,7 @@ type Deps struct {
 	Chat     *chat.Service
 	Hub      *realtime.Hub
 	Media    *media.Service
+	Channels *channel.Service
 	Audit    *audit.Log
 }
 
@@ -91,6 +93,7 @@ type Server struct {
 	hub      *realtime.Hub
 	media    *media.Service
 	uploads  *resumable
+	channels *channel.Service
 	audit    *audit.Log
 
 	mux     *http.ServeMux
@@ -116,6 +119,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		chat:     d.Chat,
 		hub:      d.Hub,
 		media:    d.Media,
+		channels: d.Channels,
 		audit:    d.Audit,
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(d.Metrics, d.Gatherer),

@@ -76,7 +76,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, si
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{hub: h, ws: ws, account: account, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
 		inFlight: make(chan struct{}, h.cfg.MaxInFlight)}
-	if err := h.attach(c); err != nil {
+	if err := h.attach(r.Context(), c); err != nil {
 		ws.Close(statusGoingAway, "server shutting down")
 		cancel()
 		return nil

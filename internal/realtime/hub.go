@@ -9,6 +9,8 @@
 package realtime
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 )
 
@@ -48,7 +51,10 @@ type Hub struct {
 
 	mu       sync.Mutex
 	accounts map[plaza.ID]*accountConns
+	channels map[plaza.ID]*channelSubs
 	closed   bool
+
+	followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)
 
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
@@ -58,8 +64,17 @@ type Hub struct {
 // accountConns are one account's devices on this node and the bus
 // subscription that feeds them.
 type accountConns struct {
-	sub   bus.Subscription
-	conns map[*Conn]struct{}
+	sub      bus.Subscription
+	conns    map[*Conn]struct{}
+	channels map[plaza.ID]bool // followed channels subscribed for it
+}
+
+// channelSubs are the accounts on this node that follow a channel, and the
+// one bus subscription on its subject that serves them all: a post is
+// published once per channel, however many followers.
+type channelSubs struct {
+	sub      bus.Subscription
+	accounts map[plaza.ID]bool
 }
 
 // NewHub returns a hub; reg receives its metrics.
@@ -67,6 +82,7 @@ func NewHub(cfg Config, b bus.Bus, c *chat.Service, log *slog.Logger, reg promet
 	h := &Hub{
 		cfg: cfg, bus: b, chat: c, log: log,
 		accounts: map[plaza.ID]*accountConns{},
+		channels: map[plaza.ID]*channelSubs{},
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "plaza_realtime_connections", Help: "Devices connected to this node's event stream.",
 		}),
@@ -81,10 +97,24 @@ func NewHub(cfg Config, b bus.Bus, c *chat.Service, log *slog.Logger, reg promet
 	return h
 }
 
+// UseChannels makes the hub deliver posts of the channels each connected
+// account follows; followed lists them. Call it while wiring.
+func (h *Hub) UseChannels(followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)) {
+	h.followed = followed
+}
+
 // attach registers c and, for the account's first device on this node,
-// subscribes to its subject. It must happen before the device's replay
-// starts, so no event falls between the replay and live delivery.
-func (h *Hub) attach(c *Conn) error {
+// subscribes to its subject and its followed channels. It must happen
+// before the device's replay starts, so no event falls between the replay
+// and live delivery.
+func (h *Hub) attach(ctx context.Context, c *Conn) error {
+	var follows []plaza.ID
+	if h.followed != nil {
+		var err error
+		if follows, err = h.followed(ctx, c.account); err != nil {
+			return err
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -92,7 +122,7 @@ func (h *Hub) attach(c *Conn) error {
 	}
 	ac := h.accounts[c.account]
 	if ac == nil {
-		ac = &accountConns{conns: map[*Conn]struct{}{}}
+		ac = &accountConns{conns: map[*Conn]struct{}{}, channels: map[plaza.ID]bool{}}
 		account := c.account
 		sub, err := h.bus.Subscribe(chat.Subject(account), func(data []byte) { h.deliver(account, data) })
 		if err != nil {
@@ -100,6 +130,9 @@ func (h *Hub) attach(c *Conn) error {
 		}
 		ac.sub = sub
 		h.accounts[account] = ac
+		for _, ch := range follows {
+			h.followLocked(account, ac, ch)
+		}
 	}
 	ac.conns[c] = struct{}{}
 	h.conns.Inc()
@@ -123,6 +156,85 @@ func (h *Hub) detach(c *Conn) {
 		if err := ac.sub.Unsubscribe(); err != nil {
 			h.log.Warn("bus unsubscribe failed", "err", err)
 		}
+		for ch := range ac.channels {
+			h.unfollowLocked(c.account, ac, ch)
+		}
+	}
+}
+
+// followLocked adds account to a channel's listeners, subscribing to the
+// channel's subject if it is the first on this node. h.mu is held.
+func (h *Hub) followLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
+	if ac.channels[ch] {
+		return
+	}
+	cs := h.channels[ch]
+	if cs == nil {
+		sub, err := h.bus.Subscribe(channel.Subject(ch), func(data []byte) { h.deliverChannel(ch, data) })
+		if err != nil {
+			h.log.Warn("bus subscribe to a channel failed; its posts reach this node's followers through their feed", "err", err)
+			return
+		}
+		cs = &channelSubs{sub: sub, accounts: map[plaza.ID]bool{}}
+		h.channels[ch] = cs
+	}
+	cs.accounts[account] = true
+	ac.channels[ch] = true
+}
+
+// unfollowLocked undoes followLocked. h.mu is held.
+func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
+	delete(ac.channels, ch)
+	cs := h.channels[ch]
+	if cs == nil {
+		return
+	}
+	delete(cs.accounts, account)
+	if len(cs.accounts) == 0 {
+		delete(h.channels, ch)
+		if err := cs.sub.Unsubscribe(); err != nil {
+			h.log.Warn("bus unsubscribe failed", "err", err)
+		}
+	}
+}
+
+// deliverChannel hands a channel post to the connected devices of every
+// follower on this node.
+func (h *Hub) deliverChannel(ch plaza.ID, frame []byte) {
+	h.mu.Lock()
+	var targets []*Conn
+	if cs := h.channels[ch]; cs != nil {
+		for a := range cs.accounts {
+			if ac := h.accounts[a]; ac != nil {
+				for c := range ac.conns {
+					targets = append(targets, c)
+				}
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range targets {
+		c.offer(item{frame: frame})
+	}
+}
+
+// control applies a message meant for this node: a follow change.
+func (h *Hub) control(account plaza.ID, data []byte) {
+	var fc channel.FollowControl
+	if err := json.Unmarshal(data, &fc); err != nil {
+		h.log.Warn("bad control message", "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ac := h.accounts[account]
+	if ac == nil {
+		return // no device of that account here
+	}
+	if fc.Follow {
+		h.followLocked(account, ac, fc.Channel)
+	} else {
+		h.unfollowLocked(account, ac, fc.Channel)
 	}
 }
 
@@ -132,6 +244,10 @@ func (h *Hub) deliver(account plaza.ID, data []byte) {
 	seq, frame, err := chat.ParseEnvelope(data)
 	if err != nil {
 		h.log.Warn("bad bus event", "err", err)
+		return
+	}
+	if seq == -1 {
+		h.control(account, frame)
 		return
 	}
 	h.mu.Lock()
@@ -175,4 +291,17 @@ func (h *Hub) Connections() int {
 		n += len(ac.conns)
 	}
 	return n
+}
+
+// FollowNotifier returns the function that channel.Service calls when an
+// account follows or unfollows: it tells the nodes where the account's
+// devices are connected, over the bus, to start or stop delivering that
+// channel's posts to them.
+func FollowNotifier(b bus.Bus, log *slog.Logger) func(ctx context.Context, account plaza.ID, c channel.FollowControl) {
+	return func(ctx context.Context, account plaza.ID, c channel.FollowControl) {
+		data, _ := json.Marshal(c)
+		if err := b.Publish(ctx, chat.Subject(account), chat.ControlEnvelope(data)); err != nil {
+			log.Warn("bus publish of a follow change failed; connected devices see the channel's posts after reconnecting", "err", err)
+		}
+	}
 }

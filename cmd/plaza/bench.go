@@ -14,8 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/bench"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/channel"
+	"github.com/plaza-im/plaza/internal/identity"
 )
 
 const benchUsage = `Usage: plaza bench [flags]
@@ -52,11 +57,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sync := fs.String("sqlite-synchronous", "FULL", "for the server bench starts: FULL or NORMAL")
 	bus := fs.String("bus", "local", "for the server bench starts: local or nats://…")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	chanMode := fs.Bool("channel", false, "measure a public account's fan-out instead: --followers follow it, --devices of them connect, the owner publishes --posts posts")
+	followers := fs.Int("followers", 100_000, "with --channel: followers of the channel")
+	posts := fs.Int("posts", 5, "with --channel: posts to publish")
 	if err := parse(fs, args); err != nil {
 		return usageError("%w", err)
 	}
-	if *devices < 2 || *devices%2 != 0 {
+	if !*chanMode && (*devices < 2 || *devices%2 != 0) {
 		return usageError("--devices must be an even number, at least 2")
+	}
+	if *chanMode && (*followers < *devices || *devices < 1 || *posts < 1) {
+		return usageError("with --channel, --devices must be 1–--followers and --posts at least 1")
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
 
@@ -76,6 +87,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		base, serverPID = srv.url, srv.cmd.Process.Pid
 	}
 
+	if *chanMode {
+		return benchChannel(ctx, &cfg, base, serverPID, *followers, *devices, *posts, *asJSON, stdout, progress)
+	}
 	progress(fmt.Sprintf("creating %d accounts", *devices))
 	accts, err := benchAccounts(ctx, &cfg, base, *devices)
 	if err != nil {
@@ -137,6 +151,80 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
 
+// benchChannel sets up a channel with followers directly in the database
+// (the operator's fast path), then measures its fan-out through the server.
+func benchChannel(ctx context.Context, cfg *Config, base string, pid, followers, devices, posts int, asJSON bool, stdout io.Writer, progress func(string)) error {
+	if cfg.Data == "" && cfg.DB == "" {
+		return usageError("--channel needs the server's --data or --db (or no --url, to start one)")
+	}
+	db, err := openDB(ctx, cfg, newLogger(io.Discard, "json", "error"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	accounts := account.NewService(db, account.DefaultConfig())
+	if err := accounts.SeedTerms(ctx); err != nil {
+		return err
+	}
+	progress(fmt.Sprintf("creating the owner and %d followers", followers))
+	made, err := accounts.CreateBulk(ctx, fmt.Sprintf("c%d_", time.Now().Unix()%100000), followers+1, "bench-password")
+	if err != nil {
+		return err
+	}
+	ic := identity.DefaultConfig()
+	ic.Policy = identity.Policy{} // the bench process only sets up; the server enforces its own policy
+	log := newLogger(io.Discard, "json", "error")
+	local := bus.NewLocal("bench-setup")
+	defer local.Close()
+	chans := channel.NewService(db, local, identity.NewService(db, nil, nil, ic), nil, channel.DefaultConfig(), log)
+	owner := made[0]
+	app, err := chans.Apply(ctx, owner.ID, channel.ApplicationInput{Handle: fmt.Sprintf("bench%d", time.Now().Unix()%100000), Name: "Bench", Kind: channel.ServiceKind})
+	if err != nil {
+		return err
+	}
+	if app, err = chans.DecideApplication(ctx, audit.CLI, app.ID, true, "load test"); err != nil {
+		return err
+	}
+	limit := 10000
+	if _, err := chans.SetLimits(ctx, audit.CLI, *app.ChannelID, &limit, &limit); err != nil {
+		return err
+	}
+	if _, err := chans.SetCategory(ctx, audit.CLI, "bench", channel.PolicyOpen, "load tests"); err != nil {
+		return err
+	}
+	ids := make([]plaza.ID, followers)
+	for i := range ids {
+		ids[i] = made[i+1].ID
+	}
+	progress(fmt.Sprintf("%d accounts follow the channel", followers))
+	if err := chans.FollowBulk(ctx, *app.ChannelID, ids); err != nil {
+		return err
+	}
+	devs := make([]bench.Account, devices)
+	for i := range devs {
+		devs[i] = bench.Account{ID: made[i+1].ID.String(), Token: made[i+1].Token}
+	}
+	rssBefore := rssKiB(pid)
+	rep, err := bench.RunChannel(ctx, bench.ChannelConfig{URL: base, OwnerToken: owner.Token, ChannelID: app.ChannelID.String(), Devices: devs, Posts: posts, Progress: progress})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			bench.ChannelReport
+			Followers int   `json:"followers"`
+			RSSBefore int64 `json:"server_rss_kib_before"`
+		}{rep, followers, rssBefore})
+	}
+	fmt.Fprintf(stdout, "channel with %d followers, %d connected, %d posts\n", followers, rep.Devices, rep.Posts)
+	fmt.Fprintf(stdout, "delivered %d of %d; within 1 s of the publish call returning: %.1f%%\n", rep.Received, rep.Expected, 100*rep.WithinOneSecond)
+	fmt.Fprintf(stdout, "delivery after publish: p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Latency.P50), ms(rep.Latency.P95), ms(rep.Latency.P99), ms(rep.Latency.Max))
+	fmt.Fprintf(stdout, "publish call: p50 %s  max %s\n", ms(rep.PublishCall.P50), ms(rep.PublishCall.Max))
+	return nil
+}
+
 // benchAccounts creates the accounts: directly in the database when bench
 // knows it (one password hash for all), else through the API.
 func benchAccounts(ctx context.Context, cfg *Config, base string, n int) ([]bench.Account, error) {
@@ -190,7 +278,7 @@ func startBenchServer(ctx context.Context, dir, sync, bus string, stderr io.Writ
 		return nil, err
 	}
 	cmd := exec.Command(self, "serve", "--data", dir, "--listen", "127.0.0.1:0", "--rate-limits", "off",
-		"--direct-messages", "anyone", "--verification-policy", "message.send=none,conversation.create=none,contact.request=none",
+		"--direct-messages", "anyone", "--verification-policy", "message.send=none,conversation.create=none,contact.request=none,channel.apply=none,channel.publish=none",
 		"--sqlite-synchronous", sync, "--bus", bus, "--bus-prefix", "bench"+strconv.Itoa(os.Getpid()), "--log-format", "json")
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {

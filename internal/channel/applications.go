@@ -166,8 +166,8 @@ func (s *Service) DecideApplication(ctx context.Context, actor audit.Actor, id p
 				return plaza.Errorf(plaza.EConflict, "the handle %q was taken meanwhile", a.Handle)
 			}
 			cid := plaza.NewID()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO channels (id, handle, name, description, kind, owner_id, status, status_reason, follower_count, approved_at, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, 'active', '', 0, $7, $7)`, cid, a.Handle, a.Name, a.Description, a.Kind, a.ApplicantID, now.UnixMicro()); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO channels (id, handle, name, description, kind, owner_id, status, status_reason, follower_count, approved_at, created_at, search_key)
+				VALUES ($1, $2, $3, $4, $5, $6, 'active', '', 0, $7, $7, $8)`, cid, a.Handle, a.Name, a.Description, a.Kind, a.ApplicantID, now.UnixMicro(), searchKey(a.Handle, a.Name)); err != nil {
 				return err
 			}
 			a.Status, a.ChannelID, action, chID = StatusApproved, &cid, "channel.approve", cid

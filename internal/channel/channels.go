@@ -27,9 +27,10 @@ type Channel struct {
 	Status        string     `json:"status"`
 	StatusReason  string     `json:"status_reason,omitempty"`
 	FollowerCount int64      `json:"follower_count"`
-	// DailyPostLimit and MonthlyPostLimit are the quotas in force (0: none).
-	DailyPostLimit   int `json:"daily_post_limit"`
-	MonthlyPostLimit int `json:"monthly_post_limit"`
+	// DailyPostLimit and MonthlyPostLimit are the quotas in force; null
+	// means no quota for that period, 0 means no posts at all.
+	DailyPostLimit   *int `json:"daily_post_limit"`
+	MonthlyPostLimit *int `json:"monthly_post_limit"`
 	// Following says whether the caller follows it.
 	Following bool `json:"following"`
 
@@ -51,18 +52,21 @@ func (s *Service) scanChannel(row interface{ Scan(...any) error }) (Channel, err
 	return c, nil
 }
 
-// limits returns the daily and monthly quotas in force for c.
-func (s *Service) limits(c Channel) (daily, monthly int) {
+// limits returns the daily and monthly quotas in force for c: the kind's
+// default unless an admin set one; nil means no quota for that period.
+func (s *Service) limits(c Channel) (daily, monthly *int) {
 	if c.Kind == Subscription {
-		daily = s.cfg.SubscriptionDaily
+		daily = &s.cfg.SubscriptionDaily
 	} else {
-		monthly = s.cfg.ServiceMonthly
+		monthly = &s.cfg.ServiceMonthly
 	}
 	if c.dailyOverride.Valid {
-		daily = int(c.dailyOverride.Int64)
+		d := int(c.dailyOverride.Int64)
+		daily = &d
 	}
 	if c.monthlyOverride.Valid {
-		monthly = int(c.monthlyOverride.Int64)
+		m := int(c.monthlyOverride.Int64)
+		monthly = &m
 	}
 	return daily, monthly
 }
@@ -104,6 +108,12 @@ func (s *Service) editors(ctx context.Context, id plaza.ID) ([]plaza.ID, error) 
 	return out, rows.Err()
 }
 
+// searchKey is what Search matches against: lower-cased in Go with full
+// Unicode rules, since SQLite's LOWER folds ASCII letters only.
+func searchKey(handle, name string) string {
+	return strings.ToLower(handle + " " + name)
+}
+
 // Search lists active channels whose handle or name contains q (all when q
 // is empty), most followed first.
 func (s *Service) Search(ctx context.Context, q string, offset, limit int) ([]Channel, error) {
@@ -113,7 +123,7 @@ func (s *Service) Search(ctx context.Context, q string, offset, limit int) ([]Ch
 	}
 	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+channelColumns+` FROM channels c
-		WHERE c.status = 'active' AND (LOWER(c.handle) LIKE $1 ESCAPE '\' OR LOWER(c.name) LIKE $1 ESCAPE '\')
+		WHERE c.status = 'active' AND c.search_key LIKE $1 ESCAPE '\'
 		ORDER BY c.follower_count DESC, c.id LIMIT $2 OFFSET $3`, pattern, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("search channels: %w", err)

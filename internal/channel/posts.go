@@ -103,6 +103,11 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 		post.MediaIDs = []plaza.ID{}
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Lock the channel row first (PostgreSQL; SQLite has one writer):
+		// concurrent posts must not both pass the quota count.
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET follower_count = follower_count WHERE id = $1`, channelID); err != nil {
+			return err
+		}
 		cat, err := s.category(ctx, tx, in.Category)
 		if err != nil {
 			return err
@@ -168,16 +173,21 @@ func (s *Service) checkQuota(ctx context.Context, tx *sql.Tx, c Channel, now tim
 	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.cfg.Location)
 	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, s.cfg.Location)
 	for _, q := range []struct {
-		limit       int
+		limitp      *int
 		from, until time.Time
 		period      string
 	}{
 		{c.DailyPostLimit, dayStart, dayStart.AddDate(0, 0, 1), "day"},
 		{c.MonthlyPostLimit, monthStart, monthStart.AddDate(0, 1, 0), "month"},
 	} {
-		if q.limit <= 0 && !(q.period == "day" && c.dailyOverride.Valid || q.period == "month" && c.monthlyOverride.Valid) {
+		if q.limitp == nil {
 			continue // no quota for this period
 		}
+		q := struct {
+			limit       int
+			from, until time.Time
+			period      string
+		}{*q.limitp, q.from, q.until, q.period}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM channel_posts WHERE channel_id = $1 AND status IN ('published', 'pending_review') AND created_at >= $2`,
 			c.ID, q.from.UTC().UnixMicro()).Scan(&n); err != nil {
@@ -394,6 +404,15 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 		}
 		if p.Status != PostPending {
 			return plaza.Errorf(plaza.EConflict, "this post was already %s", p.Status)
+		}
+		if approve {
+			var chStatus string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM channels WHERE id = $1`, p.ChannelID).Scan(&chStatus); err != nil {
+				return err
+			}
+			if chStatus != StatusActive {
+				return plaza.Errorf(plaza.EConflict, "the channel is %s: the post stays held until it is active again, or reject it", chStatus)
+			}
 		}
 		p.Status, p.Reason = PostRejected, reason
 		var published any

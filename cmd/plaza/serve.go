@@ -28,6 +28,7 @@ import (
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/webui"
 )
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -148,6 +149,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
 		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Audit: m.Audit,
+		UI: webui.Handler(),
 	})
 	if err != nil {
 		return err

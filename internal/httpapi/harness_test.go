@@ -55,6 +55,8 @@ type envConfig struct {
 	media func(*media.Config)
 	// channels holds the public-account rules.
 	channels channel.Config
+	// ui, if set, is the web client's handler.
+	ui http.Handler
 }
 
 type envOption func(*envConfig)
@@ -123,6 +125,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
 		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Audit: audit.New(db),
+		UI: cfg.ui,
 	})
 	if err != nil {
 		tb.Fatal(err)

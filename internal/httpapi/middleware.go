@@ -130,6 +130,12 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		}()
 
 		if _, pattern := s.mux.Handler(r); pattern == "" {
+			if s.ui != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && isUIPath(r.URL.Path) {
+				info.route = "ui"
+				h.Del("Content-Security-Policy") // the app needs its own
+				s.ui.ServeHTTP(sw, r)
+				return
+			}
 			d := &discardWriter{header: make(http.Header)}
 			next.ServeHTTP(d, r)
 			if d.status == http.StatusMethodNotAllowed {
@@ -142,6 +148,20 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// isUIPath reports whether a path that no API route matched belongs to
+// the web client: everything except the API's namespace and the
+// operational endpoints, which keep their JSON 404 and 405 answers. The
+// UI is not an API route, so it is not in routes.go or the OpenAPI
+// document.
+func isUIPath(p string) bool {
+	for _, reserved := range []string{"/api", "/healthz", "/metrics"} {
+		if p == reserved || strings.HasPrefix(p, reserved+"/") {
+			return false
+		}
+	}
+	return true
 }
 
 // clientIP returns the caller's address: the connection's peer, or, when

@@ -80,6 +80,10 @@ type Deps struct {
 	Media    *media.Service
 	Channels *channel.Service
 	Audit    *audit.Log
+	// UI serves the web client for GET and HEAD requests outside the API
+	// (see isUIPath); it sets its own Content-Security-Policy. Nil: no UI,
+	// and such paths answer the API's JSON 404.
+	UI http.Handler
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -95,6 +99,7 @@ type Server struct {
 	uploads  *resumable
 	channels *channel.Service
 	audit    *audit.Log
+	ui       http.Handler
 
 	mux     *http.ServeMux
 	routes  []route
@@ -121,6 +126,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		media:    d.Media,
 		channels: d.Channels,
 		audit:    d.Audit,
+		ui:       d.UI,
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(d.Metrics, d.Gatherer),
 	}

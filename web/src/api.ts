@@ -1,0 +1,174 @@
+// The HTTP side of Plaza's API: a fetch wrapper that sends the session
+// token and turns error bodies into ApiError, plus the shapes the app uses.
+
+const TOKEN_KEY = 'plaza.token';
+
+export function getToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+/** FieldProblem is one entry of an invalid_request's details.fields. */
+export interface FieldProblem {
+  field: string;
+  rule: string;
+}
+
+/** ApiError is an error answer from the server (or a network failure, code "network"). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** fields returns the per-field problems of an invalid_request, keyed by field. */
+  fields(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const list = this.details.fields;
+    if (Array.isArray(list)) {
+      for (const f of list as FieldProblem[]) {
+        out[f.field] = out[f.field] ? `${out[f.field]}; ${f.rule}` : f.rule;
+      }
+    }
+    return out;
+  }
+}
+
+type Listener = (err: ApiError) => void;
+const authListeners = new Set<Listener>();
+
+/** onAuthProblem registers a callback for 401s and terms_acceptance_required on signed-in calls. */
+export function onAuthProblem(fn: Listener): () => void {
+  authListeners.add(fn);
+  return () => authListeners.delete(fn);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The server could not be reached.');
+  }
+  if (res.status === 204) return undefined as T;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = data?.error ?? {};
+    const err = new ApiError(res.status, e.code ?? 'internal', e.message ?? res.statusText, e.details ?? {});
+    if (token && (err.code === 'unauthenticated' || err.code === 'terms_acceptance_required')) {
+      authListeners.forEach((fn) => fn(err));
+    }
+    throw err;
+  }
+  return data as T;
+}
+
+export interface Terms {
+  version: number;
+  title: string;
+  body: string;
+  published_at: string;
+}
+
+export interface Me {
+  id: string;
+  handle: string;
+  display_name: string;
+  roles: string[];
+  verification: { phone: boolean; identity: string };
+  status: string;
+  terms: { accepted_version: number; current_version: number; reconsent_required: boolean };
+}
+
+export interface SignedIn {
+  account: Me;
+  token: string;
+}
+
+export interface Profile {
+  id: string;
+  handle: string;
+  display_name: string;
+  verified: boolean;
+}
+
+export interface Session {
+  id: string;
+  user_agent: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  current: boolean;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  client_id?: string;
+  kind: string;
+  text?: string;
+  media_id?: string;
+  recalled?: boolean;
+  created_at: string;
+}
+
+export interface Conversation {
+  id: string;
+  kind: 'direct' | 'group';
+  title?: string;
+  member_ids: string[];
+  last_seq: number;
+  unread_count?: number;
+  read_seq?: number;
+  last_message?: Message | null;
+}
+
+export interface List<T> {
+  items: T[];
+  next_cursor?: string;
+}
+
+const profiles = new Map<string, Promise<Profile>>();
+
+/** profile fetches another account's public profile once per page load. */
+export function profile(id: string): Promise<Profile> {
+  let p = profiles.get(id);
+  if (!p) {
+    p = api<Profile>('GET', `/accounts/${encodeURIComponent(id)}`);
+    p.catch(() => profiles.delete(id));
+    profiles.set(id, p);
+  }
+  return p;
+}
+
+/** newClientID returns a random UUID; it works outside secure contexts too. */
+export function newClientID(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -1,0 +1,72 @@
+// Sign-in with handle and password.
+import { useState } from 'preact/hooks';
+import { api, ApiError, Me, setToken, SignedIn } from '../api';
+import { linkHandler } from '../router';
+import { ErrorBox, Field } from '../ui';
+
+export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+  const [handle, setHandle] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const res = await api<SignedIn>('POST', '/sessions', { handle: handle.trim(), password });
+      setToken(res.token);
+      onSignedIn(res.account);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        setError(new ApiError(401, 'bad_credentials', 'The handle or the password is wrong.'));
+      } else {
+        setError(err);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="page narrow">
+      <h1>Sign in</h1>
+      <form onSubmit={submit}>
+        <Field id="login-handle" label="Handle">
+          <input
+            id="login-handle"
+            name="handle"
+            autocomplete="username"
+            autocapitalize="none"
+            spellcheck={false}
+            value={handle}
+            onInput={(e) => setHandle(e.currentTarget.value)}
+            required
+          />
+        </Field>
+        <Field id="login-password" label="Password">
+          <input
+            id="login-password"
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+            required
+          />
+        </Field>
+        <ErrorBox error={error} />
+        <button class="primary" type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p>
+        New to Plaza?{' '}
+        <a href="/register" onClick={linkHandler}>
+          Create an account
+        </a>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,164 @@
+// Registration: the current terms with an accept box, handle, display
+// name, password and birth date. Server refusals appear beside the field
+// they concern.
+import { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, Me, setToken, SignedIn, Terms } from '../api';
+import { linkHandler } from '../router';
+import { describedBy, ErrorBox, Field } from '../ui';
+
+const fieldNames = ['handle', 'display_name', 'password', 'birth_date', 'accepted_terms_version'] as const;
+
+export function Register({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+  const [terms, setTerms] = useState<Terms | null>(null);
+  const [termsError, setTermsError] = useState<unknown>(null);
+  const [form, setForm] = useState({ handle: '', display_name: '', password: '', birth_date: '', accept: false });
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const loadTerms = () =>
+    api<Terms>('GET', '/terms')
+      .then((t) => {
+        setTerms(t);
+        setTermsError(null);
+      })
+      .catch(setTermsError);
+  useEffect(() => {
+    loadTerms();
+  }, []);
+
+  const set = (k: keyof typeof form) => (e: Event) => {
+    const el = e.currentTarget as HTMLInputElement;
+    setForm({ ...form, [k]: el.type === 'checkbox' ? el.checked : el.value });
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!terms) return;
+    const local: Record<string, string> = {};
+    if (!form.accept) local.accepted_terms_version = 'Accept the terms to create an account.';
+    if (!form.birth_date) local.birth_date = 'Enter your birth date.';
+    setFields(local);
+    setError(null);
+    if (Object.keys(local).length) return;
+    setBusy(true);
+    try {
+      const res = await api<SignedIn>('POST', '/accounts', {
+        handle: form.handle.trim(),
+        display_name: form.display_name,
+        password: form.password,
+        birth_date: form.birth_date,
+        accepted_terms_version: terms.version,
+      });
+      setToken(res.token);
+      onSignedIn(res.account);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'invalid_request') {
+        const f = err.fields();
+        setFields(f);
+        // Problems with fields this form does not show go in the box.
+        if (!fieldNames.some((n) => f[n])) setError(err);
+      } else if (err instanceof ApiError && err.code === 'conflict') {
+        setFields({ handle: 'This handle is taken. Choose another one.' });
+      } else if (err instanceof ApiError && err.code === 'terms_acceptance_required') {
+        // The terms changed while the form was open: show the new ones.
+        setForm({ ...form, accept: false });
+        await loadTerms();
+        setFields({ accepted_terms_version: 'The terms have just changed. Read the new version and accept it.' });
+      } else {
+        setError(err);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const input = (id: keyof typeof form, label: string, type: string, autocomplete: string, hint?: string, extra = {}) => {
+    // Preact's types narrow <input> by its type; this helper serves several.
+    const attrs: JSX.IntrinsicElements['input'] = {
+      id,
+      name: id,
+      type: type as 'text',
+      autocomplete,
+      value: form[id] as string,
+      onInput: set(id),
+      'aria-invalid': fields[id] ? true : undefined,
+      'aria-describedby': describedBy(id, fields[id], hint),
+      required: true,
+      ...extra,
+    };
+    return (
+      <Field id={id} label={label} error={fields[id]} hint={hint}>
+        <input {...attrs} />
+      </Field>
+    );
+  };
+
+  return (
+    <main class="page narrow">
+      <h1>Create your account</h1>
+      <form onSubmit={submit} noValidate>
+        {input('handle', 'Handle', 'text', 'username', '3–30 characters: a–z, 0–9 and _', {
+          autocapitalize: 'none',
+          spellcheck: false,
+          maxLength: 30,
+        })}
+        {input('display_name', 'Display name', 'text', 'nickname', 'How others see you', { maxLength: 64 })}
+        {input('password', 'Password', 'password', 'new-password', 'At least 8 characters', { minLength: 8 })}
+        {input('birth_date', 'Birth date', 'date', 'bday')}
+
+        <section class="terms" aria-labelledby="terms-title">
+          {terms ? (
+            <>
+              <h2 id="terms-title">
+                {terms.title} <span class="muted">(version {terms.version})</span>
+              </h2>
+              <div class="terms-body" tabIndex={0} aria-label="Terms of service text">
+                {terms.body}
+              </div>
+            </>
+          ) : termsError ? (
+            <>
+              <h2 id="terms-title">Terms of service</h2>
+              <ErrorBox error={termsError} />
+              <button type="button" onClick={loadTerms}>
+                Load the terms again
+              </button>
+            </>
+          ) : (
+            <h2 id="terms-title">Loading the terms…</h2>
+          )}
+          <div class={fields.accepted_terms_version ? 'check field-invalid' : 'check'}>
+            <input
+              id="accept"
+              type="checkbox"
+              checked={form.accept}
+              onChange={set('accept')}
+              disabled={!terms}
+              aria-invalid={fields.accepted_terms_version ? true : undefined}
+              aria-describedby={fields.accepted_terms_version ? 'accept-error' : undefined}
+            />
+            <label for="accept">I have read and accept these terms</label>
+          </div>
+          {fields.accepted_terms_version && (
+            <p class="field-error" id="accept-error">
+              {fields.accepted_terms_version}
+            </p>
+          )}
+        </section>
+
+        <ErrorBox error={error} />
+        <button class="primary" type="submit" disabled={busy || !terms}>
+          {busy ? 'Creating…' : 'Create account'}
+        </button>
+      </form>
+      <p>
+        Already have an account?{' '}
+        <a href="/login" onClick={linkHandler}>
+          Sign in
+        </a>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,25 @@
+// useTitle names a conversation: a group's title, or the other person's
+// display name in a direct chat.
+import { useEffect, useState } from 'preact/hooks';
+import { Conversation, profile } from '../api';
+import { useSession } from '../app';
+
+export function useTitle(c: Conversation | null): string {
+  const { me } = useSession();
+  const other = c?.kind === 'direct' ? c.member_ids.find((m) => m !== me.id) ?? me.id : null;
+  const [name, setName] = useState('');
+  useEffect(() => {
+    if (!other) return;
+    let live = true;
+    profile(other).then(
+      (p) => live && setName(p.display_name),
+      () => live && setName('Someone'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [other]);
+  if (!c) return '';
+  if (c.kind === 'group') return c.title || 'Group';
+  return name || '…';
+}

@@ -117,7 +117,7 @@ func (s *Service) Applications(ctx context.Context, status string, applicant pla
 		return nil, plaza.Invalid("status", "must be pending, approved or rejected")
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+applicationColumns+` FROM channel_applications
-		WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR applicant_id = $2) AND id > $3 ORDER BY id LIMIT $4`, status, applicant, after, limit)
+		WHERE ($1 = '' OR status = $1) AND (CAST($2 AS BIGINT) = 0 OR applicant_id = $2) AND id > $3 ORDER BY id LIMIT $4`, status, applicant, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
@@ -144,6 +144,11 @@ func (s *Service) DecideApplication(ctx context.Context, actor audit.Actor, id p
 	now := s.now()
 	var out Application
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Lock the row before reading it: two reviewers deciding at once
+		// must not both pass the "still pending" check (PostgreSQL).
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_applications SET status = status WHERE id = $1`, id); err != nil {
+			return err
+		}
 		a, err := scanApplication(tx.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM channel_applications WHERE id = $1`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return plaza.Errorf(plaza.ENotFound, "application not found")

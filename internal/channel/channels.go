@@ -55,10 +55,13 @@ func (s *Service) scanChannel(row interface{ Scan(...any) error }) (Channel, err
 // limits returns the daily and monthly quotas in force for c: the kind's
 // default unless an admin set one; nil means no quota for that period.
 func (s *Service) limits(c Channel) (daily, monthly *int) {
+	// Copies: callers must not be able to change the service's defaults.
 	if c.Kind == Subscription {
-		daily = &s.cfg.SubscriptionDaily
+		d := s.cfg.SubscriptionDaily
+		daily = &d
 	} else {
-		monthly = &s.cfg.ServiceMonthly
+		m := s.cfg.ServiceMonthly
+		monthly = &m
 	}
 	if c.dailyOverride.Valid {
 		d := int(c.dailyOverride.Int64)
@@ -274,6 +277,11 @@ func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, id plaza.ID,
 		return Channel{}, plaza.Invalid("reason", "must be 1–1000 characters")
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Lock first: "closed is final" must hold against a concurrent
+		// reinstatement (PostgreSQL).
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET status = status WHERE id = $1`, id); err != nil {
+			return err
+		}
 		var cur string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM channels WHERE id = $1`, id).Scan(&cur); errors.Is(err, sql.ErrNoRows) {
 			return plaza.Errorf(plaza.ENotFound, "channel not found")

@@ -308,17 +308,25 @@ type Unread struct {
 	UnreadCount int64    `json:"unread_count"`
 }
 
+// FeedCursor marks a place in a feed: the last post's publication time
+// and ID (posts can share a microsecond).
+type FeedCursor struct {
+	PublishedAt int64
+	ID          plaza.ID
+}
+
 // Feed returns the published posts of the channels account follows, newest
-// first, before the cursor (a published_at in microseconds), and each
-// followed channel's unread count (posts published after the account's
-// read position in it).
-func (s *Service) Feed(ctx context.Context, account plaza.ID, before int64, limit int) ([]Post, []Unread, error) {
-	if before <= 0 {
-		before = 1<<63 - 1
+// first, after the cursor (zero for the first page), and each followed
+// channel's unread count (posts published after the account's read
+// position in it).
+func (s *Service) Feed(ctx context.Context, account plaza.ID, after FeedCursor, limit int) ([]Post, []Unread, error) {
+	if after.PublishedAt <= 0 {
+		after = FeedCursor{PublishedAt: 1<<63 - 1}
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+postColumns+` FROM channel_followers f
 		JOIN channel_posts p ON p.channel_id = f.channel_id AND p.status = 'published'
-		WHERE f.account_id = $1 AND p.published_at < $2 ORDER BY p.published_at DESC, p.id DESC LIMIT $3`, account, before, min(limit, postLimit))
+		WHERE f.account_id = $1 AND (p.published_at < $2 OR p.published_at = $2 AND p.id < $3)
+		ORDER BY p.published_at DESC, p.id DESC LIMIT $4`, account, after.PublishedAt, after.ID, min(limit, postLimit))
 	if err != nil {
 		return nil, nil, fmt.Errorf("feed: %w", err)
 	}
@@ -395,6 +403,10 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 	now := s.now()
 	var out Post
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Lock the row first, so concurrent decisions queue (PostgreSQL).
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_posts SET status = status WHERE id = $1`, id); err != nil {
+			return err
+		}
 		p, err := scanPost(tx.QueryRowContext(ctx, `SELECT `+postColumns+` FROM channel_posts p WHERE p.id = $1`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return plaza.Errorf(plaza.ENotFound, "post not found")

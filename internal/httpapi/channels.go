@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -256,13 +257,18 @@ func (s *Server) channelFeed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var before int64
+	var after channel.FeedCursor
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		if before, err = strconv.ParseInt(c, 10, 64); err != nil || before <= 0 {
+		// "PUBLISHED_AT.ID", opaque to clients.
+		at, id, ok := strings.Cut(c, ".")
+		n, err1 := strconv.ParseInt(at, 10, 64)
+		pid, err2 := strconv.ParseInt(id, 10, 64)
+		if !ok || err1 != nil || err2 != nil || n <= 0 || pid <= 0 {
 			return plaza.Invalid("cursor", "must be a next_cursor from a previous page")
 		}
+		after = channel.FeedCursor{PublishedAt: n, ID: plaza.ID(pid)}
 	}
-	posts, unread, err := s.channels.Feed(r.Context(), authOf(r).Account.ID, before, int(limit))
+	posts, unread, err := s.channels.Feed(r.Context(), authOf(r).Account.ID, after, int(limit))
 	if err != nil {
 		return err
 	}
@@ -271,8 +277,8 @@ func (s *Server) channelFeed(w http.ResponseWriter, r *http.Request) error {
 		NextCursor string           `json:"next_cursor"`
 		Unread     []channel.Unread `json:"unread"`
 	}{Items: posts, Unread: unread}
-	if len(posts) == int(limit) && posts[len(posts)-1].PublishedAt != nil {
-		out.NextCursor = strconv.FormatInt(posts[len(posts)-1].PublishedAt.UnixMicro(), 10)
+	if last := len(posts) - 1; len(posts) == int(limit) && posts[last].PublishedAt != nil {
+		out.NextCursor = strconv.FormatInt(posts[last].PublishedAt.UnixMicro(), 10) + "." + posts[last].ID.String()
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

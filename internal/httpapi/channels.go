@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -257,17 +256,11 @@ func (s *Server) channelFeed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var after channel.FeedCursor
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		// "PUBLISHED_AT.ID", opaque to clients.
-		at, id, ok := strings.Cut(c, ".")
-		n, err1 := strconv.ParseInt(at, 10, 64)
-		pid, err2 := strconv.ParseInt(id, 10, 64)
-		if !ok || err1 != nil || err2 != nil || n <= 0 || pid <= 0 {
-			return plaza.Invalid("cursor", "must be a next_cursor from a previous page")
-		}
-		after = channel.FeedCursor{PublishedAt: n, ID: plaza.ID(pid)}
+	at, id, err := timeIDCursor(r)
+	if err != nil {
+		return err
 	}
+	after := channel.FeedCursor{PublishedAt: at, ID: id}
 	posts, unread, err := s.channels.Feed(r.Context(), authOf(r).Account.ID, after, int(limit))
 	if err != nil {
 		return err
@@ -278,7 +271,7 @@ func (s *Server) channelFeed(w http.ResponseWriter, r *http.Request) error {
 		Unread     []channel.Unread `json:"unread"`
 	}{Items: posts, Unread: unread}
 	if last := len(posts) - 1; len(posts) == int(limit) && posts[last].PublishedAt != nil {
-		out.NextCursor = strconv.FormatInt(posts[last].PublishedAt.UnixMicro(), 10) + "." + posts[last].ID.String()
+		out.NextCursor = formatTimeIDCursor(posts[last].PublishedAt.UnixMicro(), posts[last].ID)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -179,17 +179,11 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	var after chat.ListCursor
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		// The cursor is "UPDATED_AT.ID", opaque to clients.
-		at, id, ok := strings.Cut(c, ".")
-		n, err1 := strconv.ParseInt(at, 10, 64)
-		cid, err2 := strconv.ParseInt(id, 10, 64)
-		if !ok || err1 != nil || err2 != nil || n <= 0 || cid <= 0 {
-			return plaza.Invalid("cursor", "must be a next_cursor from a previous page")
-		}
-		after = chat.ListCursor{UpdatedAt: n, ID: plaza.ID(cid)}
+	at, id, err := timeIDCursor(r)
+	if err != nil {
+		return err
 	}
+	after := chat.ListCursor{UpdatedAt: at, ID: id}
 	items, next, err := s.chat.List(r.Context(), authOf(r).Account.ID, after, int(limit))
 	if err != nil {
 		return err
@@ -199,7 +193,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 		out.Items = []chat.Summary{}
 	}
 	if next.UpdatedAt > 0 {
-		out.NextCursor = strconv.FormatInt(next.UpdatedAt, 10) + "." + next.ID.String()
+		out.NextCursor = formatTimeIDCursor(next.UpdatedAt, next.ID)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -402,6 +396,26 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return noContent(w)
+}
+
+// timeIDCursor reads a ?cursor= of lists ordered by (time, ID) descending:
+// "MICROS.ID", opaque to clients. Absent, it is zero (the first page).
+func timeIDCursor(r *http.Request) (int64, plaza.ID, error) {
+	c := r.URL.Query().Get("cursor")
+	if c == "" {
+		return 0, 0, nil
+	}
+	at, id, ok := strings.Cut(c, ".")
+	n, err1 := strconv.ParseInt(at, 10, 64)
+	pid, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 || pid <= 0 {
+		return 0, 0, plaza.Invalid("cursor", "must be a next_cursor from a previous page")
+	}
+	return n, plaza.ID(pid), nil
+}
+
+func formatTimeIDCursor(at int64, id plaza.ID) string {
+	return strconv.FormatInt(at, 10) + "." + id.String()
 }
 
 // parseCursor reads the since parameter: absent is -1 (start now).

@@ -49,6 +49,11 @@ type Hub struct {
 	chat *chat.Service
 	log  *slog.Logger
 
+	// Lock order: subMu, then mu. subMu serialises subscription changes,
+	// which may wait on the network (a NATS subscribe is a round trip);
+	// mu guards the maps only briefly, so delivering events never waits
+	// behind a device that is connecting.
+	subMu    sync.Mutex
 	mu       sync.Mutex
 	accounts map[plaza.ID]*accountConns
 	channels map[plaza.ID]*channelSubs
@@ -115,44 +120,56 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 			return err
 		}
 	}
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
+	closed, ac := h.closed, h.accounts[c.account]
+	h.mu.Unlock()
+	if closed {
 		return plaza.Errorf(plaza.EGone, "the server is shutting down")
 	}
-	ac := h.accounts[c.account]
 	if ac == nil {
-		ac = &accountConns{conns: map[*Conn]struct{}{}, channels: map[plaza.ID]bool{}}
 		account := c.account
 		sub, err := h.bus.Subscribe(chat.Subject(account), func(data []byte) { h.deliver(account, data) })
 		if err != nil {
 			return err
 		}
-		ac.sub = sub
+		ac = &accountConns{sub: sub, conns: map[*Conn]struct{}{}, channels: map[plaza.ID]bool{}}
+		h.mu.Lock()
 		h.accounts[account] = ac
+		h.mu.Unlock()
 		for _, ch := range follows {
 			h.followLocked(account, ac, ch)
 		}
 	}
+	h.mu.Lock()
 	ac.conns[c] = struct{}{}
+	h.mu.Unlock()
 	h.conns.Inc()
 	return nil
 }
 
 func (h *Hub) detach(c *Conn) {
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	ac := h.accounts[c.account]
 	if ac == nil {
+		h.mu.Unlock()
 		return
 	}
 	if _, ok := ac.conns[c]; !ok {
+		h.mu.Unlock()
 		return
 	}
 	delete(ac.conns, c)
-	h.conns.Dec()
-	if len(ac.conns) == 0 {
+	last := len(ac.conns) == 0
+	if last {
 		delete(h.accounts, c.account)
+	}
+	h.mu.Unlock()
+	h.conns.Dec()
+	if last {
 		if err := ac.sub.Unsubscribe(); err != nil {
 			h.log.Warn("bus unsubscribe failed", "err", err)
 		}
@@ -163,12 +180,15 @@ func (h *Hub) detach(c *Conn) {
 }
 
 // followLocked adds account to a channel's listeners, subscribing to the
-// channel's subject if it is the first on this node. h.mu is held.
+// channel's subject if it is the first on this node. h.subMu is held (not
+// h.mu: the subscribe may wait on the network).
 func (h *Hub) followLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
-	if ac.channels[ch] {
+	h.mu.Lock()
+	already, cs := ac.channels[ch], h.channels[ch]
+	h.mu.Unlock()
+	if already {
 		return
 	}
-	cs := h.channels[ch]
 	if cs == nil {
 		sub, err := h.bus.Subscribe(channel.Subject(ch), func(data []byte) { h.deliverChannel(ch, data) })
 		if err != nil {
@@ -176,22 +196,28 @@ func (h *Hub) followLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
 			return
 		}
 		cs = &channelSubs{sub: sub, accounts: map[plaza.ID]bool{}}
-		h.channels[ch] = cs
 	}
+	h.mu.Lock()
+	h.channels[ch] = cs
 	cs.accounts[account] = true
 	ac.channels[ch] = true
+	h.mu.Unlock()
 }
 
-// unfollowLocked undoes followLocked. h.mu is held.
+// unfollowLocked undoes followLocked. h.subMu is held.
 func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
+	h.mu.Lock()
 	delete(ac.channels, ch)
 	cs := h.channels[ch]
-	if cs == nil {
-		return
+	empty := false
+	if cs != nil {
+		delete(cs.accounts, account)
+		if empty = len(cs.accounts) == 0; empty {
+			delete(h.channels, ch)
+		}
 	}
-	delete(cs.accounts, account)
-	if len(cs.accounts) == 0 {
-		delete(h.channels, ch)
+	h.mu.Unlock()
+	if empty {
 		if err := cs.sub.Unsubscribe(); err != nil {
 			h.log.Warn("bus unsubscribe failed", "err", err)
 		}
@@ -225,9 +251,11 @@ func (h *Hub) control(account plaza.ID, data []byte) {
 		h.log.Warn("bad control message", "err", err)
 		return
 	}
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	ac := h.accounts[account]
+	h.mu.Unlock()
 	if ac == nil {
 		return // no device of that account here
 	}

@@ -96,7 +96,7 @@ export interface Me {
   handle: string;
   display_name: string;
   roles: string[];
-  verification: { phone: boolean; identity: string };
+  verification: { phone: boolean; identity: string; identity_reason?: string };
   status: string;
   terms: { accepted_version: number; current_version: number; reconsent_required: boolean };
 }
@@ -171,4 +171,87 @@ export function newClientID(): string {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export interface ContactRequest {
+  id: string;
+  from_id: string;
+  to_id: string;
+  note: string;
+  status: 'pending' | 'accepted' | 'declined';
+  created_at: string;
+}
+
+export interface Contact {
+  id: string;
+  handle: string;
+  display_name: string;
+  since: string;
+}
+
+/** startDirect opens (or creates) the direct chat with someone and returns it. */
+export function startDirect(id: string): Promise<Conversation> {
+  return api<Conversation>('POST', '/conversations', { kind: 'direct', member_ids: [id] });
+}
+
+export interface Channel {
+  id: string;
+  handle: string;
+  name: string;
+  description: string;
+  kind: 'subscription' | 'service';
+  owner_id: string;
+  editor_ids: string[];
+  verified: boolean;
+  approved_at: string;
+  status: string;
+  status_reason?: string;
+  follower_count: number;
+  following?: boolean;
+}
+
+export interface Post {
+  id: string;
+  channel_id: string;
+  author_id: string;
+  title: string;
+  body: string;
+  body_html: string;
+  category: string;
+  status: 'published' | 'pending_review' | 'rejected';
+  reason?: string;
+  created_at: string;
+  published_at?: string;
+}
+
+export interface ChannelApplication {
+  id: string;
+  applicant_id: string;
+  handle: string;
+  name: string;
+  description: string;
+  kind: string;
+  status: 'pending' | 'approved' | 'rejected';
+  reason?: string;
+  channel_id?: string;
+  created_at: string;
+}
+
+export interface Category {
+  name: string;
+  policy: 'open' | 'review' | 'credential' | 'forbidden';
+  description: string;
+}
+
+const channels = new Map<string, Promise<Channel>>();
+
+/** channelInfo fetches a channel once per page load (for names in the feed). */
+export function channelInfo(id: string): Promise<Channel> {
+  let p = channels.get(id);
+  if (!p) {
+    p = api<Channel>('GET', `/channels/${encodeURIComponent(id)}`);
+    p.catch(() => channels.delete(id));
+    channels.set(id, p);
+  }
+  return p;
 }

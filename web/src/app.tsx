@@ -10,6 +10,10 @@ import { Settings } from './screens/Settings';
 import { ChatList } from './screens/ChatList';
 import { Chat } from './screens/Chat';
 import { NewChat } from './screens/NewChat';
+import { NewGroup } from './screens/NewGroup';
+import { Contacts } from './screens/Contacts';
+import { ApplyChannel, ChannelPage, Channels } from './screens/Channels';
+import { Console, consoleRoles } from './screens/Console';
 import { AcceptTerms } from './screens/AcceptTerms';
 
 export interface Session {
@@ -130,6 +134,8 @@ function Routes({ path }: { path: string }) {
   }, [path]);
   const chat = path.match(/^\/chats\/(\d+)$/);
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;
+  const channel = path.match(/^\/channels\/(\d+)$/);
+  if (channel) return <ChannelPage key={channel[1]} id={channel[1]} />;
   switch (path) {
     case '/':
     case '/login':
@@ -139,6 +145,16 @@ function Routes({ path }: { path: string }) {
       return <Settings />;
     case '/new':
       return <NewChat />;
+    case '/new-group':
+      return <NewGroup />;
+    case '/contacts':
+      return <Contacts />;
+    case '/channels':
+      return <Channels />;
+    case '/channels/apply':
+      return <ApplyChannel />;
+    case '/console':
+      return <Console />;
     default:
       return (
         <main class="page">
@@ -156,8 +172,10 @@ function Routes({ path }: { path: string }) {
 }
 
 function TopBar({ path }: { path: string }) {
-  const item = (href: string, label: string, active: boolean) => (
-    <a href={href} onClick={linkHandler} aria-current={active ? 'page' : undefined}>
+  const { me } = useSession();
+  const operator = me.roles?.some((r) => consoleRoles.includes(r));
+  const item = (href: string, label: string, active: boolean, cls?: string) => (
+    <a href={href} onClick={linkHandler} aria-current={active ? 'page' : undefined} class={cls}>
       {label}
     </a>
   );
@@ -165,8 +183,11 @@ function TopBar({ path }: { path: string }) {
     <header class="topbar">
       <span class="brand">Plaza</span>
       <nav aria-label="Main">
-        {item('/', 'Chats', path === '/' || path.startsWith('/chats/') || path === '/new')}
+        {item('/', 'Chats', path === '/' || path.startsWith('/chats/') || path === '/new' || path === '/new-group')}
+        {item('/contacts', 'Contacts', path === '/contacts')}
+        {item('/channels', 'Channels', path.startsWith('/channels'))}
         {item('/settings', 'Settings', path === '/settings')}
+        {operator && item('/console', 'Console', path === '/console', 'wide-only')}
       </nav>
     </header>
   );

@@ -33,6 +33,19 @@ export function explain(err: unknown): Explained {
         title: `You must be at least ${d.minimum_age ?? 'the minimum'} years old to use Plaza.`,
         next: 'Nothing was stored.',
       };
+    case 'category_not_authorized': {
+      const why: Record<string, string> = {
+        forbidden: 'Posts in this category are not allowed.',
+        credential: 'This category needs a credential from the operator, and your account has none that is valid.',
+        review: 'This category needs review.',
+      };
+      return {
+        title: `You cannot post in “${d.category ?? 'this category'}”.`,
+        next: `${why[String(d.policy)] ?? ''} Choose another category, or ask the operator for a credential.`.trim(),
+      };
+    }
+    case 'forbidden':
+      return { title: 'You are not allowed to do that.', next: 'Only the owner, editors or operators with the right role can.' };
     case 'not_a_contact':
       return { title: 'You can only message your contacts.', next: 'Send them a contact request and wait until they accept.' };
     case 'blocked':

@@ -16,8 +16,9 @@ export interface Frame {
 export interface SendRequest {
   conversation_id: string;
   client_id: string;
-  kind: 'text';
-  text: string;
+  kind: 'text' | 'image' | 'voice';
+  text?: string;
+  media_id?: string;
 }
 
 interface Pending {

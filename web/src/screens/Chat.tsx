@@ -1,17 +1,27 @@
 // One conversation: its history (with "earlier messages" going back), live
-// messages from the stream, and a composer that sends over the stream and
-// shows each message as sending until the server acknowledges it.
+// messages from the stream, and a composer that sends text, photos (with
+// upload progress) and voice messages over the stream, showing each message
+// as sending until the server acknowledges it.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, Conversation, List, Message, newClientID, profile } from '../api';
+import { api, ApiError, Contact, Conversation, List, Message, newClientID, profile } from '../api';
 import { useSession } from '../app';
 import { explain } from '../errors';
-import { linkHandler } from '../router';
+import { linkHandler, navigate } from '../router';
+import { Name } from './Contacts';
 import { ErrorBox, shortTime } from '../ui';
+import { formatDuration, knownDurations, mediaURL, microphoneProblem, Recorder, uploadMedia, VOICE_LIMIT_MS } from '../media';
+import { SendRequest } from '../stream';
 import { useTitle } from './title';
 
 interface Outgoing {
   client_id: string;
+  kind: 'text' | 'image' | 'voice';
   text: string;
+  file?: Blob;
+  name?: string;
+  preview?: string; // a blob: URL of a photo being sent
+  media_id?: string; // set once uploaded, so a retry does not upload again
+  progress?: number;
   error?: unknown;
 }
 
@@ -25,6 +35,11 @@ export function Chat({ id }: { id: string }) {
   const [hasEarlier, setHasEarlier] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [text, setText] = useState('');
+  const [showInfo, setShowInfo] = useState(false);
+  const [recording, setRecording] = useState<Recorder | null>(null);
+  const [elapsed, setElapsed] = useState(0);
+  const [micError, setMicError] = useState('');
+  const photoInput = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
   const title = useTitle(conv);
@@ -114,9 +129,26 @@ export function Chat({ id }: { id: string }) {
     if (list) stickToBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   };
 
+  const patch = (clientID: string, change: Partial<Outgoing>) =>
+    setOutgoing((cur) => cur.map((x) => (x.client_id === clientID ? { ...x, ...change } : x)));
+
   const deliver = async (o: Outgoing) => {
     try {
-      const m = await stream.send({ conversation_id: id, client_id: o.client_id, kind: 'text', text: o.text });
+      let req: SendRequest;
+      if (o.kind === 'text') {
+        req = { conversation_id: id, client_id: o.client_id, kind: 'text', text: o.text };
+      } else {
+        let mediaID = o.media_id;
+        if (!mediaID) {
+          const up = await uploadMedia(o.file!, o.name!, (f) => patch(o.client_id, { progress: f }));
+          mediaID = up.id;
+          if (up.duration_ms) knownDurations.set(up.id, up.duration_ms);
+          patch(o.client_id, { media_id: mediaID });
+        }
+        req = { conversation_id: id, client_id: o.client_id, kind: o.kind, media_id: mediaID };
+      }
+      const m = await stream.send(req);
+      if (o.preview) URL.revokeObjectURL(o.preview);
       merge([m]);
       setOutgoing((cur) => cur.filter((x) => x.client_id !== o.client_id));
     } catch (e) {
@@ -128,11 +160,62 @@ export function Chat({ id }: { id: string }) {
     e.preventDefault();
     const body = text.trim();
     if (!body) return;
-    const o: Outgoing = { client_id: newClientID(), text: body };
+    setText('');
+    queue({ client_id: newClientID(), kind: 'text', text: body });
+  };
+
+  const queue = (o: Outgoing) => {
     stickToBottom.current = true;
     setOutgoing((cur) => [...cur, o]);
-    setText('');
     deliver(o);
+  };
+
+  const pickPhoto = (e: Event) => {
+    const input = e.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    queue({ client_id: newClientID(), kind: 'image', text: '', file, name: file.name || 'photo', preview: URL.createObjectURL(file), progress: 0 });
+  };
+
+  // Recording: a timer shows the length and stops at the voice limit.
+  useEffect(() => {
+    if (!recording) return;
+    const t = setInterval(() => {
+      const ms = Date.now() - recording.startedAt;
+      setElapsed(ms);
+      if (ms >= VOICE_LIMIT_MS) finishRecording(true);
+    }, 250);
+    return () => clearInterval(t);
+  }, [recording]);
+
+  // Leaving the chat while recording releases the microphone.
+  const recRef = useRef<Recorder | null>(null);
+  recRef.current = recording;
+  useEffect(() => () => void recRef.current?.stop(false), []);
+
+  const startRecording = async () => {
+    setMicError('');
+    const r = new Recorder();
+    try {
+      await r.start();
+    } catch (err) {
+      setMicError(microphoneProblem(err));
+      return;
+    }
+    setElapsed(0);
+    setRecording(r);
+  };
+
+  const finishRecording = async (keep: boolean) => {
+    const r = recRef.current;
+    if (!r) return;
+    recRef.current = null;
+    setRecording(null);
+    const blob = await r.stop(keep);
+    if (!blob || blob.size === 0) return;
+    const ext = blob.type.includes('ogg') ? 'ogg' : blob.type.includes('mp4') ? 'm4a' : 'webm';
+    queue({ client_id: newClientID(), kind: 'voice', text: '', file: blob, name: `voice.${ext}`, progress: 0 });
   };
 
   const retry = (o: Outgoing) => {
@@ -155,7 +238,17 @@ export function Chat({ id }: { id: string }) {
           ←
         </a>
         <h1>{title || 'Chat'}</h1>
+        {conv?.kind === 'group' && (
+          <button type="button" class="head-actions" aria-expanded={showInfo} aria-controls="group-info" onClick={() => setShowInfo(!showInfo)}>
+            Group info
+          </button>
+        )}
       </div>
+      {conv?.kind === 'group' && showInfo && (
+        <div id="group-info">
+          <GroupInfo conv={conv} onChange={setConv} />
+        </div>
+      )}
       <ErrorBox error={loadError} />
       <ol class="messages" ref={listRef} onScroll={onScroll} aria-label="Messages" aria-live="polite" tabIndex={0}>
         {hasEarlier && (
@@ -170,7 +263,14 @@ export function Chat({ id }: { id: string }) {
         ))}
         {pending.map((o) => (
           <li key={o.client_id} class="msg mine pending">
-            <div class="bubble">{o.text}</div>
+            <div class="bubble">
+              {o.kind === 'image' ? <img class="photo" src={o.preview} alt="Photo being sent" /> : o.kind === 'voice' ? 'Voice message' : o.text}
+            </div>
+            {o.kind !== 'text' && !o.media_id && !o.error && (
+              <div class="msg-meta">
+                <progress max={1} value={o.progress ?? 0} aria-label={o.kind === 'image' ? 'Photo upload' : 'Voice message upload'} /> Uploading… {Math.round((o.progress ?? 0) * 100)}%
+              </div>
+            )}
             {o.error ? (
               <div class="msg-error" role="alert">
                 Not sent: {explain(o.error).title} {explain(o.error).next}{' '}
@@ -181,28 +281,54 @@ export function Chat({ id }: { id: string }) {
                 )}
               </div>
             ) : (
-              <div class="msg-meta">Sending…</div>
+              (o.kind === 'text' || o.media_id) && <div class="msg-meta">Sending…</div>
             )}
           </li>
         ))}
       </ol>
-      <form class="composer" onSubmit={send}>
-        <label for="composer-text" class="visually-hidden">
-          Message
-        </label>
-        <textarea
-          id="composer-text"
-          rows={1}
-          maxLength={4096}
-          placeholder="Message"
-          value={text}
-          onInput={(e) => setText(e.currentTarget.value)}
-          onKeyDown={onKeyDown}
-        />
-        <button type="submit" class="primary" disabled={!text.trim()}>
-          Send
-        </button>
-      </form>
+      {micError && (
+        <div class="error-box" role="alert">
+          {micError}
+        </div>
+      )}
+      {recording ? (
+        <div class="composer">
+          <span class="rec" role="status">
+            <span class="rec-dot" aria-hidden="true" /> Recording {formatDuration(elapsed)}
+          </span>
+          <button type="button" onClick={() => finishRecording(false)}>
+            Cancel recording
+          </button>
+          <button type="button" class="primary" onClick={() => finishRecording(true)}>
+            Stop and send
+          </button>
+        </div>
+      ) : (
+        <form class="composer" onSubmit={send}>
+          <input id="photo-input" ref={photoInput} type="file" accept="image/*" hidden aria-label="Photo to send" onChange={pickPhoto} />
+          <button type="button" class="icon" aria-label="Attach a photo" title="Attach a photo" onClick={() => photoInput.current?.click()}>
+            <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 8h3l2-3h6l2 3h3v11H4z" /><circle cx="12" cy="13" r="3.5" /></svg>
+          </button>
+          <button type="button" class="icon" aria-label="Record a voice message" title="Record a voice message" onClick={startRecording}>
+            <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></svg>
+          </button>
+          <label for="composer-text" class="visually-hidden">
+            Message
+          </label>
+          <textarea
+            id="composer-text"
+            rows={1}
+            maxLength={4096}
+            placeholder="Message"
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+            onKeyDown={onKeyDown}
+          />
+          <button type="submit" class="primary" disabled={!text.trim()}>
+            Send
+          </button>
+        </form>
+      )}
     </main>
   );
 }
@@ -216,11 +342,202 @@ function Bubble({ m, mine, group }: { m: Message; mine: boolean; group: boolean 
     <li class={mine ? 'msg mine' : 'msg'} data-seq={m.seq}>
       {sender && <div class="msg-sender">{sender}</div>}
       <div class={m.recalled ? 'bubble recalled' : 'bubble'}>
-        {m.recalled ? 'Message recalled' : m.kind === 'text' ? m.text : `[${m.kind}${m.text ? `: ${m.text}` : ''}]`}
+        {m.recalled ? (
+          'Message recalled'
+        ) : m.kind === 'text' ? (
+          m.text
+        ) : m.kind === 'image' && m.media_id ? (
+          <>
+            <Photo id={m.media_id} />
+            {m.text && <div>{m.text}</div>}
+          </>
+        ) : m.kind === 'voice' && m.media_id ? (
+          <Voice id={m.media_id} />
+        ) : (
+          `[${m.kind}${m.text ? `: ${m.text}` : ''}]`
+        )}
       </div>
       <div class="msg-meta">
         <time dateTime={m.created_at}>{shortTime(m.created_at)}</time>
       </div>
     </li>
+  );
+}
+
+/** GroupInfo lists a group's members, invites contacts and leaves the group. */
+function GroupInfo({ conv, onChange }: { conv: Conversation; onChange: (c: Conversation) => void }) {
+  const { me } = useSession();
+  const [contacts, setContacts] = useState<Contact[]>([]);
+  const [invitee, setInvitee] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api<List<Contact>>('GET', '/contacts').then((l) => setContacts(l.items), setError);
+  }, []);
+  const candidates = contacts.filter((c) => !conv.member_ids.includes(c.id));
+
+  const invite = async (e: Event) => {
+    e.preventDefault();
+    if (!invitee) return;
+    setError(null);
+    try {
+      await api('POST', `/conversations/${conv.id}/members`, { account_ids: [invitee] });
+      onChange(await api<Conversation>('GET', `/conversations/${conv.id}`));
+      setInvitee('');
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const leave = async () => {
+    setError(null);
+    try {
+      await api('DELETE', `/conversations/${conv.id}/members/${me.id}`);
+      navigate('/');
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  return (
+    <section class="group-info" aria-label="Group info">
+      <h2 class="visually-hidden">Group info</h2>
+      <ul aria-label="Members">
+        {conv.member_ids.map((id) => (
+          <li key={id}>{id === me.id ? 'You' : <Name id={id} />}</li>
+        ))}
+      </ul>
+      {candidates.length > 0 && (
+        <form onSubmit={invite} class="row">
+          <label for="invitee" class="visually-hidden">
+            Contact to invite
+          </label>
+          <select id="invitee" value={invitee} onChange={(e) => setInvitee(e.currentTarget.value)}>
+            <option value="">Choose a contact…</option>
+            {candidates.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.display_name} (@{c.handle})
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={!invitee}>
+            Invite
+          </button>
+        </form>
+      )}
+      <ErrorBox error={error} />
+      <button type="button" class="danger" onClick={leave}>
+        Leave group
+      </button>
+    </section>
+  );
+}
+
+/** Photo shows an image's thumbnail (or the image when it has none), fetched with the session token. */
+function Photo({ id }: { id: string }) {
+  const [src, setSrc] = useState('');
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let live = true;
+    mediaURL(id, true)
+      .catch(() => mediaURL(id))
+      .then(
+        (u) => live && setSrc(u),
+        () => live && setFailed(true),
+      );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  const [full, setFull] = useState('');
+  const [open, setOpen] = useState(false);
+  const closeRef = useRef<HTMLButtonElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    closeRef.current?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open]);
+  const show = () => {
+    setOpen(true);
+    mediaURL(id).then(setFull, () => setFull(src));
+  };
+  const close = () => {
+    setOpen(false);
+    opener.current?.focus();
+  };
+  if (failed) return <span class="muted">The photo could not be loaded.</span>;
+  if (!src) return <span class="photo photo-loading" role="img" aria-label="Photo loading" />;
+  return (
+    <>
+      <button type="button" class="photo-open" ref={opener} onClick={show} aria-label="Open the photo full size">
+        <img class="photo" src={src} alt="Photo" />
+      </button>
+      {open && (
+        <div class="viewer" role="dialog" aria-modal="true" aria-label="Photo" onClick={close}>
+          {full ? <img src={full} alt="Photo, full size" /> : <p>Loading…</p>}
+          <button type="button" ref={closeRef} onClick={close}>
+            Close
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Voice plays a voice message and shows its length. */
+function Voice({ id }: { id: string }) {
+  const [src, setSrc] = useState('');
+  const [ms, setMs] = useState(knownDurations.get(id) ?? 0);
+  const [failed, setFailed] = useState(false);
+  const probing = useRef(false);
+  useEffect(() => {
+    let live = true;
+    mediaURL(id).then(
+      (u) => live && setSrc(u),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  // Recordings from MediaRecorder often carry no duration in their header:
+  // seeking far ahead makes the browser find it.
+  const onMeta = (e: Event) => {
+    const a = e.currentTarget as HTMLAudioElement;
+    if (Number.isFinite(a.duration)) {
+      if (!ms) setMs(a.duration * 1000);
+    } else if (!ms) {
+      probing.current = true;
+      a.currentTime = 1e7;
+    }
+  };
+  const onDuration = (e: Event) => {
+    const a = e.currentTarget as HTMLAudioElement;
+    if (probing.current && Number.isFinite(a.duration)) {
+      probing.current = false;
+      setMs(a.duration * 1000);
+      a.currentTime = 0;
+    }
+  };
+  if (failed) return <span class="muted">The voice message could not be loaded.</span>;
+  const length = ms ? formatDuration(ms) : '';
+  return (
+    <span class="voice">
+      <span class="voice-label">
+        Voice message{length && <span class="voice-duration">, {length}</span>}
+      </span>
+      {src && (
+        <audio
+          controls
+          preload="metadata"
+          src={src}
+          aria-label={length ? `Voice message, ${length}` : 'Voice message'}
+          onLoadedMetadata={onMeta}
+          onDurationChange={onDuration}
+        />
+      )}
+    </span>
   );
 }

@@ -49,9 +49,14 @@ export function ChatList() {
     <main class="page">
       <div class="page-head">
         <h1>Chats</h1>
-        <a class="button primary" href="/new" onClick={linkHandler}>
-          New chat
-        </a>
+        <span class="actions">
+          <a class="button" href="/new-group" onClick={linkHandler}>
+            New group
+          </a>
+          <a class="button primary" href="/new" onClick={linkHandler}>
+            New chat
+          </a>
+        </span>
       </div>
       <ErrorBox error={error} />
       {sorted === null ? (
@@ -79,7 +84,7 @@ function Row({ c }: { c: Conversation }) {
   const title = useTitle(c);
   const last = c.last_message;
   const unread = c.unread_count ?? 0;
-  const preview = !last ? 'No messages yet' : last.recalled ? 'Message recalled' : last.kind === 'text' ? last.text : `[${last.kind}]`;
+  const preview = !last ? 'No messages yet' : last.recalled ? 'Message recalled' : last.kind === 'text' ? last.text : last.kind === 'image' ? 'Photo' : last.kind === 'voice' ? 'Voice message' : `[${last.kind}]`;
   return (
     <li>
       <a href={`/chats/${c.id}`} onClick={linkHandler} class={unread ? 'chat-row unread' : 'chat-row'}>

@@ -1,9 +1,12 @@
 // Settings: the account's ID (to share for starting chats), display name,
-// verification status, sessions with revoke, and signing out.
+// verification (phone and identity), sessions with revoke, and signing out.
 import { useEffect, useState } from 'preact/hooks';
 import { api, List, Me, Session } from '../api';
 import { useSession } from '../app';
 import { describedBy, ErrorBox, Field, shortTime } from '../ui';
+import { linkHandler } from '../router';
+import { consoleRoles } from './Console';
+import { IdentityVerification, PhoneVerification } from './Verification';
 
 export function Settings() {
   const { me, setMe, signOut } = useSession();
@@ -58,9 +61,6 @@ export function Settings() {
     }
   };
 
-  const phone = me.verification?.phone ? 'verified' : 'not verified';
-  const identity = me.verification?.identity ?? 'none';
-
   return (
     <main class="page narrow">
       <h1>Settings</h1>
@@ -78,9 +78,24 @@ export function Settings() {
             </button>
           </div>
         </Field>
-        <p class="muted">
-          Phone: {phone}. Identity: {identity}.
-        </p>
+      </section>
+
+      {me.roles?.some((r) => consoleRoles.includes(r)) && (
+        <section aria-labelledby="operator-h">
+          <h2 id="operator-h">Operator</h2>
+          <p>
+            Your roles: {me.roles.join(', ')}.{' '}
+            <a href="/console" onClick={linkHandler}>
+              Open the operator console
+            </a>
+          </p>
+        </section>
+      )}
+
+      <section aria-labelledby="verify-h">
+        <h2 id="verify-h">Verification</h2>
+        <PhoneVerification />
+        <IdentityVerification />
       </section>
 
       <section aria-labelledby="profile-h">

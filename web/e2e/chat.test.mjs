@@ -1,7 +1,8 @@
 // End-to-end test of the web client against the real binary in real
 // Chromium: two people register through the UI, verify their phones with
 // the codes from the development SMS outbox, become contacts, chat live
-// both ways, the server restarts and both reconnect; one sends a photo and
+// both ways (typing shows, a reply quotes, a recall shows to both, "Read"
+// appears), the server restarts and both reconnect; one sends a photo and
 // a voice message (Chromium's fake microphone) that the other sees and
 // hears; they form a group, leave it, block and unblock. An operator given
 // roles with the CLI approves an identity, a public account and a category
@@ -311,7 +312,9 @@ test('people register, verify, become contacts, chat with photos and voice, and 
   await bob.page.getByRole('textbox', { name: 'Message' }).fill('Hi Alice, good to see you here.');
   await bob.page.getByRole('button', { name: 'Send' }).click();
   await bubble(alice.page, 'Hi Alice, good to see you here.').waitFor();
+  // While Alice types, Bob sees it under the header.
   await alice.page.getByRole('textbox', { name: 'Message' }).fill('Shall we meet at the plaza at six?');
+  await bob.page.getByText('Alice is typing…').waitFor();
   await alice.page.getByRole('textbox', { name: 'Message' }).press('Enter');
   await bubble(bob.page, 'Shall we meet at the plaza at six?').waitFor();
 
@@ -332,6 +335,33 @@ test('people register, verify, become contacts, chat with photos and voice, and 
   await bubble(alice.page, 'Six works. See you!').waitFor();
   await bubble(bob.page, 'Six works. See you!').waitFor();
   await bob.page.screenshot({ path: join(shots, 'chat.png') });
+
+  // Alice replies to Bob's message (Escape first cancels a reply); Bob sees
+  // the quote. She recalls a message sent by mistake, and Bob sees it go.
+  const msg = (page, text) => page.locator('.messages li.msg:not(.pending)', { hasText: text });
+  const six = msg(alice.page, 'Six works. See you!');
+  await six.getByRole('button', { name: 'Message actions' }).click();
+  await six.getByRole('button', { name: 'Reply', exact: true }).click();
+  await alice.page.getByText('Replying to').waitFor();
+  await alice.page.getByRole('textbox', { name: 'Message' }).press('Escape');
+  await alice.page.getByText('Replying to').waitFor({ state: 'hidden' });
+  await six.getByRole('button', { name: 'Message actions' }).click();
+  await six.getByRole('button', { name: 'Reply', exact: true }).click();
+  await alice.page.getByRole('textbox', { name: 'Message' }).fill('Perfect, I will bring coffee.');
+  await alice.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await msg(bob.page, 'Perfect, I will bring coffee.').locator('.quote', { hasText: 'Six works. See you!' }).waitFor();
+  await alice.page.getByText('Replying to').waitFor({ state: 'hidden' });
+  // Bob has the chat open, so Alice sees that he read it.
+  await msg(alice.page, 'Perfect, I will bring coffee.').locator('.read', { hasText: 'Read' }).waitFor();
+  await alice.page.getByRole('textbox', { name: 'Message' }).fill('Oops, wrong chat');
+  await alice.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await bubble(bob.page, 'Oops, wrong chat').waitFor();
+  const oops = msg(alice.page, 'Oops, wrong chat');
+  await oops.getByRole('button', { name: 'Message actions' }).click();
+  await oops.getByRole('button', { name: 'Recall' }).click();
+  await bubble(alice.page, 'Message recalled').waitFor();
+  await bubble(bob.page, 'Message recalled').waitFor();
+  await bubble(bob.page, 'Oops, wrong chat').waitFor({ state: 'hidden' });
 
   // Alice sends a photo and a 2-second voice message from the fake
   // microphone; Bob sees the photo's thumbnail and can play the voice.
@@ -377,6 +407,17 @@ test('people register, verify, become contacts, chat with photos and voice, and 
   await alice.page.getByLabel('Password').fill('a long passphrase');
   await alice.page.getByRole('button', { name: 'Sign in' }).click();
   await alice.page.getByRole('link', { name: /Bob/ }).getByText('Voice message').waitFor();
+
+  // Alice sends a file; Bob saves it from its chip under its name.
+  await alice.page.getByRole('link', { name: /Bob/ }).click();
+  await alice.page.locator('#file-input').setInputFiles({ name: 'route.txt', mimeType: 'text/plain', buffer: Buffer.from('Meet by the fountain.\n') });
+  await alice.page.getByRole('button', { name: 'Download route.txt' }).waitFor();
+  const [download] = await Promise.all([
+    bob.page.waitForEvent('download'),
+    bob.page.getByRole('button', { name: 'Download route.txt' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'route.txt');
+  assert.equal(readFileSync(await download.path(), 'utf8'), 'Meet by the fountain.\n');
 
   // Alice makes a group, invites Bob, and Bob sees it live, reads, and leaves.
   await alice.page.getByRole('link', { name: 'Chats', exact: true }).click();

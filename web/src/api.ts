@@ -131,6 +131,7 @@ export interface Message {
   kind: string;
   text?: string;
   media_id?: string;
+  reply_to?: string;
   recalled?: boolean;
   created_at: string;
 }

@@ -46,6 +46,10 @@ export function explain(err: unknown): Explained {
     }
     case 'forbidden':
       return { title: 'You are not allowed to do that.', next: 'Only the owner, editors or operators with the right role can.' };
+    case 'recall_window_expired': {
+      const m = Math.round(Number(d.window_seconds) / 60) || 2;
+      return { title: `Too late to recall: messages can be recalled only within ${m} minutes of sending.`, next: 'This one stays as it is.' };
+    }
     case 'not_a_contact':
       return { title: 'You can only message your contacts.', next: 'Send them a contact request and wait until they accept.' };
     case 'blocked':

@@ -73,6 +73,20 @@ export function mediaURL(id: string, thumbnail = false): Promise<string> {
   return p;
 }
 
+/** knownPosters holds whether videos this device uploaded have a poster thumbnail. */
+export const knownPosters = new Map<string, boolean>();
+
+/** saveMedia downloads an item with the session token and saves it under a name. */
+export async function saveMedia(id: string, name: string): Promise<void> {
+  const a = document.createElement('a');
+  a.href = await mediaURL(id);
+  a.download = name;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
 /** knownDurations holds the durations of voice messages this device uploaded (the server measured them). */
 export const knownDurations = new Map<string, number>();
 

@@ -16,9 +16,10 @@ export interface Frame {
 export interface SendRequest {
   conversation_id: string;
   client_id: string;
-  kind: 'text' | 'image' | 'voice';
+  kind: 'text' | 'image' | 'voice' | 'video' | 'file';
   text?: string;
   media_id?: string;
+  reply_to?: string;
 }
 
 interface Pending {
@@ -71,6 +72,12 @@ export class Stream {
       this.pending.set(req.client_id, p);
       this.transmit(p);
     });
+  }
+
+  /** typing tells the other members that this person is typing (dropped when offline). */
+  typing(conversationID: string): void {
+    if (this.ws?.readyState !== WebSocket.OPEN || this.state !== 'online') return;
+    this.ws.send(JSON.stringify({ type: 'typing', data: { conversation_id: conversationID } }));
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 // One conversation: its history (with "earlier messages" going back), live
 // messages from the stream, and a composer that sends text, photos (with
-// upload progress) and voice messages over the stream, showing each message
-// as sending until the server acknowledges it.
+// upload progress), videos, files and voice messages over the stream, showing
+// each message as sending until the server acknowledges it. Messages have a
+// small menu (reply, recall); typing and, in direct chats, reading show live.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, Contact, Conversation, List, Message, newClientID, profile } from '../api';
 import { useSession } from '../app';
@@ -9,17 +10,18 @@ import { explain } from '../errors';
 import { linkHandler, navigate } from '../router';
 import { Name } from './Contacts';
 import { ErrorBox, shortTime } from '../ui';
-import { formatDuration, knownDurations, mediaURL, microphoneProblem, Recorder, uploadMedia, VOICE_LIMIT_MS } from '../media';
+import { formatDuration, knownDurations, knownPosters, mediaURL, saveMedia, microphoneProblem, Recorder, uploadMedia, VOICE_LIMIT_MS } from '../media';
 import { SendRequest } from '../stream';
 import { useTitle } from './title';
 
 interface Outgoing {
   client_id: string;
-  kind: 'text' | 'image' | 'voice';
+  kind: 'text' | 'image' | 'voice' | 'video' | 'file';
   text: string;
   file?: Blob;
   name?: string;
   preview?: string; // a blob: URL of a photo being sent
+  reply_to?: string;
   media_id?: string; // set once uploaded, so a retry does not upload again
   progress?: number;
   error?: unknown;
@@ -39,7 +41,13 @@ export function Chat({ id }: { id: string }) {
   const [recording, setRecording] = useState<Recorder | null>(null);
   const [elapsed, setElapsed] = useState(0);
   const [micError, setMicError] = useState('');
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [theirRead, setTheirRead] = useState(0); // the other person's read position, from live frames
+  const [typist, setTypist] = useState(''); // who else is typing here
+  const typistTimer = useRef<number | undefined>(undefined);
+  const lastTyping = useRef(0);
   const photoInput = useRef<HTMLInputElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
   const title = useTitle(conv);
@@ -91,6 +99,18 @@ export function Chat({ id }: { id: string }) {
     const offFrame = stream.onFrame((f) => {
       if ((f.type === 'message.created' || f.type === 'message.recalled') && f.data?.conversation_id === id) {
         merge([f.data as Message]);
+        if (f.type === 'message.created' && f.data.sender_id !== me.id) {
+          clearTimeout(typistTimer.current);
+          setTypist('');
+        }
+      } else if (f.type === 'conversation.read' && f.data?.conversation_id === id && f.data?.account_id !== me.id) {
+        setTheirRead((r) => Math.max(r, Number(f.data.seq) || 0));
+      } else if (f.type === 'typing' && f.data?.conversation_id === id && f.data?.account_id !== me.id) {
+        profile(f.data.account_id).then((p) => {
+          setTypist(p.display_name);
+          clearTimeout(typistTimer.current);
+          typistTimer.current = window.setTimeout(() => setTypist(''), 5000);
+        }, () => {});
       } else if (f.type === 'conversation.updated' && f.data?.id === id) {
         setConv((c) => ({ ...c, ...f.data }));
       }
@@ -99,6 +119,10 @@ export function Chat({ id }: { id: string }) {
     return () => {
       offFrame();
       offResync();
+      clearTimeout(typistTimer.current);
+      setTypist('');
+      setReplyTo(null);
+      setTheirRead(0);
     };
   }, [id, stream]);
 
@@ -137,15 +161,18 @@ export function Chat({ id }: { id: string }) {
       let req: SendRequest;
       if (o.kind === 'text') {
         req = { conversation_id: id, client_id: o.client_id, kind: 'text', text: o.text };
+        if (o.reply_to) req.reply_to = o.reply_to;
       } else {
         let mediaID = o.media_id;
         if (!mediaID) {
           const up = await uploadMedia(o.file!, o.name!, (f) => patch(o.client_id, { progress: f }));
           mediaID = up.id;
           if (up.duration_ms) knownDurations.set(up.id, up.duration_ms);
+          if (o.kind === 'video') knownPosters.set(up.id, up.has_thumbnail);
           patch(o.client_id, { media_id: mediaID });
         }
         req = { conversation_id: id, client_id: o.client_id, kind: o.kind, media_id: mediaID };
+        if (o.text) req.text = o.text;
       }
       const m = await stream.send(req);
       if (o.preview) URL.revokeObjectURL(o.preview);
@@ -161,7 +188,9 @@ export function Chat({ id }: { id: string }) {
     const body = text.trim();
     if (!body) return;
     setText('');
-    queue({ client_id: newClientID(), kind: 'text', text: body });
+    lastTyping.current = 0; // sending ends this bout of typing
+    queue({ client_id: newClientID(), kind: 'text', text: body, reply_to: replyTo?.id });
+    setReplyTo(null);
   };
 
   const queue = (o: Outgoing) => {
@@ -175,7 +204,21 @@ export function Chat({ id }: { id: string }) {
     const file = input.files?.[0];
     input.value = '';
     if (!file) return;
+    if (file.type.startsWith('video/')) {
+      queue({ client_id: newClientID(), kind: 'video', text: '', file, name: file.name || 'video', progress: 0 });
+      return;
+    }
     queue({ client_id: newClientID(), kind: 'image', text: '', file, name: file.name || 'photo', preview: URL.createObjectURL(file), progress: 0 });
+  };
+
+  // Any file goes as a "file" message captioned with its name, so the other side can save it under that name.
+  const pickFile = (e: Event) => {
+    const input = e.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    const name = (file.name || 'file').slice(0, 200);
+    queue({ client_id: newClientID(), kind: 'file', text: name, file, name, progress: 0 });
   };
 
   // Recording: a timer shows the length and stops at the voice limit.
@@ -225,11 +268,22 @@ export function Chat({ id }: { id: string }) {
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
+    else if (e.key === 'Escape' && replyTo) {
+      e.preventDefault();
+      setReplyTo(null);
+    }
   };
 
   // A message already stored (say, echoed by the stream) replaces its pending copy.
   const stored = new Set(messages.map((m) => m.client_id).filter(Boolean));
   const pending = outgoing.filter((o) => !stored.has(o.client_id));
+  const byID = new Map(messages.map((m) => [m.id, m]));
+  // In a direct chat, "Read" goes under your last message the other person has read.
+  const readMine = conv?.kind === 'direct' ? messages.filter((m) => m.sender_id === me.id && m.seq <= theirRead).at(-1)?.id : undefined;
+  const startReply = (m: Message) => {
+    setReplyTo(m);
+    document.getElementById('composer-text')?.focus();
+  };
 
   return (
     <main class="chat">
@@ -249,6 +303,9 @@ export function Chat({ id }: { id: string }) {
           <GroupInfo conv={conv} onChange={setConv} />
         </div>
       )}
+      <p class="typing" role="status" aria-live="polite">
+        {typist && `${typist} is typing…`}
+      </p>
       <ErrorBox error={loadError} />
       <ol class="messages" ref={listRef} onScroll={onScroll} aria-label="Messages" aria-live="polite" tabIndex={0}>
         {hasEarlier && (
@@ -259,16 +316,35 @@ export function Chat({ id }: { id: string }) {
           </li>
         )}
         {messages.map((m) => (
-          <Bubble key={m.id} m={m} mine={m.sender_id === me.id} group={conv?.kind === 'group'} />
+          <Bubble
+            key={m.id}
+            m={m}
+            mine={m.sender_id === me.id}
+            group={conv?.kind === 'group'}
+            quoted={m.reply_to ? byID.get(m.reply_to) ?? null : undefined}
+            read={m.id === readMine}
+            onReply={startReply}
+            onChange={(x) => merge([x])}
+          />
         ))}
         {pending.map((o) => (
           <li key={o.client_id} class="msg mine pending">
             <div class="bubble">
-              {o.kind === 'image' ? <img class="photo" src={o.preview} alt="Photo being sent" /> : o.kind === 'voice' ? 'Voice message' : o.text}
+              {o.kind === 'image' ? (
+                <img class="photo" src={o.preview} alt="Photo being sent" />
+              ) : o.kind === 'voice' ? (
+                'Voice message'
+              ) : o.kind === 'video' ? (
+                'Video'
+              ) : o.kind === 'file' ? (
+                `File: ${o.text}`
+              ) : (
+                o.text
+              )}
             </div>
             {o.kind !== 'text' && !o.media_id && !o.error && (
               <div class="msg-meta">
-                <progress max={1} value={o.progress ?? 0} aria-label={o.kind === 'image' ? 'Photo upload' : 'Voice message upload'} /> Uploading… {Math.round((o.progress ?? 0) * 100)}%
+                <progress max={1} value={o.progress ?? 0} aria-label={{ image: 'Photo upload', voice: 'Voice message upload', video: 'Video upload', file: 'File upload', text: '' }[o.kind]} /> Uploading… {Math.round((o.progress ?? 0) * 100)}%
               </div>
             )}
             {o.error ? (
@@ -304,37 +380,102 @@ export function Chat({ id }: { id: string }) {
           </button>
         </div>
       ) : (
-        <form class="composer" onSubmit={send}>
-          <input id="photo-input" ref={photoInput} type="file" accept="image/*" hidden aria-label="Photo to send" onChange={pickPhoto} />
-          <button type="button" class="icon" aria-label="Attach a photo" title="Attach a photo" onClick={() => photoInput.current?.click()}>
-            <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 8h3l2-3h6l2 3h3v11H4z" /><circle cx="12" cy="13" r="3.5" /></svg>
-          </button>
-          <button type="button" class="icon" aria-label="Record a voice message" title="Record a voice message" onClick={startRecording}>
-            <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></svg>
-          </button>
-          <label for="composer-text" class="visually-hidden">
-            Message
-          </label>
-          <textarea
-            id="composer-text"
-            rows={1}
-            maxLength={4096}
-            placeholder="Message"
-            value={text}
-            onInput={(e) => setText(e.currentTarget.value)}
-            onKeyDown={onKeyDown}
-          />
-          <button type="submit" class="primary" disabled={!text.trim()}>
-            Send
-          </button>
-        </form>
+        <>
+          {replyTo && (
+            <div class="reply-bar">
+              <span class="reply-quote" aria-label={`Replying to: ${summary(replyTo)}`}>
+                <span class="muted">Replying to</span> {summary(replyTo)}
+              </span>
+              <button type="button" onClick={() => { setReplyTo(null); document.getElementById('composer-text')?.focus(); }} aria-label="Cancel the reply">
+                Cancel
+              </button>
+            </div>
+          )}
+          <form class="composer" onSubmit={send}>
+            <input id="photo-input" ref={photoInput} type="file" accept="image/*,video/*" hidden aria-label="Photo or video to send" onChange={pickPhoto} />
+            <input id="file-input" ref={fileInput} type="file" hidden aria-label="File to send" onChange={pickFile} />
+            <button type="button" class="icon" aria-label="Attach a photo or video" title="Attach a photo or video" onClick={() => photoInput.current?.click()}>
+              <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 8h3l2-3h6l2 3h3v11H4z" /><circle cx="12" cy="13" r="3.5" /></svg>
+            </button>
+            <button type="button" class="icon" aria-label="Attach a file" title="Attach a file" onClick={() => fileInput.current?.click()}>
+              <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" /></svg>
+            </button>
+            <button type="button" class="icon" aria-label="Record a voice message" title="Record a voice message" onClick={startRecording}>
+              <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></svg>
+            </button>
+            <label for="composer-text" class="visually-hidden">
+              Message
+            </label>
+            <textarea
+              id="composer-text"
+              rows={1}
+              maxLength={4096}
+              placeholder="Message"
+              value={text}
+              onInput={(e) => {
+                const v = e.currentTarget.value;
+                setText(v);
+                // At most one typing frame every 3 seconds.
+                if (v.trim() && Date.now() - lastTyping.current >= 3000) {
+                  lastTyping.current = Date.now();
+                  stream.typing(id);
+                }
+              }}
+              onKeyDown={onKeyDown}
+            />
+            <button type="submit" class="primary" disabled={!text.trim()}>
+              Send
+            </button>
+          </form>
+        </>
       )}
     </main>
   );
 }
 
-function Bubble({ m, mine, group }: { m: Message; mine: boolean; group: boolean }) {
+/** summary is a one-line stand-in for a message, for quotes. */
+function summary(m: Message): string {
+  if (m.recalled) return 'Message recalled';
+  if (m.kind === 'text') return m.text ?? '';
+  const kinds: Record<string, string> = { image: 'Photo', voice: 'Voice message', video: 'Video', file: 'File' };
+  return (kinds[m.kind] ?? 'Message') + (m.text ? `: ${m.text}` : '');
+}
+
+const RECALL_MS = 2 * 60 * 1000;
+
+interface BubbleProps {
+  m: Message;
+  mine: boolean;
+  group: boolean;
+  quoted?: Message | null; // undefined: not a reply; null: the original is not loaded
+  read?: boolean;
+  onReply: (m: Message) => void;
+  onChange: (m: Message) => void;
+}
+
+function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps) {
   const [sender, setSender] = useState('');
+  const [menu, setMenu] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const firstAction = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (menu) firstAction.current?.focus();
+  }, [menu]);
+  const closeMenu = () => {
+    setMenu(false);
+    toggle.current?.focus();
+  };
+  const canRecall = mine && Date.now() - Date.parse(m.created_at) < RECALL_MS;
+  const recall = async () => {
+    setMenu(false);
+    setError(null);
+    try {
+      onChange(await api<Message>('POST', `/conversations/${m.conversation_id}/messages/${m.id}/recall`));
+    } catch (e) {
+      setError(e);
+    }
+  };
   useEffect(() => {
     if (group && !mine) profile(m.sender_id).then((p) => setSender(p.display_name), () => {});
   }, [m.sender_id, group, mine]);
@@ -342,6 +483,9 @@ function Bubble({ m, mine, group }: { m: Message; mine: boolean; group: boolean 
     <li class={mine ? 'msg mine' : 'msg'} data-seq={m.seq}>
       {sender && <div class="msg-sender">{sender}</div>}
       <div class={m.recalled ? 'bubble recalled' : 'bubble'}>
+        {quoted !== undefined && !m.recalled && (
+          <span class="quote">{quoted ? summary(quoted) : 'Earlier message'}</span>
+        )}
         {m.recalled ? (
           'Message recalled'
         ) : m.kind === 'text' ? (
@@ -353,13 +497,57 @@ function Bubble({ m, mine, group }: { m: Message; mine: boolean; group: boolean 
           </>
         ) : m.kind === 'voice' && m.media_id ? (
           <Voice id={m.media_id} />
+        ) : m.kind === 'video' && m.media_id ? (
+          <>
+            <Video id={m.media_id} />
+            {m.text && <div>{m.text}</div>}
+          </>
+        ) : m.kind === 'file' && m.media_id ? (
+          <FileChip id={m.media_id} name={m.text || 'file'} />
         ) : (
           `[${m.kind}${m.text ? `: ${m.text}` : ''}]`
         )}
       </div>
       <div class="msg-meta">
         <time dateTime={m.created_at}>{shortTime(m.created_at)}</time>
+        {read && <span class="read"> · Read</span>}
+        {!m.recalled && (
+          <button
+            type="button"
+            class="msg-menu"
+            ref={toggle}
+            aria-label="Message actions"
+            aria-expanded={menu}
+            onClick={() => setMenu(!menu)}
+          >
+            ⋯
+          </button>
+        )}
       </div>
+      {menu && !m.recalled && (
+        <div class="msg-actions" role="group" aria-label="Message actions" onKeyDown={(e) => e.key === 'Escape' && closeMenu()}>
+          <button
+            type="button"
+            ref={firstAction}
+            onClick={() => {
+              setMenu(false);
+              onReply(m);
+            }}
+          >
+            Reply
+          </button>
+          {canRecall && (
+            <button type="button" class="danger" onClick={recall}>
+              Recall
+            </button>
+          )}
+        </div>
+      )}
+      {error ? (
+        <div class="msg-error" role="alert">
+          {explain(error).title} {explain(error).next}
+        </div>
+      ) : null}
     </li>
   );
 }
@@ -538,6 +726,59 @@ function Voice({ id }: { id: string }) {
           onDurationChange={onDuration}
         />
       )}
+    </span>
+  );
+}
+
+/** Video shows a video's poster (when it has one) and plays it from a blob: URL on click. */
+function Video({ id }: { id: string }) {
+  const [poster, setPoster] = useState('');
+  const [src, setSrc] = useState('');
+  const [state, setState] = useState<'idle' | 'loading' | 'failed'>('idle');
+  useEffect(() => {
+    let live = true;
+    if (knownPosters.get(id) !== false) mediaURL(id, true).then((u) => live && setPoster(u), () => {});
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  const play = () => {
+    setState('loading');
+    mediaURL(id).then(setSrc, () => setState('failed'));
+  };
+  if (src) return <video class="video" controls autoPlay playsInline src={src} poster={poster || undefined} aria-label="Video" />;
+  return (
+    <span class="video-wrap">
+      <button type="button" class="video-open" onClick={play} aria-label="Play the video" disabled={state === 'loading'}>
+        {poster ? <img class="photo" src={poster} alt="" /> : <span class="video-blank" aria-hidden="true" />}
+        <span class="play" aria-hidden="true">▶</span>
+      </button>
+      {state === 'loading' && <span class="muted"> Loading…</span>}
+      {state === 'failed' && <span class="muted"> The video could not be loaded.</span>}
+    </span>
+  );
+}
+
+/** FileChip saves a file message's bytes under its name. */
+function FileChip({ id, name }: { id: string; name: string }) {
+  const [state, setState] = useState<'idle' | 'loading' | 'failed'>('idle');
+  const save = async () => {
+    setState('loading');
+    try {
+      await saveMedia(id, name);
+      setState('idle');
+    } catch {
+      setState('failed');
+    }
+  };
+  return (
+    <span class="file-chip">
+      <button type="button" onClick={save} disabled={state === 'loading'} aria-label={`Download ${name}`}>
+        <span aria-hidden="true">⬇ </span>
+        {name}
+      </button>
+      {state === 'loading' && <span class="muted"> Downloading…</span>}
+      {state === 'failed' && <span class="muted"> The file could not be downloaded.</span>}
     </span>
   );
 }

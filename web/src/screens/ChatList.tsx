@@ -84,7 +84,7 @@ function Row({ c }: { c: Conversation }) {
   const title = useTitle(c);
   const last = c.last_message;
   const unread = c.unread_count ?? 0;
-  const preview = !last ? 'No messages yet' : last.recalled ? 'Message recalled' : last.kind === 'text' ? last.text : last.kind === 'image' ? 'Photo' : last.kind === 'voice' ? 'Voice message' : `[${last.kind}]`;
+  const preview = !last ? 'No messages yet' : last.recalled ? 'Message recalled' : last.kind === 'text' ? last.text : last.kind === 'image' ? 'Photo' : last.kind === 'voice' ? 'Voice message' : last.kind === 'video' ? 'Video' : last.kind === 'file' ? `File: ${last.text || 'attachment'}` : `[${last.kind}]`;
   return (
     <li>
       <a href={`/chats/${c.id}`} onClick={linkHandler} class={unread ? 'chat-row unread' : 'chat-row'}>

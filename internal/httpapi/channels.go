@@ -64,23 +64,12 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := list[channel.Application]{Items: items}
-	if len(items) == int(limit) {
-		out.NextCursor = items[len(items)-1].ID.String()
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, idPage(items, limit, func(x channel.Application) plaza.ID { return x.ID }))
 }
 
 func (s *Server) decideApplication(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, req, err := s.readDecision(w, r, "application")
 	if err != nil {
-		return plaza.Errorf(plaza.ENotFound, "application not found")
-	}
-	var req decisionRequest
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := req.check(); err != nil {
 		return err
 	}
 	a, err := s.channels.DecideApplication(r.Context(), actorOf(r), id, *req.Approve, req.Reason)
@@ -233,11 +222,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[channel.Post]{Items: items}
-	if len(items) == int(limit) {
-		out.NextCursor = items[len(items)-1].ID.String()
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, idPage(items, limit, func(x channel.Post) plaza.ID { return x.ID }))
 }
 
 func (s *Server) readChannel(w http.ResponseWriter, r *http.Request) error {
@@ -403,23 +388,12 @@ func (s *Server) listPostReviews(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[channel.Post]{Items: items}
-	if len(items) == int(limit) {
-		out.NextCursor = items[len(items)-1].ID.String()
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, idPage(items, limit, func(x channel.Post) plaza.ID { return x.ID }))
 }
 
 func (s *Server) decidePost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, req, err := s.readDecision(w, r, "post")
 	if err != nil {
-		return plaza.Errorf(plaza.ENotFound, "post not found")
-	}
-	var req decisionRequest
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := req.check(); err != nil {
 		return err
 	}
 	p, err := s.channels.DecidePost(r.Context(), actorOf(r), id, *req.Approve, req.Reason)

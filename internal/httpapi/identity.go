@@ -133,15 +133,12 @@ func (s *Server) listIdentityReviews(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	out := list[reviewJSON]{Items: make([]reviewJSON, 0, len(reviews))}
+	items := make([]reviewJSON, 0, len(reviews))
 	for _, rv := range reviews {
-		out.Items = append(out.Items, reviewJSON{identityJSON: toIdentityJSON(rv.Identity), LegalName: rv.LegalName,
+		items = append(items, reviewJSON{identityJSON: toIdentityJSON(rv.Identity), LegalName: rv.LegalName,
 			DocumentNumber: rv.DocumentNumber, DecidedBy: rv.DecidedBy, OpenError: rv.OpenError})
 	}
-	if len(reviews) == int(limit) {
-		out.NextCursor = reviews[len(reviews)-1].ID.String()
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, idPage(items, limit, func(rv reviewJSON) plaza.ID { return rv.ID }))
 }
 
 type decisionRequest struct {
@@ -156,16 +153,33 @@ func (d decisionRequest) check() error {
 	return nil
 }
 
-func (s *Server) decideIdentity(w http.ResponseWriter, r *http.Request) error {
+// readDecision reads a reviewer's decision on the item named by the {id}
+// path value (what names it in a not-found error).
+func (s *Server) readDecision(w http.ResponseWriter, r *http.Request, what string) (plaza.ID, decisionRequest, error) {
+	var req decisionRequest
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return 0, req, plaza.Errorf(plaza.ENotFound, "%s not found", what)
 	}
-	var req decisionRequest
 	if err := s.decode(w, r, &req); err != nil {
-		return err
+		return 0, req, err
 	}
-	if err := req.check(); err != nil {
+	return id, req, req.check()
+}
+
+// idPage is a page of a list ordered by ID: when it is full, the last
+// item's ID is the cursor of the next page.
+func idPage[T any](items []T, limit int64, id func(T) plaza.ID) list[T] {
+	out := list[T]{Items: items}
+	if len(items) > 0 && int64(len(items)) == limit {
+		out.NextCursor = id(items[len(items)-1]).String()
+	}
+	return out
+}
+
+func (s *Server) decideIdentity(w http.ResponseWriter, r *http.Request) error {
+	id, req, err := s.readDecision(w, r, "identity review")
+	if err != nil {
 		return err
 	}
 	out, err := s.identity.Decide(r.Context(), actorOf(r), id, *req.Approve, req.Reason)

@@ -46,6 +46,7 @@ type Limiter struct {
 	rate rate.Limit
 	n    int
 	max  int
+	now  func() time.Time
 
 	mu    sync.Mutex
 	order *list.List // front = most recently used
@@ -65,6 +66,7 @@ func New(r Rate, maxKeys int) *Limiter {
 		rate:  rate.Limit(float64(r.N) / r.Per.Seconds()),
 		n:     r.N,
 		max:   maxKeys,
+		now:   time.Now,
 		order: list.New(),
 		keys:  make(map[string]*list.Element),
 	}
@@ -73,6 +75,12 @@ func New(r Rate, maxKeys int) *Limiter {
 // Allow reports whether an event for key may happen now; when it may not,
 // retryAfter says when it could.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
+	return l.AllowN(key, 1)
+}
+
+// AllowN is Allow for n events at once (n at most the rate's N, or it is
+// never allowed).
+func (l *Limiter) AllowN(key string, n int) (ok bool, retryAfter time.Duration) {
 	if l == nil {
 		return true, 0
 	}
@@ -92,8 +100,11 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	}
 	l.mu.Unlock()
 
-	now := time.Now()
-	res := lim.ReserveN(now, 1)
+	now := l.now()
+	res := lim.ReserveN(now, n)
+	if !res.OK() {
+		return false, rate.InfDuration
+	}
 	if d := res.DelayFrom(now); d > 0 {
 		res.CancelAt(now)
 		return false, d

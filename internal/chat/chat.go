@@ -43,6 +43,8 @@ type Config struct {
 	MaxBatch int
 	// VoiceMaxDuration bounds a voice message.
 	VoiceMaxDuration time.Duration
+	// Limits are the per-account rate limits (none by default).
+	Limits Limits
 }
 
 // DefaultConfig returns the defaults: contacts only, groups of 500, texts
@@ -71,6 +73,7 @@ type Service struct {
 	now      func() time.Time
 	w        *writer
 	media    *media.Service
+	limits   budgets
 }
 
 // UseMedia lets messages carry media from m. Call it while wiring the
@@ -97,7 +100,8 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 		cfg.VoiceMaxDuration = def.VoiceMaxDuration
 	}
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		limits: newBudgets(db, cfg.Limits)}
 	w, err := newWriter(ctx, s)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,11 @@ func (s *Service) RequestContact(ctx context.Context, from, to plaza.ID, note st
 	if from == to {
 		return ContactRequest{}, plaza.Invalid("account_id", "must be someone else")
 	}
+	// Charged before any lookup, so refused requests count too: probing
+	// who exists or who blocks whom is as limited as asking.
+	if err := s.limits.contactRequests.Take(ctx, from.String(), 1); err != nil {
+		return ContactRequest{}, err
+	}
 	if err := s.identity.Require(ctx, from, identity.ContactRequest); err != nil {
 		return ContactRequest{}, err
 	}

@@ -134,6 +134,12 @@ func (s *Service) CreateGroup(ctx context.Context, me plaza.ID, title string, me
 	if len(ids) > s.cfg.MaxGroupMembers {
 		return Conversation{}, plaza.Invalid("member_ids", fmt.Sprintf("a group has at most %d members", s.cfg.MaxGroupMembers))
 	}
+	if err := s.limits.groups.Take(ctx, me.String(), 1); err != nil {
+		return Conversation{}, err
+	}
+	if err := s.limits.invitations.Take(ctx, me.String(), len(ids)-1); err != nil {
+		return Conversation{}, err
+	}
 	for _, id := range ids[1:] {
 		if err := s.checkInvitee(ctx, me, id); err != nil {
 			return Conversation{}, err
@@ -316,14 +322,20 @@ func (s *Service) AddMembers(ctx context.Context, me, conv plaza.ID, ids []plaza
 	var add []plaza.ID
 	for _, id := range dedupe(ids) {
 		if !contains(c.MemberIDs, id) {
-			if err := s.checkInvitee(ctx, me, id); err != nil {
-				return Conversation{}, err
-			}
 			add = append(add, id)
 		}
 	}
 	if len(add) == 0 {
 		return c, nil
+	}
+	// Charged before the checks, so probing who may be added costs too.
+	if err := s.limits.invitations.Take(ctx, me.String(), len(add)); err != nil {
+		return Conversation{}, err
+	}
+	for _, id := range add {
+		if err := s.checkInvitee(ctx, me, id); err != nil {
+			return Conversation{}, err
+		}
 	}
 	if len(c.MemberIDs)+len(add) > s.cfg.MaxGroupMembers {
 		return Conversation{}, plaza.Invalid("account_ids", fmt.Sprintf("a group has at most %d members", s.cfg.MaxGroupMembers))

@@ -36,6 +36,9 @@ const (
 // false when the client_id was already used: the stored message is
 // returned as it is.
 func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Message, bool, error) {
+	if err := s.limits.sends.Take(ctx, sender.String(), 1); err != nil {
+		return Message{}, false, err
+	}
 	var p plaza.Problems
 	in.ClientID = strings.TrimSpace(in.ClientID)
 	if n := len(in.ClientID); n < 1 || n > clientIDMax || !utf8.ValidString(in.ClientID) {

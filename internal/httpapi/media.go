@@ -25,6 +25,9 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || mt != "multipart/form-data" {
 		return plaza.Errorf(plaza.EUnsupportedMediaType, "send the file as multipart/form-data in a field named file")
 	}
+	if err := s.uploadBudget.Take(r.Context(), authOf(r).Account.ID.String(), 1); err != nil {
+		return err
+	}
 	limit := s.media.Config().MaxUpload()
 	if r.ContentLength > limit+multipartOverhead {
 		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})

@@ -40,6 +40,9 @@ type Config struct {
 	// PhonePerIP and PhonePerNumber limit verification codes sent.
 	PhonePerIP     ratelimit.Rate
 	PhonePerNumber ratelimit.Rate
+	// UploadsPerAccount limits uploads started (whole or resumable) per
+	// account; on PostgreSQL all nodes share the budget.
+	UploadsPerAccount ratelimit.Rate
 	// PhoneRegion is the default region for phone numbers typed without
 	// a country code ("" requires the + form).
 	PhoneRegion string
@@ -54,16 +57,17 @@ type Config struct {
 
 // DefaultConfig returns the defaults: 1 MiB bodies; 10 sign-in attempts a
 // minute per IP and per account; 5 registrations an hour per IP; 10 phone
-// codes an hour per IP and 5 per number.
+// codes an hour per IP and 5 per number; 60 uploads an hour per account.
 func DefaultConfig() Config {
 	return Config{
-		MaxBodyBytes:    1 << 20,
-		RateLimits:      true,
-		LoginPerIP:      ratelimit.Rate{N: 10, Per: 60e9},
-		LoginPerAccount: ratelimit.Rate{N: 10, Per: 60e9},
-		RegisterPerIP:   ratelimit.Rate{N: 5, Per: 3600e9},
-		PhonePerIP:      ratelimit.Rate{N: 10, Per: 3600e9},
-		PhonePerNumber:  ratelimit.Rate{N: 5, Per: 3600e9},
+		MaxBodyBytes:      1 << 20,
+		RateLimits:        true,
+		LoginPerIP:        ratelimit.Rate{N: 10, Per: 60e9},
+		LoginPerAccount:   ratelimit.Rate{N: 10, Per: 60e9},
+		RegisterPerIP:     ratelimit.Rate{N: 5, Per: 3600e9},
+		PhonePerIP:        ratelimit.Rate{N: 10, Per: 3600e9},
+		PhonePerNumber:    ratelimit.Rate{N: 5, Per: 3600e9},
+		UploadsPerAccount: ratelimit.Rate{N: 60, Per: 3600e9},
 	}
 }
 
@@ -108,6 +112,7 @@ type Server struct {
 
 	loginIP, loginAccount, registerIP *ratelimit.Limiter
 	phoneIP, phoneNumber              *ratelimit.Limiter
+	uploadBudget                      *ratelimit.Budget
 }
 
 // rateLimitKeys bounds each limiter's memory.
@@ -136,6 +141,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.registerIP = ratelimit.New(cfg.RegisterPerIP, rateLimitKeys)
 		s.phoneIP = ratelimit.New(cfg.PhonePerIP, rateLimitKeys)
 		s.phoneNumber = ratelimit.New(cfg.PhonePerNumber, rateLimitKeys)
+		s.uploadBudget = ratelimit.NewBudget(d.DB, "uploads", "uploads", cfg.UploadsPerAccount)
 	}
 	if cfg.UploadsDir != "" && s.media != nil {
 		var err error

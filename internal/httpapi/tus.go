@@ -139,6 +139,12 @@ func (s *Server) tusRequest(serve func(http.ResponseWriter, *http.Request)) hand
 		if s.uploads == nil {
 			return plaza.Errorf(plaza.ENotFound, "this server does not take resumable uploads")
 		}
+		if r.Method == http.MethodPost {
+			// Charged when an upload starts; its chunks are free.
+			if err := s.uploadBudget.Take(r.Context(), authOf(r).Account.ID.String(), 1); err != nil {
+				return err
+			}
+		}
 		if id := r.PathValue("id"); id != "" {
 			up, err := s.uploads.store.GetUpload(r.Context(), id)
 			if err != nil {

@@ -29,9 +29,10 @@ type twoNodes struct {
 	conv       string
 }
 
-// startTwoNodes starts the cluster, or skips the test unless both
-// PLAZA_TEST_POSTGRES and PLAZA_TEST_NATS are set.
-func startTwoNodes(t *testing.T) twoNodes {
+// startTwoNodes starts the cluster, with extra flags for both nodes, or
+// skips the test unless both PLAZA_TEST_POSTGRES and PLAZA_TEST_NATS are
+// set.
+func startTwoNodes(t *testing.T, extra ...string) twoNodes {
 	t.Helper()
 	natsURL := os.Getenv(natsEnv)
 	if os.Getenv(sqldbtest.PostgresEnv) == "" || natsURL == "" {
@@ -45,7 +46,8 @@ func startTwoNodes(t *testing.T) twoNodes {
 	}
 	node := func() (*server, string) {
 		data := t.TempDir()
-		return startServer(t, "--data", data, "--db", dbURL, "--bus", natsURL, "--bus-prefix", prefix, "--secret-key-file", keyFile), data
+		args := []string{"--data", data, "--db", dbURL, "--bus", natsURL, "--bus-prefix", prefix, "--secret-key-file", keyFile}
+		return startServer(t, append(args, extra...)...), data
 	}
 	a, dataA := node()
 	b, dataB := node()

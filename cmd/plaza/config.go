@@ -33,6 +33,13 @@ type Config struct {
 	RegisterRateIP   string
 	TrustedProxies   string // comma-separated CIDRs
 
+	// Per-account limits, as N/DURATION (see chat.Limits).
+	SendRate    string
+	ContactRate string
+	GroupRate   string
+	InviteRate  string
+	UploadRate  string
+
 	SecretKeyFile      string // default DATA/secret.key
 	SMS                string // outbox | https://gateway…
 	SMSSecretFile      string
@@ -74,6 +81,11 @@ func DefaultConfig() Config {
 		LoginRateIP:        "10/1m",
 		LoginRateAccount:   "10/1m",
 		RegisterRateIP:     "5/1h",
+		SendRate:           "30/30s",
+		ContactRate:        "30/1h",
+		GroupRate:          "20/1h",
+		InviteRate:         "200/1h",
+		UploadRate:         "60/1h",
 		SMS:                "outbox",
 		OneAccountPerPhone: true,
 		PhoneRateIP:        "10/1h",
@@ -113,6 +125,11 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LoginRateIP, "login-rate-ip", c.LoginRateIP, "sign-in attempts allowed per client address, as N/DURATION")
 	fs.StringVar(&c.LoginRateAccount, "login-rate-account", c.LoginRateAccount, "sign-in attempts allowed per account, as N/DURATION")
 	fs.StringVar(&c.RegisterRateIP, "register-rate-ip", c.RegisterRateIP, "registrations allowed per client address, as N/DURATION")
+	fs.StringVar(&c.SendRate, "send-rate", c.SendRate, "messages each account may send (REST and stream together), as N/DURATION: bursts of N, N per DURATION sustained")
+	fs.StringVar(&c.ContactRate, "contact-rate", c.ContactRate, "contact requests each account may send, as N/DURATION")
+	fs.StringVar(&c.GroupRate, "group-rate", c.GroupRate, "groups each account may create, as N/DURATION")
+	fs.StringVar(&c.InviteRate, "invite-rate", c.InviteRate, "people each account may add to groups (at creation or later), as N/DURATION")
+	fs.StringVar(&c.UploadRate, "upload-rate", c.UploadRate, "uploads each account may start (whole or resumable), as N/DURATION")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
 	fs.StringVar(&c.SMS, "sms", c.SMS, "SMS sender: outbox (append to DATA/outbox/sms.jsonl, for development) or an https:// `URL` of a gateway webhook")
 	fs.StringVar(&c.SMSSecretFile, "sms-secret-file", c.SMSSecretFile, "`file` with the secret that signs requests to the SMS webhook")
@@ -205,7 +222,8 @@ func (c *Config) Validate() error {
 		bad("--rate-limits must be on or off, not %q", c.RateLimits)
 	}
 	for name, v := range map[string]string{"--login-rate-ip": c.LoginRateIP, "--login-rate-account": c.LoginRateAccount,
-		"--register-rate-ip": c.RegisterRateIP, "--phone-rate-ip": c.PhoneRateIP, "--phone-rate-number": c.PhoneRateNumber} {
+		"--register-rate-ip": c.RegisterRateIP, "--phone-rate-ip": c.PhoneRateIP, "--phone-rate-number": c.PhoneRateNumber,
+		"--send-rate": c.SendRate, "--contact-rate": c.ContactRate, "--group-rate": c.GroupRate, "--invite-rate": c.InviteRate, "--upload-rate": c.UploadRate} {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
@@ -355,6 +373,12 @@ func (c *Config) chatConfig() chat.Config {
 	cc.MaxGroupMembers = c.MaxGroupMembers
 	cc.RecallWindow = c.RecallWindow
 	cc.Retention = c.SyncRetention
+	if c.RateLimits == "on" {
+		cc.Limits.Sends, _ = ratelimit.ParseRate(c.SendRate)
+		cc.Limits.ContactRequests, _ = ratelimit.ParseRate(c.ContactRate)
+		cc.Limits.Groups, _ = ratelimit.ParseRate(c.GroupRate)
+		cc.Limits.Invitations, _ = ratelimit.ParseRate(c.InviteRate)
+	}
 	return cc
 }
 
@@ -369,6 +393,7 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.TrustedProxies, _ = c.proxies()
 	h.PhonePerIP, _ = ratelimit.ParseRate(c.PhoneRateIP)
 	h.PhonePerNumber, _ = ratelimit.ParseRate(c.PhoneRateNumber)
+	h.UploadsPerAccount, _ = ratelimit.ParseRate(c.UploadRate)
 	h.PhoneRegion = c.PhoneRegion
 	h.IdentityProviders, _ = c.providers()
 	h.UploadsDir = filepath.Join(c.Data, "uploads")

@@ -25,6 +25,7 @@ import (
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -127,6 +128,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	go m.Chat.RunPruner(bg, 10*time.Minute)
+	go ratelimit.RunPruner(bg, db, time.Minute, m.Log)
 	if err := os.MkdirAll(filepath.Join(m.Config.Data, "tmp"), 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}

@@ -22,6 +22,10 @@ import (
 // Ordering: sends of one batch are committed together and published in
 // the order they were queued; within a conversation, seq follows that
 // order.
+//
+// Isolation: when a batch's transaction fails, the batch is split in
+// halves and each committed on its own, down to single sends, so only the
+// sends the store refuses fail.
 type writer struct {
 	s     *Service
 	st    *stmts
@@ -133,6 +137,16 @@ func (w *writer) commit(batch []*sendReq) {
 			events = events[:0]
 			return w.apply(ctx, tx, batch, results, &events)
 		})
+	}
+	if err != nil && len(batch) > 1 {
+		// One send the store refuses (a value it cannot hold, a broken
+		// row) must not fail everyone else's: commit the halves apart
+		// until the failing sends stand alone. Halves keep queue order,
+		// so seq still follows it within a conversation.
+		mid := len(batch) / 2
+		w.commit(batch[:mid])
+		w.commit(batch[mid:])
+		return
 	}
 	if err != nil {
 		err = fmt.Errorf("send message: %w", err)

@@ -52,6 +52,18 @@ type sendRes struct {
 	err     error
 }
 
+type queuedKey struct{}
+
+// WithQueued returns a context under which Send calls queued as soon as
+// the send has its place in the writer's queue, before waiting for the
+// commit. A caller that sends in a strict order (one device's frames) can
+// start its next Send then and still have the sends committed, numbered
+// and acknowledged in its order, without waiting for each commit. queued
+// is not called when Send fails before queueing.
+func WithQueued(ctx context.Context, queued func()) context.Context {
+	return context.WithValue(ctx, queuedKey{}, queued)
+}
+
 // queueLen bounds the sends waiting for the writer; when it is full,
 // Send waits (back-pressure reaches the client as latency, never as loss).
 const queueLen = 8192
@@ -113,6 +125,9 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 		return Message{}, false, ctx.Err()
 	}
 	w.mu.RUnlock()
+	if queued, ok := ctx.Value(queuedKey{}).(func()); ok {
+		queued()
+	}
 	// Once queued, wait for the outcome even if ctx ends: the send may
 	// already be committed, and the caller must not be told otherwise.
 	res := <-r.res

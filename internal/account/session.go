@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 // Session is a signed-in device. Its token is shown once, at creation;
@@ -152,6 +153,9 @@ var errBadLogin = plaza.Errorf(plaza.EUnauthenticated, "handle or password is in
 // handle and a wrong password get the same error after the same work.
 func (s *Service) Login(ctx context.Context, handle, password, userAgent string) (Account, string, error) {
 	now := s.now()
+	if rule := textcheck.Storable(handle); rule != "" {
+		return Account{}, "", plaza.Invalid("handle", rule)
+	}
 	a, err := getAccountByHandle(ctx, s.db.Read(), normalizeHandle(handle))
 	if plaza.ErrorCode(err) == plaza.ENotFound || err == nil && a.Status == Deleted {
 		s.hasher.burn(ctx, password)

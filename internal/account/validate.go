@@ -3,8 +3,9 @@ package account
 import (
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 const (
@@ -44,15 +45,9 @@ func cleanDisplayName(name string) (string, string) {
 	if n < 1 || n > displayNameMax {
 		return name, "must be 1–64 characters after trimming spaces"
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200d' {
-			// Format characters (bidi overrides and the like) are refused
-			// too: they let a name display as something else. ZWJ stays,
-			// emoji sequences need it.
-			return name, "must not contain control or invisible formatting characters"
-		}
-	}
-	return name, ""
+	// A name must show something, and show what it is: no bidi overrides,
+	// no name made only of fillers, joiners or marks.
+	return name, textcheck.Visible(name)
 }
 
 // passwordRule returns why p is not an acceptable password, or "".

@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 // Application asks for a public account.
@@ -45,8 +46,11 @@ func checkProfile(p *plaza.Problems, handle, name, description string) {
 	if utf8.RuneCountInString(description) > 1000 {
 		p.Add("description", "must be at most 1000 characters")
 	}
-	if !utf8.ValidString(name + description) {
-		p.Add("name", "must be valid UTF-8")
+	if rule := textcheck.Visible(name); rule != "" {
+		p.Add("name", rule)
+	}
+	if rule := textcheck.Storable(description); rule != "" {
+		p.Add("description", rule)
 	}
 }
 

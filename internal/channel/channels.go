@@ -11,6 +11,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 // Channel is a public account.
@@ -123,6 +124,9 @@ func (s *Service) Search(ctx context.Context, q string, offset, limit int) ([]Ch
 	q = strings.ToLower(strings.TrimSpace(q))
 	if utf8.RuneCountInString(q) > 64 {
 		return nil, plaza.Invalid("q", "must be at most 64 characters")
+	}
+	if rule := textcheck.Storable(q); rule != "" {
+		return nil, plaza.Invalid("q", rule)
 	}
 	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+channelColumns+` FROM channels c

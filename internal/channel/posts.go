@@ -14,6 +14,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 // Post is an article on a channel.
@@ -62,8 +63,11 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 	if n := utf8.RuneCountInString(in.Body); n < 1 || n > bodyMax || strings.TrimSpace(in.Body) == "" {
 		p.Add("body", "must be 1–20000 characters of Markdown")
 	}
-	if !utf8.ValidString(in.Title + in.Body) {
-		p.Add("body", "must be valid UTF-8")
+	if rule := textcheck.PlainLine(in.Title); rule != "" {
+		p.Add("title", rule)
+	}
+	if rule := textcheck.Storable(in.Body); rule != "" {
+		p.Add("body", rule)
 	}
 	if in.Category == "" {
 		p.Add("category", "is required")

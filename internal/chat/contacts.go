@@ -12,6 +12,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 const noteMax = 200
@@ -22,6 +23,9 @@ func (s *Service) RequestContact(ctx context.Context, from, to plaza.ID, note st
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > noteMax || !utf8.ValidString(note) {
 		return ContactRequest{}, plaza.Invalid("note", "must be at most 200 characters")
+	}
+	if rule := textcheck.PlainLine(note); rule != "" {
+		return ContactRequest{}, plaza.Invalid("note", rule)
 	}
 	if from == to {
 		return ContactRequest{}, plaza.Invalid("account_id", "must be someone else")

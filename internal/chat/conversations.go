@@ -15,6 +15,7 @@ import (
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 const titleMax = 64
@@ -116,6 +117,9 @@ func cleanTitle(t string) (string, error) {
 	t = strings.TrimSpace(t)
 	if n := utf8.RuneCountInString(t); n < 1 || n > titleMax || !utf8.ValidString(t) {
 		return "", plaza.Invalid("title", "must be 1–64 characters")
+	}
+	if rule := textcheck.PlainLine(t); rule != "" {
+		return "", plaza.Invalid("title", rule)
 	}
 	return t, nil
 }

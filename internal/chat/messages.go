@@ -12,6 +12,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
 // SendInput is a message to send.
@@ -41,7 +42,7 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	}
 	var p plaza.Problems
 	in.ClientID = strings.TrimSpace(in.ClientID)
-	if n := len(in.ClientID); n < 1 || n > clientIDMax || !utf8.ValidString(in.ClientID) {
+	if n := len(in.ClientID); n < 1 || n > clientIDMax || textcheck.Storable(in.ClientID) != "" {
 		p.Add("client_id", "must be 1–64 characters, e.g. a UUID the device makes")
 	}
 	switch in.Kind {
@@ -62,8 +63,8 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	default:
 		p.Add("kind", "must be text, image, video, voice or file")
 	}
-	if !utf8.ValidString(in.Text) {
-		p.Add("text", "must be valid UTF-8")
+	if rule := textcheck.Storable(in.Text); rule != "" {
+		p.Add("text", rule)
 	}
 	if len(in.Mentions) > mentionsMax {
 		p.Add("mentions", fmt.Sprintf("must name at most %d people", mentionsMax))

@@ -22,6 +22,10 @@ import (
 // Ordering: sends of one batch are committed together and published in
 // the order they were queued; within a conversation, seq follows that
 // order.
+//
+// Isolation: when a batch's transaction fails, the batch is split in
+// halves and each committed on its own, down to single sends, so only the
+// sends the store refuses fail.
 type writer struct {
 	s     *Service
 	st    *stmts
@@ -46,6 +50,18 @@ type sendRes struct {
 	msg     Message
 	created bool
 	err     error
+}
+
+type queuedKey struct{}
+
+// WithQueued returns a context under which Send calls queued as soon as
+// the send has its place in the writer's queue, before waiting for the
+// commit. A caller that sends in a strict order (one device's frames) can
+// start its next Send then and still have the sends committed, numbered
+// and acknowledged in its order, without waiting for each commit. queued
+// is not called when Send fails before queueing.
+func WithQueued(ctx context.Context, queued func()) context.Context {
+	return context.WithValue(ctx, queuedKey{}, queued)
 }
 
 // queueLen bounds the sends waiting for the writer; when it is full,
@@ -109,6 +125,9 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 		return Message{}, false, ctx.Err()
 	}
 	w.mu.RUnlock()
+	if queued, ok := ctx.Value(queuedKey{}).(func()); ok {
+		queued()
+	}
 	// Once queued, wait for the outcome even if ctx ends: the send may
 	// already be committed, and the caller must not be told otherwise.
 	res := <-r.res
@@ -133,6 +152,16 @@ func (w *writer) commit(batch []*sendReq) {
 			events = events[:0]
 			return w.apply(ctx, tx, batch, results, &events)
 		})
+	}
+	if err != nil && len(batch) > 1 {
+		// One send the store refuses (a value it cannot hold, a broken
+		// row) must not fail everyone else's: commit the halves apart
+		// until the failing sends stand alone. Halves keep queue order,
+		// so seq still follows it within a conversation.
+		mid := len(batch) / 2
+		w.commit(batch[:mid])
+		w.commit(batch[mid:])
+		return
 	}
 	if err != nil {
 		err = fmt.Errorf("send message: %w", err)

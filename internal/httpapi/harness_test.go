@@ -57,15 +57,40 @@ type envConfig struct {
 	channels channel.Config
 	// ui, if set, is the web client's handler.
 	ui http.Handler
+	// engine is the database engine (default SQLite).
+	engine sqldb.Engine
 }
 
 type envOption func(*envConfig)
 
 func withRateLimits(c *envConfig) { c.RateLimits = true }
 
+// withEngine runs the server on engine e.
+func withEngine(e sqldb.Engine) envOption { return func(c *envConfig) { c.engine = e } }
+
+// eachEngine runs fn once per engine that sqldbtest.Engines offers
+// (PostgreSQL too when PLAZA_TEST_POSTGRES is set), each on a fresh server.
+func eachEngine(t *testing.T, fn func(t *testing.T, e *testEnv), opts ...envOption) {
+	t.Helper()
+	for _, eng := range sqldbtest.Engines() {
+		t.Run(string(eng), func(t *testing.T) {
+			fn(t, newEnv(t, append(opts, withEngine(eng))...))
+		})
+	}
+}
+
 func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	tb.Helper()
-	db := sqldbtest.Open(tb, sqldb.SQLite)
+	dir := tb.TempDir()
+	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig()}
+	cfg.RateLimits = false
+	cfg.Version = "test"
+	cfg.UploadsDir = filepath.Join(dir, "uploads")
+	cfg.engine = sqldb.SQLite
+	for _, o := range opts {
+		o(&cfg)
+	}
+	db := sqldbtest.Open(tb, cfg.engine)
 	acfg := account.DefaultConfig()
 	// Cheap hashes keep the suite fast under -race; the real parameters
 	// are tested in package account.
@@ -74,7 +99,6 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	if err := accounts.SeedTerms(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	dir := tb.TempDir()
 	keys, _, err := identity.LoadKeyring(filepath.Join(dir, "secret.key"), true)
 	if err != nil {
 		tb.Fatal(err)
@@ -85,13 +109,6 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
 	accounts.OnDelete(identity.DeleteAccountData)
-	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig()}
-	cfg.RateLimits = false
-	cfg.Version = "test"
-	cfg.UploadsDir = filepath.Join(dir, "uploads")
-	for _, o := range opts {
-		o(&cfg)
-	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	var b bus.Bus = bus.NewLocal("test")
 	tb.Cleanup(func() { b.Close() })

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/strictjson"
 )
 
 // statusOf maps error codes to HTTP statuses. It is the only place that
@@ -108,16 +110,22 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return plaza.Errorf(plaza.EUnsupportedMediaType, "send the body as JSON with Content-Type: application/json")
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		return decodeError(err, s.cfg.MaxBodyBytes)
+	}
+	// Strings with NUL or bad UTF-8, repeated keys and keys in the wrong
+	// case are refused before decoding: encoding/json would let them all
+	// through, silently changed or not.
+	if err := strictjson.Check(data, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err, s.cfg.MaxBodyBytes)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
-			return decodeError(err, s.cfg.MaxBodyBytes)
-		}
 		return plaza.Invalid("body", "must hold a single JSON object")
 	}
 	return nil

@@ -153,6 +153,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(pattern string, a access, h handlerFunc, roles ...account.Role) {
 	s.routes = append(s.routes, route{pattern: pattern, access: a, roles: roles})
+	params := wildcards(pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoOf(r)
 		info.route = pattern
@@ -162,6 +163,10 @@ func (s *Server) handle(pattern string, a access, h handlerFunc, roles ...accoun
 				s.writeError(w, r, err)
 				return
 			}
+		}
+		if err := checkParams(r, params); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)

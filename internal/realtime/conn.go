@@ -13,6 +13,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/strictjson"
 )
 
 // Close codes a device may see.
@@ -249,14 +250,20 @@ type sendData struct {
 
 func (c *Conn) readLoop() {
 	defer c.shutdown(websocket.StatusNormalClosure, "")
+	// prevReply is closed once the previous send's reply is queued.
+	prevReply := make(chan struct{})
+	close(prevReply)
 	for {
 		_, data, err := c.ws.Read(c.ctx)
 		if err != nil {
 			return
 		}
 		var f clientFrame
-		if err := json.Unmarshal(data, &f); err != nil {
-			c.reply(errorFrame("", plaza.Invalid("frame", "must be a JSON object {\"type\", \"id\", \"data\"}")))
+		if err := strictjson.Decode(data, &f); err != nil {
+			if plaza.AsError(err) == nil {
+				err = plaza.Invalid("frame", "must be a JSON object {\"type\", \"id\", \"data\"}")
+			}
+			c.reply(errorFrame(f.ID, err))
 			continue
 		}
 		switch f.Type {
@@ -266,13 +273,25 @@ func (c *Conn) readLoop() {
 			case <-c.ctx.Done():
 				return
 			}
-			go c.send(f)
+			// The next frame is read only once this send has its place
+			// in the writer's queue (or failed its checks), so sends are
+			// committed in the order they were sent; each ack waits for
+			// the ack before it, so they leave in that order too. Commits
+			// still overlap: up to MaxInFlight sends wait at once.
+			queued, replied := make(chan struct{}), make(chan struct{})
+			go c.send(f, queued, prevReply, replied)
+			prevReply = replied
+			select {
+			case <-queued:
+			case <-c.ctx.Done():
+				return
+			}
 		case "typing":
 			var d struct {
 				ConversationID plaza.ID `json:"conversation_id"`
 			}
-			if err := json.Unmarshal(f.Data, &d); err != nil {
-				c.reply(errorFrame(f.ID, plaza.Invalid("data.conversation_id", "must be a conversation ID")))
+			if err := strictjson.Decode(f.Data, &d); err != nil {
+				c.reply(errorFrame(f.ID, dataError(err, "{\"conversation_id\"}")))
 				continue
 			}
 			if err := c.hub.chat.Typing(c.ctx, c.account, d.ConversationID); err != nil && f.ID != "" {
@@ -284,14 +303,32 @@ func (c *Conn) readLoop() {
 	}
 }
 
-func (c *Conn) send(f clientFrame) {
+// send runs one message.send frame. It closes queued once the send has
+// its place in the writer's queue or has failed before it, and closes
+// replied once its ack or error frame is queued, which it does only after
+// prev (the previous send's replied) is closed.
+func (c *Conn) send(f clientFrame, queued chan struct{}, prev <-chan struct{}, replied chan struct{}) {
+	var once sync.Once
+	markQueued := func() { once.Do(func() { close(queued) }) }
 	defer func() { <-c.inFlight }()
-	var d sendData
-	if err := json.Unmarshal(f.Data, &d); err != nil {
-		c.reply(errorFrame(f.ID, plaza.Invalid("data", "must be {\"conversation_id\", \"client_id\", \"kind\", \"text\"}")))
+	defer close(replied)
+	frame := c.sendFrame(f, markQueued)
+	markQueued() // a send refused before queueing lets the next frame go now
+	select {
+	case <-prev:
+	case <-c.ctx.Done():
 		return
 	}
-	m, _, err := c.hub.chat.Send(c.ctx, c.account, chat.SendInput{
+	c.reply(frame)
+}
+
+// sendFrame sends the message of f and returns the ack or error frame.
+func (c *Conn) sendFrame(f clientFrame, queued func()) []byte {
+	var d sendData
+	if err := strictjson.Decode(f.Data, &d); err != nil {
+		return errorFrame(f.ID, dataError(err, "{\"conversation_id\", \"client_id\", \"kind\", \"text\"}"))
+	}
+	m, _, err := c.hub.chat.Send(chat.WithQueued(c.ctx, queued), c.account, chat.SendInput{
 		ConversationID: d.ConversationID, ClientID: d.ClientID, Kind: d.Kind, Text: d.Text,
 		MediaID: d.MediaID, ReplyTo: d.ReplyTo, Mentions: d.Mentions,
 	})
@@ -299,15 +336,29 @@ func (c *Conn) send(f clientFrame) {
 		if plaza.ErrorCode(err) == plaza.EInternal && !errors.Is(err, context.Canceled) {
 			c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)
 		}
-		c.reply(errorFrame(f.ID, err))
-		return
+		return errorFrame(f.ID, err)
 	}
 	b, _ := json.Marshal(struct {
 		Type string       `json:"type"`
 		ID   string       `json:"id"`
 		Data chat.Message `json:"data"`
 	}{"message.ack", f.ID, m})
-	c.reply(b)
+	return b
+}
+
+// dataError names the frame's data in a decoding error: strict checks
+// name the field (as "data.text"); anything else is the shape rule.
+func dataError(err error, shape string) error {
+	if e := plaza.AsError(err); e != nil {
+		if fields, ok := e.Details["fields"].([]plaza.FieldProblem); ok && len(fields) > 0 {
+			var p plaza.Problems
+			for _, fp := range fields {
+				p.Add("data."+fp.Field, fp.Rule)
+			}
+			return p.Err()
+		}
+	}
+	return plaza.Invalid("data", "must be "+shape)
 }
 
 func (c *Conn) reply(frame []byte) { c.offer(item{frame: frame}) }

@@ -1,0 +1,115 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
+)
+
+// poisonMessages makes the store itself refuse any message whose text is
+// "poison", below every check in Go: the kind of failure (a value the
+// database cannot hold) that used to fail every send of its batch.
+func poisonMessages(tb testing.TB, db *sqldb.DB) {
+	tb.Helper()
+	stmts := []string{`CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`}
+	if db.Engine == sqldb.Postgres {
+		stmts = []string{
+			`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.text = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$`,
+			`CREATE TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION poison()`,
+		}
+	}
+	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.Exec(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("install poison trigger: %v", err)
+	}
+}
+
+// TestHostilePoisonedSendIsolated: one client keeps queueing sends the
+// store refuses while another sends 200 messages at once in another
+// conversation; every one of the 200 must be stored and acknowledged,
+// every poisoned one must fail, and nothing poisoned is stored.
+func TestHostilePoisonedSendIsolated(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		poisonMessages(t, db)
+		a, b, c, d := e.account(t, "alice"), e.account(t, "bob"), e.account(t, "carol"), e.account(t, "dave")
+		good := e.group(t, a, "good", b)
+		bad := e.group(t, c, "bad", d)
+
+		var (
+			wg       sync.WaitGroup
+			done     = make(chan struct{})
+			poisoned atomic.Int64
+			failures = make(chan error, 200)
+		)
+		// The poisoner goes straight to the writer, past Send's checks,
+		// and keeps a poisoned send in nearly every batch.
+		var pw sync.WaitGroup
+		for g := range 4 {
+			pw.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					text := "poison"
+					if db.Engine == sqldb.Postgres && i%2 == 1 {
+						text = "a\x00b" // PostgreSQL cannot store a NUL
+					}
+					_, _, err := e.svc.w.submit(ctx, c, SendInput{ConversationID: bad.ID, ClientID: fmt.Sprintf("p%d-%d", g, i), Kind: KindText, Text: text})
+					if err == nil {
+						t.Errorf("a poisoned send was stored")
+						return
+					}
+					poisoned.Add(1)
+				}
+			})
+		}
+		for i := range 200 {
+			wg.Go(func() {
+				_, _, err := e.svc.Send(ctx, a, SendInput{ConversationID: good.ID, ClientID: fmt.Sprint("g", i), Kind: KindText, Text: fmt.Sprint("hello ", i)})
+				if err != nil {
+					failures <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(done)
+		pw.Wait()
+		close(failures)
+		n := 0
+		for err := range failures {
+			if n++; n <= 3 {
+				t.Errorf("an innocent send failed: %v", err)
+			}
+		}
+		if n > 0 {
+			t.Fatalf("got %d of 200 innocent sends failed, want 0 (%d poisoned sends tried)", n, poisoned.Load())
+		}
+		if poisoned.Load() == 0 {
+			t.Fatal("no poisoned send was tried")
+		}
+		wantSeqs(t, e.history(t, a, good.ID), 1, 200)
+		if h := e.history(t, c, bad.ID); len(h) != 0 {
+			t.Fatalf("got %d poisoned messages stored, want 0", len(h))
+		}
+		if err := db.Read().QueryRowContext(ctx, `SELECT 1 FROM messages WHERE text = 'poison'`).Scan(new(int)); err == nil {
+			t.Fatal("a poisoned message is in the store")
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package strictjson
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/plaza-im/plaza"
+)
+
+type inner struct {
+	Text string `json:"text"`
+}
+
+type sample struct {
+	Title     string            `json:"title"`
+	MemberIDs []string          `json:"member_ids"`
+	Data      json.RawMessage   `json:"data"`
+	Inner     *inner            `json:"inner"`
+	Items     []inner           `json:"items"`
+	Labels    map[string]string `json:"labels"`
+	Any       any               `json:"any"`
+	ID        plaza.ID          `json:"id"`
+}
+
+func TestHostileStrictJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, field string
+	}{
+		{"nul in value", `{"title":"a\u0000b"}`, "title"},
+		{"nul in array element", `{"member_ids":["1","2","x\u0000"]}`, "member_ids[2]"},
+		{"nul in nested object", `{"inner":{"text":"\u0000"}}`, "inner.text"},
+		{"nul in array of objects", `{"items":[{"text":"ok"},{"text":"a\u0000"}]}`, "items[1].text"},
+		{"nul in raw message", `{"data":{"x":["\u0000"]}}`, "data.x[0]"},
+		{"nul in map value", `{"labels":{"k":"\u0000"}}`, "labels.k"},
+		{"nul in any", `{"any":{"k":"\u0000"}}`, "any.k"},
+		{"nul in key", `{"labels":{"a\u0000":"v"}}`, "labels.a\x00"},
+		{"invalid utf-8", "{\"title\":\"a\xffb\"}", "title"},
+		{"lone high surrogate", `{"title":"\ud800x"}`, "title"},
+		{"lone low surrogate", `{"title":"\udc00"}`, "title"},
+		{"duplicate key", `{"title":"a","title":"b"}`, "title"},
+		{"duplicate nested key", `{"inner":{"text":"a","text":"b"}}`, "inner.text"},
+		{"wrong case key", `{"Title":"a"}`, "Title"},
+		{"wrong case nested key", `{"inner":{"TEXT":"a"}}`, "inner.TEXT"},
+		{"unknown key", `{"nope":1}`, "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v sample
+			err := Decode([]byte(tc.body), &v)
+			if plaza.ErrorCode(err) != plaza.EInvalid {
+				t.Fatalf("got %v, want invalid_request", err)
+			}
+			fields := plaza.AsError(err).Details["fields"].([]plaza.FieldProblem)
+			if fields[0].Field != tc.field {
+				t.Fatalf("got field %q, want %q (%v)", fields[0].Field, tc.field, err)
+			}
+		})
+	}
+}
+
+func TestStrictJSONAccepts(t *testing.T) {
+	body := `{"title":"公园 مرحبا 👩‍👩‍👧 \ud83d\ude00 \ufffd \" \\u0000","member_ids":["1"],"data":{"x":1,"y":[1,{"x":2}]},` +
+		`"inner":{"text":"t"},"items":[{"text":"a"},{"text":"b"}],"labels":{"a":"b","B":"c"},"any":[{"k":"v"},{"k":"w"}],"id":"12"}`
+	var v sample
+	if err := Decode([]byte(body), &v); err != nil {
+		t.Fatal(err)
+	}
+	if want := "公园 مرحبا 👩‍👩‍👧 😀 \ufffd \" \\u0000"; v.Title != want {
+		t.Fatalf("got title %q, want %q", v.Title, want)
+	}
+	if len(v.Items) != 2 || v.Items[1].Text != "b" || v.ID != 12 {
+		t.Fatalf("got %+v", v)
+	}
+}
+
+func TestStrictJSONLeavesSyntaxToDecoder(t *testing.T) {
+	for _, body := range []string{`{"title":`, `{"title":"a"} {}`, `[1,2`, `{"title" "a"}`} {
+		var v sample
+		err := Decode([]byte(body), &v)
+		if err == nil {
+			t.Fatalf("%s: got no error", body)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -30,6 +31,23 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
+	owner := authOf(r).Account.ID
+	// A declared length is reserved before a byte is read, so concurrent
+	// uploads cannot together pass the quota; without one the service
+	// reserves what arrived before it stores anything.
+	var res media.Reservation
+	if r.ContentLength > 0 {
+		if res, err = s.media.Reserve(r.Context(), owner, min(r.ContentLength, limit), false); err != nil {
+			return err
+		}
+		// Settling deletes the reservation, so this only matters when
+		// the request fails before the file part.
+		defer func() {
+			if err := s.media.Release(context.WithoutCancel(r.Context()), res.ID); err != nil {
+				s.log.Warn("could not release media reservation", "err", err)
+			}
+		}()
+	}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return plaza.Invalid("body", "must be multipart/form-data")
@@ -47,7 +65,12 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		// The part's file name is never used: bytes are stored under IDs.
-		it, err := s.media.Upload(r.Context(), authOf(r).Account.ID, part, part.Header.Get("Content-Type"))
+		var it media.Item
+		if res.ID != 0 {
+			it, err = s.media.UploadReserved(r.Context(), res, part, part.Header.Get("Content-Type"))
+		} else {
+			it, err = s.media.Upload(r.Context(), owner, part, part.Header.Get("Content-Type"))
+		}
 		part.Close()
 		if err != nil {
 			return uploadError(err, limit)
@@ -145,13 +168,14 @@ func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 	if s.media == nil {
 		return plaza.Errorf(plaza.ENotFound, "this server does not store media")
 	}
-	used, err := s.media.UsedBytes(r.Context(), authOf(r).Account.ID)
+	u, err := s.media.Usage(r.Context(), authOf(r).Account.ID)
 	if err != nil {
 		return err
 	}
 	cfg := s.media.Config()
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"used_bytes": used, "quota_bytes": cfg.Quota,
+		"used_bytes": u.Used, "reserved_bytes": u.Reserved, "unfinished_uploads": u.Unfinished,
+		"quota_bytes": cfg.Quota, "max_unfinished_uploads": cfg.MaxUnfinished,
 		"limits": map[string]int64{"image": cfg.MaxImage, "audio": cfg.MaxAudio, "video": cfg.MaxVideo, "file": cfg.MaxFile},
 	})
 }

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -27,9 +28,15 @@ type Config struct {
 	Images ImageLimits
 	// TempDir holds uploads while they are checked; "" is the system's.
 	TempDir string
-	// MaxProcessing bounds images decoded at once: a 50-megapixel image
-	// takes some 600 MB while it is re-encoded.
+	// MaxProcessing is the number of small images (at most
+	// SmallDecodeBytes decoded) decoded at once in their own fast lane.
 	MaxProcessing int
+	// SmallDecodeBytes bounds the images of the fast lane; bigger ones
+	// share DecodeMemory, one at a time per account.
+	SmallDecodeBytes int64
+	// DecodeMemory is the memory bigger images' decoded pixels may take
+	// together; they wait for it in arrival order.
+	DecodeMemory int64
 	// MaxUnfinished bounds the resumable uploads one account may have in
 	// progress: each holds disk space for up to a day.
 	MaxUnfinished int
@@ -40,10 +47,12 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		MaxImage: 20 << 20, MaxAudio: 10 << 20, MaxVideo: 200 << 20, MaxFile: 100 << 20,
-		Quota:         2 << 30,
-		Images:        ImageLimits{MaxPixels: DefaultMaxPixels, ThumbMax: DefaultThumbMax},
-		MaxProcessing: 2,
-		MaxUnfinished: 5,
+		Quota:            2 << 30,
+		Images:           ImageLimits{MaxPixels: DefaultMaxPixels, ThumbMax: DefaultThumbMax, MaxDecodeBytes: DefaultMaxDecodeBytes},
+		MaxProcessing:    2,
+		SmallDecodeBytes: DefaultSmallDecodeBytes,
+		DecodeMemory:     DefaultDecodeMemory,
+		MaxUnfinished:    5,
 	}
 }
 
@@ -91,7 +100,7 @@ type Service struct {
 	store blob.Store
 	cfg   Config
 	log   *slog.Logger
-	sem   chan struct{}
+	gate  *decodeGate
 	now   func() time.Time
 }
 
@@ -103,7 +112,14 @@ func NewService(db *sqldb.DB, store blob.Store, cfg Config, log *slog.Logger) *S
 	if cfg.MaxUnfinished <= 0 {
 		cfg.MaxUnfinished = DefaultConfig().MaxUnfinished
 	}
-	return &Service{db: db, store: store, cfg: cfg, log: log, sem: make(chan struct{}, cfg.MaxProcessing),
+	if cfg.SmallDecodeBytes <= 0 {
+		cfg.SmallDecodeBytes = DefaultSmallDecodeBytes
+	}
+	if cfg.DecodeMemory <= 0 {
+		cfg.DecodeMemory = DefaultDecodeMemory
+	}
+	gate := newDecodeGate(cfg.MaxProcessing, cfg.SmallDecodeBytes, cfg.DecodeMemory)
+	return &Service{db: db, store: store, cfg: cfg, log: log, gate: gate,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
@@ -217,7 +233,7 @@ func (s *Service) upload(ctx context.Context, res Reservation, r io.Reader, clai
 	var body io.Reader
 	switch kind {
 	case KindImage:
-		img, err := s.processImage(ctx, tmp, ctype)
+		img, err := s.processImage(ctx, owner, tmp, ctype)
 		if err != nil {
 			return Item{}, err
 		}
@@ -273,13 +289,22 @@ func (s *Service) upload(ctx context.Context, res Reservation, r io.Reader, clai
 	return it, nil
 }
 
-func (s *Service) processImage(ctx context.Context, f *os.File, ctype string) (Image, error) {
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return Image{}, ctx.Err()
+// processImage decodes and re-encodes an image once the decode gate has
+// room for its pixels; an image whose pixels alone pass the per-image
+// limit is refused from its header, before it waits or decodes.
+func (s *Service) processImage(ctx context.Context, owner plaza.ID, f *os.File, ctype string) (Image, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Image{}, err
 	}
-	defer func() { <-s.sem }()
+	cost, err := DecodeBytes(bufio.NewReader(f), ctype, s.cfg.Images)
+	if err != nil {
+		return Image{}, err
+	}
+	release, err := s.gate.acquire(ctx, owner, cost)
+	if err != nil {
+		return Image{}, err
+	}
+	defer release()
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Image{}, err
 	}

@@ -6,9 +6,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // multipartOverhead is the room allowed around the file part (boundaries,
@@ -29,6 +32,11 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	limit := s.media.Config().MaxUpload()
 	if r.ContentLength > limit+multipartOverhead {
 		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
+	}
+	// The server's ReadTimeout suits JSON requests, not a 200 MiB video
+	// on a phone link: give the body time in proportion to the limit.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline(limit, s.cfg.UploadMinDeadline))); err != nil {
+		s.log.Warn("could not extend the upload's read deadline", "err", err)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
 	owner := authOf(r).Account.ID
@@ -80,16 +88,34 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// uploadMinRate is the slowest link a single-request upload of the
+// largest size must still fit through: 256 KiB/s (2 Mbit/s).
+const uploadMinRate = 256 << 10
+
+// uploadDeadline is how long the body of an upload of at most limit bytes
+// may take: what limit takes at uploadMinRate, and at least floor.
+func uploadDeadline(limit int64, floor time.Duration) time.Duration {
+	return max(floor, time.Duration(limit/uploadMinRate)*time.Second)
+}
+
 func uploadError(err error, limit int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
 	}
-	if plaza.AsError(err) != nil {
+	if plaza.AsError(err) != nil || sqldb.IsDiskFull(err) {
 		return err
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errUploadTimeout
 	}
 	return plaza.Invalid("body", "the upload was cut off or is not valid multipart")
 }
+
+// errUploadTimeout answers an upload that did not arrive within its
+// deadline: the client is slow, not wrong, and tus can resume.
+var errUploadTimeout = plaza.Errorf(plaza.ERequestTimeout,
+	"the upload took too long to arrive; on a slow connection use resumable uploads (POST /api/v1/uploads, tus 1.0), which continue where they stopped")
 
 // mediaCSP forbids everything a served file could do if a browser were
 // tricked into rendering it as a page.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // Resumable uploads speak tus 1.0 (tus.io) through tusd's handler: a
@@ -65,7 +66,12 @@ func (s *Server) newResumable(dir string) (*resumable, error) {
 }
 
 // tusError turns a Plaza error into tusd's, keeping the status and code.
-func tusError(err error) error {
+func (s *Server) tusError(err error) error {
+	if sqldb.IsDiskFull(err) {
+		s.storage.markFull()
+		s.log.Error("storage full", "route", "uploads", "err", err)
+		err = sqldb.ErrDiskFull
+	}
 	e := plaza.AsError(err)
 	if e == nil {
 		return err
@@ -91,7 +97,7 @@ func (s *Server) tusCreate(hook tus.HookEvent) (tus.HTTPResponse, tus.FileInfoCh
 	// reservation's ID.
 	res, err := s.media.Reserve(hook.Context, owner, hook.Upload.Size, true)
 	if err != nil {
-		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tusError(err)
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, s.tusError(err)
 	}
 	// Keep only what Plaza uses: the claimed type (a hint, sniffing
 	// decides) and the owner. A client's file name is never stored.
@@ -143,7 +149,7 @@ func (s *Server) tusFinish(hook tus.HookEvent) (tus.HTTPResponse, error) {
 	// Processed or refused, the parts are no longer needed.
 	s.removeUpload(hook.Context, hook.Upload.ID)
 	if err != nil {
-		return tus.HTTPResponse{}, tusError(err)
+		return tus.HTTPResponse{}, s.tusError(err)
 	}
 	body, _ := json.Marshal(it)
 	return tus.HTTPResponse{

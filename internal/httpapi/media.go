@@ -7,7 +7,9 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/media"
@@ -73,6 +75,11 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		// The part's file name is never used: bytes are stored under IDs.
+		// Its type is only a hint, but it must be text.
+		if !cleanText(part.Header.Get("Content-Type")) {
+			part.Close()
+			return plaza.Invalid("file.content_type", "must be valid UTF-8 without NUL bytes")
+		}
 		var it media.Item
 		if res.ID != 0 {
 			it, err = s.media.UploadReserved(r.Context(), res, part, part.Header.Get("Content-Type"))
@@ -204,4 +211,10 @@ func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 		"quota_bytes": cfg.Quota, "max_unfinished_uploads": cfg.MaxUnfinished,
 		"limits": map[string]int64{"image": cfg.MaxImage, "audio": cfg.MaxAudio, "video": cfg.MaxVideo, "file": cfg.MaxFile},
 	})
+}
+
+// cleanText reports whether s is valid UTF-8 without NUL bytes, which
+// PostgreSQL refuses in text and logs mangle.
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -115,5 +116,36 @@ func TestHostileUploadDeadline(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "/api/v1/uploads") {
 		t.Errorf("stalled upload: got %d %s, want 408 pointing at resumable uploads", res.StatusCode, body)
+	}
+}
+
+// NUL bytes and invalid UTF-8 in a multipart file name are never used or
+// echoed; in the claimed type (multipart or tus) they are refused, naming
+// the field.
+func TestHostileNulInUploadNames(t *testing.T) {
+	e := newEnv(t)
+	u := e.verified("nul")
+	ok := e.upload(u, "a\xffb.txt", "", []byte("notes")).want(t, http.StatusCreated, "")
+	if strings.Contains(string(ok.raw), "a\xffb") || strings.Contains(string(ok.raw), `\ufffd`) {
+		t.Errorf("the response echoes the file name: %s", ok.raw)
+	}
+	// The multipart parser itself refuses a NUL in part headers.
+	e.upload(u, "a\x00b.txt", "", []byte("notes")).want(t, http.StatusBadRequest, plaza.EInvalid)
+	wantField(t, e.upload(u, "a.txt", "text/\xffplain", []byte("notes")), "file.content_type")
+
+	res, err := e.tus("POST", "/api/v1/uploads", u.token, nil, map[string]string{
+		"Upload-Length":   "5",
+		"Upload-Metadata": "filetype " + base64.StdEncoding.EncodeToString([]byte("text/plain\x00x")) + ",filename " + base64.StdEncoding.EncodeToString([]byte("a\x00\xff")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "filetype") {
+		t.Errorf("tus with NUL in filetype: got %d %s, want 400 naming filetype", res.StatusCode, body)
+	}
+	if r, n := e.usage(t, u.token); r != 0 || n != 0 {
+		t.Errorf("a refused tus upload holds %v bytes, %v uploads; want none", r, n)
 	}
 }

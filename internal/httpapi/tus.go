@@ -92,6 +92,9 @@ func (s *Server) tusCreate(hook tus.HookEvent) (tus.HTTPResponse, tus.FileInfoCh
 	if hook.Upload.SizeIsDeferred {
 		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EInvalid, "Upload-Length: is required", http.StatusBadRequest)
 	}
+	if !cleanText(hook.Upload.MetaData["filetype"]) {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EInvalid, "Upload-Metadata filetype: must be valid UTF-8 without NUL bytes", http.StatusBadRequest)
+	}
 	// The declared length is held against the quota from now until the
 	// upload is finished, terminated or abandoned; the upload takes the
 	// reservation's ID.

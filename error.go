@@ -30,6 +30,8 @@ const (
 	ECategoryNotAuthorized   = "category_not_authorized"
 	EQuotaExceeded           = "quota_exceeded"
 	ECursorExpired           = "cursor_expired"
+	EInsufficientStorage     = "insufficient_storage"
+	ERequestTimeout          = "request_timeout"
 )
 
 // Error is an error with a stable code, a message a person can read and

@@ -52,6 +52,8 @@ type Config struct {
 
 	Media           string // file:DIR or s3://bucket?…; default file:DATA/media
 	MediaQuota      int64
+	MaxUnfinished   int // resumable uploads in progress per account
+	MinFreeBytes    int64
 	Bus             string
 	BusPrefix       string
 	DirectMessages  string
@@ -91,6 +93,8 @@ func DefaultConfig() Config {
 		PhoneRateIP:        "10/1h",
 		PhoneRateNumber:    "5/1h",
 		MediaQuota:         2 << 30,
+		MaxUnfinished:      5,
+		MinFreeBytes:       256 << 20,
 		Bus:                "local",
 		BusPrefix:          "plaza",
 		DirectMessages:     "contacts",
@@ -141,6 +145,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
 	fs.StringVar(&c.Media, "media", c.Media, "media store `url`: file:DIR or s3://bucket?endpoint=…&region=… (default file:DATA/media)")
 	fs.Int64Var(&c.MediaQuota, "media-quota", c.MediaQuota, "media `bytes` each account may store")
+	fs.Int64Var(&c.MinFreeBytes, "min-free-bytes", c.MinFreeBytes, "free `bytes` in the data directory below which /healthz answers 503 (0: no check)")
+	fs.IntVar(&c.MaxUnfinished, "max-unfinished-uploads", c.MaxUnfinished, "resumable uploads one account may have in progress at once")
 	fs.StringVar(&c.Bus, "bus", c.Bus, "event bus: local (one node) or nats://host:port[,…] (a cluster)")
 	fs.StringVar(&c.BusPrefix, "bus-prefix", c.BusPrefix, "`prefix` of every bus subject, so clusters can share a NATS server")
 	fs.StringVar(&c.DirectMessages, "direct-messages", c.DirectMessages, "who may message and invite whom: contacts or anyone")
@@ -252,6 +258,12 @@ func (c *Config) Validate() error {
 	if c.MediaQuota < 1<<20 {
 		bad("--media-quota must be at least 1 MiB (1048576)")
 	}
+	if c.MinFreeBytes < 0 {
+		bad("--min-free-bytes must not be negative")
+	}
+	if c.MaxUnfinished < 1 {
+		bad("--max-unfinished-uploads must be at least 1")
+	}
 	if c.Bus != "local" && !strings.HasPrefix(c.Bus, "nats://") && !strings.HasPrefix(c.Bus, "tls://") {
 		bad("--bus must be local or nats://host:port[,…]")
 	}
@@ -362,6 +374,7 @@ func (c *Config) MediaURL() string {
 func (c *Config) mediaConfig() media.Config {
 	mc := media.DefaultConfig()
 	mc.Quota = c.MediaQuota
+	mc.MaxUnfinished = c.MaxUnfinished
 	mc.TempDir = filepath.Join(c.Data, "tmp")
 	return mc
 }
@@ -397,6 +410,8 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.PhoneRegion = c.PhoneRegion
 	h.IdentityProviders, _ = c.providers()
 	h.UploadsDir = filepath.Join(c.Data, "uploads")
+	h.DataDir = c.Data
+	h.MinFreeBytes = c.MinFreeBytes
 	h.Version = version
 	return h
 }

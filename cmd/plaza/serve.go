@@ -137,6 +137,14 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Media = media.NewService(db, store, m.Config.mediaConfig(), m.Log)
+	// Nothing can be using a temp file before the server starts: any
+	// there were left by a crash.
+	if n, err := m.Media.CleanTemp(0); err != nil {
+		m.Log.Warn("cleaning upload temp files failed", "err", err)
+	} else if n > 0 {
+		m.Log.Info("removed upload temp files left by an earlier run", "files", n)
+	}
+	go m.Media.RunTempCleaner(bg, 10*time.Minute)
 	m.Chat.UseMedia(m.Media)
 
 	reg := prometheus.NewRegistry()
@@ -171,11 +179,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.server = &http.Server{
 		Handler:           m.API,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ConnState:         func(c net.Conn, s http.ConnState) { m.API.ConnState(c, s) },
-		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+		// Upload routes extend their own read deadline with their size
+		// limit (see httpapi's uploadDeadline).
+		ReadTimeout:    60 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ConnState:      func(c net.Conn, s http.ConnState) { m.API.ConnState(c, s) },
+		ErrorLog:       slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
 	return nil
 }

@@ -59,6 +59,8 @@ type envConfig struct {
 	ui http.Handler
 	// engine is the database engine (default SQLite).
 	engine sqldb.Engine
+	// wrapStore, if set, wraps the media store (to fail its writes).
+	wrapStore func(blob.Store) blob.Store
 }
 
 type envOption func(*envConfig)
@@ -129,7 +131,11 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	if cfg.media != nil {
 		cfg.media(&mcfg)
 	}
-	medias := media.NewService(db, store, mcfg, log)
+	var mstore blob.Store = store
+	if cfg.wrapStore != nil {
+		mstore = cfg.wrapStore(store)
+	}
+	medias := media.NewService(db, mstore, mcfg, log)
 	chats.UseMedia(medias)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}

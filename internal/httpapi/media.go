@@ -1,13 +1,19 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // multipartOverhead is the room allowed around the file part (boundaries,
@@ -32,7 +38,29 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > limit+multipartOverhead {
 		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
 	}
+	// The server's ReadTimeout suits JSON requests, not a 200 MiB video
+	// on a phone link: give the body time in proportion to the limit.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline(limit, s.cfg.UploadMinDeadline))); err != nil {
+		s.log.Warn("could not extend the upload's read deadline", "err", err)
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
+	owner := authOf(r).Account.ID
+	// A declared length is reserved before a byte is read, so concurrent
+	// uploads cannot together pass the quota; without one the service
+	// reserves what arrived before it stores anything.
+	var res media.Reservation
+	if r.ContentLength > 0 {
+		if res, err = s.media.Reserve(r.Context(), owner, min(r.ContentLength, limit), false); err != nil {
+			return err
+		}
+		// Settling deletes the reservation, so this only matters when
+		// the request fails before the file part.
+		defer func() {
+			if err := s.media.Release(context.WithoutCancel(r.Context()), res.ID); err != nil {
+				s.log.Warn("could not release media reservation", "err", err)
+			}
+		}()
+	}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return plaza.Invalid("body", "must be multipart/form-data")
@@ -50,7 +78,17 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		// The part's file name is never used: bytes are stored under IDs.
-		it, err := s.media.Upload(r.Context(), authOf(r).Account.ID, part, part.Header.Get("Content-Type"))
+		// Its type is only a hint, but it must be text.
+		if !cleanText(part.Header.Get("Content-Type")) {
+			part.Close()
+			return plaza.Invalid("file.content_type", "must be valid UTF-8 without NUL bytes")
+		}
+		var it media.Item
+		if res.ID != 0 {
+			it, err = s.media.UploadReserved(r.Context(), res, part, part.Header.Get("Content-Type"))
+		} else {
+			it, err = s.media.Upload(r.Context(), owner, part, part.Header.Get("Content-Type"))
+		}
 		part.Close()
 		if err != nil {
 			return uploadError(err, limit)
@@ -60,16 +98,34 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// uploadMinRate is the slowest link a single-request upload of the
+// largest size must still fit through: 256 KiB/s (2 Mbit/s).
+const uploadMinRate = 256 << 10
+
+// uploadDeadline is how long the body of an upload of at most limit bytes
+// may take: what limit takes at uploadMinRate, and at least floor.
+func uploadDeadline(limit int64, floor time.Duration) time.Duration {
+	return max(floor, time.Duration(limit/uploadMinRate)*time.Second)
+}
+
 func uploadError(err error, limit int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return plaza.Errorf(plaza.ETooLarge, "the upload is larger than %d MiB", limit>>20).WithDetails(map[string]any{"limit_bytes": limit})
 	}
-	if plaza.AsError(err) != nil {
+	if plaza.AsError(err) != nil || sqldb.IsDiskFull(err) {
 		return err
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errUploadTimeout
 	}
 	return plaza.Invalid("body", "the upload was cut off or is not valid multipart")
 }
+
+// errUploadTimeout answers an upload that did not arrive within its
+// deadline: the client is slow, not wrong, and tus can resume.
+var errUploadTimeout = plaza.Errorf(plaza.ERequestTimeout,
+	"the upload took too long to arrive; on a slow connection use resumable uploads (POST /api/v1/uploads, tus 1.0), which continue where they stopped")
 
 // mediaCSP forbids everything a served file could do if a browser were
 // tricked into rendering it as a page.
@@ -148,13 +204,20 @@ func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 	if s.media == nil {
 		return plaza.Errorf(plaza.ENotFound, "this server does not store media")
 	}
-	used, err := s.media.UsedBytes(r.Context(), authOf(r).Account.ID)
+	u, err := s.media.Usage(r.Context(), authOf(r).Account.ID)
 	if err != nil {
 		return err
 	}
 	cfg := s.media.Config()
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"used_bytes": used, "quota_bytes": cfg.Quota,
+		"used_bytes": u.Used, "reserved_bytes": u.Reserved, "unfinished_uploads": u.Unfinished,
+		"quota_bytes": cfg.Quota, "max_unfinished_uploads": cfg.MaxUnfinished,
 		"limits": map[string]int64{"image": cfg.MaxImage, "audio": cfg.MaxAudio, "video": cfg.MaxVideo, "file": cfg.MaxFile},
 	})
+}
+
+// cleanText reports whether s is valid UTF-8 without NUL bytes, which
+// PostgreSQL refuses in text and logs mangle.
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

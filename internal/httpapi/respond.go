@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/strictjson"
 )
 
@@ -41,6 +42,8 @@ var statusOf = map[string]int{
 	plaza.ECategoryNotAuthorized:   http.StatusForbidden,
 	plaza.EQuotaExceeded:           http.StatusTooManyRequests,
 	plaza.ECursorExpired:           http.StatusGone,
+	plaza.EInsufficientStorage:     http.StatusInsufficientStorage,
+	plaza.ERequestTimeout:          http.StatusRequestTimeout,
 }
 
 const eMethodNotAllowed = "method_not_allowed"
@@ -60,6 +63,13 @@ type errorDetail struct {
 // "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := plaza.AsError(err)
+	if sqldb.IsDiskFull(err) || (e != nil && e.Code == plaza.EInsufficientStorage) {
+		// Not the client's fault, and not a bug: say so, and let
+		// /healthz and /metrics report it.
+		s.storage.markFull()
+		s.log.ErrorContext(r.Context(), "storage full", "route", infoOf(r).route, "err", err)
+		e = plaza.AsError(sqldb.ErrDiskFull)
+	}
 	if e == nil || statusOf[e.Code] == 0 {
 		info := infoOf(r)
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", info.requestID, "route", info.route, "err", err)

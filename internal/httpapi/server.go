@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -51,6 +52,15 @@ type Config struct {
 	IdentityProviders map[string][]byte
 	// UploadsDir holds resumable uploads in progress; "" turns them off.
 	UploadsDir string
+	// UploadMinDeadline is the least time a single-request upload's body
+	// may take; larger limits get more (see uploadDeadline).
+	UploadMinDeadline time.Duration
+	// DataDir is the directory whose free space /healthz and /metrics
+	// report; "" skips the check.
+	DataDir string
+	// MinFreeBytes is the free space below which /healthz answers 503;
+	// 0 turns the check off.
+	MinFreeBytes int64
 	// Version is reported by /healthz.
 	Version string
 }
@@ -68,6 +78,7 @@ func DefaultConfig() Config {
 		PhonePerIP:        ratelimit.Rate{N: 10, Per: 3600e9},
 		PhonePerNumber:    ratelimit.Rate{N: 5, Per: 3600e9},
 		UploadsPerAccount: ratelimit.Rate{N: 60, Per: 3600e9},
+		UploadMinDeadline: time.Minute,
 	}
 }
 
@@ -108,6 +119,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []route
 	metrics *metrics
+	storage *storageHealth
 	handler http.Handler
 
 	loginIP, loginAccount, registerIP *ratelimit.Limiter
@@ -135,6 +147,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(d.Metrics, d.Gatherer),
 	}
+	s.storage = newStorageHealth(cfg.DataDir, cfg.MinFreeBytes, d.Metrics)
 	if cfg.RateLimits {
 		s.loginIP = ratelimit.New(cfg.LoginPerIP, rateLimitKeys)
 		s.loginAccount = ratelimit.New(cfg.LoginPerAccount, rateLimitKeys)
@@ -177,6 +190,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.Read().QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
 		s.log.Error("health check: database unreachable", "err", err)
 		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
+	}
+	if full, reason := s.storage.full(); full {
+		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }

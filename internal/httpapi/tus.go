@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/filelocker"
@@ -16,6 +17,8 @@ import (
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // Resumable uploads speak tus 1.0 (tus.io) through tusd's handler: a
@@ -51,9 +54,10 @@ func (s *Server) newResumable(dir string) (*resumable, error) {
 		Cors:                 &tus.CorsConfig{Disable: true},
 		// tusd logs every request at INFO, through golang.org/x/exp/slog:
 		// keep its warnings and errors only.
-		Logger:                    expslog.New(expslog.NewJSONHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
-		PreUploadCreateCallback:   s.tusCreate,
-		PreFinishResponseCallback: s.tusFinish,
+		Logger:                     expslog.New(expslog.NewJSONHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		PreUploadCreateCallback:    s.tusCreate,
+		PreFinishResponseCallback:  s.tusFinish,
+		PreUploadTerminateCallback: s.tusTerminate,
 	})
 	if err != nil {
 		return nil, err
@@ -62,7 +66,12 @@ func (s *Server) newResumable(dir string) (*resumable, error) {
 }
 
 // tusError turns a Plaza error into tusd's, keeping the status and code.
-func tusError(err error) error {
+func (s *Server) tusError(err error) error {
+	if sqldb.IsDiskFull(err) {
+		s.storage.markFull()
+		s.log.Error("storage full", "route", "uploads", "err", err)
+		err = sqldb.ErrDiskFull
+	}
 	e := plaza.AsError(err)
 	if e == nil {
 		return err
@@ -83,18 +92,44 @@ func (s *Server) tusCreate(hook tus.HookEvent) (tus.HTTPResponse, tus.FileInfoCh
 	if hook.Upload.SizeIsDeferred {
 		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EInvalid, "Upload-Length: is required", http.StatusBadRequest)
 	}
-	used, err := s.media.UsedBytes(hook.Context, owner)
-	if err != nil {
-		return tus.HTTPResponse{}, tus.FileInfoChanges{}, err
+	if !cleanText(hook.Upload.MetaData["filetype"]) {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EInvalid, "Upload-Metadata filetype: must be valid UTF-8 without NUL bytes", http.StatusBadRequest)
 	}
-	if quota := s.media.Config().Quota; used+hook.Upload.Size > quota {
-		return tus.HTTPResponse{}, tus.FileInfoChanges{}, tus.NewError(plaza.EQuotaExceeded,
-			fmt.Sprintf("your media storage is full (%d of %d MiB used)", used>>20, quota>>20), http.StatusTooManyRequests)
+	// The declared length is held against the quota from now until the
+	// upload is finished, terminated or abandoned; the upload takes the
+	// reservation's ID.
+	res, err := s.media.Reserve(hook.Context, owner, hook.Upload.Size, true)
+	if err != nil {
+		return tus.HTTPResponse{}, tus.FileInfoChanges{}, s.tusError(err)
 	}
 	// Keep only what Plaza uses: the claimed type (a hint, sniffing
 	// decides) and the owner. A client's file name is never stored.
 	meta := tus.MetaData{ownerKey: owner.String(), "filetype": hook.Upload.MetaData["filetype"]}
-	return tus.HTTPResponse{}, tus.FileInfoChanges{MetaData: meta}, nil
+	return tus.HTTPResponse{}, tus.FileInfoChanges{ID: res.ID.String(), MetaData: meta}, nil
+}
+
+// reservationOf returns the quota reservation of a resumable upload, whose
+// ID it shares; ok is false for an upload created without one.
+func reservationOf(up tus.FileInfo) (media.Reservation, bool) {
+	id, err := plaza.ParseID("upload", up.ID)
+	if err != nil {
+		return media.Reservation{}, false
+	}
+	owner, err := plaza.ParseID("owner", up.MetaData[ownerKey])
+	if err != nil {
+		return media.Reservation{}, false
+	}
+	return media.Reservation{ID: id, Owner: owner, Bytes: up.Size}, true
+}
+
+// tusTerminate gives a cancelled upload's quota back.
+func (s *Server) tusTerminate(hook tus.HookEvent) (tus.HTTPResponse, error) {
+	if res, ok := reservationOf(hook.Upload); ok {
+		if err := s.media.Release(hook.Context, res.ID); err != nil {
+			return tus.HTTPResponse{}, err
+		}
+	}
+	return tus.HTTPResponse{}, nil
 }
 
 func (s *Server) tusFinish(hook tus.HookEvent) (tus.HTTPResponse, error) {
@@ -107,12 +142,17 @@ func (s *Server) tusFinish(hook tus.HookEvent) (tus.HTTPResponse, error) {
 	if err != nil {
 		return tus.HTTPResponse{}, fmt.Errorf("finished upload: %w", err)
 	}
-	it, err := s.media.Upload(hook.Context, owner, f, hook.Upload.MetaData["filetype"])
+	var it media.Item
+	if res, ok := reservationOf(hook.Upload); ok {
+		it, err = s.media.UploadReserved(hook.Context, res, f, hook.Upload.MetaData["filetype"])
+	} else {
+		it, err = s.media.Upload(hook.Context, owner, f, hook.Upload.MetaData["filetype"])
+	}
 	f.Close()
 	// Processed or refused, the parts are no longer needed.
 	s.removeUpload(hook.Context, hook.Upload.ID)
 	if err != nil {
-		return tus.HTTPResponse{}, tusError(err)
+		return tus.HTTPResponse{}, s.tusError(err)
 	}
 	body, _ := json.Marshal(it)
 	return tus.HTTPResponse{
@@ -158,12 +198,19 @@ func (s *Server) tusRequest(serve func(http.ResponseWriter, *http.Request)) hand
 		// tusd's unrouted handler takes the upload ID as the whole path.
 		h := http.StripPrefix("/api/v1/uploads", http.HandlerFunc(serve))
 		s.uploads.handler.Middleware(h).ServeHTTP(w, r)
+		if id, err := plaza.ParseID("id", r.PathValue("id")); err == nil && r.Method == http.MethodPatch {
+			// Bytes arrived: the upload is alive, keep its quota held.
+			if err := s.media.Touch(context.WithoutCancel(r.Context()), id); err != nil {
+				s.log.Warn("could not renew an upload's reservation", "upload", id.String(), "err", err)
+			}
+		}
 		return nil
 	}
 }
 
-// pruneUploads removes unfinished uploads untouched for longer than maxAge.
-func pruneUploads(dir string, maxAge time.Duration, now time.Time) (int, error) {
+// pruneUploads removes unfinished uploads untouched for longer than maxAge,
+// appending the IDs of the uploads removed to *removed.
+func pruneUploads(dir string, maxAge time.Duration, now time.Time, removed *[]string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -179,15 +226,39 @@ func pruneUploads(dir string, maxAge time.Duration, now time.Time) (int, error) 
 		}
 		if os.Remove(filepath.Join(dir, e.Name())) == nil {
 			n++
+			if id, ok := strings.CutSuffix(e.Name(), ".info"); ok {
+				*removed = append(*removed, id)
+			}
 		}
 	}
 	return n, nil
 }
 
+// pruneUploadsOnce removes abandoned uploads and gives their quota back,
+// and deletes lapsed reservations.
+func (s *Server) pruneUploadsOnce(ctx context.Context, now time.Time) {
+	var removed []string
+	if n, err := pruneUploads(s.cfg.UploadsDir, 24*time.Hour, now, &removed); err != nil {
+		s.log.Warn("pruning unfinished uploads failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned unfinished uploads", "files", n)
+	}
+	for _, name := range removed {
+		if id, err := plaza.ParseID("upload", name); err == nil {
+			if err := s.media.Release(ctx, id); err != nil {
+				s.log.Warn("could not release an abandoned upload's reservation", "upload", name, "err", err)
+			}
+		}
+	}
+	if _, err := s.media.PruneReservations(ctx); err != nil {
+		s.log.Warn("pruning media reservations failed", "err", err)
+	}
+}
+
 // RunUploadPruner removes unfinished resumable uploads a day old, hourly,
 // until ctx ends.
 func (s *Server) RunUploadPruner(ctx context.Context) {
-	if s.cfg.UploadsDir == "" {
+	if s.cfg.UploadsDir == "" || s.media == nil {
 		return
 	}
 	t := time.NewTicker(time.Hour)
@@ -197,11 +268,7 @@ func (s *Server) RunUploadPruner(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := pruneUploads(s.cfg.UploadsDir, 24*time.Hour, time.Now()); err != nil {
-				s.log.Warn("pruning unfinished uploads failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("pruned unfinished uploads", "files", n)
-			}
+			s.pruneUploadsOnce(ctx, time.Now())
 		}
 	}
 }

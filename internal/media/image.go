@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -20,17 +21,26 @@ type ImageLimits struct {
 	MaxPixels int64
 	// ThumbMax is the longest side of the thumbnail in pixels; default 320.
 	ThumbMax int
+	// MaxDecodeBytes is the most memory an image's decoded pixels may
+	// take (width × height × bytes per pixel of its color model, see
+	// DecodeBytes); default 256 MiB. Pixel count alone lets a 16-bit RGBA
+	// image take eight times what a paletted one of the same size does.
+	MaxDecodeBytes int64
 }
 
 // Defaults for ImageLimits.
 const (
-	DefaultMaxPixels = 50_000_000
-	DefaultThumbMax  = 320
+	DefaultMaxPixels      = 50_000_000
+	DefaultThumbMax       = 320
+	DefaultMaxDecodeBytes = 256 << 20
 )
 
 func (l ImageLimits) withDefaults() ImageLimits {
 	if l.MaxPixels <= 0 {
 		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxDecodeBytes <= 0 {
+		l.MaxDecodeBytes = DefaultMaxDecodeBytes
 	}
 	if l.ThumbMax <= 0 {
 		l.ThumbMax = DefaultThumbMax
@@ -89,31 +99,9 @@ func ProcessImage(r io.Reader, contentType string, lim ImageLimits) (Image, erro
 	if err != nil {
 		return Image{}, fmt.Errorf("process image: read: %w", err)
 	}
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	var decodeConfig func(io.Reader) (image.Config, error)
-	switch mt {
-	case TypeJPEG:
-		decodeConfig = jpeg.DecodeConfig
-	case TypePNG:
-		decodeConfig = png.DecodeConfig
-	case TypeGIF:
-		decodeConfig = gif.DecodeConfig
-	case TypeWebP:
-		decodeConfig = webp.DecodeConfig
-	default:
-		return Image{}, fmt.Errorf("process image: content type %q: %w", contentType, ErrUnsupported)
-	}
-	cfg, err := decodeConfig(bytes.NewReader(data))
+	mt, err := checkImage(bytes.NewReader(data), contentType, lim)
 	if err != nil {
-		return Image{}, fmt.Errorf("process image: %w", decodeError(mt, "header", err))
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Image{}, fmt.Errorf("process image: %s of %d×%d: %w", mt, cfg.Width, cfg.Height, ErrCorrupt)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > lim.MaxPixels {
-		return Image{}, fmt.Errorf("process image: %s of %d×%d is %d pixels, more than %d: %w",
-			mt, cfg.Width, cfg.Height, px, lim.MaxPixels, ErrTooManyPixels)
+		return Image{}, fmt.Errorf("process image: %w", err)
 	}
 	var out Image
 	switch mt {
@@ -130,6 +118,98 @@ func ProcessImage(r io.Reader, contentType string, lim ImageLimits) (Image, erro
 		return Image{}, fmt.Errorf("process image: %w", err)
 	}
 	return out, nil
+}
+
+// DecodeBytes reads an image's header from r and returns the memory its
+// decoded pixels take (width × height × bytes per pixel), or the error
+// ProcessImage would return for the header: ErrTooManyPixels or
+// ErrTooMuchMemory past lim, ErrCorrupt, ErrUnsupported. It decodes no
+// pixel.
+func DecodeBytes(r io.Reader, contentType string, lim ImageLimits) (int64, error) {
+	lim = lim.withDefaults()
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	cfg, err := decodeConfig(r, mt)
+	if err != nil {
+		return 0, err
+	}
+	n := decodeBytes(cfg)
+	if _, err := checkConfig(cfg, mt, lim); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// checkImage reads the header and applies lim, returning the media type.
+func checkImage(r io.Reader, contentType string, lim ImageLimits) (string, error) {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	cfg, err := decodeConfig(r, mt)
+	if err != nil {
+		return "", err
+	}
+	return checkConfig(cfg, mt, lim)
+}
+
+func decodeConfig(r io.Reader, mt string) (image.Config, error) {
+	var dc func(io.Reader) (image.Config, error)
+	switch mt {
+	case TypeJPEG:
+		dc = jpeg.DecodeConfig
+	case TypePNG:
+		dc = png.DecodeConfig
+	case TypeGIF:
+		dc = gif.DecodeConfig
+	case TypeWebP:
+		dc = webp.DecodeConfig
+	default:
+		return image.Config{}, fmt.Errorf("content type %q: %w", mt, ErrUnsupported)
+	}
+	cfg, err := dc(r)
+	if err != nil {
+		return image.Config{}, decodeError(mt, "header", err)
+	}
+	return cfg, nil
+}
+
+func checkConfig(cfg image.Config, mt string, lim ImageLimits) (string, error) {
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return "", fmt.Errorf("%s of %d×%d: %w", mt, cfg.Width, cfg.Height, ErrCorrupt)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > lim.MaxPixels {
+		return "", fmt.Errorf("%s of %d×%d is %d pixels, more than %d: %w",
+			mt, cfg.Width, cfg.Height, px, lim.MaxPixels, ErrTooManyPixels)
+	}
+	if n := decodeBytes(cfg); n > lim.MaxDecodeBytes {
+		return "", fmt.Errorf("%s of %d×%d takes %d bytes decoded, more than %d: %w",
+			mt, cfg.Width, cfg.Height, n, lim.MaxDecodeBytes, ErrTooMuchMemory)
+	}
+	return mt, nil
+}
+
+// decodeBytes is the memory of an image's decoded pixels.
+func decodeBytes(cfg image.Config) int64 {
+	return int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel)
+}
+
+// bytesPerPixel is what Go's decoders allocate per pixel for a color
+// model; YCbCr counts as 4:4:4, its largest subsampling. An unknown model
+// counts as the largest, 16-bit RGBA.
+func bytesPerPixel(m color.Model) int64 {
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel, color.NYCbCrAModel:
+		return 4
+	}
+	return 8
 }
 
 // decodeError classifies a decoder's error: the decoders' own

@@ -49,6 +49,10 @@ var (
 	// ErrTooManyPixels reports an image whose declared dimensions exceed
 	// the pixel limit; it is returned before any pixel is decoded.
 	ErrTooManyPixels = plaza.Errorf(plaza.ETooLarge, "the image has more pixels than this server accepts")
+	// ErrTooMuchMemory reports an image whose decoded pixels would take
+	// more memory than the limit (a 16-bit RGBA image takes 8 bytes a
+	// pixel); it is returned before any pixel is decoded.
+	ErrTooMuchMemory = plaza.Errorf(plaza.ETooLarge, "the image would take more memory to decode than this server allows: send it smaller or with 8-bit color")
 	// ErrUnsupported reports a format, or a variant of one (animated WebP,
 	// an unknown codec), that this package does not process.
 	ErrUnsupported = plaza.Errorf(plaza.EUnsupportedMediaType, "this media format is not supported")

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -27,9 +28,18 @@ type Config struct {
 	Images ImageLimits
 	// TempDir holds uploads while they are checked; "" is the system's.
 	TempDir string
-	// MaxProcessing bounds images decoded at once: a 50-megapixel image
-	// takes some 600 MB while it is re-encoded.
+	// MaxProcessing is the number of small images (at most
+	// SmallDecodeBytes decoded) decoded at once in their own fast lane.
 	MaxProcessing int
+	// SmallDecodeBytes bounds the images of the fast lane; bigger ones
+	// share DecodeMemory, one at a time per account.
+	SmallDecodeBytes int64
+	// DecodeMemory is the memory bigger images' decoded pixels may take
+	// together; they wait for it in arrival order.
+	DecodeMemory int64
+	// MaxUnfinished bounds the resumable uploads one account may have in
+	// progress: each holds disk space for up to a day.
+	MaxUnfinished int
 }
 
 // DefaultConfig returns the defaults: images 20 MiB, voice 10 MiB, video
@@ -37,9 +47,12 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		MaxImage: 20 << 20, MaxAudio: 10 << 20, MaxVideo: 200 << 20, MaxFile: 100 << 20,
-		Quota:         2 << 30,
-		Images:        ImageLimits{MaxPixels: DefaultMaxPixels, ThumbMax: DefaultThumbMax},
-		MaxProcessing: 2,
+		Quota:            2 << 30,
+		Images:           ImageLimits{MaxPixels: DefaultMaxPixels, ThumbMax: DefaultThumbMax, MaxDecodeBytes: DefaultMaxDecodeBytes},
+		MaxProcessing:    2,
+		SmallDecodeBytes: DefaultSmallDecodeBytes,
+		DecodeMemory:     DefaultDecodeMemory,
+		MaxUnfinished:    5,
 	}
 }
 
@@ -87,7 +100,7 @@ type Service struct {
 	store blob.Store
 	cfg   Config
 	log   *slog.Logger
-	sem   chan struct{}
+	gate  *decodeGate
 	now   func() time.Time
 }
 
@@ -96,7 +109,17 @@ func NewService(db *sqldb.DB, store blob.Store, cfg Config, log *slog.Logger) *S
 	if cfg.MaxProcessing <= 0 {
 		cfg.MaxProcessing = 1
 	}
-	return &Service{db: db, store: store, cfg: cfg, log: log, sem: make(chan struct{}, cfg.MaxProcessing),
+	if cfg.MaxUnfinished <= 0 {
+		cfg.MaxUnfinished = DefaultConfig().MaxUnfinished
+	}
+	if cfg.SmallDecodeBytes <= 0 {
+		cfg.SmallDecodeBytes = DefaultSmallDecodeBytes
+	}
+	if cfg.DecodeMemory <= 0 {
+		cfg.DecodeMemory = DefaultDecodeMemory
+	}
+	gate := newDecodeGate(cfg.MaxProcessing, cfg.SmallDecodeBytes, cfg.DecodeMemory)
+	return &Service{db: db, store: store, cfg: cfg, log: log, gate: gate,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
@@ -132,7 +155,34 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // checks the per-kind limit and the owner's quota, re-encodes images
 // without metadata, reads audio and video durations, makes a thumbnail or
 // poster, and stores the result.
+//
+// The bytes are reserved against the quota once read, atomically with the
+// check (see Reserve), so concurrent uploads cannot together pass it.
 func (s *Service) Upload(ctx context.Context, owner plaza.ID, r io.Reader, claimed string) (Item, error) {
+	return s.upload(ctx, Reservation{Owner: owner}, r, claimed)
+}
+
+// UploadReserved is Upload for bytes already reserved with Reserve (a
+// declared Content-Length or Upload-Length): the reservation is settled
+// into the stored item, or released if the upload fails. An upload larger
+// than its reservation is refused.
+func (s *Service) UploadReserved(ctx context.Context, res Reservation, r io.Reader, claimed string) (Item, error) {
+	if res.ID == 0 {
+		return Item{}, fmt.Errorf("upload: reservation without an ID")
+	}
+	return s.upload(ctx, res, r, claimed)
+}
+
+func (s *Service) upload(ctx context.Context, res Reservation, r io.Reader, claimed string) (_ Item, err error) {
+	owner := res.Owner
+	defer func() {
+		if err != nil && res.ID != 0 {
+			// The request may be gone; the quota must come back anyway.
+			if rerr := s.Release(context.WithoutCancel(ctx), res.ID); rerr != nil {
+				s.log.Warn("could not release media reservation", "err", rerr)
+			}
+		}
+	}()
 	tmp, err := os.CreateTemp(s.cfg.TempDir, "plaza-upload-*")
 	if err != nil {
 		return Item{}, fmt.Errorf("upload: %w", err)
@@ -169,13 +219,13 @@ func (s *Service) Upload(ctx context.Context, owner plaza.ID, r io.Reader, claim
 	}
 	size += int64(n)
 
-	used, err := s.UsedBytes(ctx, owner)
-	if err != nil {
-		return Item{}, err
-	}
-	if used+size > s.cfg.Quota {
-		return Item{}, plaza.Errorf(plaza.EQuotaExceeded, "your media storage is full (%d of %d MiB used): delete old media first", used>>20, s.cfg.Quota>>20).
-			WithDetails(map[string]any{"used_bytes": used, "quota_bytes": s.cfg.Quota})
+	switch {
+	case res.ID == 0:
+		if res, err = s.Reserve(ctx, owner, size, false); err != nil {
+			return Item{}, err
+		}
+	case size > res.Bytes:
+		return Item{}, plaza.Invalid("file", fmt.Sprintf("is larger than the %d bytes declared for it", res.Bytes))
 	}
 
 	it := Item{ID: plaza.NewID(), OwnerID: owner, Kind: kind, ContentType: ctype, Size: size, CreatedAt: s.now()}
@@ -183,7 +233,7 @@ func (s *Service) Upload(ctx context.Context, owner plaza.ID, r io.Reader, claim
 	var body io.Reader
 	switch kind {
 	case KindImage:
-		img, err := s.processImage(ctx, tmp, ctype)
+		img, err := s.processImage(ctx, owner, tmp, ctype)
 		if err != nil {
 			return Item{}, err
 		}
@@ -229,7 +279,7 @@ func (s *Service) Upload(ctx context.Context, owner plaza.ID, r io.Reader, claim
 		return Item{}, fmt.Errorf("upload: store: %w", err)
 	}
 	it.HasThumb = it.thumbKey != ""
-	if err := insertItem(ctx, s.db, it); err != nil {
+	if err := settle(ctx, s.db, it, res.ID); err != nil {
 		_ = s.store.Delete(ctx, it.key)
 		if it.thumbKey != "" {
 			_ = s.store.Delete(ctx, it.thumbKey)
@@ -239,13 +289,22 @@ func (s *Service) Upload(ctx context.Context, owner plaza.ID, r io.Reader, claim
 	return it, nil
 }
 
-func (s *Service) processImage(ctx context.Context, f *os.File, ctype string) (Image, error) {
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return Image{}, ctx.Err()
+// processImage decodes and re-encodes an image once the decode gate has
+// room for its pixels; an image whose pixels alone pass the per-image
+// limit is refused from its header, before it waits or decodes.
+func (s *Service) processImage(ctx context.Context, owner plaza.ID, f *os.File, ctype string) (Image, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Image{}, err
 	}
-	defer func() { <-s.sem }()
+	cost, err := DecodeBytes(bufio.NewReader(f), ctype, s.cfg.Images)
+	if err != nil {
+		return Image{}, err
+	}
+	release, err := s.gate.acquire(ctx, owner, cost)
+	if err != nil {
+		return Image{}, err
+	}
+	defer release()
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Image{}, err
 	}
@@ -286,7 +345,6 @@ func (s *Service) Open(ctx context.Context, it Item, thumb bool) (blob.Object, e
 
 // UsedBytes returns the bytes an account has stored.
 func (s *Service) UsedBytes(ctx context.Context, owner plaza.ID) (int64, error) {
-	var n int64
-	err := s.db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $1`, owner).Scan(&n)
-	return n, err
+	u, err := s.Usage(ctx, owner)
+	return u.Used, err
 }

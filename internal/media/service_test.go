@@ -24,7 +24,13 @@ import (
 // newService returns a media service on SQLite and disk, with one account.
 func newService(tb testing.TB, cfg media.Config) (*media.Service, plaza.ID) {
 	tb.Helper()
-	db := sqldbtest.Open(tb, sqldb.SQLite)
+	return newServiceOn(tb, sqldb.SQLite, cfg)
+}
+
+// newServiceOn is newService on engine e.
+func newServiceOn(tb testing.TB, e sqldb.Engine, cfg media.Config) (*media.Service, plaza.ID) {
+	tb.Helper()
+	db := sqldbtest.Open(tb, e)
 	acfg := account.DefaultConfig()
 	acfg.Password = account.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
 	accounts := account.NewService(db, acfg)

@@ -10,8 +10,8 @@ import (
 
 const itemColumns = `id, owner_id, kind, content_type, size, width, height, duration_ms, storage_key, thumb_key, thumb_type, sha256, created_at`
 
-func insertItem(ctx context.Context, db *sqldb.DB, it Item) error {
-	_, err := db.Write().ExecContext(ctx, `INSERT INTO media (`+itemColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+func insertItem(ctx context.Context, q sqldb.Queryer, it Item) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO media (`+itemColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		it.ID, it.OwnerID, it.Kind, it.ContentType, it.Size, it.Width, it.Height, it.DurationMS, it.key, it.thumbKey, it.thumbType, it.SHA256, it.CreatedAt.UnixMicro())
 	return err
 }

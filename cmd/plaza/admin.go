@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
@@ -14,6 +15,8 @@ import (
 const adminUsage = `Usage:
   plaza admin grant  [--data DIR] [--db URL] HANDLE ROLE   give a role (admin, moderator, reviewer, compliance)
   plaza admin revoke [--data DIR] [--db URL] HANDLE ROLE   take a role away
+  plaza admin suspend   [--data DIR] [--db URL] HANDLE REASON   suspend any account, admins too
+  plaza admin reinstate [--data DIR] [--db URL] HANDLE REASON   lift a suspension
   plaza admin audit verify [--data DIR] [--db URL]         check the audit log's hash chain
   plaza admin rotate-key [--data DIR] [--db URL] [--secret-key-file F]
                                                           re-encrypt every legal identity under a new key
@@ -80,6 +83,33 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		verb := map[string]string{"grant": "granted to", "revoke": "revoked from"}[cmd]
 		fmt.Fprintf(stdout, "role %s %s %s (account %s)\n", role, verb, a.Handle, a.ID)
+		return nil
+	case "suspend", "reinstate":
+		// The operator's way to stop an admin, or to bring one back, when
+		// no other admin can.
+		if fs.NArg() != 2 {
+			fmt.Fprint(stderr, adminUsage)
+			return usageError("plaza admin %s needs HANDLE and REASON", cmd)
+		}
+		db, err := openDB(ctx, &cfg, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		svc := account.NewService(db, account.DefaultConfig())
+		a, err := svc.GetByHandle(ctx, fs.Arg(0))
+		if err != nil {
+			return fmt.Errorf("account %q: %w", fs.Arg(0), err)
+		}
+		if cmd == "suspend" {
+			a, err = svc.Suspend(ctx, audit.CLI, a.ID, fs.Arg(1), time.Time{})
+		} else {
+			a, err = svc.Unsuspend(ctx, audit.CLI, a.ID, fs.Arg(1))
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s (%s) is %s\n", a.Handle, a.ID, a.Status)
 		return nil
 	case "audit":
 		if fs.NArg() != 0 {

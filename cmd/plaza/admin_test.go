@@ -67,3 +67,26 @@ func TestAdminAuditVerify(t *testing.T) {
 		t.Errorf("verification endpoint: got ok=%v first_broken_seq=%d rows=%d, want ok=false first_broken_seq=2 rows=1", rep.OK, rep.FirstBroken, rep.Rows)
 	}
 }
+
+// TestHostileOperatorSuspendsAdmin: a moderator cannot suspend an admin
+// over the API; the operator at the command line can, and can lift it.
+func TestHostileOperatorSuspendsAdmin(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	srv := startServer(t, "--data", data)
+	alice, bob := register(t, srv.URL, "alice"), register(t, srv.URL, "bob")
+	wantCLI(t, 0, "role admin granted to alice", "admin", "grant", "--data", data, "alice", "admin")
+	wantCLI(t, 0, "role moderator granted to bob", "admin", "grant", "--data", data, "bob", "moderator")
+
+	e := call(t, "POST", srv.URL+"/api/v1/admin/accounts/"+alice.ID+"/suspension", bob.Token, map[string]any{"reason": "coup"}).
+		wantError(t, http.StatusForbidden, "forbidden")
+	if e.Error.Details["reason"] != "equal_or_higher_role" {
+		t.Errorf("moderator suspending an admin: got details %v, want reason equal_or_higher_role", e.Error.Details)
+	}
+
+	wantCLI(t, 0, "account alice ("+alice.ID+") is suspended", "admin", "suspend", "--data", data, "alice", "compromised session")
+	call(t, "GET", srv.URL+"/api/v1/admin/audit-log", alice.Token, nil).wantError(t, http.StatusForbidden, "account_suspended")
+	wantCLI(t, 0, "is active", "admin", "reinstate", "--data", data, "alice", "password changed")
+	call(t, "GET", srv.URL+"/api/v1/admin/audit-log", alice.Token, nil).want(t, http.StatusOK, nil)
+	wantCLI(t, 2, "", "admin", "suspend", "--data", data, "alice")
+}

@@ -35,6 +35,11 @@ func (s *Service) changeRole(ctx context.Context, actor audit.Actor, id plaza.ID
 		if a.Status == Deleted {
 			return plaza.Errorf(plaza.ENotFound, "account not found")
 		}
+		// Granting or taking a role needs a rank above both the account's
+		// and the role's: nobody hands out powers they do not outrank.
+		if err := checkAuthority(ctx, tx, actor, a, role.Rank()); err != nil {
+			return err
+		}
 		now := s.now()
 		var changed bool
 		action := "role.grant"
@@ -100,7 +105,7 @@ func (s *Service) Close(ctx context.Context, actor audit.Actor, id plaza.ID, rea
 
 func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.ID, to Status, reason string, until time.Time, action string, details map[string]any) (Account, error) {
 	if actor.ID == id {
-		return Account{}, plaza.Errorf(plaza.EForbidden, "you cannot change the status of your own account")
+		return Account{}, Refuse(ReasonSelf, "you cannot change the status of your own account")
 	}
 	now := s.now()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -109,6 +114,11 @@ func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.
 			return err
 		}
 		a.effectiveStatus(now)
+		if a.Status != Deleted {
+			if err := checkAuthority(ctx, tx, actor, a, 0); err != nil {
+				return err
+			}
+		}
 		switch {
 		case a.Status == Deleted:
 			return plaza.Errorf(plaza.ENotFound, "account not found")

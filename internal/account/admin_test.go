@@ -34,8 +34,8 @@ func TestGrantAndRevokeRole(t *testing.T) {
 		ctx := context.Background()
 		svc := newService(t, db)
 		a, _ := register(t, svc, "alice")
-		boss, _ := register(t, svc, "boss")
-		actor := audit.Actor{ID: boss.ID, Name: "boss"}
+		actor := staff(t, svc, db, "boss", account.Admin)
+		boss := account.Account{ID: actor.ID}
 
 		roles := func(want ...account.Role) {
 			t.Helper()
@@ -123,8 +123,8 @@ func TestSuspend(t *testing.T) {
 		ctx := context.Background()
 		svc, clk := newClockedService(t, db, march15, nil)
 		a, tok := register(t, svc, "alice")
-		mod, _ := register(t, svc, "mod")
-		actor := audit.Actor{ID: mod.ID, Name: "mod"}
+		actor := staff(t, svc, db, "mod", account.Moderator)
+		mod := account.Account{ID: actor.ID}
 
 		got, err := svc.Suspend(ctx, actor, a.ID, "  spam  ", time.Time{})
 		if err != nil {
@@ -263,7 +263,7 @@ func TestStatusChanges(t *testing.T) {
 		a, tok := register(t, svc, "alice")
 		admin, _ := register(t, svc, "admin")
 		self := audit.Actor{ID: admin.ID, Name: "admin"}
-		mod := audit.Actor{ID: a.ID + 777, Name: "mod"}
+		mod := staff(t, svc, db, "mod", account.Moderator)
 
 		type result struct {
 			status account.Status

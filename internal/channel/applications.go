@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -139,7 +140,7 @@ func (s *Service) Applications(ctx context.Context, status string, applicant pla
 
 // DecideApplication approves (creating the channel, owned by the
 // applicant) or rejects (with a reason the applicant sees) a pending
-// application, and records it in the audit log.
+// application, and records it in the audit log. Nobody decides their own.
 func (s *Service) DecideApplication(ctx context.Context, actor audit.Actor, id plaza.ID, approve bool, reason string) (Application, error) {
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); !approve && n == 0 || n > 1000 {
@@ -162,6 +163,9 @@ func (s *Service) DecideApplication(ctx context.Context, actor audit.Actor, id p
 		}
 		if a.Status != StatusPending {
 			return plaza.Errorf(plaza.EConflict, "this application was already %s", a.Status)
+		}
+		if err := account.RefuseOwn(actor, "a channel application", a.ApplicantID); err != nil {
+			return err
 		}
 		a.Status, a.Reason, a.DecidedAt = StatusRejected, reason, &now
 		action := "channel.reject"

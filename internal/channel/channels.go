@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/textcheck"
 )
 
@@ -271,7 +274,9 @@ func (s *Service) RemoveEditor(ctx context.Context, owner, id, editor plaza.ID) 
 }
 
 // SetStatus suspends, closes or reinstates a channel (admins), with a
-// reason its followers see on its page.
+// reason its followers see on its page. Nobody changes the status of a
+// channel they own or edit. While a channel is not active its posts are
+// hidden from everyone but its owner and editors.
 func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, id plaza.ID, status, reason string) (Channel, error) {
 	reason = strings.TrimSpace(reason)
 	if status != StatusActive && status != StatusSuspended && status != StatusClosed {
@@ -295,6 +300,13 @@ func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, id plaza.ID,
 		if cur == StatusClosed {
 			return plaza.Errorf(plaza.EConflict, "the channel is closed")
 		}
+		staff, err := channelStaff(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(staff, actor.ID) {
+			return account.Refuse(account.ReasonSelf, "you cannot change the status of a channel you own or edit")
+		}
 		shown := reason
 		if status == StatusActive {
 			shown = ""
@@ -302,7 +314,7 @@ func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, id plaza.ID,
 		if _, err := tx.ExecContext(ctx, `UPDATE channels SET status = $1, status_reason = $2 WHERE id = $3`, status, shown, id); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "channel." + map[string]string{StatusActive: "reinstate", StatusSuspended: "suspend", StatusClosed: "close"}[status],
+		_, err = audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "channel." + map[string]string{StatusActive: "reinstate", StatusSuspended: "suspend", StatusClosed: "close"}[status],
 			TargetType: "channel", TargetID: id.String(), Reason: reason})
 		return err
 	})
@@ -343,4 +355,24 @@ func (s *Service) SetLimits(ctx context.Context, actor audit.Actor, id plaza.ID,
 		return Channel{}, err
 	}
 	return s.Get(ctx, actor.ID, id)
+}
+
+// channelStaff returns the owner and editors of a channel, read in q (a
+// transaction that holds the row it decides on).
+func channelStaff(ctx context.Context, q sqldb.Queryer, id plaza.ID) ([]plaza.ID, error) {
+	rows, err := q.QueryContext(ctx, `SELECT owner_id FROM channels WHERE id = $1
+		UNION SELECT account_id FROM channel_editors WHERE channel_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("channel staff: %w", err)
+	}
+	defer rows.Close()
+	var out []plaza.ID
+	for rows.Next() {
+		var a plaza.ID
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("channel staff: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

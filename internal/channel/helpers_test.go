@@ -69,7 +69,7 @@ type env struct {
 	clock *testClock
 	// users are accounts user0, user1, … with the current terms accepted.
 	users []account.Bulk
-	// reviewer is the actor of privileged calls (users[0]).
+	// reviewer is the actor of privileged calls (its own account, staff0).
 	reviewer audit.Actor
 }
 
@@ -93,6 +93,12 @@ func newEnv(tb testing.TB, db *sqldb.DB, o envOptions) *env {
 		tb.Fatalf("SeedTerms: %v", err)
 	}
 	users, err := accts.CreateBulk(ctx, "user", max(o.users, 1), "password123")
+	if err != nil {
+		tb.Fatalf("CreateBulk: %v", err)
+	}
+	// The reviewer is nobody's applicant or channel owner: nobody may
+	// decide their own application or their own channel's posts.
+	staff, err := accts.CreateBulk(ctx, "staff", 1, "password123")
 	if err != nil {
 		tb.Fatalf("CreateBulk: %v", err)
 	}
@@ -132,7 +138,7 @@ func newEnv(tb testing.TB, db *sqldb.DB, o envOptions) *env {
 	clock := &testClock{now: t0}
 	svc.now = clock.Now
 	return &env{db: db, svc: svc, accts: accts, ids: ids, media: medias, bus: b, audit: audit.New(db), clock: clock,
-		users: users, reviewer: audit.Actor{ID: users[0].ID, Name: "reviewer user0"}}
+		users: users, reviewer: audit.Actor{ID: staff[0].ID, Name: "reviewer staff0"}}
 }
 
 // user returns the ID of account i.

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
@@ -111,6 +112,15 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 		// concurrent posts must not both pass the quota count.
 		if _, err := tx.ExecContext(ctx, `UPDATE channels SET follower_count = follower_count WHERE id = $1`, channelID); err != nil {
 			return err
+		}
+		// Check again under the lock: a suspension that committed since
+		// the check above must stop this post reaching followers.
+		var chStatus, chReason string
+		if err := tx.QueryRowContext(ctx, `SELECT status, status_reason FROM channels WHERE id = $1`, channelID).Scan(&chStatus, &chReason); err != nil {
+			return err
+		}
+		if chStatus != StatusActive {
+			return plaza.Errorf(plaza.EForbidden, "the channel is %s: %s", chStatus, chReason).WithDetails(map[string]any{"reason": chReason})
 		}
 		cat, err := s.category(ctx, tx, in.Category)
 		if err != nil {
@@ -269,8 +279,9 @@ func insertPost(ctx context.Context, tx *sql.Tx, p Post) error {
 }
 
 // Posts lists a channel's posts, newest first, before the cursor (a post
-// ID). Everyone sees published posts; the owner and editors may ask for
-// pending or rejected ones.
+// ID). Everyone sees published posts of an active channel; the owner and
+// editors also those of a suspended or closed one, and may ask for pending
+// or rejected ones.
 func (s *Service) Posts(ctx context.Context, viewer, channelID plaza.ID, status string, before plaza.ID, limit int) ([]Post, error) {
 	c, err := s.Get(ctx, viewer, channelID)
 	if err != nil {
@@ -285,6 +296,12 @@ func (s *Service) Posts(ctx context.Context, viewer, channelID plaza.ID, status 
 		}
 	default:
 		return nil, plaza.Invalid("status", "must be published, pending_review or rejected")
+	}
+	// A suspended or closed channel's posts vanish for everyone but its
+	// owner and editors, who see the channel's status beside them; the
+	// channel itself still answers, with its status and reason.
+	if c.Status != StatusActive && !s.canEdit(ctx, c, viewer) {
+		return []Post{}, nil
 	}
 	if before <= 0 {
 		before = 1<<63 - 1
@@ -319,15 +336,17 @@ type FeedCursor struct {
 	ID          plaza.ID
 }
 
-// Feed returns the published posts of the channels account follows, newest
-// first, after the cursor (zero for the first page), and each followed
-// channel's unread count (posts published after the account's read
-// position in it).
+// Feed returns the published posts of the active channels account
+// follows, newest first, after the cursor (zero for the first page), and
+// each such channel's unread count (posts published after the account's
+// read position in it). Suspended and closed channels are left out of
+// both until reinstated.
 func (s *Service) Feed(ctx context.Context, account plaza.ID, after FeedCursor, limit int) ([]Post, []Unread, error) {
 	if after.PublishedAt <= 0 {
 		after = FeedCursor{PublishedAt: 1<<63 - 1}
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+postColumns+` FROM channel_followers f
+		JOIN channels c ON c.id = f.channel_id AND c.status = 'active'
 		JOIN channel_posts p ON p.channel_id = f.channel_id AND p.status = 'published'
 		WHERE f.account_id = $1 AND (p.published_at < $2 OR p.published_at = $2 AND p.id < $3)
 		ORDER BY p.published_at DESC, p.id DESC LIMIT $4`, account, after.PublishedAt, after.ID, min(limit, postLimit))
@@ -346,7 +365,8 @@ func (s *Service) Feed(ctx context.Context, account plaza.ID, after FeedCursor, 
 	rows.Close()
 	urows, err := s.db.Read().QueryContext(ctx, `SELECT f.channel_id, (SELECT COUNT(*) FROM channel_posts p
 		WHERE p.channel_id = f.channel_id AND p.status = 'published' AND p.published_at > f.read_at)
-		FROM channel_followers f WHERE f.account_id = $1 ORDER BY f.channel_id LIMIT 1000`, account)
+		FROM channel_followers f JOIN channels c ON c.id = f.channel_id AND c.status = 'active'
+		WHERE f.account_id = $1 ORDER BY f.channel_id LIMIT 1000`, account)
 	if err != nil {
 		return nil, nil, fmt.Errorf("feed: %w", err)
 	}
@@ -398,7 +418,8 @@ func (s *Service) Reviews(ctx context.Context, status string, after plaza.ID, li
 }
 
 // DecidePost publishes or rejects a held post (reviewers), audited; the
-// owner sees the outcome and reason on the post.
+// owner sees the outcome and reason on the post. Nobody decides a post of
+// a channel they own or edit, nor one they wrote.
 func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID, approve bool, reason string) (Post, error) {
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); !approve && n == 0 || n > 1000 {
@@ -420,6 +441,13 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 		}
 		if p.Status != PostPending {
 			return plaza.Errorf(plaza.EConflict, "this post was already %s", p.Status)
+		}
+		staff, err := channelStaff(ctx, tx, p.ChannelID)
+		if err != nil {
+			return err
+		}
+		if err := account.RefuseOwn(actor, "a post review for a channel you own or edit", append(staff, p.AuthorID)...); err != nil {
+			return err
 		}
 		if approve {
 			var chStatus string

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -174,7 +175,7 @@ func (s *Service) Reviews(ctx context.Context, viewer audit.Actor, status string
 
 // Decide approves or rejects a pending submission. A rejection needs a
 // reason, which the person sees. actor is a compliance user or, for a
-// provider's webhook, "provider:NAME".
+// provider's webhook, "provider:NAME"; nobody decides their own.
 func (s *Service) Decide(ctx context.Context, actor audit.Actor, id plaza.ID, approve bool, reason string) (Identity, error) {
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); !approve && n == 0 || n > 1000 {
@@ -193,6 +194,9 @@ func (s *Service) Decide(ctx context.Context, actor audit.Actor, id plaza.ID, ap
 		}
 		if r.Status != StatusPending {
 			return plaza.Errorf(plaza.EConflict, "this identity was already decided: %s", r.Status)
+		}
+		if err := account.RefuseOwn(actor, "an identity", r.AccountID); err != nil {
+			return err
 		}
 		if err := decideIdentity(ctx, tx, id, to, actor.Name, reason, now); err != nil {
 			return err

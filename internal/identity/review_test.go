@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -665,6 +666,36 @@ func TestDeleteAccountData(t *testing.T) {
 		wantCode(t, err, plaza.EConflict)
 		if got := counts(bob); got != [3]int{1, 1, 2} {
 			t.Errorf("after a rollback: got bob's phones, challenges, identities %v, want [1 1 2]", got)
+		}
+	})
+}
+
+// TestHostileComplianceDecidesOwnIdentity has a compliance officer try to
+// approve their own identity: refused as their own submission, nothing
+// changes, and a colleague may decide it.
+func TestHostileComplianceDecidesOwnIdentity(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, nil)
+		carol := f.verified(t, "carol")
+		own := f.submit(t, carol, submission("Zhang Sanfeng"))
+		self := audit.Actor{ID: carol, Name: "carol (compliance)"}
+		for _, approve := range []bool{true, false} {
+			_, err := f.svc.Decide(ctx, self, own.ID, approve, "looks fine to me")
+			wantCode(t, err, plaza.EForbidden)
+			if got := plaza.AsError(err).Details["reason"]; got != account.ReasonOwnSubmission {
+				t.Fatalf("approve=%v: got details.reason %v, want %q", approve, got, account.ReasonOwnSubmission)
+			}
+		}
+		if st := identityStatus(t, f.svc, carol); st.Identity != identity.StatusPending {
+			t.Errorf("after the refused decisions the identity is %q, want pending", st.Identity)
+		}
+		if n := len(withAction(auditEntries(t, db), "identity.approve")); n != 0 {
+			t.Errorf("got %d identity.approve rows, want none", n)
+		}
+		if _, err := f.svc.Decide(ctx, compliance, own.ID, true, ""); err != nil {
+			t.Fatalf("a colleague approves: %v", err)
 		}
 	})
 }

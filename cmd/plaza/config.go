@@ -35,6 +35,7 @@ type Config struct {
 	TrustedProxies     string // comma-separated CIDRs
 
 	SecretKeyFile          string // default DATA/secret.key
+	AuditKeyFile           string // default audit.key beside the secret key
 	SMS                    string // outbox | https://gateway…
 	SMSSecretFile          string
 	VerificationPolicy     string
@@ -108,6 +109,7 @@ func (c *Config) dataFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: auto (text on a terminal, JSON otherwise), text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "`file` with the 32-byte hex key that encrypts legal identities (default DATA/secret.key, generated at first start)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", c.AuditKeyFile, "`file` with the keys that sign the audit log (default audit.key beside the secret key, generated at first start)")
 }
 
 // serveFlags registers the server's flags.
@@ -332,6 +334,15 @@ func (c *Config) KeyFile() string {
 		return c.SecretKeyFile
 	}
 	return filepath.Join(c.Data, "secret.key")
+}
+
+// AuditKeyPath returns the path of the audit log's signing keys: beside
+// the identity key unless given.
+func (c *Config) AuditKeyPath() string {
+	if c.AuditKeyFile != "" {
+		return c.AuditKeyFile
+	}
+	return filepath.Join(filepath.Dir(c.KeyFile()), "audit.key")
 }
 
 // identityConfig derives the identity rules; call after Validate.

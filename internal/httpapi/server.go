@@ -121,8 +121,8 @@ type Server struct {
 	handler http.Handler
 
 	loginIP, loginAccountIP, loginAccount, registerIP *ratelimit.Limiter
-	phoneIP, phoneNumber                             *ratelimit.Limiter
-	phoneVerifyAccount, phoneVerifyIP                *ratelimit.Limiter
+	phoneIP, phoneNumber                              *ratelimit.Limiter
+	phoneVerifyAccount, phoneVerifyIP                 *ratelimit.Limiter
 }
 
 // rateLimitKeys bounds each limiter's memory.

@@ -17,7 +17,13 @@ const adminUsage = `Usage:
   plaza admin revoke [--data DIR] [--db URL] HANDLE ROLE   take a role away
   plaza admin suspend   [--data DIR] [--db URL] HANDLE REASON   suspend any account, admins too
   plaza admin reinstate [--data DIR] [--db URL] HANDLE REASON   lift a suspension
-  plaza admin audit verify [--data DIR] [--db URL]         check the audit log's hash chain
+  plaza admin audit verify [--data DIR] [--db URL] [--anchor ROW:HASH]
+                                                          check the audit log's signed hash chain
+                                                          (and that row ROW still has HASH)
+  plaza admin audit anchor [--data DIR] [--db URL]         check the chain and print its head, to
+                                                          record outside the server
+  plaza admin audit rotate-key [--data DIR]                sign new audit rows with a new key
+                                                          (old keys stay in the file to verify old rows)
   plaza admin rotate-key [--data DIR] [--db URL] [--secret-key-file F]
                                                           re-encrypt every legal identity under a new key
 
@@ -34,18 +40,23 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, adminUsage)
 		return nil
 	}
+	sub := ""
 	if cmd == "audit" {
-		if len(args) == 0 || args[0] != "verify" {
+		if len(args) == 0 || (args[0] != "verify" && args[0] != "anchor" && args[0] != "rotate-key") {
 			fmt.Fprint(stderr, adminUsage)
-			return usageError("plaza admin audit needs the command verify")
+			return usageError("plaza admin audit needs the command verify, anchor or rotate-key")
 		}
-		args = args[1:]
+		sub, args = args[0], args[1:]
 	}
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("plaza admin "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, adminUsage); fs.PrintDefaults() }
 	cfg.dataFlags(fs)
+	var anchors anchorList
+	if sub == "verify" {
+		fs.Var(&anchors, "anchor", "`ROW:HASH` printed earlier by plaza admin audit anchor; the chain must still have it (repeatable)")
+	}
 	if err := parse(fs, args); err != nil {
 		return usageError("%w", err)
 	}
@@ -68,7 +79,12 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer db.Close()
+		auditLog, err := openAudit(ctx, &cfg, db, log)
+		if err != nil {
+			return err
+		}
 		svc := account.NewService(db, account.DefaultConfig())
+		svc.UseAudit(auditLog)
 		a, err := svc.GetByHandle(ctx, fs.Arg(0))
 		if err != nil {
 			return fmt.Errorf("account %q: %w", fs.Arg(0), err)
@@ -113,23 +129,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	case "audit":
 		if fs.NArg() != 0 {
-			return usageError("plaza admin audit verify takes no arguments")
+			return usageError("plaza admin audit %s takes no arguments", sub)
 		}
-		db, err := openDB(ctx, &cfg, log)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		rep, err := audit.New(db).Verify(ctx)
-		if err != nil {
-			return err
-		}
-		if !rep.OK {
-			fmt.Fprintf(stdout, "audit log BROKEN at row %d: %s (%d rows before it are intact)\n", rep.FirstBroken, rep.Problem, rep.Rows)
-			return &exitError{code: 1, err: fmt.Errorf("audit log chain is broken at row %d", rep.FirstBroken)}
-		}
-		fmt.Fprintf(stdout, "audit log OK: %d %s, hash chain intact\n", rep.Rows, plural(rep.Rows, "row", "rows"))
-		return nil
+		return runAudit(ctx, &cfg, sub, anchors, log, stdout)
 	case "rotate-key":
 		if fs.NArg() != 0 {
 			return usageError("plaza admin rotate-key takes no arguments")
@@ -143,7 +145,11 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		rep, err := identity.RotateKey(ctx, db, keys, audit.CLI)
+		auditLog, err := openAudit(ctx, &cfg, db, log)
+		if err != nil {
+			return err
+		}
+		rep, err := identity.RotateKey(ctx, db, keys, auditLog, audit.CLI)
 		if err != nil {
 			return err
 		}

@@ -27,11 +27,12 @@ type Config struct {
 
 	SQLiteSync string
 
-	RateLimits       string // on | off
-	LoginRateIP      string
-	LoginRateAccount string
-	RegisterRateIP   string
-	TrustedProxies   string // comma-separated CIDRs
+	RateLimits         string // on | off
+	LoginRateIP        string
+	LoginRateAccountIP string
+	LoginRateAccount   string
+	RegisterRateIP     string
+	TrustedProxies     string // comma-separated CIDRs
 
 	// Per-account limits, as N/DURATION (see chat.Limits).
 	SendRate    string
@@ -40,15 +41,18 @@ type Config struct {
 	InviteRate  string
 	UploadRate  string
 
-	SecretKeyFile      string // default DATA/secret.key
-	SMS                string // outbox | https://gateway…
-	SMSSecretFile      string
-	VerificationPolicy string
-	PhoneRegion        string
-	OneAccountPerPhone bool
-	PhoneRateIP        string
-	PhoneRateNumber    string
-	IdentityProviders  string // name=secret-file,…
+	SecretKeyFile          string // default DATA/secret.key
+	AuditKeyFile           string // default audit.key beside the secret key
+	SMS                    string // outbox | https://gateway…
+	SMSSecretFile          string
+	VerificationPolicy     string
+	PhoneRegion            string
+	OneAccountPerPhone     bool
+	PhoneRateIP            string
+	PhoneRateNumber        string
+	PhoneVerifyRateAccount string
+	PhoneVerifyRateIP      string
+	IdentityProviders      string // name=secret-file,…
 
 	Media           string // file:DIR or s3://bucket?…; default file:DATA/media
 	MediaQuota      int64
@@ -76,37 +80,40 @@ type Config struct {
 // ./plaza-data, listening on 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		Listen:             "127.0.0.1:8080",
-		Data:               "plaza-data",
-		SQLiteSync:         "FULL",
-		RateLimits:         "on",
-		LoginRateIP:        "10/1m",
-		LoginRateAccount:   "10/1m",
-		RegisterRateIP:     "5/1h",
-		SendRate:           "30/30s",
-		ContactRate:        "30/1h",
-		GroupRate:          "20/1h",
-		InviteRate:         "200/1h",
-		UploadRate:         "60/1h",
-		SMS:                "outbox",
-		OneAccountPerPhone: true,
-		PhoneRateIP:        "10/1h",
-		PhoneRateNumber:    "5/1h",
-		MediaQuota:         2 << 30,
-		MaxUnfinished:      5,
-		MinFreeBytes:       256 << 20,
-		Bus:                "local",
-		BusPrefix:          "plaza",
-		DirectMessages:     "contacts",
-		MaxGroupMembers:    500,
-		RecallWindow:       2 * time.Minute,
-		SyncRetention:      30 * 24 * time.Hour,
-		MinAge:             14,
-		TimeZone:           "UTC",
-		MaxBodyBytes:       1 << 20,
-		ShutdownTimeout:    20 * time.Second,
-		LogFormat:          "auto",
-		LogLevel:           "info",
+		Listen:                 "127.0.0.1:8080",
+		Data:                   "plaza-data",
+		SQLiteSync:             "FULL",
+		RateLimits:             "on",
+		LoginRateIP:            "10/1m",
+		LoginRateAccountIP:     "10/1m",
+		LoginRateAccount:       "100/1h",
+		RegisterRateIP:         "5/1h",
+		SendRate:               "30/30s",
+		ContactRate:            "30/1h",
+		GroupRate:              "20/1h",
+		InviteRate:             "200/1h",
+		UploadRate:             "60/1h",
+		SMS:                    "outbox",
+		OneAccountPerPhone:     true,
+		PhoneRateIP:            "10/1h",
+		PhoneRateNumber:        "5/1h",
+		PhoneVerifyRateAccount: "30/1h",
+		PhoneVerifyRateIP:      "60/1h",
+		MediaQuota:             2 << 30,
+		MaxUnfinished:          5,
+		MinFreeBytes:           256 << 20,
+		Bus:                    "local",
+		BusPrefix:              "plaza",
+		DirectMessages:         "contacts",
+		MaxGroupMembers:        500,
+		RecallWindow:           2 * time.Minute,
+		SyncRetention:          30 * 24 * time.Hour,
+		MinAge:                 14,
+		TimeZone:               "UTC",
+		MaxBodyBytes:           1 << 20,
+		ShutdownTimeout:        20 * time.Second,
+		LogFormat:              "auto",
+		LogLevel:               "info",
 	}
 }
 
@@ -118,6 +125,7 @@ func (c *Config) dataFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: auto (text on a terminal, JSON otherwise), text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "`file` with the 32-byte hex key that encrypts legal identities (default DATA/secret.key, generated at first start)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", c.AuditKeyFile, "`file` with the keys that sign the audit log (default audit.key beside the secret key, generated at first start)")
 }
 
 // serveFlags registers the server's flags.
@@ -127,7 +135,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugListen, "debug-listen", c.DebugListen, "`address` for Go's profiler (/debug/pprof/); off by default, never expose it publicly")
 	fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "on, or off to disable every rate limit (tests and benchmarks only)")
 	fs.StringVar(&c.LoginRateIP, "login-rate-ip", c.LoginRateIP, "sign-in attempts allowed per client address, as N/DURATION")
-	fs.StringVar(&c.LoginRateAccount, "login-rate-account", c.LoginRateAccount, "sign-in attempts allowed per account, as N/DURATION")
+	fs.StringVar(&c.LoginRateAccountIP, "login-rate-account-ip", c.LoginRateAccountIP, "sign-in attempts allowed per account from one client address, as N/DURATION")
+	fs.StringVar(&c.LoginRateAccount, "login-rate-account", c.LoginRateAccount, "sign-in attempts allowed per account from all addresses together (a ceiling against distributed guessing), as N/DURATION")
 	fs.StringVar(&c.RegisterRateIP, "register-rate-ip", c.RegisterRateIP, "registrations allowed per client address, as N/DURATION")
 	fs.StringVar(&c.SendRate, "send-rate", c.SendRate, "messages each account may send (REST and stream together), as N/DURATION: bursts of N, N per DURATION sustained")
 	fs.StringVar(&c.ContactRate, "contact-rate", c.ContactRate, "contact requests each account may send, as N/DURATION")
@@ -142,6 +151,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.OneAccountPerPhone, "one-account-per-phone", c.OneAccountPerPhone, "refuse a phone number already verified on another account")
 	fs.StringVar(&c.PhoneRateIP, "phone-rate-ip", c.PhoneRateIP, "verification codes per client address, as N/DURATION")
 	fs.StringVar(&c.PhoneRateNumber, "phone-rate-number", c.PhoneRateNumber, "verification codes per phone number, as N/DURATION")
+	fs.StringVar(&c.PhoneVerifyRateAccount, "phone-verify-rate-account", c.PhoneVerifyRateAccount, "phone code entries per account, as N/DURATION")
+	fs.StringVar(&c.PhoneVerifyRateIP, "phone-verify-rate-ip", c.PhoneVerifyRateIP, "phone code entries per client address, as N/DURATION")
 	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
 	fs.StringVar(&c.Media, "media", c.Media, "media store `url`: file:DIR or s3://bucket?endpoint=…&region=… (default file:DATA/media)")
 	fs.Int64Var(&c.MediaQuota, "media-quota", c.MediaQuota, "media `bytes` each account may store")
@@ -227,9 +238,11 @@ func (c *Config) Validate() error {
 	if c.RateLimits != "on" && c.RateLimits != "off" {
 		bad("--rate-limits must be on or off, not %q", c.RateLimits)
 	}
-	for name, v := range map[string]string{"--login-rate-ip": c.LoginRateIP, "--login-rate-account": c.LoginRateAccount,
-		"--register-rate-ip": c.RegisterRateIP, "--phone-rate-ip": c.PhoneRateIP, "--phone-rate-number": c.PhoneRateNumber,
-		"--send-rate": c.SendRate, "--contact-rate": c.ContactRate, "--group-rate": c.GroupRate, "--invite-rate": c.InviteRate, "--upload-rate": c.UploadRate} {
+	for name, v := range map[string]string{"--login-rate-ip": c.LoginRateIP, "--login-rate-account-ip": c.LoginRateAccountIP,
+		"--login-rate-account": c.LoginRateAccount, "--register-rate-ip": c.RegisterRateIP, "--phone-rate-ip": c.PhoneRateIP,
+		"--phone-rate-number": c.PhoneRateNumber, "--phone-verify-rate-account": c.PhoneVerifyRateAccount,
+		"--phone-verify-rate-ip": c.PhoneVerifyRateIP, "--send-rate": c.SendRate, "--contact-rate": c.ContactRate,
+		"--group-rate": c.GroupRate, "--invite-rate": c.InviteRate, "--upload-rate": c.UploadRate} {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
@@ -353,6 +366,15 @@ func (c *Config) KeyFile() string {
 	return filepath.Join(c.Data, "secret.key")
 }
 
+// AuditKeyPath returns the path of the audit log's signing keys: beside
+// the identity key unless given.
+func (c *Config) AuditKeyPath() string {
+	if c.AuditKeyFile != "" {
+		return c.AuditKeyFile
+	}
+	return filepath.Join(filepath.Dir(c.KeyFile()), "audit.key")
+}
+
 // identityConfig derives the identity rules; call after Validate.
 func (c *Config) identityConfig() identity.Config {
 	ic := identity.DefaultConfig()
@@ -401,12 +423,15 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.MaxBodyBytes = c.MaxBodyBytes
 	h.RateLimits = c.RateLimits == "on"
 	h.LoginPerIP, _ = ratelimit.ParseRate(c.LoginRateIP)
+	h.LoginPerAccountIP, _ = ratelimit.ParseRate(c.LoginRateAccountIP)
 	h.LoginPerAccount, _ = ratelimit.ParseRate(c.LoginRateAccount)
 	h.RegisterPerIP, _ = ratelimit.ParseRate(c.RegisterRateIP)
 	h.TrustedProxies, _ = c.proxies()
 	h.PhonePerIP, _ = ratelimit.ParseRate(c.PhoneRateIP)
 	h.PhonePerNumber, _ = ratelimit.ParseRate(c.PhoneRateNumber)
 	h.UploadsPerAccount, _ = ratelimit.ParseRate(c.UploadRate)
+	h.PhoneVerifyPerAccount, _ = ratelimit.ParseRate(c.PhoneVerifyRateAccount)
+	h.PhoneVerifyPerIP, _ = ratelimit.ParseRate(c.PhoneVerifyRateIP)
 	h.PhoneRegion = c.PhoneRegion
 	h.IdentityProviders, _ = c.providers()
 	h.UploadsDir = filepath.Join(c.Data, "uploads")

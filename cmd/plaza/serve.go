@@ -99,11 +99,14 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.DB = db
 
+	if m.Audit, err = openAudit(ctx, &m.Config, db, m.Log); err != nil {
+		return err
+	}
 	m.Accounts = account.NewService(db, m.Config.accountConfig())
+	m.Accounts.UseAudit(m.Audit)
 	if err := m.Accounts.SeedTerms(ctx); err != nil {
 		return fmt.Errorf("seed terms: %w", err)
 	}
-	m.Audit = audit.New(db)
 
 	keys, generated, err := identity.LoadKeyring(m.Config.KeyFile(), true)
 	if err != nil {
@@ -117,6 +120,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Identity = identity.NewService(db, keys, sender, m.Config.identityConfig())
+	m.Identity.UseAudit(m.Audit)
 	m.Accounts.OnDelete(identity.DeleteAccountData)
 
 	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix); err != nil {
@@ -151,6 +155,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Hub = realtime.NewHub(realtime.DefaultConfig(), m.Bus, m.Chat, m.Log, reg)
 	loc, _ := time.LoadLocation(m.Config.TimeZone)
 	m.Channels = channel.NewService(db, m.Bus, m.Identity, m.Media, channel.Config{Location: loc, SubscriptionDaily: 1, ServiceMonthly: 4}, m.Log)
+	m.Channels.UseAudit(m.Audit)
 	m.Channels.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
 	m.Hub.UseChannels(m.Channels.FollowedIDs)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -220,6 +225,19 @@ func openDB(ctx context.Context, cfg *Config, log *slog.Logger) (*sqldb.DB, erro
 		log.Info("database migrated", "engine", db.Engine, "versions", applied)
 	}
 	return db, nil
+}
+
+// openAudit returns the audit log signed with the keys in the audit key
+// file, which it creates at first start.
+func openAudit(ctx context.Context, cfg *Config, db *sqldb.DB, log *slog.Logger) (*audit.Log, error) {
+	keys, generated, err := audit.OpenKeys(ctx, db, cfg.AuditKeyPath(), true)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		log.Warn("generated a new key that signs the audit log: back it up with the secret key, without it the log cannot be verified", "file", keys.Path())
+	}
+	return audit.NewKeyed(db, keys), nil
 }
 
 // Addr returns the address the server listens on (useful with port 0).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -118,7 +119,12 @@ type Service struct {
 	hasher   *hasher
 	now      func() time.Time
 	onDelete []DeleteHook
+	audit    *audit.Log
 }
+
+// UseAudit makes the service record privileged actions through l (a keyed
+// log in a server). Without it, rows are appended unsigned.
+func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
 
 // DeleteHook removes what another domain keeps about an account, inside
 // the transaction that deletes it.

@@ -52,7 +52,7 @@ func (s *Service) changeRole(ctx context.Context, actor audit.Actor, id plaza.ID
 		if err != nil || !changed {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{
+		_, err = s.audit.Append(ctx, tx, audit.Record{
 			Actor: actor, Action: action, TargetType: "account", TargetID: id.String(),
 			Details: map[string]any{"role": string(role), "handle": a.Handle},
 		})
@@ -135,7 +135,7 @@ func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.
 			auditReason, _ = details["reason"].(string)
 			details = nil
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{
+		_, err = s.audit.Append(ctx, tx, audit.Record{
 			Actor: actor, Action: action, TargetType: "account", TargetID: id.String(),
 			Reason: auditReason, Details: details,
 		})

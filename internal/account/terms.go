@@ -94,7 +94,7 @@ func (s *Service) PublishTerms(ctx context.Context, actor audit.Actor, title, bo
 		if err := insertTerms(ctx, tx, t); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{
+		_, err = s.audit.Append(ctx, tx, audit.Record{
 			Actor: actor, Action: "terms.publish", TargetType: "terms", TargetID: fmt.Sprint(t.Version),
 			Details: map[string]any{"title": title, "requires_reconsent": requiresReconsent},
 		})

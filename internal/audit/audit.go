@@ -2,11 +2,15 @@
 // actions: role changes, suspensions, closures, terms publication and later
 // every moderation and identity decision. Each row's hash covers the row and
 // the previous row's hash, so altering, removing or reordering any row is
-// detected by Verify.
+// detected by Verify. With Keys the hash is an HMAC under a key kept outside
+// the database, so write access to the database is not enough to rewrite
+// history and recompute the chain; an anchor recorded elsewhere also
+// catches someone who holds the key.
 package audit
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -41,6 +45,9 @@ type Entry struct {
 	Details    map[string]any `json:"details,omitempty"`
 	PrevHash   string         `json:"prev_hash"`
 	Hash       string         `json:"hash"`
+	// KeyID names the key whose HMAC Hash is; empty for a plain SHA-256
+	// row from before the log was keyed.
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // Record describes an action to append.
@@ -53,18 +60,32 @@ type Record struct {
 	Details    map[string]any
 }
 
-// Log reads and verifies the audit log. Appending happens through Append,
-// inside the transaction of the action it records.
+// Log appends to, reads and verifies the audit log.
 type Log struct {
-	db *sqldb.DB
+	db   *sqldb.DB
+	keys *Keys
 }
 
-// New returns a Log on db.
+// New returns a Log on db without keys: it appends plain SHA-256 rows and
+// can verify only those. Servers use NewKeyed.
 func New(db *sqldb.DB) *Log { return &Log{db: db} }
 
+// NewKeyed returns a Log on db that signs new rows with keys and verifies
+// the chain against them.
+func NewKeyed(db *sqldb.DB, keys *Keys) *Log { return &Log{db: db, keys: keys} }
+
 // Append adds r to the chain within tx, so that the action and its record
-// commit or roll back together.
-func Append(ctx context.Context, tx *sql.Tx, r Record) (Entry, error) {
+// commit or roll back together. A nil Log, or one without keys, appends a
+// plain row (tests that do not care for keys).
+func (l *Log) Append(ctx context.Context, tx *sql.Tx, r Record) (Entry, error) {
+	var keyID string
+	var key []byte
+	if l != nil && l.keys != nil {
+		var err error
+		if keyID, key, err = l.keys.signer(); err != nil {
+			return Entry{}, fmt.Errorf("audit append: %w", err)
+		}
+	}
 	var prev string
 	var seq int64
 	// Bumping the head first takes its row lock on PostgreSQL, so concurrent
@@ -85,20 +106,21 @@ func Append(ctx context.Context, tx *sql.Tx, r Record) (Entry, error) {
 		Reason:     r.Reason,
 		Details:    r.Details,
 		PrevHash:   prev,
+		KeyID:      keyID,
 	}
 	details, err := encodeDetails(e.Details)
 	if err != nil {
 		return Entry{}, err
 	}
-	e.Hash = hashEntry(e, details)
+	e.Hash = hashEntry(e, details, key)
 	var actorID any
 	if e.ActorID != 0 {
 		actorID = int64(e.ActorID)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log
-		(seq, at, actor_id, actor, action, target_type, target_id, reason, details, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.Seq, e.At.UnixMicro(), actorID, e.Actor, e.Action, e.TargetType, e.TargetID, e.Reason, details, e.PrevHash, e.Hash)
+		(seq, at, actor_id, actor, action, target_type, target_id, reason, details, prev_hash, hash, key_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.Seq, e.At.UnixMicro(), actorID, e.Actor, e.Action, e.TargetType, e.TargetID, e.Reason, details, e.PrevHash, e.Hash, e.KeyID)
 	if err != nil {
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
@@ -119,25 +141,34 @@ func encodeDetails(d map[string]any) (string, error) {
 	return string(b), nil
 }
 
-// hashEntry returns the hex SHA-256 of the entry's fields and the previous
-// hash, encoded as a JSON array so no two different rows share an input.
-func hashEntry(e Entry, details string) string {
-	b, _ := json.Marshal([]any{
+// hashEntry returns the entry's hash in hex: over its fields and the
+// previous hash, encoded as a JSON array so no two different rows share an
+// input. With a key it is HMAC-SHA256 and covers the key's ID too; without
+// one it is the plain SHA-256 of rows from before keying.
+func hashEntry(e Entry, details string, key []byte) string {
+	fields := []any{
 		e.PrevHash, e.Seq, e.At.UnixMicro(), int64(e.ActorID), e.Actor, e.Action,
 		e.TargetType, e.TargetID, e.Reason, details,
-	})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	}
+	if key == nil {
+		b, _ := json.Marshal(fields)
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
+	}
+	b, _ := json.Marshal(append(fields, e.KeyID))
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
-const selectEntry = `SELECT seq, at, actor_id, actor, action, target_type, target_id, reason, details, prev_hash, hash FROM audit_log`
+const selectEntry = `SELECT seq, at, actor_id, actor, action, target_type, target_id, reason, details, prev_hash, hash, key_id FROM audit_log`
 
 func scanEntry(rows *sql.Rows) (Entry, string, error) {
 	var e Entry
 	var at int64
 	var actorID sql.NullInt64
 	var details string
-	if err := rows.Scan(&e.Seq, &at, &actorID, &e.Actor, &e.Action, &e.TargetType, &e.TargetID, &e.Reason, &details, &e.PrevHash, &e.Hash); err != nil {
+	if err := rows.Scan(&e.Seq, &at, &actorID, &e.Actor, &e.Action, &e.TargetType, &e.TargetID, &e.Reason, &details, &e.PrevHash, &e.Hash, &e.KeyID); err != nil {
 		return Entry{}, "", err
 	}
 	e.At = time.UnixMicro(at).UTC()
@@ -169,83 +200,4 @@ func (l *Log) List(ctx context.Context, beforeSeq int64, limit int) ([]Entry, er
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// Report is the outcome of Verify.
-type Report struct {
-	OK bool `json:"ok"`
-	// Rows is how many rows were checked.
-	Rows int64 `json:"rows"`
-	// FirstBroken is the seq of the first row that fails, 0 when OK.
-	FirstBroken int64 `json:"first_broken_seq,omitempty"`
-	// Problem says what is wrong with that row.
-	Problem string `json:"problem,omitempty"`
-}
-
-// Verify walks the whole chain in order and reports the first row whose
-// sequence, link or hash is wrong, or a tail that was cut off.
-func (l *Log) Verify(ctx context.Context) (Report, error) {
-	const page = 1000
-	var rep Report
-	var prevHash string
-	var next int64 = 1
-	for {
-		rows, err := l.db.Read().QueryContext(ctx, selectEntry+` WHERE seq >= $1 ORDER BY seq LIMIT $2`, next, page)
-		if err != nil {
-			return rep, fmt.Errorf("verify audit log: %w", err)
-		}
-		n := 0
-		for rows.Next() {
-			n++
-			e, details, err := scanEntry(rows)
-			if err != nil {
-				rows.Close()
-				return rep, fmt.Errorf("verify audit log: %w", err)
-			}
-			problem := ""
-			switch {
-			case e.Seq != next:
-				problem = fmt.Sprintf("expected row %d here, found row %d: rows are missing", next, e.Seq)
-			case e.PrevHash != prevHash:
-				problem = "its prev_hash does not match the previous row's hash"
-			case hashEntry(e, details) != e.Hash:
-				problem = "its contents do not match its hash: the row was altered"
-			}
-			if problem != "" {
-				rows.Close()
-				rep.FirstBroken, rep.Problem = e.Seq, problem
-				if e.Seq != next {
-					rep.FirstBroken = next
-				}
-				return rep, nil
-			}
-			rep.Rows++
-			prevHash = e.Hash
-			next++
-		}
-		if err := rows.Close(); err != nil {
-			return rep, fmt.Errorf("verify audit log: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return rep, fmt.Errorf("verify audit log: %w", err)
-		}
-		if n < page {
-			break
-		}
-	}
-	var headSeq int64
-	var headHash string
-	if err := l.db.Read().QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return rep, fmt.Errorf("verify audit log: read head: %w", err)
-	}
-	if headSeq != rep.Rows || headHash != prevHash {
-		rep.FirstBroken = rep.Rows + 1
-		if headSeq <= rep.Rows {
-			rep.FirstBroken = headSeq
-		}
-		rep.Problem = fmt.Sprintf("the chain's head says %d rows ending in %.12s…, the log has %d ending in %.12s…: rows were removed or added outside the log", headSeq, headHash, rep.Rows, prevHash)
-		return rep, nil
-	}
-	rep.OK = true
-	return rep, nil
 }

@@ -16,7 +16,7 @@ func appendN(tb testing.TB, db *sqldb.DB, n int) {
 	tb.Helper()
 	for i := 0; i < n; i++ {
 		err := db.InTx(context.Background(), func(tx *sql.Tx) error {
-			_, err := audit.Append(context.Background(), tx, audit.Record{
+			_, err := audit.New(db).Append(context.Background(), tx, audit.Record{
 				Actor: audit.CLI, Action: "role.grant", TargetType: "account",
 				TargetID: "42", Reason: "test", Details: map[string]any{"role": "admin", "i": i},
 			})

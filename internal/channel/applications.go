@@ -190,7 +190,7 @@ func (s *Service) DecideApplication(ctx context.Context, actor audit.Actor, id p
 			return err
 		}
 		out = a
-		_, err = audit.Append(ctx, tx, audit.Record{Actor: actor, Action: action, TargetType: "channel_application", TargetID: id.String(),
+		_, err = s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: action, TargetType: "channel_application", TargetID: id.String(),
 			Reason: reason, Details: map[string]any{"handle": a.Handle, "kind": a.Kind, "applicant_id": a.ApplicantID.String()}})
 		return err
 	})

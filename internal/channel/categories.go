@@ -58,7 +58,7 @@ func (s *Service) SetCategory(ctx context.Context, actor audit.Actor, name, poli
 			ON CONFLICT (name) DO UPDATE SET policy = excluded.policy, description = excluded.description`, name, policy, description); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "category.set", TargetType: "category", TargetID: name,
+		_, err := s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "category.set", TargetType: "category", TargetID: name,
 			Details: map[string]any{"policy": policy}})
 		return err
 	})
@@ -121,7 +121,7 @@ func (s *Service) GrantCredential(ctx context.Context, actor audit.Actor, channe
 			channelID, cr.ID, cr.Category, cr.ExpiresAt.UnixMicro(), actor.Name, now.UnixMicro()); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "credential.grant", TargetType: "channel", TargetID: channelID.String(),
+		_, err := s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "credential.grant", TargetType: "channel", TargetID: channelID.String(),
 			Details: map[string]any{"category": cr.Category, "expires_at": cr.ExpiresAt.Format(time.RFC3339), "credential_id": cr.ID.String()}})
 		return err
 	})
@@ -142,7 +142,7 @@ func (s *Service) RevokeCredential(ctx context.Context, actor audit.Actor, chann
 		if n, _ := res.RowsAffected(); n == 0 {
 			return plaza.Errorf(plaza.ENotFound, "credential not found")
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "credential.revoke", TargetType: "channel", TargetID: channelID.String(),
+		_, err = s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "credential.revoke", TargetType: "channel", TargetID: channelID.String(),
 			Reason: strings.TrimSpace(reason), Details: map[string]any{"credential_id": id.String()}})
 		return err
 	})

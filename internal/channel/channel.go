@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
@@ -72,7 +73,12 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	onFollow func(ctx context.Context, account plaza.ID, c FollowControl)
+	audit    *audit.Log
 }
+
+// UseAudit makes the service record privileged actions through l (a keyed
+// log in a server). Without it, rows are appended unsigned.
+func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
 
 // NewService returns a Service. media may be nil (posts without media).
 func NewService(db *sqldb.DB, b bus.Bus, ids *identity.Service, m *media.Service, cfg Config, log *slog.Logger) *Service {

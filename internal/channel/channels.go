@@ -314,7 +314,7 @@ func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, id plaza.ID,
 		if _, err := tx.ExecContext(ctx, `UPDATE channels SET status = $1, status_reason = $2 WHERE id = $3`, status, shown, id); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "channel." + map[string]string{StatusActive: "reinstate", StatusSuspended: "suspend", StatusClosed: "close"}[status],
+		_, err = s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "channel." + map[string]string{StatusActive: "reinstate", StatusSuspended: "suspend", StatusClosed: "close"}[status],
 			TargetType: "channel", TargetID: id.String(), Reason: reason})
 		return err
 	})
@@ -347,7 +347,7 @@ func (s *Service) SetLimits(ctx context.Context, actor audit.Actor, id plaza.ID,
 		if n, _ := res.RowsAffected(); n == 0 {
 			return plaza.Errorf(plaza.ENotFound, "channel not found")
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "channel.limits", TargetType: "channel", TargetID: id.String(),
+		_, err = s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "channel.limits", TargetType: "channel", TargetID: id.String(),
 			Details: map[string]any{"daily_post_limit": d, "monthly_post_limit": m}})
 		return err
 	})

@@ -468,7 +468,7 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 			return err
 		}
 		out = p
-		_, err = audit.Append(ctx, tx, audit.Record{Actor: actor, Action: map[bool]string{true: "post.approve", false: "post.reject"}[approve],
+		_, err = s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: map[bool]string{true: "post.approve", false: "post.reject"}[approve],
 			TargetType: "channel_post", TargetID: id.String(), Reason: reason, Details: map[string]any{"channel_id": p.ChannelID.String(), "category": p.Category}})
 		return err
 	})

@@ -140,12 +140,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	if ok, retry := s.loginIP.Allow(s.clientIP(r).String()); !ok {
+	ip := s.clientIP(r).String()
+	if ok, retry := s.loginIP.Allow(ip); !ok {
 		return rateLimited("sign-in attempts from your address", int64(retry))
 	}
 	// Keyed by the handle as typed (normalised), so guessing at one
-	// account is slowed whether or not it exists.
-	if ok, retry := s.loginAccount.Allow(normalizeKey(req.Handle)); !ok {
+	// account is slowed whether or not it exists. The tight limit is per
+	// (account, address): guesses from one place must not lock the owner
+	// out from another. The per-account ceiling is far higher and only
+	// stops guessing spread over many addresses.
+	handle := normalizeKey(req.Handle)
+	if ok, retry := s.loginAccountIP.Allow(handle + "\x00" + ip); !ok {
+		return rateLimited("sign-in attempts for this account from your address", int64(retry))
+	}
+	if ok, retry := s.loginAccount.Allow(handle); !ok {
 		return rateLimited("sign-in attempts for this account", int64(retry))
 	}
 	a, token, err := s.accounts.Login(r.Context(), req.Handle, req.Password, r.UserAgent())

@@ -74,6 +74,14 @@ func (s *Server) verifyPhone(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := authOf(r).Account.ID
+	// The service caps attempts per code; these bound guessing across
+	// codes and across the accounts one address controls.
+	if ok, retry := s.phoneVerifyAccount.Allow(id.String()); !ok {
+		return rateLimited("code entries for this account", int64(retry))
+	}
+	if ok, retry := s.phoneVerifyIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("code entries from your address", int64(retry))
+	}
 	if err := s.identity.VerifyPhone(r.Context(), id, req.Code); err != nil {
 		return err
 	}

@@ -187,9 +187,11 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 	h.Set("Content-Type", ctype)
 	h.Set("Content-Security-Policy", mediaCSP)
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	// Media never changes under its ID: browsers may keep it, shared
-	// caches may not.
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	// Private media must not outlive the session in the browser's disk
+	// cache (a shared computer, after sign-out). Clients that want to keep
+	// media keep it themselves: the web client holds it in memory for the
+	// page's life.
+	h.Set("Cache-Control", "no-store")
 	h.Set("ETag", `"`+it.ID.String()+map[bool]string{true: "-t", false: ""}[thumb]+`"`)
 	if it.Kind == media.KindFile && !thumb {
 		h.Set("Content-Disposition", `attachment; filename="`+it.ID.String()+`"`)

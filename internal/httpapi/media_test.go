@@ -349,8 +349,8 @@ func TestUploadContract(t *testing.T) {
 	if v := got.header.Get("Content-Security-Policy"); !strings.Contains(v, "sandbox") {
 		t.Errorf("Content-Security-Policy = %q, want a sandbox", v)
 	}
-	if v := got.header.Get("Cache-Control"); !strings.Contains(v, "private") {
-		t.Errorf("Cache-Control = %q, want private", v)
+	if v := got.header.Get("Cache-Control"); v != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", v)
 	}
 	if int64(len(got.raw)) != int64(size) {
 		t.Errorf("served %d bytes, want the size %v the upload reported", len(got.raw), size)

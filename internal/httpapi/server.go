@@ -30,11 +30,16 @@ type Config struct {
 	MaxBodyBytes int64
 	// RateLimits turns every rate limit on or off.
 	RateLimits bool
-	// LoginPerIP, LoginPerAccount and RegisterPerIP are the limits on
-	// sign-in attempts and registrations.
-	LoginPerIP      ratelimit.Rate
-	LoginPerAccount ratelimit.Rate
-	RegisterPerIP   ratelimit.Rate
+	// LoginPerIP, LoginPerAccountIP and LoginPerAccount limit sign-in
+	// attempts per client address, per (account, address) and per
+	// account. The per-account limit is a much higher ceiling that only
+	// stops guessing spread over many addresses, so someone guessing from
+	// one address cannot lock the owner out everywhere else.
+	LoginPerIP        ratelimit.Rate
+	LoginPerAccountIP ratelimit.Rate
+	LoginPerAccount   ratelimit.Rate
+	// RegisterPerIP limits registrations.
+	RegisterPerIP ratelimit.Rate
 	// TrustedProxies are the networks whose X-Forwarded-For is believed
 	// when working out a client's address.
 	TrustedProxies []netip.Prefix
@@ -44,6 +49,10 @@ type Config struct {
 	// UploadsPerAccount limits uploads started (whole or resumable) per
 	// account; on PostgreSQL all nodes share the budget.
 	UploadsPerAccount ratelimit.Rate
+	// PhoneVerifyPerAccount and PhoneVerifyPerIP limit attempts to enter
+	// a phone code, on top of the per-code attempt cap.
+	PhoneVerifyPerAccount ratelimit.Rate
+	PhoneVerifyPerIP      ratelimit.Rate
 	// PhoneRegion is the default region for phone numbers typed without
 	// a country code ("" requires the + form).
 	PhoneRegion string
@@ -66,19 +75,24 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: 1 MiB bodies; 10 sign-in attempts a
-// minute per IP and per account; 5 registrations an hour per IP; 10 phone
-// codes an hour per IP and 5 per number; 60 uploads an hour per account.
+// minute per IP and per (account, IP), 100 an hour per account; 5
+// registrations an hour per IP; 10 phone codes an hour per IP and 5 per
+// number; 30 code entries an hour per account and 60 per IP; 60 uploads an
+// hour per account.
 func DefaultConfig() Config {
 	return Config{
-		MaxBodyBytes:      1 << 20,
-		RateLimits:        true,
-		LoginPerIP:        ratelimit.Rate{N: 10, Per: 60e9},
-		LoginPerAccount:   ratelimit.Rate{N: 10, Per: 60e9},
-		RegisterPerIP:     ratelimit.Rate{N: 5, Per: 3600e9},
-		PhonePerIP:        ratelimit.Rate{N: 10, Per: 3600e9},
-		PhonePerNumber:    ratelimit.Rate{N: 5, Per: 3600e9},
-		UploadsPerAccount: ratelimit.Rate{N: 60, Per: 3600e9},
-		UploadMinDeadline: time.Minute,
+		MaxBodyBytes:          1 << 20,
+		RateLimits:            true,
+		LoginPerIP:            ratelimit.Rate{N: 10, Per: time.Minute},
+		LoginPerAccountIP:     ratelimit.Rate{N: 10, Per: time.Minute},
+		LoginPerAccount:       ratelimit.Rate{N: 100, Per: time.Hour},
+		RegisterPerIP:         ratelimit.Rate{N: 5, Per: time.Hour},
+		PhonePerIP:            ratelimit.Rate{N: 10, Per: time.Hour},
+		PhonePerNumber:        ratelimit.Rate{N: 5, Per: time.Hour},
+		PhoneVerifyPerAccount: ratelimit.Rate{N: 30, Per: time.Hour},
+		PhoneVerifyPerIP:      ratelimit.Rate{N: 60, Per: time.Hour},
+		UploadsPerAccount:     ratelimit.Rate{N: 60, Per: time.Hour},
+		UploadMinDeadline:     time.Minute,
 	}
 }
 
@@ -122,9 +136,10 @@ type Server struct {
 	storage *storageHealth
 	handler http.Handler
 
-	loginIP, loginAccount, registerIP *ratelimit.Limiter
-	phoneIP, phoneNumber              *ratelimit.Limiter
-	uploadBudget                      *ratelimit.Budget
+	loginIP, loginAccountIP, loginAccount, registerIP *ratelimit.Limiter
+	phoneIP, phoneNumber                              *ratelimit.Limiter
+	phoneVerifyAccount, phoneVerifyIP                 *ratelimit.Limiter
+	uploadBudget                                      *ratelimit.Budget
 }
 
 // rateLimitKeys bounds each limiter's memory.
@@ -150,11 +165,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.storage = newStorageHealth(cfg.DataDir, cfg.MinFreeBytes, d.Metrics)
 	if cfg.RateLimits {
 		s.loginIP = ratelimit.New(cfg.LoginPerIP, rateLimitKeys)
+		s.loginAccountIP = ratelimit.New(cfg.LoginPerAccountIP, rateLimitKeys)
 		s.loginAccount = ratelimit.New(cfg.LoginPerAccount, rateLimitKeys)
 		s.registerIP = ratelimit.New(cfg.RegisterPerIP, rateLimitKeys)
 		s.phoneIP = ratelimit.New(cfg.PhonePerIP, rateLimitKeys)
 		s.phoneNumber = ratelimit.New(cfg.PhonePerNumber, rateLimitKeys)
 		s.uploadBudget = ratelimit.NewBudget(d.DB, "uploads", "uploads", cfg.UploadsPerAccount)
+		s.phoneVerifyAccount = ratelimit.New(cfg.PhoneVerifyPerAccount, rateLimitKeys)
+		s.phoneVerifyIP = ratelimit.New(cfg.PhoneVerifyPerIP, rateLimitKeys)
 	}
 	if cfg.UploadsDir != "" && s.media != nil {
 		var err error

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -52,12 +53,17 @@ func DefaultConfig() Config {
 
 // Service is the identity domain.
 type Service struct {
-	db   *sqldb.DB
-	keys *Keyring
-	sms  sms.Sender
-	cfg  Config
-	now  func() time.Time
+	db    *sqldb.DB
+	keys  *Keyring
+	sms   sms.Sender
+	cfg   Config
+	now   func() time.Time
+	audit *audit.Log
 }
+
+// UseAudit makes the service record privileged actions through l (a keyed
+// log in a server). Without it, rows are appended unsigned.
+func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
 
 // NewService returns a Service. keys seals legal identities; sender
 // delivers phone codes.

@@ -133,7 +133,7 @@ func (s *Service) VerifyPhone(ctx context.Context, accountID plaza.ID, code stri
 	now := s.now()
 	var refusal error
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ch, err := getChallenge(ctx, tx, accountID)
+		ch, err := lockChallenge(ctx, tx, accountID)
 		if errors.Is(err, sql.ErrNoRows) {
 			refusal = plaza.Invalid("code", "no code is waiting: request one with POST /api/v1/me/phone")
 			return nil

@@ -157,7 +157,7 @@ func (s *Service) Reviews(ctx context.Context, viewer audit.Actor, status string
 			} else {
 				rev.LegalName, rev.DocumentNumber = string(name), string(number)
 			}
-			if _, err := audit.Append(ctx, tx, audit.Record{
+			if _, err := s.audit.Append(ctx, tx, audit.Record{
 				Actor: viewer, Action: "identity.read", TargetType: "account", TargetID: r.AccountID.String(),
 				Details: map[string]any{"identity_id": r.ID.String()},
 			}); err != nil {
@@ -203,7 +203,7 @@ func (s *Service) Decide(ctx context.Context, actor audit.Actor, id plaza.ID, ap
 		}
 		out = r.Identity
 		out.Status, out.DecidedAt, out.Reason = to, now, reason
-		_, err = audit.Append(ctx, tx, audit.Record{
+		_, err = s.audit.Append(ctx, tx, audit.Record{
 			Actor: actor, Action: action, TargetType: "account", TargetID: r.AccountID.String(), Reason: reason,
 			Details: map[string]any{"identity_id": id.String(), "document_type": r.DocumentType, "document_country": r.DocumentCountry},
 		})

@@ -28,7 +28,7 @@ type RotationReport struct {
 //     KEYFILE.retired-TIMESTAMP for backups taken before the rotation.
 //
 // An interrupted rotation is finished by running it again.
-func RotateKey(ctx context.Context, db *sqldb.DB, kr *Keyring, actor audit.Actor) (RotationReport, error) {
+func RotateKey(ctx context.Context, db *sqldb.DB, kr *Keyring, log *audit.Log, actor audit.Actor) (RotationReport, error) {
 	var rep RotationReport
 	// The key file itself names the old key: during an interrupted
 	// rotation the keyring already seals with the new one.
@@ -83,7 +83,7 @@ func RotateKey(ctx context.Context, db *sqldb.DB, kr *Keyring, actor audit.Actor
 		return rep, fmt.Errorf("rotate key: %w", err)
 	}
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := audit.Append(ctx, tx, audit.Record{
+		_, err := log.Append(ctx, tx, audit.Record{
 			Actor: actor, Action: "identity.key_rotate", TargetType: "key", TargetID: to,
 			Details: map[string]any{"from": from, "to": to, "resealed": rep.Resealed},
 		})

@@ -101,7 +101,7 @@ func TestRotateKey(t *testing.T) {
 			t.Fatalf("before rotation the server opens %d identities, want %d", len(got), len(names))
 		}
 
-		rep, err := identity.RotateKey(ctx, db, f.keys, audit.CLI)
+		rep, err := identity.RotateKey(ctx, db, f.keys, nil, audit.CLI)
 		if err != nil {
 			t.Fatalf("rotate: %v", err)
 		}
@@ -184,7 +184,7 @@ func TestRotateKeyWithNothingSealed(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db, nil)
 		oldID := keyID(t, f.keys)
-		rep, err := identity.RotateKey(context.Background(), db, f.keys, audit.CLI)
+		rep, err := identity.RotateKey(context.Background(), db, f.keys, nil, audit.CLI)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +222,7 @@ func TestRotateKeyFinishesAnInterruptedRotation(t *testing.T) {
 			t.Errorf("during the rotation: got %v, want both opened", got)
 		}
 
-		rep, err := identity.RotateKey(ctx, db, f.keys, audit.CLI)
+		rep, err := identity.RotateKey(ctx, db, f.keys, nil, audit.CLI)
 		if err != nil {
 			t.Fatalf("rotate again: %v", err)
 		}
@@ -283,7 +283,7 @@ func TestRotateKeyStopsAtARowItCannotOpen(t *testing.T) {
 		exec(t, db, `UPDATE identities SET legal_name = $1 WHERE id = $2`, name, bad.ID)
 		oldKey := readFile(t, f.keyPath)
 
-		_, err := identity.RotateKey(ctx, db, f.keys, audit.CLI)
+		_, err := identity.RotateKey(ctx, db, f.keys, nil, audit.CLI)
 		if !errors.Is(err, identity.ErrDecrypt) {
 			t.Fatalf("rotate with a tampered row: got %v, want ErrDecrypt", err)
 		}
@@ -311,7 +311,7 @@ func TestRotateKeyStopsAtARowItCannotOpen(t *testing.T) {
 
 		// Once the damaged row is dealt with, running again finishes.
 		exec(t, db, `DELETE FROM identities WHERE id = $1`, bad.ID)
-		rep, err := identity.RotateKey(ctx, db, f.keys, audit.CLI)
+		rep, err := identity.RotateKey(ctx, db, f.keys, nil, audit.CLI)
 		if err != nil {
 			t.Fatalf("rotate again: %v", err)
 		}
@@ -359,7 +359,7 @@ func TestRotateKeyWhileSubmitting(t *testing.T) {
 		}
 		var failed []error
 		for range 10 {
-			if _, err := identity.RotateKey(ctx, db, f.keys, audit.CLI); err != nil {
+			if _, err := identity.RotateKey(ctx, db, f.keys, nil, audit.CLI); err != nil {
 				failed = append(failed, err)
 			}
 		}

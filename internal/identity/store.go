@@ -65,6 +65,22 @@ func getChallenge(ctx context.Context, q sqldb.Queryer, accountID plaza.ID) (cha
 	return c, err
 }
 
+// lockChallenge reads accountID's challenge and holds its row until the
+// transaction ends. The no-op UPDATE takes PostgreSQL's row lock (and
+// returns the newest committed row once a competing transaction is done),
+// so concurrent guesses are checked one at a time and the attempt cap
+// holds; SQLite's single writer already serialises them. One statement
+// serves both engines, which SELECT ... FOR UPDATE would not.
+func lockChallenge(ctx context.Context, q sqldb.Queryer, accountID plaza.ID) (challengeRow, error) {
+	var c challengeRow
+	var sent, exp int64
+	err := q.QueryRowContext(ctx, `UPDATE phone_challenges SET attempts = attempts WHERE account_id = $1
+		RETURNING phone, code_hash, sent_at, expires_at, attempts`, accountID).
+		Scan(&c.phone, &c.codeHash, &sent, &exp, &c.attempts)
+	c.sentAt, c.expiresAt = fromMicros(sent), fromMicros(exp)
+	return c, err
+}
+
 func putChallenge(ctx context.Context, q sqldb.Queryer, accountID plaza.ID, c challengeRow) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO phone_challenges (account_id, phone, code_hash, sent_at, expires_at, attempts)
 		VALUES ($1, $2, $3, $4, $5, 0)

@@ -8,9 +8,10 @@ package webui
 
 // ContentSecurityPolicy is the policy the app is served with. Scripts and
 // styles come only from the server itself (the build inlines neither);
-// the app talks to the API and its WebSocket stream on the same host, and
+// the app talks to the API and its WebSocket stream on the same host only
+// ('self' covers ws: and wss: to the own host under CSP Level 3), and
 // shows media from the API and from local blobs (previews before upload).
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"connect-src 'self' ws: wss:; img-src 'self' blob: data:; media-src 'self' blob:; " +
+	"connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
 	"font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; " +
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

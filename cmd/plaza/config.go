@@ -16,6 +16,7 @@ import (
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/ratelimit"
+	"github.com/plaza-im/plaza/internal/realtime"
 )
 
 // Config is everything an operator can set. Defaults live in
@@ -32,6 +33,9 @@ type Config struct {
 	LoginRateAccount string
 	RegisterRateIP   string
 	TrustedProxies   string // comma-separated CIDRs
+
+	MaxStreamsPerAccount int // 0: no cap
+	MaxStreamsPerSession int
 
 	SecretKeyFile      string // default DATA/secret.key
 	SMS                string // outbox | https://gateway…
@@ -67,30 +71,32 @@ type Config struct {
 // ./plaza-data, listening on 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		Listen:             "127.0.0.1:8080",
-		Data:               "plaza-data",
-		SQLiteSync:         "FULL",
-		RateLimits:         "on",
-		LoginRateIP:        "10/1m",
-		LoginRateAccount:   "10/1m",
-		RegisterRateIP:     "5/1h",
-		SMS:                "outbox",
-		OneAccountPerPhone: true,
-		PhoneRateIP:        "10/1h",
-		PhoneRateNumber:    "5/1h",
-		MediaQuota:         2 << 30,
-		Bus:                "local",
-		BusPrefix:          "plaza",
-		DirectMessages:     "contacts",
-		MaxGroupMembers:    500,
-		RecallWindow:       2 * time.Minute,
-		SyncRetention:      30 * 24 * time.Hour,
-		MinAge:             14,
-		TimeZone:           "UTC",
-		MaxBodyBytes:       1 << 20,
-		ShutdownTimeout:    20 * time.Second,
-		LogFormat:          "auto",
-		LogLevel:           "info",
+		Listen:               "127.0.0.1:8080",
+		Data:                 "plaza-data",
+		SQLiteSync:           "FULL",
+		RateLimits:           "on",
+		LoginRateIP:          "10/1m",
+		LoginRateAccount:     "10/1m",
+		RegisterRateIP:       "5/1h",
+		MaxStreamsPerAccount: 10,
+		MaxStreamsPerSession: 3,
+		SMS:                  "outbox",
+		OneAccountPerPhone:   true,
+		PhoneRateIP:          "10/1h",
+		PhoneRateNumber:      "5/1h",
+		MediaQuota:           2 << 30,
+		Bus:                  "local",
+		BusPrefix:            "plaza",
+		DirectMessages:       "contacts",
+		MaxGroupMembers:      500,
+		RecallWindow:         2 * time.Minute,
+		SyncRetention:        30 * 24 * time.Hour,
+		MinAge:               14,
+		TimeZone:             "UTC",
+		MaxBodyBytes:         1 << 20,
+		ShutdownTimeout:      20 * time.Second,
+		LogFormat:            "auto",
+		LogLevel:             "info",
 	}
 }
 
@@ -113,6 +119,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LoginRateIP, "login-rate-ip", c.LoginRateIP, "sign-in attempts allowed per client address, as N/DURATION")
 	fs.StringVar(&c.LoginRateAccount, "login-rate-account", c.LoginRateAccount, "sign-in attempts allowed per account, as N/DURATION")
 	fs.StringVar(&c.RegisterRateIP, "register-rate-ip", c.RegisterRateIP, "registrations allowed per client address, as N/DURATION")
+	fs.IntVar(&c.MaxStreamsPerAccount, "max-streams-per-account", c.MaxStreamsPerAccount, "event streams one account may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
+	fs.IntVar(&c.MaxStreamsPerSession, "max-streams-per-session", c.MaxStreamsPerSession, "event streams one session may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
 	fs.StringVar(&c.SMS, "sms", c.SMS, "SMS sender: outbox (append to DATA/outbox/sms.jsonl, for development) or an https:// `URL` of a gateway webhook")
 	fs.StringVar(&c.SMSSecretFile, "sms-secret-file", c.SMSSecretFile, "`file` with the secret that signs requests to the SMS webhook")
@@ -209,6 +217,12 @@ func (c *Config) Validate() error {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
+	}
+	if c.MaxStreamsPerAccount < 0 || c.MaxStreamsPerAccount > 10_000 {
+		bad("--max-streams-per-account must be 0–10000")
+	}
+	if c.MaxStreamsPerSession < 0 || c.MaxStreamsPerSession > 10_000 {
+		bad("--max-streams-per-session must be 0–10000")
 	}
 	if _, err := c.proxies(); err != nil {
 		bad("--trusted-proxies: %v", err)
@@ -382,4 +396,12 @@ func (c *Config) accountConfig() account.Config {
 	a.MinAge = c.MinAge
 	a.Location, _ = time.LoadLocation(c.TimeZone)
 	return a
+}
+
+// streamLimits derives the caps on open streams; call after Validate.
+func (c *Config) streamLimits() realtime.Limits {
+	if c.RateLimits == "off" {
+		return realtime.Limits{}
+	}
+	return realtime.Limits{PerAccount: c.MaxStreamsPerAccount, PerSession: c.MaxStreamsPerSession}
 }

@@ -118,6 +118,8 @@ type Service struct {
 	hasher   *hasher
 	now      func() time.Time
 	onDelete []DeleteHook
+	// onStanding hooks run after a change to sessions or standing commits.
+	onStanding []StandingHook
 }
 
 // DeleteHook removes what another domain keeps about an account, inside

@@ -59,6 +59,8 @@ type envConfig struct {
 	ui http.Handler
 	// streams caps the open streams.
 	streams realtime.Limits
+	// engine is the database engine; SQLite unless set.
+	engine sqldb.Engine
 }
 
 type envOption func(*envConfig)
@@ -67,7 +69,13 @@ func withRateLimits(c *envConfig) { c.RateLimits = true }
 
 func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	tb.Helper()
-	db := sqldbtest.Open(tb, sqldb.SQLite)
+	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig(), engine: sqldb.SQLite}
+	cfg.RateLimits = false
+	cfg.Version = "test"
+	for _, o := range opts {
+		o(&cfg)
+	}
+	db := sqldbtest.Open(tb, cfg.engine)
 	acfg := account.DefaultConfig()
 	// Cheap hashes keep the suite fast under -race; the real parameters
 	// are tested in package account.
@@ -87,12 +95,8 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
 	accounts.OnDelete(identity.DeleteAccountData)
-	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig()}
-	cfg.RateLimits = false
-	cfg.Version = "test"
-	cfg.UploadsDir = filepath.Join(dir, "uploads")
-	for _, o := range opts {
-		o(&cfg)
+	if cfg.UploadsDir == "" {
+		cfg.UploadsDir = filepath.Join(dir, "uploads")
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	var b bus.Bus = bus.NewLocal("test")

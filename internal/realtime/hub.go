@@ -269,10 +269,10 @@ func (h *Hub) control(account plaza.ID, data []byte) {
 	case m.CloseStream != 0:
 		h.closeStream(account, m.CloseStream)
 		return
-	case account == 0:
+	case account == 0 || m.FollowControl == nil:
 		return
 	}
-	fc := m.FollowControl
+	fc := *m.FollowControl
 	h.subMu.Lock()
 	defer h.subMu.Unlock()
 	h.mu.Lock()

@@ -152,6 +152,6 @@ func (h *Hub) closeStream(acct, id plaza.ID) {
 	}
 	h.mu.Unlock()
 	if target != nil {
-		target.shutdown(StatusReplaced, "replaced: too many streams open for this account or session")
+		target.end(StatusReplaced, "replaced: too many streams open for this account or session")
 	}
 }

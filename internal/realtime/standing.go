@@ -38,7 +38,9 @@ const AllSubject = "streams.all"
 // (or AllSubject): a follow change, a request to re-check the account's
 // streams, or to close one stream.
 type control struct {
-	channel.FollowControl
+	// A follow change is sent by channel.Service as a bare FollowControl;
+	// a pointer keeps its fields out of the other messages.
+	*channel.FollowControl
 	// Recheck asks every node to re-check the standing of the account's
 	// streams (all streams, on AllSubject) and close those that lost it.
 	Recheck bool `json:"recheck,omitempty"`
@@ -126,16 +128,30 @@ func (c *Conn) checkStanding() {
 	switch plaza.ErrorCode(err) {
 	case "":
 	case plaza.EUnauthenticated:
-		c.shutdown(StatusSessionEnded, "the session ended: sign in again")
+		c.end(StatusSessionEnded, "the session ended: sign in again")
 	case plaza.EAccountSuspended:
-		c.shutdown(StatusAccountRestricted, "the account is suspended: see GET /api/v1/me")
+		c.end(StatusAccountRestricted, "the account is suspended: see GET /api/v1/me")
 	case plaza.EAccountClosed:
-		c.shutdown(StatusAccountRestricted, "the account is closed: see GET /api/v1/me")
+		c.end(StatusAccountRestricted, "the account is closed: see GET /api/v1/me")
 	case plaza.ETermsAcceptanceRequired:
-		c.shutdown(StatusTermsRequired, "new terms must be accepted: see GET /api/v1/terms")
+		c.end(StatusTermsRequired, "new terms must be accepted: see GET /api/v1/terms")
 	default:
 		if ctx.Err() == nil {
 			c.hub.log.Warn("stream: standing re-check failed", "account_id", c.account.String(), "err", err)
 		}
 	}
+}
+
+// end closes c for a reason of policy (its session or standing ended, or
+// it was replaced). Unlike shutdown it sends the close frame before
+// cancelling the device's loops: cancelling a read makes the WebSocket
+// library drop the connection without a close frame, and the device would
+// not learn why it must not simply reconnect.
+func (c *Conn) end(code websocket.StatusCode, reason string) {
+	c.once.Do(func() {
+		go func() {
+			_ = c.ws.Close(code, reason)
+			c.cancel()
+		}()
+	})
 }

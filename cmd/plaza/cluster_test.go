@@ -30,8 +30,9 @@ type twoNodes struct {
 }
 
 // startTwoNodes starts the cluster, or skips the test unless both
-// PLAZA_TEST_POSTGRES and PLAZA_TEST_NATS are set.
-func startTwoNodes(t *testing.T) twoNodes {
+// PLAZA_TEST_POSTGRES and PLAZA_TEST_NATS are set; extra flags go to
+// both nodes.
+func startTwoNodes(t *testing.T, extra ...string) twoNodes {
 	t.Helper()
 	natsURL := os.Getenv(natsEnv)
 	if os.Getenv(sqldbtest.PostgresEnv) == "" || natsURL == "" {
@@ -45,7 +46,8 @@ func startTwoNodes(t *testing.T) twoNodes {
 	}
 	node := func() (*server, string) {
 		data := t.TempDir()
-		return startServer(t, "--data", data, "--db", dbURL, "--bus", natsURL, "--bus-prefix", prefix, "--secret-key-file", keyFile), data
+		args := append([]string{"--data", data, "--db", dbURL, "--bus", natsURL, "--bus-prefix", prefix, "--secret-key-file", keyFile}, extra...)
+		return startServer(t, args...), data
 	}
 	a, dataA := node()
 	b, dataB := node()

@@ -29,9 +29,9 @@ type twoNodes struct {
 	conv       string
 }
 
-// startTwoNodes starts the cluster, with extra flags for both nodes, or
-// skips the test unless both PLAZA_TEST_POSTGRES and PLAZA_TEST_NATS are
-// set.
+// startTwoNodes starts the cluster, or skips the test unless both
+// PLAZA_TEST_POSTGRES and PLAZA_TEST_NATS are set; extra flags go to
+// both nodes.
 func startTwoNodes(t *testing.T, extra ...string) twoNodes {
 	t.Helper()
 	natsURL := os.Getenv(natsEnv)
@@ -46,8 +46,8 @@ func startTwoNodes(t *testing.T, extra ...string) twoNodes {
 	}
 	node := func() (*server, string) {
 		data := t.TempDir()
-		args := []string{"--data", data, "--db", dbURL, "--bus", natsURL, "--bus-prefix", prefix, "--secret-key-file", keyFile}
-		return startServer(t, append(args, extra...)...), data
+		args := append([]string{"--data", data, "--db", dbURL, "--bus", natsURL, "--bus-prefix", prefix, "--secret-key-file", keyFile}, extra...)
+		return startServer(t, args...), data
 	}
 	a, dataA := node()
 	b, dataB := node()

@@ -16,6 +16,7 @@ import (
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/ratelimit"
+	"github.com/plaza-im/plaza/internal/realtime"
 )
 
 // Config is everything an operator can set. Defaults live in
@@ -40,6 +41,9 @@ type Config struct {
 	GroupRate   string
 	InviteRate  string
 	UploadRate  string
+
+	MaxStreamsPerAccount int // 0: no cap
+	MaxStreamsPerSession int
 
 	SecretKeyFile          string // default DATA/secret.key
 	AuditKeyFile           string // default audit.key beside the secret key
@@ -93,6 +97,8 @@ func DefaultConfig() Config {
 		GroupRate:              "20/1h",
 		InviteRate:             "200/1h",
 		UploadRate:             "60/1h",
+		MaxStreamsPerAccount:   10,
+		MaxStreamsPerSession:   3,
 		SMS:                    "outbox",
 		OneAccountPerPhone:     true,
 		PhoneRateIP:            "10/1h",
@@ -143,6 +149,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GroupRate, "group-rate", c.GroupRate, "groups each account may create, as N/DURATION")
 	fs.StringVar(&c.InviteRate, "invite-rate", c.InviteRate, "people each account may add to groups (at creation or later), as N/DURATION")
 	fs.StringVar(&c.UploadRate, "upload-rate", c.UploadRate, "uploads each account may start (whole or resumable), as N/DURATION")
+	fs.IntVar(&c.MaxStreamsPerAccount, "max-streams-per-account", c.MaxStreamsPerAccount, "event streams one account may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
+	fs.IntVar(&c.MaxStreamsPerSession, "max-streams-per-session", c.MaxStreamsPerSession, "event streams one session may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
 	fs.StringVar(&c.SMS, "sms", c.SMS, "SMS sender: outbox (append to DATA/outbox/sms.jsonl, for development) or an https:// `URL` of a gateway webhook")
 	fs.StringVar(&c.SMSSecretFile, "sms-secret-file", c.SMSSecretFile, "`file` with the secret that signs requests to the SMS webhook")
@@ -246,6 +254,12 @@ func (c *Config) Validate() error {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
+	}
+	if c.MaxStreamsPerAccount < 0 || c.MaxStreamsPerAccount > 10_000 {
+		bad("--max-streams-per-account must be 0–10000")
+	}
+	if c.MaxStreamsPerSession < 0 || c.MaxStreamsPerSession > 10_000 {
+		bad("--max-streams-per-session must be 0–10000")
 	}
 	if _, err := c.proxies(); err != nil {
 		bad("--trusted-proxies: %v", err)
@@ -447,4 +461,12 @@ func (c *Config) accountConfig() account.Config {
 	a.MinAge = c.MinAge
 	a.Location, _ = time.LoadLocation(c.TimeZone)
 	return a
+}
+
+// streamLimits derives the caps on open streams; call after Validate.
+func (c *Config) streamLimits() realtime.Limits {
+	if c.RateLimits == "off" {
+		return realtime.Limits{}
+	}
+	return realtime.Limits{PerAccount: c.MaxStreamsPerAccount, PerSession: c.MaxStreamsPerSession}
 }

@@ -153,6 +153,13 @@ func (m *Main) Open(ctx context.Context) error {
 
 	reg := prometheus.NewRegistry()
 	m.Hub = realtime.NewHub(realtime.DefaultConfig(), m.Bus, m.Chat, m.Log, reg)
+	// Streams close when their session or their account's standing ends,
+	// on every node.
+	if err := m.Hub.UseStanding(m.Accounts); err != nil {
+		return err
+	}
+	m.Accounts.OnStandingChange(realtime.StandingNotifier(m.Bus, m.Log))
+	m.Hub.UseLimits(db, m.Config.streamLimits())
 	loc, _ := time.LoadLocation(m.Config.TimeZone)
 	m.Channels = channel.NewService(db, m.Bus, m.Identity, m.Media, channel.Config{Location: loc, SubscriptionDaily: 1, ServiceMonthly: 4}, m.Log)
 	m.Channels.UseAudit(m.Audit)

@@ -120,6 +120,8 @@ type Service struct {
 	now      func() time.Time
 	onDelete []DeleteHook
 	audit    *audit.Log
+	// onStanding hooks run after a change to sessions or standing commits.
+	onStanding []StandingHook
 }
 
 // UseAudit makes the service record privileged actions through l (a keyed

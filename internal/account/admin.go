@@ -144,5 +144,6 @@ func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.
 	if err != nil {
 		return Account{}, fmt.Errorf("%s: %w", action, err)
 	}
+	s.standingChanged(ctx, id)
 	return s.Get(ctx, id)
 }

@@ -133,6 +133,9 @@ func (s *Service) Register(ctx context.Context, r Registration) (Account, string
 	return a, token, nil
 }
 
+// createSession opens a session in tx; it may end the least recently used
+// sessions of the account, so a caller that may have existing sessions
+// tells the standing hooks after the commit.
 func (s *Service) createSession(ctx context.Context, tx *sql.Tx, accountID plaza.ID, userAgent string, now time.Time) (string, error) {
 	token, hash := newToken()
 	sess := Session{ID: plaza.NewID(), AccountID: accountID, UserAgent: clipUserAgent(userAgent), CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
@@ -196,6 +199,9 @@ func (s *Service) Login(ctx context.Context, handle, password, userAgent string)
 	if err != nil {
 		return Account{}, "", fmt.Errorf("login: %w", err)
 	}
+	// The new session may have pruned the least recently used one, whose
+	// streams must close; a re-check costs far less than the hash above.
+	s.standingChanged(ctx, a.ID)
 	a.effectiveStatus(now)
 	return a, token, nil
 }
@@ -253,8 +259,8 @@ func (s *Service) Sessions(ctx context.Context, accountID plaza.ID) ([]Session, 
 	return listSessions(ctx, s.db.Read(), accountID, s.now())
 }
 
-// RevokeSession ends one of the account's sessions. Another account's
-// session is not found.
+// RevokeSession ends one of the account's sessions, and its streams.
+// Another account's session is not found.
 func (s *Service) RevokeSession(ctx context.Context, accountID, sessionID plaza.ID) error {
 	ok, err := deleteSession(ctx, s.db.Write(), accountID, sessionID)
 	if err != nil {
@@ -263,6 +269,7 @@ func (s *Service) RevokeSession(ctx context.Context, accountID, sessionID plaza.
 	if !ok {
 		return plaza.Errorf(plaza.ENotFound, "session not found")
 	}
+	s.standingChanged(ctx, accountID)
 	return nil
 }
 
@@ -280,7 +287,7 @@ func (s *Service) Delete(ctx context.Context, id plaza.ID, password string) erro
 	if !ok {
 		return plaza.Errorf(plaza.EForbidden, "the password is incorrect").WithDetails(map[string]any{"field": "password"})
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := scrubAccount(ctx, tx, id, s.now()); err != nil {
 			return err
 		}
@@ -291,4 +298,9 @@ func (s *Service) Delete(ctx context.Context, id plaza.ID, password string) erro
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.standingChanged(ctx, id)
+	return nil
 }

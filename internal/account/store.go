@@ -176,6 +176,33 @@ func pruneSessions(ctx context.Context, q sqldb.Queryer, accountID plaza.ID, kee
 	return err
 }
 
+// deleteOtherSessions ends every session of the account but keep.
+func deleteOtherSessions(ctx context.Context, q sqldb.Queryer, accountID, keep plaza.ID) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = $1 AND id <> $2`, accountID, keep)
+	return err
+}
+
+// standingOf reads what decides an account's standing, without a session:
+// its status and the terms versions of the consent gate.
+func standingOf(ctx context.Context, q sqldb.Queryer, id plaza.ID) (sessionRow, error) {
+	var r sessionRow
+	var until sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT a.id, a.handle, a.status, a.status_reason, a.status_until,
+			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
+		FROM accounts a WHERE a.id = $1`, id).Scan(
+		&r.account.ID, &r.account.Handle, &r.account.Status, &r.account.StatusReason, &until,
+		&r.acceptedTerms, &r.requiredTerms, &r.currentTerms)
+	if err != nil {
+		return r, sqldb.MapError(err, "account")
+	}
+	if until.Valid {
+		r.account.StatusUntil = fromMicros(until.Int64)
+	}
+	return r, nil
+}
+
 // sessionRow is what authentication reads in one query: the session, its
 // account and the two terms versions that decide the consent gate.
 type sessionRow struct {
@@ -187,17 +214,29 @@ type sessionRow struct {
 }
 
 func lookupSession(ctx context.Context, q sqldb.Queryer, tokenHash []byte, now time.Time) (sessionRow, error) {
-	var r sessionRow
-	var until sql.NullInt64
-	var created, sCreated, sUsed, sExpires int64
-	err := q.QueryRowContext(ctx, `SELECT
+	return scanSessionRow(q.QueryRowContext(ctx, sessionRowQuery+`s.token_hash = $1 AND s.expires_at > $2`, tokenHash, micros(now)))
+}
+
+// lookupSessionByID is lookupSession for a session already authenticated
+// once, such as an open stream's: it finds the session by its ID.
+func lookupSessionByID(ctx context.Context, q sqldb.Queryer, accountID, sessionID plaza.ID, now time.Time) (sessionRow, error) {
+	return scanSessionRow(q.QueryRowContext(ctx, sessionRowQuery+`s.account_id = $1 AND s.id = $2 AND s.expires_at > $3`, accountID, sessionID, micros(now)))
+}
+
+const sessionRowQuery = `SELECT
 			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
 			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.created_at,
 			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
-		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, micros(now)).Scan(
+		WHERE `
+
+func scanSessionRow(row *sql.Row) (sessionRow, error) {
+	var r sessionRow
+	var until sql.NullInt64
+	var created, sCreated, sUsed, sExpires int64
+	err := row.Scan(
 		&r.session.ID, &r.session.UserAgent, &sCreated, &sUsed, &sExpires,
 		&r.account.ID, &r.account.Handle, &r.account.DisplayName, &r.account.BirthDate, &r.account.Status,
 		&r.account.StatusReason, &until, &created,

@@ -103,6 +103,9 @@ func (s *Service) PublishTerms(ctx context.Context, actor audit.Actor, title, bo
 	if err != nil {
 		return Terms{}, fmt.Errorf("publish terms: %w", err)
 	}
+	if requiresReconsent {
+		s.standingChanged(ctx, 0) // every account's streams are re-checked
+	}
 	return t, nil
 }
 

@@ -72,6 +72,11 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	if err := p.Err(); err != nil {
 		return Message{}, false, err
 	}
+	// The same standing rules as a request's, for sends that come over an
+	// open stream after a suspension, closure, deletion or new terms.
+	if err := s.accounts.CheckStanding(ctx, sender); err != nil {
+		return Message{}, false, err
+	}
 	if err := s.identity.Require(ctx, sender, identity.MessageSend); err != nil {
 		return Message{}, false, err
 	}
@@ -96,6 +101,9 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 		var to plaza.ID
 		if err := s.db.Read().QueryRowContext(ctx, `SELECT account_id FROM members WHERE conversation_id = $1 AND account_id <> $2`, in.ConversationID, sender).Scan(&to); err != nil {
 			return Message{}, false, fmt.Errorf("send message: %w", err)
+		}
+		if err := s.accounts.Reachable(ctx, to); err != nil {
+			return Message{}, false, err
 		}
 		if err := s.checkDirect(ctx, sender, to); err != nil {
 			return Message{}, false, err

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
@@ -32,23 +31,10 @@ func (s *Server) authorize(r *http.Request, a access, roles []account.Role) erro
 	if a == anyStanding {
 		return nil
 	}
-	switch acct := au.Account; acct.Status {
-	case account.Suspended:
-		details := map[string]any{"reason": acct.StatusReason}
-		msg := "your account is suspended: " + acct.StatusReason
-		if !acct.StatusUntil.IsZero() {
-			details["until"] = acct.StatusUntil.Format(time.RFC3339)
-			msg += " (until " + acct.StatusUntil.Format(time.RFC3339) + ")"
-		}
-		return plaza.Errorf(plaza.EAccountSuspended, "%s", msg).WithDetails(details)
-	case account.Closed:
-		return plaza.Errorf(plaza.EAccountClosed, "your account is closed: %s", acct.StatusReason).
-			WithDetails(map[string]any{"reason": acct.StatusReason})
-	}
-	if a == signedIn && au.NeedsConsent() {
-		return plaza.Errorf(plaza.ETermsAcceptanceRequired,
-			"the terms have changed: read GET /api/v1/terms and accept version %d with POST /api/v1/me/consents", au.CurrentTerms).
-			WithDetails(map[string]any{"version": au.CurrentTerms})
+	// The rules live in the account domain so that open streams, which
+	// re-check them, apply exactly these.
+	if err := au.Standing(a == signedIn); err != nil {
+		return err
 	}
 	if len(roles) > 0 && !au.Account.HasRole(roles...) {
 		names := make([]string, len(roles))

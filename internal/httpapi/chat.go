@@ -460,5 +460,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.hub.Serve(w, r, authOf(r).Account.ID, since)
+	a := authOf(r)
+	return s.hub.Serve(w, r, a.Account.ID, a.SessionID, since)
 }

@@ -57,6 +57,8 @@ type envConfig struct {
 	channels channel.Config
 	// ui, if set, is the web client's handler.
 	ui http.Handler
+	// streams caps the open streams.
+	streams realtime.Limits
 	// engine is the database engine (default SQLite).
 	engine sqldb.Engine
 	// wrapStore, if set, wraps the media store (to fail its writes).
@@ -142,6 +144,11 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	reg := prometheus.NewRegistry()
 	apiLog := slog.New(slog.NewJSONHandler(lw, nil))
 	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats, apiLog, reg)
+	if err := hub.UseStanding(accounts); err != nil {
+		tb.Fatal(err)
+	}
+	accounts.OnStandingChange(realtime.StandingNotifier(b, log))
+	hub.UseLimits(db, cfg.streams)
 	chans := channel.NewService(db, b, ids, medias, cfg.channels, log)
 	chans.OnFollowChange(realtime.FollowNotifier(b, log))
 	hub.UseChannels(chans.FollowedIDs)

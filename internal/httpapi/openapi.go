@@ -39,6 +39,7 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
 	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Delete one's account (password required); allowed in any standing", auth: anyStanding, body: "Password", status: 204, errors: []int{400}},
 	{method: "GET", path: "/api/v1/me/export", tag: "accounts", summary: "Download one's data as JSON; allowed in any standing", auth: anyStanding, status: 200, response: "Export"},
+	{method: "POST", path: "/api/v1/me/password", tag: "accounts", summary: "Change one's password (the current one required); signs out every other session and closes its streams; allowed in any standing", auth: anyStanding, body: "PasswordChange", status: 204, errors: []int{400, 403, 429}},
 	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
 	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
 	{method: "POST", path: "/api/v1/me/consents", tag: "accounts", summary: "Accept the current terms version", auth: consenting, body: "Consent", status: 204, errors: []int{400}},
@@ -81,7 +82,7 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/uploads/{id}", tag: "media", summary: "Send the next part (Content-Type: application/offset+octet-stream, Upload-Offset); the last part answers 200 with the media item and Plaza-Media-Id", auth: signedIn, status: 204, response: "Media", errors: []int{400, 404, 409, 413, 415}},
 	{method: "DELETE", path: "/api/v1/uploads/{id}", tag: "media", summary: "Abandon a resumable upload", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "GET", path: "/api/v1/sync", tag: "chat", summary: "Events after ?since=CURSOR (&limit, default 100, max 1000); without since, the current cursor and no events", auth: signedIn, status: 200, response: "SyncPage", errors: []int{400, 410}},
-	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=): ready, message.created, message.recalled, conversation.read, conversation.updated, typing, contact.request, contact.accepted; client frames message.send and typing", auth: signedIn, status: 101, errors: []int{400, 410}},
+	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=): ready, message.created, message.recalled, conversation.read, conversation.updated, typing, contact.request, contact.accepted; client frames message.send and typing. Close codes: 4001 session ended, 4003 account suspended or closed, 4005 new terms to accept, 4008 too slow, 4009 replaced (too many streams)", auth: signedIn, status: 101, errors: []int{400, 410}},
 
 	{method: "POST", path: "/api/v1/channel-applications", tag: "channels", summary: "Apply for a public account (needs the level the policy sets for channel.apply: identity by default)", auth: signedIn, body: "ChannelApplicationNew", status: 201, response: "ChannelApplication", errors: []int{400, 409}},
 	{method: "GET", path: "/api/v1/channel-applications", tag: "channels", summary: "Your applications, with outcomes and reasons", auth: signedIn, status: 200, response: "ChannelApplicationList"},
@@ -170,6 +171,10 @@ var schemas = map[string]any{
 	"Consent":  obj([]string{"version"}, map[string]any{"version": integer}),
 	"MePatch":  obj(nil, map[string]any{"display_name": str}),
 	"Reason":   obj([]string{"reason"}, map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": 1000}}),
+	"PasswordChange": obj([]string{"current_password", "new_password"}, map[string]any{
+		"current_password": str,
+		"new_password":     map[string]any{"type": "string", "minLength": 8, "maxLength": 256},
+	}),
 	"Suspension": obj([]string{"reason"}, map[string]any{
 		"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": 1000},
 		"until":  map[string]any{"type": "string", "format": "date-time", "description": "When the suspension ends by itself; absent: until lifted."},

@@ -26,6 +26,7 @@ func (s *Server) registerRoutes() {
 	s.handle("PATCH /api/v1/me", signedIn, s.patchMe)
 	s.handle("DELETE /api/v1/me", anyStanding, s.deleteMe)
 	s.handle("GET /api/v1/me/export", anyStanding, s.exportMe)
+	s.handle("POST /api/v1/me/password", anyStanding, s.changePassword)
 	s.handle("GET /api/v1/me/sessions", anyStanding, s.listSessions)
 	s.handle("DELETE /api/v1/me/sessions/{id}", anyStanding, s.revokeSession)
 	s.handle("POST /api/v1/me/consents", consenting, s.consent)

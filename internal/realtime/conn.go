@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/plaza-im/plaza"
+	acctpkg "github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/strictjson"
 )
@@ -34,7 +35,9 @@ type item struct {
 type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
+	id      plaza.ID // this stream, for the caps across nodes
 	account plaza.ID
+	session plaza.ID // the session it was opened in
 	ctx     context.Context
 	cancel  context.CancelFunc
 
@@ -51,10 +54,11 @@ type Conn struct {
 	inFlight chan struct{}
 }
 
-// Serve upgrades the request to a WebSocket for account and runs the
-// device until it disconnects. since is the cursor to resume after; a
+// Serve upgrades the request to a WebSocket for account, signed in with
+// session, and runs the device until it disconnects or the session or
+// the account's standing ends. since is the cursor to resume after; a
 // negative since starts from the account's current cursor.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, since int64) error {
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session plaza.ID, since int64) error {
 	head, err := h.chat.Head(r.Context(), account)
 	if err != nil {
 		return err
@@ -74,13 +78,23 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account plaza.ID, si
 		return nil // Accept has answered the client
 	}
 	ws.SetReadLimit(64 << 10)
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &Conn{hub: h, ws: ws, account: account, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
+	// The session rides in the context so that a send over the stream is
+	// refused from the moment the session ends (account.CheckStanding).
+	ctx, cancel := context.WithCancel(acctpkg.WithSession(context.Background(), session))
+	c := &Conn{hub: h, ws: ws, id: plaza.NewID(), account: account, session: session, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
 		inFlight: make(chan struct{}, h.cfg.MaxInFlight)}
 	if err := h.attach(r.Context(), c); err != nil {
 		ws.Close(statusGoingAway, "server shutting down")
 		cancel()
 		return nil
+	}
+	if h.limits != nil {
+		if err := h.limits.open(r.Context(), h, c); err != nil {
+			h.log.Error("stream: apply the stream caps", "err", err)
+			c.shutdown(websocket.StatusInternalError, "could not open the stream: reconnect")
+			h.detach(c)
+			return nil
+		}
 	}
 	last, err := c.catchUp(since)
 	if err != nil {
@@ -176,6 +190,9 @@ func (c *Conn) writeLoop(last int64) {
 			if err != nil {
 				return
 			}
+			// In case the bus lost the news that the session or the
+			// account's standing ended.
+			c.checkStanding()
 		case <-c.wake:
 			for _, it := range c.take() {
 				switch {

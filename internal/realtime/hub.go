@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
@@ -60,6 +61,11 @@ type Hub struct {
 	closed   bool
 
 	followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)
+	// standing re-checks streams (UseStanding); allSub carries the
+	// control messages for every stream; limits caps them (UseLimits).
+	standing *account.Service
+	allSub   bus.Subscription
+	limits   *limiter
 
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
@@ -150,6 +156,9 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 }
 
 func (h *Hub) detach(c *Conn) {
+	if h.limits != nil {
+		h.limits.close(c)
+	}
 	h.subMu.Lock()
 	defer h.subMu.Unlock()
 	h.mu.Lock()
@@ -244,13 +253,26 @@ func (h *Hub) deliverChannel(ch plaza.ID, frame []byte) {
 	}
 }
 
-// control applies a message meant for this node: a follow change.
+// control applies a message meant for this node: a follow change, a
+// standing re-check or a stream to close. account is 0 for a message on
+// AllSubject.
 func (h *Hub) control(account plaza.ID, data []byte) {
-	var fc channel.FollowControl
-	if err := json.Unmarshal(data, &fc); err != nil {
+	var m control
+	if err := json.Unmarshal(data, &m); err != nil {
 		h.log.Warn("bad control message", "err", err)
 		return
 	}
+	switch {
+	case m.Recheck:
+		h.recheck(account)
+		return
+	case m.CloseStream != 0:
+		h.closeStream(account, m.CloseStream)
+		return
+	case account == 0 || m.FollowControl == nil:
+		return
+	}
+	fc := *m.FollowControl
 	h.subMu.Lock()
 	defer h.subMu.Unlock()
 	h.mu.Lock()
@@ -307,6 +329,13 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	for _, c := range all {
 		c.shutdown(statusGoingAway, "server shutting down: reconnect with since=CURSOR")
+	}
+	if h.allSub != nil {
+		_ = h.allSub.Unsubscribe()
+	}
+	if l := h.limits; l != nil {
+		l.stop()
+		<-l.done
 	}
 }
 

@@ -1,0 +1,127 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plaza-im/plaza"
+)
+
+// Standing returns nil when the account may act: it is not suspended or
+// closed and, when consent is true, it has accepted the terms in force.
+// Otherwise it returns the error to show, the same for every way in (a
+// request, a stream frame, a stream being re-checked).
+func (a *Auth) Standing(consent bool) error {
+	switch acct := a.Account; acct.Status {
+	case Suspended:
+		details := map[string]any{"reason": acct.StatusReason}
+		msg := "your account is suspended: " + acct.StatusReason
+		if !acct.StatusUntil.IsZero() {
+			details["until"] = acct.StatusUntil.Format(time.RFC3339)
+			msg += " (until " + acct.StatusUntil.Format(time.RFC3339) + ")"
+		}
+		return plaza.Errorf(plaza.EAccountSuspended, "%s", msg).WithDetails(details)
+	case Closed:
+		return plaza.Errorf(plaza.EAccountClosed, "your account is closed: %s", acct.StatusReason).
+			WithDetails(map[string]any{"reason": acct.StatusReason})
+	case Deleted:
+		return errSessionEnded
+	}
+	if consent && a.NeedsConsent() {
+		return plaza.Errorf(plaza.ETermsAcceptanceRequired,
+			"the terms have changed: read GET /api/v1/terms and accept version %d with POST /api/v1/me/consents", a.CurrentTerms).
+			WithDetails(map[string]any{"version": a.CurrentTerms})
+	}
+	return nil
+}
+
+var errSessionEnded = plaza.Errorf(plaza.EUnauthenticated, "the session has expired or was signed out")
+
+// SessionStanding re-checks a session that was authenticated earlier (an
+// open stream's): it fails with unauthenticated once the session has
+// ended, and otherwise returns the session's Auth, whose Standing says
+// whether the account may still act.
+func (s *Service) SessionStanding(ctx context.Context, accountID, sessionID plaza.ID) (Auth, error) {
+	now := s.now()
+	row, err := lookupSessionByID(ctx, s.db.Read(), accountID, sessionID, now)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && row.account.Status == Deleted {
+		return Auth{}, errSessionEnded
+	}
+	if err != nil {
+		return Auth{}, fmt.Errorf("session standing: %w", err)
+	}
+	row.account.effectiveStatus(now)
+	return Auth{Account: row.account, SessionID: row.session.ID, AcceptedTerms: row.acceptedTerms, RequiredTerms: row.requiredTerms, CurrentTerms: row.currentTerms}, nil
+}
+
+type sessionKey struct{}
+
+// WithSession returns ctx carrying the session an action is taken under,
+// so that CheckStanding also checks that the session is still live: an
+// open stream's frames are refused from the moment its session ends, even
+// before the stream is closed.
+func WithSession(ctx context.Context, sessionID plaza.ID) context.Context {
+	return context.WithValue(ctx, sessionKey{}, sessionID)
+}
+
+// CheckStanding returns nil when id may act now: it exists, is neither
+// suspended, closed nor deleted, and has accepted the terms in force; if
+// ctx carries a session (WithSession), that session must be live too.
+// Domains call it on the write paths that do not pass through the HTTP
+// layer's checks, such as sending a message over the stream.
+func (s *Service) CheckStanding(ctx context.Context, id plaza.ID) error {
+	if sid, ok := ctx.Value(sessionKey{}).(plaza.ID); ok {
+		a, err := s.SessionStanding(ctx, id, sid)
+		if err != nil {
+			return err
+		}
+		return a.Standing(true)
+	}
+	row, err := standingOf(ctx, s.db.Read(), id)
+	if err != nil {
+		if plaza.ErrorCode(err) == plaza.ENotFound {
+			return errSessionEnded
+		}
+		return fmt.Errorf("check standing: %w", err)
+	}
+	row.account.effectiveStatus(s.now())
+	a := Auth{Account: row.account, AcceptedTerms: row.acceptedTerms, RequiredTerms: row.requiredTerms, CurrentTerms: row.currentTerms}
+	return a.Standing(true)
+}
+
+// StandingHook is told, after the change has committed, that the sessions
+// or the standing of an account changed (a sign-out, a revoked session, a
+// password change, a suspension, a closure, a deletion), or with account
+// 0 that every account's may have (terms that require re-consent). The
+// realtime layer uses it to re-check, and close, the open streams.
+type StandingHook func(ctx context.Context, account plaza.ID)
+
+// OnStandingChange registers h. Call it while wiring, before serving.
+func (s *Service) OnStandingChange(h StandingHook) { s.onStanding = append(s.onStanding, h) }
+
+func (s *Service) standingChanged(ctx context.Context, account plaza.ID) {
+	for _, h := range s.onStanding {
+		h(ctx, account)
+	}
+}
+
+// Reachable returns nil when id may still be messaged, and a gone error
+// when it is closed or deleted: nobody will ever read what is sent to it.
+// A suspension is temporary, so a suspended account stays reachable.
+func (s *Service) Reachable(ctx context.Context, id plaza.ID) error {
+	var st Status
+	err := s.db.Read().QueryRowContext(ctx, `SELECT status FROM accounts WHERE id = $1`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) || st == Deleted {
+		return plaza.Errorf(plaza.EGone, "this account was deleted").WithDetails(map[string]any{"account_id": id.String(), "status": string(Deleted)})
+	}
+	if err != nil {
+		return fmt.Errorf("reachable: %w", err)
+	}
+	if st == Closed {
+		return plaza.Errorf(plaza.EGone, "this account is closed").WithDetails(map[string]any{"account_id": id.String(), "status": string(Closed)})
+	}
+	return nil
+}

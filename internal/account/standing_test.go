@@ -1,0 +1,168 @@
+package account_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
+)
+
+// hookLog records the accounts the standing hook was told about.
+type hookLog struct {
+	mu  sync.Mutex
+	ids []plaza.ID
+}
+
+func (h *hookLog) record(_ context.Context, id plaza.ID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ids = append(h.ids, id)
+}
+
+func (h *hookLog) take() []plaza.ID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.ids
+	h.ids = nil
+	return out
+}
+
+// TestHostileStandingHookFires: every way a session or an account's
+// standing ends tells the hook (which closes streams), after the commit.
+func TestHostileStandingHookFires(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		var h hookLog
+		svc.OnStandingChange(h.record)
+		a, tok := register(t, svc, "alice")
+		b, _ := register(t, svc, "bob")
+		auth := authenticate(t, svc, tok)
+		want := func(what string, ids ...plaza.ID) {
+			t.Helper()
+			got := h.take()
+			if len(got) != len(ids) || len(ids) > 0 && got[0] != ids[0] {
+				t.Errorf("%s: hook got %v, want %v", what, got, ids)
+			}
+		}
+		want("register")
+		tok2 := login(t, svc, "alice", "phone")
+		want("login (may prune)", a.ID)
+		if err := svc.RevokeSession(ctx, a.ID, authenticate(t, svc, tok2).SessionID); err != nil {
+			t.Fatal(err)
+		}
+		want("revoke", a.ID)
+		if err := svc.ChangePassword(ctx, a.ID, auth.SessionID, testPassword, "a different password"); err != nil {
+			t.Fatal(err)
+		}
+		want("password change", a.ID)
+		if _, err := svc.Suspend(ctx, audit.CLI, b.ID, "spam", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		want("suspend", b.ID)
+		if _, err := svc.PublishTerms(ctx, audit.CLI, "v2", "body", true); err != nil {
+			t.Fatal(err)
+		}
+		want("terms with re-consent", 0)
+		if _, err := svc.PublishTerms(ctx, audit.CLI, "v3", "body", false); err != nil {
+			t.Fatal(err)
+		}
+		want("terms without re-consent")
+		if err := svc.Delete(ctx, a.ID, "a different password"); err != nil {
+			t.Fatal(err)
+		}
+		want("delete", a.ID)
+	})
+}
+
+// TestHostileCheckStanding: the send path's check refuses a suspended,
+// closed, deleted or terms-gated account, and an ended session.
+func TestHostileCheckStanding(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		a, tok := register(t, svc, "alice")
+		b, _ := register(t, svc, "bob")
+		c, _ := register(t, svc, "carol")
+		d, _ := register(t, svc, "dave")
+		sess := authenticate(t, svc, tok).SessionID
+		if err := svc.CheckStanding(account.WithSession(ctx, sess), a.ID); err != nil {
+			t.Fatalf("active account: got %v, want nil", err)
+		}
+		if _, err := svc.Suspend(ctx, audit.CLI, b.ID, "spam", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Close(ctx, audit.CLI, c.ID, "fraud"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Delete(ctx, d.ID, testPassword); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, svc.CheckStanding(ctx, b.ID), plaza.EAccountSuspended)
+		wantCode(t, svc.CheckStanding(ctx, c.ID), plaza.EAccountClosed)
+		wantCode(t, svc.CheckStanding(ctx, d.ID), plaza.EUnauthenticated)
+		wantCode(t, svc.Reachable(ctx, c.ID), plaza.EGone)
+		wantCode(t, svc.Reachable(ctx, d.ID), plaza.EGone)
+		if err := svc.Reachable(ctx, b.ID); err != nil {
+			t.Errorf("a suspended account: got %v, want reachable", err)
+		}
+
+		if _, err := svc.PublishTerms(ctx, audit.CLI, "v2", "body", true); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, svc.CheckStanding(ctx, a.ID), plaza.ETermsAcceptanceRequired)
+		if err := svc.Accept(ctx, a.ID, 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.CheckStanding(ctx, a.ID); err != nil {
+			t.Errorf("after accepting: got %v, want nil", err)
+		}
+		if err := svc.RevokeSession(ctx, a.ID, sess); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, svc.CheckStanding(account.WithSession(ctx, sess), a.ID), plaza.EUnauthenticated)
+	})
+}
+
+// TestHostileChangePasswordEndsOtherSessions checks the domain rules of a
+// password change on both engines.
+func TestHostileChangePasswordEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		a, tok := register(t, svc, "alice")
+		_, btok := register(t, svc, "bob")
+		other := login(t, svc, "alice", "phone")
+		sess := authenticate(t, svc, tok).SessionID
+
+		wantCode(t, svc.ChangePassword(ctx, a.ID, sess, "wrong", "a new password"), plaza.EForbidden)
+		wantCode(t, svc.ChangePassword(ctx, a.ID, sess, testPassword, "short"), plaza.EInvalid)
+		wantCode(t, svc.ChangePassword(ctx, a.ID, sess, testPassword, testPassword), plaza.EInvalid)
+		// Nothing changed so far.
+		authenticate(t, svc, other)
+
+		if err := svc.ChangePassword(ctx, a.ID, sess, testPassword, "a new password"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Authenticate(ctx, other); plaza.ErrorCode(err) != plaza.EUnauthenticated {
+			t.Errorf("other session: got %v, want unauthenticated", err)
+		}
+		authenticate(t, svc, tok)
+		authenticate(t, svc, btok)
+		if _, _, err := svc.Login(ctx, "alice", testPassword, ""); plaza.ErrorCode(err) != plaza.EUnauthenticated {
+			t.Errorf("old password: got %v, want unauthenticated", err)
+		}
+		if _, _, err := svc.Login(ctx, "alice", "a new password", ""); err != nil {
+			t.Errorf("new password: got %v", err)
+		}
+	})
+}

@@ -1,0 +1,157 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/coder/websocket"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/channel"
+	"github.com/plaza-im/plaza/internal/chat"
+)
+
+// Close codes that tell a device why its stream ended and what to do.
+const (
+	// StatusSessionEnded: the session was signed out, revoked, ended by a
+	// password change or the account's deletion. Sign in again.
+	StatusSessionEnded websocket.StatusCode = 4001
+	// StatusAccountRestricted: the account was suspended or closed; GET
+	// /api/v1/me says why.
+	StatusAccountRestricted websocket.StatusCode = 4003
+	// StatusTermsRequired: new terms must be accepted (POST
+	// /api/v1/me/consents) before reconnecting.
+	StatusTermsRequired websocket.StatusCode = 4005
+	// StatusReplaced: the account or session opened more streams than
+	// allowed, and this was the oldest.
+	StatusReplaced websocket.StatusCode = 4009
+)
+
+// AllSubject is the bus subject of control messages for every node about
+// every stream, such as "re-check everyone: new terms need consent".
+const AllSubject = "streams.all"
+
+// control is a message for the nodes themselves on an account's subject
+// (or AllSubject): a follow change, a request to re-check the account's
+// streams, or to close one stream.
+type control struct {
+	// A follow change is sent by channel.Service as a bare FollowControl;
+	// a pointer keeps its fields out of the other messages.
+	*channel.FollowControl
+	// Recheck asks every node to re-check the standing of the account's
+	// streams (all streams, on AllSubject) and close those that lost it.
+	Recheck bool `json:"recheck,omitempty"`
+	// CloseStream names one stream to close: it is over a cap.
+	CloseStream plaza.ID `json:"close_stream,omitempty"`
+}
+
+// UseStanding makes the hub close streams whose session ended or whose
+// account may no longer act: when told over the bus (see StandingNotifier)
+// and, in case such a message was lost, at every ping. Call it while
+// wiring; it subscribes to AllSubject.
+func (h *Hub) UseStanding(accounts *account.Service) error {
+	h.standing = accounts
+	sub, err := h.bus.Subscribe(AllSubject, func(data []byte) {
+		_, frame, err := chat.ParseEnvelope(data)
+		if err != nil {
+			h.log.Warn("bad bus control message", "err", err)
+			return
+		}
+		h.control(0, frame)
+	})
+	if err != nil {
+		return err
+	}
+	h.allSub = sub
+	return nil
+}
+
+// StandingNotifier returns the account hook that tells every node, over
+// the bus, to re-check the streams of an account whose sessions or
+// standing changed (account 0: every account's).
+func StandingNotifier(b bus.Bus, log *slog.Logger) account.StandingHook {
+	data, _ := json.Marshal(control{Recheck: true})
+	return func(ctx context.Context, acct plaza.ID) {
+		subject := AllSubject
+		if acct != 0 {
+			subject = chat.Subject(acct)
+		}
+		if err := b.Publish(ctx, subject, chat.ControlEnvelope(data)); err != nil {
+			log.Warn("bus publish of a standing change failed; open streams are re-checked at their next ping", "err", err)
+		}
+	}
+}
+
+// recheck re-checks, off the bus's delivery goroutine, the streams of
+// acct on this node (every stream, for acct 0).
+func (h *Hub) recheck(acct plaza.ID) {
+	if h.standing == nil {
+		return
+	}
+	h.mu.Lock()
+	var targets []*Conn
+	for a, ac := range h.accounts {
+		if acct != 0 && a != acct {
+			continue
+		}
+		for c := range ac.conns {
+			targets = append(targets, c)
+		}
+	}
+	h.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	go func() {
+		for _, c := range targets {
+			c.checkStanding()
+		}
+	}()
+}
+
+// checkStanding closes c if its session ended or its account may no
+// longer act. A failure to check (the database is unreachable) leaves it
+// open: the next ping tries again.
+func (c *Conn) checkStanding() {
+	if c.hub.standing == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
+	defer cancel()
+	a, err := c.hub.standing.SessionStanding(ctx, c.account, c.session)
+	if err == nil {
+		err = a.Standing(true)
+	}
+	switch plaza.ErrorCode(err) {
+	case "":
+	case plaza.EUnauthenticated:
+		c.end(StatusSessionEnded, "the session ended: sign in again")
+	case plaza.EAccountSuspended:
+		c.end(StatusAccountRestricted, "the account is suspended: see GET /api/v1/me")
+	case plaza.EAccountClosed:
+		c.end(StatusAccountRestricted, "the account is closed: see GET /api/v1/me")
+	case plaza.ETermsAcceptanceRequired:
+		c.end(StatusTermsRequired, "new terms must be accepted: see GET /api/v1/terms")
+	default:
+		if ctx.Err() == nil {
+			c.hub.log.Warn("stream: standing re-check failed", "account_id", c.account.String(), "err", err)
+		}
+	}
+}
+
+// end closes c for a reason of policy (its session or standing ended, or
+// it was replaced). Unlike shutdown it sends the close frame before
+// cancelling the device's loops: cancelling a read makes the WebSocket
+// library drop the connection without a close frame, and the device would
+// not learn why it must not simply reconnect.
+func (c *Conn) end(code websocket.StatusCode, reason string) {
+	c.once.Do(func() {
+		go func() {
+			_ = c.ws.Close(code, reason)
+			c.cancel()
+		}()
+	})
+}

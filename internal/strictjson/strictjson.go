@@ -155,10 +155,10 @@ func fieldName(path string) string {
 // value.
 func stringRule(raw []byte, s string) string {
 	if !utf8.Valid(raw) || unpairedSurrogate(raw) {
-		return "invalid UTF-8: send text as valid UTF-8"
+		return "must be valid UTF-8"
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return "a NUL character (\\u0000), which is not allowed"
+		return "must not contain a NUL character (\\u0000)"
 	}
 	return ""
 }

@@ -4,9 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,36 +48,6 @@ func TestEveryPackageIsDocumented(t *testing.T) {
 		}
 		if !documented {
 			t.Errorf("package %s has no package doc comment", dir)
-		}
-	}
-}
-
-// domainPackages hold business rules and must stay independent of HTTP and
-// of the scale-out engines' client libraries.
-var domainPackages = []string{"account", "audit", "identity", "chat", "media", "channel", "microblog", "moderation"}
-
-var forbiddenInDomain = []string{"net/http", "github.com/nats-io/", "github.com/aws/", "github.com/coder/websocket"}
-
-func TestDomainPackagesStayPure(t *testing.T) {
-	dirs := packages(t)
-	for _, name := range domainPackages {
-		dir := filepath.Join("internal", name)
-		if _, err := os.Stat(dir); err != nil {
-			continue
-		}
-		for _, f := range dirs[dir] {
-			pf, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range pf.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				for _, bad := range forbiddenInDomain {
-					if path == bad || strings.HasSuffix(bad, "/") && strings.HasPrefix(path, bad) {
-						t.Errorf("%s imports %s: domain packages must not know HTTP, NATS or S3", f, path)
-					}
-				}
-			}
 		}
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -134,42 +134,6 @@ func authenticate(tb testing.TB, svc *account.Service, tok string) account.Auth 
 		tb.Fatalf("authenticate: got %v, want success", err)
 	}
 	return auth
-}
-
-// wantCode fails the test unless err carries code.
-func wantCode(tb testing.TB, err error, code string) {
-	tb.Helper()
-	if got := plaza.ErrorCode(err); got != code {
-		tb.Fatalf("got error %v (code %q), want code %q", err, got, code)
-	}
-}
-
-// problemFields returns the field names of an EInvalid error's "fields"
-// details, in order.
-func problemFields(tb testing.TB, err error) []string {
-	tb.Helper()
-	e := plaza.AsError(err)
-	if e == nil {
-		tb.Fatalf("got %v, want a *plaza.Error", err)
-	}
-	list, ok := e.Details["fields"].([]plaza.FieldProblem)
-	if !ok {
-		tb.Fatalf("got details %v, want a \"fields\" list", e.Details)
-	}
-	names := make([]string, len(list))
-	for i, p := range list {
-		names[i] = p.Field
-	}
-	return names
-}
-
-// wantInvalid fails the test unless err is EInvalid naming exactly fields.
-func wantInvalid(tb testing.TB, err error, fields ...string) {
-	tb.Helper()
-	wantCode(tb, err, plaza.EInvalid)
-	if got := problemFields(tb, err); !slices.Equal(got, fields) {
-		tb.Fatalf("got invalid fields %q, want %q (error: %v)", got, fields, err)
-	}
 }
 
 // auditEntries returns the whole audit log, oldest first, after checking
@@ -305,3 +269,9 @@ func (s dbSnapshot) counts() map[string]int {
 	}
 	return out
 }
+
+// The assertions the test suites share live in plazatest.
+var (
+	wantCode    = plazatest.WantCode
+	wantInvalid = plazatest.WantInvalid
+)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -24,6 +25,7 @@ import (
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -283,15 +285,6 @@ func quotas(c Channel) string {
 	return f(c.DailyPostLimit) + " a day, " + f(c.MonthlyPostLimit) + " a month"
 }
 
-// wantCode fails unless err carries code, and returns the *plaza.Error.
-func wantCode(tb testing.TB, err error, code string) *plaza.Error {
-	tb.Helper()
-	if got := plaza.ErrorCode(err); got != code {
-		tb.Fatalf("error = %v (code %q), want code %q", err, got, code)
-	}
-	return plaza.AsError(err)
-}
-
 // wantFields fails unless err is invalid_request naming exactly fields.
 func wantFields(tb testing.TB, err error, fields ...string) {
 	tb.Helper()
@@ -362,21 +355,17 @@ func (w *watcher) take(tb testing.TB) []frame {
 	if err := w.bus.Publish(context.Background(), w.subject, []byte(`{"type":"test.mark"}`)); err != nil {
 		tb.Fatalf("Publish marker: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var out []frame
+	plazatest.Eventually(tb, 5*time.Second, func() error {
 		w.mu.Lock()
-		if w.marks >= want {
-			out := w.frames
-			w.frames = nil
-			w.mu.Unlock()
-			return out
+		defer w.mu.Unlock()
+		if w.marks < want {
+			return fmt.Errorf("the marker on %s never arrived", w.subject)
 		}
-		w.mu.Unlock()
-		if time.Now().After(deadline) {
-			tb.Fatalf("the marker on %s never arrived", w.subject)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		out, w.frames = w.frames, nil
+		return nil
+	})
+	return out
 }
 
 // tableCounts returns the number of rows in every table of the database.
@@ -429,3 +418,6 @@ func diffCounts(before, after map[string]int64) map[string]int64 {
 	}
 	return out
 }
+
+// The assertions the test suites share live in plazatest.
+var wantCode = plazatest.WantCode

@@ -16,6 +16,7 @@ import (
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -348,56 +349,28 @@ func (r *recorder) snapshot(tb testing.TB) []event {
 // wait polls until at least n events were recorded and returns them all.
 func (r *recorder) wait(tb testing.TB, n int) []event {
 	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		evs := r.snapshot(tb)
-		if len(evs) >= n {
-			return evs
+	var evs []event
+	plazatest.Eventually(tb, waitTimeout, func() error {
+		if evs = r.snapshot(tb); len(evs) < n {
+			return fmt.Errorf("bus delivered %d events, want %d: %+v", len(evs), n, evs)
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("bus delivered %d events, want %d: %+v", len(evs), n, evs)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
+	return evs
 }
 
 // waitType polls until an event of type typ was recorded and returns the
 // recorded events of that type.
 func (r *recorder) waitType(tb testing.TB, typ string, n int) []event {
 	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		evs := ofType(r.snapshot(tb), typ)
-		if len(evs) >= n {
-			return evs
+	var evs []event
+	plazatest.Eventually(tb, waitTimeout, func() error {
+		if evs = ofType(r.snapshot(tb), typ); len(evs) < n {
+			return fmt.Errorf("bus delivered %d %s events, want %d", len(evs), typ, n)
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("bus delivered %d %s events, want %d", len(evs), typ, n)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// wantCode fails unless err carries code.
-func wantCode(tb testing.TB, err error, code string) {
-	tb.Helper()
-	if got := plaza.ErrorCode(err); got != code {
-		tb.Fatalf("error code = %q (err %v), want %q", got, err, code)
-	}
-}
-
-// wantInvalid fails unless err is invalid_request naming field.
-func wantInvalid(tb testing.TB, err error, field string) {
-	tb.Helper()
-	wantCode(tb, err, plaza.EInvalid)
-	pe := plaza.AsError(err)
-	fields, _ := pe.Details["fields"].([]plaza.FieldProblem)
-	for _, f := range fields {
-		if f.Field == field {
-			return
-		}
-	}
-	tb.Fatalf("invalid_request fields = %+v, want one naming %q", fields, field)
+		return nil
+	})
+	return evs
 }
 
 // mustNil fails on a non-nil error.
@@ -433,3 +406,9 @@ func wantSeqs(tb testing.TB, msgs []Message, from, to int64) {
 		}
 	}
 }
+
+// The assertions the test suites share live in plazatest.
+var (
+	wantCode    = plazatest.WantCode
+	wantInvalid = plazatest.WantInvalidField
+)

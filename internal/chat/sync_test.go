@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -369,18 +370,14 @@ func TestRunPrunerPrunesUntilCancelled(t *testing.T) {
 			defer close(done)
 			e.svc.RunPruner(rctx, 5*time.Millisecond)
 		}()
-		deadline := time.Now().Add(waitTimeout)
-		for {
+		plazatest.Eventually(t, waitTimeout, func() error {
 			var n int
 			mustNil(t, db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE account_id = $1`, a).Scan(&n), "count")
-			if n == 0 {
-				break
+			if n > 0 {
+				return fmt.Errorf("the pruner left %d old events", n)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the pruner left %d old events", n)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return nil
+		})
 		cancel()
 		select {
 		case <-done:

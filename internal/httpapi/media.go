@@ -202,6 +202,23 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 	return nil
 }
 
+// deleteMedia deletes the caller's own upload; someone else's answers 404,
+// the same as an ID that does not exist.
+func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request) error {
+	notFound := plaza.Errorf(plaza.ENotFound, "media not found")
+	if s.media == nil {
+		return notFound
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return notFound
+	}
+	if err := s.media.Delete(r.Context(), authOf(r).Account.ID, id); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
 func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 	if s.media == nil {
 		return plaza.Errorf(plaza.ENotFound, "this server does not store media")

@@ -15,6 +15,7 @@ import (
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -205,41 +206,6 @@ func (f *fixture) reviews(tb testing.TB, svc *identity.Service, status string) [
 	return got
 }
 
-// wantCode fails the test unless err carries code.
-func wantCode(tb testing.TB, err error, code string) {
-	tb.Helper()
-	if got := plaza.ErrorCode(err); got != code {
-		tb.Fatalf("got error %v (code %q), want code %q", err, got, code)
-	}
-}
-
-// problemFields returns the fields an EInvalid error names, in order.
-func problemFields(tb testing.TB, err error) []string {
-	tb.Helper()
-	e := plaza.AsError(err)
-	if e == nil {
-		tb.Fatalf("got %v, want a *plaza.Error", err)
-	}
-	list, ok := e.Details["fields"].([]plaza.FieldProblem)
-	if !ok {
-		tb.Fatalf("got details %v, want a \"fields\" list", e.Details)
-	}
-	names := make([]string, len(list))
-	for i, p := range list {
-		names[i] = p.Field
-	}
-	return names
-}
-
-// wantInvalid fails the test unless err is EInvalid naming exactly fields.
-func wantInvalid(tb testing.TB, err error, fields ...string) {
-	tb.Helper()
-	wantCode(tb, err, plaza.EInvalid)
-	if got := problemFields(tb, err); !slices.Equal(got, fields) {
-		tb.Fatalf("got invalid fields %q, want %q (error: %v)", got, fields, err)
-	}
-}
-
 // wantLevel fails the test unless err is verification_required for level.
 func wantLevel(tb testing.TB, err error, level string) {
 	tb.Helper()
@@ -325,3 +291,9 @@ func readFile(tb testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// The assertions the test suites share live in plazatest.
+var (
+	wantCode    = plazatest.WantCode
+	wantInvalid = plazatest.WantInvalid
+)

@@ -86,7 +86,7 @@ func (s *Service) Reserve(ctx context.Context, owner plaza.ID, bytes int64, resu
 }
 
 func quotaError(u Usage, quota int64) error {
-	return plaza.Errorf(plaza.EQuotaExceeded, "your media storage is full (%d of %d MiB used, %d MiB held by uploads in progress): delete old media first",
+	return plaza.Errorf(plaza.EQuotaExceeded, "your media storage is full (%d of %d MiB used, %d MiB held by uploads in progress): delete media you no longer need (DELETE /api/v1/media/{id}) first",
 		u.Used>>20, quota>>20, u.Reserved>>20).
 		WithDetails(map[string]any{"used_bytes": u.Used, "reserved_bytes": u.Reserved, "quota_bytes": quota})
 }

@@ -28,3 +28,13 @@ func getItem(ctx context.Context, db *sqldb.DB, id plaza.ID) (Item, error) {
 	it.HasThumb = it.thumbKey != ""
 	return it, nil
 }
+
+// deleteItem removes owner's item id and reports whether there was one.
+func deleteItem(ctx context.Context, q sqldb.Queryer, owner, id plaza.ID) (bool, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM media WHERE id = $1 AND owner_id = $2`, id, owner)
+	if err != nil {
+		return false, sqldb.MapError(err, "media")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -72,6 +73,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	w        *writer
+	evlog    *events.Log
 	media    *media.Service
 	limits   budgets
 }
@@ -102,8 +104,15 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
 		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		limits: newBudgets(db, cfg.Limits)}
+	evlog, err := events.NewLog(ctx, db, b, events.LogConfig{Retention: cfg.Retention, Now: func() time.Time { return s.now() }}, log)
+	if err != nil {
+		return nil, err
+	}
+	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled}, loadMessages)
+	s.evlog = evlog
 	w, err := newWriter(ctx, s)
 	if err != nil {
+		evlog.Close()
 		return nil, err
 	}
 	s.w = w
@@ -111,4 +120,7 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 }
 
 // Close stops the writer after the sends already queued are committed.
-func (s *Service) Close() { s.w.close() }
+func (s *Service) Close() {
+	s.w.close()
+	s.evlog.Close()
+}

@@ -132,7 +132,11 @@ func (c *Conn) catchUp(since int64) (int64, error) {
 }
 
 // offer queues a frame without blocking; a full queue means the device is
-// too slow, and it is disconnected.
+// too slow, and it is disconnected with 4008. The close frame goes out
+// before the device's loops are cancelled (end, not shutdown): cancelling
+// first would abort the write the device is behind on and drop the
+// connection without a close frame, and the device would not learn to
+// resume from its cursor.
 func (c *Conn) offer(it item) {
 	c.mu.Lock()
 	if c.closed {
@@ -144,7 +148,7 @@ func (c *Conn) offer(it item) {
 		c.queue = nil
 		c.mu.Unlock()
 		c.hub.slowClosed.Inc()
-		c.shutdown(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+		c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
 		return
 	}
 	c.queue = append(c.queue, it)

@@ -351,10 +351,7 @@ func (c *Conn) sendFrame(f clientFrame, queued func()) []byte {
 	if err := strictjson.Decode(f.Data, &d); err != nil {
 		return errorFrame(f.ID, dataError(err, "{\"conversation_id\", \"client_id\", \"kind\", \"text\"}"))
 	}
-	m, err := c.hub.domain.Send(events.WithQueued(c.ctx, queued), c.account, SendInput{
-		ConversationID: d.ConversationID, ClientID: d.ClientID, Kind: d.Kind, Text: d.Text,
-		MediaID: d.MediaID, ReplyTo: d.ReplyTo, Mentions: d.Mentions,
-	})
+	m, err := c.hub.domain.Send(events.WithQueued(c.ctx, queued), c.account, SendInput(d))
 	if err != nil {
 		if plaza.ErrorCode(err) == plaza.EInternal && !errors.Is(err, context.Canceled) {
 			c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)

@@ -589,7 +589,12 @@ func TestHubStandingCloses(t *testing.T) {
 	if f := kept.read(); f.Cursor != strconv.FormatInt(seq, 10) {
 		t.Errorf("kept stream got %+v, want cursor %d", f, seq)
 	}
-	if f := func() gotFrame { seq := e.store(b, "other"); f := other.read(); f.ID = strconv.FormatInt(seq, 10); return f }(); f.Cursor != f.ID {
+	if f := func() gotFrame {
+		seq := e.store(b, "other")
+		f := other.read()
+		f.ID = strconv.FormatInt(seq, 10)
+		return f
+	}(); f.Cursor != f.ID {
 		t.Errorf("the other account's stream got %+v", f)
 	}
 }

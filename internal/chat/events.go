@@ -3,14 +3,10 @@ package chat
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/events"
-	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // This file connects chat to the sync log of package events.
@@ -54,42 +50,4 @@ func (s *Service) prune(ctx context.Context) (int64, error) { return s.evlog.Pru
 // RunPruner prunes the sync log every interval until ctx ends.
 func (s *Service) RunPruner(ctx context.Context, interval time.Duration) {
 	s.evlog.RunPruner(ctx, interval)
-}
-
-// loadMessages renders the current state of messages by id, for the
-// message events that sync and replay read (a recalled message without
-// its text).
-func loadMessages(ctx context.Context, q sqldb.Queryer, ids []plaza.ID) (map[plaza.ID][]byte, error) {
-	out := make(map[plaza.ID][]byte, len(ids))
-	for start := 0; start < len(ids); start += 500 {
-		part := ids[start:min(len(ids), start+500)]
-		marks := make([]string, len(part))
-		args := make([]any, len(part))
-		for i, id := range part {
-			marks[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = id
-		}
-		rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			m, err := scanMessage(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			b, err := json.Marshal(m)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[m.ID] = b
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }

@@ -221,3 +221,41 @@ func blocked(ctx context.Context, q sqldb.Queryer, blocker, who plaza.ID) (bool,
 	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocks WHERE account_id = $1 AND blocked_id = $2`, blocker, who).Scan(&n)
 	return n > 0, err
 }
+
+// loadMessages renders the current state of messages by id, for the
+// message events that sync and replay read (a recalled message without
+// its text).
+func loadMessages(ctx context.Context, q sqldb.Queryer, ids []plaza.ID) (map[plaza.ID][]byte, error) {
+	out := make(map[plaza.ID][]byte, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(len(ids), start+500)]
+		marks := make([]string, len(part))
+		args := make([]any, len(part))
+		for i, id := range part {
+			marks[i] = fmt.Sprintf("$%d", i+1)
+			args[i] = id
+		}
+		rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			b, err := json.Marshal(m)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[m.ID] = b
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -62,26 +60,9 @@ func NewLog(ctx context.Context, db *sqldb.DB, b bus.Bus, cfg LogConfig, log *sl
 	if l.now == nil {
 		l.now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	}
-	for n := 1; n <= chunk; n++ {
-		var hv, ev []string
-		for i := 0; i < n; i++ {
-			hv = append(hv, fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2))
-			b := 7 * i
-			ev = append(ev, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7))
-		}
-		h, err := db.Prepare(ctx, `INSERT INTO sync_heads (account_id, seq) VALUES `+strings.Join(hv, ", ")+`
-			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`)
-		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("prepare event statements: %w", err)
-		}
-		l.heads[n] = h
-		e, err := db.Prepare(ctx, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES `+strings.Join(ev, ", "))
-		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("prepare event statements: %w", err)
-		}
-		l.inserts[n] = e
+	if err := l.prepare(ctx); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("prepare event statements: %w", err)
 	}
 	return l, nil
 }
@@ -206,42 +187,6 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 	return out, nil
 }
 
-// bumpHeads reserves len(per[a]) numbers for each account a (sorted,
-// distinct) and returns each account's new head.
-func (l *Log) bumpHeads(ctx context.Context, tx *sql.Tx, accounts []plaza.ID, per map[plaza.ID][]int) (map[plaza.ID]int64, error) {
-	heads := make(map[plaza.ID]int64, len(accounts))
-	for start := 0; start < len(accounts); start += chunk {
-		end := min(len(accounts), start+chunk)
-		args := make([]any, 0, 2*(end-start))
-		for _, a := range accounts[start:end] {
-			args = append(args, a, int64(len(per[a])))
-		}
-		rows, err := tx.StmtContext(ctx, l.heads[end-start]).QueryContext(ctx, args...)
-		if err != nil {
-			return nil, fmt.Errorf("sync log: %w", err)
-		}
-		for rows.Next() {
-			var a plaza.ID
-			var seq int64
-			if err := rows.Scan(&a, &seq); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sync log: %w", err)
-			}
-			heads[a] = seq
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sync log: %w", err)
-		}
-	}
-	for _, a := range accounts {
-		if _, ok := heads[a]; !ok {
-			return nil, fmt.Errorf("sync log: no head returned for account %s", a)
-		}
-	}
-	return heads, nil
-}
-
 // Publish sends committed events to the bus. A failure is logged, not
 // returned: the events are committed, and devices get them by syncing.
 func (l *Log) Publish(ctx context.Context, evs []Pending) {
@@ -272,16 +217,6 @@ type SyncPage struct {
 	More   bool
 }
 
-// Head returns the account's newest cursor.
-func (l *Log) Head(ctx context.Context, account plaza.ID) (int64, error) {
-	var seq int64
-	err := l.db.Read().QueryRowContext(ctx, `SELECT seq FROM sync_heads WHERE account_id = $1`, account).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return seq, err
-}
-
 // Sync returns up to limit events after cursor since, in order. A cursor
 // older than the retained log answers cursor_expired: the device must
 // refetch what the log would have told it, then sync from the head.
@@ -296,15 +231,15 @@ func (l *Log) Sync(ctx context.Context, account plaza.ID, since int64, limit int
 	if since == head {
 		return SyncPage{Events: []json.RawMessage{}, Cursor: head}, nil
 	}
-	var first sql.NullInt64
-	if err := l.db.Read().QueryRowContext(ctx, `SELECT MIN(seq) FROM events WHERE account_id = $1`, account).Scan(&first); err != nil {
+	first, err := l.first(ctx, account)
+	if err != nil {
 		return SyncPage{}, fmt.Errorf("sync: %w", err)
 	}
 	if !first.Valid || since+1 < first.Int64 {
 		return SyncPage{}, plaza.Errorf(plaza.ECursorExpired, "the cursor is older than the %s kept in the sync log: reload conversations and history, then sync from the current cursor", l.retention).
 			WithDetails(map[string]any{"cursor": strconv.FormatInt(head, 10)})
 	}
-	frames, seqs, err := l.read(ctx, account, ` ORDER BY seq LIMIT $3`, since, int64(limit+1))
+	frames, seqs, err := l.read(ctx, account, since, 0, limit+1)
 	if err != nil {
 		return SyncPage{}, fmt.Errorf("sync: %w", err)
 	}
@@ -324,81 +259,11 @@ func (l *Log) Sync(ctx context.Context, account plaza.ID, since int64, limit int
 // Replay returns the frames of the events in (after, upTo], for the
 // stream's catch-up and gap filling.
 func (l *Log) Replay(ctx context.Context, account plaza.ID, after, upTo int64) ([][]byte, []int64, error) {
-	frames, seqs, err := l.read(ctx, account, ` AND seq <= $3 ORDER BY seq`, after, upTo)
+	frames, seqs, err := l.read(ctx, account, after, upTo, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("replay: %w", err)
 	}
 	return frames, seqs, nil
-}
-
-// read renders the events of account after since; tail ends the query
-// with $3 as arg.
-func (l *Log) read(ctx context.Context, account plaza.ID, tail string, since int64, arg int64) ([][]byte, []int64, error) {
-	q := l.db.Read()
-	rows, err := q.QueryContext(ctx, `SELECT seq, type, data, ref_id FROM events WHERE account_id = $1 AND seq > $2`+tail, account, since, arg)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	type row struct {
-		seq  int64
-		typ  string
-		data string
-		ref  plaza.ID
-	}
-	var got []row
-	var refs []plaza.ID
-	for rows.Next() {
-		var r row
-		var ref sql.NullInt64
-		if err := rows.Scan(&r.seq, &r.typ, &r.data, &ref); err != nil {
-			return nil, nil, err
-		}
-		if ref.Valid && l.refTypes[r.typ] {
-			r.ref = plaza.ID(ref.Int64)
-			refs = append(refs, r.ref)
-		}
-		got = append(got, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	rows.Close()
-	var loaded map[plaza.ID][]byte
-	if len(refs) > 0 && l.refs != nil {
-		if loaded, err = l.refs(ctx, q, refs); err != nil {
-			return nil, nil, err
-		}
-	}
-	frames := make([][]byte, len(got))
-	seqs := make([]int64, len(got))
-	for i, r := range got {
-		data := []byte(r.data)
-		if b, ok := loaded[r.ref]; ok && r.ref != 0 {
-			data = b
-		}
-		frames[i], seqs[i] = Frame(r.typ, r.seq, data), r.seq
-	}
-	return frames, seqs, nil
-}
-
-// Prune deletes events older than the retention, a batch at a time so
-// the writer is never held for long, and returns how many it deleted.
-func (l *Log) Prune(ctx context.Context) (int64, error) {
-	cutoff := l.now().Add(-l.retention).UnixMicro()
-	var total int64
-	for {
-		res, err := l.db.Write().ExecContext(ctx, `DELETE FROM events WHERE (account_id, seq) IN
-			(SELECT account_id, seq FROM events WHERE created_at < $1 LIMIT 5000)`, cutoff)
-		if err != nil {
-			return total, fmt.Errorf("prune sync log: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
-		if n < 5000 {
-			return total, nil
-		}
-	}
 }
 
 // RunPruner prunes the sync log every interval until ctx ends.

@@ -1,10 +1,11 @@
 // Package chat carries people's conversations: contacts and blocks,
 // direct and group conversations, messages with their gap-free
-// per-conversation sequence numbers, read positions, recall, and each
-// account's sync log of events, which every device replays from its
-// cursor. A send is acknowledged only after its transaction commits; the
-// bus then fans the events out to connected devices, and anything a device
-// misses it gets back from the sync log.
+// per-conversation sequence numbers, read positions and recall. Its
+// events go into each account's sync log (package events), in the same
+// transaction as the change they describe; every device replays the log
+// from its cursor. A send is acknowledged only after its transaction
+// commits; the bus then fans the events out to connected devices, and
+// anything a device misses it gets back from the sync log.
 package chat
 
 import (

@@ -126,10 +126,11 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 func (w *writer) commit(batch []*sendReq) {
 	ctx := context.Background()
 	results := make([]sendRes, len(batch))
-	var evs []events.Pending
+	// The variable events shadows the package for the rest of commit.
+	var events []events.Pending
 	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
-		evs = evs[:0]
-		return w.apply(ctx, tx, batch, results, &evs)
+		events = events[:0]
+		return w.apply(ctx, tx, batch, results, &events)
 	})
 	// On PostgreSQL another node's writer may (a) pick this batch as a
 	// deadlock victim, locking the same rows in another order, or (b)
@@ -138,8 +139,8 @@ func (w *writer) commit(batch []*sendReq) {
 	// resolves both: the second lookup finds the committed message.
 	for attempt := 0; attempt < 3 && err != nil && (isRetryable(err) || sqldb.IsUniqueViolation(err)); attempt++ {
 		err = w.s.db.InTx(ctx, func(tx *sql.Tx) error {
-			evs = evs[:0]
-			return w.apply(ctx, tx, batch, results, &evs)
+			events = events[:0]
+			return w.apply(ctx, tx, batch, results, &events)
 		})
 	}
 	if err != nil && len(batch) > 1 {
@@ -162,7 +163,7 @@ func (w *writer) commit(batch []*sendReq) {
 	for i, r := range batch {
 		r.res <- results[i]
 	}
-	w.s.publish(ctx, evs)
+	w.s.publish(ctx, events)
 }
 
 // apply runs a batch in two passes, so every batch takes its locks in one

@@ -16,6 +16,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -72,7 +73,7 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	now      func() time.Time
-	onFollow func(ctx context.Context, account plaza.ID, c FollowControl)
+	onFollow func(ctx context.Context, account plaza.ID, c events.FollowControl)
 	audit    *audit.Log
 }
 
@@ -88,10 +89,6 @@ func NewService(db *sqldb.DB, b bus.Bus, ids *identity.Service, m *media.Service
 	return &Service{db: db, bus: b, identity: ids, media: m, cfg: cfg, log: log,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
-
-// Subject is the bus subject of a channel's posts: each node subscribes to
-// the channels its connected devices follow.
-func Subject(channelID plaza.ID) string { return "chan." + channelID.String() }
 
 // FollowedIDs returns the channels an account follows (for the realtime
 // hub's subscriptions).

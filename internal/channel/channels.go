@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/textcheck"
 )
@@ -199,25 +200,18 @@ func (s *Service) Unfollow(ctx context.Context, account, id plaza.ID) error {
 	return nil
 }
 
-// FollowControl is the bus message that tells the nodes where an account
-// is connected to start or stop delivering a channel's posts to it.
-type FollowControl struct {
-	Channel plaza.ID `json:"channel"`
-	Follow  bool     `json:"follow"`
-}
-
-// followChanged publishes a FollowControl on the account's subject. If it
+// followChanged publishes an events.FollowControl on the account's subject. If it
 // is lost, devices connected now miss live posts of that channel until
 // they reconnect; the feed has them all the same.
 func (s *Service) followChanged(ctx context.Context, account, id plaza.ID, follow bool) {
 	if s.onFollow != nil {
-		s.onFollow(ctx, account, FollowControl{Channel: id, Follow: follow})
+		s.onFollow(ctx, account, events.FollowControl{Channel: id, Follow: follow})
 	}
 }
 
 // OnFollowChange registers who carries follow changes to connected
 // devices (the realtime hub, over the bus). Call it while wiring.
-func (s *Service) OnFollowChange(f func(ctx context.Context, account plaza.ID, c FollowControl)) {
+func (s *Service) OnFollowChange(f func(ctx context.Context, account plaza.ID, c events.FollowControl)) {
 	s.onFollow = f
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -123,10 +124,10 @@ func TestFollow(t *testing.T) {
 		var mu sync.Mutex
 		type call struct {
 			account plaza.ID
-			c       FollowControl
+			c       events.FollowControl
 		}
 		var calls []call
-		e.svc.OnFollowChange(func(_ context.Context, account plaza.ID, c FollowControl) {
+		e.svc.OnFollowChange(func(_ context.Context, account plaza.ID, c events.FollowControl) {
 			mu.Lock()
 			defer mu.Unlock()
 			calls = append(calls, call{account, c})
@@ -143,7 +144,7 @@ func TestFollow(t *testing.T) {
 		if err := e.svc.Follow(ctx, a, ch); err != nil {
 			t.Fatalf("Follow: %v", err)
 		}
-		if got := takeCalls(); len(got) != 1 || got[0] != (call{a, FollowControl{Channel: ch, Follow: true}}) {
+		if got := takeCalls(); len(got) != 1 || got[0] != (call{a, events.FollowControl{Channel: ch, Follow: true}}) {
 			t.Errorf("follow callbacks = %+v, want one {follow %d}", got, ch)
 		}
 		if n := count(); n != 1 {
@@ -155,7 +156,7 @@ func TestFollow(t *testing.T) {
 			t.Fatalf("Follow again: %v", err)
 		}
 		for _, c := range takeCalls() {
-			if c != (call{a, FollowControl{Channel: ch, Follow: true}}) {
+			if c != (call{a, events.FollowControl{Channel: ch, Follow: true}}) {
 				t.Errorf("second follow told %+v", c)
 			}
 		}
@@ -184,7 +185,7 @@ func TestFollow(t *testing.T) {
 		if err := e.svc.Unfollow(ctx, a, ch); err != nil {
 			t.Fatalf("Unfollow: %v", err)
 		}
-		if got := takeCalls(); len(got) != 1 || got[0] != (call{a, FollowControl{Channel: ch, Follow: false}}) {
+		if got := takeCalls(); len(got) != 1 || got[0] != (call{a, events.FollowControl{Channel: ch, Follow: false}}) {
 			t.Errorf("unfollow callbacks = %+v, want one {unfollow %d}", got, ch)
 		}
 		if n := count(); n != 1 {

@@ -23,6 +23,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/plazatest"
@@ -322,7 +323,7 @@ type watcher struct {
 // watch subscribes to channel ch's subject until the test ends.
 func watch(tb testing.TB, b bus.Bus, ch plaza.ID) *watcher {
 	tb.Helper()
-	w := &watcher{bus: b, subject: Subject(ch)}
+	w := &watcher{bus: b, subject: events.ChannelSubject(ch)}
 	sub, err := b.Subscribe(w.subject, func(data []byte) {
 		var f frame
 		if err := json.Unmarshal(data, &f); err != nil {

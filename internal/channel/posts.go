@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/textcheck"
@@ -221,8 +222,7 @@ func (s *Service) checkQuota(ctx context.Context, tx *sql.Tx, c Channel, now tim
 // node hands it to its own connected followers.
 func (s *Service) publishPost(ctx context.Context, p Post) {
 	data, _ := json.Marshal(p)
-	frame := append(append([]byte(`{"type":"channel.post","data":`), data...), '}')
-	if err := s.bus.Publish(ctx, Subject(p.ChannelID), frame); err != nil {
+	if err := s.bus.Publish(ctx, events.ChannelSubject(p.ChannelID), events.Frame(events.ChannelPost, 0, data)); err != nil {
 		s.log.Warn("bus publish of a channel post failed; followers will see it in their feed", "err", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -131,7 +132,7 @@ func TestOpenPolicy(t *testing.T) {
 		}
 		got := w.take(t)
 		if len(got) != 1 {
-			t.Fatalf("frames on %s = %d, want exactly 1", Subject(ch), len(got))
+			t.Fatalf("frames on %s = %d, want exactly 1", events.ChannelSubject(ch), len(got))
 		}
 		if got[0].Type != "channel.post" || got[0].Data.ID != p.ID || got[0].Data.Status != PostPublished ||
 			got[0].Data.BodyHTML != p.BodyHTML || got[0].Data.ChannelID != ch || got[0].Data.PublishedAt == nil {

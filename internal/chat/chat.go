@@ -1,10 +1,11 @@
 // Package chat carries people's conversations: contacts and blocks,
 // direct and group conversations, messages with their gap-free
-// per-conversation sequence numbers, read positions, recall, and each
-// account's sync log of events, which every device replays from its
-// cursor. A send is acknowledged only after its transaction commits; the
-// bus then fans the events out to connected devices, and anything a device
-// misses it gets back from the sync log.
+// per-conversation sequence numbers, read positions and recall. Its
+// events go into each account's sync log (package events), in the same
+// transaction as the change they describe; every device replays the log
+// from its cursor. A send is acknowledged only after its transaction
+// commits; the bus then fans the events out to connected devices, and
+// anything a device misses it gets back from the sync log.
 package chat
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -72,6 +74,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	w        *writer
+	evlog    *events.Log
 	media    *media.Service
 	limits   budgets
 }
@@ -102,8 +105,15 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
 		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		limits: newBudgets(db, cfg.Limits)}
+	evlog, err := events.NewLog(ctx, db, b, events.LogConfig{Retention: cfg.Retention, Now: func() time.Time { return s.now() }}, log)
+	if err != nil {
+		return nil, err
+	}
+	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled}, loadMessages)
+	s.evlog = evlog
 	w, err := newWriter(ctx, s)
 	if err != nil {
+		evlog.Close()
 		return nil, err
 	}
 	s.w = w
@@ -111,4 +121,7 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 }
 
 // Close stops the writer after the sends already queued are committed.
-func (s *Service) Close() { s.w.close() }
+func (s *Service) Close() {
+	s.w.close()
+	s.evlog.Close()
+}

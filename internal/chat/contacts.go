@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/textcheck"
@@ -66,7 +67,7 @@ func (s *Service) RequestContact(ctx context.Context, from, to plaza.ID, note st
 	}
 	now := s.now()
 	req := ContactRequest{ID: plaza.NewID(), FromID: from, ToID: to, Note: note, Status: RequestPending, CreatedAt: now}
-	var events []pending
+	var evs []events.Pending
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_requests (to_id, id, from_id, note, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			to, req.ID, from, note, RequestPending, now.UnixMicro()); err != nil {
@@ -78,13 +79,13 @@ func (s *Service) RequestContact(ctx context.Context, from, to plaza.ID, note st
 		}
 		data, _ := json.Marshal(req)
 		var err error
-		events, err = appendEvents(ctx, tx, s.w.st, []plaza.ID{to}, EventContactRequest, 0, req.ID, data, data, now)
+		evs, err = s.appendEvents(ctx, tx, []plaza.ID{to}, events.ContactRequest, 0, req.ID, data, data)
 		return err
 	})
 	if err != nil {
 		return ContactRequest{}, fmt.Errorf("contact request: %w", err)
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return req, nil
 }
 
@@ -133,9 +134,9 @@ func (s *Service) DeclineContact(ctx context.Context, me, requestID plaza.ID) (C
 func (s *Service) decide(ctx context.Context, me, requestID plaza.ID, to string) (ContactRequest, error) {
 	now := s.now()
 	var req ContactRequest
-	var events []pending
+	var evs []events.Pending
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
+		evs = evs[:0]
 		r, err := scanRequest(tx.QueryRowContext(ctx, `SELECT id, from_id, to_id, note, status, created_at FROM contact_requests WHERE to_id = $1 AND id = $2`, me, requestID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return plaza.Errorf(plaza.ENotFound, "contact request not found")
@@ -169,13 +170,13 @@ func (s *Service) decide(ctx context.Context, me, requestID plaza.ID, to string)
 			}
 		}
 		data, _ := json.Marshal(r)
-		events, err = appendEvents(ctx, tx, s.w.st, []plaza.ID{r.FromID, r.ToID}, EventContactAccepted, 0, r.ID, data, data, now)
+		evs, err = s.appendEvents(ctx, tx, []plaza.ID{r.FromID, r.ToID}, events.ContactAccepted, 0, r.ID, data, data)
 		return err
 	})
 	if err != nil {
 		return ContactRequest{}, err
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return req, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -58,11 +59,11 @@ func TestContactRequestAccept(t *testing.T) {
 		if in := e.requests(t, a, false); len(in) != 0 {
 			t.Errorf("alice's incoming = %+v, want none", in)
 		}
-		got := rb.waitType(t, EventContactRequest, 1)
+		got := rb.waitType(t, events.ContactRequest, 1)
 		if !strings.Contains(string(got[0].Data), req.ID.String()) {
 			t.Errorf("contact.request data = %s, want the request", got[0].Data)
 		}
-		if n := len(ofType(e.syncAll(t, b, 0), EventContactRequest)); n != 1 {
+		if n := len(ofType(e.syncAll(t, b, 0), events.ContactRequest)); n != 1 {
 			t.Errorf("bob's log has %d contact.request, want 1", n)
 		}
 		if n := len(e.syncAll(t, a, 0)); n != 0 {
@@ -89,7 +90,7 @@ func TestContactRequestAccept(t *testing.T) {
 			t.Errorf("bob's contacts = %+v, want alice with handle, name and since", cs)
 		}
 		for _, id := range []plaza.ID{a, b} {
-			if n := len(ofType(e.syncAll(t, id, 0), EventContactAccepted)); n != 1 {
+			if n := len(ofType(e.syncAll(t, id, 0), events.ContactAccepted)); n != 1 {
 				t.Errorf("account %s has %d contact.accepted, want 1", id, n)
 			}
 		}

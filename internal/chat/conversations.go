@@ -13,6 +13,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/textcheck"
@@ -54,9 +55,9 @@ func (s *Service) OpenDirect(ctx context.Context, me, other plaza.ID) (Conversat
 	}
 	now := s.now()
 	c := Conversation{ID: plaza.NewID(), Kind: Direct, MemberIDs: []plaza.ID{me, other}, CreatedAt: now, UpdatedAt: now}
-	var events []pending
+	var evs []events.Pending
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
+		evs = evs[:0]
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, kind, title, direct_key, last_seq, created_at, updated_at) VALUES ($1, $2, '', $3, 0, $4, $4)`,
 			c.ID, Direct, key, now.UnixMicro()); err != nil {
 			return err
@@ -67,7 +68,7 @@ func (s *Service) OpenDirect(ctx context.Context, me, other plaza.ID) (Conversat
 			}
 		}
 		var err error
-		events, err = s.conversationEvents(ctx, tx, c, c.MemberIDs, now)
+		evs, err = s.conversationEvents(ctx, tx, c, c.MemberIDs, now)
 		return err
 	})
 	if err != nil {
@@ -80,7 +81,7 @@ func (s *Service) OpenDirect(ctx context.Context, me, other plaza.ID) (Conversat
 		}
 		return Conversation{}, false, fmt.Errorf("open direct conversation: %w", err)
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return c, true, nil
 }
 
@@ -91,14 +92,14 @@ func insertMember(ctx context.Context, tx *sql.Tx, conv, account plaza.ID, role 
 }
 
 // conversationEvents records conversation.updated for each account in to.
-func (s *Service) conversationEvents(ctx context.Context, tx *sql.Tx, c Conversation, to []plaza.ID, now time.Time) ([]pending, error) {
+func (s *Service) conversationEvents(ctx context.Context, tx *sql.Tx, c Conversation, to []plaza.ID, now time.Time) ([]events.Pending, error) {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
 	to = dedupe(to)
 	sortIDs(to)
-	return appendEvents(ctx, tx, s.w.st, to, EventConversationUpdated, c.ID, 0, data, data, now)
+	return s.appendEvents(ctx, tx, to, events.ConversationUpdated, c.ID, 0, data, data)
 }
 
 // checkAccount makes sure id is an account that exists and is active.
@@ -151,9 +152,9 @@ func (s *Service) CreateGroup(ctx context.Context, me plaza.ID, title string, me
 	}
 	now := s.now()
 	c := Conversation{ID: plaza.NewID(), Kind: Group, Title: title, MemberIDs: ids, OwnerID: me, CreatedAt: now, UpdatedAt: now}
-	var events []pending
+	var evs []events.Pending
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
+		evs = evs[:0]
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, kind, title, direct_key, last_seq, created_at, updated_at) VALUES ($1, $2, $3, NULL, 0, $4, $4)`,
 			c.ID, Group, title, now.UnixMicro()); err != nil {
 			return err
@@ -168,13 +169,13 @@ func (s *Service) CreateGroup(ctx context.Context, me plaza.ID, title string, me
 			}
 		}
 		var err error
-		events, err = s.conversationEvents(ctx, tx, c, ids, now)
+		evs, err = s.conversationEvents(ctx, tx, c, ids, now)
 		return err
 	})
 	if err != nil {
 		return Conversation{}, fmt.Errorf("create group: %w", err)
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return c, nil
 }
 
@@ -429,9 +430,9 @@ func (s *Service) SetRole(ctx context.Context, me, conv, who plaza.ID, role stri
 func (s *Service) changeGroup(ctx context.Context, conv plaza.ID, extra []plaza.ID, change func(tx *sql.Tx, now time.Time) error) (Conversation, error) {
 	now := s.now()
 	var c Conversation
-	var events []pending
+	var evs []events.Pending
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
+		evs = evs[:0]
 		if err := change(tx, now); err != nil {
 			return err
 		}
@@ -440,12 +441,12 @@ func (s *Service) changeGroup(ctx context.Context, conv plaza.ID, extra []plaza.
 			return err
 		}
 		to := append(append([]plaza.ID{}, c.MemberIDs...), extra...)
-		events, err = s.conversationEvents(ctx, tx, c, to, now)
+		evs, err = s.conversationEvents(ctx, tx, c, to, now)
 		return err
 	})
 	if err != nil {
 		return Conversation{}, fmt.Errorf("change group: %w", err)
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return c, nil
 }

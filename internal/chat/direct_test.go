@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -44,7 +45,7 @@ func TestOpenDirectNeedsContactsByDefault(t *testing.T) {
 		}
 		// Each got one conversation.updated, for the creation.
 		for _, id := range []plaza.ID{a, b} {
-			evs := ofType(e.syncAll(t, id, 0), EventConversationUpdated)
+			evs := ofType(e.syncAll(t, id, 0), events.ConversationUpdated)
 			if len(evs) != 1 || evs[0].conversation(t).ID != c.ID {
 				t.Errorf("account %s has conversation.updated %+v, want one for %s", id, evs, c.ID)
 			}
@@ -130,7 +131,7 @@ func TestOpenDirectConcurrentCreatesOne(t *testing.T) {
 			t.Errorf("%d direct conversations stored, want 1", rows)
 		}
 		for _, id := range []plaza.ID{a, b} {
-			if n := len(ofType(e.syncAll(t, id, 0), EventConversationUpdated)); n != 1 {
+			if n := len(ofType(e.syncAll(t, id, 0), events.ConversationUpdated)); n != 1 {
 				t.Errorf("account %s has %d conversation.updated, want 1", id, n)
 			}
 			list, _, err := e.svc.List(ctx, id, ListCursor{}, 10)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -71,7 +72,7 @@ func TestCreateGroup(t *testing.T) {
 			t.Errorf("get = %+v, want owner %s and three members", got, o)
 		}
 		for _, id := range g.MemberIDs {
-			evs := ofType(e.syncAll(t, id, 0), EventConversationUpdated)
+			evs := ofType(e.syncAll(t, id, 0), events.ConversationUpdated)
 			if len(evs) != 1 || evs[0].conversation(t).ID != g.ID {
 				t.Errorf("member %s has conversation.updated %+v, want one for the group", id, evs)
 			}
@@ -108,7 +109,7 @@ func TestAddMembersSeeMessagesFromJoining(t *testing.T) {
 		if len(list) != 1 || list[0].UnreadCount != 0 || list[0].LastMessage != nil || list[0].LastSeq != 3 {
 			t.Errorf("carol's list = %+v, want the group with nothing unread and no last message", list)
 		}
-		upd := rc.waitType(t, EventConversationUpdated, 1)
+		upd := rc.waitType(t, events.ConversationUpdated, 1)
 		if cv := upd[0].conversation(t); cv.ID != g.ID || !contains(cv.MemberIDs, c) {
 			t.Errorf("carol's conversation.updated = %+v, want the group with her", cv)
 		}
@@ -122,7 +123,7 @@ func TestAddMembersSeeMessagesFromJoining(t *testing.T) {
 		back, err := e.svc.History(ctx, c, g.ID, 0, 5, 10)
 		mustNil(t, err, "history before 5")
 		wantSeqs(t, back, 4, 4)
-		if evs := ofType(e.syncAll(t, c, 0), EventMessageCreated); len(evs) != 2 {
+		if evs := ofType(e.syncAll(t, c, 0), events.MessageCreated); len(evs) != 2 {
 			t.Errorf("carol's log has %d message.created, want 2", len(evs))
 		}
 		list, _, err = e.svc.List(ctx, c, ListCursor{}, 10)
@@ -300,7 +301,7 @@ func TestOwnerLeavingHandsOver(t *testing.T) {
 				_, err = e.svc.SetRole(ctx, tc.want, g.ID, anyOtherThan(got.MemberIDs, tc.want), RoleAdmin)
 				mustNil(t, err, "new owner sets a role")
 				// The old owner is told, with the group as it is now.
-				evs := ofType(e.syncAll(t, o, 0), EventConversationUpdated)
+				evs := ofType(e.syncAll(t, o, 0), events.ConversationUpdated)
 				last := evs[len(evs)-1].conversation(t)
 				if last.ID != g.ID || last.OwnerID != tc.want || contains(last.MemberIDs, o) {
 					t.Errorf("old owner's last conversation.updated = %+v, want the group owned by %s without them", last, tc.want)
@@ -372,7 +373,7 @@ func TestSetRole(t *testing.T) {
 		if !contains(got.AdminIDs, r.member1) {
 			t.Errorf("admins = %v, want member1", got.AdminIDs)
 		}
-		if cv := rm.waitType(t, EventConversationUpdated, 1)[0].conversation(t); !contains(cv.AdminIDs, r.member1) {
+		if cv := rm.waitType(t, events.ConversationUpdated, 1)[0].conversation(t); !contains(cv.AdminIDs, r.member1) {
 			t.Errorf("member2's conversation.updated admins = %v, want member1", cv.AdminIDs)
 		}
 		// Now member1 may rename and remove plain members.
@@ -404,7 +405,7 @@ func TestRename(t *testing.T) {
 		if got.Title != "by the owner" {
 			t.Errorf("title = %q, want %q", got.Title, "by the owner")
 		}
-		if cv := rm.waitType(t, EventConversationUpdated, 1)[0].conversation(t); cv.Title != "by the owner" || cv.ID != g.ID {
+		if cv := rm.waitType(t, events.ConversationUpdated, 1)[0].conversation(t); cv.Title != "by the owner" || cv.ID != g.ID {
 			t.Errorf("member's conversation.updated = %+v, want the new title", cv)
 		}
 		_, err = e.svc.Rename(ctx, r.admin2, g.ID, "by an admin")
@@ -424,7 +425,7 @@ func TestRename(t *testing.T) {
 			t.Errorf("title = %q, want %q", now.Title, "by an admin")
 		}
 		for _, id := range []plaza.ID{r.owner, r.admin1, r.admin2, r.member1, r.member2} {
-			evs := ofType(e.syncAll(t, id, 0), EventConversationUpdated)
+			evs := ofType(e.syncAll(t, id, 0), events.ConversationUpdated)
 			if last := evs[len(evs)-1].conversation(t); last.Title != "by an admin" {
 				t.Errorf("member %s's last conversation.updated has title %q, want %q", id, last.Title, "by an admin")
 			}
@@ -444,7 +445,7 @@ func TestRemovedMemberIsToldAndLosesAccess(t *testing.T) {
 		_, err := e.svc.RemoveMember(ctx, o, g.ID, m)
 		mustNil(t, err, "remove")
 		for name, r := range map[string]*recorder{"removed": rm, "remaining": rk} {
-			cv := r.waitType(t, EventConversationUpdated, 1)[0].conversation(t)
+			cv := r.waitType(t, events.ConversationUpdated, 1)[0].conversation(t)
 			if cv.ID != g.ID || contains(cv.MemberIDs, m) || len(cv.MemberIDs) != 2 {
 				t.Errorf("%s member's conversation.updated = %+v, want the group without the removed member", name, cv)
 			}
@@ -464,7 +465,7 @@ func TestRemovedMemberIsToldAndLosesAccess(t *testing.T) {
 		wantCode(t, err, plaza.ENotFound)
 		// Later messages do not reach them.
 		e.send(t, o, g.ID, "after")
-		if n := len(ofType(e.syncAll(t, m, 0), EventMessageCreated)); n != 1 {
+		if n := len(ofType(e.syncAll(t, m, 0), events.MessageCreated)); n != 1 {
 			t.Errorf("removed member has %d message.created, want 1 (their own, from before)", n)
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sms"
@@ -312,8 +313,8 @@ type recorder struct {
 func (e *env) record(tb testing.TB, account plaza.ID) *recorder {
 	tb.Helper()
 	r := &recorder{}
-	sub, err := e.bus.Subscribe(Subject(account), func(data []byte) {
-		seq, f, err := ParseEnvelope(data)
+	sub, err := e.bus.Subscribe(events.AccountSubject(account), func(data []byte) {
+		seq, f, err := events.ParseEnvelope(data)
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if err != nil {

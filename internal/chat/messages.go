@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/textcheck"
@@ -246,9 +247,9 @@ func (s *Service) Recall(ctx context.Context, account, conv, messageID plaza.ID)
 	}
 	now := s.now()
 	var out Message
-	var events []pending
+	var evs []events.Pending
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
+		evs = evs[:0]
 		m, err := getMessage(ctx, tx, messageID)
 		if err != nil || m.ConversationID != conv {
 			return plaza.Errorf(plaza.ENotFound, "message not found")
@@ -274,13 +275,13 @@ func (s *Service) Recall(ctx context.Context, account, conv, messageID plaza.ID)
 			return err
 		}
 		data, _ := json.Marshal(m)
-		events, err = appendEvents(ctx, tx, s.w.st, ids, EventMessageRecalled, conv, m.ID, data, nil, now)
+		evs, err = s.appendEvents(ctx, tx, ids, events.MessageRecalled, conv, m.ID, data, nil)
 		return err
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return out, nil
 }
 
@@ -295,10 +296,9 @@ func (s *Service) Read(ctx context.Context, account, conv plaza.ID, seq int64) e
 	if seq < 0 || seq > c.LastSeq {
 		return plaza.Invalid("seq", fmt.Sprintf("must be from 0 to the conversation's last_seq (%d)", c.LastSeq))
 	}
-	now := s.now()
-	var events []pending
+	var evs []events.Pending
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
+		evs = evs[:0]
 		res, err := tx.StmtContext(ctx, s.w.st.markRead).ExecContext(ctx, conv, account, seq)
 		if err != nil {
 			return err
@@ -311,13 +311,13 @@ func (s *Service) Read(ctx context.Context, account, conv plaza.ID, seq int64) e
 		if c.Kind == Direct {
 			to = append(to, other(c, account))
 		}
-		events, err = appendEvents(ctx, tx, s.w.st, to, EventConversationRead, conv, 0, data, data, now)
+		evs, err = s.appendEvents(ctx, tx, to, events.ConversationRead, conv, 0, data, data)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, events)
+	s.publish(ctx, evs)
 	return nil
 }
 
@@ -336,13 +336,11 @@ func (s *Service) Typing(ctx context.Context, account, conv plaza.ID) error {
 		}
 	}
 	data, _ := json.Marshal(map[string]any{"conversation_id": conv, "account_id": account})
-	f := frame(EventTyping, 0, data)
+	others := make([]plaza.ID, 0, len(c.MemberIDs))
 	for _, id := range c.MemberIDs {
 		if id != account {
-			if err := s.bus.Publish(ctx, Subject(id), envelope(0, f)); err != nil {
-				return err
-			}
+			others = append(others, id)
 		}
 	}
-	return nil
+	return s.evlog.PublishEphemeral(ctx, others, events.Typing, data)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -173,7 +174,7 @@ func TestRecall(t *testing.T) {
 			t.Errorf("the other message changed: %+v", hist[0])
 		}
 		for name, r := range map[string]*recorder{"sender": ra, "other": rb} {
-			ev := r.waitType(t, EventMessageRecalled, 1)[0]
+			ev := r.waitType(t, events.MessageRecalled, 1)[0]
 			if m := ev.message(t); m.ID != msg.ID || !m.Recalled || m.Text != "" || ev.cursor(t) == 0 {
 				t.Errorf("%s's message.recalled = %s cursor %s, want the recalled message with a cursor", name, ev.Data, ev.Cursor)
 			}
@@ -181,10 +182,10 @@ func TestRecall(t *testing.T) {
 		// The log replays the message as it is now, and the recall.
 		for _, id := range []plaza.ID{a, b} {
 			evs := e.syncAll(t, id, 0)
-			if n := len(ofType(evs, EventMessageRecalled)); n != 1 {
+			if n := len(ofType(evs, events.MessageRecalled)); n != 1 {
 				t.Errorf("account %s has %d message.recalled, want 1", id, n)
 			}
-			for _, ev := range ofType(evs, EventMessageCreated) {
+			for _, ev := range ofType(evs, events.MessageCreated) {
 				if m := ev.message(t); m.ID == msg.ID && (m.Text != "" || !m.Recalled) {
 					t.Errorf("account %s syncs the recalled message as %+v, want it recalled", id, m)
 				}
@@ -203,7 +204,7 @@ func TestRecall(t *testing.T) {
 		if again.ID != msg.ID || !again.Recalled {
 			t.Errorf("second recall = %+v, want the recalled message", again)
 		}
-		if n := len(ofType(e.syncAll(t, b, 0), EventMessageRecalled)); n != 1 {
+		if n := len(ofType(e.syncAll(t, b, 0), events.MessageRecalled)); n != 1 {
 			t.Errorf("after a second recall bob has %d message.recalled, want 1", n)
 		}
 
@@ -300,7 +301,7 @@ func TestReadDirect(t *testing.T) {
 			t.Errorf("bob's summary = read %d unread %d, want 3 and 2", s.ReadSeq, s.UnreadCount)
 		}
 		for name, r := range map[string]*recorder{"reader": rb, "other": ra} {
-			ev := r.waitType(t, EventConversationRead, 1)[0]
+			ev := r.waitType(t, events.ConversationRead, 1)[0]
 			want := fmt.Sprintf(`{"account_id":"%s","conversation_id":"%s","seq":3}`, b, conv.ID)
 			if string(ev.Data) != want || ev.cursor(t) == 0 {
 				t.Errorf("%s's conversation.read = %s cursor %q, want %s with a cursor", name, ev.Data, ev.Cursor, want)
@@ -326,7 +327,7 @@ func TestReadDirect(t *testing.T) {
 		if s := e.summary(t, b, conv.ID); s.ReadSeq != 5 || s.UnreadCount != 0 {
 			t.Errorf("bob's summary = read %d unread %d, want 5 and 0", s.ReadSeq, s.UnreadCount)
 		}
-		if n := len(ofType(e.syncAll(t, a, 0), EventConversationRead)); n != 2 {
+		if n := len(ofType(e.syncAll(t, a, 0), events.ConversationRead)); n != 2 {
 			t.Errorf("alice has %d conversation.read, want 2", n)
 		}
 	})
@@ -340,11 +341,11 @@ func TestReadGroupTellsOnlyTheReader(t *testing.T) {
 		g := e.group(t, a, "club", b, c)
 		e.send(t, a, g.ID, "hello")
 		mustNil(t, e.svc.Read(ctx, b, g.ID, 1), "read")
-		if n := len(ofType(e.syncAll(t, b, 0), EventConversationRead)); n != 1 {
+		if n := len(ofType(e.syncAll(t, b, 0), events.ConversationRead)); n != 1 {
 			t.Errorf("reader has %d conversation.read, want 1", n)
 		}
 		for _, id := range []plaza.ID{a, c} {
-			if n := len(ofType(e.syncAll(t, id, 0), EventConversationRead)); n != 0 {
+			if n := len(ofType(e.syncAll(t, id, 0), events.ConversationRead)); n != 0 {
 				t.Errorf("member %s has %d conversation.read, want 0 (no group read receipts)", id, n)
 			}
 		}
@@ -513,7 +514,7 @@ func TestTypingIsEphemeral(t *testing.T) {
 				t.Fatalf("%s got %d events, want 1", name, len(evs))
 			}
 			ev := evs[0]
-			if ev.Type != EventTyping || ev.Seq != 0 || ev.Cursor != "" || string(ev.Data) != want {
+			if ev.Type != events.Typing || ev.Seq != 0 || ev.Cursor != "" || string(ev.Data) != want {
 				t.Errorf("%s got %+v (data %s), want typing with seq 0, no cursor and %s", name, ev, ev.Data, want)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -69,7 +70,7 @@ func TestSendIdempotentOnClientID(t *testing.T) {
 			t.Errorf("last_seq = %d, want 2", got.LastSeq)
 		}
 		// The retry stored no event: bob's log holds two message.created.
-		if n := len(ofType(e.syncAll(t, b, 0), EventMessageCreated)); n != 2 {
+		if n := len(ofType(e.syncAll(t, b, 0), events.MessageCreated)); n != 2 {
 			t.Errorf("bob has %d message.created events, want 2", n)
 		}
 	})
@@ -169,7 +170,7 @@ func TestSendConcurrentDuplicatesStoreOne(t *testing.T) {
 			t.Errorf("%d sends report created, want exactly 1", nCreated)
 		}
 		wantSeqs(t, e.history(t, b, conv.ID), 1, 1)
-		if n := len(ofType(e.syncAll(t, b, 0), EventMessageCreated)); n != 1 {
+		if n := len(ofType(e.syncAll(t, b, 0), events.MessageCreated)); n != 1 {
 			t.Errorf("bob has %d message.created events, want 1", n)
 		}
 	})
@@ -216,7 +217,7 @@ func TestWriterDedupesWithinBatch(t *testing.T) {
 		if got := []string{msgs[0].Text, msgs[1].Text, msgs[2].Text}; strings.Join(got, ",") != "one,two,three" {
 			t.Errorf("stored texts = %q, want one, two, three", got)
 		}
-		if n := len(ofType(e.syncAll(t, b, 0), EventMessageCreated)); n != 3 {
+		if n := len(ofType(e.syncAll(t, b, 0), events.MessageCreated)); n != 3 {
 			t.Errorf("bob has %d message.created events, want 3", n)
 		}
 	})
@@ -273,7 +274,7 @@ func TestSendConcurrentConversationsStayGapFree(t *testing.T) {
 					want += perConv / len(c.MemberIDs) * len(c.MemberIDs)
 				}
 			}
-			if n := len(ofType(evs, EventMessageCreated)); n != want {
+			if n := len(ofType(evs, events.MessageCreated)); n != want {
 				t.Errorf("account %s has %d message.created events, want %d", u, n, want)
 			}
 		}

@@ -18,8 +18,6 @@ import (
 // writer connection.
 type stmts struct {
 	db *sqldb.DB
-	// heads[n] and events[n] number and store one event for n accounts.
-	heads, events map[int]*sql.Stmt
 
 	findByClient  *sql.Stmt
 	bumpConv      *sql.Stmt
@@ -28,32 +26,8 @@ type stmts struct {
 	memberIDs     *sql.Stmt
 }
 
-// prepareChunk prepares the statements that bump n sync heads and insert n
-// events. All sizes are prepared at start: preparing during a transaction
-// would wait for the writer connection that the transaction itself holds.
-func (st *stmts) prepareChunk(ctx context.Context, n int) error {
-	var hv, ev []string
-	for i := 0; i < n; i++ {
-		hv = append(hv, fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2))
-		b := 7 * i
-		ev = append(ev, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7))
-	}
-	h, err := st.db.Prepare(ctx, `INSERT INTO sync_heads (account_id, seq) VALUES `+strings.Join(hv, ", ")+`
-		ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`)
-	if err != nil {
-		return err
-	}
-	e, err := st.db.Prepare(ctx, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES `+strings.Join(ev, ", "))
-	if err != nil {
-		h.Close()
-		return err
-	}
-	st.heads[n], st.events[n] = h, e
-	return nil
-}
-
 func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
-	st := stmts{db: db, heads: map[int]*sql.Stmt{}, events: map[int]*sql.Stmt{}}
+	st := stmts{db: db}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -71,21 +45,12 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 		}
 		*p.dst = s
 	}
-	for n := 1; n <= eventChunk; n++ {
-		if err := st.prepareChunk(ctx, n); err != nil {
-			return nil, fmt.Errorf("prepare event statements: %w", err)
-		}
-	}
 	return &st, nil
 }
 
 func (st *stmts) close() {
 	for _, s := range []*sql.Stmt{st.findByClient, st.bumpConv, st.insertMessage, st.markRead, st.memberIDs} {
 		s.Close()
-	}
-	for n := range st.heads {
-		st.heads[n].Close()
-		st.events[n].Close()
 	}
 }
 
@@ -255,4 +220,42 @@ func blocked(ctx context.Context, q sqldb.Queryer, blocker, who plaza.ID) (bool,
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocks WHERE account_id = $1 AND blocked_id = $2`, blocker, who).Scan(&n)
 	return n > 0, err
+}
+
+// loadMessages renders the current state of messages by id, for the
+// message events that sync and replay read (a recalled message without
+// its text).
+func loadMessages(ctx context.Context, q sqldb.Queryer, ids []plaza.ID) (map[plaza.ID][]byte, error) {
+	out := make(map[plaza.ID][]byte, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(len(ids), start+500)]
+		marks := make([]string, len(part))
+		args := make([]any, len(part))
+		for i, id := range part {
+			marks[i] = fmt.Sprintf("$%d", i+1)
+			args[i] = id
+		}
+		rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			b, err := json.Marshal(m)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[m.ID] = b
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

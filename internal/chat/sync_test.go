@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
@@ -50,7 +51,7 @@ func TestSyncLogIsGapFreePerAccount(t *testing.T) {
 					t.Fatalf("account %s event %d has cursor %d, want %d", u, i, got, i+1)
 				}
 			}
-			created := ofType(evs, EventMessageCreated)
+			created := ofType(evs, events.MessageCreated)
 			if len(created) != total {
 				t.Fatalf("account %s has %d message.created, want %d", u, len(created), total)
 			}
@@ -223,7 +224,7 @@ func TestBusEventsMatchSyncLog(t *testing.T) {
 						t.Errorf("bus event %d = %s %s, sync has %s %s", i, ev.Type, ev.Data, s.Type, s.Data)
 					}
 				}
-				if n := len(ofType(got, EventMessageCreated)); n != 20 {
+				if n := len(ofType(got, events.MessageCreated)); n != 20 {
 					t.Errorf("bus delivered %d message.created, want 20", n)
 				}
 			})
@@ -277,7 +278,7 @@ func TestSyncCursorExpired(t *testing.T) {
 		// New events after pruning are synced from the head on.
 		e.send(t, a, conv.ID, "after pruning")
 		evs = e.syncAll(t, b, head)
-		if len(evs) != 1 || evs[0].cursor(t) != head+1 || evs[0].Type != EventMessageCreated {
+		if len(evs) != 1 || evs[0].cursor(t) != head+1 || evs[0].Type != events.MessageCreated {
 			t.Errorf("after pruning, sync since head = %+v, want one message.created at %d", evs, head+1)
 		}
 	})

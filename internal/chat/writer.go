@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -50,18 +51,6 @@ type sendRes struct {
 	msg     Message
 	created bool
 	err     error
-}
-
-type queuedKey struct{}
-
-// WithQueued returns a context under which Send calls queued as soon as
-// the send has its place in the writer's queue, before waiting for the
-// commit. A caller that sends in a strict order (one device's frames) can
-// start its next Send then and still have the sends committed, numbered
-// and acknowledged in its order, without waiting for each commit. queued
-// is not called when Send fails before queueing.
-func WithQueued(ctx context.Context, queued func()) context.Context {
-	return context.WithValue(ctx, queuedKey{}, queued)
 }
 
 // queueLen bounds the sends waiting for the writer; when it is full,
@@ -125,7 +114,7 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 		return Message{}, false, ctx.Err()
 	}
 	w.mu.RUnlock()
-	if queued, ok := ctx.Value(queuedKey{}).(func()); ok {
+	if queued := events.Queued(ctx); queued != nil {
 		queued()
 	}
 	// Once queued, wait for the outcome even if ctx ends: the send may
@@ -137,7 +126,8 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 func (w *writer) commit(batch []*sendReq) {
 	ctx := context.Background()
 	results := make([]sendRes, len(batch))
-	var events []pending
+	// The variable events shadows the package for the rest of commit.
+	var events []events.Pending
 	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
 		events = events[:0]
 		return w.apply(ctx, tx, batch, results, &events)
@@ -185,7 +175,7 @@ func (w *writer) commit(batch []*sendReq) {
 //  2. per member account, ascending: reserve as many event numbers as the
 //     batch has events for that account with one head bump, and store the
 //     events, numbered in message order.
-func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, results []sendRes, events *[]pending) error {
+func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, results []sendRes, evs *[]events.Pending) error {
 	st := w.st
 	now := w.s.now()
 	order := make([]int, len(batch))
@@ -262,39 +252,17 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		return nil
 	}
 
-	perAccount := map[plaza.ID][]int{} // account → indexes into created, in order
-	for ci, c := range created {
+	var rows []events.Event
+	for _, c := range created {
 		for _, a := range c.members {
-			perAccount[a] = append(perAccount[a], ci)
+			rows = append(rows, events.Event{Account: a, Type: events.MessageCreated, Conversation: c.msg.ConversationID, Ref: c.msg.ID, Data: c.data})
 		}
 	}
-	accounts := make([]plaza.ID, 0, len(perAccount))
-	for a := range perAccount {
-		accounts = append(accounts, a)
-	}
-	sortIDs(accounts)
-	counts := make([]int64, len(accounts))
-	for i, a := range accounts {
-		counts[i] = int64(len(perAccount[a]))
-	}
-	heads, err := bumpHeads(ctx, tx, st, accounts, counts)
+	storedEvs, err := w.s.evlog.Append(ctx, tx, rows)
 	if err != nil {
 		return err
 	}
-	rows := make([]eventRow, 0, len(created)*2)
-	for i, a := range accounts {
-		first := heads[a] - counts[i] + 1
-		for j, ci := range perAccount[a] {
-			c := created[ci]
-			rows = append(rows, eventRow{account: a, seq: first + int64(j), typ: EventMessageCreated,
-				conv: c.msg.ConversationID, ref: c.msg.ID, frameFor: c.data})
-		}
-	}
-	evs, err := insertEvents(ctx, tx, st, rows, now)
-	if err != nil {
-		return err
-	}
-	*events = append(*events, evs...)
+	*evs = append(*evs, storedEvs...)
 	return nil
 }
 

@@ -143,8 +143,8 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	lw := &lockedWriter{w: logs}
 	reg := prometheus.NewRegistry()
 	apiLog := slog.New(slog.NewJSONHandler(lw, nil))
-	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats, apiLog, reg)
-	if err := hub.UseStanding(accounts); err != nil {
+	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats.Events(), StreamDomain(chats), apiLog, reg)
+	if err := hub.UseStanding(StreamStanding(accounts)); err != nil {
 		tb.Fatal(err)
 	}
 	accounts.OnStandingChange(realtime.StandingNotifier(b, log))

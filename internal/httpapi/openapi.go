@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/events"
 )
 
 // operation documents one route in the OpenAPI document. The list below is
@@ -83,7 +84,7 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/uploads/{id}", tag: "media", summary: "Send the next part (Content-Type: application/offset+octet-stream, Upload-Offset); the last part answers 200 with the media item and Plaza-Media-Id", auth: signedIn, status: 204, response: "Media", errors: []int{400, 404, 409, 413, 415}},
 	{method: "DELETE", path: "/api/v1/uploads/{id}", tag: "media", summary: "Abandon a resumable upload", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "GET", path: "/api/v1/sync", tag: "chat", summary: "Events after ?since=CURSOR (&limit, default 100, max 1000); without since, the current cursor and no events", auth: signedIn, status: 200, response: "SyncPage", errors: []int{400, 410}},
-	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=): ready, message.created, message.recalled, conversation.read, conversation.updated, typing, contact.request, contact.accepted; client frames message.send and typing. Close codes: 4001 session ended, 4003 account suspended or closed, 4005 new terms to accept, 4008 too slow, 4009 replaced (too many streams)", auth: signedIn, status: 101, errors: []int{400, 410}},
+	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=); x-plaza-frames lists every frame type. Close codes: 4001 session ended, 4003 account suspended or closed, 4005 new terms to accept, 4008 too slow, 4009 replaced (too many streams)", auth: signedIn, status: 101, errors: []int{400, 410}},
 
 	{method: "POST", path: "/api/v1/channel-applications", tag: "channels", summary: "Apply for a public account (needs the level the policy sets for channel.apply: identity by default)", auth: signedIn, body: "ChannelApplicationNew", status: 201, response: "ChannelApplication", errors: []int{400, 409}},
 	{method: "GET", path: "/api/v1/channel-applications", tag: "channels", summary: "Your applications, with outcomes and reasons", auth: signedIn, status: 200, response: "ChannelApplicationList"},
@@ -336,6 +337,16 @@ var (
 )
 
 // buildOpenAPI renders the OpenAPI 3.1 document from operations.
+// frameTypes lists the stream's frame types from events.Types, the one
+// list in code.
+func frameTypes() []any {
+	out := make([]any, 0, len(events.Types))
+	for _, ft := range events.Types {
+		out = append(out, map[string]any{"type": ft.Name, "direction": string(ft.Direction), "stored": ft.Stored, "description": ft.Description})
+	}
+	return out
+}
+
 func buildOpenAPI(version string) []byte {
 	paths := map[string]map[string]any{}
 	for _, op := range operations {
@@ -380,6 +391,9 @@ func buildOpenAPI(version string) []byte {
 				names[i] = string(r)
 			}
 			o["x-plaza-roles"] = names
+		}
+		if op.path == "/api/v1/stream" {
+			o["x-plaza-frames"] = frameTypes()
 		}
 		if op.body != "" {
 			mt := "application/json"

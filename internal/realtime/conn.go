@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/plaza-im/plaza"
-	acctpkg "github.com/plaza-im/plaza/internal/account"
-	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/strictjson"
 )
 
@@ -59,7 +57,7 @@ type Conn struct {
 // the account's standing ends. since is the cursor to resume after; a
 // negative since starts from the account's current cursor.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session plaza.ID, since int64) error {
-	head, err := h.chat.Head(r.Context(), account)
+	head, err := h.events.Head(r.Context(), account)
 	if err != nil {
 		return err
 	}
@@ -70,7 +68,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 		return plaza.Invalid("since", "is ahead of this account's newest cursor")
 	}
 	// Refuse an expired cursor before upgrading, with the API's error.
-	if _, err := h.chat.Sync(r.Context(), account, since, 1); err != nil {
+	if _, err := h.events.Sync(r.Context(), account, since, 1); err != nil {
 		return err
 	}
 	ws, err := websocket.Accept(w, r, nil)
@@ -79,8 +77,12 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	}
 	ws.SetReadLimit(64 << 10)
 	// The session rides in the context so that a send over the stream is
-	// refused from the moment the session ends (account.CheckStanding).
-	ctx, cancel := context.WithCancel(acctpkg.WithSession(context.Background(), session))
+	// refused from the moment the session ends.
+	base := context.Background()
+	if h.domain.WithSession != nil {
+		base = h.domain.WithSession(base, session)
+	}
+	ctx, cancel := context.WithCancel(base)
 	c := &Conn{hub: h, ws: ws, id: plaza.NewID(), account: account, session: session, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
 		inFlight: make(chan struct{}, h.cfg.MaxInFlight)}
 	if err := h.attach(r.Context(), c); err != nil {
@@ -117,7 +119,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 // catchUp replays the sync log after since and says ready; it returns the
 // cursor of the last event written.
 func (c *Conn) catchUp(since int64) (int64, error) {
-	head, err := c.hub.chat.Head(c.ctx, c.account)
+	head, err := c.hub.events.Head(c.ctx, c.account)
 	if err != nil {
 		c.hub.log.Error("stream: read cursor", "err", err)
 		return 0, err
@@ -126,11 +128,15 @@ func (c *Conn) catchUp(since int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return last, c.write([]byte(`{"type":"ready","cursor":"` + strconv.FormatInt(last, 10) + `"}`))
+	return last, c.write(events.ReadyFrame(last))
 }
 
 // offer queues a frame without blocking; a full queue means the device is
-// too slow, and it is disconnected.
+// too slow, and it is disconnected with 4008. The close frame goes out
+// before the device's loops are cancelled (end, not shutdown): cancelling
+// first would abort the write the device is behind on and drop the
+// connection without a close frame, and the device would not learn to
+// resume from its cursor.
 func (c *Conn) offer(it item) {
 	c.mu.Lock()
 	if c.closed {
@@ -142,7 +148,7 @@ func (c *Conn) offer(it item) {
 		c.queue = nil
 		c.mu.Unlock()
 		c.hub.slowClosed.Inc()
-		c.shutdown(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+		c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
 		return
 	}
 	c.queue = append(c.queue, it)
@@ -219,7 +225,7 @@ func (c *Conn) writeLoop(last int64) {
 // last cursor.
 func (c *Conn) replay(after, upTo int64) (int64, error) {
 	for after < upTo {
-		frames, seqs, err := c.hub.chat.Replay(c.ctx, c.account, after, min(upTo, after+500))
+		frames, seqs, err := c.hub.events.Replay(c.ctx, c.account, after, min(upTo, after+500))
 		if err != nil {
 			c.hub.log.Error("stream: replay", "err", err)
 			return after, err
@@ -284,7 +290,7 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		switch f.Type {
-		case "message.send":
+		case events.MessageSend:
 			select {
 			case c.inFlight <- struct{}{}:
 			case <-c.ctx.Done():
@@ -303,7 +309,7 @@ func (c *Conn) readLoop() {
 			case <-c.ctx.Done():
 				return
 			}
-		case "typing":
+		case events.Typing:
 			var d struct {
 				ConversationID plaza.ID `json:"conversation_id"`
 			}
@@ -311,7 +317,7 @@ func (c *Conn) readLoop() {
 				c.reply(errorFrame(f.ID, dataError(err, "{\"conversation_id\"}")))
 				continue
 			}
-			if err := c.hub.chat.Typing(c.ctx, c.account, d.ConversationID); err != nil && f.ID != "" {
+			if err := c.hub.domain.Typing(c.ctx, c.account, d.ConversationID); err != nil && f.ID != "" {
 				c.reply(errorFrame(f.ID, err))
 			}
 		default:
@@ -345,22 +351,14 @@ func (c *Conn) sendFrame(f clientFrame, queued func()) []byte {
 	if err := strictjson.Decode(f.Data, &d); err != nil {
 		return errorFrame(f.ID, dataError(err, "{\"conversation_id\", \"client_id\", \"kind\", \"text\"}"))
 	}
-	m, _, err := c.hub.chat.Send(chat.WithQueued(c.ctx, queued), c.account, chat.SendInput{
-		ConversationID: d.ConversationID, ClientID: d.ClientID, Kind: d.Kind, Text: d.Text,
-		MediaID: d.MediaID, ReplyTo: d.ReplyTo, Mentions: d.Mentions,
-	})
+	m, err := c.hub.domain.Send(events.WithQueued(c.ctx, queued), c.account, SendInput(d))
 	if err != nil {
 		if plaza.ErrorCode(err) == plaza.EInternal && !errors.Is(err, context.Canceled) {
 			c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)
 		}
 		return errorFrame(f.ID, err)
 	}
-	b, _ := json.Marshal(struct {
-		Type string       `json:"type"`
-		ID   string       `json:"id"`
-		Data chat.Message `json:"data"`
-	}{"message.ack", f.ID, m})
-	return b
+	return events.ReplyFrame(events.MessageAck, f.ID, m)
 }
 
 // dataError names the frame's data in a decoding error: strict checks
@@ -380,15 +378,4 @@ func dataError(err error, shape string) error {
 
 func (c *Conn) reply(frame []byte) { c.offer(item{frame: frame}) }
 
-func errorFrame(id string, err error) []byte {
-	e := plaza.AsError(err)
-	if e == nil {
-		if errors.Is(err, context.Canceled) {
-			e = plaza.Errorf(plaza.EGone, "the connection is closing")
-		} else {
-			e = plaza.Errorf(plaza.EInternal, "internal error")
-		}
-	}
-	b, _ := json.Marshal(map[string]any{"type": "error", "id": id, "data": map[string]any{"code": e.Code, "message": e.Message, "details": e.Details}})
-	return b
-}
+func errorFrame(id string, err error) []byte { return events.ErrorFrame(id, err) }

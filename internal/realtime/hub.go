@@ -18,10 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaza-im/plaza"
-	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
-	"github.com/plaza-im/plaza/internal/channel"
-	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/events"
 )
 
 // Config tunes the hub.
@@ -43,12 +41,45 @@ func DefaultConfig() Config {
 	return Config{QueueLen: 1024, PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, MaxInFlight: 64}
 }
 
+// SendInput is a message.send frame's message.
+type SendInput struct {
+	ConversationID plaza.ID
+	ClientID       string
+	Kind           string
+	Text           string
+	MediaID        *plaza.ID
+	ReplyTo        *plaza.ID
+	Mentions       []plaza.ID
+}
+
+// Domain is what the stream needs from the domain packages, given at
+// wiring time so that this package depends on package events alone.
+type Domain struct {
+	// Send stores the message of a message.send frame and returns what
+	// its message.ack carries. ctx carries the frame order hook
+	// (events.WithQueued), which Send must call once the send has its
+	// place in the writer's queue, and the stream's session (WithSession).
+	Send func(ctx context.Context, account plaza.ID, in SendInput) (any, error)
+	// Typing tells the conversation's other members that account types.
+	Typing func(ctx context.Context, account, conversation plaza.ID) error
+	// WithSession marks ctx with the session the stream was opened in, so
+	// that a send is refused from the moment the session ends. Optional.
+	WithSession func(ctx context.Context, session plaza.ID) context.Context
+}
+
+// StandingCheck returns nil while the session is live and its account may
+// act, and otherwise the API's error saying why not
+// (unauthenticated, account_suspended, account_closed,
+// terms_acceptance_required).
+type StandingCheck func(ctx context.Context, account, session plaza.ID) error
+
 // Hub tracks the devices connected to this node.
 type Hub struct {
-	cfg  Config
-	bus  bus.Bus
-	chat *chat.Service
-	log  *slog.Logger
+	cfg    Config
+	bus    bus.Bus
+	events *events.Log
+	domain Domain
+	log    *slog.Logger
 
 	// Lock order: subMu, then mu. subMu serialises subscription changes,
 	// which may wait on the network (a NATS subscribe is a round trip);
@@ -63,7 +94,7 @@ type Hub struct {
 	followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)
 	// standing re-checks streams (UseStanding); allSub carries the
 	// control messages for every stream; limits caps them (UseLimits).
-	standing *account.Service
+	standing StandingCheck
 	allSub   bus.Subscription
 	limits   *limiter
 
@@ -88,10 +119,11 @@ type channelSubs struct {
 	accounts map[plaza.ID]bool
 }
 
-// NewHub returns a hub; reg receives its metrics.
-func NewHub(cfg Config, b bus.Bus, c *chat.Service, log *slog.Logger, reg prometheus.Registerer) *Hub {
+// NewHub returns a hub that streams the sync log evs and runs devices'
+// frames with d; reg receives its metrics.
+func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, reg prometheus.Registerer) *Hub {
 	h := &Hub{
-		cfg: cfg, bus: b, chat: c, log: log,
+		cfg: cfg, bus: b, events: evs, domain: d, log: log,
 		accounts: map[plaza.ID]*accountConns{},
 		channels: map[plaza.ID]*channelSubs{},
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -136,7 +168,7 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 	}
 	if ac == nil {
 		account := c.account
-		sub, err := h.bus.Subscribe(chat.Subject(account), func(data []byte) { h.deliver(account, data) })
+		sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, data) })
 		if err != nil {
 			return err
 		}
@@ -199,7 +231,7 @@ func (h *Hub) followLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
 		return
 	}
 	if cs == nil {
-		sub, err := h.bus.Subscribe(channel.Subject(ch), func(data []byte) { h.deliverChannel(ch, data) })
+		sub, err := h.bus.Subscribe(events.ChannelSubject(ch), func(data []byte) { h.deliverChannel(ch, data) })
 		if err != nil {
 			h.log.Warn("bus subscribe to a channel failed; its posts reach this node's followers through their feed", "err", err)
 			return
@@ -291,12 +323,12 @@ func (h *Hub) control(account plaza.ID, data []byte) {
 // deliver hands a bus event to each device of the account. It never
 // blocks: a device whose queue is full is disconnected.
 func (h *Hub) deliver(account plaza.ID, data []byte) {
-	seq, frame, err := chat.ParseEnvelope(data)
+	seq, frame, err := events.ParseEnvelope(data)
 	if err != nil {
 		h.log.Warn("bad bus event", "err", err)
 		return
 	}
-	if seq == -1 {
+	if seq == events.ControlSeq {
 		h.control(account, frame)
 		return
 	}
@@ -350,14 +382,14 @@ func (h *Hub) Connections() int {
 	return n
 }
 
-// FollowNotifier returns the function that channel.Service calls when an
+// FollowNotifier returns the function that the channel domain calls when an
 // account follows or unfollows: it tells the nodes where the account's
 // devices are connected, over the bus, to start or stop delivering that
 // channel's posts to them.
-func FollowNotifier(b bus.Bus, log *slog.Logger) func(ctx context.Context, account plaza.ID, c channel.FollowControl) {
-	return func(ctx context.Context, account plaza.ID, c channel.FollowControl) {
+func FollowNotifier(b bus.Bus, log *slog.Logger) func(ctx context.Context, account plaza.ID, c events.FollowControl) {
+	return func(ctx context.Context, account plaza.ID, c events.FollowControl) {
 		data, _ := json.Marshal(c)
-		if err := b.Publish(ctx, chat.Subject(account), chat.ControlEnvelope(data)); err != nil {
+		if err := b.Publish(ctx, events.AccountSubject(account), events.ControlEnvelope(data)); err != nil {
 			log.Warn("bus publish of a follow change failed; connected devices see the channel's posts after reconnecting", "err", err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
-	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -96,7 +96,7 @@ func (l *limiter) open(ctx context.Context, h *Hub, c *Conn) error {
 			return fmt.Errorf("close a stream over the cap: %w", err)
 		}
 		data, _ := json.Marshal(control{CloseStream: id})
-		if err := h.bus.Publish(ctx, chat.Subject(c.account), chat.ControlEnvelope(data)); err != nil {
+		if err := h.bus.Publish(ctx, events.AccountSubject(c.account), events.ControlEnvelope(data)); err != nil {
 			h.log.Warn("bus publish of a stream over the cap failed", "err", err)
 		}
 	}

@@ -8,10 +8,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/plaza-im/plaza"
-	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/bus"
-	"github.com/plaza-im/plaza/internal/channel"
-	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/events"
 )
 
 // Close codes that tell a device why its stream ended and what to do.
@@ -32,15 +30,15 @@ const (
 
 // AllSubject is the bus subject of control messages for every node about
 // every stream, such as "re-check everyone: new terms need consent".
-const AllSubject = "streams.all"
+const AllSubject = events.AllSubject
 
 // control is a message for the nodes themselves on an account's subject
 // (or AllSubject): a follow change, a request to re-check the account's
 // streams, or to close one stream.
 type control struct {
-	// A follow change is sent by channel.Service as a bare FollowControl;
-	// a pointer keeps its fields out of the other messages.
-	*channel.FollowControl
+	// A follow change is sent by the channel domain as a bare
+	// FollowControl; a pointer keeps its fields out of the other messages.
+	*events.FollowControl
 	// Recheck asks every node to re-check the standing of the account's
 	// streams (all streams, on AllSubject) and close those that lost it.
 	Recheck bool `json:"recheck,omitempty"`
@@ -52,10 +50,10 @@ type control struct {
 // account may no longer act: when told over the bus (see StandingNotifier)
 // and, in case such a message was lost, at every ping. Call it while
 // wiring; it subscribes to AllSubject.
-func (h *Hub) UseStanding(accounts *account.Service) error {
-	h.standing = accounts
+func (h *Hub) UseStanding(check StandingCheck) error {
+	h.standing = check
 	sub, err := h.bus.Subscribe(AllSubject, func(data []byte) {
-		_, frame, err := chat.ParseEnvelope(data)
+		_, frame, err := events.ParseEnvelope(data)
 		if err != nil {
 			h.log.Warn("bad bus control message", "err", err)
 			return
@@ -69,17 +67,17 @@ func (h *Hub) UseStanding(accounts *account.Service) error {
 	return nil
 }
 
-// StandingNotifier returns the account hook that tells every node, over
-// the bus, to re-check the streams of an account whose sessions or
-// standing changed (account 0: every account's).
-func StandingNotifier(b bus.Bus, log *slog.Logger) account.StandingHook {
+// StandingNotifier returns the account domain's hook that tells every
+// node, over the bus, to re-check the streams of an account whose sessions
+// or standing changed (account 0: every account's).
+func StandingNotifier(b bus.Bus, log *slog.Logger) func(ctx context.Context, acct plaza.ID) {
 	data, _ := json.Marshal(control{Recheck: true})
 	return func(ctx context.Context, acct plaza.ID) {
 		subject := AllSubject
 		if acct != 0 {
-			subject = chat.Subject(acct)
+			subject = events.AccountSubject(acct)
 		}
-		if err := b.Publish(ctx, subject, chat.ControlEnvelope(data)); err != nil {
+		if err := b.Publish(ctx, subject, events.ControlEnvelope(data)); err != nil {
 			log.Warn("bus publish of a standing change failed; open streams are re-checked at their next ping", "err", err)
 		}
 	}
@@ -121,10 +119,7 @@ func (c *Conn) checkStanding() {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
 	defer cancel()
-	a, err := c.hub.standing.SessionStanding(ctx, c.account, c.session)
-	if err == nil {
-		err = a.Standing(true)
-	}
+	err := c.hub.standing(ctx, c.account, c.session)
 	switch plaza.ErrorCode(err) {
 	case "":
 	case plaza.EUnauthenticated:

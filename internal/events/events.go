@@ -1,0 +1,135 @@
+// Package events owns Plaza's event protocol: the frames devices see on
+// the stream and in the sync log, the envelope events travel in on the
+// bus, the bus subjects, and each account's sync log (numbering events
+// inside the writer's own transaction, publishing them after commit,
+// replay, sync and pruning). Domain packages append their events here;
+// the realtime package delivers them knowing nothing of the domains.
+package events
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/plaza-im/plaza"
+)
+
+// Subjects on the bus.
+
+// AccountSubject is the bus subject of an account's events: each node
+// subscribes to the accounts of the devices connected to it.
+func AccountSubject(account plaza.ID) string { return "acct." + account.String() }
+
+// ChannelSubject is the bus subject of a channel's posts: each node
+// subscribes to the channels its connected accounts follow.
+func ChannelSubject(channel plaza.ID) string { return "chan." + channel.String() }
+
+// AllSubject is the bus subject of control messages for every node about
+// every stream, such as "re-check everyone: new terms need consent".
+const AllSubject = "streams.all"
+
+// An envelope is what travels on an account's (or AllSubject's) bus
+// subject: the event's sequence number in the account's sync log (8
+// bytes, big-endian; 0 for ephemeral events such as typing, which are not
+// stored; -1 for control messages) followed by the frame exactly as
+// devices receive it, so a node forwards it without decoding. Channel
+// subjects carry bare frames: posts are not in any sync log.
+
+// Envelope wraps frame with its sequence number for the bus.
+func Envelope(seq int64, frame []byte) []byte {
+	b := make([]byte, 8+len(frame))
+	binary.BigEndian.PutUint64(b, uint64(seq))
+	copy(b[8:], frame)
+	return b
+}
+
+// ControlSeq is the sequence number of a control envelope.
+const ControlSeq = -1
+
+// ControlEnvelope wraps a message for the realtime nodes themselves (not
+// for devices), such as "this account now follows that channel".
+func ControlEnvelope(data []byte) []byte { return Envelope(ControlSeq, data) }
+
+// ParseEnvelope splits a bus event into its sequence number and frame.
+func ParseEnvelope(b []byte) (seq int64, frame []byte, err error) {
+	if len(b) < 8 {
+		return 0, nil, errors.New("events: short bus envelope")
+	}
+	return int64(binary.BigEndian.Uint64(b)), b[8:], nil
+}
+
+// FollowControl is the control message that tells the nodes where an
+// account has devices to start (Follow) or stop delivering a channel's
+// posts to them.
+type FollowControl struct {
+	Channel plaza.ID `json:"channel"`
+	Follow  bool     `json:"follow"`
+}
+
+// Frame renders a stream frame {"type", "cursor", "data"}: the cursor, a
+// decimal string, only when positive; data is already JSON.
+func Frame(typ string, cursor int64, data []byte) []byte {
+	b := make([]byte, 0, len(data)+64)
+	b = append(b, `{"type":"`...)
+	b = append(b, typ...)
+	b = append(b, '"')
+	if cursor > 0 {
+		b = append(b, `,"cursor":"`...)
+		b = strconv.AppendInt(b, cursor, 10)
+		b = append(b, '"')
+	}
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, '}')
+	return b
+}
+
+// ReadyFrame renders the frame that ends a stream's replay.
+func ReadyFrame(cursor int64) []byte {
+	return []byte(`{"type":"` + Ready + `","cursor":"` + strconv.FormatInt(cursor, 10) + `"}`)
+}
+
+// ReplyFrame renders the answer to a device's frame id: {"type", "id",
+// "data"}, data being marshalled to JSON.
+func ReplyFrame(typ, id string, data any) []byte {
+	b, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+		Data any    `json:"data"`
+	}{typ, id, data})
+	return b
+}
+
+// ErrorFrame renders the error answer to a device's frame id, with the
+// API's error code, message and details.
+func ErrorFrame(id string, err error) []byte {
+	e := plaza.AsError(err)
+	if e == nil {
+		if errors.Is(err, context.Canceled) {
+			e = plaza.Errorf(plaza.EGone, "the connection is closing")
+		} else {
+			e = plaza.Errorf(plaza.EInternal, "internal error")
+		}
+	}
+	return ReplyFrame(Error, id, map[string]any{"code": e.Code, "message": e.Message, "details": e.Details})
+}
+
+type queuedKey struct{}
+
+// WithQueued returns a context under which a send calls queued as soon as
+// it has its place in the writer's queue, before waiting for the commit.
+// A caller that sends in a strict order (one device's frames) can start
+// its next send then and still have the sends committed, numbered and
+// acknowledged in its order. queued is not called when the send fails
+// before queueing.
+func WithQueued(ctx context.Context, queued func()) context.Context {
+	return context.WithValue(ctx, queuedKey{}, queued)
+}
+
+// Queued returns the function WithQueued put in ctx, or nil.
+func Queued(ctx context.Context) func() {
+	f, _ := ctx.Value(queuedKey{}).(func())
+	return f
+}

@@ -1,0 +1,285 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/sqldb"
+)
+
+// Log is the per-account sync log: every stored event of an account has
+// the next number of that account's sequence (its cursor), and devices
+// replay the log from their last cursor.
+type Log struct {
+	db        *sqldb.DB
+	bus       bus.Bus
+	log       *slog.Logger
+	retention time.Duration
+	now       func() time.Time
+
+	// heads[n] and inserts[n] number and store events for n accounts or
+	// rows in one statement.
+	heads, inserts map[int]*sql.Stmt
+
+	refTypes map[string]bool
+	refs     RefLoader
+}
+
+// LogConfig configures a Log.
+type LogConfig struct {
+	// Retention is how long events are kept; a cursor older than that is
+	// answered with cursor_expired.
+	Retention time.Duration
+	// Now is the clock (UTC, microseconds); nil means time.Now.
+	Now func() time.Time
+}
+
+// RefLoader returns the current data of the referenced rows (such as
+// messages by id), for the event types registered with UseRefs: sync and
+// replay show a message as it is now (recalled, say), not as it was sent.
+type RefLoader func(ctx context.Context, q sqldb.Queryer, refs []plaza.ID) (map[plaza.ID][]byte, error)
+
+// chunk is how many accounts or rows one multi-row statement covers: a
+// direct message's two events cost two statements, not four.
+const chunk = 16
+
+// NewLog prepares the log's statements on db. Preparing during a
+// transaction would wait for the writer connection that the transaction
+// itself holds, so every size is prepared now.
+func NewLog(ctx context.Context, db *sqldb.DB, b bus.Bus, cfg LogConfig, log *slog.Logger) (*Log, error) {
+	l := &Log{db: db, bus: b, log: log, retention: cfg.Retention, now: cfg.Now,
+		heads: map[int]*sql.Stmt{}, inserts: map[int]*sql.Stmt{}, refTypes: map[string]bool{}}
+	if l.now == nil {
+		l.now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	}
+	if err := l.prepare(ctx); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("prepare event statements: %w", err)
+	}
+	return l, nil
+}
+
+// Close releases the prepared statements.
+func (l *Log) Close() {
+	for _, s := range l.heads {
+		s.Close()
+	}
+	for _, s := range l.inserts {
+		s.Close()
+	}
+}
+
+// UseRefs makes sync and replay render events of types by loading their
+// referenced rows with load. Call it while wiring.
+func (l *Log) UseRefs(types []string, load RefLoader) {
+	for _, t := range types {
+		l.refTypes[t] = true
+	}
+	l.refs = load
+}
+
+// Event is one event to store for one account.
+type Event struct {
+	Account plaza.ID
+	Type    string
+	// Conversation and Ref (the row the event is about) are optional.
+	Conversation, Ref plaza.ID
+	// Data is the frame's payload (JSON); Stored is what the row keeps,
+	// nil for events whose data is loaded by reference (UseRefs).
+	Data, Stored []byte
+}
+
+// ForEach returns e once for each distinct account.
+func ForEach(accounts []plaza.ID, e Event) []Event {
+	seen := make(map[plaza.ID]bool, len(accounts))
+	out := make([]Event, 0, len(accounts))
+	for _, a := range accounts {
+		if !seen[a] {
+			seen[a] = true
+			e.Account = a
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Pending is an event stored in a transaction, to publish after commit.
+type Pending struct {
+	Account plaza.ID
+	Seq     int64
+	Frame   []byte
+}
+
+// Append numbers evs in their accounts' sync logs and stores them, inside
+// the caller's transaction tx, so the events commit or roll back with
+// what they describe. Events of one account are numbered in the order of
+// evs. Each account's head is bumped once however many events it gets,
+// and heads are locked in ascending account order, so concurrent writers
+// cannot deadlock on them. Publish the result after commit.
+func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	per := make(map[plaza.ID][]int, 4)
+	for i, e := range evs {
+		per[e.Account] = append(per[e.Account], i)
+	}
+	accounts := make([]plaza.ID, 0, len(per))
+	for a := range per {
+		accounts = append(accounts, a)
+	}
+	sort.Slice(accounts, func(i, j int) bool { return accounts[i] < accounts[j] })
+	heads, err := l.bumpHeads(ctx, tx, accounts, per)
+	if err != nil {
+		return nil, err
+	}
+	now := l.now().UnixMicro()
+	out := make([]Pending, 0, len(evs))
+	args := make([]any, 0, 7*min(chunk, len(evs)))
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		if _, err := tx.StmtContext(ctx, l.inserts[n]).ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("sync log: %w", err)
+		}
+		args, n = args[:0], 0
+		return nil
+	}
+	for _, a := range accounts {
+		idx := per[a]
+		first := heads[a] - int64(len(idx)) + 1
+		for j, i := range idx {
+			e := evs[i]
+			seq := first + int64(j)
+			var conv, ref any
+			if e.Conversation != 0 {
+				conv = e.Conversation
+			}
+			if e.Ref != 0 {
+				ref = e.Ref
+			}
+			stored := e.Stored
+			if stored == nil {
+				stored = []byte("{}")
+			}
+			args = append(args, a, seq, e.Type, conv, ref, string(stored), now)
+			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(e.Type, seq, e.Data)})
+			if n++; n == chunk {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Publish sends committed events to the bus. A failure is logged, not
+// returned: the events are committed, and devices get them by syncing.
+func (l *Log) Publish(ctx context.Context, evs []Pending) {
+	for _, e := range evs {
+		if err := l.bus.Publish(ctx, AccountSubject(e.Account), Envelope(e.Seq, e.Frame)); err != nil {
+			l.log.Warn("bus publish failed; devices will catch up by syncing", "err", err)
+			return
+		}
+	}
+}
+
+// PublishEphemeral sends an event that is not stored (typing) to the
+// devices of accounts connected now.
+func (l *Log) PublishEphemeral(ctx context.Context, accounts []plaza.ID, typ string, data []byte) error {
+	f := Envelope(0, Frame(typ, 0, data))
+	for _, a := range accounts {
+		if err := l.bus.Publish(ctx, AccountSubject(a), f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SyncPage is a page of an account's sync log.
+type SyncPage struct {
+	Events []json.RawMessage
+	Cursor int64
+	More   bool
+}
+
+// Sync returns up to limit events after cursor since, in order. A cursor
+// older than the retained log answers cursor_expired: the device must
+// refetch what the log would have told it, then sync from the head.
+func (l *Log) Sync(ctx context.Context, account plaza.ID, since int64, limit int) (SyncPage, error) {
+	head, err := l.Head(ctx, account)
+	if err != nil {
+		return SyncPage{}, fmt.Errorf("sync: %w", err)
+	}
+	if since > head {
+		return SyncPage{}, plaza.Invalid("since", "is ahead of this account's newest cursor")
+	}
+	if since == head {
+		return SyncPage{Events: []json.RawMessage{}, Cursor: head}, nil
+	}
+	first, err := l.first(ctx, account)
+	if err != nil {
+		return SyncPage{}, fmt.Errorf("sync: %w", err)
+	}
+	if !first.Valid || since+1 < first.Int64 {
+		return SyncPage{}, plaza.Errorf(plaza.ECursorExpired, "the cursor is older than the %s kept in the sync log: reload conversations and history, then sync from the current cursor", l.retention).
+			WithDetails(map[string]any{"cursor": strconv.FormatInt(head, 10)})
+	}
+	frames, seqs, err := l.read(ctx, account, since, 0, limit+1)
+	if err != nil {
+		return SyncPage{}, fmt.Errorf("sync: %w", err)
+	}
+	page := SyncPage{Events: make([]json.RawMessage, 0, len(frames)), Cursor: since}
+	for _, f := range frames {
+		page.Events = append(page.Events, f)
+	}
+	if len(page.Events) > limit {
+		page.Events, page.More = page.Events[:limit], true
+	}
+	if n := len(page.Events); n > 0 {
+		page.Cursor = seqs[n-1]
+	}
+	return page, nil
+}
+
+// Replay returns the frames of the events in (after, upTo], for the
+// stream's catch-up and gap filling.
+func (l *Log) Replay(ctx context.Context, account plaza.ID, after, upTo int64) ([][]byte, []int64, error) {
+	frames, seqs, err := l.read(ctx, account, after, upTo, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replay: %w", err)
+	}
+	return frames, seqs, nil
+}
+
+// RunPruner prunes the sync log every interval until ctx ends.
+func (l *Log) RunPruner(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := l.Prune(ctx); err != nil {
+				l.log.Error("sync log pruning failed", "err", err)
+			} else if n > 0 {
+				l.log.Info("sync log pruned", "events", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/realtime"
+)
+
+// StreamDomain returns what the realtime hub needs from the chat and
+// account domains: the hub depends on package events alone, and the
+// program wires the domains in here.
+func StreamDomain(c *chat.Service) realtime.Domain {
+	return realtime.Domain{
+		Send: func(ctx context.Context, acct plaza.ID, in realtime.SendInput) (any, error) {
+			m, _, err := c.Send(ctx, acct, chat.SendInput(in))
+			return m, err
+		},
+		Typing:      c.Typing,
+		WithSession: account.WithSession,
+	}
+}
+
+// StreamStanding returns the hub's check that a stream's session is live
+// and its account may act.
+func StreamStanding(a *account.Service) realtime.StandingCheck {
+	return func(ctx context.Context, acct, session plaza.ID) error {
+		auth, err := a.SessionStanding(ctx, acct, session)
+		if err != nil {
+			return err
+		}
+		return auth.Standing(true)
+	}
+}

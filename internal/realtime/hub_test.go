@@ -1,0 +1,667 @@
+package realtime
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/events"
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
+)
+
+// waitTimeout bounds every poll for an asynchronous outcome.
+const waitTimeout = 15 * time.Second
+
+// eventually polls cond until it holds or waitTimeout passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// countingBus counts the live subscriptions per subject, so a test sees
+// exactly what the hub subscribed and dropped.
+type countingBus struct {
+	bus.Bus
+	mu   sync.Mutex
+	subs map[string]int
+}
+
+type countedSub struct {
+	bus.Subscription
+	b       *countingBus
+	subject string
+	once    sync.Once
+}
+
+func (c *countingBus) Subscribe(subject string, h func([]byte)) (bus.Subscription, error) {
+	s, err := c.Bus.Subscribe(subject, h)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.subs[subject]++
+	c.mu.Unlock()
+	return &countedSub{Subscription: s, b: c, subject: subject}, nil
+}
+
+func (s *countedSub) Unsubscribe() error {
+	s.once.Do(func() {
+		s.b.mu.Lock()
+		s.b.subs[s.subject]--
+		if s.b.subs[s.subject] == 0 {
+			delete(s.b.subs, s.subject)
+		}
+		s.b.mu.Unlock()
+	})
+	return s.Subscription.Unsubscribe()
+}
+
+// live returns a copy of the live subscriptions, AllSubject left out.
+func (c *countingBus) live() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.subs {
+		if k != AllSubject {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// hubEnv is a hub on a real database, the local bus and an httptest
+// server, with the domains replaced by small fakes that use the sync log
+// as chat does.
+type hubEnv struct {
+	t      *testing.T
+	db     *sqldb.DB
+	bus    *countingBus
+	log    *events.Log
+	hub    *Hub
+	srv    *httptest.Server
+	reg    *prometheus.Registry
+	nextID plaza.ID
+
+	mu       sync.Mutex
+	follows  map[plaza.ID][]plaza.ID // account → followed channels
+	standing map[plaza.ID]error      // session → its standing
+	sent     []string                // client_ids in the order Send queued them
+}
+
+func newHubEnv(t *testing.T, db *sqldb.DB, cfg Config) *hubEnv {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := &hubEnv{t: t, db: db, bus: &countingBus{Bus: bus.NewLocal("hubtest"), subs: map[string]int{}},
+		follows: map[plaza.ID][]plaza.ID{}, standing: map[plaza.ID]error{}, reg: prometheus.NewRegistry(), nextID: 1000}
+	l, err := events.NewLog(context.Background(), db, e.bus, events.LogConfig{Retention: time.Hour}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.log = l
+	e.hub = NewHub(cfg, e.bus, l, Domain{Send: e.send, Typing: e.typing}, quiet, e.reg)
+	e.hub.UseChannels(func(_ context.Context, a plaza.ID) ([]plaza.ID, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return append([]plaza.ID(nil), e.follows[a]...), nil
+	})
+	if err := e.hub.UseStanding(func(_ context.Context, _, session plaza.ID) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.standing[session]
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		a, _ := strconv.ParseInt(q.Get("account"), 10, 64)
+		s, _ := strconv.ParseInt(q.Get("session"), 10, 64)
+		since := int64(-1)
+		if v := q.Get("since"); v != "" {
+			since, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if err := e.hub.Serve(w, r, plaza.ID(a), plaza.ID(s), since); err != nil {
+			http.Error(w, plaza.ErrorCode(err), http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(func() {
+		e.hub.Close()
+		e.srv.Close()
+		l.Close()
+		e.bus.Close()
+	})
+	return e
+}
+
+// account inserts an account row (the sync log references it).
+func (e *hubEnv) account() plaza.ID {
+	e.t.Helper()
+	e.mu.Lock()
+	e.nextID++
+	id := e.nextID
+	e.mu.Unlock()
+	if _, err := e.db.Write().ExecContext(context.Background(), `INSERT INTO accounts (id, handle, display_name, password_hash, birth_date, created_at, updated_at)
+		VALUES ($1, $2, '', '', '2000-01-01', 0, 0)`, id, "u"+id.String()); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// send is the fake chat send: it calls the queue hook, stores a
+// message.created event for the sender and publishes it, like chat.
+func (e *hubEnv) send(ctx context.Context, acct plaza.ID, in SendInput) (any, error) {
+	if in.ClientID == "" {
+		return nil, plaza.Invalid("client_id", "is required")
+	}
+	e.mu.Lock()
+	e.sent = append(e.sent, in.ClientID)
+	e.mu.Unlock()
+	if q := events.Queued(ctx); q != nil {
+		q()
+	}
+	data, _ := json.Marshal(map[string]any{"client_id": in.ClientID, "text": in.Text})
+	var evs []events.Pending
+	err := e.db.InTx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		evs, err = e.log.Append(context.Background(), tx, []events.Event{{Account: acct, Type: events.MessageCreated, Data: data, Stored: data}})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.log.Publish(context.Background(), evs)
+	return json.RawMessage(data), nil
+}
+
+func (e *hubEnv) typing(ctx context.Context, acct, conv plaza.ID) error {
+	if conv == 0 {
+		return plaza.Errorf(plaza.ENotFound, "conversation not found")
+	}
+	data, _ := json.Marshal(map[string]any{"conversation_id": conv, "account_id": acct})
+	return e.log.PublishEphemeral(ctx, []plaza.ID{acct}, events.Typing, data)
+}
+
+// store appends an event for acct and publishes it, as a domain would.
+func (e *hubEnv) store(acct plaza.ID, text string) int64 {
+	e.t.Helper()
+	data, _ := json.Marshal(map[string]string{"text": text})
+	var evs []events.Pending
+	if err := e.db.InTx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		evs, err = e.log.Append(context.Background(), tx, []events.Event{{Account: acct, Type: events.ConversationUpdated, Data: data, Stored: data}})
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.log.Publish(context.Background(), evs)
+	return evs[0].Seq
+}
+
+type device struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+type gotFrame struct {
+	Type   string          `json:"type"`
+	ID     string          `json:"id"`
+	Cursor string          `json:"cursor"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// dial opens a stream and reads up to its ready frame.
+func (e *hubEnv) dial(acct, session plaza.ID, since string) *device {
+	e.t.Helper()
+	d, err := e.tryDial(acct, session, since)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for {
+		if f := d.read(); f.Type == events.Ready {
+			return d
+		}
+	}
+}
+
+func (e *hubEnv) tryDial(acct, session plaza.ID, since string) (*device, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	u := fmt.Sprintf("ws%s/?account=%d&session=%d&since=%s", strings.TrimPrefix(e.srv.URL, "http"), acct, session, since)
+	ws, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 20)
+	e.t.Cleanup(func() { ws.CloseNow() })
+	return &device{t: e.t, ws: ws}, nil
+}
+
+func (d *device) read() gotFrame {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	_, b, err := d.ws.Read(ctx)
+	if err != nil {
+		d.t.Fatalf("read: %v", err)
+	}
+	var f gotFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		d.t.Fatalf("frame %s: %v", b, err)
+	}
+	return f
+}
+
+func (d *device) write(v any) {
+	d.t.Helper()
+	b, _ := json.Marshal(v)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := d.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		d.t.Fatalf("write: %v", err)
+	}
+}
+
+// closedWith reads until the stream ends and checks its close code.
+func (d *device) closedWith(code websocket.StatusCode) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for {
+		_, _, err := d.ws.Read(ctx)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != code {
+			d.t.Fatalf("stream ended with %v, want close code %d", err, code)
+		}
+		return
+	}
+}
+
+func (d *device) hangUp() { _ = d.ws.Close(websocket.StatusNormalClosure, "") }
+
+// accountsOnHub returns how many accounts the hub holds and their devices.
+func (h *Hub) bookkeeping() (accounts, conns, channels int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ac := range h.accounts {
+		conns += len(ac.conns)
+	}
+	return len(h.accounts), conns, len(h.channels)
+}
+
+// TestHubAttachDetachBookkeeping: the first device of an account
+// subscribes to its subject and its followed channels; further devices
+// share them; the last one to leave drops them all.
+func TestHubAttachDetachBookkeeping(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newHubEnv(t, db, DefaultConfig())
+		a, b := e.account(), e.account()
+		ch1, ch2 := plaza.ID(1), plaza.ID(2)
+		e.follows[a] = []plaza.ID{ch1, ch2}
+		e.follows[b] = []plaza.ID{ch2}
+		a1 := e.dial(a, 1, "")
+		a2 := e.dial(a, 2, "")
+		b1 := e.dial(b, 3, "")
+		want := map[string]int{events.AccountSubject(a): 1, events.AccountSubject(b): 1, events.ChannelSubject(ch1): 1, events.ChannelSubject(ch2): 1}
+		if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("subscriptions = %v, want %v", got, want)
+		}
+		if n, c, chs := e.hub.bookkeeping(); n != 2 || c != 3 || chs != 2 || e.hub.Connections() != 3 {
+			t.Fatalf("hub holds %d accounts, %d devices, %d channels; want 2, 3, 2", n, c, chs)
+		}
+
+		a1.hangUp()
+		eventually(t, "the first device to be detached", func() bool { return e.hub.Connections() == 2 })
+		if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after one of two devices left, subscriptions = %v, want %v", got, want)
+		}
+		// The remaining device still gets the account's events.
+		seq := e.store(a, "still here")
+		if f := a2.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+			t.Errorf("remaining device got %+v, want cursor %d", f, seq)
+		}
+
+		a2.hangUp()
+		eventually(t, "the account's last device to be detached", func() bool { return e.hub.Connections() == 1 })
+		want = map[string]int{events.AccountSubject(b): 1, events.ChannelSubject(ch2): 1}
+		eventually(t, "the account's subscriptions to be dropped", func() bool { return fmt.Sprint(e.bus.live()) == fmt.Sprint(want) })
+
+		b1.hangUp()
+		eventually(t, "every subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
+		if n, c, chs := e.hub.bookkeeping(); n != 0 || c != 0 || chs != 0 {
+			t.Errorf("hub still holds %d accounts, %d devices, %d channels", n, c, chs)
+		}
+	})
+}
+
+// TestHubFollowControl: a follow change published on the account's
+// subject makes the node subscribe to the channel and deliver its posts;
+// an unfollow drops the subscription, and another follower keeps it.
+func TestHubFollowControl(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	ctx := context.Background()
+	a, b := e.account(), e.account()
+	ch := plaza.ID(77)
+	da := e.dial(a, 1, "")
+	db := e.dial(b, 2, "")
+	notify := FollowNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	chSubs := func() int { return e.bus.live()[events.ChannelSubject(ch)] }
+
+	notify(ctx, a, events.FollowControl{Channel: ch, Follow: true})
+	eventually(t, "the channel subscription", func() bool { return chSubs() == 1 })
+	notify(ctx, b, events.FollowControl{Channel: ch, Follow: true})
+	notify(ctx, b, events.FollowControl{Channel: ch, Follow: true}) // twice: no second subscription
+	eventually(t, "b to follow", func() bool {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		cs := e.hub.channels[ch]
+		return cs != nil && cs.accounts[b]
+	})
+	if n := chSubs(); n != 1 {
+		t.Fatalf("%d subscriptions to the channel, want 1 for both followers", n)
+	}
+	post := events.Frame(events.ChannelPost, 0, []byte(`{"id":"9"}`))
+	if err := e.bus.Publish(ctx, events.ChannelSubject(ch), post); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{da, db} {
+		if f := d.read(); f.Type != events.ChannelPost || string(f.Data) != `{"id":"9"}` || f.Cursor != "" {
+			t.Errorf("follower got %+v, want the channel.post without a cursor", f)
+		}
+	}
+
+	notify(ctx, a, events.FollowControl{Channel: ch, Follow: false})
+	eventually(t, "a to unfollow", func() bool {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		return !e.hub.channels[ch].accounts[a]
+	})
+	if n := chSubs(); n != 1 {
+		t.Fatalf("after one of two unfollowed: %d subscriptions, want 1", n)
+	}
+	notify(ctx, b, events.FollowControl{Channel: ch, Follow: false})
+	eventually(t, "the channel subscription to be dropped", func() bool { return chSubs() == 0 })
+
+	// A follow change for an account with no device here is ignored.
+	notify(ctx, e.account(), events.FollowControl{Channel: ch, Follow: true})
+	// A bad control message is logged and ignored; the stream goes on.
+	if err := e.bus.Publish(ctx, events.AccountSubject(a), events.ControlEnvelope([]byte("{"))); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.store(a, "after")
+	if f := da.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+		t.Errorf("after the control messages device got %+v, want cursor %d", f, seq)
+	}
+	if n := chSubs(); n != 0 {
+		t.Errorf("%d channel subscriptions after the last unfollow, want 0", n)
+	}
+}
+
+// TestHubSlowConsumerIsClosed: a device that stops reading while events
+// keep coming overflows its queue; when it reads again it learns, by close
+// code 4008, to resume from its cursor, and it is detached; its next
+// stream from that cursor misses nothing.
+func TestHubSlowConsumerIsClosed(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.QueueLen = 4
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+	a := e.account()
+	d := e.dial(a, 1, "")
+	// Large frames fill the socket's buffers while the device reads
+	// nothing, so the writer blocks and the queue overflows.
+	big := events.Frame(events.Typing, 0, []byte(`"`+strings.Repeat("x", 256<<10)+`"`))
+	for i := 0; i < 400 && slowClosed(t, e) == 0; i++ {
+		if err := e.bus.Publish(context.Background(), events.AccountSubject(a), events.Envelope(0, big)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // let the writer block on the socket
+	}
+	eventually(t, "the queue to overflow", func() bool { return slowClosed(t, e) == 1 })
+	// The device reads again: the frames already on their way, then the
+	// close frame.
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var err error
+	for err == nil {
+		_, _, err = d.ws.Read(ctx)
+	}
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != statusTooSlow || !strings.Contains(ce.Reason, "since=") {
+		t.Errorf("slow device's stream ended with %v, want close 4008 telling it to reconnect with since=", err)
+	}
+	eventually(t, "the slow device to be detached", func() bool { return e.hub.Connections() == 0 })
+	eventually(t, "its subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
+	// It resumes from its cursor.
+	seq := e.store(a, "missed")
+	d2, err := e.tryDial(a, 2, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := d2.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+		t.Errorf("resumed stream replayed %+v, want cursor %d", f, seq)
+	}
+	if f := d2.read(); f.Type != events.Ready {
+		t.Errorf("after the replay got %+v, want ready", f)
+	}
+}
+
+// slowClosed reads the hub's count of devices closed for being too slow.
+func slowClosed(t *testing.T, e *hubEnv) float64 {
+	t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "plaza_realtime_slow_consumers_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// TestHubReconnectStorm connects and disconnects devices of a few
+// accounts concurrently; afterwards the hub's books and the bus's
+// subscriptions are exact, and events still reach the devices left.
+func TestHubReconnectStorm(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newHubEnv(t, db, DefaultConfig())
+		var accts []plaza.ID
+		for i := 0; i < 4; i++ {
+			a := e.account()
+			accts = append(accts, a)
+			e.follows[a] = []plaza.ID{plaza.ID(10 + i%2)}
+		}
+		const storm = 200
+		var wg sync.WaitGroup
+		errs := make(chan error, storm)
+		for i := 0; i < storm; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				d, err := e.tryDial(accts[i%len(accts)], plaza.ID(i+1), "")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if i%3 == 0 {
+					d.ws.CloseNow() // vanish without a close handshake
+				} else {
+					d.hangUp()
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("dial during the storm: %v", err)
+		}
+		eventually(t, "every stormed device to be detached", func() bool { return e.hub.Connections() == 0 })
+		eventually(t, "every subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
+		if n, c, chs := e.hub.bookkeeping(); n != 0 || c != 0 || chs != 0 {
+			t.Fatalf("after the storm the hub holds %d accounts, %d devices, %d channels", n, c, chs)
+		}
+
+		// One device per account now: exactly one subscription each.
+		devs := make([]*device, len(accts))
+		for i, a := range accts {
+			devs[i] = e.dial(a, plaza.ID(1000+i), "")
+		}
+		want := map[string]int{events.ChannelSubject(10): 1, events.ChannelSubject(11): 1}
+		for _, a := range accts {
+			want[events.AccountSubject(a)] = 1
+		}
+		if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("subscriptions = %v, want %v", got, want)
+		}
+		for i, a := range accts {
+			seq := e.store(a, "after the storm")
+			if f := devs[i].read(); f.Cursor != strconv.FormatInt(seq, 10) {
+				t.Errorf("device of %s got %+v, want cursor %d", a, f, seq)
+			}
+		}
+	})
+}
+
+// TestHubStandingCloses: a standing change published for an account (or
+// for everyone) closes the streams that lost it with the code that says
+// why; the others stay open.
+func TestHubStandingCloses(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	ctx := context.Background()
+	notify := StandingNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, b := e.account(), e.account()
+	ended, kept := e.dial(a, 1, ""), e.dial(a, 2, "")
+	other := e.dial(b, 3, "")
+	e.mu.Lock()
+	e.standing[1] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
+	e.mu.Unlock()
+	notify(ctx, a)
+	ended.closedWith(StatusSessionEnded)
+	eventually(t, "the ended stream to be detached", func() bool { return e.hub.Connections() == 2 })
+
+	for _, tc := range []struct {
+		code string
+		want websocket.StatusCode
+	}{
+		{plaza.EAccountSuspended, StatusAccountRestricted},
+		{plaza.EAccountClosed, StatusAccountRestricted},
+		{plaza.ETermsAcceptanceRequired, StatusTermsRequired},
+	} {
+		s := plaza.ID(100 + len(tc.code))
+		d := e.dial(b, s, "")
+		e.mu.Lock()
+		e.standing[s] = plaza.Errorf(tc.code, "no")
+		e.mu.Unlock()
+		notify(ctx, 0) // every account's streams, on AllSubject
+		d.closedWith(tc.want)
+	}
+	// A failed check (the database is down) leaves streams open.
+	e.mu.Lock()
+	e.standing[2] = errors.New("database unreachable")
+	e.mu.Unlock()
+	notify(ctx, a)
+	seq := e.store(a, "kept")
+	if f := kept.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+		t.Errorf("kept stream got %+v, want cursor %d", f, seq)
+	}
+	if f := func() gotFrame {
+		seq := e.store(b, "other")
+		f := other.read()
+		f.ID = strconv.FormatInt(seq, 10)
+		return f
+	}(); f.Cursor != f.ID {
+		t.Errorf("the other account's stream got %+v", f)
+	}
+}
+
+// TestHubFramesOfAConnectionInOrder: message.send frames sent without
+// waiting are queued and acked in the order sent; typing and bad frames
+// are answered with error frames that name the problem.
+func TestHubFramesOfAConnectionInOrder(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	a := e.account()
+	d := e.dial(a, 1, "")
+	const n = 30
+	for i := 0; i < n; i++ {
+		d.write(map[string]any{"type": "message.send", "id": fmt.Sprint("F", i), "data": map[string]any{"conversation_id": "5", "client_id": fmt.Sprint("c", i), "kind": "text", "text": "hi"}})
+	}
+	acks := 0
+	for acks < n {
+		f := d.read()
+		switch f.Type {
+		case events.MessageAck:
+			if f.ID != fmt.Sprint("F", acks) {
+				t.Fatalf("ack %d is for %s, want F%d", acks, f.ID, acks)
+			}
+			acks++
+		case events.MessageCreated:
+		default:
+			t.Fatalf("unexpected frame %+v", f)
+		}
+	}
+	e.mu.Lock()
+	for i, c := range e.sent {
+		if c != fmt.Sprint("c", i) {
+			t.Errorf("send %d queued as %s, want c%d", i, c, i)
+		}
+	}
+	e.mu.Unlock()
+
+	for _, tc := range []struct {
+		frame string
+		field string
+	}{
+		{`{"type":"message.send","id":"E1","data":{"conversation_id":"5","client_id":"","kind":"text","text":"x"}}`, "client_id"},
+		{`{"type":"typing","id":"E2","data":{"conversation_id":"5","extra":1}}`, "data.extra"},
+		{`{"type":"nope","id":"E3","data":{}}`, "type"},
+		// A NUL escaped in a string, and a raw NUL that breaks the JSON.
+		{`{"type":"message.send","id":"E4","data":{"conversation_id":"5","client_id":"c","kind":"text","text":"a\u0000b"}}`, "data.text"},
+		{"{\"type\":\"typing\",\"id\":\"E5\",\"data\":{\"conversation_id\":\"5\x00\"}}", "frame"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		if err := d.ws.Write(ctx, websocket.MessageText, []byte(tc.frame)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		for {
+			f := d.read()
+			if f.Type == events.Typing {
+				continue
+			}
+			if f.Type != events.Error || !strings.Contains(string(f.Data), `"`+tc.field+`"`) {
+				t.Errorf("frame %s answered %+v, want an error naming %q", tc.frame, f, tc.field)
+			}
+			break
+		}
+	}
+	// A valid typing frame reaches the account's devices, without cursor.
+	d.write(map[string]any{"type": "typing", "data": map[string]any{"conversation_id": "5"}})
+	if f := d.read(); f.Type != events.Typing || f.Cursor != "" {
+		t.Errorf("typing echoed as %+v", f)
+	}
+}

@@ -182,3 +182,25 @@ func TestSendBlockedAfterCheckIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// A subscriber that stops reading (a stuck connection) must not delay
+// the commits of anyone's sends: the writer publishes without waiting
+// for handlers.
+func TestSlowSubscriberDoesNotDelayCommits(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		a, b := e.account(t, "alice"), e.account(t, "bob")
+		conv := e.direct(t, a, b)
+		release := make(chan struct{})
+		var once sync.Once
+		t.Cleanup(func() { once.Do(func() { close(release) }) })
+		if _, err := e.bus.Subscribe(Subject(b), func([]byte) { <-release }); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			_, _, err := e.sendWithin(t, a, SendInput{ConversationID: conv.ID, ClientID: "c-" + plaza.NewID().String(), Kind: KindText, Text: "hi"})
+			mustNil(t, err, "send "+string(rune('a'+i)))
+		}
+		once.Do(func() { close(release) })
+	})
+}

@@ -32,6 +32,7 @@ const (
 	ECursorExpired           = "cursor_expired"
 	EInsufficientStorage     = "insufficient_storage"
 	ERequestTimeout          = "request_timeout"
+	EUnavailable             = "unavailable"
 )
 
 // Error is an error with a stable code, a message a person can read and

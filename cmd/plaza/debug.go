@@ -10,11 +10,12 @@ import (
 )
 
 // serveDebug serves Go's profiler on its own listener, apart from the API,
-// so it is never reachable through the public address.
-func serveDebug(addr string, log *slog.Logger) error {
+// so it is never reachable through the public address. It runs until
+// Close closes the returned server.
+func (m *Main) serveDebug(addr string) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("debug listener: %w", err)
+		return nil, fmt.Errorf("debug listener: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -22,10 +23,8 @@ func serveDebug(addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	log.Warn("profiler listening: keep this address private", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
-	go func() {
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		_ = srv.Serve(ln) // lives as long as the process
-	}()
-	return nil
+	m.Log.Warn("profiler listening: keep this address private", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	m.goBackground(func() { _ = srv.Serve(ln) })
+	return srv, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,8 +74,15 @@ type Main struct {
 
 	server   *http.Server
 	listener net.Listener
+	debug    *http.Server
 	stop     context.CancelFunc // stops background work (pruning)
+	// background counts the goroutines Open starts; Close waits for them,
+	// so nothing of the server outlives it.
+	background sync.WaitGroup
 }
+
+// goBackground runs fn in a goroutine that Close waits for.
+func (m *Main) goBackground(fn func()) { m.background.Go(fn) }
 
 // Open validates the configuration, opens and migrates the database, seeds
 // the default terms and starts listening (but not yet serving).
@@ -123,7 +131,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Identity.UseAudit(m.Audit)
 	m.Accounts.OnDelete(identity.DeleteAccountData)
 
-	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix); err != nil {
+	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix, bus.WithLogger(m.Log)); err != nil {
 		return err
 	}
 	bg, stop := context.WithCancel(context.Background())
@@ -131,8 +139,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Chat, err = chat.NewService(ctx, db, m.Bus, m.Accounts, m.Identity, m.Config.chatConfig(), m.Log); err != nil {
 		return err
 	}
-	go m.Chat.RunPruner(bg, 10*time.Minute)
-	go ratelimit.RunPruner(bg, db, time.Minute, m.Log)
+	m.goBackground(func() { m.Chat.RunPruner(bg, 10*time.Minute) })
+	m.goBackground(func() { ratelimit.RunPruner(bg, db, time.Minute, m.Log) })
 	if err := os.MkdirAll(filepath.Join(m.Config.Data, "tmp"), 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -148,7 +156,7 @@ func (m *Main) Open(ctx context.Context) error {
 	} else if n > 0 {
 		m.Log.Info("removed upload temp files left by an earlier run", "files", n)
 	}
-	go m.Media.RunTempCleaner(bg, 10*time.Minute)
+	m.goBackground(func() { m.Media.RunTempCleaner(bg, 10*time.Minute) })
 	m.Chat.UseMedia(m.Media)
 
 	reg := prometheus.NewRegistry()
@@ -176,7 +184,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	go m.API.RunUploadPruner(bg)
+	m.goBackground(func() { m.API.RunUploadPruner(bg) })
 
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -184,7 +192,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.listener = ln
 	if m.Config.DebugListen != "" {
-		if err := serveDebug(m.Config.DebugListen, m.Log); err != nil {
+		if m.debug, err = m.serveDebug(m.Config.DebugListen); err != nil {
 			return err
 		}
 	}
@@ -277,15 +285,26 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close releases what Open acquired. It is safe after a failed Open.
+// Close releases what Open acquired and waits for the goroutines it
+// started. It is safe after a failed Open, and without Run.
 func (m *Main) Close() error {
 	var err error
 	if m.listener != nil {
 		_ = m.listener.Close() // already closed after a clean shutdown
 	}
+	if m.debug != nil {
+		_ = m.debug.Close()
+	}
+	if m.server != nil {
+		_ = m.server.Close() // ends what a timed-out Shutdown left
+	}
+	if m.Hub != nil {
+		m.Hub.Close() // done already after Run; waits for the streams
+	}
 	if m.stop != nil {
 		m.stop()
 	}
+	m.background.Wait()
 	if m.Chat != nil {
 		m.Chat.Close() // commits the sends already queued
 	}

@@ -63,16 +63,17 @@ var ErrClosed = errors.New("bus closed")
 // bus, "nats://host:port[,…]" (or "tls://…") for NATS. Every subject is
 // prefixed with prefix (e.g. "plaza"), so several clusters, or test runs,
 // can share one NATS server; the prefix must itself be a valid subject.
-func Open(url, prefix string) (Bus, error) {
+// opts (WithLogger) apply to either kind.
+func Open(url, prefix string, opts ...Option) (Bus, error) {
 	// Checked for both kinds, so a prefix that works locally works on NATS.
 	if err := checkSubject(prefix); err != nil {
 		return nil, fmt.Errorf("bus prefix: %w", err)
 	}
 	switch {
 	case url == "" || url == "local":
-		return NewLocal(prefix), nil
+		return NewLocal(prefix, opts...), nil
 	case strings.HasPrefix(url, "nats://") || strings.HasPrefix(url, "tls://"):
-		return OpenNATS(url, prefix)
+		return OpenNATS(url, prefix, opts...)
 	default:
 		return nil, fmt.Errorf("bus URL must be local or nats://host:port[,…] (got %q)", url)
 	}

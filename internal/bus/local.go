@@ -10,23 +10,27 @@ import (
 )
 
 // localPendingLimit bounds the events queued for one subscription of a
-// Local bus while its handler runs in another goroutine. It is reached only
-// when several goroutines outpace one handler for a long while; past it,
-// events are dropped and the drop is logged, as NATS does for a slow
-// consumer.
+// Local bus while its handler runs. It is reached only when publishers
+// outpace one handler for a long while; past it, events are dropped and
+// the drop is logged, as NATS does for a slow consumer. Dropping (rather
+// than making Publish wait) keeps one slow subscriber from stalling the
+// publisher, the chat writer that every sender waits on; the events are in
+// the sync log, and the subscriber's device gets them back by syncing.
 const localPendingLimit = 1 << 16
 
 // Local is the in-process bus, for a Plaza node that runs alone. Publish
-// calls the handlers of the subject's subscribers in the publisher's
-// goroutine, so an event costs neither a goroutine nor an allocation, and
-// the events of one publisher reach each handler in publish order.
+// never runs a handler: it queues the event on each subscription and
+// returns, and a goroutine of the subscription, started when its queue
+// fills from empty and ended when it empties, calls the handler with the
+// events in publish order. So a slow handler delays only its own
+// subscription, never the publisher (the chat writer publishes after each
+// commit).
 //
-// Handlers of one subscription still run one at a time, as Bus promises:
-// a goroutine that publishes to a subscription whose handler is running in
-// another goroutine queues the event and returns, and the goroutine
-// running the handler delivers it next. No lock is held while a handler
-// runs, so a handler may Publish, Subscribe or Unsubscribe (itself too)
-// without deadlock.
+// Handlers of one subscription run one at a time, as Bus promises. No lock
+// is held while a handler runs, so a handler may Publish, Subscribe or
+// Unsubscribe (itself too) without deadlock. A handler that panics is
+// logged and its subscription goes on. Close waits for the handlers that
+// are running.
 //
 // A Local bus is alone in its process: two Local values never see each
 // other's events, whatever their prefixes.
@@ -40,6 +44,8 @@ type Local struct {
 	// releasing mu.
 	subs   map[string][]*localSub
 	closed bool
+	// running counts the subscriptions' delivery goroutines, for Close.
+	running sync.WaitGroup
 }
 
 // NewLocal returns an in-process bus. The prefix only labels its log
@@ -49,19 +55,20 @@ func NewLocal(prefix string, opts ...Option) *Local {
 	return &Local{prefix: prefix, log: o.log, subs: make(map[string][]*localSub)}
 }
 
-// Publish calls the handler of every subscriber of subject with data,
-// in this goroutine unless that handler is busy in another one.
+// Publish queues data for every subscriber of subject; it does not wait
+// for the handlers.
 func (l *Local) Publish(_ context.Context, subject string, data []byte) error {
 	if err := checkSubject(subject); err != nil {
 		return fmt.Errorf("bus: publish: %w", err)
 	}
+	// Held while queueing (which never waits), so that Close, once it
+	// holds mu, knows no delivery goroutine can start.
 	l.mu.RLock()
-	subs, closed := l.subs[subject], l.closed
-	l.mu.RUnlock()
-	if closed {
+	defer l.mu.RUnlock()
+	if l.closed {
 		return fmt.Errorf("bus: publish %s: %w", subject, ErrClosed)
 	}
-	for _, s := range subs {
+	for _, s := range l.subs[subject] {
 		s.deliver(data)
 	}
 	return nil
@@ -90,8 +97,8 @@ func (l *Local) Subscribe(subject string, handler func(data []byte)) (Subscripti
 	return s, nil
 }
 
-// Close ends every subscription. A handler already running finishes; no
-// handler starts afterwards.
+// Close ends every subscription and waits for the handlers already
+// running; no handler starts afterwards. A handler must not call Close.
 func (l *Local) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -108,6 +115,7 @@ func (l *Local) Close() error {
 			s.end()
 		}
 	}
+	l.running.Wait()
 	return nil
 }
 
@@ -141,14 +149,16 @@ type localSub struct {
 	active atomic.Bool
 
 	mu sync.Mutex
-	// running is true while some goroutine is calling handler; the others
-	// then append to queue instead, and that goroutine delivers it.
+	// running is true while the subscription's goroutine delivers; events
+	// published meanwhile are appended to queue, which it delivers next.
 	running  bool
 	queue    [][]byte
 	spare    [][]byte // the previous queue, kept for reuse
 	dropping bool     // events are being dropped; logged once per episode
 }
 
+// deliver queues data, starting the delivery goroutine if none runs. The
+// caller holds bus.mu for reading.
 func (s *localSub) deliver(data []byte) {
 	s.mu.Lock()
 	if s.running {
@@ -161,7 +171,11 @@ func (s *localSub) deliver(data []byte) {
 	}
 	s.running = true
 	s.mu.Unlock()
-	s.run(data)
+	s.bus.running.Add(1)
+	go func() {
+		defer s.bus.running.Done()
+		s.run(data)
+	}()
 }
 
 // enqueue queues data, or drops it when the queue is full, reporting
@@ -176,24 +190,10 @@ func (s *localSub) enqueue(data []byte) (startedDropping bool) {
 	return false
 }
 
-// run calls the handler with data, then with whatever other goroutines
-// queued meanwhile, until the queue is empty. s.running must be set.
+// run calls the handler with data, then with whatever was queued
+// meanwhile, until the queue is empty. s.running must be set.
 func (s *localSub) run(data []byte) {
-	done := false
-	defer func() {
-		// A panicking handler must not leave the subscription marked
-		// running, or every later event would queue up and be dropped
-		// (net/http, for one, recovers the publisher's panic and goes on).
-		if !done {
-			s.mu.Lock()
-			s.running = false
-			s.mu.Unlock()
-		}
-	}()
-
-	if s.active.Load() {
-		s.handler(data)
-	}
+	s.call(data)
 	var batch [][]byte
 	for {
 		s.mu.Lock()
@@ -205,17 +205,28 @@ func (s *localSub) run(data []byte) {
 			s.running = false
 			s.dropping = false
 			s.mu.Unlock()
-			done = true
 			return
 		}
 		batch, s.queue, s.spare = s.queue, s.spare, nil
 		s.mu.Unlock()
 
 		for _, d := range batch {
-			if s.active.Load() {
-				s.handler(d)
-			}
+			s.call(d)
 		}
+	}
+}
+
+// call runs the handler on one event, unless the subscription ended. A
+// panic is logged: it must neither end the process nor stop the
+// subscription.
+func (s *localSub) call(data []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.bus.log.Error("bus: subscriber panicked", "prefix", s.bus.prefix, "subject", s.subject, "panic", r)
+		}
+	}()
+	if s.active.Load() {
+		s.handler(data)
 	}
 }
 

@@ -43,6 +43,13 @@ type Config struct {
 	Retention time.Duration
 	// MaxBatch bounds how many sends one group commit carries.
 	MaxBatch int
+	// CommitTimeout bounds one group commit, its retries included: a
+	// stalled database fails the batch instead of holding every sender.
+	CommitTimeout time.Duration
+	// SendTimeout bounds how long Send waits for a place in the queue and
+	// for its commit; past it the caller is told to send again (safe, by
+	// client_id).
+	SendTimeout time.Duration
 	// VoiceMaxDuration bounds a voice message.
 	VoiceMaxDuration time.Duration
 	// Limits are the per-account rate limits (none by default).
@@ -59,6 +66,8 @@ func DefaultConfig() Config {
 		RecallWindow:    2 * time.Minute,
 		Retention:       30 * 24 * time.Hour,
 		MaxBatch:        512,
+		CommitTimeout:   10 * time.Second,
+		SendTimeout:     15 * time.Second,
 		// WeChat's limit: longer recordings are sent as files.
 		VoiceMaxDuration: 60 * time.Second,
 	}
@@ -77,6 +86,9 @@ type Service struct {
 	evlog    *events.Log
 	media    *media.Service
 	limits   budgets
+	// beforeSubmit, when set (by tests), runs between Send's checks and
+	// the queueing of the send.
+	beforeSubmit func()
 }
 
 // UseMedia lets messages carry media from m. Call it while wiring the
@@ -98,6 +110,12 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	}
 	if cfg.DirectPolicy == "" {
 		cfg.DirectPolicy = def.DirectPolicy
+	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = def.CommitTimeout
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = def.SendTimeout
 	}
 	if cfg.VoiceMaxDuration <= 0 {
 		cfg.VoiceMaxDuration = def.VoiceMaxDuration

@@ -201,11 +201,23 @@ func (s *Service) Contacts(ctx context.Context, account plaza.ID) ([]Contact, er
 
 // RemoveContact ends a contact relation, both ways.
 func (s *Service) RemoveContact(ctx context.Context, me, other plaza.ID) error {
-	res, err := s.db.Write().ExecContext(ctx, `DELETE FROM contacts WHERE (account_id = $1 AND contact_id = $2) OR (account_id = $2 AND contact_id = $1)`, me, other)
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// A send checked before this change is checked again (see number).
+		if err := bumpDirectVersion(ctx, tx, me, other); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE (account_id = $1 AND contact_id = $2) OR (account_id = $2 AND contact_id = $1)`, me, other)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return plaza.Errorf(plaza.ENotFound, "not a contact")
 	}
 	return nil
@@ -221,6 +233,10 @@ func (s *Service) Block(ctx context.Context, me, who plaza.ID) error {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// A send checked before this block is checked again (see number).
+		if err := bumpDirectVersion(ctx, tx, me, who); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocks (account_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, me, who, s.now().UnixMicro()); err != nil {
 			return err
 		}

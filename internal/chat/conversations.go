@@ -346,6 +346,11 @@ func (s *Service) AddMembers(ctx context.Context, me, conv plaza.ID, ids []plaza
 		return Conversation{}, plaza.Invalid("account_ids", fmt.Sprintf("a group has at most %d members", s.cfg.MaxGroupMembers))
 	}
 	return s.changeGroup(ctx, conv, nil, func(tx *sql.Tx, now time.Time) error {
+		// The conversation row first, as the send path locks it before
+		// members: the same order on every path cannot deadlock.
+		if err := bumpMembersVersion(ctx, tx, conv); err != nil {
+			return err
+		}
 		var last int64
 		if err := tx.QueryRowContext(ctx, `SELECT last_seq FROM conversations WHERE id = $1`, conv).Scan(&last); err != nil {
 			return err
@@ -390,6 +395,12 @@ func (s *Service) RemoveMember(ctx context.Context, me, conv, who plaza.ID) (Con
 		}
 	}
 	return s.changeGroup(ctx, conv, []plaza.ID{who}, func(tx *sql.Tx, now time.Time) error {
+		// Before the delete: the send path locks the conversation row
+		// before members, and a send checked before this removal must
+		// see it (see number).
+		if err := bumpMembersVersion(ctx, tx, conv); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = $1 AND account_id = $2`, conv, who); err != nil {
 			return err
 		}

@@ -88,10 +88,14 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	}
 	// The hot path: a few small prepared queries rather than loading the
 	// whole conversation (a group has up to 500 members).
+	// members_version is read before (or with) everything checked below:
+	// a change that commits after a check bumps it, and the writer then
+	// checks again inside the send's transaction.
 	var kind string
 	var isMember int
-	err := s.db.Read().QueryRowContext(ctx, `SELECT c.kind, (SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND account_id = $2)
-		FROM conversations c WHERE c.id = $1`, in.ConversationID, sender).Scan(&kind, &isMember)
+	var version int64
+	err := s.db.Read().QueryRowContext(ctx, `SELECT c.kind, c.members_version, (SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND account_id = $2)
+		FROM conversations c WHERE c.id = $1`, in.ConversationID, sender).Scan(&kind, &version, &isMember)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && isMember == 0 {
 		return Message{}, false, plaza.Errorf(plaza.ENotFound, "conversation not found")
 	}
@@ -123,7 +127,10 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 			return Message{}, false, plaza.Invalid("mentions", "must name members of this conversation")
 		}
 	}
-	return s.w.submit(ctx, sender, in)
+	if s.beforeSubmit != nil {
+		s.beforeSubmit()
+	}
+	return s.w.submit(ctx, sender, in, version)
 }
 
 // checkAttachment checks that a media message carries the sender's own

@@ -33,7 +33,9 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 		q   string
 	}{
 		{&st.findByClient, `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`},
-		{&st.bumpConv, `UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq`},
+		// Numbers a send only while the membership it was checked
+		// against holds (see number).
+		{&st.bumpConv, `UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 AND members_version = $3 RETURNING last_seq`},
 		{&st.insertMessage, `INSERT INTO messages (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`},
 		{&st.markRead, `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND account_id = $2 AND read_seq < $3`},

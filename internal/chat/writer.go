@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/events"
@@ -41,10 +42,11 @@ type writer struct {
 }
 
 type sendReq struct {
-	sender plaza.ID
-	in     SendInput
-	ctx    context.Context
-	res    chan sendRes
+	sender  plaza.ID
+	in      SendInput
+	version int64 // members_version when the send was checked
+	ctx     context.Context
+	res     chan sendRes
 }
 
 type sendRes struct {
@@ -99,9 +101,16 @@ func (w *writer) run() {
 	}
 }
 
-// submit queues a send and waits for its commit.
-func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Message, bool, error) {
-	r := &sendReq{sender: sender, in: in, ctx: ctx, res: make(chan sendRes, 1)}
+// errUnavailable answers a send the store did not take in time.
+var errUnavailable = plaza.Errorf(plaza.EUnavailable, "the message could not be stored in time; try again: sending again with the same client_id is safe")
+
+// submit queues a send and waits for its commit, both within SendTimeout.
+// version is the conversation's members_version read when the send was
+// checked.
+func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, version int64) (Message, bool, error) {
+	r := &sendReq{sender: sender, in: in, version: version, ctx: ctx, res: make(chan sendRes, 1)}
+	limit := time.NewTimer(w.s.cfg.SendTimeout)
+	defer limit.Stop()
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -112,6 +121,9 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 	case <-ctx.Done():
 		w.mu.RUnlock()
 		return Message{}, false, ctx.Err()
+	case <-limit.C:
+		w.mu.RUnlock()
+		return Message{}, false, errUnavailable
 	}
 	w.mu.RUnlock()
 	if queued := events.Queued(ctx); queued != nil {
@@ -119,12 +131,24 @@ func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput) (Mes
 	}
 	// Once queued, wait for the outcome even if ctx ends: the send may
 	// already be committed, and the caller must not be told otherwise.
-	res := <-r.res
-	return res.msg, res.created, res.err
+	// Only a stalled store ends the wait: then the caller is told to send
+	// again, which is safe whether or not this send commits later.
+	select {
+	case res := <-r.res:
+		return res.msg, res.created, res.err
+	case <-limit.C:
+		return Message{}, false, errUnavailable
+	}
 }
 
+// commit commits a batch within CommitTimeout.
 func (w *writer) commit(batch []*sendReq) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), w.s.cfg.CommitTimeout)
+	defer cancel()
+	w.commitWithin(ctx, batch)
+}
+
+func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	results := make([]sendRes, len(batch))
 	// The variable events shadows the package for the rest of commit.
 	var events []events.Pending
@@ -143,14 +167,22 @@ func (w *writer) commit(batch []*sendReq) {
 			return w.apply(ctx, tx, batch, results, &events)
 		})
 	}
+	if err != nil && ctx.Err() != nil {
+		// The store stalled: splitting would only wait again per half.
+		for _, r := range batch {
+			r.res <- sendRes{err: errUnavailable}
+		}
+		w.s.log.Warn("send commit timed out; senders are told to send again", "sends", len(batch), "timeout", w.s.cfg.CommitTimeout, "err", err)
+		return
+	}
 	if err != nil && len(batch) > 1 {
 		// One send the store refuses (a value it cannot hold, a broken
 		// row) must not fail everyone else's: commit the halves apart
 		// until the failing sends stand alone. Halves keep queue order,
 		// so seq still follows it within a conversation.
 		mid := len(batch) / 2
-		w.commit(batch[:mid])
-		w.commit(batch[mid:])
+		w.commitWithin(ctx, batch[:mid])
+		w.commitWithin(ctx, batch[mid:])
 		return
 	}
 	if err != nil {
@@ -163,7 +195,7 @@ func (w *writer) commit(batch []*sendReq) {
 	for i, r := range batch {
 		r.res <- results[i]
 	}
-	w.s.publish(ctx, events)
+	w.s.publish(context.Background(), events)
 }
 
 // apply runs a batch in two passes, so every batch takes its locks in one
@@ -213,12 +245,13 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		var seq int64
-		if err := tx.StmtContext(ctx, st.bumpConv).QueryRowContext(ctx, k.conv, now.UnixMicro()).Scan(&seq); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				results[i] = sendRes{err: plaza.Errorf(plaza.ENotFound, "conversation not found")}
-				continue
-			}
+		seq, err := w.number(ctx, tx, r, now)
+		var refused *plaza.Error
+		if errors.As(err, &refused) {
+			results[i] = sendRes{err: err}
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		m := Message{

@@ -44,6 +44,7 @@ var statusOf = map[string]int{
 	plaza.ECursorExpired:           http.StatusGone,
 	plaza.EInsufficientStorage:     http.StatusInsufficientStorage,
 	plaza.ERequestTimeout:          http.StatusRequestTimeout,
+	plaza.EUnavailable:             http.StatusServiceUnavailable,
 }
 
 const eMethodNotAllowed = "method_not_allowed"

@@ -14,7 +14,6 @@ import (
 	"github.com/tus/tusd/v2/pkg/filelocker"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tus "github.com/tus/tusd/v2/pkg/handler"
-	expslog "golang.org/x/exp/slog"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/media"
@@ -46,15 +45,13 @@ func (s *Server) newResumable(dir string) (*resumable, error) {
 	store.UseIn(composer)
 	filelocker.New(dir).UseIn(composer)
 	h, err := tus.NewUnroutedHandler(tus.Config{
-		StoreComposer:        composer,
-		BasePath:             "/api/v1/uploads/",
-		MaxSize:              s.media.Config().MaxUpload(),
-		DisableDownload:      true,
-		DisableConcatenation: true,
-		Cors:                 &tus.CorsConfig{Disable: true},
-		// tusd logs every request at INFO, through golang.org/x/exp/slog:
-		// keep its warnings and errors only.
-		Logger:                     expslog.New(expslog.NewJSONHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		StoreComposer:              composer,
+		BasePath:                   "/api/v1/uploads/",
+		MaxSize:                    s.media.Config().MaxUpload(),
+		DisableDownload:            true,
+		DisableConcatenation:       true,
+		Cors:                       &tus.CorsConfig{Disable: true},
+		Logger:                     tusLogger(s.log),
 		PreUploadCreateCallback:    s.tusCreate,
 		PreFinishResponseCallback:  s.tusFinish,
 		PreUploadTerminateCallback: s.tusTerminate,

@@ -50,6 +50,12 @@ type Conn struct {
 
 	once     sync.Once
 	inFlight chan struct{}
+
+	// loops counts the device's goroutines (its read and write loops and
+	// the sends in flight); wsClosed is closed once the WebSocket is. The
+	// hub counts the stream as live until both are done.
+	loops    sync.WaitGroup
+	wsClosed chan struct{}
 }
 
 // Serve upgrades the request to a WebSocket for account, signed in with
@@ -84,7 +90,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	}
 	ctx, cancel := context.WithCancel(base)
 	c := &Conn{hub: h, ws: ws, id: plaza.NewID(), account: account, session: session, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
-		inFlight: make(chan struct{}, h.cfg.MaxInFlight)}
+		inFlight: make(chan struct{}, h.cfg.MaxInFlight), wsClosed: make(chan struct{})}
 	if err := h.attach(r.Context(), c); err != nil {
 		ws.Close(statusGoingAway, "server shutting down")
 		cancel()
@@ -95,6 +101,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 			h.log.Error("stream: apply the stream caps", "err", err)
 			c.shutdown(websocket.StatusInternalError, "could not open the stream: reconnect")
 			h.detach(c)
+			go c.release()
 			return nil
 		}
 	}
@@ -102,18 +109,28 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	if err != nil {
 		c.shutdown(websocket.StatusInternalError, "could not replay the sync log: reconnect with since=CURSOR")
 		h.detach(c)
+		go c.release()
 		return nil
 	}
 	// The request's goroutine returns here and its stack, grown deep by
 	// routing, authentication and the replay, goes with it: the device
 	// lives on in two goroutines with shallow stacks. At ten thousand idle
 	// devices per node that is most of the memory per connection.
-	go c.readLoop()
-	go func() {
+	c.loops.Go(c.readLoop)
+	c.loops.Go(func() {
 		defer h.detach(c)
 		c.writeLoop(last)
-	}()
+	})
+	go c.release()
 	return nil
+}
+
+// release waits for the device's goroutines and its WebSocket's close,
+// then tells the hub the stream is gone (Close waits for that).
+func (c *Conn) release() {
+	c.loops.Wait()
+	<-c.wsClosed
+	c.hub.streamDone()
 }
 
 // catchUp replays the sync log after since and says ready; it returns the
@@ -174,6 +191,7 @@ func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
 		go func() {
 			// Close waits for the peer's close frame; do not hold anyone.
 			_ = c.ws.Close(code, reason)
+			close(c.wsClosed)
 		}()
 	})
 }
@@ -302,7 +320,8 @@ func (c *Conn) readLoop() {
 			// the ack before it, so they leave in that order too. Commits
 			// still overlap: up to MaxInFlight sends wait at once.
 			queued, replied := make(chan struct{}), make(chan struct{})
-			go c.send(f, queued, prevReply, replied)
+			prev := prevReply
+			c.loops.Go(func() { c.send(f, queued, prev, replied) })
 			prevReply = replied
 			select {
 			case <-queued:

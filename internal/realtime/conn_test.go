@@ -42,7 +42,7 @@ func testConn(t *testing.T, limit int) (*Conn, *websocket.Conn) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	h := &Hub{slowClosed: prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})}
-	return &Conn{hub: h, ws: server, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: limit}, client
+	return &Conn{hub: h, ws: server, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: limit, wsClosed: make(chan struct{})}, client
 }
 
 func TestQueueKeepsOrderAndWakesOnce(t *testing.T) {

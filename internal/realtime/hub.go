@@ -90,6 +90,11 @@ type Hub struct {
 	accounts map[plaza.ID]*accountConns
 	channels map[plaza.ID]*channelSubs
 	closed   bool
+	// live counts the streams attached and the hub's own goroutines that
+	// have not finished yet; Close waits for it to reach zero. Guarded by
+	// mu; idle is signalled (with mu) when it does.
+	live int
+	idle *sync.Cond
 
 	followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)
 	// standing re-checks streams (UseStanding); allSub carries the
@@ -136,6 +141,7 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 			Name: "plaza_realtime_slow_consumers_total", Help: "Devices disconnected because they fell behind.",
 		}),
 	}
+	h.idle = sync.NewCond(&h.mu)
 	reg.MustRegister(h.conns, h.frames, h.slowClosed)
 	return h
 }
@@ -182,9 +188,20 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 	}
 	h.mu.Lock()
 	ac.conns[c] = struct{}{}
+	h.live++ // until c.release
 	h.mu.Unlock()
 	h.conns.Inc()
 	return nil
+}
+
+// streamDone ends one count of live.
+func (h *Hub) streamDone() {
+	h.mu.Lock()
+	h.live--
+	if h.live == 0 {
+		h.idle.Broadcast()
+	}
+	h.mu.Unlock()
 }
 
 func (h *Hub) detach(c *Conn) {
@@ -369,6 +386,13 @@ func (h *Hub) Close() {
 		l.stop()
 		<-l.done
 	}
+	// Every stream was told to close: wait until their goroutines end
+	// (bounded by the WebSocket library's close handshake timeout).
+	h.mu.Lock()
+	for h.live > 0 {
+		h.idle.Wait()
+	}
+	h.mu.Unlock()
 }
 
 // Connections returns how many devices are connected to this node.

@@ -99,11 +99,14 @@ func (h *Hub) recheck(acct plaza.ID) {
 			targets = append(targets, c)
 		}
 	}
-	h.mu.Unlock()
 	if len(targets) == 0 {
+		h.mu.Unlock()
 		return
 	}
+	h.live++ // Close waits for the re-check
+	h.mu.Unlock()
 	go func() {
+		defer h.streamDone()
 		for _, c := range targets {
 			c.checkStanding()
 		}
@@ -147,6 +150,7 @@ func (c *Conn) end(code websocket.StatusCode, reason string) {
 		go func() {
 			_ = c.ws.Close(code, reason)
 			c.cancel()
+			close(c.wsClosed)
 		}()
 	})
 }

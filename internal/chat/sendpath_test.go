@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -194,7 +195,7 @@ func TestSlowSubscriberDoesNotDelayCommits(t *testing.T) {
 		release := make(chan struct{})
 		var once sync.Once
 		t.Cleanup(func() { once.Do(func() { close(release) }) })
-		if _, err := e.bus.Subscribe(Subject(b), func([]byte) { <-release }); err != nil {
+		if _, err := e.bus.Subscribe(events.AccountSubject(b), func([]byte) { <-release }); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 20 {

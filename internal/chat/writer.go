@@ -150,11 +150,10 @@ func (w *writer) commit(batch []*sendReq) {
 
 func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	results := make([]sendRes, len(batch))
-	// The variable events shadows the package for the rest of commit.
-	var events []events.Pending
+	var evs []events.Pending
 	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events = events[:0]
-		return w.apply(ctx, tx, batch, results, &events)
+		evs = evs[:0]
+		return w.apply(ctx, tx, batch, results, &evs)
 	})
 	// On PostgreSQL another node's writer may (a) pick this batch as a
 	// deadlock victim, locking the same rows in another order, or (b)
@@ -163,8 +162,8 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	// resolves both: the second lookup finds the committed message.
 	for attempt := 0; attempt < 3 && err != nil && (isRetryable(err) || sqldb.IsUniqueViolation(err)); attempt++ {
 		err = w.s.db.InTx(ctx, func(tx *sql.Tx) error {
-			events = events[:0]
-			return w.apply(ctx, tx, batch, results, &events)
+			evs = evs[:0]
+			return w.apply(ctx, tx, batch, results, &evs)
 		})
 	}
 	if err != nil && ctx.Err() != nil {
@@ -195,7 +194,7 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	for i, r := range batch {
 		r.res <- results[i]
 	}
-	w.s.publish(context.Background(), events)
+	w.s.publish(context.Background(), evs)
 }
 
 // apply runs a batch in two passes, so every batch takes its locks in one

@@ -122,6 +122,7 @@ type Service struct {
 	audit    *audit.Log
 	// onStanding hooks run after a change to sessions or standing commits.
 	onStanding []StandingHook
+	standing   standingCache
 }
 
 // UseAudit makes the service record privileged actions through l (a keyed

@@ -71,14 +71,27 @@ func WithSession(ctx context.Context, sessionID plaza.ID) context.Context {
 // suspended, closed nor deleted, and has accepted the terms in force; if
 // ctx carries a session (WithSession), that session must be live too.
 // Domains call it on the write paths that do not pass through the HTTP
-// layer's checks, such as sending a message over the stream.
+// layer's checks, such as sending a message over the stream. A good
+// answer is remembered for up to a second (see standingCache): changes
+// made on this node are seen at once, others' within that second.
 func (s *Service) CheckStanding(ctx context.Context, id plaza.ID) error {
-	if sid, ok := ctx.Value(sessionKey{}).(plaza.ID); ok {
+	sid, withSession := ctx.Value(sessionKey{}).(plaza.ID)
+	key := standingKey{account: id, session: sid}
+	now := s.now()
+	if s.standing.ok(key, now) {
+		return nil
+	}
+	epoch := s.standing.epoch.Load()
+	if withSession {
 		a, err := s.SessionStanding(ctx, id, sid)
 		if err != nil {
 			return err
 		}
-		return a.Standing(true)
+		if err := a.Standing(true); err != nil {
+			return err
+		}
+		s.standing.remember(key, epoch, now)
+		return nil
 	}
 	row, err := standingOf(ctx, s.db.Read(), id)
 	if err != nil {
@@ -87,9 +100,13 @@ func (s *Service) CheckStanding(ctx context.Context, id plaza.ID) error {
 		}
 		return fmt.Errorf("check standing: %w", err)
 	}
-	row.account.effectiveStatus(s.now())
+	row.account.effectiveStatus(now)
 	a := Auth{Account: row.account, AcceptedTerms: row.acceptedTerms, RequiredTerms: row.requiredTerms, CurrentTerms: row.currentTerms}
-	return a.Standing(true)
+	if err := a.Standing(true); err != nil {
+		return err
+	}
+	s.standing.remember(key, epoch, now)
+	return nil
 }
 
 // StandingHook is told, after the change has committed, that the sessions
@@ -103,6 +120,7 @@ type StandingHook func(ctx context.Context, account plaza.ID)
 func (s *Service) OnStandingChange(h StandingHook) { s.onStanding = append(s.onStanding, h) }
 
 func (s *Service) standingChanged(ctx context.Context, account plaza.ID) {
+	s.standing.forget()
 	for _, h := range s.onStanding {
 		h(ctx, account)
 	}
@@ -112,6 +130,12 @@ func (s *Service) standingChanged(ctx context.Context, account plaza.ID) {
 // when it is closed or deleted: nobody will ever read what is sent to it.
 // A suspension is temporary, so a suspended account stays reachable.
 func (s *Service) Reachable(ctx context.Context, id plaza.ID) error {
+	key := standingKey{account: id, reach: true}
+	now := s.now()
+	if s.standing.ok(key, now) {
+		return nil
+	}
+	epoch := s.standing.epoch.Load()
 	var st Status
 	err := s.db.Read().QueryRowContext(ctx, `SELECT status FROM accounts WHERE id = $1`, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) || st == Deleted {
@@ -123,5 +147,6 @@ func (s *Service) Reachable(ctx context.Context, id plaza.ID) error {
 	if st == Closed {
 		return plaza.Errorf(plaza.EGone, "this account is closed").WithDetails(map[string]any{"account_id": id.String(), "status": string(Closed)})
 	}
+	s.standing.remember(key, epoch, now)
 	return nil
 }

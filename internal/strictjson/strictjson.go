@@ -26,7 +26,12 @@ import (
 // string or key that breaks the rules, or a key that does not exactly name
 // a field of v's type. It does not report syntax errors: a decoder run
 // afterwards reports those in its own words.
-func Check(data []byte, v any) error {
+func Check(data []byte, v any) error { return check(data, v, true) }
+
+// check is Check; skipRaw lets it pass over json.RawMessage values that
+// hold no escape, NUL or invalid UTF-8 (they are checked in full when
+// decoded themselves); one that does is walked, to name the field.
+func check(data []byte, v any, skipRaw bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []*frame
@@ -34,6 +39,23 @@ func Check(data []byte, v any) error {
 	// next is the path and type of the value the next token starts.
 	next := frame{typ: reflect.TypeOf(v)}
 	for {
+		if skipRaw && next.typ == rawMessage && len(stack) > 0 && stack[len(stack)-1].object && !stack[len(stack)-1].wantKey {
+			// A json.RawMessage is decoded by its own Decode call later,
+			// which checks its keys with exact paths (data.text); here it
+			// is skipped whole rather than walked twice, unless it holds
+			// something a string rule may refuse.
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil // a syntax error left to the decoder
+			}
+			if !utf8.Valid(skip) || bytes.IndexByte(skip, 0) >= 0 || bytes.Contains(skip, []byte(`\u`)) {
+				return check(data, v, false)
+			}
+			prev = dec.InputOffset()
+			stack[len(stack)-1].wantKey = true
+			next = frame{}
+			continue
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return nil // io.EOF, or a syntax error left to the decoder
@@ -95,6 +117,9 @@ func Check(data []byte, v any) error {
 		}
 	}
 }
+
+// rawMessage is the type of a value Check leaves for a later Decode.
+var rawMessage = reflect.TypeOf(json.RawMessage(nil))
 
 // Decode checks data with Check and decodes it into v, refusing unknown
 // fields and anything after the first value.

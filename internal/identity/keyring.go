@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,7 +146,9 @@ func fileStamp(path string) string {
 }
 
 // reload re-reads the key files if they changed since the last load.
-func (kr *Keyring) reload() error {
+func (kr *Keyring) reload() error { return kr.reloadOnce(true) }
+
+func (kr *Keyring) reloadOnce(retry bool) error {
 	retired, _ := filepath.Glob(kr.path + ".retired-*")
 	stamp := fileStamp(kr.path) + "|" + fileStamp(kr.path+".next") + "|" + strings.Join(retired, ",")
 	if stamp == kr.stamp {
@@ -166,6 +169,11 @@ func (kr *Keyring) reload() error {
 	}
 	if _, err := os.Stat(kr.path + ".next"); err == nil {
 		next, err := readKeyFile(kr.path + ".next")
+		if errors.Is(err, fs.ErrNotExist) && retry {
+			// The rotation finished between the Stat and the read: PATH.next
+			// is now PATH (and the old key a retired file). Read them again.
+			return kr.reloadOnce(false)
+		}
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strconv"
@@ -109,6 +110,11 @@ func check(data []byte, v any, skipRaw bool) error {
 			} else if typ != nil && (typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array) {
 				f.elem = typ.Elem()
 			}
+			if len(stack) >= MaxDepth {
+				// Paths grow with depth: without a bound, a body of nested
+				// brackets costs time quadratic in its size.
+				return plaza.Invalid(fieldName(next.path), fmt.Sprintf("nests objects and arrays deeper than %d levels", MaxDepth))
+			}
 			stack = append(stack, f)
 		case string:
 			if rule := stringRule(raw, t); rule != "" {
@@ -117,6 +123,10 @@ func check(data []byte, v any, skipRaw bool) error {
 		}
 	}
 }
+
+// MaxDepth bounds how deeply objects and arrays may nest; Plaza's
+// requests need a handful of levels.
+const MaxDepth = 32
 
 // rawMessage is the type of a value Check leaves for a later Decode.
 var rawMessage = reflect.TypeOf(json.RawMessage(nil))

@@ -2,6 +2,7 @@ package strictjson
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/plaza-im/plaza"
@@ -79,5 +80,22 @@ func TestStrictJSONLeavesSyntaxToDecoder(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: got no error", body)
 		}
+	}
+}
+
+// A body of deeply nested brackets is refused at a bounded depth, not
+// walked: its paths would grow with the depth, costing quadratic time.
+func TestHostileDeepNesting(t *testing.T) {
+	var v struct {
+		Handle string `json:"handle"`
+	}
+	deep := `{"handle":` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + `}`
+	err := Check([]byte(deep), &v)
+	if plaza.ErrorCode(err) != plaza.EInvalid || !strings.Contains(err.Error(), "deeper than") {
+		t.Fatalf("got %v, want invalid_request about nesting", err)
+	}
+	ok := `{"handle":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`
+	if err := Check([]byte(ok), &v); plaza.ErrorCode(err) == plaza.EInvalid && strings.Contains(err.Error(), "deeper than") {
+		t.Fatalf("nesting within the bound refused: %v", err)
 	}
 }

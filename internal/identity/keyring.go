@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,22 +145,52 @@ func fileStamp(path string) string {
 }
 
 // reload re-reads the key files if they changed since the last load.
-func (kr *Keyring) reload() error { return kr.reloadOnce(true) }
-
-func (kr *Keyring) reloadOnce(retry bool) error {
-	retired, _ := filepath.Glob(kr.path + ".retired-*")
-	stamp := fileStamp(kr.path) + "|" + fileStamp(kr.path+".next") + "|" + strings.Join(retired, ",")
-	if stamp == kr.stamp {
+//
+// A rotation renames PATH.next over PATH while a server may be reading
+// them, so a read can see half of it: PATH still old but PATH.next already
+// gone, which would seal with the retired key after the rotation's last
+// re-sealing pass. A read counts only if the files' stamp is the same
+// before and after it; otherwise it is done again.
+func (kr *Keyring) reload() error {
+	for attempt := 0; ; attempt++ {
+		stamp := kr.fileStamps()
+		if stamp == kr.stamp {
+			return nil
+		}
+		cur, keys, err := kr.readFiles()
+		settled := kr.fileStamps() == stamp
+		if !settled && attempt < 20 {
+			continue // the files changed while being read
+		}
+		if err != nil {
+			return err
+		}
+		if !settled {
+			return errors.New("secret key: the key files keep changing; try again")
+		}
+		kr.current, kr.keys, kr.stamp = cur, keys, stamp
 		return nil
 	}
+}
+
+// fileStamps identifies the current state of the key files.
+func (kr *Keyring) fileStamps() string {
+	retired, _ := filepath.Glob(kr.path + ".retired-*")
+	return fileStamp(kr.path) + "|" + fileStamp(kr.path+".next") + "|" + strings.Join(retired, ",")
+}
+
+// readFiles reads the key to seal with (PATH.next during a rotation, else
+// PATH) and every key that opens.
+func (kr *Keyring) readFiles() (key, map[string]key, error) {
 	cur, err := readKeyFile(kr.path)
 	if err != nil {
-		return err
+		return key{}, nil, err
 	}
 	keys := map[string]key{cur.id: cur}
 	// Retired keys stay on disk for old backups; they also open data a
 	// writer sealed just before a rotation and stored just after it, so
 	// such a row is re-sealed by the next rotation instead of being lost.
+	retired, _ := filepath.Glob(kr.path + ".retired-*")
 	for _, f := range retired {
 		if k, err := readKeyFile(f); err == nil {
 			keys[k.id] = k
@@ -169,19 +198,13 @@ func (kr *Keyring) reloadOnce(retry bool) error {
 	}
 	if _, err := os.Stat(kr.path + ".next"); err == nil {
 		next, err := readKeyFile(kr.path + ".next")
-		if errors.Is(err, fs.ErrNotExist) && retry {
-			// The rotation finished between the Stat and the read: PATH.next
-			// is now PATH (and the old key a retired file). Read them again.
-			return kr.reloadOnce(false)
-		}
 		if err != nil {
-			return err
+			return key{}, nil, err
 		}
 		keys[next.id] = next
 		cur = next
 	}
-	kr.current, kr.keys, kr.stamp = cur, keys, stamp
-	return nil
+	return cur, keys, nil
 }
 
 // ring returns the key to seal with and the keys that open, refreshed from

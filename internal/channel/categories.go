@@ -86,6 +86,16 @@ func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 func (s *Service) category(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, name string) (Category, error) {
+	return LookupCategory(ctx, q, name)
+}
+
+// LookupCategory returns the category named name, read in q (the database
+// or a transaction): the one table of categories and policies serves
+// channel posts and microblog posts alike. A name the operator did not
+// define is invalid_request naming the field "category".
+func LookupCategory(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, name string) (Category, error) {
 	var c Category
 	err := q.QueryRowContext(ctx, `SELECT name, policy, description FROM channel_categories WHERE name = $1`, name).Scan(&c.Name, &c.Policy, &c.Description)
 	if errors.Is(err, sql.ErrNoRows) {

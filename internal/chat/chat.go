@@ -89,6 +89,8 @@ type Service struct {
 	// beforeSubmit, when set (by tests), runs between Send's checks and
 	// the queueing of the send.
 	beforeSubmit func()
+	// onBlock hooks run inside a block's transaction (OnBlock).
+	onBlock []BlockHook
 }
 
 // UseMedia lets messages carry media from m. Call it while wiring the

@@ -224,7 +224,8 @@ func (s *Service) RemoveContact(ctx context.Context, me, other plaza.ID) error {
 }
 
 // Block stops `who` from sending me contact requests, direct messages and
-// group invitations. Blocking also ends a contact relation.
+// group invitations. Blocking also ends a contact relation, and whatever
+// the hooks registered with OnBlock end.
 func (s *Service) Block(ctx context.Context, me, who plaza.ID) error {
 	if me == who {
 		return plaza.Invalid("account_id", "must be someone else")
@@ -232,10 +233,21 @@ func (s *Service) Block(ctx context.Context, me, who plaza.ID) error {
 	if err := s.checkAccount(ctx, who); err != nil && plaza.ErrorCode(err) == plaza.ENotFound {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	var after []func(context.Context)
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		after = after[:0]
 		// A send checked before this block is checked again (see number).
 		if err := bumpDirectVersion(ctx, tx, me, who); err != nil {
 			return err
+		}
+		for _, h := range s.onBlock {
+			f, err := h(ctx, tx, me, who)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				after = append(after, f)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocks (account_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, me, who, s.now().UnixMicro()); err != nil {
 			return err
@@ -249,7 +261,24 @@ func (s *Service) Block(ctx context.Context, me, who plaza.ID) error {
 			WHERE status = 'pending' AND ((to_id = $1 AND from_id = $2) OR (to_id = $2 AND from_id = $1))`, me, who, s.now().UnixMicro())
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	for _, f := range after {
+		f(ctx)
+	}
+	return nil
 }
+
+// BlockHook removes what another domain keeps between two people when
+// blocker blocks blocked (follows, say), inside the block's transaction.
+// The function it returns, if any, runs after the commit (to tell
+// connected devices).
+type BlockHook func(ctx context.Context, tx *sql.Tx, blocker, blocked plaza.ID) (after func(context.Context), err error)
+
+// OnBlock registers a hook that runs when someone blocks someone. Call it
+// while wiring the program, before serving.
+func (s *Service) OnBlock(h BlockHook) { s.onBlock = append(s.onBlock, h) }
 
 // Unblock lifts a block.
 func (s *Service) Unblock(ctx context.Context, me, who plaza.ID) error {

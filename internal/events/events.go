@@ -26,6 +26,12 @@ func AccountSubject(account plaza.ID) string { return "acct." + account.String()
 // subscribes to the channels its connected accounts follow.
 func ChannelSubject(channel plaza.ID) string { return "chan." + channel.String() }
 
+// AuthorSubject is the bus subject of the microblog posts of an author
+// with more followers than the fan-out threshold: such a post is
+// published once there, and each node subscribes for the connected
+// accounts that follow the author.
+func AuthorSubject(author plaza.ID) string { return "author." + author.String() }
+
 // AllSubject is the bus subject of control messages for every node about
 // every stream, such as "re-check everyone: new terms need consent".
 const AllSubject = "streams.all"
@@ -34,8 +40,8 @@ const AllSubject = "streams.all"
 // subject: the event's sequence number in the account's sync log (8
 // bytes, big-endian; 0 for ephemeral events such as typing, which are not
 // stored; -1 for control messages) followed by the frame exactly as
-// devices receive it, so a node forwards it without decoding. Channel
-// subjects carry bare frames: posts are not in any sync log.
+// devices receive it, so a node forwards it without decoding. Channel and
+// author subjects carry bare frames: posts are not in any sync log.
 
 // Envelope wraps frame with its sequence number for the bus.
 func Envelope(seq int64, frame []byte) []byte {
@@ -62,10 +68,20 @@ func ParseEnvelope(b []byte) (seq int64, frame []byte, err error) {
 
 // FollowControl is the control message that tells the nodes where an
 // account has devices to start (Follow) or stop delivering a channel's
-// posts to them.
+// posts, or an author's (see AuthorSubject), to them. It names one of
+// Channel and Author.
 type FollowControl struct {
-	Channel plaza.ID `json:"channel"`
+	Channel plaza.ID `json:"channel,omitempty"`
+	Author  plaza.ID `json:"author,omitempty"`
 	Follow  bool     `json:"follow"`
+}
+
+// Subject returns the bus subject the control is about.
+func (c FollowControl) Subject() string {
+	if c.Author != 0 {
+		return AuthorSubject(c.Author)
+	}
+	return ChannelSubject(c.Channel)
 }
 
 // Frame renders a stream frame {"type", "cursor", "data"}: the cursor, a

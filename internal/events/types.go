@@ -16,6 +16,8 @@ const (
 	ContactAccepted     = "contact.accepted"
 	Typing              = "typing"
 	ChannelPost         = "channel.post"
+	PostCreated         = "post.created"
+	Notification        = "notification"
 	// Device to server.
 	MessageSend = "message.send"
 	// Between nodes only.
@@ -54,6 +56,8 @@ var Types = []FrameType{
 	{ContactAccepted, ToDevice, true, "a contact request was accepted: data is the request"},
 	{Typing, ToDevice, false, "a member is typing: data is {conversation_id, account_id}; not stored"},
 	{ChannelPost, ToDevice, false, "a followed channel published a post: data is the post; not in the sync log"},
+	{PostCreated, ToDevice, false, "an account you follow (or, for a contacts post, a contact) published a microblog post: data is the post; catch up in the timeline"},
+	{Notification, ToDevice, true, "a mention, reply, like, repost or new follower: data is the notification {id, kind, actor_id, post_id, read, created_at}"},
 	{MessageSend, FromDevice, false, "send a message: {id, data: {conversation_id, client_id, kind, text, ...}}"},
 	{Typing, FromDevice, false, "tell the members you are typing: {data: {conversation_id}}"},
 	{Control, BetweenNodes, false, "follow changes, standing re-checks and stream closes for the nodes; never sent to devices"},

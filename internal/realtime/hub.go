@@ -88,7 +88,7 @@ type Hub struct {
 	subMu    sync.Mutex
 	mu       sync.Mutex
 	accounts map[plaza.ID]*accountConns
-	channels map[plaza.ID]*channelSubs
+	topics   map[string]*topicSubs
 	closed   bool
 	// live counts the streams attached and the hub's own goroutines that
 	// have not finished yet; Close waits for it to reach zero. Guarded by
@@ -96,7 +96,9 @@ type Hub struct {
 	live int
 	idle *sync.Cond
 
-	followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)
+	// followed lists, for an account, the subjects of the channels and
+	// authors it follows (UseChannels, UseAuthors).
+	followed []func(ctx context.Context, account plaza.ID) ([]string, error)
 	// standing re-checks streams (UseStanding); allSub carries the
 	// control messages for every stream; limits caps them (UseLimits).
 	standing StandingCheck
@@ -111,15 +113,16 @@ type Hub struct {
 // accountConns are one account's devices on this node and the bus
 // subscription that feeds them.
 type accountConns struct {
-	sub      bus.Subscription
-	conns    map[*Conn]struct{}
-	channels map[plaza.ID]bool // followed channels subscribed for it
+	sub    bus.Subscription
+	conns  map[*Conn]struct{}
+	topics map[string]bool // subjects of followed channels and authors subscribed for it
 }
 
-// channelSubs are the accounts on this node that follow a channel, and the
-// one bus subscription on its subject that serves them all: a post is
-// published once per channel, however many followers.
-type channelSubs struct {
+// topicSubs are the accounts on this node that follow a channel (or a
+// microblog author above the fan-out threshold), and the one bus
+// subscription on its subject that serves them all: a post is published
+// once, however many followers.
+type topicSubs struct {
 	sub      bus.Subscription
 	accounts map[plaza.ID]bool
 }
@@ -130,7 +133,7 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 	h := &Hub{
 		cfg: cfg, bus: b, events: evs, domain: d, log: log,
 		accounts: map[plaza.ID]*accountConns{},
-		channels: map[plaza.ID]*channelSubs{},
+		topics:   map[string]*topicSubs{},
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "plaza_realtime_connections", Help: "Devices connected to this node's event stream.",
 		}),
@@ -149,7 +152,29 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 // UseChannels makes the hub deliver posts of the channels each connected
 // account follows; followed lists them. Call it while wiring.
 func (h *Hub) UseChannels(followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)) {
-	h.followed = followed
+	h.useTopics(followed, events.ChannelSubject)
+}
+
+// UseAuthors makes the hub deliver the posts that microblog authors above
+// the fan-out threshold publish on their subject (events.AuthorSubject)
+// to the connected accounts that follow them; followed lists those
+// authors for an account. Call it while wiring.
+func (h *Hub) UseAuthors(followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)) {
+	h.useTopics(followed, events.AuthorSubject)
+}
+
+func (h *Hub) useTopics(followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error), subject func(plaza.ID) string) {
+	h.followed = append(h.followed, func(ctx context.Context, account plaza.ID) ([]string, error) {
+		ids, err := followed(ctx, account)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = subject(id)
+		}
+		return out, nil
+	})
 }
 
 // attach registers c and, for the account's first device on this node,
@@ -157,12 +182,13 @@ func (h *Hub) UseChannels(followed func(ctx context.Context, account plaza.ID) (
 // before the device's replay starts, so no event falls between the replay
 // and live delivery.
 func (h *Hub) attach(ctx context.Context, c *Conn) error {
-	var follows []plaza.ID
-	if h.followed != nil {
-		var err error
-		if follows, err = h.followed(ctx, c.account); err != nil {
+	var follows []string
+	for _, f := range h.followed {
+		subjects, err := f(ctx, c.account)
+		if err != nil {
 			return err
 		}
+		follows = append(follows, subjects...)
 	}
 	h.subMu.Lock()
 	defer h.subMu.Unlock()
@@ -178,12 +204,12 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 		if err != nil {
 			return err
 		}
-		ac = &accountConns{sub: sub, conns: map[*Conn]struct{}{}, channels: map[plaza.ID]bool{}}
+		ac = &accountConns{sub: sub, conns: map[*Conn]struct{}{}, topics: map[string]bool{}}
 		h.mu.Lock()
 		h.accounts[account] = ac
 		h.mu.Unlock()
-		for _, ch := range follows {
-			h.followLocked(account, ac, ch)
+		for _, subject := range follows {
+			h.followLocked(account, ac, subject)
 		}
 	}
 	h.mu.Lock()
@@ -231,47 +257,47 @@ func (h *Hub) detach(c *Conn) {
 		if err := ac.sub.Unsubscribe(); err != nil {
 			h.log.Warn("bus unsubscribe failed", "err", err)
 		}
-		for ch := range ac.channels {
-			h.unfollowLocked(c.account, ac, ch)
+		for subject := range ac.topics {
+			h.unfollowLocked(c.account, ac, subject)
 		}
 	}
 }
 
-// followLocked adds account to a channel's listeners, subscribing to the
-// channel's subject if it is the first on this node. h.subMu is held (not
-// h.mu: the subscribe may wait on the network).
-func (h *Hub) followLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
+// followLocked adds account to the listeners of a followed channel's or
+// author's subject, subscribing to it if it is the first on this node.
+// h.subMu is held (not h.mu: the subscribe may wait on the network).
+func (h *Hub) followLocked(account plaza.ID, ac *accountConns, subject string) {
 	h.mu.Lock()
-	already, cs := ac.channels[ch], h.channels[ch]
+	already, cs := ac.topics[subject], h.topics[subject]
 	h.mu.Unlock()
 	if already {
 		return
 	}
 	if cs == nil {
-		sub, err := h.bus.Subscribe(events.ChannelSubject(ch), func(data []byte) { h.deliverChannel(ch, data) })
+		sub, err := h.bus.Subscribe(subject, func(data []byte) { h.deliverTopic(subject, data) })
 		if err != nil {
-			h.log.Warn("bus subscribe to a channel failed; its posts reach this node's followers through their feed", "err", err)
+			h.log.Warn("bus subscribe to followed posts failed; they reach this node's followers through their feed or timeline", "subject", subject, "err", err)
 			return
 		}
-		cs = &channelSubs{sub: sub, accounts: map[plaza.ID]bool{}}
+		cs = &topicSubs{sub: sub, accounts: map[plaza.ID]bool{}}
 	}
 	h.mu.Lock()
-	h.channels[ch] = cs
+	h.topics[subject] = cs
 	cs.accounts[account] = true
-	ac.channels[ch] = true
+	ac.topics[subject] = true
 	h.mu.Unlock()
 }
 
 // unfollowLocked undoes followLocked. h.subMu is held.
-func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
+func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, subject string) {
 	h.mu.Lock()
-	delete(ac.channels, ch)
-	cs := h.channels[ch]
+	delete(ac.topics, subject)
+	cs := h.topics[subject]
 	empty := false
 	if cs != nil {
 		delete(cs.accounts, account)
 		if empty = len(cs.accounts) == 0; empty {
-			delete(h.channels, ch)
+			delete(h.topics, subject)
 		}
 	}
 	h.mu.Unlock()
@@ -282,12 +308,12 @@ func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
 	}
 }
 
-// deliverChannel hands a channel post to the connected devices of every
-// follower on this node.
-func (h *Hub) deliverChannel(ch plaza.ID, frame []byte) {
+// deliverTopic hands a channel's or an author's post to the connected
+// devices of every follower on this node.
+func (h *Hub) deliverTopic(subject string, frame []byte) {
 	h.mu.Lock()
 	var targets []*Conn
-	if cs := h.channels[ch]; cs != nil {
+	if cs := h.topics[subject]; cs != nil {
 		for a := range cs.accounts {
 			if ac := h.accounts[a]; ac != nil {
 				for c := range ac.conns {
@@ -331,9 +357,9 @@ func (h *Hub) control(account plaza.ID, data []byte) {
 		return // no device of that account here
 	}
 	if fc.Follow {
-		h.followLocked(account, ac, fc.Channel)
+		h.followLocked(account, ac, fc.Subject())
 	} else {
-		h.unfollowLocked(account, ac, fc.Channel)
+		h.unfollowLocked(account, ac, fc.Subject())
 	}
 }
 
@@ -406,10 +432,11 @@ func (h *Hub) Connections() int {
 	return n
 }
 
-// FollowNotifier returns the function that the channel domain calls when an
-// account follows or unfollows: it tells the nodes where the account's
-// devices are connected, over the bus, to start or stop delivering that
-// channel's posts to them.
+// FollowNotifier returns the function that the channel and microblog
+// domains call when an account follows or unfollows a channel or an
+// author above the fan-out threshold: it tells the nodes where the
+// account's devices are connected, over the bus, to start or stop
+// delivering those posts to them.
 func FollowNotifier(b bus.Bus, log *slog.Logger) func(ctx context.Context, account plaza.ID, c events.FollowControl) {
 	return func(ctx context.Context, account plaza.ID, c events.FollowControl) {
 		data, _ := json.Marshal(c)

@@ -310,7 +310,7 @@ func (h *Hub) bookkeeping() (accounts, conns, channels int) {
 	for _, ac := range h.accounts {
 		conns += len(ac.conns)
 	}
-	return len(h.accounts), conns, len(h.channels)
+	return len(h.accounts), conns, len(h.topics)
 }
 
 // TestHubAttachDetachBookkeeping: the first device of an account
@@ -378,7 +378,7 @@ func TestHubFollowControl(t *testing.T) {
 	eventually(t, "b to follow", func() bool {
 		e.hub.mu.Lock()
 		defer e.hub.mu.Unlock()
-		cs := e.hub.channels[ch]
+		cs := e.hub.topics[events.ChannelSubject(ch)]
 		return cs != nil && cs.accounts[b]
 	})
 	if n := chSubs(); n != 1 {
@@ -398,7 +398,7 @@ func TestHubFollowControl(t *testing.T) {
 	eventually(t, "a to unfollow", func() bool {
 		e.hub.mu.Lock()
 		defer e.hub.mu.Unlock()
-		return !e.hub.channels[ch].accounts[a]
+		return !e.hub.topics[events.ChannelSubject(ch)].accounts[a]
 	})
 	if n := chSubs(); n != 1 {
 		t.Fatalf("after one of two unfollowed: %d subscriptions, want 1", n)

@@ -44,6 +44,27 @@ func PlainLine(s string) string {
 	return ""
 }
 
+// Multiline returns why s is not text that may span lines (a post): it
+// must be storable and hold no control characters but newlines, carriage
+// returns and tabs, and no bidi embeddings, overrides or isolates, which
+// make text display as something other than what it says (a link, a
+// handle). Other format characters (joiners, soft hyphens) stay.
+func Multiline(s string) string {
+	if rule := Storable(s); rule != "" {
+		return rule
+	}
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+		case unicode.IsControl(r):
+			return "must not contain control characters other than line breaks and tabs"
+		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			return "must not contain bidi embeddings, overrides or isolates"
+		}
+	}
+	return ""
+}
+
 // Visible returns why s, a display name, does not show as anything: it
 // must be PlainLine and hold at least one visible character, not only
 // spaces, joiners, combining marks or blank-looking fillers (U+3164,

@@ -48,3 +48,16 @@ func TestLegitimateScripts(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiline(t *testing.T) {
+	for _, s := range []string{"", "line one\nline two", "tab\there\r\n", "今天天气很好 #天气#", "مرحبا بالعالم", "👩‍👩‍👧‍👦 soft\u00adhyphen"} {
+		if rule := Multiline(s); rule != "" {
+			t.Errorf("Multiline(%+q) = %q, want accepted", s, rule)
+		}
+	}
+	for _, s := range []string{"a\x00b", "\xff", "bell\a", "esc\x1b[31m", "del\x7f", "c1\u0085", "evil\u202egnp.exe", "iso\u2066late\u2069"} {
+		if Multiline(s) == "" {
+			t.Errorf("Multiline(%+q) accepted it", s)
+		}
+	}
+}

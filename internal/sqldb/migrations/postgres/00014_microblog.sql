@@ -56,7 +56,7 @@ CREATE INDEX hashtags_created ON hashtags (created_at);
 CREATE TABLE mentions (
     account_id  BIGINT  NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     post_id     BIGINT  NOT NULL,
-    PRIMARY KEY (account_id, post_id)
+    PRIMARY KEY (post_id, account_id)
 );
 
 -- One-way follows. id is time-sortable: lists page by it, and fan-out

@@ -97,10 +97,27 @@ func (s *Service) fanoutRound(ctx context.Context) (int, error) {
 	}
 	for i := range jobs {
 		if err := s.runJob(ctx, &jobs[i]); err != nil {
+			if ctx.Err() != nil {
+				s.release(jobs[i:])
+			}
 			return len(jobs), err
 		}
 	}
 	return len(jobs), nil
+}
+
+// release gives the leases of unfinished jobs back when the worker stops,
+// so another node (or this one, restarted) need not wait for them to
+// lapse. A job that moved on since is someone else's and stays as it is.
+func (s *Service) release(jobs []job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, j := range jobs {
+		if _, err := s.db.Write().ExecContext(ctx, `UPDATE fanout_jobs SET lease_until = 0 WHERE id = $1 AND done_up_to = $2`, j.id, j.doneUpTo); err != nil {
+			s.log.Warn("releasing a fan-out lease failed; it lapses by itself", "err", err)
+			return
+		}
+	}
 }
 
 // runJob writes a job's timeline rows batch by batch until it is done.

@@ -30,9 +30,9 @@ func (s *Service) Follow(ctx context.Context, follower, followee plaza.ID) error
 	}
 	now := s.now()
 	var evs []events.Pending
-	var celeb, added bool
+	var celeb, added, crossed bool
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		evs, celeb, added = nil, false, false
+		evs, celeb, added, crossed = nil, false, false, false
 		if b, err := blockedEither(ctx, tx, follower, followee); err != nil {
 			return err
 		} else if b {
@@ -59,9 +59,13 @@ func (s *Service) Follow(ctx context.Context, follower, followee plaza.ID) error
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE microblog_stats SET celebrity = 1 WHERE account_id = $1 AND celebrity = 0 AND follower_count >= $2`,
-			followee, s.cfg.FanoutThreshold); err != nil {
+		res, err = tx.ExecContext(ctx, `UPDATE microblog_stats SET celebrity = 1 WHERE account_id = $1 AND celebrity = 0 AND follower_count >= $2`,
+			followee, s.cfg.FanoutThreshold)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			crossed = true
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT celebrity = 1 FROM microblog_stats WHERE account_id = $1`, followee).Scan(&celeb); err != nil {
 			return err
@@ -84,10 +88,43 @@ func (s *Service) Follow(ctx context.Context, follower, followee plaza.ID) error
 		return fmt.Errorf("follow: %w", err)
 	}
 	s.events.Publish(ctx, evs)
-	if added && celeb && s.onFollow != nil {
+	switch {
+	case s.onFollow == nil || !added || !celeb:
+	case crossed:
+		// The author's posts move to their own subject from now on:
+		// every follower's connected devices must listen there. This
+		// happens once per author, for at most the threshold's number.
+		s.tellFollowers(ctx, followee)
+	default:
 		s.onFollow(ctx, follower, events.FollowControl{Author: followee, Follow: true})
 	}
 	return nil
+}
+
+// tellFollowers tells the hub, for each follower of author, to deliver
+// the posts on the author's subject.
+func (s *Service) tellFollowers(ctx context.Context, author plaza.ID) {
+	cursor := plaza.ID(0)
+	for {
+		rows, err := s.db.Read().QueryContext(ctx, `SELECT id, follower_id FROM follows WHERE followee_id = $1 AND id > $2 ORDER BY id LIMIT 1000`, author, cursor)
+		if err != nil {
+			s.log.Warn("telling followers of an author above the fan-out threshold failed; their devices get the posts after reconnecting", "err", err)
+			return
+		}
+		n := 0
+		for rows.Next() {
+			var follower plaza.ID
+			if err := rows.Scan(&cursor, &follower); err != nil {
+				break
+			}
+			n++
+			s.onFollow(ctx, follower, events.FollowControl{Author: author, Follow: true})
+		}
+		rows.Close()
+		if n < 1000 {
+			return
+		}
+	}
 }
 
 // Unfollow stops follower following followee; their posts leave the

@@ -30,22 +30,47 @@ import (
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
+// testClock is a settable time source installed as Service.now.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time // zero: the real time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		return time.Now().UTC().Truncate(time.Microsecond)
+	}
+	return c.now
+}
+
+// Set fixes the clock at t.
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t.UTC().Truncate(time.Microsecond)
+}
+
 // env is one test's services on one database: accounts user0, user1, …
 // with the terms accepted, chat for contacts and blocks, media on a
 // temporary disk, a local bus, and the fan-out worker running.
 type env struct {
-	db     *sqldb.DB
-	svc    *Service
-	accts  *account.Service
-	ids    *identity.Service
-	chat   *chat.Service
-	media  *media.Service
-	bus    *bus.Local
-	audit  *audit.Log
-	users  []account.Bulk
-	staff  audit.Actor
-	follow []events.FollowControl // follow changes told to the hub
-	mu     sync.Mutex
+	db    *sqldb.DB
+	svc   *Service
+	accts *account.Service
+	ids   *identity.Service
+	chat  *chat.Service
+	media *media.Service
+	bus   *bus.Local
+	audit *audit.Log
+	users []account.Bulk
+	staff audit.Actor
+	clock *testClock
+	// followed are the follow changes told to the hub, as "userN
+	// follows" or "userN unfollows".
+	followed []string
+	mu       sync.Mutex
 }
 
 // envOptions changes what newEnv builds.
@@ -114,14 +139,22 @@ func newEnv(tb testing.TB, db *sqldb.DB, o envOptions) *env {
 		tb.Fatalf("NewService: %v", err)
 	}
 	tb.Cleanup(svc.Close)
+	clock := &testClock{}
+	svc.now = clock.Now
 	al := audit.New(db)
 	svc.UseAudit(al)
-	e := &env{db: db, svc: svc, accts: accts, ids: ids, chat: chats, media: medias, bus: b, audit: al, users: users,
+	e := &env{db: db, svc: svc, accts: accts, ids: ids, chat: chats, media: medias, bus: b, audit: al, users: users, clock: clock,
 		staff: audit.Actor{ID: staff[0].ID, Name: "staff0"}}
-	svc.OnFollowChange(func(_ context.Context, _ plaza.ID, c events.FollowControl) {
+	svc.OnFollowChange(func(_ context.Context, a plaza.ID, c events.FollowControl) {
+		name := a.String()
+		for _, u := range users {
+			if u.ID == a {
+				name = u.Handle
+			}
+		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		e.follow = append(e.follow, c)
+		e.followed = append(e.followed, name+map[bool]string{true: " follows", false: " unfollows"}[c.Follow])
 	})
 	chats.OnBlock(svc.BlockHook)
 	if !o.noWorker {

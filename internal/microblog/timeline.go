@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -240,5 +241,16 @@ func (s *Service) Trending(ctx context.Context, window string) ([]Trend, error) 
 		}
 		out = append(out, t)
 	}
+	// Ties in byte order of the tag on both engines (PostgreSQL's
+	// collation may order text otherwise).
+	slices.SortStableFunc(out, func(a, b Trend) int {
+		switch {
+		case a.AccountCount != b.AccountCount:
+			return int(b.AccountCount - a.AccountCount)
+		case a.PostCount != b.PostCount:
+			return int(b.PostCount - a.PostCount)
+		}
+		return strings.Compare(a.Tag, b.Tag)
+	})
 	return out, rows.Err()
 }

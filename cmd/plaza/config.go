@@ -15,6 +15,7 @@ import (
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 )
@@ -41,6 +42,13 @@ type Config struct {
 	GroupRate   string
 	InviteRate  string
 	UploadRate  string
+	PostRate    string
+	FollowRate  string
+	LikeRate    string
+
+	// FanoutThreshold is the follower count from which an author's posts
+	// are merged into timelines at read time (see microblog.Config).
+	FanoutThreshold int64
 
 	MaxStreamsPerAccount int // 0: no cap
 	MaxStreamsPerSession int
@@ -97,6 +105,10 @@ func DefaultConfig() Config {
 		GroupRate:              "20/1h",
 		InviteRate:             "200/1h",
 		UploadRate:             "60/1h",
+		PostRate:               "60/1h",
+		FollowRate:             "200/1h",
+		LikeRate:               "600/1h",
+		FanoutThreshold:        10_000,
 		MaxStreamsPerAccount:   10,
 		MaxStreamsPerSession:   3,
 		SMS:                    "outbox",
@@ -149,6 +161,10 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GroupRate, "group-rate", c.GroupRate, "groups each account may create, as N/DURATION")
 	fs.StringVar(&c.InviteRate, "invite-rate", c.InviteRate, "people each account may add to groups (at creation or later), as N/DURATION")
 	fs.StringVar(&c.UploadRate, "upload-rate", c.UploadRate, "uploads each account may start (whole or resumable), as N/DURATION")
+	fs.StringVar(&c.PostRate, "post-rate", c.PostRate, "microblog posts each account may publish (replies and reposts included), as N/DURATION")
+	fs.StringVar(&c.FollowRate, "follow-rate", c.FollowRate, "follows and unfollows each account may make, as N/DURATION")
+	fs.StringVar(&c.LikeRate, "like-rate", c.LikeRate, "likes and unlikes each account may give, as N/DURATION")
+	fs.Int64Var(&c.FanoutThreshold, "fanout-threshold", c.FanoutThreshold, "follower `count` from which an author's posts are merged into timelines at read time instead of written to every follower's")
 	fs.IntVar(&c.MaxStreamsPerAccount, "max-streams-per-account", c.MaxStreamsPerAccount, "event streams one account may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
 	fs.IntVar(&c.MaxStreamsPerSession, "max-streams-per-session", c.MaxStreamsPerSession, "event streams one session may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
@@ -250,10 +266,14 @@ func (c *Config) Validate() error {
 		"--login-rate-account": c.LoginRateAccount, "--register-rate-ip": c.RegisterRateIP, "--phone-rate-ip": c.PhoneRateIP,
 		"--phone-rate-number": c.PhoneRateNumber, "--phone-verify-rate-account": c.PhoneVerifyRateAccount,
 		"--phone-verify-rate-ip": c.PhoneVerifyRateIP, "--send-rate": c.SendRate, "--contact-rate": c.ContactRate,
-		"--group-rate": c.GroupRate, "--invite-rate": c.InviteRate, "--upload-rate": c.UploadRate} {
+		"--group-rate": c.GroupRate, "--invite-rate": c.InviteRate, "--upload-rate": c.UploadRate,
+		"--post-rate": c.PostRate, "--follow-rate": c.FollowRate, "--like-rate": c.LikeRate} {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
+	}
+	if c.FanoutThreshold < 1 {
+		bad("--fanout-threshold must be at least 1")
 	}
 	if c.MaxStreamsPerAccount < 0 || c.MaxStreamsPerAccount > 10_000 {
 		bad("--max-streams-per-account must be 0–10000")
@@ -429,6 +449,18 @@ func (c *Config) chatConfig() chat.Config {
 		cc.Limits.Invitations, _ = ratelimit.ParseRate(c.InviteRate)
 	}
 	return cc
+}
+
+// microblogConfig derives the microblog's rules; call after Validate.
+func (c *Config) microblogConfig() microblog.Config {
+	mc := microblog.DefaultConfig()
+	mc.FanoutThreshold = c.FanoutThreshold
+	if c.RateLimits == "on" {
+		mc.Limits.Posts, _ = ratelimit.ParseRate(c.PostRate)
+		mc.Limits.Follows, _ = ratelimit.ParseRate(c.FollowRate)
+		mc.Limits.Likes, _ = ratelimit.ParseRate(c.LikeRate)
+	}
+	return mc
 }
 
 // httpConfig derives the API's settings; call after Validate.

@@ -26,6 +26,7 @@ import (
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
@@ -67,10 +68,13 @@ type Main struct {
 	Chat     *chat.Service
 	Media    *media.Service
 	Channels *channel.Service
-	Hub      *realtime.Hub
-	Bus      bus.Bus
-	Audit    *audit.Log
-	API      *httpapi.Server
+	// Microblog runs posts, follows and timelines; its fan-out worker
+	// runs with the server and stops with it.
+	Microblog *microblog.Service
+	Hub       *realtime.Hub
+	Bus       bus.Bus
+	Audit     *audit.Log
+	API       *httpapi.Server
 
 	server   *http.Server
 	listener net.Listener
@@ -130,6 +134,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Identity = identity.NewService(db, keys, sender, m.Config.identityConfig())
 	m.Identity.UseAudit(m.Audit)
 	m.Accounts.OnDelete(identity.DeleteAccountData)
+	m.Accounts.OnDelete(microblog.DeleteAccountData)
 
 	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix, bus.WithLogger(m.Log)); err != nil {
 		return err
@@ -173,12 +178,20 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Channels.UseAudit(m.Audit)
 	m.Channels.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
 	m.Hub.UseChannels(m.Channels.FollowedIDs)
+	if m.Microblog, err = microblog.NewService(ctx, db, m.Bus, m.Accounts, m.Identity, m.Media, m.Chat.Events(), m.Config.microblogConfig(), m.Log); err != nil {
+		return err
+	}
+	m.Microblog.UseAudit(m.Audit)
+	m.Microblog.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
+	m.Chat.OnBlock(m.Microblog.BlockHook)
+	m.Hub.UseAuthors(m.Microblog.FollowedAuthors)
+	m.goBackground(func() { m.Microblog.RunFanout(bg) })
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Audit: m.Audit,
 		UI: webui.Handler(),
 	})
 	if err != nil {
@@ -304,7 +317,10 @@ func (m *Main) Close() error {
 	if m.stop != nil {
 		m.stop()
 	}
-	m.background.Wait()
+	m.background.Wait() // the fan-out worker among them
+	if m.Microblog != nil {
+		m.Microblog.Close() // commits the posts already queued
+	}
 	if m.Chat != nil {
 		m.Chat.Close() // commits the sends already queued
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/microblog"
 )
 
 // meOf returns a's owner view with its verification state.
@@ -75,6 +76,8 @@ type profileJSON struct {
 	DisplayName string         `json:"display_name"`
 	Verified    bool           `json:"verified"`
 	Status      account.Status `json:"status"`
+	// The microblog's counts, and whether the caller follows the account.
+	microblog.Counts
 }
 
 type sessionJSON struct {
@@ -312,5 +315,11 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status, Verified: v.Identity == identity.StatusVerified})
+	out := profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status, Verified: v.Identity == identity.StatusVerified}
+	if s.microblog != nil {
+		if out.Counts, err = s.microblog.Counts(r.Context(), authOf(r).Account.ID, id); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

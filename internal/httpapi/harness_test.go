@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
+	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -32,17 +34,18 @@ import (
 
 // testEnv is one API server on a fresh SQLite database.
 type testEnv struct {
-	t        testing.TB
-	srv      *httptest.Server
-	api      *Server
-	db       *sqldb.DB
-	accounts *account.Service
-	identity *identity.Service
-	chat     *chat.Service
-	channels *channel.Service
-	outbox   string // the SMS outbox file
-	logs     *bytes.Buffer
-	logMu    *sync.Mutex
+	t         testing.TB
+	srv       *httptest.Server
+	api       *Server
+	db        *sqldb.DB
+	accounts  *account.Service
+	identity  *identity.Service
+	chat      *chat.Service
+	channels  *channel.Service
+	microblog *microblog.Service
+	outbox    string // the SMS outbox file
+	logs      *bytes.Buffer
+	logMu     *sync.Mutex
 }
 
 // envConfig is what options may change in a test server.
@@ -55,6 +58,8 @@ type envConfig struct {
 	media func(*media.Config)
 	// channels holds the public-account rules.
 	channels channel.Config
+	// microblog holds the microblog's rules.
+	microblog microblog.Config
 	// ui, if set, is the web client's handler.
 	ui http.Handler
 	// streams caps the open streams.
@@ -86,7 +91,9 @@ func eachEngine(t *testing.T, fn func(t *testing.T, e *testEnv), opts ...envOpti
 func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	tb.Helper()
 	dir := tb.TempDir()
-	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig()}
+	mbcfg := microblog.DefaultConfig()
+	mbcfg.FanoutPoll = 20 * time.Millisecond
+	cfg := envConfig{Config: DefaultConfig(), chat: chat.DefaultConfig(), channels: channel.DefaultConfig(), microblog: mbcfg}
 	cfg.RateLimits = false
 	cfg.Version = "test"
 	cfg.UploadsDir = filepath.Join(dir, "uploads")
@@ -113,6 +120,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
 	accounts.OnDelete(identity.DeleteAccountData)
+	accounts.OnDelete(microblog.DeleteAccountData)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	var b bus.Bus = bus.NewLocal("test")
 	tb.Cleanup(func() { b.Close() })
@@ -152,9 +160,21 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	chans := channel.NewService(db, b, ids, medias, cfg.channels, log)
 	chans.OnFollowChange(realtime.FollowNotifier(b, log))
 	hub.UseChannels(chans.FollowedIDs)
+	mb, err := microblog.NewService(context.Background(), db, b, accounts, ids, medias, chats.Events(), cfg.microblog, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(mb.Close)
+	mb.OnFollowChange(realtime.FollowNotifier(b, log))
+	chats.OnBlock(mb.BlockHook)
+	hub.UseAuthors(mb.FollowedAuthors)
+	fanout, stopFanout := context.WithCancel(context.Background())
+	fanoutDone := make(chan struct{})
+	go func() { defer close(fanoutDone); mb.RunFanout(fanout) }()
+	tb.Cleanup(func() { stopFanout(); <-fanoutDone })
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Audit: audit.New(db),
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Audit: audit.New(db),
 		UI: cfg.ui,
 	})
 	if err != nil {
@@ -163,7 +183,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

@@ -139,9 +139,11 @@ func (s *Server) getMediaThumbnail(w http.ResponseWriter, r *http.Request) error
 	return s.serveMedia(w, r, true)
 }
 
-// serveMedia serves an item to its uploader and to members of a
-// conversation that carries it; everyone else gets 404, the same as for
-// an ID that does not exist.
+// serveMedia serves an item to its uploader, to members of a
+// conversation that carries it, to anyone signed in when a published
+// channel post carries it, and to whoever may see a microblog post that
+// carries it; everyone else gets 404, the same as for an ID that does not
+// exist.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) error {
 	notFound := plaza.Errorf(plaza.ENotFound, "media not found")
 	if s.media == nil {
@@ -167,6 +169,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 		if !ok && s.channels != nil {
 			// Media in a published post of an active channel is public.
 			if ok, err = s.channels.MediaIsPublic(r.Context(), id); err != nil {
+				return err
+			}
+		}
+		if !ok && s.microblog != nil {
+			// Media in a microblog post goes to whoever may see the post.
+			if ok, err = s.microblog.CanSeeMedia(r.Context(), viewer, id); err != nil {
 				return err
 			}
 		}

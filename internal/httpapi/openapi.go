@@ -109,7 +109,29 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/v1/admin/channels/{id}/credentials/{credential_id}", tag: "admin", summary: "Revoke a credential (?reason=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{404}},
 	{method: "PATCH", path: "/api/v1/admin/channels/{id}", tag: "admin", summary: "Change a channel's posting quotas", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelLimits", status: 200, response: "Channel", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/admin/channels/{id}/status", tag: "admin", summary: "Suspend, close or reinstate a channel, with a reason followers see", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelStatus", status: 200, response: "Channel", errors: []int{400, 404, 409}},
-	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone)", auth: signedIn, status: 200, response: "Profile", errors: []int{404}},
+	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone), with follower_count, following_count, post_count and whether you follow them", auth: signedIn, status: 200, response: "Profile", errors: []int{404}},
+
+	{method: "POST", path: "/api/v1/posts", tag: "microblog", summary: "Post: text of at most 2,000 characters, up to 9 of your own images or one video, a visibility, reply_to or repost_of (404 when you cannot see it), a category (default general) under the category policies; needs a verified phone", auth: signedIn, body: "MicroPostNew", status: 201, response: "MicroPost", errors: []int{400, 404, 429}},
+	{method: "GET", path: "/api/v1/posts/{id}", tag: "microblog", summary: "A post: public ones to anyone (anonymous too), followers ones to the author's followers, contacts ones to the author's contacts; anyone else, and anyone across a block, gets 404", auth: optional, status: 200, response: "MicroPost", errors: []int{404}},
+	{method: "DELETE", path: "/api/v1/posts/{id}", tag: "microblog", summary: "Delete your post: it leaves timelines, replies, hashtag pages, trending and search, and its counts are taken back", auth: signedIn, status: 204, errors: []int{404}},
+	{method: "GET", path: "/api/v1/posts/{id}/replies", tag: "microblog", summary: "Replies you may see, oldest first (?cursor=&limit=)", auth: optional, status: 200, response: "MicroPostList", errors: []int{400, 404}},
+	{method: "POST", path: "/api/v1/posts/{id}/like", tag: "microblog", summary: "Like a post (idempotent)", auth: signedIn, status: 204, errors: []int{404, 429}},
+	{method: "DELETE", path: "/api/v1/posts/{id}/like", tag: "microblog", summary: "Take your like back (idempotent)", auth: signedIn, status: 204, errors: []int{404, 429}},
+	{method: "POST", path: "/api/v1/accounts/{id}/follow", tag: "microblog", summary: "Follow an account (idempotent): yourself 400, an unknown or closed account 404, across a block 403 blocked", auth: signedIn, status: 204, errors: []int{400, 404, 429}},
+	{method: "DELETE", path: "/api/v1/accounts/{id}/follow", tag: "microblog", summary: "Unfollow (idempotent)", auth: signedIn, status: 204, errors: []int{400, 404, 429}},
+	{method: "GET", path: "/api/v1/accounts/{id}/followers", tag: "microblog", summary: "Who follows the account, newest first (?cursor=&limit=)", auth: signedIn, status: 200, response: "FollowList", errors: []int{400, 404}},
+	{method: "GET", path: "/api/v1/accounts/{id}/following", tag: "microblog", summary: "Whom the account follows, newest first (?cursor=&limit=)", auth: signedIn, status: 200, response: "FollowList", errors: []int{400, 404}},
+	{method: "GET", path: "/api/v1/accounts/{id}/posts", tag: "microblog", summary: "The account's posts you may see, newest first (?cursor=&limit=); its author also sees held and rejected ones", auth: optional, status: 200, response: "MicroPostList", errors: []int{400, 404}},
+	{method: "GET", path: "/api/v1/timeline", tag: "microblog", summary: "Your home timeline, newest first (?cursor=&limit=): your posts, those of the accounts you follow and your contacts' contacts posts, as far as you may see them", auth: signedIn, status: 200, response: "MicroPostList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/hashtags/{tag}/posts", tag: "microblog", summary: "Published public posts with the hashtag (folded: #Go and #ｇｏ are #go), newest first (?cursor=&limit=)", auth: optional, status: 200, response: "MicroPostList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/trending", tag: "microblog", summary: "Hashtags of the last ?window=1h|24h (default 24h), ranked by distinct accounts", auth: optional, status: 200, response: "TrendList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/notifications", tag: "microblog", summary: "Your notifications (mention, reply, like, repost, follow), newest first (?cursor=&limit=&unread=true), with unread_count", auth: signedIn, status: 200, response: "NotificationList", errors: []int{400}},
+	{method: "POST", path: "/api/v1/notifications/read", tag: "microblog", summary: "Mark your notifications up to an ID read", auth: signedIn, body: "NotificationsRead", status: 204, errors: []int{400}},
+	{method: "GET", path: "/api/v1/admin/microblog-reviews", tag: "admin", summary: "Microblog posts held for review (?status=pending|rejected&cursor=&limit=)", auth: signedIn, roles: []account.Role{account.Reviewer}, status: 200, response: "MicroPostList", errors: []int{400}},
+	{method: "POST", path: "/api/v1/admin/microblog-reviews/{id}/decision", tag: "admin", summary: "Publish or reject a held microblog post, with a reason", auth: signedIn, roles: []account.Role{account.Reviewer}, body: "Decision", status: 200, response: "MicroPost", errors: []int{400, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/accounts/{id}/credentials", tag: "admin", summary: "Grant an account a credential for a category, until expires_at", auth: signedIn, roles: []account.Role{account.Admin}, body: "CredentialNew", status: 201, response: "AccountCredential", errors: []int{400, 404}},
+	{method: "GET", path: "/api/v1/admin/accounts/{id}/credentials", tag: "admin", summary: "An account's credentials", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AccountCredentialList"},
+	{method: "DELETE", path: "/api/v1/admin/accounts/{id}/credentials/{credential_id}", tag: "admin", summary: "Revoke an account's credential (?reason=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{404}},
 
 	{method: "POST", path: "/api/v1/admin/terms", tag: "admin", summary: "Publish a new terms version", auth: signedIn, roles: []account.Role{account.Admin}, body: "TermsDraft", status: 201, response: "Terms", errors: []int{400}},
 	{method: "GET", path: "/api/v1/admin/accounts", tag: "admin", summary: "Find an account by handle (?handle=)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "MeList", errors: []int{400}},
@@ -195,9 +217,41 @@ var schemas = map[string]any{
 	}),
 	"MeList":   listOf("Me"),
 	"SignedIn": obj([]string{"account", "token"}, map[string]any{"account": ref("Me"), "token": str}),
-	"Profile": obj([]string{"id", "handle", "display_name", "verified"}, map[string]any{
+	"Profile": obj([]string{"id", "handle", "display_name", "verified", "follower_count", "following_count", "post_count"}, map[string]any{
 		"id": idSchema, "handle": str, "display_name": str, "verified": boolean, "status": str,
+		"follower_count": integer, "following_count": integer, "post_count": integer, "following": boolean,
 	}),
+	"MicroPostNew": obj(nil, map[string]any{
+		"text":       map[string]any{"type": "string", "maxLength": 2000, "description": "At most 2,000 Unicode code points; #tag, #话题# and @handle are parsed."},
+		"media_ids":  map[string]any{"type": "array", "items": idSchema, "maxItems": 9},
+		"visibility": map[string]any{"type": "string", "enum": []string{"public", "followers", "contacts"}},
+		"reply_to":   idSchema, "repost_of": idSchema, "category": str,
+	}),
+	"MicroPost": obj([]string{"id", "author_id", "text", "media_ids", "visibility", "status", "hashtags", "mentions", "like_count", "reply_count", "repost_count", "liked", "created_at"}, map[string]any{
+		"id": idSchema, "author_id": idSchema, "text": str, "media_ids": map[string]any{"type": "array", "items": idSchema},
+		"visibility": map[string]any{"type": "string", "enum": []string{"public", "followers", "contacts"}},
+		"reply_to":   map[string]any{"type": []string{"string", "null"}}, "repost_of": map[string]any{"type": []string{"string", "null"}},
+		"category": str, "status": map[string]any{"type": "string", "enum": []string{"published", "pending_review", "rejected"}}, "reason": str,
+		"hashtags":   map[string]any{"type": "array", "items": str, "description": "Case-folded (NFKC)."},
+		"mentions":   map[string]any{"type": "array", "items": str, "description": "Handles of the accounts mentioned."},
+		"like_count": integer, "reply_count": integer, "repost_count": integer, "liked": boolean, "created_at": dateTime, "published_at": dateTime,
+	}),
+	"MicroPostList": listOf("MicroPost"),
+	"FollowEntry":   obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "followed_at": dateTime}),
+	"FollowList":    listOf("FollowEntry"),
+	"Trend":         obj([]string{"tag", "post_count", "account_count"}, map[string]any{"tag": str, "post_count": integer, "account_count": integer}),
+	"TrendList":     obj([]string{"items"}, map[string]any{"items": map[string]any{"type": "array", "items": ref("Trend")}}),
+	"Notification": obj([]string{"id", "kind", "actor_id", "post_id", "read", "created_at"}, map[string]any{
+		"id": idSchema, "kind": map[string]any{"type": "string", "enum": []string{"mention", "reply", "like", "repost", "follow"}},
+		"actor_id": idSchema, "post_id": map[string]any{"type": []string{"string", "null"}}, "read": boolean, "created_at": dateTime,
+	}),
+	"NotificationList": obj([]string{"items", "next_cursor", "unread_count"}, map[string]any{
+		"items": map[string]any{"type": "array", "items": ref("Notification")}, "next_cursor": str,
+		"unread_count": map[string]any{"type": "integer", "description": "Unread notifications, counted up to 1,000."},
+	}),
+	"NotificationsRead":     obj([]string{"up_to"}, map[string]any{"up_to": idSchema}),
+	"AccountCredential":     obj(nil, map[string]any{"id": idSchema, "account_id": idSchema, "category": str, "expires_at": dateTime, "revoked_at": dateTime, "created_at": dateTime}),
+	"AccountCredentialList": listOf("AccountCredential"),
 	"Session": obj(nil, map[string]any{
 		"id": idSchema, "user_agent": str, "created_at": dateTime, "last_used_at": dateTime, "expires_at": dateTime, "current": boolean,
 	}),
@@ -382,7 +436,12 @@ func buildOpenAPI(version string) []byte {
 			"tags":        []string{op.tag},
 			"responses":   responses,
 		}
-		if op.auth != public {
+		switch op.auth {
+		case public:
+		case optional:
+			// Anonymous callers too: an empty requirement is "none".
+			o["security"] = []any{map[string]any{}, map[string]any{"bearer": []string{}}}
+		default:
 			o["security"] = []any{map[string]any{"bearer": []string{}}}
 		}
 		if len(op.roles) > 0 {

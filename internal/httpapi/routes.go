@@ -109,6 +109,31 @@ func (s *Server) registerRoutes() {
 	// Other people.
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
 
+	// Microblog.
+	s.handle("POST /api/v1/posts", signedIn, s.newPost)
+	s.handle("GET /api/v1/posts/{id}", optional, s.getPost)
+	s.handle("DELETE /api/v1/posts/{id}", signedIn, s.deletePost)
+	s.handle("GET /api/v1/posts/{id}/replies", optional, s.listReplies)
+	s.handle("POST /api/v1/posts/{id}/like", signedIn, s.likePost)
+	s.handle("DELETE /api/v1/posts/{id}/like", signedIn, s.unlikePost)
+	s.handle("POST /api/v1/accounts/{id}/follow", signedIn, s.followAccount)
+	s.handle("DELETE /api/v1/accounts/{id}/follow", signedIn, s.unfollowAccount)
+	s.handle("GET /api/v1/accounts/{id}/followers", signedIn, s.listFollowers)
+	s.handle("GET /api/v1/accounts/{id}/following", signedIn, s.listFollowing)
+	s.handle("GET /api/v1/accounts/{id}/posts", optional, s.accountPosts)
+	s.handle("GET /api/v1/timeline", signedIn, s.timeline)
+	s.handle("GET /api/v1/hashtags/{tag}/posts", optional, s.hashtagPosts)
+	s.handle("GET /api/v1/trending", optional, s.trending)
+	s.handle("GET /api/v1/notifications", signedIn, s.listNotifications)
+	s.handle("POST /api/v1/notifications/read", signedIn, s.readNotifications)
+
+	// Microblog: review and operator.
+	s.handle("GET /api/v1/admin/microblog-reviews", signedIn, s.listMicroblogReviews, account.Reviewer)
+	s.handle("POST /api/v1/admin/microblog-reviews/{id}/decision", signedIn, s.decideMicroblogPost, account.Reviewer)
+	s.handle("POST /api/v1/admin/accounts/{id}/credentials", signedIn, s.grantAccountCredential, account.Admin)
+	s.handle("GET /api/v1/admin/accounts/{id}/credentials", signedIn, s.listAccountCredentials, account.Admin)
+	s.handle("DELETE /api/v1/admin/accounts/{id}/credentials/{credential_id}", signedIn, s.revokeAccountCredential, account.Admin)
+
 	// Operator.
 	s.handle("POST /api/v1/admin/terms", signedIn, s.publishTerms, account.Admin)
 	s.handle("GET /api/v1/admin/accounts", signedIn, s.adminFindAccount, account.Admin, account.Moderator)
@@ -140,6 +165,10 @@ const (
 	// standing: reading one's own account, signing out, exporting and
 	// deleting. A user may always leave.
 	anyStanding
+	// optional routes serve anonymous callers (public posts) and, with a
+	// token, a signed-in caller under the signedIn rules; a bad token is
+	// refused rather than taken for anonymous.
+	optional
 )
 
 // route is one registered route, kept for the OpenAPI coverage test.
@@ -161,9 +190,15 @@ func (s *Server) handle(pattern string, a access, h handlerFunc, roles ...accoun
 		info.route = pattern
 		if a != public {
 			w.Header().Set("Cache-Control", "no-store")
-			if err := s.authorize(r, a, roles); err != nil {
-				s.writeError(w, r, err)
-				return
+			rules := a
+			if a == optional {
+				rules = signedIn
+			}
+			if a != optional || r.Header.Get("Authorization") != "" {
+				if err := s.authorize(r, rules, roles); err != nil {
+					s.writeError(w, r, err)
+					return
+				}
 			}
 		}
 		if err := checkParams(r, params); err != nil {

@@ -153,3 +153,16 @@ func distinct(ids []plaza.ID) []plaza.ID {
 	}
 	return out
 }
+
+// CanSeeMedia reports whether viewer may see a post that carries the
+// media item, which makes the item visible to them.
+func (s *Service) CanSeeMedia(ctx context.Context, viewer, mediaID plaza.ID) (bool, error) {
+	q := s.db.Read()
+	posts, err := queryPosts(ctx, q, `SELECT `+postColumns+` FROM post_media m JOIN posts p ON p.id = m.post_id
+		WHERE m.media_id = $1 AND p.status = 'published' ORDER BY p.id DESC LIMIT 20`, mediaID)
+	if err != nil {
+		return false, fmt.Errorf("media in posts: %w", err)
+	}
+	got, err := s.visible(ctx, q, viewer, posts)
+	return len(got) > 0, err
+}

@@ -107,6 +107,7 @@ type hubEnv struct {
 
 	mu       sync.Mutex
 	follows  map[plaza.ID][]plaza.ID // account → followed channels
+	authors  map[plaza.ID][]plaza.ID // account → followed authors above the fan-out threshold
 	standing map[plaza.ID]error      // session → its standing
 	sent     []string                // client_ids in the order Send queued them
 }
@@ -115,7 +116,7 @@ func newHubEnv(t *testing.T, db *sqldb.DB, cfg Config) *hubEnv {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &hubEnv{t: t, db: db, bus: &countingBus{Bus: bus.NewLocal("hubtest"), subs: map[string]int{}},
-		follows: map[plaza.ID][]plaza.ID{}, standing: map[plaza.ID]error{}, reg: prometheus.NewRegistry(), nextID: 1000}
+		follows: map[plaza.ID][]plaza.ID{}, authors: map[plaza.ID][]plaza.ID{}, standing: map[plaza.ID]error{}, reg: prometheus.NewRegistry(), nextID: 1000}
 	l, err := events.NewLog(context.Background(), db, e.bus, events.LogConfig{Retention: time.Hour}, quiet)
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +127,11 @@ func newHubEnv(t *testing.T, db *sqldb.DB, cfg Config) *hubEnv {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return append([]plaza.ID(nil), e.follows[a]...), nil
+	})
+	e.hub.UseAuthors(func(_ context.Context, a plaza.ID) ([]plaza.ID, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return append([]plaza.ID(nil), e.authors[a]...), nil
 	})
 	if err := e.hub.UseStanding(func(_ context.Context, _, session plaza.ID) error {
 		e.mu.Lock()
@@ -668,4 +674,53 @@ func TestHubFramesOfAConnectionInOrder(t *testing.T) {
 	if f.Type != events.Typing || f.Cursor != "" {
 		t.Errorf("typing echoed as %+v", f)
 	}
+}
+
+// TestHubAuthorSubjects: an author above the fan-out threshold publishes
+// once on their subject; a node subscribes to it for the connected
+// accounts that follow the author (at connection, and when told of a new
+// follow), shares one subscription among them, delivers the post to each,
+// and drops it with the last unfollow or disconnection.
+func TestHubAuthorSubjects(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	ctx := context.Background()
+	a, b, other := e.account(), e.account(), e.account()
+	star := plaza.ID(4242)
+	e.mu.Lock()
+	e.authors[a] = []plaza.ID{star}
+	e.mu.Unlock()
+	da := e.dial(a, 1, "")
+	db := e.dial(b, 2, "")
+	do := e.dial(other, 3, "")
+	subs := func() int { return e.bus.live()[events.AuthorSubject(star)] }
+	eventually(t, "the author subscription at connection", func() bool { return subs() == 1 })
+	notify := FollowNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	notify(ctx, b, events.FollowControl{Author: star, Follow: true})
+	eventually(t, "b to follow the author", func() bool {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		ts := e.hub.topics[events.AuthorSubject(star)]
+		return ts != nil && ts.accounts[b]
+	})
+	if n := subs(); n != 1 {
+		t.Fatalf("%d subscriptions to the author, want 1 shared", n)
+	}
+	post := events.Frame(events.PostCreated, 0, []byte(`{"id":"5"}`))
+	if err := e.bus.Publish(ctx, events.AuthorSubject(star), post); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{da, db} {
+		if f := d.read(); f.Type != events.PostCreated || string(f.Data) != `{"id":"5"}` || f.Cursor != "" {
+			t.Errorf("follower got %+v, want the post.created without a cursor", f)
+		}
+	}
+	// The account that follows nobody gets its own events and nothing
+	// of the author's.
+	seq := e.store(other, "own")
+	if f := do.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+		t.Errorf("a non-follower got %+v first, want its own event", f)
+	}
+	notify(ctx, b, events.FollowControl{Author: star, Follow: false})
+	da.hangUp()
+	eventually(t, "the author subscription to be dropped", func() bool { return subs() == 0 })
 }

@@ -289,6 +289,11 @@ func (s *Service) Delete(ctx context.Context, author, id plaza.ID) error {
 			if err := bumpStats(ctx, tx, author, 0, 0, -1); err != nil {
 				return err
 			}
+			if p.Visibility == Public {
+				if err := s.unindex(ctx, tx, id); err != nil {
+					return err
+				}
+			}
 		}
 		for _, q := range []string{
 			`UPDATE posts SET status = 'deleted', text = '', media_ids = '[]', hashtags = '[]', mentions = '[]' WHERE id = $1`,

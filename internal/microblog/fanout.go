@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,9 +17,10 @@ import (
 // for a contacts post, contacts) is written in the post's own
 // transaction. The worker leases jobs (several nodes may run one; a
 // lease that is not renewed lapses and another node takes the job over),
-// then for each job, batch after batch, inserts up to FanoutBatch
-// timeline rows with one statement and moves the job's done_up_to in the
-// same transaction. A restart resumes after the last committed batch, and
+// then batch after batch inserts up to FanoutBatch timeline rows —
+// finishing as many small jobs as fit, with one statement each, or
+// advancing a large one — and moves each job's done_up_to (or deletes the
+// finished job) in the same transaction. A restart resumes after the last committed batch, and
 // the inserts ignore rows that exist, so nothing is ever doubled. After
 // each batch the readers' connected devices get a post.created frame.
 
@@ -29,10 +29,18 @@ type job struct {
 	id, post, author plaza.ID
 	audience         string
 	doneUpTo         int64
+	// gone: its post is no longer published; done: nothing is left to do.
+	gone, done bool
 }
 
-// jobsPerLease is how many jobs one lease takes at once.
-const jobsPerLease = 64
+// jobsPerLease is how many jobs one lease takes at once, and batchesPerTx
+// how many statements' worth of readers (FanoutBatch each) one
+// transaction writes: a reader's timeline rows sit together, so the more
+// posts one commit carries, the fewer pages it writes per row.
+const (
+	jobsPerLease = 64
+	batchesPerTx = 1
+)
 
 // RunFanout runs this node's fan-out worker until ctx ends. On SQLite,
 // where one process owns the database, leases left by an earlier run are
@@ -82,34 +90,90 @@ func (s *Service) fanoutRound(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lease fan-out jobs: %w", err)
 	}
-	var jobs []job
+	var jobs []*job
 	for rows.Next() {
 		var j job
 		if err := rows.Scan(&j.id, &j.post, &j.author, &j.audience, &j.doneUpTo); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("lease fan-out jobs: %w", err)
 		}
-		jobs = append(jobs, j)
+		jobs = append(jobs, &j)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("lease fan-out jobs: %w", err)
 	}
-	for i := range jobs {
-		if err := s.runJob(ctx, &jobs[i]); err != nil {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	frames, err := s.jobFrames(ctx, jobs)
+	if err != nil {
+		return len(jobs), err
+	}
+	// Batch after batch: each transaction writes up to FanoutBatch
+	// readers, finishing as many small jobs as fit and advancing a large
+	// one; the jobs it finishes leave the queue.
+	queue := jobs
+	for len(queue) > 0 {
+		sent, err := s.fanoutBatch(ctx, queue)
+		if err != nil {
 			if ctx.Err() != nil {
-				s.release(jobs[i:])
+				s.release(queue)
 			}
 			return len(jobs), err
 		}
+		for _, d := range sent {
+			if len(d.readers) > 0 && frames[d.post] != nil {
+				if err := s.events.PublishEphemeral(ctx, d.readers, events.PostCreated, frames[d.post]); err != nil {
+					s.log.Warn("bus publish of a post failed; it is in the timelines", "err", err)
+				}
+			}
+		}
+		if s.afterBatch != nil {
+			s.afterBatch()
+		}
+		rest := queue[:0]
+		for _, j := range queue {
+			if !j.done {
+				rest = append(rest, j)
+			}
+		}
+		queue = rest
 	}
 	return len(jobs), nil
+}
+
+// jobFrames loads the posts of jobs and renders their post.created data.
+// A job whose post is no longer published is done at once: it delivers
+// nothing (its rows are deleted by the next batch).
+func (s *Service) jobFrames(ctx context.Context, jobs []*job) (map[plaza.ID][]byte, error) {
+	ids := make([]plaza.ID, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.post
+	}
+	in, args := idList(1, distinct(ids))
+	posts, err := queryPosts(ctx, s.db.Read(), `SELECT `+postColumns+` FROM posts p WHERE p.id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("fan-out posts: %w", err)
+	}
+	frames := map[plaza.ID][]byte{}
+	for _, p := range posts {
+		if p.Status == StatusPublished {
+			frames[p.ID], _ = json.Marshal(p)
+		}
+	}
+	for _, j := range jobs {
+		if frames[j.post] == nil {
+			j.gone = true
+		}
+	}
+	return frames, nil
 }
 
 // release gives the leases of unfinished jobs back when the worker stops,
 // so another node (or this one, restarted) need not wait for them to
 // lapse. A job that moved on since is someone else's and stays as it is.
-func (s *Service) release(jobs []job) {
+func (s *Service) release(jobs []*job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, j := range jobs {
@@ -120,106 +184,104 @@ func (s *Service) release(jobs []job) {
 	}
 }
 
-// runJob writes a job's timeline rows batch by batch until it is done.
-func (s *Service) runJob(ctx context.Context, j *job) error {
-	p, err := getPost(ctx, s.db.Read(), j.post)
-	if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
-		return err
-	}
-	if err != nil || p.Status != StatusPublished {
-		// Deleted (or never committed): nothing to deliver.
-		_, err := s.db.Write().ExecContext(ctx, `DELETE FROM fanout_jobs WHERE id = $1`, j.id)
-		return err
-	}
-	frame, _ := json.Marshal(p)
-	for {
-		readers, done, err := s.fanoutBatch(ctx, j)
-		if err != nil {
-			return err
-		}
-		if len(readers) > 0 {
-			if err := s.events.PublishEphemeral(ctx, readers, events.PostCreated, frame); err != nil {
-				s.log.Warn("bus publish of a post failed; it is in the timelines", "err", err)
-			}
-		}
-		if s.afterBatch != nil {
-			s.afterBatch()
-		}
-		if done {
-			return nil
-		}
-	}
+// delivery is what one batch wrote for one job: the readers to tell.
+type delivery struct {
+	post    plaza.ID
+	readers []plaza.ID
 }
 
-// fanoutBatch writes the next batch of j's readers, renewing the lease,
-// and returns the readers and whether the job is done.
-func (s *Service) fanoutBatch(ctx context.Context, j *job) ([]plaza.ID, bool, error) {
-	n := s.cfg.FanoutBatch
-	var sel, ins string
-	switch j.audience {
-	case "contacts":
-		sel = `SELECT contact_id, contact_id FROM contacts WHERE account_id = $1 AND contact_id > $2 ORDER BY contact_id LIMIT $3`
-		ins = `INSERT INTO timeline (account_id, post_id, author_id) SELECT contact_id, $4, account_id FROM contacts
-			WHERE account_id = $1 AND contact_id > $2 AND contact_id <= $3 ON CONFLICT DO NOTHING`
-	default:
-		sel = `SELECT id, follower_id FROM follows WHERE followee_id = $1 AND id > $2 ORDER BY id LIMIT $3`
-		ins = `INSERT INTO timeline (account_id, post_id, author_id) SELECT follower_id, $4, followee_id FROM follows
-			WHERE followee_id = $1 AND id > $2 AND id <= $3 ON CONFLICT DO NOTHING`
+// fanoutBatch writes, in one transaction, up to batchesPerTx ×
+// FanoutBatch readers' timeline rows (FanoutBatch at most per statement)
+// for the jobs at the head of queue, moving each job's
+// done_up_to (or deleting the job when it is done) in the same
+// transaction, and marks the jobs it finished done.
+func (s *Service) fanoutBatch(ctx context.Context, queue []*job) ([]delivery, error) {
+	var out []delivery
+	type step struct {
+		j        *job
+		hi       int64
+		finished bool
 	}
-	var readers []plaza.ID
-	done := false
+	var steps []step
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		readers, done = readers[:0], false
-		rows, err := tx.QueryContext(ctx, sel, j.author, j.doneUpTo, n)
-		if err != nil {
-			return err
-		}
-		hi := j.doneUpTo
-		for rows.Next() {
-			var key int64
-			var reader plaza.ID
-			if err := rows.Scan(&key, &reader); err != nil {
-				rows.Close()
+		out, steps = out[:0], steps[:0]
+		budget := batchesPerTx * s.cfg.FanoutBatch
+		for _, j := range queue {
+			if budget == 0 {
+				break
+			}
+			n := min(budget, s.cfg.FanoutBatch)
+			readers, hi, err := s.fanoutJob(ctx, tx, j, n)
+			if err != nil {
 				return err
 			}
-			hi = key
-			readers = append(readers, reader)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(readers) > 0 {
-			if _, err := tx.ExecContext(ctx, ins, j.author, j.doneUpTo, hi, j.post); err != nil {
+			finished := j.gone || len(readers) < n
+			budget -= len(readers)
+			var res sql.Result
+			if finished {
+				res, err = s.inTx(tx).ExecContext(ctx, sqlFinishJob, j.id, j.doneUpTo)
+			} else {
+				res, err = s.inTx(tx).ExecContext(ctx, sqlAdvanceJob, hi, s.now().Add(s.cfg.FanoutLease).UnixMicro(), j.id, j.doneUpTo)
+			}
+			if err != nil {
 				return err
 			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				// Another node took the job over after our lease lapsed
+				// (or it went with its post): leave it to them. The rows
+				// written for it here exist either way.
+				steps = append(steps, step{j: j, hi: j.doneUpTo, finished: true})
+				continue
+			}
+			steps = append(steps, step{j: j, hi: hi, finished: finished})
+			out = append(out, delivery{post: j.post, readers: readers})
 		}
-		done = len(readers) < n
-		var res sql.Result
-		if done {
-			res, err = tx.ExecContext(ctx, `DELETE FROM fanout_jobs WHERE id = $1 AND done_up_to = $2`, j.id, j.doneUpTo)
-		} else {
-			res, err = tx.ExecContext(ctx, `UPDATE fanout_jobs SET done_up_to = $1, lease_until = $2 WHERE id = $3 AND done_up_to = $4`,
-				hi, s.now().Add(s.cfg.FanoutLease).UnixMicro(), j.id, j.doneUpTo)
-		}
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			// Another node took the job over after our lease lapsed (or it
-			// was deleted with its post): leave it to them.
-			return errLostJob
-		}
-		j.doneUpTo = hi
 		return nil
 	})
-	if errors.Is(err, errLostJob) {
-		return nil, true, nil
-	}
 	if err != nil {
-		return nil, false, fmt.Errorf("fan-out batch: %w", err)
+		return nil, fmt.Errorf("fan-out batch: %w", err)
 	}
-	return readers, done, nil
+	for _, st := range steps {
+		st.j.doneUpTo, st.j.done = st.hi, st.finished
+	}
+	return out, nil
 }
 
-var errLostJob = errors.New("fan-out job taken over")
+// fanoutJob writes up to n of j's next readers' timeline rows in tx and
+// returns them and the key of the last one.
+func (s *Service) fanoutJob(ctx context.Context, tx *sql.Tx, j *job, n int) ([]plaza.ID, int64, error) {
+	if j.gone {
+		return nil, j.doneUpTo, nil
+	}
+	sel, ins := sqlNextFollowers, sqlFanFollowers
+	if j.audience == "contacts" {
+		sel, ins = sqlNextContacts, sqlFanContacts
+	}
+	q := s.inTx(tx)
+	rows, err := q.QueryContext(ctx, sel, j.author, j.doneUpTo, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	hi := j.doneUpTo
+	var readers []plaza.ID
+	for rows.Next() {
+		var key int64
+		var reader plaza.ID
+		if err := rows.Scan(&key, &reader); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		hi = key
+		readers = append(readers, reader)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(readers) > 0 {
+		if _, err := q.ExecContext(ctx, ins, j.author, j.doneUpTo, hi, j.post); err != nil {
+			return nil, 0, err
+		}
+	}
+	return readers, hi, nil
+}

@@ -2,6 +2,7 @@ package microblog
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"time"
 
@@ -117,6 +118,8 @@ type Service struct {
 	// afterBatch, when set (by tests), runs after each fan-out batch
 	// commits.
 	afterBatch func()
+	// stmts are the hot statements, prepared once (see prepare).
+	stmts map[string]*sql.Stmt
 }
 
 // NewService returns a Service on db whose events go into evs (the sync
@@ -151,12 +154,19 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 			likes:   ratelimit.NewBudget(db, "likes", "likes", cfg.Limits.Likes),
 		},
 	}
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
+	}
 	s.w = newWriter(s)
 	return s, nil
 }
 
-// Close stops the writer after the posts already queued are committed.
-func (s *Service) Close() { s.w.close() }
+// Close stops the writer after the posts already queued are committed,
+// and releases the prepared statements.
+func (s *Service) Close() {
+	s.w.close()
+	s.closeStmts()
+}
 
 // UseAudit makes the service record privileged actions through l (a keyed
 // log in a server). Without it, rows are appended unsigned.

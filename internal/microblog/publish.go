@@ -141,6 +141,7 @@ type published struct {
 // applyPublished does in tx what publishing the planned posts does
 // besides their own row (see the top of this file).
 func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPlan) (published, error) {
+	q := s.inTx(tx)
 	var out published
 	if len(plans) == 0 {
 		return out, nil
@@ -174,13 +175,13 @@ func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPl
 	}
 	for _, id := range sortedKeys(bumps) {
 		b := bumps[id]
-		if _, err := tx.ExecContext(ctx, `UPDATE posts SET reply_count = reply_count + $1, repost_count = repost_count + $2 WHERE id = $3`, b.replies, b.posts, b.id); err != nil {
+		if _, err := q.ExecContext(ctx, sqlBumpPostCounts, b.replies, b.posts, b.id); err != nil {
 			return out, fmt.Errorf("counts: %w", err)
 		}
 	}
 	authors := sortedKeys(postCounts)
 	for _, a := range authors {
-		if err := bumpStats(ctx, tx, a, 0, 0, postCounts[a]); err != nil {
+		if err := bumpStats(ctx, q, a, 0, 0, postCounts[a]); err != nil {
 			return out, err
 		}
 	}
@@ -194,16 +195,15 @@ func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPl
 	var notices []notice
 	for _, pl := range plans {
 		p := pl.post
-		if _, err := tx.ExecContext(ctx, `INSERT INTO timeline (account_id, post_id, author_id) VALUES ($1, $2, $1) ON CONFLICT DO NOTHING`, p.AuthorID, p.ID); err != nil {
+		if _, err := q.ExecContext(ctx, sqlOwnTimeline, p.AuthorID, p.ID); err != nil {
 			return out, fmt.Errorf("own timeline: %w", err)
 		}
 		if p.Visibility == Public {
-			if err := s.index(ctx, tx, p); err != nil {
+			if err := s.index(ctx, q, p); err != nil {
 				return out, err
 			}
 			for _, tag := range p.Hashtags {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO hashtags (tag, post_id, author_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-					tag, p.ID, p.AuthorID, p.PublishedAt.UnixMicro()); err != nil {
+				if _, err := q.ExecContext(ctx, sqlInsertHashtag, tag, p.ID, p.AuthorID, p.PublishedAt.UnixMicro()); err != nil {
 					return out, fmt.Errorf("hashtags: %w", err)
 				}
 			}
@@ -218,8 +218,7 @@ func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPl
 			audience = ""
 		}
 		if audience != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_jobs (id, post_id, author_id, audience, done_up_to, lease_until, created_at) VALUES ($1, $2, $3, $4, 0, 0, $5)`,
-				plaza.NewID(), p.ID, p.AuthorID, audience, now); err != nil {
+			if _, err := q.ExecContext(ctx, sqlInsertJob, plaza.NewID(), p.ID, p.AuthorID, audience, now); err != nil {
 				return out, fmt.Errorf("fan-out job: %w", err)
 			}
 			out.jobs = true
@@ -270,8 +269,7 @@ func (s *Service) storeNotices(ctx context.Context, tx *sql.Tx, ns []notice) ([]
 		if n.post != 0 {
 			post = n.post
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO notifications (account_id, id, kind, actor_id, post_id, dedupe, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (account_id, dedupe) DO NOTHING`, n.to, id, n.kind, n.actor, post, n.dedupe, now.UnixMicro())
+		res, err := s.inTx(tx).ExecContext(ctx, sqlInsertNotice, n.to, id, n.kind, n.actor, post, n.dedupe, now.UnixMicro())
 		if err != nil {
 			return nil, fmt.Errorf("notification: %w", err)
 		}

@@ -89,25 +89,23 @@ func optID(id *plaza.ID) any {
 }
 
 // insertPost stores a new post with its media and mentions.
-func insertPost(ctx context.Context, tx *sql.Tx, p Post, mentioned []plaza.ID) error {
+func insertPost(ctx context.Context, q sqldb.Queryer, p Post, mentioned []plaza.ID) error {
 	var published any
 	if p.PublishedAt != nil {
 		published = p.PublishedAt.UnixMicro()
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO posts (author_id, id, text, media_ids, visibility, reply_to, repost_of, category, status, reason, decided_by,
-		hashtags, mentions, like_count, reply_count, repost_count, created_at, published_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', $10, $11, 0, 0, 0, $12, $13)`,
+	if _, err := q.ExecContext(ctx, sqlInsertPost,
 		p.AuthorID, p.ID, p.Text, jsonList(p.MediaIDs), p.Visibility, optID(p.ReplyTo), optID(p.RepostOf), p.Category, p.Status,
 		jsonList(p.Hashtags), jsonList(p.Mentions), p.CreatedAt.UnixMicro(), published); err != nil {
 		return fmt.Errorf("insert post: %w", err)
 	}
 	for _, m := range p.MediaIDs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO post_media (media_id, author_id, post_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, m, p.AuthorID, p.ID); err != nil {
+		if _, err := q.ExecContext(ctx, sqlInsertPostMedia, m, p.AuthorID, p.ID); err != nil {
 			return fmt.Errorf("insert post media: %w", err)
 		}
 	}
 	for _, a := range mentioned {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO mentions (account_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, a, p.ID); err != nil {
+		if _, err := q.ExecContext(ctx, sqlInsertMention, a, p.ID); err != nil {
 			return fmt.Errorf("insert mention: %w", err)
 		}
 	}
@@ -182,12 +180,92 @@ func idSet(ctx context.Context, q sqldb.Queryer, query string, args ...any) (map
 
 // bumpStats adds to an account's counts, creating its row.
 func bumpStats(ctx context.Context, q sqldb.Queryer, account plaza.ID, followers, following, posts int64) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO microblog_stats (account_id, follower_count, following_count, post_count, celebrity) VALUES ($1, $2, $3, $4, 0)
-		ON CONFLICT (account_id) DO UPDATE SET follower_count = microblog_stats.follower_count + excluded.follower_count,
-			following_count = microblog_stats.following_count + excluded.following_count, post_count = microblog_stats.post_count + excluded.post_count`,
-		account, followers, following, posts)
+	_, err := q.ExecContext(ctx, sqlBumpStats, account, followers, following, posts)
 	if err != nil {
 		return fmt.Errorf("counts: %w", err)
 	}
 	return nil
+}
+
+// The statements of the hot write paths (publishing, fan-out), prepared
+// once on the writer connection: SQLite spends much of a small
+// statement's time parsing it.
+const (
+	sqlInsertPost = `INSERT INTO posts (author_id, id, text, media_ids, visibility, reply_to, repost_of, category, status, reason, decided_by,
+		hashtags, mentions, like_count, reply_count, repost_count, created_at, published_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', $10, $11, 0, 0, 0, $12, $13)`
+	sqlInsertPostMedia = `INSERT INTO post_media (media_id, author_id, post_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+	sqlInsertMention   = `INSERT INTO mentions (account_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`
+	sqlBumpStats       = `INSERT INTO microblog_stats (account_id, follower_count, following_count, post_count, celebrity) VALUES ($1, $2, $3, $4, 0)
+		ON CONFLICT (account_id) DO UPDATE SET follower_count = microblog_stats.follower_count + excluded.follower_count,
+			following_count = microblog_stats.following_count + excluded.following_count, post_count = microblog_stats.post_count + excluded.post_count`
+	sqlBumpPostCounts = `UPDATE posts SET reply_count = reply_count + $1, repost_count = repost_count + $2 WHERE id = $3`
+	sqlOwnTimeline    = `INSERT INTO timeline (account_id, post_id, author_id) VALUES ($1, $2, $1) ON CONFLICT DO NOTHING`
+	sqlInsertHashtag  = `INSERT INTO hashtags (tag, post_id, author_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
+	sqlInsertJob      = `INSERT INTO fanout_jobs (id, post_id, author_id, audience, done_up_to, lease_until, created_at) VALUES ($1, $2, $3, $4, 0, 0, $5)`
+	sqlInsertNotice   = `INSERT INTO notifications (account_id, id, kind, actor_id, post_id, dedupe, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (account_id, dedupe) DO NOTHING`
+	sqlFinishJob     = `DELETE FROM fanout_jobs WHERE id = $1 AND done_up_to = $2`
+	sqlAdvanceJob    = `UPDATE fanout_jobs SET done_up_to = $1, lease_until = $2 WHERE id = $3 AND done_up_to = $4`
+	sqlNextFollowers = `SELECT id, follower_id FROM follows WHERE followee_id = $1 AND id > $2 ORDER BY id LIMIT $3`
+	sqlFanFollowers  = `INSERT INTO timeline (account_id, post_id, author_id) SELECT follower_id, $4, followee_id FROM follows
+		WHERE followee_id = $1 AND id > $2 AND id <= $3 ON CONFLICT DO NOTHING`
+	sqlNextContacts = `SELECT contact_id, contact_id FROM contacts WHERE account_id = $1 AND contact_id > $2 ORDER BY contact_id LIMIT $3`
+	sqlFanContacts  = `INSERT INTO timeline (account_id, post_id, author_id) SELECT contact_id, $4, account_id FROM contacts
+		WHERE account_id = $1 AND contact_id > $2 AND contact_id <= $3 ON CONFLICT DO NOTHING`
+)
+
+// prepare prepares the hot statements (and the engine's search insert).
+// Preparing inside a transaction would wait for the writer connection
+// the transaction holds, so it happens once, here.
+func (s *Service) prepare(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{sqlInsertPost, sqlInsertPostMedia, sqlInsertMention, sqlBumpStats, sqlBumpPostCounts, sqlOwnTimeline,
+		sqlInsertHashtag, sqlInsertJob, sqlInsertNotice, sqlFinishJob, sqlAdvanceJob, sqlNextFollowers, sqlFanFollowers,
+		sqlNextContacts, sqlFanContacts, searchSQLs[s.db.Engine].insert, searchSQLs[s.db.Engine].remove} {
+		st, err := s.db.Prepare(ctx, q)
+		if err != nil {
+			s.closeStmts()
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+func (s *Service) closeStmts() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+}
+
+// inTx returns tx as a Queryer that runs the prepared statements.
+func (s *Service) inTx(tx *sql.Tx) sqldb.Queryer { return prepared{tx: tx, stmts: s.stmts} }
+
+// prepared runs a statement prepared by Service.prepare within a
+// transaction, and any other query as it is.
+type prepared struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := p.stmts[query]; st != nil {
+		return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return p.tx.ExecContext(ctx, query, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := p.stmts[query]; st != nil {
+		return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return p.tx.QueryContext(ctx, query, args...)
+}
+
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := p.stmts[query]; st != nil {
+		return p.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return p.tx.QueryRowContext(ctx, query, args...)
 }

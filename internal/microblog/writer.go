@@ -147,7 +147,7 @@ func (w *writer) store(ctx context.Context, batch []*createReq) (published, erro
 	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var plans []*pubPlan
 		for _, r := range batch {
-			if err := insertPost(ctx, tx, r.post, r.mentioned); err != nil {
+			if err := insertPost(ctx, w.s.inTx(tx), r.post, r.mentioned); err != nil {
 				return err
 			}
 			if r.plan != nil {

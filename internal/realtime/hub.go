@@ -55,11 +55,12 @@ type SendInput struct {
 // Domain is what the stream needs from the domain packages, given at
 // wiring time so that this package depends on package events alone.
 type Domain struct {
-	// Send stores the message of a message.send frame and returns what
-	// its message.ack carries. ctx carries the frame order hook
-	// (events.WithQueued), which Send must call once the send has its
-	// place in the writer's queue, and the stream's session (WithSession).
-	Send func(ctx context.Context, account plaza.ID, in SendInput) (any, error)
+	// Send checks the message of a message.send frame and queues it for
+	// storing, returning at once; wait then returns what its message.ack
+	// carries once it is stored. Sends queued one after another must
+	// commit in that order. ctx carries the stream's session
+	// (WithSession).
+	Send func(ctx context.Context, account plaza.ID, in SendInput) (wait func() (any, error), err error)
 	// Typing tells the conversation's other members that account types.
 	Typing func(ctx context.Context, account, conversation plaza.ID) error
 	// WithSession marks ctx with the session the stream was opened in, so

@@ -104,9 +104,24 @@ type Hub struct {
 	allSub   bus.Subscription
 	limits   *limiter
 
+	// controls are control messages from account subjects waiting for
+	// the goroutine that applies them (controlLoop, running while any
+	// wait). Account subscriptions are Inline: their handler runs on the
+	// publisher's goroutine and must not block, while a control may
+	// read the database or subscribe.
+	ctlMu      sync.Mutex
+	controls   []accountControl
+	ctlRunning bool
+
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
 	slowClosed prometheus.Counter
+}
+
+// accountControl is a control message for the streams of an account.
+type accountControl struct {
+	account plaza.ID
+	data    []byte
 }
 
 // accountConns are one account's devices on this node and the bus
@@ -175,7 +190,7 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 	}
 	if ac == nil {
 		account := c.account
-		sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, data) })
+		sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, data) }, bus.Inline())
 		if err != nil {
 			return err
 		}
@@ -249,7 +264,7 @@ func (h *Hub) followLocked(account plaza.ID, ac *accountConns, ch plaza.ID) {
 		return
 	}
 	if cs == nil {
-		sub, err := h.bus.Subscribe(events.ChannelSubject(ch), func(data []byte) { h.deliverChannel(ch, data) })
+		sub, err := h.bus.Subscribe(events.ChannelSubject(ch), func(data []byte) { h.deliverChannel(ch, data) }, bus.Inline())
 		if err != nil {
 			h.log.Warn("bus subscribe to a channel failed; its posts reach this node's followers through their feed", "err", err)
 			return
@@ -347,7 +362,7 @@ func (h *Hub) deliver(account plaza.ID, data []byte) {
 		return
 	}
 	if seq == events.ControlSeq {
-		h.control(account, frame)
+		h.queueControl(account, frame)
 		return
 	}
 	h.mu.Lock()
@@ -362,6 +377,43 @@ func (h *Hub) deliver(account plaza.ID, data []byte) {
 	h.mu.Unlock()
 	for _, c := range targets {
 		c.offer(item{seq: seq, frame: frame})
+	}
+}
+
+// queueControl hands a control message to controlLoop, starting it if
+// none runs. Controls are applied one at a time, in the order they
+// arrive, so that a follow and the unfollow after it end as they should.
+func (h *Hub) queueControl(account plaza.ID, data []byte) {
+	h.ctlMu.Lock()
+	h.controls = append(h.controls, accountControl{account, data})
+	start := !h.ctlRunning
+	h.ctlRunning = true
+	h.ctlMu.Unlock()
+	if start {
+		h.mu.Lock()
+		h.live++ // until controlLoop returns; Close waits for it
+		h.mu.Unlock()
+		go h.controlLoop()
+	}
+}
+
+// controlLoop applies the waiting controls until none waits.
+func (h *Hub) controlLoop() {
+	defer h.streamDone()
+	var batch []accountControl
+	for {
+		h.ctlMu.Lock()
+		clear(batch)
+		batch, h.controls = h.controls, batch[:0]
+		if len(batch) == 0 {
+			h.ctlRunning = false
+			h.ctlMu.Unlock()
+			return
+		}
+		h.ctlMu.Unlock()
+		for _, c := range batch {
+			h.control(c.account, c.data)
+		}
 	}
 }
 

@@ -57,8 +57,8 @@ type countedSub struct {
 	once    sync.Once
 }
 
-func (c *countingBus) Subscribe(subject string, h func([]byte)) (bus.Subscription, error) {
-	s, err := c.Bus.Subscribe(subject, h)
+func (c *countingBus) Subscribe(subject string, h func([]byte), opts ...bus.SubscribeOption) (bus.Subscription, error) {
+	s, err := c.Bus.Subscribe(subject, h, opts...)
 	if err != nil {
 		return nil, err
 	}

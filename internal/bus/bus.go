@@ -22,7 +22,7 @@ import (
 //
 // Ordering: events that one Bus value publishes on one subject from one
 // goroutine reach each subscriber of that subject in publish order.
-// Handlers of one subscription run one at a time; they must return quickly
+// Handlers of one subscription run one at a time (unless Inline); they must return quickly
 // (hand the data to a bounded queue), because a slow handler delays every
 // later event of that subscription, and past a generous limit its events
 // are dropped (and logged), not buffered without bound.
@@ -40,10 +40,37 @@ type Bus interface {
 	// subject from now on, until the subscription ends. When it returns,
 	// the subscription is in place: an event that any Bus sharing the
 	// prefix publishes afterwards reaches it.
-	Subscribe(subject string, handler func(data []byte)) (Subscription, error)
+	Subscribe(subject string, handler func(data []byte), opts ...SubscribeOption) (Subscription, error)
 	// Close ends every subscription and releases the connection. Publish
 	// and Subscribe then fail with ErrClosed; Close again returns nil.
 	Close() error
+}
+
+// A SubscribeOption configures one subscription.
+type SubscribeOption func(*subscribeOptions)
+
+type subscribeOptions struct {
+	inline bool
+}
+
+// Inline marks a handler that only hands each event on (to a bounded
+// queue, say) and never blocks. The local bus then calls it on the
+// publisher's goroutine, sparing the hop to a goroutine of the
+// subscription's own for every event; such a handler may run on several
+// publishers' goroutines at once (events from one publisher reach it in
+// order), so it must be safe for concurrent use, and it is never dropped
+// from as a slow subscriber. NATS ignores the option: its handlers run on
+// the subscription's goroutine.
+func Inline() SubscribeOption {
+	return func(o *subscribeOptions) { o.inline = true }
+}
+
+func buildSubscribeOptions(opts []SubscribeOption) subscribeOptions {
+	var o subscribeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // Subscription is a live subscription.

@@ -19,14 +19,14 @@ import (
 const localPendingLimit = 1 << 16
 
 // Local is the in-process bus, for a Plaza node that runs alone. Publish
-// never runs a handler: it queues the event on each subscription and
-// returns, and a goroutine of the subscription, started when its queue
-// fills from empty and ended when it empties, calls the handler with the
-// events in publish order. So a slow handler delays only its own
-// subscription, never the publisher (the chat writer publishes after each
-// commit).
+// calls Inline handlers itself; for every other subscription it queues
+// the event and returns, and a goroutine of the subscription, started
+// when its queue fills from empty and ended when it empties, calls the
+// handler with the events in publish order. So a slow handler delays only
+// its own subscription, never the publisher.
 //
-// Handlers of one subscription run one at a time, as Bus promises. No lock
+// Handlers of one subscription run one at a time, as Bus promises, except
+// Inline ones (see Inline). No lock
 // is held while a handler runs, so a handler may Publish, Subscribe or
 // Unsubscribe (itself too) without deadlock. A handler that panics is
 // logged and its subscription goes on. Close waits for the handlers that
@@ -55,8 +55,8 @@ func NewLocal(prefix string, opts ...Option) *Local {
 	return &Local{prefix: prefix, log: o.log, subs: make(map[string][]*localSub)}
 }
 
-// Publish queues data for every subscriber of subject; it does not wait
-// for the handlers.
+// Publish queues data for every subscriber of subject, and calls the
+// Inline ones; it does not wait for the others' handlers.
 func (l *Local) Publish(_ context.Context, subject string, data []byte) error {
 	if err := checkSubject(subject); err != nil {
 		return fmt.Errorf("bus: publish: %w", err)
@@ -64,25 +64,45 @@ func (l *Local) Publish(_ context.Context, subject string, data []byte) error {
 	// Held while queueing (which never waits), so that Close, once it
 	// holds mu, knows no delivery goroutine can start.
 	l.mu.RLock()
-	defer l.mu.RUnlock()
 	if l.closed {
+		l.mu.RUnlock()
 		return fmt.Errorf("bus: publish %s: %w", subject, ErrClosed)
 	}
-	for _, s := range l.subs[subject] {
+	subs := l.subs[subject]
+	inline := false
+	for _, s := range subs {
+		if s.inline {
+			inline = true
+			continue
+		}
 		s.deliver(data)
+	}
+	if !inline {
+		l.mu.RUnlock()
+		return nil
+	}
+	// Inline handlers run after mu is released, so that one may
+	// Unsubscribe; counted in running, so Close waits for them.
+	l.running.Add(1)
+	l.mu.RUnlock()
+	defer l.running.Done()
+	for _, s := range subs {
+		if s.inline {
+			s.call(data)
+		}
 	}
 	return nil
 }
 
 // Subscribe calls handler with every event later published on subject.
-func (l *Local) Subscribe(subject string, handler func(data []byte)) (Subscription, error) {
+func (l *Local) Subscribe(subject string, handler func(data []byte), opts ...SubscribeOption) (Subscription, error) {
 	if err := checkSubject(subject); err != nil {
 		return nil, fmt.Errorf("bus: subscribe: %w", err)
 	}
 	if handler == nil {
 		return nil, errors.New("bus: subscribe: nil handler")
 	}
-	s := &localSub{bus: l, subject: subject, handler: handler}
+	s := &localSub{bus: l, subject: subject, handler: handler, inline: buildSubscribeOptions(opts).inline}
 	s.active.Store(true)
 
 	l.mu.Lock()
@@ -144,6 +164,7 @@ type localSub struct {
 	bus     *Local
 	subject string
 	handler func([]byte)
+	inline  bool // called on the publisher's goroutine (Inline)
 	// active is checked before each call, so an event already on its way
 	// when Unsubscribe or Close returns is not delivered.
 	active atomic.Bool

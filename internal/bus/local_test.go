@@ -156,3 +156,78 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// An Inline handler runs on the publisher's goroutine: by the time Publish
+// returns it has run, in publish order, beside queued subscribers of the
+// same subject; it may unsubscribe itself; after Unsubscribe and after
+// Close it is not called.
+func TestLocalInline(t *testing.T) {
+	t.Parallel()
+	b := bus.NewLocal("test")
+	var got []string
+	var sub bus.Subscription
+	sub, err := b.Subscribe("s", func(data []byte) {
+		got = append(got, string(data)) // no lock: Publish runs it on this goroutine
+		if string(data) == "stop" {
+			if err := sub.Unsubscribe(); err != nil {
+				t.Errorf("Unsubscribe from an inline handler: %v", err)
+			}
+		}
+	}, bus.Inline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := newRecorder()
+	if _, err := b.Subscribe("s", queued.handle); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		publish(t, b, "s", strconv.Itoa(i))
+		if len(got) != i+1 || got[i] != strconv.Itoa(i) {
+			t.Fatalf("after publishing %d, the inline handler got %q", i, got)
+		}
+	}
+	if n := len(queued.wait(t, 100)); n != 100 {
+		t.Fatalf("the queued subscriber got %d events, want 100", n)
+	}
+	publish(t, b, "s", "stop")
+	publish(t, b, "s", "after")
+	if last := got[len(got)-1]; last != "stop" {
+		t.Fatalf("the inline handler got %q after unsubscribing", last)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Close waits for inline handlers that are running.
+func TestLocalCloseWaitsForInline(t *testing.T) {
+	t.Parallel()
+	b := bus.NewLocal("test")
+	entered, release := make(chan struct{}), make(chan struct{})
+	var done atomic.Bool
+	if _, err := b.Subscribe("s", func([]byte) {
+		close(entered)
+		<-release
+		done.Store(true)
+	}, bus.Inline()); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = b.Publish(context.Background(), "s", []byte("x")) }()
+	<-entered
+	closed := make(chan struct{})
+	go func() {
+		_ = b.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while an inline handler ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-closed
+	if !done.Load() {
+		t.Fatal("Close returned before the handler finished")
+	}
+}

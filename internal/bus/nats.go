@@ -111,7 +111,7 @@ func (b *NATS) Publish(_ context.Context, subject string, data []byte) error {
 // event published after it returns reaches handler; while the server is
 // unreachable it returns at once, and the subscription takes effect on
 // reconnect.
-func (b *NATS) Subscribe(subject string, handler func(data []byte)) (Subscription, error) {
+func (b *NATS) Subscribe(subject string, handler func(data []byte), _ ...SubscribeOption) (Subscription, error) {
 	if err := checkSubject(subject); err != nil {
 		return nil, fmt.Errorf("bus: subscribe: %w", err)
 	}

@@ -71,7 +71,10 @@ func TestHostilePoisonedSendIsolated(t *testing.T) {
 					if db.Engine == sqldb.Postgres && i%2 == 1 {
 						text = "a\x00b" // PostgreSQL cannot store a NUL
 					}
-					_, _, err := e.svc.w.submit(ctx, c, SendInput{ConversationID: bad.ID, ClientID: fmt.Sprintf("p%d-%d", g, i), Kind: KindText, Text: text}, 0)
+					q, err := e.svc.w.submit(ctx, c, SendInput{ConversationID: bad.ID, ClientID: fmt.Sprintf("p%d-%d", g, i), Kind: KindText, Text: text}, 0)
+					if err == nil {
+						_, _, err = q.Wait()
+					}
 					if err == nil {
 						t.Errorf("a poisoned send was stored")
 						return

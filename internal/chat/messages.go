@@ -38,8 +38,20 @@ const (
 // false when the client_id was already used: the stored message is
 // returned as it is.
 func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Message, bool, error) {
-	if err := s.limits.sends.Take(ctx, sender.String(), 1); err != nil {
+	q, err := s.Queue(ctx, sender, in)
+	if err != nil {
 		return Message{}, false, err
+	}
+	return q.Wait()
+}
+
+// Queue checks a send as Send does and queues it for the writer, without
+// waiting for its commit: a stream queues a device's sends one after
+// another, so they commit in the order the device sent them, and waits
+// for their outcomes elsewhere.
+func (s *Service) Queue(ctx context.Context, sender plaza.ID, in SendInput) (*QueuedSend, error) {
+	if err := s.limits.sends.Take(ctx, sender.String(), 1); err != nil {
+		return nil, err
 	}
 	var p plaza.Problems
 	in.ClientID = strings.TrimSpace(in.ClientID)
@@ -71,19 +83,19 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 		p.Add("mentions", fmt.Sprintf("must name at most %d people", mentionsMax))
 	}
 	if err := p.Err(); err != nil {
-		return Message{}, false, err
+		return nil, err
 	}
 	// The same standing rules as a request's, for sends that come over an
 	// open stream after a suspension, closure, deletion or new terms.
 	if err := s.accounts.CheckStanding(ctx, sender); err != nil {
-		return Message{}, false, err
+		return nil, err
 	}
 	if err := s.identity.Require(ctx, sender, identity.MessageSend); err != nil {
-		return Message{}, false, err
+		return nil, err
 	}
 	if in.MediaID != nil {
 		if err := s.checkAttachment(ctx, sender, in.Kind, *in.MediaID); err != nil {
-			return Message{}, false, err
+			return nil, err
 		}
 	}
 	// The hot path: a few small prepared queries rather than loading the
@@ -97,34 +109,34 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 	err := s.db.Read().QueryRowContext(ctx, `SELECT c.kind, c.members_version, (SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND account_id = $2)
 		FROM conversations c WHERE c.id = $1`, in.ConversationID, sender).Scan(&kind, &version, &isMember)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && isMember == 0 {
-		return Message{}, false, plaza.Errorf(plaza.ENotFound, "conversation not found")
+		return nil, plaza.Errorf(plaza.ENotFound, "conversation not found")
 	}
 	if err != nil {
-		return Message{}, false, fmt.Errorf("send message: %w", err)
+		return nil, fmt.Errorf("send message: %w", err)
 	}
 	if kind == Direct {
 		var to plaza.ID
 		if err := s.db.Read().QueryRowContext(ctx, `SELECT account_id FROM members WHERE conversation_id = $1 AND account_id <> $2`, in.ConversationID, sender).Scan(&to); err != nil {
-			return Message{}, false, fmt.Errorf("send message: %w", err)
+			return nil, fmt.Errorf("send message: %w", err)
 		}
 		if err := s.accounts.Reachable(ctx, to); err != nil {
-			return Message{}, false, err
+			return nil, err
 		}
 		if err := s.checkDirect(ctx, sender, to); err != nil {
-			return Message{}, false, err
+			return nil, err
 		}
 		in.Mentions = nil
 	}
 	if in.ReplyTo != nil {
 		target, err := getMessage(ctx, s.db.Read(), *in.ReplyTo)
 		if err != nil || target.ConversationID != in.ConversationID {
-			return Message{}, false, plaza.Invalid("reply_to", "must be a message of this conversation")
+			return nil, plaza.Invalid("reply_to", "must be a message of this conversation")
 		}
 	}
 	in.Mentions = dedupe(in.Mentions)
 	for _, id := range in.Mentions {
 		if _, err := getMember(ctx, s.db.Read(), in.ConversationID, id); err != nil {
-			return Message{}, false, plaza.Invalid("mentions", "must name members of this conversation")
+			return nil, plaza.Invalid("mentions", "must name members of this conversation")
 		}
 	}
 	if s.beforeSubmit != nil {

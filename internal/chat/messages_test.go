@@ -452,7 +452,7 @@ func TestListPagingWithEqualTimes(t *testing.T) {
 		for i := range 3 {
 			g := e.group(t, me, fmt.Sprint("group ", i))
 			want = append(want, g.ID)
-			batch = append(batch, &sendReq{sender: me, ctx: ctx, res: make(chan sendRes, 1),
+			batch = append(batch, &sendReq{sender: me, res: make(chan sendRes, 1),
 				in: SendInput{ConversationID: g.ID, ClientID: "c", Kind: KindText, Text: "hi"}})
 		}
 		// One group commit with a send into each (the writer goroutine is

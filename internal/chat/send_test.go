@@ -186,7 +186,7 @@ func TestWriterDedupesWithinBatch(t *testing.T) {
 		conv := e.direct(t, a, b)
 
 		req := func(client, text string) *sendReq {
-			return &sendReq{sender: a, ctx: context.Background(), res: make(chan sendRes, 1),
+			return &sendReq{sender: a, res: make(chan sendRes, 1),
 				in: SendInput{ConversationID: conv.ID, ClientID: client, Kind: KindText, Text: text}}
 		}
 		batch := []*sendReq{req("x", "one"), req("y", "two"), req("x", "one again"), req("x", "and again"), req("z", "three")}

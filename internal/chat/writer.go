@@ -45,7 +45,6 @@ type sendReq struct {
 	sender  plaza.ID
 	in      SendInput
 	version int64 // members_version when the send was checked
-	ctx     context.Context
 	res     chan sendRes
 }
 
@@ -104,40 +103,51 @@ func (w *writer) run() {
 // errUnavailable answers a send the store did not take in time.
 var errUnavailable = plaza.Errorf(plaza.EUnavailable, "the message could not be stored in time; try again: sending again with the same client_id is safe")
 
-// submit queues a send and waits for its commit, both within SendTimeout.
-// version is the conversation's members_version read when the send was
-// checked.
-func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, version int64) (Message, bool, error) {
-	r := &sendReq{sender: sender, in: in, version: version, ctx: ctx, res: make(chan sendRes, 1)}
+// A QueuedSend is a send that has passed its checks and has its place in
+// the writer's queue; Wait returns its outcome. Sends queued one after
+// another commit in that order within a conversation.
+type QueuedSend struct {
+	r     *sendReq
+	limit *time.Timer // SendTimeout, started when the send was queued
+}
+
+// Wait waits for the send's commit and returns the message, whether this
+// call created it (false: its client_id was already stored), or why it
+// failed. It waits even if the context the send was queued with has
+// ended: the send may already be committed, and the caller must not be
+// told otherwise. Only a stalled store (SendTimeout from queueing) ends
+// the wait: then the caller is told to send again, which is safe whether
+// or not the send commits later. Wait must be called exactly once.
+func (q *QueuedSend) Wait() (Message, bool, error) {
+	defer q.limit.Stop()
+	select {
+	case res := <-q.r.res:
+		return res.msg, res.created, res.err
+	case <-q.limit.C:
+		return Message{}, false, errUnavailable
+	}
+}
+
+// submit queues a send, waiting at most SendTimeout for room in the
+// queue. version is the conversation's members_version read when the
+// send was checked.
+func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, version int64) (*QueuedSend, error) {
+	r := &sendReq{sender: sender, in: in, version: version, res: make(chan sendRes, 1)}
 	limit := time.NewTimer(w.s.cfg.SendTimeout)
-	defer limit.Stop()
 	w.mu.RLock()
+	defer w.mu.RUnlock()
 	if w.closed {
-		w.mu.RUnlock()
-		return Message{}, false, plaza.Errorf(plaza.EGone, "the server is shutting down: send again")
+		limit.Stop()
+		return nil, plaza.Errorf(plaza.EGone, "the server is shutting down: send again")
 	}
 	select {
 	case w.reqs <- r:
+		return &QueuedSend{r: r, limit: limit}, nil
 	case <-ctx.Done():
-		w.mu.RUnlock()
-		return Message{}, false, ctx.Err()
+		limit.Stop()
+		return nil, ctx.Err()
 	case <-limit.C:
-		w.mu.RUnlock()
-		return Message{}, false, errUnavailable
-	}
-	w.mu.RUnlock()
-	if queued := events.Queued(ctx); queued != nil {
-		queued()
-	}
-	// Once queued, wait for the outcome even if ctx ends: the send may
-	// already be committed, and the caller must not be told otherwise.
-	// Only a stalled store ends the wait: then the caller is told to send
-	// again, which is safe whether or not this send commits later.
-	select {
-	case res := <-r.res:
-		return res.msg, res.created, res.err
-	case <-limit.C:
-		return Message{}, false, errUnavailable
+		return nil, errUnavailable
 	}
 }
 

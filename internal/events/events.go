@@ -131,21 +131,3 @@ func ErrorFrame(id string, err error) []byte {
 	}
 	return ReplyFrame(Error, id, map[string]any{"code": e.Code, "message": e.Message, "details": e.Details})
 }
-
-type queuedKey struct{}
-
-// WithQueued returns a context under which a send calls queued as soon as
-// it has its place in the writer's queue, before waiting for the commit.
-// A caller that sends in a strict order (one device's frames) can start
-// its next send then and still have the sends committed, numbered and
-// acknowledged in its order. queued is not called when the send fails
-// before queueing.
-func WithQueued(ctx context.Context, queued func()) context.Context {
-	return context.WithValue(ctx, queuedKey{}, queued)
-}
-
-// Queued returns the function WithQueued put in ctx, or nil.
-func Queued(ctx context.Context) func() {
-	f, _ := ctx.Value(queuedKey{}).(func())
-	return f
-}

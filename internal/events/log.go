@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -31,7 +32,22 @@ type Log struct {
 
 	refTypes map[string]bool
 	refs     RefLoader
+
+	// pub carries committed events to the publisher goroutine, so that
+	// whoever commits (the chat writer, above all) hands over a batch
+	// and goes on while the bus fans it out. pubMu guards pubClosed and
+	// the send side of pub.
+	pub       chan []Pending
+	pubMu     sync.RWMutex
+	pubClosed bool
+	pubDone   chan struct{}
 }
+
+// publishQueue bounds the batches waiting for the publisher goroutine;
+// when it is full, Publish waits. The publisher never waits for devices
+// (the bus hands events to bounded per-device queues), so it fills only
+// if the bus itself stalls.
+const publishQueue = 1024
 
 // LogConfig configures a Log.
 type LogConfig struct {
@@ -56,10 +72,12 @@ const chunk = 16
 // itself holds, so every size is prepared now.
 func NewLog(ctx context.Context, db *sqldb.DB, b bus.Bus, cfg LogConfig, log *slog.Logger) (*Log, error) {
 	l := &Log{db: db, bus: b, log: log, retention: cfg.Retention, now: cfg.Now,
-		heads: map[int]*sql.Stmt{}, inserts: map[int]*sql.Stmt{}, refTypes: map[string]bool{}}
+		heads: map[int]*sql.Stmt{}, inserts: map[int]*sql.Stmt{}, refTypes: map[string]bool{},
+		pub: make(chan []Pending, publishQueue), pubDone: make(chan struct{})}
 	if l.now == nil {
 		l.now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	}
+	go l.publisher()
 	if err := l.prepare(ctx); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("prepare event statements: %w", err)
@@ -67,8 +85,16 @@ func NewLog(ctx context.Context, db *sqldb.DB, b bus.Bus, cfg LogConfig, log *sl
 	return l, nil
 }
 
-// Close releases the prepared statements.
+// Close publishes the batches still waiting, stops the publisher and
+// releases the prepared statements. Publish after Close publishes at once.
 func (l *Log) Close() {
+	l.pubMu.Lock()
+	if !l.pubClosed {
+		l.pubClosed = true
+		close(l.pub)
+	}
+	l.pubMu.Unlock()
+	<-l.pubDone
 	for _, s := range l.heads {
 		s.Close()
 	}
@@ -187,23 +213,60 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 	return out, nil
 }
 
-// Publish sends committed events to the bus. A failure is logged, not
-// returned: the events are committed, and devices get them by syncing.
-func (l *Log) Publish(ctx context.Context, evs []Pending) {
-	for _, e := range evs {
-		if err := l.bus.Publish(ctx, AccountSubject(e.Account), Envelope(e.Seq, e.Frame)); err != nil {
-			l.log.Warn("bus publish failed; devices will catch up by syncing", "err", err)
-			return
-		}
+// Publish hands committed events to the publisher goroutine, which
+// sends them to the bus in the order of the Publish (and
+// PublishEphemeral) calls. A bus failure is logged, not returned: the
+// events are committed, and devices get them by syncing.
+func (l *Log) Publish(_ context.Context, evs []Pending) {
+	if err := l.enqueue(evs); err != nil {
+		l.log.Warn("bus publish failed; devices will catch up by syncing", "err", err)
 	}
 }
 
 // PublishEphemeral sends an event that is not stored (typing) to the
-// devices of accounts connected now.
-func (l *Log) PublishEphemeral(ctx context.Context, accounts []plaza.ID, typ string, data []byte) error {
-	f := Envelope(0, Frame(typ, 0, data))
-	for _, a := range accounts {
-		if err := l.bus.Publish(ctx, AccountSubject(a), f); err != nil {
+// devices of accounts connected now, in order with the events published
+// before it.
+func (l *Log) PublishEphemeral(_ context.Context, accounts []plaza.ID, typ string, data []byte) error {
+	f := Frame(typ, 0, data)
+	evs := make([]Pending, len(accounts))
+	for i, a := range accounts {
+		evs[i] = Pending{Account: a, Frame: f}
+	}
+	return l.enqueue(evs)
+}
+
+// enqueue hands evs to the publisher goroutine, or, once the log is
+// closed, publishes them at once.
+func (l *Log) enqueue(evs []Pending) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	l.pubMu.RLock()
+	if !l.pubClosed {
+		l.pub <- evs
+		l.pubMu.RUnlock()
+		return nil
+	}
+	l.pubMu.RUnlock()
+	return l.publish(evs)
+}
+
+// publisher publishes the batches handed to enqueue until Close.
+func (l *Log) publisher() {
+	defer close(l.pubDone)
+	for evs := range l.pub {
+		if err := l.publish(evs); err != nil {
+			l.log.Warn("bus publish failed; devices will catch up by syncing", "err", err)
+		}
+	}
+}
+
+func (l *Log) publish(evs []Pending) error {
+	// The events describe committed changes: they are sent even though
+	// the request that made them may be gone.
+	ctx := context.Background()
+	for _, e := range evs {
+		if err := l.bus.Publish(ctx, AccountSubject(e.Account), Envelope(e.Seq, e.Frame)); err != nil {
 			return err
 		}
 	}

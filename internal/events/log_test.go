@@ -242,3 +242,41 @@ func TestEnvelopeAndFrames(t *testing.T) {
 		t.Errorf("error frame = %+v, %v", e, err)
 	}
 }
+
+// Publish returns before the bus has the events; Close publishes every
+// batch still waiting, in order, and Publish after Close still publishes.
+func TestPublisherKeepsOrderAndDrainsOnClose(t *testing.T) {
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	b := bus.NewLocal("t")
+	defer b.Close()
+	l, err := NewLog(context.Background(), db, b, LogConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []int64
+	if _, err := b.Subscribe(AccountSubject(5), func(d []byte) {
+		seq, _, _ := ParseEnvelope(d)
+		mu.Lock()
+		got = append(got, seq)
+		mu.Unlock()
+	}, bus.Inline()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	for i := 1; i <= n; i++ {
+		l.Publish(context.Background(), []Pending{{Account: 5, Seq: int64(i), Frame: []byte(`{}`)}})
+	}
+	l.Close()
+	l.Publish(context.Background(), []Pending{{Account: 5, Seq: n + 1, Frame: []byte(`{}`)}})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n+1 {
+		t.Fatalf("the bus got %d events, want %d", len(got), n+1)
+	}
+	for i, seq := range got {
+		if seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d, want %d", i, seq, i+1)
+		}
+	}
+}

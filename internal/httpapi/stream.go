@@ -14,9 +14,15 @@ import (
 // program wires the domains in here.
 func StreamDomain(c *chat.Service) realtime.Domain {
 	return realtime.Domain{
-		Send: func(ctx context.Context, acct plaza.ID, in realtime.SendInput) (any, error) {
-			m, _, err := c.Send(ctx, acct, chat.SendInput(in))
-			return m, err
+		Send: func(ctx context.Context, acct plaza.ID, in realtime.SendInput) (func() (any, error), error) {
+			q, err := c.Queue(ctx, acct, chat.SendInput(in))
+			if err != nil {
+				return nil, err
+			}
+			return func() (any, error) {
+				m, _, err := q.Wait()
+				return m, err
+			}, nil
 		},
 		Typing:      c.Typing,
 		WithSession: account.WithSession,

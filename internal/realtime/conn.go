@@ -50,6 +50,11 @@ type Conn struct {
 
 	once     sync.Once
 	inFlight chan struct{}
+	// acks are the device's sends waiting for their reply, in the order
+	// they were queued; acking is true while ackLoop runs.
+	ackMu  sync.Mutex
+	acks   []pendingAck
+	acking bool
 
 	// loops counts the device's goroutines (its read and write loops and
 	// the sends in flight); wsClosed is closed once the WebSocket is. The
@@ -291,9 +296,6 @@ type sendData struct {
 
 func (c *Conn) readLoop() {
 	defer c.shutdown(websocket.StatusNormalClosure, "")
-	// prevReply is closed once the previous send's reply is queued.
-	prevReply := make(chan struct{})
-	close(prevReply)
 	for {
 		_, data, err := c.ws.Read(c.ctx)
 		if err != nil {
@@ -314,20 +316,11 @@ func (c *Conn) readLoop() {
 			case <-c.ctx.Done():
 				return
 			}
-			// The next frame is read only once this send has its place
-			// in the writer's queue (or failed its checks), so sends are
-			// committed in the order they were sent; each ack waits for
-			// the ack before it, so they leave in that order too. Commits
-			// still overlap: up to MaxInFlight sends wait at once.
-			queued, replied := make(chan struct{}), make(chan struct{})
-			prev := prevReply
-			c.loops.Go(func() { c.send(f, queued, prev, replied) })
-			prevReply = replied
-			select {
-			case <-queued:
-			case <-c.ctx.Done():
-				return
-			}
+			// The send is checked and queued here, before the next frame
+			// is read, so a device's sends commit in the order it sent
+			// them; their commits overlap (up to MaxInFlight), and the
+			// acks leave in the same order (see ackLoop).
+			c.pushAck(c.queueSend(f))
 		case events.Typing:
 			var d struct {
 				ConversationID plaza.ID `json:"conversation_id"`
@@ -345,39 +338,78 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// send runs one message.send frame. It closes queued once the send has
-// its place in the writer's queue or has failed before it, and closes
-// replied once its ack or error frame is queued, which it does only after
-// prev (the previous send's replied) is closed.
-func (c *Conn) send(f clientFrame, queued chan struct{}, prev <-chan struct{}, replied chan struct{}) {
-	var once sync.Once
-	markQueued := func() { once.Do(func() { close(queued) }) }
-	defer func() { <-c.inFlight }()
-	defer close(replied)
-	frame := c.sendFrame(f, markQueued)
-	markQueued() // a send refused before queueing lets the next frame go now
-	select {
-	case <-prev:
-	case <-c.ctx.Done():
-		return
-	}
-	c.reply(frame)
+// A pendingAck is a message.send waiting for its reply: the commit's
+// outcome (wait), or a reply already known (frame: the send was refused
+// before it was queued).
+type pendingAck struct {
+	id    string
+	wait  func() (any, error)
+	frame []byte
 }
 
-// sendFrame sends the message of f and returns the ack or error frame.
-func (c *Conn) sendFrame(f clientFrame, queued func()) []byte {
+// queueSend checks and queues the message of f.
+func (c *Conn) queueSend(f clientFrame) pendingAck {
 	var d sendData
 	if err := strictjson.Decode(f.Data, &d); err != nil {
-		return errorFrame(f.ID, dataError(err, "{\"conversation_id\", \"client_id\", \"kind\", \"text\"}"))
+		return pendingAck{frame: errorFrame(f.ID, dataError(err, "{\"conversation_id\", \"client_id\", \"kind\", \"text\"}"))}
 	}
-	m, err := c.hub.domain.Send(events.WithQueued(c.ctx, queued), c.account, SendInput(d))
+	wait, err := c.hub.domain.Send(c.ctx, c.account, SendInput(d))
 	if err != nil {
-		if plaza.ErrorCode(err) == plaza.EInternal && !errors.Is(err, context.Canceled) {
-			c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)
-		}
-		return errorFrame(f.ID, err)
+		return pendingAck{frame: c.sendError(f.ID, err)}
 	}
-	return events.ReplyFrame(events.MessageAck, f.ID, m)
+	return pendingAck{id: f.ID, wait: wait}
+}
+
+func (c *Conn) sendError(id string, err error) []byte {
+	if plaza.ErrorCode(err) == plaza.EInternal && !errors.Is(err, context.Canceled) {
+		c.hub.log.Error("stream: send failed", "account_id", c.account.String(), "err", err)
+	}
+	return errorFrame(id, err)
+}
+
+// pushAck adds a send to the ones waiting for their reply, starting the
+// goroutine that replies if none runs. That goroutine lives only while
+// sends wait, so an idle device costs none.
+func (c *Conn) pushAck(p pendingAck) {
+	c.ackMu.Lock()
+	c.acks = append(c.acks, p)
+	start := !c.acking
+	c.acking = true
+	c.ackMu.Unlock()
+	if start {
+		c.loops.Go(c.ackLoop)
+	}
+}
+
+// ackLoop replies to the waiting sends in the order they were queued,
+// waiting for each one's commit, until none waits. A reply is sent even
+// after the stream's context ends (it is then dropped), because the wait
+// itself never depends on it: see chat.QueuedSend.Wait.
+func (c *Conn) ackLoop() {
+	var batch []pendingAck
+	for {
+		c.ackMu.Lock()
+		clear(batch)
+		batch, c.acks = c.acks, batch[:0]
+		if len(batch) == 0 {
+			c.acking = false
+			c.ackMu.Unlock()
+			return
+		}
+		c.ackMu.Unlock()
+		for _, p := range batch {
+			frame := p.frame
+			if frame == nil {
+				if v, err := p.wait(); err != nil {
+					frame = c.sendError(p.id, err)
+				} else {
+					frame = events.ReplyFrame(events.MessageAck, p.id, v)
+				}
+			}
+			c.reply(frame)
+			<-c.inFlight
+		}
+	}
 }
 
 // dataError names the frame's data in a decoding error: strict checks

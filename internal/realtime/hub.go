@@ -55,11 +55,12 @@ type SendInput struct {
 // Domain is what the stream needs from the domain packages, given at
 // wiring time so that this package depends on package events alone.
 type Domain struct {
-	// Send stores the message of a message.send frame and returns what
-	// its message.ack carries. ctx carries the frame order hook
-	// (events.WithQueued), which Send must call once the send has its
-	// place in the writer's queue, and the stream's session (WithSession).
-	Send func(ctx context.Context, account plaza.ID, in SendInput) (any, error)
+	// Send checks the message of a message.send frame and queues it for
+	// storing, returning at once; wait then returns what its message.ack
+	// carries once it is stored. Sends queued one after another must
+	// commit in that order. ctx carries the stream's session
+	// (WithSession).
+	Send func(ctx context.Context, account plaza.ID, in SendInput) (wait func() (any, error), err error)
 	// Typing tells the conversation's other members that account types.
 	Typing func(ctx context.Context, account, conversation plaza.ID) error
 	// WithSession marks ctx with the session the stream was opened in, so
@@ -105,9 +106,24 @@ type Hub struct {
 	allSub   bus.Subscription
 	limits   *limiter
 
+	// controls are control messages from account subjects waiting for
+	// the goroutine that applies them (controlLoop, running while any
+	// wait). Account subscriptions are Inline: their handler runs on the
+	// publisher's goroutine and must not block, while a control may
+	// read the database or subscribe.
+	ctlMu      sync.Mutex
+	controls   []accountControl
+	ctlRunning bool
+
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
 	slowClosed prometheus.Counter
+}
+
+// accountControl is a control message for the streams of an account.
+type accountControl struct {
+	account plaza.ID
+	data    []byte
 }
 
 // accountConns are one account's devices on this node and the bus
@@ -200,7 +216,7 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 	}
 	if ac == nil {
 		account := c.account
-		sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, data) })
+		sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, data) }, bus.Inline())
 		if err != nil {
 			return err
 		}
@@ -274,7 +290,7 @@ func (h *Hub) followLocked(account plaza.ID, ac *accountConns, subject string) {
 		return
 	}
 	if cs == nil {
-		sub, err := h.bus.Subscribe(subject, func(data []byte) { h.deliverTopic(subject, data) })
+		sub, err := h.bus.Subscribe(subject, func(data []byte) { h.deliverTopic(subject, data) }, bus.Inline())
 		if err != nil {
 			h.log.Warn("bus subscribe to followed posts failed; they reach this node's followers through their feed or timeline", "subject", subject, "err", err)
 			return
@@ -372,7 +388,7 @@ func (h *Hub) deliver(account plaza.ID, data []byte) {
 		return
 	}
 	if seq == events.ControlSeq {
-		h.control(account, frame)
+		h.queueControl(account, frame)
 		return
 	}
 	h.mu.Lock()
@@ -387,6 +403,43 @@ func (h *Hub) deliver(account plaza.ID, data []byte) {
 	h.mu.Unlock()
 	for _, c := range targets {
 		c.offer(item{seq: seq, frame: frame})
+	}
+}
+
+// queueControl hands a control message to controlLoop, starting it if
+// none runs. Controls are applied one at a time, in the order they
+// arrive, so that a follow and the unfollow after it end as they should.
+func (h *Hub) queueControl(account plaza.ID, data []byte) {
+	h.ctlMu.Lock()
+	h.controls = append(h.controls, accountControl{account, data})
+	start := !h.ctlRunning
+	h.ctlRunning = true
+	h.ctlMu.Unlock()
+	if start {
+		h.mu.Lock()
+		h.live++ // until controlLoop returns; Close waits for it
+		h.mu.Unlock()
+		go h.controlLoop()
+	}
+}
+
+// controlLoop applies the waiting controls until none waits.
+func (h *Hub) controlLoop() {
+	defer h.streamDone()
+	var batch []accountControl
+	for {
+		h.ctlMu.Lock()
+		clear(batch)
+		batch, h.controls = h.controls, batch[:0]
+		if len(batch) == 0 {
+			h.ctlRunning = false
+			h.ctlMu.Unlock()
+			return
+		}
+		h.ctlMu.Unlock()
+		for _, c := range batch {
+			h.control(c.account, c.data)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/events"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -56,8 +57,8 @@ type countedSub struct {
 	once    sync.Once
 }
 
-func (c *countingBus) Subscribe(subject string, h func([]byte)) (bus.Subscription, error) {
-	s, err := c.Bus.Subscribe(subject, h)
+func (c *countingBus) Subscribe(subject string, h func([]byte), opts ...bus.SubscribeOption) (bus.Subscription, error) {
+	s, err := c.Bus.Subscribe(subject, h, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -175,18 +176,20 @@ func (e *hubEnv) account() plaza.ID {
 	return id
 }
 
-// send is the fake chat send: it calls the queue hook, stores a
-// message.created event for the sender and publishes it, like chat.
-func (e *hubEnv) send(ctx context.Context, acct plaza.ID, in SendInput) (any, error) {
+// send is the fake chat send: it records the send as queued, and its
+// wait stores a message.created event for the sender and publishes it,
+// like chat.
+func (e *hubEnv) send(ctx context.Context, acct plaza.ID, in SendInput) (func() (any, error), error) {
 	if in.ClientID == "" {
 		return nil, plaza.Invalid("client_id", "is required")
 	}
 	e.mu.Lock()
 	e.sent = append(e.sent, in.ClientID)
 	e.mu.Unlock()
-	if q := events.Queued(ctx); q != nil {
-		q()
-	}
+	return func() (any, error) { return e.storeSend(acct, in) }, nil
+}
+
+func (e *hubEnv) storeSend(acct plaza.ID, in SendInput) (any, error) {
 	data, _ := json.Marshal(map[string]any{"client_id": in.ClientID, "text": in.Text})
 	var evs []events.Pending
 	err := e.db.InTx(context.Background(), func(tx *sql.Tx) error {
@@ -603,6 +606,51 @@ func TestHubStandingCloses(t *testing.T) {
 	}(); f.Cursor != f.ID {
 		t.Errorf("the other account's stream got %+v", f)
 	}
+}
+
+// TestHubRefusedSendRepliesInOrder: a send refused before it is queued
+// is answered in its place among the acks of the sends around it, and the
+// goroutine that replies ends once nothing waits.
+func TestHubRefusedSendRepliesInOrder(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	a := e.account()
+	d := e.dial(a, 1, "")
+	const n = 12
+	for i := 0; i < n; i++ {
+		client := fmt.Sprint("c", i)
+		if i%3 == 1 {
+			client = "" // refused by the domain's checks
+		}
+		d.write(map[string]any{"type": "message.send", "id": fmt.Sprint("F", i), "data": map[string]any{"conversation_id": "5", "client_id": client, "kind": "text", "text": "hi"}})
+	}
+	for got := 0; got < n; {
+		f := d.read()
+		if f.Type == events.MessageCreated {
+			continue
+		}
+		want := events.MessageAck
+		if got%3 == 1 {
+			want = "error"
+		}
+		if f.Type != want || f.ID != fmt.Sprint("F", got) {
+			t.Fatalf("reply %d is %s for %s, want %s for F%d", got, f.Type, f.ID, want, got)
+		}
+		got++
+	}
+	e.hub.mu.Lock()
+	var c *Conn
+	for conn := range e.hub.accounts[a].conns {
+		c = conn
+	}
+	e.hub.mu.Unlock()
+	plazatest.Eventually(t, 5*time.Second, func() error {
+		c.ackMu.Lock()
+		defer c.ackMu.Unlock()
+		if c.acking || len(c.acks) > 0 {
+			return fmt.Errorf("the reply goroutine still runs with %d sends waiting", len(c.acks))
+		}
+		return nil
+	})
 }
 
 // TestHubFramesOfAConnectionInOrder: message.send frames sent without

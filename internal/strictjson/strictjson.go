@@ -11,9 +11,7 @@ package strictjson
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -27,175 +25,322 @@ import (
 // string or key that breaks the rules, or a key that does not exactly name
 // a field of v's type. It does not report syntax errors: a decoder run
 // afterwards reports those in its own words.
-func Check(data []byte, v any) error { return check(data, v, true) }
+func Check(data []byte, v any) error {
+	_, err := check(data, v)
+	return err
+}
 
-// check is Check; skipRaw lets it pass over json.RawMessage values that
-// hold no escape, NUL or invalid UTF-8 (they are checked in full when
-// decoded themselves); one that does is walked, to name the field.
-func check(data []byte, v any, skipRaw bool) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var stack []*frame
-	var prev int64
-	// next is the path and type of the value the next token starts.
-	next := frame{typ: reflect.TypeOf(v)}
-	for {
-		if skipRaw && next.typ == rawMessage && len(stack) > 0 && stack[len(stack)-1].object && !stack[len(stack)-1].wantKey {
-			// A json.RawMessage is decoded by its own Decode call later,
-			// which checks its keys with exact paths (data.text); here it
-			// is skipped whole rather than walked twice, unless it holds
-			// something a string rule may refuse.
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil // a syntax error left to the decoder
-			}
-			if !utf8.Valid(skip) || bytes.IndexByte(skip, 0) >= 0 || bytes.Contains(skip, []byte(`\u`)) {
-				return check(data, v, false)
-			}
-			prev = dec.InputOffset()
-			stack[len(stack)-1].wantKey = true
-			next = frame{}
-			continue
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return nil // io.EOF, or a syntax error left to the decoder
-		}
-		raw := data[prev:dec.InputOffset()]
-		prev = dec.InputOffset()
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.wantKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			key, _ := tok.(string)
-			field := join(top.path, key)
-			if rule := stringRule(raw, key); rule != "" {
-				return plaza.Invalid(field, "names a field with "+rule)
-			}
-			if _, dup := top.keys[key]; dup {
-				return plaza.Invalid(field, "appears twice in one object")
-			}
-			top.keys[key] = struct{}{}
-			typ, known := top.child(key)
-			if !known {
-				return plaza.Invalid(field, "is not a known field (field names are case-sensitive)")
-			}
-			top.wantKey = false
-			next = frame{path: field, typ: typ}
-			continue
-		}
-		if top != nil && !top.object {
-			if d, ok := tok.(json.Delim); ok && d == ']' {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			next = frame{path: top.path + "[" + strconv.Itoa(top.index) + "]", typ: top.elem}
-			top.index++
-		}
-		if top != nil && top.object {
-			top.wantKey = true // this token is the value; a key comes next
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			f := &frame{path: next.path, object: t == '{', wantKey: t == '{'}
-			typ := concrete(next.typ)
-			if f.object {
-				f.keys = map[string]struct{}{}
-				f.fields, f.values = shape(typ)
-			} else if typ != nil && (typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array) {
-				f.elem = typ.Elem()
-			}
-			if len(stack) >= MaxDepth {
-				// Paths grow with depth: without a bound, a body of nested
-				// brackets costs time quadratic in its size.
-				return plaza.Invalid(fieldName(next.path), fmt.Sprintf("nests objects and arrays deeper than %d levels", MaxDepth))
-			}
-			stack = append(stack, f)
-		case string:
-			if rule := stringRule(raw, t); rule != "" {
-				return plaza.Invalid(fieldName(next.path), rule)
-			}
-		}
+// check is Check; it also returns the offset just past the first JSON
+// value, or -1 when the walk stopped at a syntax error.
+//
+// It is a hand-written scanner rather than a walk of encoding/json's
+// tokens: every client frame and request body passes through it, and
+// json.Decoder.Token allocates for each token, which cost as much CPU
+// per chat message as the decoding itself. The scanner allocates only
+// for paths in errors, for keys with escapes, and for the sets of keys of
+// objects larger than a few fields.
+func check(data []byte, v any) (int, error) {
+	s := scanner{data: data}
+	if err := s.value(reflect.TypeOf(v), 0); err != nil {
+		return -1, err
 	}
+	if s.bad {
+		return -1, nil
+	}
+	return s.pos, nil
 }
 
 // MaxDepth bounds how deeply objects and arrays may nest; Plaza's
 // requests need a handful of levels.
 const MaxDepth = 32
 
-// rawMessage is the type of a value Check leaves for a later Decode.
-var rawMessage = reflect.TypeOf(json.RawMessage(nil))
-
 // Decode checks data with Check and decodes it into v, refusing unknown
 // fields and anything after the first value.
 func Decode(data []byte, v any) error {
-	if err := Check(data, v); err != nil {
+	end, err := check(data, v)
+	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if end >= 0 && len(bytes.TrimLeft(data[end:], " \t\r\n")) > 0 {
 		return plaza.Invalid("body", "must hold a single JSON value")
 	}
-	return nil
+	// Check has refused every key that is not exactly a field of a
+	// struct, which is all DisallowUnknownFields would add, so the faster
+	// Unmarshal decodes.
+	return json.Unmarshal(data, v)
 }
 
-// frame is an open object or array.
-type frame struct {
-	path    string
-	typ     reflect.Type
-	object  bool
-	wantKey bool
-	keys    map[string]struct{}
-	index   int
-	// fields maps the exact names of a struct's fields to their types;
-	// nil when the keys are free (a map, any, a custom unmarshaler).
-	fields map[string]reflect.Type
-	values reflect.Type // a map's value type
-	elem   reflect.Type // an array's element type
+// A pathElem is one step of the path to the value being scanned: an
+// object key (its source text, with quotes) or an array index.
+type pathElem struct {
+	key   []byte
+	index int
 }
 
-func (f *frame) child(key string) (reflect.Type, bool) {
-	if f.fields == nil {
-		return f.values, true
+// scanner walks one JSON text. On a syntax error it sets bad and stops:
+// the decoder that runs afterwards reports it.
+type scanner struct {
+	data []byte
+	pos  int
+	bad  bool
+	path []pathElem
+}
+
+func (s *scanner) skipSpace() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\r', '\n':
+			s.pos++
+		default:
+			return
+		}
 	}
-	t, ok := f.fields[key]
-	return t, ok
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
+// pathString renders the current path, e.g. "data.member_ids[2]".
+func (s *scanner) pathString() string {
+	var b strings.Builder
+	for _, e := range s.path {
+		if e.key == nil {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(e.index))
+			b.WriteByte(']')
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(decodeKey(e.key))
 	}
-	return path + "." + key
-}
-
-func fieldName(path string) string {
-	if path == "" {
+	if b.Len() == 0 {
 		return "body"
 	}
-	return path
+	return b.String()
 }
 
-// stringRule returns why a string token breaks the rules, or "". raw is
-// the token's source text (with separators around it), s its decoded
-// value.
-func stringRule(raw []byte, s string) string {
+// value scans one value whose Go type is typ (nil: anything goes).
+func (s *scanner) value(typ reflect.Type, depth int) error {
+	s.skipSpace()
+	if s.pos >= len(s.data) {
+		s.bad = true
+		return nil
+	}
+	switch c := s.data[s.pos]; c {
+	case '{', '[':
+		if depth >= MaxDepth {
+			// Paths grow with depth: without a bound, a body of nested
+			// brackets costs time quadratic in its size.
+			return plaza.Invalid(s.pathString(), fmt.Sprintf("nests objects and arrays deeper than %d levels", MaxDepth))
+		}
+		if c == '{' {
+			return s.object(concrete(typ), depth+1)
+		}
+		return s.array(concrete(typ), depth+1)
+	case '"':
+		raw, ok := s.str()
+		if !ok {
+			return nil
+		}
+		if rule := stringRule(raw); rule != "" {
+			return plaza.Invalid(s.pathString(), rule)
+		}
+		return nil
+	default:
+		// A number or literal: its syntax is the decoder's business.
+		for s.pos < len(s.data) {
+			switch s.data[s.pos] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return nil
+			}
+			s.pos++
+		}
+		return nil
+	}
+}
+
+// str scans a string starting at s.pos and returns its source text
+// between the quotes.
+func (s *scanner) str() ([]byte, bool) {
+	start := s.pos + 1
+	for i := start; i < len(s.data); i++ {
+		switch s.data[i] {
+		case '\\':
+			i++ // skip the escaped character (it may be a quote)
+		case '"':
+			s.pos = i + 1
+			return s.data[start:i], true
+		}
+	}
+	s.bad = true
+	return nil, false
+}
+
+func (s *scanner) object(typ reflect.Type, depth int) error {
+	fields, values := shape(typ)
+	s.pos++ // {
+	// keys holds the keys seen, to refuse a repeated one: a short list
+	// compared in turn, and a map once an object grows past it.
+	var small [8][]byte
+	keys := small[:0]
+	var many map[string]struct{}
+	s.skipSpace()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		s.skipSpace()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			s.bad = true
+			return nil
+		}
+		raw, ok := s.str()
+		if !ok {
+			return nil
+		}
+		s.path = append(s.path, pathElem{key: raw})
+		if rule := stringRule(raw); rule != "" {
+			return plaza.Invalid(s.pathString(), "names a field with "+rule)
+		}
+		// Keys are compared by their decoded text, as encoding/json does.
+		key := raw
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			key = []byte(decodeKey(raw))
+		}
+		dup := false
+		if many != nil {
+			_, dup = many[string(key)]
+			many[string(key)] = struct{}{}
+		} else {
+			for _, k := range keys {
+				if bytes.Equal(k, key) {
+					dup = true
+					break
+				}
+			}
+			if keys = append(keys, key); len(keys) > len(small) {
+				many = make(map[string]struct{}, 2*len(keys))
+				for _, k := range keys {
+					many[string(k)] = struct{}{}
+				}
+			}
+		}
+		if dup {
+			return plaza.Invalid(s.pathString(), "appears twice in one object")
+		}
+		child := values
+		if fields != nil {
+			t, known := fields[string(key)]
+			if !known {
+				return plaza.Invalid(s.pathString(), "is not a known field (field names are case-sensitive)")
+			}
+			child = t
+		}
+		s.skipSpace()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			s.bad = true
+			return nil
+		}
+		s.pos++
+		if err := s.value(child, depth); err != nil || s.bad {
+			return err
+		}
+		s.path = s.path[:len(s.path)-1]
+		s.skipSpace()
+		if s.pos >= len(s.data) {
+			s.bad = true
+			return nil
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			s.bad = true
+			return nil
+		}
+	}
+}
+
+func (s *scanner) array(typ reflect.Type, depth int) error {
+	var elem reflect.Type
+	if typ != nil && (typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array) {
+		elem = typ.Elem()
+	}
+	s.pos++ // [
+	s.skipSpace()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return nil
+	}
+	s.path = append(s.path, pathElem{})
+	for i := 0; ; i++ {
+		s.path[len(s.path)-1].index = i
+		if err := s.value(elem, depth); err != nil || s.bad {
+			return err
+		}
+		s.skipSpace()
+		if s.pos >= len(s.data) {
+			s.bad = true
+			return nil
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			s.path = s.path[:len(s.path)-1]
+			return nil
+		default:
+			s.bad = true
+			return nil
+		}
+	}
+}
+
+// decodeKey returns a key's text from its source between the quotes.
+func decodeKey(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	quoted := make([]byte, 0, len(raw)+2)
+	quoted = append(append(append(quoted, '"'), raw...), '"')
+	var k string
+	if err := json.Unmarshal(quoted, &k); err != nil {
+		return string(raw)
+	}
+	return k
+}
+
+// stringRule returns why a string breaks the rules, or "". raw is its
+// source text between the quotes.
+func stringRule(raw []byte) string {
 	if !utf8.Valid(raw) || unpairedSurrogate(raw) {
 		return "must be valid UTF-8"
 	}
-	if strings.IndexByte(s, 0) >= 0 {
+	// A raw NUL byte is a syntax error the decoder reports; the escape
+	// is the way a NUL reaches a decoded string.
+	if bytes.Contains(raw, []byte(`\u0000`)) && hasNULEscape(raw) {
 		return "must not contain a NUL character (\\u0000)"
 	}
 	return ""
+}
+
+// hasNULEscape reports a \u0000 escape in raw, telling it from an
+// escaped backslash followed by "u0000" (the text \u0000).
+func hasNULEscape(raw []byte) bool {
+	for i := 0; i < len(raw)-1; i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] == 'u' && i+5 < len(raw) && string(raw[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
 }
 
 // unpairedSurrogate reports a \uD800–\uDFFF escape that is not a high

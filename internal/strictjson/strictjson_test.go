@@ -99,3 +99,79 @@ func TestHostileDeepNesting(t *testing.T) {
 		t.Fatalf("nesting within the bound refused: %v", err)
 	}
 }
+
+// The scanner must never panic, whatever the input, and whatever Decode
+// accepts is JSON.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"title":"a"}`, `{"data":{"x":["\u0000"]}}`, `{"labels":{"a\u0000":"v"}}`,
+		`{"title":"\ud800x"}`, `[1,2`, `{"title" "a"}`, `{"items":[{"text":"a"},{"text":"b"}]}`, `"\\u0000"`, `{"title":"a"} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v sample
+		if err := Decode(data, &v); err == nil && !json.Valid(data) {
+			t.Fatalf("accepted invalid JSON %q", data)
+		}
+		var a any
+		_ = Decode(data, &a)
+	})
+}
+
+func TestStrictJSONEscapedBackslashIsNotNUL(t *testing.T) {
+	var v sample
+	if err := Decode([]byte(`{"title":"\\u0000","labels":{"\\u0000":"x"}}`), &v); err != nil {
+		t.Fatalf("got %v, want the text \\u0000 accepted", err)
+	}
+	if v.Title != `\u0000` {
+		t.Fatalf("got title %q, want %q", v.Title, `\u0000`)
+	}
+}
+
+func TestStrictJSONManyKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"labels":{`)
+	for i := range 20 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"k` + strings.Repeat("x", i) + `":"v"`)
+	}
+	ok := b.String() + `}}`
+	var v sample
+	if err := Decode([]byte(ok), &v); err != nil || len(v.Labels) != 20 {
+		t.Fatalf("got %v and %d labels, want 20", err, len(v.Labels))
+	}
+	dup := b.String() + `,"kxxx":"w"}}`
+	err := Decode([]byte(dup), &v)
+	if plaza.ErrorCode(err) != plaza.EInvalid || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("got %v, want the repeated key refused", err)
+	}
+}
+
+// BenchmarkDecodeFrame decodes a stream's message.send frame and its data,
+// as the realtime package does for every message.
+func BenchmarkDecodeFrame(b *testing.B) {
+	frame := []byte(`{"type":"message.send","id":"F123","data":{"conversation_id":"123456789012","client_id":"c-1234567890","kind":"text","text":"hello, 你好 — a message of ordinary length for a chat"}}`)
+	type outer struct {
+		Type string          `json:"type"`
+		ID   string          `json:"id"`
+		Data json.RawMessage `json:"data"`
+	}
+	type data struct {
+		ConversationID plaza.ID `json:"conversation_id"`
+		ClientID       string   `json:"client_id"`
+		Kind           string   `json:"kind"`
+		Text           string   `json:"text"`
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var f outer
+		if err := Decode(frame, &f); err != nil {
+			b.Fatal(err)
+		}
+		var d data
+		if err := Decode(f.Data, &d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -16,8 +16,8 @@ import (
 // category, or when a reviewer approves it. Publishing, in the same
 // transaction as the status change, adjusts the counts (the author's
 // post_count, the parent's reply_count, the original's repost_count),
-// puts the post in the author's own timeline, indexes the words and
-// hashtags of a public post, queues the fan-out job and stores the notifications
+// indexes the words and hashtags of a public post, queues the fan-out job
+// (unless nobody would get it) and stores the notifications
 // (mention, reply, repost) in the recipients' sync logs.
 //
 // Lock order, so that concurrent transactions cannot deadlock on
@@ -190,14 +190,17 @@ func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPl
 	if err != nil {
 		return out, fmt.Errorf("fan-out threshold: %w", err)
 	}
+	// Nobody to fan out to: no job. A follow that lands meanwhile copies
+	// the author's recent posts into the new follower's timeline.
+	lonely, err := idSet(ctx, tx, `SELECT account_id FROM microblog_stats WHERE account_id IN (`+in+`) AND follower_count = 0`, args...)
+	if err != nil {
+		return out, fmt.Errorf("followers: %w", err)
+	}
 	out.celeb = celeb
 	now := s.now().UnixMicro()
 	var notices []notice
 	for _, pl := range plans {
 		p := pl.post
-		if _, err := q.ExecContext(ctx, sqlOwnTimeline, p.AuthorID, p.ID); err != nil {
-			return out, fmt.Errorf("own timeline: %w", err)
-		}
 		if p.Visibility == Public {
 			if err := s.index(ctx, q, p); err != nil {
 				return out, err
@@ -214,7 +217,7 @@ func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPl
 		audience := "followers"
 		if p.Visibility == Contacts {
 			audience = "contacts"
-		} else if celeb[p.AuthorID] {
+		} else if celeb[p.AuthorID] || lonely[p.AuthorID] {
 			audience = ""
 		}
 		if audience != "" {

@@ -200,7 +200,6 @@ const (
 		ON CONFLICT (account_id) DO UPDATE SET follower_count = microblog_stats.follower_count + excluded.follower_count,
 			following_count = microblog_stats.following_count + excluded.following_count, post_count = microblog_stats.post_count + excluded.post_count`
 	sqlBumpPostCounts = `UPDATE posts SET reply_count = reply_count + $1, repost_count = repost_count + $2 WHERE id = $3`
-	sqlOwnTimeline    = `INSERT INTO timeline (account_id, post_id, author_id) VALUES ($1, $2, $1) ON CONFLICT DO NOTHING`
 	sqlInsertHashtag  = `INSERT INTO hashtags (tag, post_id, author_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
 	sqlInsertJob      = `INSERT INTO fanout_jobs (id, post_id, author_id, audience, done_up_to, lease_until, created_at) VALUES ($1, $2, $3, $4, 0, 0, $5)`
 	sqlInsertNotice   = `INSERT INTO notifications (account_id, id, kind, actor_id, post_id, dedupe, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -220,7 +219,7 @@ const (
 // the transaction holds, so it happens once, here.
 func (s *Service) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{sqlInsertPost, sqlInsertPostMedia, sqlInsertMention, sqlBumpStats, sqlBumpPostCounts, sqlOwnTimeline,
+	for _, q := range []string{sqlInsertPost, sqlInsertPostMedia, sqlInsertMention, sqlBumpStats, sqlBumpPostCounts,
 		sqlInsertHashtag, sqlInsertJob, sqlInsertNotice, sqlFinishJob, sqlAdvanceJob, sqlNextFollowers, sqlFanFollowers,
 		sqlNextContacts, sqlFanContacts, searchSQLs[s.db.Engine].insert, searchSQLs[s.db.Engine].remove} {
 		st, err := s.db.Prepare(ctx, q)

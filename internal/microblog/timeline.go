@@ -74,13 +74,16 @@ func (s *Service) page(ctx context.Context, viewer, cursor plaza.ID, limit int, 
 // accounts the reader follows, plus — as in WeChat's Moments — the
 // contacts posts of the reader's contacts, each only while the reader may
 // see it. Posts written to the reader's timeline by fan-out are merged
-// with the recent posts of the followed authors above the fan-out
-// threshold, read here.
+// with the reader's own and the recent posts of the followed authors above
+// the fan-out threshold, read here.
 func (s *Service) Timeline(ctx context.Context, reader, before plaza.ID, limit int) (Page, error) {
 	celebs, err := s.FollowedAuthors(ctx, reader)
 	if err != nil {
 		return Page{}, err
 	}
+	// The reader's own posts are read like those of the authors above
+	// the threshold: no row is written for them.
+	celebs = append(celebs, reader)
 	if before <= 0 {
 		before = noCursor
 	}

@@ -94,7 +94,9 @@ CREATE TABLE likes (
 ) STRICT;
 
 -- Each reader's home timeline: the posts fanned out to them, newest
--- first by post ID. Visibility and blocks are checked again at read.
+-- first by post ID (the reader's own posts, and those of authors above the
+-- fan-out threshold, are read from posts instead). Visibility and blocks
+-- are checked again at read.
 CREATE TABLE timeline (
     account_id  INTEGER NOT NULL,
     post_id     INTEGER NOT NULL,
@@ -115,7 +117,8 @@ CREATE TABLE fanout_jobs (
     created_at   INTEGER NOT NULL
 ) STRICT;
 
-CREATE INDEX fanout_jobs_lease ON fanout_jobs (lease_until, id);
+-- No index on lease_until: the table holds only the jobs in flight, and
+-- every lease and batch would rewrite one.
 
 -- Notifications: mention, reply, like, repost, follow. dedupe, when set,
 -- makes a repeated action (like, unlike, like) notify once.

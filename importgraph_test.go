@@ -37,6 +37,7 @@ var layers = map[string]string{
 	"internal/hmacsig":    "infra",
 	"internal/strictjson": "infra",
 	"internal/textcheck":  "infra",
+	"internal/textindex":  "infra",
 	"internal/webui":      "infra",
 	"internal/bench":      "infra",
 	// The edge speaks HTTP and WebSocket to clients.

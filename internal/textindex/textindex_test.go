@@ -1,0 +1,148 @@
+package textindex
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/plaza-im/plaza/internal/plazatest"
+)
+
+func TestDocument(t *testing.T) {
+	for _, tt := range []struct {
+		text, want string
+	}{
+		{"今天天气很好", "今天 天天 天气 气很 很好 好"},
+		{"天", "天"},
+		{"公园", "公园 园"},
+		{"Plaza 天气 good", "plaza 天气 气 good"},
+		{"Plaza天气good", "plaza 天气 气 good"},
+		{"東京タワー", "東京 京タ タワ ワー ー"},
+		{"ﾀﾜｰ", "タワ ワー ー"},         // half-width katakana
+		{"ガ がっこう", "ガ がっ っこ こう う"}, // voicing marks kept
+		{"안녕하세요", "안녕 녕하 하세 세요 요"},
+		{"ＡＢＣ ｄｅｆ １２３", "abc def 123"},
+		{"Straße STRASSE", "strasse strasse"},
+		{"Café CAFÉ naïve Ångström", "cafe cafe naive angstrom"},
+		{"Hello, world! 😀🎉 ✨", "hello world"},
+		{"#天气# #go @alice", "天气 气 go alice"},
+		{"e-mail a_b x@y.com 3.14", "e mail a b x y com 3 14"},
+		{"co\u00adop\u200dera\u200btion", "cooperation"},
+		{"「今天」、天气。", "今天 天 天气 气"},
+		{"2024年", "2024 年"},
+		{"a\x00b", "a b"},
+		{"a\xffb\xc3", "a b"},
+		{"   ", ""},
+		{"", ""},
+		{"ꭰꭱ ᎠᎡ", "ꭰꭱ ꭰꭱ"}, // Cherokee in the lower case both engines keep
+	} {
+		if got := Document(tt.text); got != tt.want {
+			t.Errorf("Document(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestDocumentBounds(t *testing.T) {
+	t.Run("text truncated at a rune boundary", func(t *testing.T) {
+		// 3-byte characters: the limit falls inside one.
+		text := strings.Repeat("天", MaxTextBytes/3+10)
+		doc := Document(text)
+		if !utf8.ValidString(doc) {
+			t.Fatalf("document is not valid UTF-8")
+		}
+		// n characters make n-1 bigrams and one unigram.
+		if got, want := len(strings.Fields(doc)), MaxTextBytes/3; got != want {
+			t.Errorf("got %d tokens, want %d", got, want)
+		}
+	})
+	t.Run("long word clipped", func(t *testing.T) {
+		doc := Document(strings.Repeat("é", 100))
+		if len(doc) > maxTokenBytes || !utf8.ValidString(doc) || doc != strings.Repeat("e", maxTokenBytes) {
+			t.Errorf("got %q, want %d e's", doc, maxTokenBytes)
+		}
+	})
+	t.Run("expansion bounded in tokens", func(t *testing.T) {
+		// U+FDFA is one character that NFKC turns into four words.
+		doc := Document(strings.Repeat("\ufdfa", MaxTextBytes/3))
+		if got := len(strings.Fields(doc)); got != maxDocTokens {
+			t.Errorf("got %d tokens, want %d", got, maxDocTokens)
+		}
+	})
+}
+
+func TestParseQuery(t *testing.T) {
+	for _, tt := range []struct {
+		q         string
+		terms     []string
+		fts5, tsq string
+	}{
+		{"天气", []string{"天气"}, `"天气"`, `'天气'`},
+		{"天", []string{"天*"}, `"天"*`, `'天':*`},
+		{"天气很好", []string{"天气 气很 很好"}, `"天气" + "气很" + "很好"`, `('天气' <-> '气很' <-> '很好')`},
+		{"Plaza 天气  GOOD", []string{"plaza", "天气", "good"}, `"plaza" AND "天气" AND "good"`, `'plaza' & '天气' & 'good'`},
+		{"Plaza天气good", []string{"plaza 天气 气 good"}, `"plaza" + "天气" + "气" + "good"`, `('plaza' <-> '天气' <-> '气' <-> 'good')`},
+		{"x天", []string{"x 天*"}, `"x" + "天"*`, `('x' <-> '天':*)`},
+		{"天x", []string{"天 x"}, `"天" + "x"`, `('天' <-> 'x')`},
+		{"#天气#", []string{"天气"}, `"天气"`, `'天气'`},
+		{"#go", []string{"go"}, `"go"`, `'go'`},
+		{"ＡＢＣ\u3000abc", []string{"abc"}, `"abc"`, `'abc'`},
+		{`a OR b`, []string{"a", "or", "b"}, `"a" AND "or" AND "b"`, `'a' & 'or' & 'b'`},
+		{`NEAR(a b) "x*" -y c:d 'e' \f g&h|i !j`, []string{"near a", "b", "x", "y", "c d", "e", "f", "g h i", "j"},
+			`"near" + "a" AND "b" AND "x" AND "y" AND "c" + "d" AND "e" AND "f" AND "g" + "h" + "i" AND "j"`,
+			`('near' <-> 'a') & 'b' & 'x' & 'y' & ('c' <-> 'd') & 'e' & 'f' & ('g' <-> 'h' <-> 'i') & 'j'`},
+		{"go go GO 😀", []string{"go"}, `"go"`, `'go'`},
+	} {
+		q, err := ParseQuery(tt.q)
+		if err != nil {
+			t.Errorf("ParseQuery(%q): %v", tt.q, err)
+			continue
+		}
+		if got := q.Terms(); !slices.Equal(got, tt.terms) {
+			t.Errorf("ParseQuery(%q).Terms() = %q, want %q", tt.q, got, tt.terms)
+		}
+		if got := q.FTS5(); got != tt.fts5 {
+			t.Errorf("ParseQuery(%q).FTS5() = %s, want %s", tt.q, got, tt.fts5)
+		}
+		if got := q.TSQuery(); got != tt.tsq {
+			t.Errorf("ParseQuery(%q).TSQuery() = %s, want %s", tt.q, got, tt.tsq)
+		}
+	}
+}
+
+func TestParseQueryRefuses(t *testing.T) {
+	for _, tt := range []struct {
+		name, q string
+	}{
+		{"empty", ""},
+		{"blank", " \t\u3000 "},
+		{"punctuation and emoji only", `"*:() !! 😀 #`},
+		{"NUL", "天气\x00"},
+		{"invalid UTF-8", "天气\xff"},
+		{"truncated UTF-8", "天气\xe5\xa4"},
+		{"too long", strings.Repeat("a", MaxQueryChars+1)},
+		{"too long in characters", strings.Repeat("天", MaxQueryChars+1)},
+		{"too many terms", "a b c d e f g h i j k l m n o p q"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseQuery(tt.q)
+			plazatest.WantInvalid(t, err, "q")
+		})
+	}
+	t.Run("at the limits", func(t *testing.T) {
+		var words []string
+		for i := range MaxTerms {
+			words = append(words, string(rune('a'+i)))
+		}
+		if _, err := ParseQuery(strings.Join(words, " ")); err != nil {
+			t.Errorf("%d terms: %v", MaxTerms, err)
+		}
+		if _, err := ParseQuery(strings.Repeat("天", MaxQueryChars)); err != nil {
+			t.Errorf("%d characters: %v", MaxQueryChars, err)
+		}
+		// Repeated terms count once.
+		if _, err := ParseQuery(strings.Repeat("go ", MaxTerms+5)); err != nil {
+			t.Errorf("repeated terms: %v", err)
+		}
+	})
+}

@@ -23,7 +23,7 @@ func newTestIndex(tb testing.TB, e sqldb.Engine) *testIndex {
 	tb.Helper()
 	db := sqldbtest.OpenUnmigrated(tb, e)
 	stmts := []string{
-		`CREATE VIRTUAL TABLE search_test USING fts5(doc, tokenize='unicode61 remove_diacritics 2')`,
+		`CREATE VIRTUAL TABLE search_test USING fts5(doc, prefix='1', tokenize='unicode61 remove_diacritics 2')`,
 		// Lists each row's tokens in order, to compare with Document's.
 		`CREATE VIRTUAL TABLE search_test_vocab USING fts5vocab(search_test, instance)`,
 	}

@@ -24,16 +24,17 @@ type searchSQL struct {
 var searchSQLs = map[sqldb.Engine]searchSQL{
 	// post_search is a contentless FTS5 table whose rowid is the post ID.
 	sqldb.SQLite: {
-		insert: `INSERT INTO post_search (rowid, post_id, doc) VALUES ($1, $1, $2)`,
+		insert: `INSERT INTO post_search (rowid, post_id, doc_tsv) VALUES ($1, $1, $2)`,
 		remove: `DELETE FROM post_search WHERE rowid = $1`,
 		match: `SELECT ` + postColumns + ` FROM post_search s JOIN posts p ON p.id = s.rowid
 			WHERE post_search MATCH $1 AND s.rowid < $2 ORDER BY s.rowid DESC LIMIT $3`,
 	},
+	// post_search holds each post's tsvector, GIN-indexed.
 	sqldb.Postgres: {
-		insert: `INSERT INTO post_search (post_id, doc) VALUES ($1, $2) ON CONFLICT (post_id) DO NOTHING`,
+		insert: `INSERT INTO post_search (post_id, doc_tsv) VALUES ($1, to_tsvector('simple', $2)) ON CONFLICT (post_id) DO NOTHING`,
 		remove: `DELETE FROM post_search WHERE post_id = $1`,
 		match: `SELECT ` + postColumns + ` FROM post_search s JOIN posts p ON p.id = s.post_id
-			WHERE to_tsvector('simple', s.doc) @@ to_tsquery('simple', $1) AND s.post_id < $2 ORDER BY s.post_id DESC LIMIT $3`,
+			WHERE s.doc_tsv @@ to_tsquery('simple', $1) AND s.post_id < $2 ORDER BY s.post_id DESC LIMIT $3`,
 	},
 }
 

@@ -63,6 +63,16 @@ test('the composer counts code points, refuses past 2,000, and posts text with a
     assert.equal(await page.getByRole('button', { name: 'Post', exact: true }).isDisabled(), true);
     assert.equal(await box.getAttribute('aria-invalid'), 'true');
 
+    // The server's refusal shows beside the field it names, and nothing is posted.
+    alice.expectFailedRequests = true;
+    await box.fill('Look: \u202Egnp.exe');
+    await page.getByRole('button', { name: 'Post', exact: true }).click();
+    await page.locator('#compose-text-error', { hasText: 'bidi' }).waitFor();
+    assert.equal(await box.getAttribute('aria-invalid'), 'true');
+    assert.match(await box.getAttribute('aria-describedby'), /compose-text-error/);
+    alice.expectFailedRequests = false;
+    assert.equal((await server.call(alice.token, 'GET', `/accounts/${alice.id}/posts`)).items.length, 0);
+
     // A post with a photo, a Weibo-style hashtag and a mention.
     await box.fill('傍晚的广场 #日落# with @bob');
     await page.locator('#compose-photos').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(480, 320) });

@@ -134,7 +134,6 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Identity = identity.NewService(db, keys, sender, m.Config.identityConfig())
 	m.Identity.UseAudit(m.Audit)
 	m.Accounts.OnDelete(identity.DeleteAccountData)
-	m.Accounts.OnDelete(microblog.DeleteAccountData)
 
 	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix, bus.WithLogger(m.Log)); err != nil {
 		return err
@@ -182,6 +181,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Microblog.UseAudit(m.Audit)
+	m.Accounts.OnDelete(m.Microblog.DeleteAccountData)
 	m.Microblog.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
 	m.Chat.OnBlock(m.Microblog.BlockHook)
 	m.Hub.UseAuthors(m.Microblog.FollowedAuthors)

@@ -120,7 +120,6 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	ids := identity.NewService(db, keys, outbox, identity.DefaultConfig())
 	accounts.OnDelete(identity.DeleteAccountData)
-	accounts.OnDelete(microblog.DeleteAccountData)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	var b bus.Bus = bus.NewLocal("test")
 	tb.Cleanup(func() { b.Close() })
@@ -165,6 +164,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(mb.Close)
+	accounts.OnDelete(mb.DeleteAccountData)
 	mb.OnFollowChange(realtime.FollowNotifier(b, log))
 	chats.OnBlock(mb.BlockHook)
 	hub.UseAuthors(mb.FollowedAuthors)

@@ -262,6 +262,18 @@ func (s *Server) trending(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
+func (s *Server) searchPosts(w http.ResponseWriter, r *http.Request) error {
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.microblog.Search(r.Context(), viewerOf(r), r.URL.Query().Get("q"), cursor, limit)
+	if err != nil {
+		return err
+	}
+	return postPage(w, p)
+}
+
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
 	cursor, limit, err := pageParams(r)
 	if err != nil {

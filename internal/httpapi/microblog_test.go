@@ -121,6 +121,10 @@ func TestMicroblogReadsByRole(t *testing.T) {
 				if wantTag := w.pub; (len(tagged) == 1) != wantTag {
 					t.Errorf("hashtag page = %v, want the public post: %v", tagged, wantTag)
 				}
+				found := itemIDs(t, e.do("GET", "/api/v1/search/posts?q=author", u.token, nil).want(t, http.StatusOK, ""))
+				if (len(found) == 1) != w.pub {
+					t.Errorf("search = %v, want the public post: %v", found, w.pub)
+				}
 				trends := e.do("GET", "/api/v1/trending?window=1h", u.token, nil).want(t, http.StatusOK, "").body["items"].([]any)
 				if len(trends) != 1 || trends[0].(map[string]any)["tag"] != "plaza" {
 					t.Errorf("trending = %v, want plaza", trends)
@@ -262,6 +266,8 @@ func TestMicroblogBadInput(t *testing.T) {
 	}
 	e.do("POST", "/api/v1/posts", u.token, map[string]any{"text": "x", "repost_of": "384509780243079168"}).want(t, http.StatusNotFound, "not_found")
 	for path, field := range map[string]string{
+		"/api/v1/search/posts?q=%EF%BC%81":   "q",
+		"/api/v1/search/posts":               "q",
 		"/api/v1/timeline?limit=0":           "limit",
 		"/api/v1/timeline?cursor=abc":        "cursor",
 		"/api/v1/trending?window=7d":         "window",

@@ -124,6 +124,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/timeline", signedIn, s.timeline)
 	s.handle("GET /api/v1/hashtags/{tag}/posts", optional, s.hashtagPosts)
 	s.handle("GET /api/v1/trending", optional, s.trending)
+	s.handle("GET /api/v1/search/posts", optional, s.searchPosts)
 	s.handle("GET /api/v1/notifications", signedIn, s.listNotifications)
 	s.handle("POST /api/v1/notifications/read", signedIn, s.readNotifications)
 

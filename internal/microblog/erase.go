@@ -10,11 +10,11 @@ import (
 
 // DeleteAccountData removes what the microblog keeps about an account
 // that is being deleted, inside the deletion's transaction (register it
-// with account's OnDelete): its follows both ways (with the other
+// with account's OnDelete, as a method value): its follows both ways (with the other
 // accounts' counts), its posts (emptied like deleted ones, taking back
 // the counts they added to others' posts), its timeline, notifications
 // and credentials. Its likes stay counted on the posts they like.
-func DeleteAccountData(ctx context.Context, tx *sql.Tx, id plaza.ID) error {
+func (s *Service) DeleteAccountData(ctx context.Context, tx *sql.Tx, id plaza.ID) error {
 	posts, err := queryPosts(ctx, tx, `SELECT `+postColumns+` FROM posts p WHERE p.author_id = $1 AND p.status <> 'deleted'`, id)
 	if err != nil {
 		return fmt.Errorf("delete microblog data: %w", err)
@@ -48,6 +48,11 @@ func DeleteAccountData(ctx context.Context, tx *sql.Tx, id plaza.ID) error {
 		}
 	}
 	for _, p := range posts {
+		if p.Status == StatusPublished && p.Visibility == Public {
+			if err := s.unindex(ctx, tx, p.ID); err != nil {
+				return err
+			}
+		}
 		for _, tag := range p.Hashtags {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM hashtags WHERE tag = $1 AND post_id = $2`, tag, p.ID); err != nil {
 				return fmt.Errorf("delete microblog data: %w", err)

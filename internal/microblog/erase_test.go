@@ -15,7 +15,7 @@ import (
 func TestDeleteAccountData(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db, envOptions{users: 3})
-		e.accts.OnDelete(DeleteAccountData)
+		e.accts.OnDelete(e.svc.DeleteAccountData)
 		ctx := context.Background()
 		leaving, a, b := e.user(0), e.user(1), e.user(2)
 		e.follows(t, leaving, a)

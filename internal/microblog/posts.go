@@ -97,7 +97,10 @@ func (s *Service) Create(ctx context.Context, author plaza.ID, in PostInput) (Po
 		if ref.id == nil {
 			continue
 		}
-		if _, err := s.Get(ctx, author, *ref.id); plaza.ErrorCode(err) == plaza.ENotFound {
+		// Only a published post has replies and reposts: the author's
+		// own held or rejected post is as good as absent.
+		target, err := s.Get(ctx, author, *ref.id)
+		if plaza.ErrorCode(err) == plaza.ENotFound || err == nil && target.Status != StatusPublished {
 			return Post{}, plaza.Errorf(plaza.ENotFound, "%s was not found", ref.what)
 		} else if err != nil {
 			return Post{}, err
@@ -288,6 +291,11 @@ func (s *Service) Delete(ctx context.Context, author, id plaza.ID) error {
 			}
 			if err := bumpStats(ctx, tx, author, 0, 0, -1); err != nil {
 				return err
+			}
+			if p.Visibility == Public {
+				if err := s.unindex(ctx, tx, id); err != nil {
+					return err
+				}
 			}
 		}
 		for _, q := range []string{

@@ -47,9 +47,10 @@ func TestCreatePublishes(t *testing.T) {
 	})
 }
 
-// TestCreateRefusesBadInput: each bad field is named, and nothing is
-// stored.
-func TestCreateRefusesBadInput(t *testing.T) {
+// TestHostilePostInput: each bad field (NUL, invalid UTF-8, control
+// characters, 2,001 code points, ten media, eleven hashtags or mentions,
+// …) is named, and nothing is stored.
+func TestHostilePostInput(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db, envOptions{users: 1})
 		ctx := context.Background()

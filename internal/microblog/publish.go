@@ -16,8 +16,8 @@ import (
 // category, or when a reviewer approves it. Publishing, in the same
 // transaction as the status change, adjusts the counts (the author's
 // post_count, the parent's reply_count, the original's repost_count),
-// puts the post in the author's own timeline, indexes the hashtags of a
-// public post, queues the fan-out job and stores the notifications
+// puts the post in the author's own timeline, indexes the words and
+// hashtags of a public post, queues the fan-out job and stores the notifications
 // (mention, reply, repost) in the recipients' sync logs.
 //
 // Lock order, so that concurrent transactions cannot deadlock on
@@ -198,6 +198,9 @@ func (s *Service) applyPublished(ctx context.Context, tx *sql.Tx, plans []*pubPl
 			return out, fmt.Errorf("own timeline: %w", err)
 		}
 		if p.Visibility == Public {
+			if err := s.index(ctx, tx, p); err != nil {
+				return out, err
+			}
 			for _, tag := range p.Hashtags {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO hashtags (tag, post_id, author_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 					tag, p.ID, p.AuthorID, p.PublishedAt.UnixMicro()); err != nil {

@@ -122,6 +122,9 @@ func TestReviewQueue(t *testing.T) {
 		if got, err := e.svc.Get(ctx, author, held.ID); err != nil || got.Status != StatusPending {
 			t.Errorf("the author's view: %+v, %v", got, err)
 		}
+		if _, err := e.svc.Create(ctx, author, PostInput{Text: "replying to my held post", ReplyTo: &held.ID}); plaza.ErrorCode(err) != plaza.ENotFound {
+			t.Errorf("a reply to a held post: %v, want not_found", err)
+		}
 		if got := e.timeline(t, follower); len(got) != 0 || e.counts(t, author).PostCount != 0 || len(e.notifications(t, mentioned)) != 0 {
 			t.Errorf("a held post reached timelines (%v), counts or notifications", got)
 		}

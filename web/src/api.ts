@@ -43,6 +43,9 @@ export class ApiError extends Error {
         out[f.field] = out[f.field] ? `${out[f.field]}; ${f.rule}` : f.rule;
       }
     }
+    // A refusal about one field may name it alone, in details.field.
+    const one = this.details.field;
+    if (typeof one === 'string' && one && !out[one]) out[one] = String(this.details.rule ?? this.message);
     return out;
   }
 }

@@ -15,10 +15,17 @@ import { Contacts } from './screens/Contacts';
 import { ApplyChannel, ChannelPage, Channels } from './screens/Channels';
 import { Console, consoleRoles } from './screens/Console';
 import { AcceptTerms } from './screens/AcceptTerms';
+import { Timeline } from './screens/Timeline';
+import { PostPage } from './screens/PostPage';
+import { FollowList, ProfilePage } from './screens/Profile';
+import { HashtagPage, SearchPosts, Trending } from './screens/Discover';
+import { Notifications } from './screens/Notifications';
+import { Unread } from './unread';
 
 export interface Session {
   me: Me;
   stream: Stream;
+  unread: Unread;
   setMe: (me: Me) => void;
   signOut: () => Promise<void>;
 }
@@ -35,7 +42,7 @@ export function useSession(): Session {
 export function App() {
   const path = usePath();
   const [me, setMe] = useState<Me | null | undefined>(getToken() ? undefined : null);
-  const [stream, setStream] = useState<Stream | null>(null);
+  const [live, setLive] = useState<{ stream: Stream; unread: Unread } | null>(null);
   const [termsNeeded, setTermsNeeded] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
 
@@ -73,10 +80,12 @@ export function App() {
   useEffect(() => {
     if (!meID) return;
     const s = new Stream();
-    setStream(s);
+    const u = new Unread(s);
+    setLive({ stream: s, unread: u });
     return () => {
+      u.close();
       s.close();
-      setStream(null);
+      setLive(null);
     };
   }, [meID]);
 
@@ -115,8 +124,9 @@ export function App() {
     );
   }
 
-  if (!stream) return null;
-  const session: Session = { me, stream, setMe, signOut };
+  if (!live) return null;
+  const { stream, unread } = live;
+  const session: Session = { me, stream, unread, setMe, signOut };
   return (
     <SessionContext.Provider value={session}>
       <div class="shell">
@@ -136,6 +146,16 @@ function Routes({ path }: { path: string }) {
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;
   const channel = path.match(/^\/channels\/(\d+)$/);
   if (channel) return <ChannelPage key={channel[1]} id={channel[1]} />;
+  const post = path.match(/^\/posts\/(\d+)$/);
+  if (post) return <PostPage key={post[1]} id={post[1]} />;
+  const account = path.match(/^\/accounts\/(\d+)(?:\/(followers|following))?$/);
+  if (account) {
+    const which = account[2] as 'followers' | 'following' | undefined;
+    return which ? <FollowList key={path} id={account[1]} which={which} /> : <ProfilePage key={account[1]} id={account[1]} />;
+  }
+  const hashtag = path.match(/^\/hashtags\/([^/]+)$/);
+  const tag = hashtag && decodePath(hashtag[1]);
+  if (tag) return <HashtagPage key={tag} tag={tag} />;
   switch (path) {
     case '/':
     case '/login':
@@ -155,6 +175,14 @@ function Routes({ path }: { path: string }) {
       return <ApplyChannel />;
     case '/console':
       return <Console />;
+    case '/timeline':
+      return <Timeline />;
+    case '/trending':
+      return <Trending />;
+    case '/search':
+      return <SearchPosts />;
+    case '/notifications':
+      return <Notifications />;
     default:
       return (
         <main class="page">
@@ -171,8 +199,24 @@ function Routes({ path }: { path: string }) {
   }
 }
 
+/** decodePath decodes one percent-encoded path segment; a malformed one is null. */
+function decodePath(seg: string): string | null {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return null;
+  }
+}
+
+const microPaths = /^\/(timeline|posts|accounts|hashtags|trending|search)(\/|$)/;
+
 function TopBar({ path }: { path: string }) {
-  const { me } = useSession();
+  const { me, unread } = useSession();
+  const [count, setCount] = useState(unread.count);
+  useEffect(() => {
+    setCount(unread.count);
+    return unread.onChange(setCount);
+  }, [unread]);
   const operator = me.roles?.some((r) => consoleRoles.includes(r));
   const item = (href: string, label: string, active: boolean, cls?: string) => (
     <a href={href} onClick={linkHandler} aria-current={active ? 'page' : undefined} class={cls}>
@@ -184,10 +228,26 @@ function TopBar({ path }: { path: string }) {
       <span class="brand">Plaza</span>
       <nav aria-label="Main">
         {item('/', 'Chats', path === '/' || path.startsWith('/chats/') || path === '/new' || path === '/new-group')}
+        {item('/timeline', 'Posts', microPaths.test(path))}
         {item('/contacts', 'Contacts', path === '/contacts')}
         {item('/channels', 'Channels', path.startsWith('/channels'))}
         {item('/settings', 'Settings', path === '/settings')}
         {operator && item('/console', 'Console', path === '/console', 'wide-only')}
+        <a
+          href="/notifications"
+          onClick={linkHandler}
+          aria-current={path === '/notifications' ? 'page' : undefined}
+          class="bell"
+          aria-label={count > 0 ? `Notifications, ${count} unread` : 'Notifications'}
+          title="Notifications"
+        >
+          <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" /><path d="M10 20.5a2 2 0 0 0 4 0" /></svg>
+          {count > 0 && (
+            <span class="badge" aria-hidden="true">
+              {count > 99 ? '99+' : count}
+            </span>
+          )}
+        </a>
       </nav>
     </header>
   );

@@ -621,7 +621,7 @@ function GroupInfo({ conv, onChange }: { conv: Conversation; onChange: (c: Conve
 }
 
 /** Photo shows an image's thumbnail (or the image when it has none), fetched with the session token. */
-function Photo({ id }: { id: string }) {
+export function Photo({ id }: { id: string }) {
   const [src, setSrc] = useState('');
   const [failed, setFailed] = useState(false);
   useEffect(() => {

@@ -9,6 +9,7 @@ import { api, Category, ChannelApplication, List, Me, Post } from '../api';
 import { useSession } from '../app';
 import { ErrorBox, Field, shortTime } from '../ui';
 import { Name } from './Contacts';
+import { MicroPost, textLang } from '../microblog';
 
 export const consoleRoles = ['admin', 'reviewer', 'compliance', 'moderator'];
 
@@ -46,6 +47,7 @@ const tabs: Tab[] = [
   { id: 'identity', label: 'Identity reviews', roles: ['compliance'] },
   { id: 'applications', label: 'Channel applications', roles: ['reviewer'] },
   { id: 'posts', label: 'Post reviews', roles: ['reviewer'] },
+  { id: 'microblog', label: 'Microblog reviews', roles: ['reviewer'] },
   { id: 'categories', label: 'Categories', roles: ['admin'] },
   { id: 'credentials', label: 'Credentials', roles: ['admin'] },
   { id: 'terms', label: 'Terms', roles: ['admin'] },
@@ -88,6 +90,7 @@ export function Console() {
         {tab === 'identity' && <IdentityReviews />}
         {tab === 'applications' && <Applications />}
         {tab === 'posts' && <PostReviews />}
+        {tab === 'microblog' && <MicroblogReviews />}
         {tab === 'categories' && <Categories />}
         {tab === 'credentials' && <Credentials />}
         {tab === 'terms' && <TermsAdmin />}
@@ -208,6 +211,41 @@ function Applications() {
               label={`application for ${a.name}`}
               onDecide={async (approve, reason) => {
                 await api('POST', `/admin/channel-applications/${a.id}/decision`, { approve, reason });
+                load();
+              }}
+            />
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** MicroblogReviews holds microblog posts in a review category until a reviewer decides. */
+function MicroblogReviews() {
+  const [items, error, load] = useList<MicroPost>('/admin/microblog-reviews?status=pending');
+  return (
+    <>
+      <h2>Microblog reviews</h2>
+      <Empty items={items} error={error}>
+        No microblog posts are waiting.
+      </Empty>
+      <ul class="cards">
+        {items?.map((p) => (
+          <li key={p.id} class="card">
+            <Name id={p.author_id} />
+            <div class="muted">
+              {p.category} · {p.visibility} · {shortTime(p.created_at)}
+              {(p.media_ids ?? []).length > 0 && ` · ${(p.media_ids ?? []).length} photo${(p.media_ids ?? []).length === 1 ? '' : 's'}`}
+            </div>
+            <p class="mb-text" lang={textLang(p.text)}>
+              {p.text}
+            </p>
+            <Decide
+              id={p.id}
+              label={`microblog post ${p.id}`}
+              onDecide={async (approve, reason) => {
+                await api('POST', `/admin/microblog-reviews/${p.id}/decision`, { approve, reason });
                 load();
               }}
             />

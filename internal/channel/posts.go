@@ -123,7 +123,7 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 		if chStatus != StatusActive {
 			return plaza.Errorf(plaza.EForbidden, "the channel is %s: %s", chStatus, chReason).WithDetails(map[string]any{"reason": chReason})
 		}
-		cat, err := s.category(ctx, tx, in.Category)
+		cat, err := LookupCategory(ctx, tx, in.Category)
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 			return plaza.Errorf(plaza.ECategoryNotAuthorized, "no channel may publish in the category %q", cat.Name).
 				WithDetails(map[string]any{"category": cat.Name, "policy": PolicyForbidden})
 		case PolicyCredential:
-			ok, err := s.hasCredential(ctx, tx, channelID, cat.Name, now)
+			ok, err := ChannelCredentials.Holds(ctx, tx, channelID, cat.Name, now)
 			if err != nil {
 				return err
 			}

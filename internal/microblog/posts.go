@@ -186,7 +186,7 @@ func (s *Service) policy(ctx context.Context, q sqldb.Queryer, author plaza.ID, 
 		return "", plaza.Errorf(plaza.ECategoryNotAuthorized, "nobody may post in the category %q", cat.Name).
 			WithDetails(map[string]any{"category": cat.Name, "policy": channel.PolicyForbidden})
 	case channel.PolicyCredential:
-		ok, err := hasCredential(ctx, q, author, cat.Name, now)
+		ok, err := channel.AccountCredentials.Holds(ctx, q, author, cat.Name, now)
 		if err != nil {
 			return "", err
 		}

@@ -18,97 +18,32 @@ import (
 // Credential lets an account post in a credential category until it
 // expires or is revoked.
 type Credential struct {
-	ID        plaza.ID   `json:"id"`
-	AccountID plaza.ID   `json:"account_id"`
-	Category  string     `json:"category"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	channel.HeldCredential
+	AccountID plaza.ID `json:"account_id"`
 }
 
 // GrantCredential lets an account post in a credential category until
 // expires (admins), audited.
 func (s *Service) GrantCredential(ctx context.Context, actor audit.Actor, accountID plaza.ID, category string, expires time.Time) (Credential, error) {
-	now := s.now()
-	if !expires.After(now) {
-		return Credential{}, plaza.Invalid("expires_at", "must be in the future")
-	}
-	cat, err := channel.LookupCategory(ctx, s.db.Read(), strings.ToLower(strings.TrimSpace(category)))
-	if err != nil {
-		return Credential{}, err
-	}
-	if cat.Policy != channel.PolicyCredential {
-		return Credential{}, plaza.Invalid("category", "must be a category whose policy is credential")
-	}
-	if err := s.checkAccount(ctx, accountID); err != nil {
-		return Credential{}, err
-	}
-	cr := Credential{ID: plaza.NewID(), AccountID: accountID, Category: cat.Name, ExpiresAt: expires.UTC().Truncate(time.Microsecond), CreatedAt: now}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO account_credentials (account_id, id, category, expires_at, granted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			accountID, cr.ID, cr.Category, cr.ExpiresAt.UnixMicro(), actor.Name, now.UnixMicro()); err != nil {
-			return err
-		}
-		_, err := s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "credential.grant", TargetType: "account", TargetID: accountID.String(),
-			Details: map[string]any{"category": cr.Category, "expires_at": cr.ExpiresAt.Format(time.RFC3339), "credential_id": cr.ID.String()}})
-		return err
+	h, err := channel.AccountCredentials.Grant(ctx, s.db, s.audit, actor, accountID, category, expires, s.now(), func(ctx context.Context, tx *sql.Tx) error {
+		return s.checkAccount(ctx, accountID)
 	})
-	if err != nil {
-		return Credential{}, fmt.Errorf("grant credential: %w", err)
-	}
-	return cr, nil
+	return Credential{h, h.Holder}, err
 }
 
 // RevokeCredential ends an account's credential at once (admins), audited.
 func (s *Service) RevokeCredential(ctx context.Context, actor audit.Actor, accountID, id plaza.ID, reason string) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE account_credentials SET revoked_at = $1 WHERE account_id = $2 AND id = $3 AND revoked_at IS NULL`,
-			s.now().UnixMicro(), accountID, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return plaza.Errorf(plaza.ENotFound, "credential not found")
-		}
-		_, err = s.audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "credential.revoke", TargetType: "account", TargetID: accountID.String(),
-			Reason: strings.TrimSpace(reason), Details: map[string]any{"credential_id": id.String()}})
-		return err
-	})
+	return channel.AccountCredentials.Revoke(ctx, s.db, s.audit, actor, accountID, id, reason, s.now())
 }
 
 // Credentials lists an account's credentials, newest first.
 func (s *Service) Credentials(ctx context.Context, accountID plaza.ID) ([]Credential, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, account_id, category, expires_at, revoked_at, created_at FROM account_credentials
-		WHERE account_id = $1 ORDER BY id DESC LIMIT 500`, accountID)
-	if err != nil {
-		return nil, err
+	hs, err := channel.AccountCredentials.List(ctx, s.db.Read(), accountID)
+	out := make([]Credential, len(hs))
+	for i, h := range hs {
+		out[i] = Credential{h, h.Holder}
 	}
-	defer rows.Close()
-	out := []Credential{}
-	for rows.Next() {
-		var c Credential
-		var exp, created int64
-		var revoked sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.AccountID, &c.Category, &exp, &revoked, &created); err != nil {
-			return nil, err
-		}
-		c.ExpiresAt, c.CreatedAt = micro(exp), micro(created)
-		if revoked.Valid {
-			t := micro(revoked.Int64)
-			c.RevokedAt = &t
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// hasCredential reports whether account holds a live credential for the
-// category at now.
-func hasCredential(ctx context.Context, q sqldb.Queryer, account plaza.ID, category string, now time.Time) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_credentials WHERE account_id = $1 AND category = $2 AND revoked_at IS NULL AND expires_at > $3`,
-		account, category, now.UnixMicro()).Scan(&n)
-	return n > 0, err
+	return out, err
 }
 
 // Reviews lists posts held for review ("pending", the default) or

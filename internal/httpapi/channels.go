@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/channel"
@@ -282,52 +281,6 @@ func (s *Server) putCategory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) grantCredential(w http.ResponseWriter, r *http.Request) error {
-	id, err := channelID(r)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Category  string    `json:"category"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	cr, err := s.channels.GrantCredential(r.Context(), actorOf(r), id, req.Category, req.ExpiresAt)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, cr)
-}
-
-func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) error {
-	id, err := channelID(r)
-	if err != nil {
-		return err
-	}
-	cs, err := s.channels.Credentials(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list[channel.Credential]{Items: cs})
-}
-
-func (s *Server) revokeCredential(w http.ResponseWriter, r *http.Request) error {
-	id, err := channelID(r)
-	if err != nil {
-		return err
-	}
-	cid, err := pathID(r, "credential_id")
-	if err != nil {
-		return plaza.Errorf(plaza.ENotFound, "credential not found")
-	}
-	if err := s.channels.RevokeCredential(r.Context(), actorOf(r), id, cid, r.URL.Query().Get("reason")); err != nil {
-		return err
-	}
-	return noContent(w)
 }
 
 func (s *Server) patchChannel(w http.ResponseWriter, r *http.Request) error {

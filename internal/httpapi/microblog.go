@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/microblog"
@@ -310,52 +309,6 @@ func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error
 		return plaza.Invalid("up_to", "must be the ID of a notification (a decimal string)")
 	}
 	if err := s.microblog.MarkRead(r.Context(), authOf(r).Account.ID, upTo); err != nil {
-		return err
-	}
-	return noContent(w)
-}
-
-func (s *Server) grantAccountCredential(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Category  string    `json:"category"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	cr, err := s.microblog.GrantCredential(r.Context(), actorOf(r), id, req.Category, req.ExpiresAt)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, cr)
-}
-
-func (s *Server) listAccountCredentials(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
-	if err != nil {
-		return err
-	}
-	cs, err := s.microblog.Credentials(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list[microblog.Credential]{Items: cs})
-}
-
-func (s *Server) revokeAccountCredential(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
-	if err != nil {
-		return err
-	}
-	cid, err := pathID(r, "credential_id")
-	if err != nil {
-		return plaza.Errorf(plaza.ENotFound, "credential not found")
-	}
-	if err := s.microblog.RevokeCredential(r.Context(), actorOf(r), id, cid, r.URL.Query().Get("reason")); err != nil {
 		return err
 	}
 	return noContent(w)

@@ -15,18 +15,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { deflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { shots, phone, plazaBin, launchBrowser, png } from './harness.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const shots = join(root, 'docs', 'screenshots');
-const chromiumPath = process.env.PLAZA_CHROMIUM || '/usr/bin/chromium';
-const phone = { width: 390, height: 844 };
 const tmp = mkdtempSync(join(tmpdir(), 'plaza-e2e-'));
 const data = join(tmp, 'data');
 
@@ -69,25 +63,10 @@ function stopServer(s) {
 }
 
 before(async () => {
-  if (!existsSync(chromiumPath)) {
-    assert.fail(`Chromium not found at ${chromiumPath}: install it with "apt-get update && apt-get install -y chromium" ` +
-      '(.ci/run does), or set PLAZA_CHROMIUM to its path.');
-  }
-  bin = process.env.PLAZA_BIN;
-  if (!bin) {
-    bin = join(tmp, 'plaza');
-    execFileSync('go', ['build', '-o', bin, './cmd/plaza'], { cwd: root, stdio: 'inherit' });
-  }
+  bin = plazaBin(tmp);
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      // A fake microphone (a beep) for voice messages, granted without asking.
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
-  mkdirSync(shots, { recursive: true });
+  // A fake microphone (a beep) for voice messages, granted without asking.
+  browser = await launchBrowser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 });
 
 after(async () => {
@@ -137,50 +116,6 @@ async function accountID(p) {
 }
 
 // png encodes a width×height RGB picture (a sunset-like gradient) as PNG.
-function png(width, height) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, body) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(body.length);
-    const tb = Buffer.concat([Buffer.from(type, 'ascii'), body]);
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc(tb));
-    return Buffer.concat([len, tb, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    raw[row] = 0; // no filter
-    for (let x = 0; x < width; x++) {
-      const sun = (x - width * 0.6) ** 2 + (y - height * 0.45) ** 2 < (height * 0.18) ** 2;
-      const i = row + 1 + x * 3;
-      raw[i] = sun ? 255 : 40 + Math.round((215 * y) / height);
-      raw[i + 1] = sun ? 220 : 60 + Math.round((90 * y) / height);
-      raw[i + 2] = sun ? 120 : 140 - Math.round((80 * y) / height);
-    }
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 // smsCode returns the latest code the development SMS outbox holds for a
 // number (DATA/outbox/sms.jsonl, one JSON object a line).
 function smsCode(to) {

@@ -32,8 +32,11 @@ export function plazaBin(dir) {
   return builtBin;
 }
 
-/** launchBrowser starts headless Chromium, or fails with how to install it. */
-export async function launchBrowser() {
+/**
+ * launchBrowser starts headless Chromium, or fails with how to install it;
+ * extraArgs are added to its command line.
+ */
+export async function launchBrowser(extraArgs = []) {
   if (!existsSync(chromiumPath)) {
     assert.fail(`Chromium not found at ${chromiumPath}: install it with "apt-get update && apt-get install -y chromium" ` +
       '(.ci/run does), or set PLAZA_CHROMIUM to its path.');
@@ -43,7 +46,7 @@ export async function launchBrowser() {
     executablePath: chromiumPath,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 

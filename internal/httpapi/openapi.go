@@ -69,7 +69,7 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/conversations/{id}/members", tag: "chat", summary: "Invite people to a group (any member; contacts only by default)", auth: signedIn, body: "AccountIDs", status: 200, response: "Conversation", errors: []int{400, 404, 409}},
 	{method: "DELETE", path: "/api/v1/conversations/{id}/members/{account_id}", tag: "chat", summary: "Remove a member (owner; admins for plain members) or leave (yourself)", auth: signedIn, status: 204, errors: []int{404, 409}},
 	{method: "PUT", path: "/api/v1/conversations/{id}/members/{account_id}/role", tag: "chat", summary: "Make a member admin or plain member (owner)", auth: signedIn, body: "Role", status: 200, response: "Conversation", errors: []int{400, 404, 409}},
-	{method: "POST", path: "/api/v1/conversations/{id}/messages", tag: "chat", summary: "Send a message; the same client_id again returns the stored message with 200", auth: signedIn, body: "MessageNew", status: 201, response: "Message", errors: []int{400, 404}},
+	{method: "POST", path: "/api/v1/conversations/{id}/messages", tag: "chat", summary: "Send a message; the same client_id again returns the stored message with 200", auth: signedIn, body: "MessageNew", status: 201, response: "Message", errors: []int{400, 403, 404, 410, 429, 503}},
 	{method: "GET", path: "/api/v1/conversations/{id}/messages", tag: "chat", summary: "History ascending by seq: ?after_seq=N or ?before_seq=N (the page before N), &limit=M", auth: signedIn, status: 200, response: "MessageList", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/messages/{message_id}/recall", tag: "chat", summary: "Recall your message within the recall window (default 2 minutes)", auth: signedIn, status: 200, response: "Message", errors: []int{404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/read", tag: "chat", summary: "Move your read position forward", auth: signedIn, body: "ReadPosition", status: 204, errors: []int{400, 404}},
@@ -111,7 +111,7 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/admin/channels/{id}/status", tag: "admin", summary: "Suspend, close or reinstate a channel, with a reason followers see", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelStatus", status: 200, response: "Channel", errors: []int{400, 404, 409}},
 	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone), with follower_count, following_count, post_count and whether you follow them", auth: signedIn, status: 200, response: "Profile", errors: []int{404}},
 
-	{method: "POST", path: "/api/v1/posts", tag: "microblog", summary: "Post: text of at most 2,000 characters, up to 9 of your own images or one video, a visibility, reply_to or repost_of (404 when you cannot see it), a category (default general) under the category policies; needs a verified phone", auth: signedIn, body: "MicroPostNew", status: 201, response: "MicroPost", errors: []int{400, 404, 429}},
+	{method: "POST", path: "/api/v1/posts", tag: "microblog", summary: "Post: text of at most 2,000 characters, up to 9 of your own images or one video, a visibility, reply_to or repost_of (404 when you cannot see it), a category (default general) under the category policies; needs a verified phone", auth: signedIn, body: "MicroPostNew", status: 201, response: "MicroPost", errors: []int{400, 404, 429, 503}},
 	{method: "GET", path: "/api/v1/posts/{id}", tag: "microblog", summary: "A post: public ones to anyone (anonymous too), followers ones to the author's followers, contacts ones to the author's contacts; anyone else, and anyone across a block, gets 404", auth: optional, status: 200, response: "MicroPost", errors: []int{404}},
 	{method: "DELETE", path: "/api/v1/posts/{id}", tag: "microblog", summary: "Delete your post: it leaves timelines, replies, hashtag pages, trending and search, and its counts are taken back", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "GET", path: "/api/v1/posts/{id}/replies", tag: "microblog", summary: "Replies you may see, oldest first (?cursor=&limit=)", auth: optional, status: 200, response: "MicroPostList", errors: []int{400, 404}},
@@ -378,12 +378,13 @@ var statusText = map[int]string{
 	400: "Invalid request: details.fields names each field and rule.",
 	401: "Not signed in, or the session expired.",
 	403: "Refused: forbidden, terms_acceptance_required, age_requirement, account_suspended, account_closed, verification_required, not_a_contact, blocked, recall_window_expired, …",
-	410: "The cursor is older than the sync log keeps (cursor_expired): reload, then sync from details.cursor.",
+	410: "Gone: the cursor is older than the sync log keeps (cursor_expired: reload, then sync from details.cursor), or the other person closed or deleted their account (gone).",
 	404: "Not found.",
 	409: "Conflict with the current state.",
 	413: "The body is too large.",
 	415: "The body must be application/json.",
 	429: "Rate limited: Retry-After says when to try again.",
+	503: "Unavailable: the store did not take the write in time; sending again is safe.",
 }
 
 var (

@@ -109,6 +109,13 @@ func (s *Service) Decide(ctx context.Context, actor audit.Actor, id plaza.ID, ap
 			return err
 		}
 		if approve {
+			refused, err := checkTargets(ctx, tx, []Post{p})
+			if err != nil {
+				return err
+			}
+			if refused[0] != nil {
+				return plaza.Errorf(plaza.EConflict, "the post this one replies to or reposts is no longer published, or one of the two authors blocked the other: reject it")
+			}
 			mentioned, err := mentionedIn(ctx, tx, id)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package microblog
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,6 +177,81 @@ func TestReviewQueue(t *testing.T) {
 		wantCode(t, func() error { _, err := e.svc.Decide(ctx, e.staff, plaza.NewID(), true, ""); return err }(), plaza.ENotFound)
 		if got := e.auditActions(t); !slices.Equal(got, []string{"microblog_post.approve post", "microblog_post.reject post"}) {
 			t.Errorf("audit = %q", got)
+		}
+	})
+}
+
+// TestHostileApproveReplyWhoseParentWentAway: a held reply is not
+// published once the post it replies to is deleted, or once its author
+// and the parent's author have blocked each other; it stays held for the
+// reviewer to reject.
+func TestHostileApproveReplyWhoseParentWentAway(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, envOptions{users: 3})
+		ctx := context.Background()
+		author, replier := e.user(0), e.user(1)
+		e.setCategory(t, "health", channel.PolicyReview)
+		for _, gone := range []string{"deleted", "blocked"} {
+			parent := e.post(t, author, "the parent, "+gone)
+			reply := e.postWith(t, replier, PostInput{Text: "held reply", ReplyTo: &parent.ID, Category: "health"})
+			switch gone {
+			case "deleted":
+				if err := e.svc.Delete(ctx, author, parent.ID); err != nil {
+					t.Fatal(err)
+				}
+			case "blocked":
+				e.block(t, author, replier)
+			}
+			_, err := e.svc.Decide(ctx, e.staff, reply.ID, true, "")
+			wantCode(t, err, plaza.EConflict)
+			if got, err := e.svc.Get(ctx, replier, reply.ID); err != nil || got.Status != StatusPending {
+				t.Errorf("%s parent: the reply is %+v, %v; want it still held", gone, got, err)
+			}
+			if n := e.count(t, `SELECT reply_count FROM posts WHERE id = $1`, parent.ID); n != 0 {
+				t.Errorf("%s parent: reply_count = %d, want 0", gone, n)
+			}
+			if _, err := e.svc.Decide(ctx, e.staff, reply.ID, false, "its parent is gone"); err != nil {
+				t.Errorf("%s parent: rejecting the reply: %v", gone, err)
+			}
+		}
+	})
+}
+
+// TestHostileReplyQueuedAsParentIsDeleted: the writer checks a reply's
+// parent again in the transaction that stores it, so a reply that passed
+// Create's check just before its parent was deleted is refused, alone:
+// a reply to a live post queued beside it is stored.
+func TestHostileReplyQueuedAsParentIsDeleted(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, envOptions{users: 2})
+		ctx := context.Background()
+		author, replier := e.user(0), e.user(1)
+		gone, live := e.post(t, author, "to be deleted"), e.post(t, author, "stays")
+		if err := e.svc.Delete(ctx, author, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		// As Create would have queued them, its check done before the
+		// deletion.
+		reply := func(to plaza.ID) *createReq {
+			return &createReq{post: Post{ID: plaza.NewID(), AuthorID: replier, Text: "reply", MediaIDs: []plaza.ID{}, Visibility: Public,
+				ReplyTo: &to, Category: "general", Status: StatusPending, Hashtags: []string{}, Mentions: []string{}, CreatedAt: time.Now().UTC()}}
+		}
+		toGone, toLive := reply(gone.ID), reply(live.ID)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, r := range []*createReq{toGone, toLive} {
+			wg.Go(func() { errs[i] = e.svc.w.submit(ctx, r) })
+		}
+		wg.Wait()
+		wantCode(t, errs[0], plaza.ENotFound)
+		if errs[1] != nil {
+			t.Errorf("the reply to the live post: %v", errs[1])
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM posts WHERE id = $1`, toGone.post.ID); n != 0 {
+			t.Errorf("the reply to the deleted post was stored")
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM posts WHERE id = $1`, toLive.post.ID); n != 1 {
+			t.Errorf("the reply to the live post was not stored")
 		}
 	})
 }

@@ -145,6 +145,21 @@ func (w *writer) commit(batch []*createReq) {
 func (w *writer) store(ctx context.Context, batch []*createReq) (published, error) {
 	var out published
 	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
+		posts := make([]Post, len(batch))
+		for i, r := range batch {
+			posts[i] = r.post
+		}
+		refused, err := checkTargets(ctx, tx, posts)
+		if err != nil {
+			return err
+		}
+		for _, err := range refused {
+			if err != nil {
+				// The batch fails; commit then stores each post alone,
+				// so only this one is refused.
+				return err
+			}
+		}
 		var plans []*pubPlan
 		for _, r := range batch {
 			if err := insertPost(ctx, w.s.inTx(tx), r.post, r.mentioned); err != nil {
@@ -154,7 +169,6 @@ func (w *writer) store(ctx context.Context, batch []*createReq) (published, erro
 				plans = append(plans, r.plan)
 			}
 		}
-		var err error
 		out, err = w.s.applyPublished(ctx, tx, plans)
 		return err
 	})

@@ -193,7 +193,7 @@ func (s *Server) listFollowing(w http.ResponseWriter, r *http.Request) error {
 	return s.followList(w, r, s.microblog.Following)
 }
 
-func (s *Server) followList(w http.ResponseWriter, r *http.Request, list func(ctx context.Context, account, before plaza.ID, limit int) ([]microblog.FollowEntry, error)) error {
+func (s *Server) followList(w http.ResponseWriter, r *http.Request, list func(ctx context.Context, viewer, account, before plaza.ID, limit int) ([]microblog.FollowEntry, error)) error {
 	id, err := accountID(r)
 	if err != nil {
 		return err
@@ -202,7 +202,7 @@ func (s *Server) followList(w http.ResponseWriter, r *http.Request, list func(ct
 	if err != nil {
 		return err
 	}
-	items, err := list(r.Context(), id, cursor, limit)
+	items, err := list(r.Context(), authOf(r).Account.ID, id, cursor, limit)
 	if err != nil {
 		return err
 	}

@@ -147,8 +147,13 @@ func TestMicroblogReadsByRole(t *testing.T) {
 					tl = []string{sq.con}
 				}
 				e.waitList(t, u, "/api/v1/timeline", tl...)
-				e.do("GET", "/api/v1/accounts/"+sq.author.id.String()+"/followers", u.token, nil).want(t, http.StatusOK, "")
-				e.do("GET", "/api/v1/accounts/"+sq.author.id.String()+"/following", u.token, nil).want(t, http.StatusOK, "")
+				// The author's follow lists: not found across a block.
+				lists, code := http.StatusOK, ""
+				if name == "blocked" {
+					lists, code = http.StatusNotFound, "not_found"
+				}
+				e.do("GET", "/api/v1/accounts/"+sq.author.id.String()+"/followers", u.token, nil).want(t, lists, code)
+				e.do("GET", "/api/v1/accounts/"+sq.author.id.String()+"/following", u.token, nil).want(t, lists, code)
 				e.do("GET", "/api/v1/notifications", u.token, nil).want(t, http.StatusOK, "")
 			})
 		}

@@ -260,27 +260,43 @@ type FollowEntry struct {
 	FollowedAt  time.Time `json:"followed_at"`
 }
 
-// Followers lists who follows account, newest first, before the cursor
-// (0 for the first page).
-func (s *Service) Followers(ctx context.Context, account, before plaza.ID, limit int) ([]FollowEntry, error) {
+// Followers lists, as viewer sees them, who follows account, newest
+// first, before the cursor (0 for the first page). Across a block
+// between viewer and account the list is not found, and accounts that
+// blocked viewer, or that viewer blocked, are left out of it.
+func (s *Service) Followers(ctx context.Context, viewer, account, before plaza.ID, limit int) ([]FollowEntry, error) {
 	return s.followList(ctx, `SELECT f.id, a.id, a.handle, a.display_name, f.created_at FROM follows f JOIN accounts a ON a.id = f.follower_id
-		WHERE f.followee_id = $1 AND f.id < $2 AND a.status NOT IN ('deleted', 'closed') ORDER BY f.id DESC LIMIT $3`, account, before, limit)
+		WHERE f.followee_id = $1 AND f.id < $2 AND a.status NOT IN ('deleted', 'closed')`+notBlockedWith4+`ORDER BY f.id DESC LIMIT $3`, viewer, account, before, limit)
 }
 
-// Following lists whom account follows, newest first, before the cursor.
-func (s *Service) Following(ctx context.Context, account, before plaza.ID, limit int) ([]FollowEntry, error) {
+// Following lists, as viewer sees them, whom account follows, newest
+// first, before the cursor, with the same block rules as Followers.
+func (s *Service) Following(ctx context.Context, viewer, account, before plaza.ID, limit int) ([]FollowEntry, error) {
 	return s.followList(ctx, `SELECT f.id, a.id, a.handle, a.display_name, f.created_at FROM follows f JOIN accounts a ON a.id = f.followee_id
-		WHERE f.follower_id = $1 AND f.id < $2 AND a.status NOT IN ('deleted', 'closed') ORDER BY f.id DESC LIMIT $3`, account, before, limit)
+		WHERE f.follower_id = $1 AND f.id < $2 AND a.status NOT IN ('deleted', 'closed')`+notBlockedWith4+`ORDER BY f.id DESC LIMIT $3`, viewer, account, before, limit)
 }
 
-func (s *Service) followList(ctx context.Context, query string, account, before plaza.ID, limit int) ([]FollowEntry, error) {
+// notBlockedWith4 keeps the listed account a only if neither it nor the
+// viewer ($4) blocked the other.
+const notBlockedWith4 = ` AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $4 AND b.blocked_id = a.id OR b.account_id = a.id AND b.blocked_id = $4) `
+
+func (s *Service) followList(ctx context.Context, query string, viewer, account, before plaza.ID, limit int) ([]FollowEntry, error) {
 	if err := s.checkAccount(ctx, account); err != nil {
 		return nil, err
+	}
+	if viewer != 0 && viewer != account {
+		blocked, err := blockedEither(ctx, s.db.Read(), viewer, account)
+		if err != nil {
+			return nil, fmt.Errorf("follow list: %w", err)
+		}
+		if blocked {
+			return nil, plaza.Errorf(plaza.ENotFound, "account not found")
+		}
 	}
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.db.Read().QueryContext(ctx, query, account, before, min(max(limit, 1), 200))
+	rows, err := s.db.Read().QueryContext(ctx, query, account, before, min(max(limit, 1), 200), viewer)
 	if err != nil {
 		return nil, fmt.Errorf("follow list: %w", err)
 	}

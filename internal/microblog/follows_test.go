@@ -41,7 +41,7 @@ func TestFollow(t *testing.T) {
 		var got []plaza.ID
 		cursor := plaza.ID(0)
 		for {
-			page, err := e.svc.Followers(ctx, star, cursor, 2)
+			page, err := e.svc.Followers(ctx, 0, star, cursor, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestFollow(t *testing.T) {
 		if want := []plaza.ID{fans[2], fans[1], fans[0]}; !slices.Equal(got, want) {
 			t.Errorf("followers = %v, want %v", got, want)
 		}
-		following, err := e.svc.Following(ctx, fans[1], 0, 10)
+		following, err := e.svc.Following(ctx, 0, fans[1], 0, 10)
 		if err != nil || len(following) != 1 || following[0].ID != star || following[0].Handle != "user0" {
 			t.Errorf("Following = %+v, %v; want the star", following, err)
 		}
@@ -77,7 +77,7 @@ func TestFollow(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCode(t, e.svc.Follow(ctx, star, e.user(4)), plaza.ENotFound)
-		if _, err := e.svc.Followers(ctx, e.user(4), 0, 10); plaza.ErrorCode(err) != plaza.ENotFound {
+		if _, err := e.svc.Followers(ctx, 0, e.user(4), 0, 10); plaza.ErrorCode(err) != plaza.ENotFound {
 			t.Errorf("followers of a closed account: %v, want not_found", err)
 		}
 		if n := e.count(t, `SELECT COUNT(*) FROM follows`); n != 2 {
@@ -105,6 +105,34 @@ func TestFollowNotifiesOnce(t *testing.T) {
 		}
 		if synced := e.syncedNotifications(t, b); len(synced) != 1 || synced[0].ID != ns[0].ID {
 			t.Errorf("sync log holds %+v, want the one notification", synced)
+		}
+	})
+}
+
+// TestHostileFollowListsAcrossABlock: a blocked account cannot read the
+// blocker's follow lists, and other accounts' lists leave out whoever is
+// on the other side of a block from the viewer.
+func TestHostileFollowListsAcrossABlock(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, envOptions{users: 4})
+		ctx := context.Background()
+		blocker, blocked, fan, other := e.user(0), e.user(1), e.user(2), e.user(3)
+		e.follows(t, fan, blocker)
+		e.follows(t, other, blocker)
+		e.follows(t, fan, other)
+		e.block(t, blocker, blocked)
+		if _, err := e.svc.Followers(ctx, blocked, blocker, 0, 10); plaza.ErrorCode(err) != plaza.ENotFound {
+			t.Errorf("the blocked account reads the blocker's followers: %v, want not_found", err)
+		}
+		if _, err := e.svc.Following(ctx, blocker, blocked, 0, 10); plaza.ErrorCode(err) != plaza.ENotFound {
+			t.Errorf("the blocker reads the blocked account's following: %v, want not_found", err)
+		}
+		following, err := e.svc.Following(ctx, blocked, fan, 0, 10)
+		if err != nil || len(following) != 1 || following[0].ID != other {
+			t.Errorf("the fan's following as the blocked account sees it = %v, %v; want only the other account", following, err)
+		}
+		if following, err := e.svc.Following(ctx, fan, fan, 0, 10); err != nil || len(following) != 2 {
+			t.Errorf("the fan's own following = %v, %v; want both", following, err)
 		}
 	})
 }

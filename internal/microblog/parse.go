@@ -27,8 +27,17 @@ func FoldTag(s string) string {
 	s = strings.TrimPrefix(s, "#")
 	s = strings.TrimSuffix(s, "#")
 	s = norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
-	s = strings.TrimSpace(s)
-	if s == "" || utf8.RuneCountInString(s) > maxTagRunes || strings.ContainsAny(s, "#\n\r\t") {
+	// Invisible format characters (zero-width spaces and joiners, bidi
+	// marks) would make look-alikes of a tag; a tag needs a letter or a
+	// digit, so one of marks or symbols alone is none.
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s))
+	if s == "" || utf8.RuneCountInString(s) > maxTagRunes || strings.ContainsAny(s, "#\n\r\t") ||
+		strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
 		return ""
 	}
 	return s

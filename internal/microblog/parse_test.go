@@ -40,6 +40,8 @@ func TestFoldTag(t *testing.T) {
 	for in, want := range map[string]string{
 		"#Go": "go", "Go#": "go", "#话题#": "话题", "ＧＯ": "go", "  Straße ": "strasse", "#": "", "": "",
 		"a\tb": "", strings.Repeat("x", 65): "", strings.Repeat("x", 64): strings.Repeat("x", 64),
+		// Hostile: nothing to read, or a look-alike of another tag.
+		"\u0301\u0301": "", "#\ufe0f\u20e3": "", "#!!!#": "", "#\u200b#": "", "go\u200b": "go", "天\u200d气": "天气", "\u202egoogle": "google",
 	} {
 		if got := FoldTag(in); got != want {
 			t.Errorf("FoldTag(%q) = %q, want %q", in, got, want)

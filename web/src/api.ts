@@ -1,5 +1,6 @@
 // The HTTP side of Plaza's API: a fetch wrapper that sends the session
 // token and turns error bodies into ApiError, plus the shapes the app uses.
+import type { Moderated } from './moderation';
 
 const TOKEN_KEY = 'plaza.token';
 
@@ -51,9 +52,13 @@ export class ApiError extends Error {
 }
 
 type Listener = (err: ApiError) => void;
+const authCodes = ['unauthenticated', 'terms_acceptance_required', 'account_suspended', 'account_closed'];
 const authListeners = new Set<Listener>();
 
-/** onAuthProblem registers a callback for 401s and terms_acceptance_required on signed-in calls. */
+/**
+ * onAuthProblem registers a callback for 401s, terms_acceptance_required,
+ * account_suspended and account_closed on signed-in calls.
+ */
 export function onAuthProblem(fn: Listener): () => void {
   authListeners.add(fn);
   return () => authListeners.delete(fn);
@@ -79,7 +84,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!res.ok) {
     const e = data?.error ?? {};
     const err = new ApiError(res.status, e.code ?? 'internal', e.message ?? res.statusText, e.details ?? {});
-    if (token && (err.code === 'unauthenticated' || err.code === 'terms_acceptance_required')) {
+    if (token && authCodes.includes(err.code)) {
       authListeners.forEach((fn) => fn(err));
     }
     throw err;
@@ -101,6 +106,8 @@ export interface Me {
   roles: string[];
   verification: { phone: boolean; identity: string; identity_reason?: string };
   status: string;
+  status_reason?: string;
+  status_until?: string;
   terms: { accepted_version: number; current_version: number; reconsent_required: boolean };
 }
 
@@ -125,7 +132,7 @@ export interface Session {
   current: boolean;
 }
 
-export interface Message {
+export interface Message extends Moderated {
   id: string;
   conversation_id: string;
   seq: number;
@@ -198,7 +205,7 @@ export function startDirect(id: string): Promise<Conversation> {
   return api<Conversation>('POST', '/conversations', { kind: 'direct', member_ids: [id] });
 }
 
-export interface Channel {
+export interface Channel extends Moderated {
   id: string;
   handle: string;
   name: string;
@@ -214,7 +221,7 @@ export interface Channel {
   following?: boolean;
 }
 
-export interface Post {
+export interface Post extends Moderated {
   id: string;
   channel_id: string;
   author_id: string;

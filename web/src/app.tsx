@@ -20,6 +20,9 @@ import { PostPage } from './screens/PostPage';
 import { FollowList, ProfilePage } from './screens/Profile';
 import { HashtagPage, SearchPosts, Trending } from './screens/Discover';
 import { Notifications } from './screens/Notifications';
+import { DecisionList, DecisionPage, MyReports } from './screens/Decisions';
+import { Restricted } from './screens/Restricted';
+import { TransparencyPage } from './screens/Transparency';
 import { Unread } from './unread';
 
 export interface Session {
@@ -70,15 +73,19 @@ export function App() {
     () =>
       onAuthProblem((e) => {
         if (e.code === 'unauthenticated') forget();
-        else setTermsNeeded(true);
+        else if (e.code === 'terms_acceptance_required') setTermsNeeded(true);
+        // Suspended or closed meanwhile: the account's state decides what the app shows.
+        else api<Me>('GET', '/me').then(setMe, () => {});
       }),
     [forget],
   );
 
-  // One stream per signed-in account.
+  // One stream per signed-in account that may use it: the server refuses
+  // suspended and closed accounts one.
   const meID = me?.id;
+  const restricted = me?.status === 'suspended' || me?.status === 'closed';
   useEffect(() => {
-    if (!meID) return;
+    if (!meID || restricted) return;
     const s = new Stream();
     const u = new Unread(s);
     setLive({ stream: s, unread: u });
@@ -87,7 +94,7 @@ export function App() {
       s.close();
       setLive(null);
     };
-  }, [meID]);
+  }, [meID, restricted]);
 
   const signedIn = (m: Me) => {
     setMe(m);
@@ -118,10 +125,21 @@ export function App() {
       <div class="shell">
         <header class="topbar">
           <span class="brand">Plaza</span>
+          {path === '/transparency' && (
+            <nav aria-label="Main">
+              <a href="/login" onClick={linkHandler}>
+                Sign in
+              </a>
+            </nav>
+          )}
         </header>
-        {path === '/register' ? <Register onSignedIn={signedIn} /> : <Login onSignedIn={signedIn} />}
+        {path === '/transparency' ? <TransparencyPage /> : path === '/register' ? <Register onSignedIn={signedIn} /> : <Login onSignedIn={signedIn} />}
       </div>
     );
+  }
+
+  if (restricted) {
+    return <RestrictedShell me={me} path={path} setMe={setMe} signOut={signOut} />;
   }
 
   if (!live) return null;
@@ -146,6 +164,8 @@ function Routes({ path }: { path: string }) {
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;
   const channel = path.match(/^\/channels\/(\d+)$/);
   if (channel) return <ChannelPage key={channel[1]} id={channel[1]} />;
+  const decision = path.match(/^\/me\/decisions\/(\d+)$/);
+  if (decision) return <DecisionPage key={decision[1]} id={decision[1]} />;
   const post = path.match(/^\/posts\/(\d+)$/);
   if (post) return <PostPage key={post[1]} id={post[1]} />;
   const account = path.match(/^\/accounts\/(\d+)(?:\/(followers|following))?$/);
@@ -183,6 +203,12 @@ function Routes({ path }: { path: string }) {
       return <SearchPosts />;
     case '/notifications':
       return <Notifications />;
+    case '/me/reports':
+      return <MyReports />;
+    case '/me/decisions':
+      return <DecisionList />;
+    case '/transparency':
+      return <TransparencyPage />;
     default:
       return (
         <main class="page">
@@ -231,7 +257,7 @@ function TopBar({ path }: { path: string }) {
         {item('/timeline', 'Posts', microPaths.test(path))}
         {item('/contacts', 'Contacts', path === '/contacts')}
         {item('/channels', 'Channels', path.startsWith('/channels'))}
-        {item('/settings', 'Settings', path === '/settings')}
+        {item('/settings', 'Settings', path === '/settings' || path.startsWith('/me/'))}
         {operator && item('/console', 'Console', path === '/console', 'wide-only')}
         <a
           href="/notifications"
@@ -262,6 +288,46 @@ function ConnectionBanner({ stream }: { stream: Stream }) {
   return (
     <div class="conn" role="status" aria-live="polite">
       {state === 'reconnecting' && <span class="conn-reconnecting">Reconnecting…</span>}
+    </div>
+  );
+}
+
+interface RestrictedProps {
+  me: Me;
+  path: string;
+  setMe: (me: Me) => void;
+  signOut: () => Promise<void>;
+}
+
+/**
+ * RestrictedShell is the whole app for a suspended or closed account: the
+ * decision that restricted it (with the appeal), the other decisions, the
+ * public transparency report, and signing out.
+ */
+function RestrictedShell({ me, path, setMe, signOut }: RestrictedProps) {
+  const recheck = () => api<Me>('GET', '/me').then(setMe, () => {});
+  const decision = path.match(/^\/me\/decisions\/(\d+)$/);
+  let body;
+  if (decision) body = <DecisionPage key={decision[1]} id={decision[1]} />;
+  else if (path === '/me/decisions') body = <DecisionList />;
+  else if (path === '/me/reports') body = <MyReports />;
+  else if (path === '/transparency') body = <TransparencyPage />;
+  else body = <Restricted me={me} onRecheck={recheck} signOut={signOut} />;
+  const item = (href: string, label: string, active: boolean) => (
+    <a href={href} onClick={linkHandler} aria-current={active ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <span class="brand">Plaza</span>
+        <nav aria-label="Main">
+          {item('/', 'Your account', !decision && !path.startsWith('/me/') && path !== '/transparency')}
+          {item('/me/decisions', 'Decisions', !!decision || path.startsWith('/me/'))}
+        </nav>
+      </header>
+      {body}
     </div>
   );
 }

@@ -45,7 +45,15 @@ export function explain(err: unknown): Explained {
       };
     }
     case 'forbidden':
+      if (d.reason === 'same_moderator') {
+        return { title: 'You took this decision, so you cannot decide its appeal.', next: 'Another moderator must review it.' };
+      }
+      if (d.reason === 'appeal_window_closed') {
+        return { title: 'The time to appeal this decision has ended.', next: 'Appeals are possible for 180 days after a decision.' };
+      }
       return { title: 'You are not allowed to do that.', next: 'Only the owner, editors or operators with the right role can.' };
+    case 'decided_elsewhere':
+      return { title: 'Another moderator decided this first.', next: 'The queue was reloaded; their decision stands.' };
     case 'recall_window_expired': {
       const m = Math.round(Number(d.window_seconds) / 60) || 2;
       return { title: `Too late to recall: messages can be recalled only within ${m} minutes of sending.`, next: 'This one stays as it is.' };
@@ -66,7 +74,7 @@ export function explain(err: unknown): Explained {
     case 'account_suspended':
       return {
         title: 'Your account is suspended.',
-        next: `${d.reason ? `Reason: ${d.reason}. ` : ''}${d.until ? `Until ${new Date(String(d.until)).toLocaleString()}. ` : ''}You can still export or delete your data.`,
+        next: `${d.reason ? `Reason: ${d.reason}. ` : ''}${d.until ? `Until ${new Date(String(d.until)).toLocaleString()}. ` : ''}You can read the decision and appeal it under Settings › Decisions about you, and still export or delete your data.`,
       };
     case 'account_closed':
       return { title: 'Your account is closed.', next: d.reason ? `Reason: ${d.reason}.` : 'You can still export your data.' };

@@ -3,6 +3,7 @@
 // hashtags, mentions and links in post text, and a per-page-load cache of
 // posts for quoting reposts.
 import { api, ApiError, Profile } from './api';
+import type { Moderated } from './moderation';
 
 export type Visibility = 'public' | 'followers' | 'contacts';
 
@@ -13,7 +14,7 @@ export interface Mention {
 }
 
 /** MicroPost is a microblog post (not a public account's article, which is api.Post). */
-export interface MicroPost {
+export interface MicroPost extends Moderated {
   id: string;
   author_id: string;
   text: string;

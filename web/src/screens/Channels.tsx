@@ -8,6 +8,8 @@ import { api, ApiError, Category, Channel, ChannelApplication, channelInfo, List
 import { useSession } from '../app';
 import { linkHandler, navigate } from '../router';
 import { describedBy, ErrorBox, Field, shortTime } from '../ui';
+import { ModNote } from './ModNote';
+import { ReportButton } from './Report';
 
 type Unread = { channel_id: string; unread_count: number };
 
@@ -19,7 +21,7 @@ function ChannelName({ id }: { id: string }) {
   return <>{name || '…'}</>;
 }
 
-function PostCard({ p, showChannel }: { p: Post; showChannel?: boolean }) {
+function PostCard({ p, showChannel, own }: { p: Post; showChannel?: boolean; own?: boolean }) {
   const when = p.published_at ?? p.created_at;
   return (
     <article class="post" aria-labelledby={`post-${p.id}`}>
@@ -38,14 +40,20 @@ function PostCard({ p, showChannel }: { p: Post; showChannel?: boolean }) {
           </strong>
         )}
       </div>
+      <ModNote m={p} own={!!own} />
       {/* body_html is rendered from Markdown with raw HTML dropped and sanitised by the server. */}
       <div class="post-body" dangerouslySetInnerHTML={{ __html: p.body_html }} />
+      {!own && (
+        <div class="post-actions">
+          <ReportButton type="channel_post" id={p.id} what={`“${p.title}”`} class="link-button" />
+        </div>
+      )}
     </article>
   );
 }
 
 export function Channels() {
-  const { stream } = useSession();
+  const { me, stream } = useSession();
   const [posts, setPosts] = useState<Post[] | null>(null);
   const [unread, setUnread] = useState<Unread[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -165,7 +173,7 @@ export function Channels() {
         ) : (
           <div class="posts" aria-label="Posts from accounts you follow">
             {posts.map((p) => (
-              <PostCard key={p.id} p={p} showChannel />
+              <PostCard key={p.id} p={p} showChannel own={p.author_id === me.id} />
             ))}
           </div>
         )}
@@ -253,9 +261,13 @@ export function ChannelPage({ id }: { id: string }) {
                 {ch.status_reason ? `: ${ch.status_reason}` : ''}.
               </p>
             )}
-            <button type="button" class={ch.following ? '' : 'primary'} onClick={toggleFollow} aria-pressed={ch.following ? true : false}>
-              {ch.following ? 'Following' : 'Follow'}
-            </button>
+            <ModNote m={ch} own={canPost} what="public account" />
+            <div class="row">
+              <button type="button" class={ch.following ? '' : 'primary'} onClick={toggleFollow} aria-pressed={ch.following ? true : false}>
+                {ch.following ? 'Following' : 'Follow'}
+              </button>
+              {!canPost && <ReportButton type="channel" id={ch.id} what={ch.name} />}
+            </div>
             <ErrorBox error={actionError} />
           </header>
           {canPost && <Composer channel={ch} onPosted={posted} />}
@@ -263,7 +275,7 @@ export function ChannelPage({ id }: { id: string }) {
             <section aria-labelledby="held-h">
               <h2 id="held-h">Not published</h2>
               {held.map((p) => (
-                <PostCard key={p.id} p={p} />
+                <PostCard key={p.id} p={p} own />
               ))}
             </section>
           )}
@@ -274,7 +286,7 @@ export function ChannelPage({ id }: { id: string }) {
             ) : (
               <div class="posts">
                 {posts.map((p) => (
-                  <PostCard key={p.id} p={p} />
+                  <PostCard key={p.id} p={p} own={canPost} />
                 ))}
               </div>
             )}

@@ -13,6 +13,8 @@ import { ErrorBox, shortTime } from '../ui';
 import { formatDuration, knownDurations, knownPosters, mediaURL, saveMedia, microphoneProblem, Recorder, uploadMedia, VOICE_LIMIT_MS } from '../media';
 import { SendRequest } from '../stream';
 import { useTitle } from './title';
+import { ModNote } from './ModNote';
+import { ReportDialog } from './Report';
 
 interface Outgoing {
   client_id: string;
@@ -456,6 +458,7 @@ interface BubbleProps {
 function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps) {
   const [sender, setSender] = useState('');
   const [menu, setMenu] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const toggle = useRef<HTMLButtonElement>(null);
   const firstAction = useRef<HTMLButtonElement>(null);
@@ -482,7 +485,8 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
   return (
     <li class={mine ? 'msg mine' : 'msg'} data-seq={m.seq}>
       {sender && <div class="msg-sender">{sender}</div>}
-      <div class={m.recalled ? 'bubble recalled' : 'bubble'}>
+      <div class={m.recalled ? 'bubble recalled' : m.removed ? 'bubble removed' : 'bubble'}>
+        {!m.recalled && <ModNote m={m} own={mine} what="message" />}
         {quoted !== undefined && !m.recalled && (
           <span class="quote">{quoted ? summary(quoted) : 'Earlier message'}</span>
         )}
@@ -541,7 +545,30 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
               Recall
             </button>
           )}
+          {!mine && (
+            <button
+              type="button"
+              aria-haspopup="dialog"
+              onClick={() => {
+                setMenu(false);
+                setReporting(true);
+              }}
+            >
+              Report
+            </button>
+          )}
         </div>
+      )}
+      {reporting && (
+        <ReportDialog
+          type="message"
+          id={m.id}
+          what="this message"
+          onClose={() => {
+            setReporting(false);
+            toggle.current?.focus();
+          }}
+        />
       )}
       {error ? (
         <div class="msg-error" role="alert">

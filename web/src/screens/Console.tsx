@@ -1,8 +1,9 @@
 // The operator's console, for accounts with a role: identity reviews (the
 // only place legal names are shown; compliance), channel applications and
-// post reviews (reviewer), categories, credentials and publishing terms
-// (admin), suspending and closing accounts (admin, moderator), and the
-// audit log with its chain status (admin).
+// post reviews (reviewer), the report and appeal queues (moderator, admin),
+// authority orders and rules (admin), categories, credentials and
+// publishing terms (admin), suspending and closing accounts (admin,
+// moderator), and the audit log with its chain status (admin).
 import { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, Category, ChannelApplication, List, Me, Post } from '../api';
@@ -10,6 +11,7 @@ import { useSession } from '../app';
 import { ErrorBox, Field, shortTime } from '../ui';
 import { Name } from './Contacts';
 import { MicroPost, textLang } from '../microblog';
+import { AppealQueue, AuthorityOrders, ReportQueue, RulesAdmin } from './ModConsole';
 
 export const consoleRoles = ['admin', 'reviewer', 'compliance', 'moderator'];
 
@@ -48,6 +50,10 @@ const tabs: Tab[] = [
   { id: 'applications', label: 'Channel applications', roles: ['reviewer'] },
   { id: 'posts', label: 'Post reviews', roles: ['reviewer'] },
   { id: 'microblog', label: 'Microblog reviews', roles: ['reviewer'] },
+  { id: 'reports', label: 'Reports', roles: ['moderator', 'admin'] },
+  { id: 'appeals', label: 'Appeals', roles: ['moderator', 'admin'] },
+  { id: 'orders', label: 'Authority orders', roles: ['admin'] },
+  { id: 'rules', label: 'Rules', roles: ['admin'] },
   { id: 'categories', label: 'Categories', roles: ['admin'] },
   { id: 'credentials', label: 'Credentials', roles: ['admin'] },
   { id: 'terms', label: 'Terms', roles: ['admin'] },
@@ -91,6 +97,10 @@ export function Console() {
         {tab === 'applications' && <Applications />}
         {tab === 'posts' && <PostReviews />}
         {tab === 'microblog' && <MicroblogReviews />}
+        {tab === 'reports' && <ReportQueue />}
+        {tab === 'appeals' && <AppealQueue />}
+        {tab === 'orders' && <AuthorityOrders />}
+        {tab === 'rules' && <RulesAdmin />}
         {tab === 'categories' && <Categories />}
         {tab === 'credentials' && <Credentials />}
         {tab === 'terms' && <TermsAdmin />}

@@ -67,6 +67,11 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
           Create an account
         </a>
       </p>
+      <footer class="page-footer">
+        <a href="/transparency" onClick={linkHandler}>
+          Transparency report
+        </a>
+      </footer>
     </main>
   );
 }

@@ -23,6 +23,8 @@ import { linkHandler, navigate } from '../router';
 import { shortTime } from '../ui';
 import { Photo } from './Chat';
 import { useSession } from '../app';
+import { ModNote } from './ModNote';
+import { ReportButton } from './Report';
 
 /** useProfile returns an account's public profile (cached per page load), or null while it loads. */
 export function useProfile(id: string): Profile | null | 'failed' {
@@ -142,6 +144,7 @@ function QuotedPost({ id }: { id: string }) {
   return (
     <div class="mb-quote">
       <AuthorLine id={p.author_id} />
+      <ModNote m={p} own={false} />
       <RichText post={p} />
       <PhotoGrid ids={p.media_ids ?? []} />
       {p.repost_of && (
@@ -247,7 +250,7 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
     </time>
   );
   return (
-    <article class={detail ? 'mb-post detail' : 'mb-post'} data-post-id={p.id}>
+    <article class={`mb-post${detail ? ' detail' : ''}${p.removed ? ' removed' : ''}`} data-post-id={p.id}>
       <header class="mb-head">
         <AuthorLine id={p.author_id} />
         <span class="muted mb-meta">
@@ -275,6 +278,7 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
           ↩ In reply to a post
         </a>
       )}
+      <ModNote m={p} own={own} what={p.reply_to ? 'reply' : 'post'} />
       <RichText post={p} highlight={highlight} />
       <PhotoGrid ids={p.media_ids ?? []} />
       {p.repost_of && <QuotedPost id={p.repost_of} />}
@@ -316,6 +320,7 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
               Delete
             </button>
           ))}
+        {!own && <ReportButton type="post" id={p.id} what={p.reply_to ? 'this reply' : 'this post'} class="mb-action mb-report" />}
       </footer>
       {reposting && (
         <RepostPanel

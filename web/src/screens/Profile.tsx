@@ -9,6 +9,7 @@ import { linkHandler } from '../router';
 import { ErrorBox } from '../ui';
 import { PostCard, useProfile } from './PostCard';
 import { MicroNav, MoreLoader, usePostList } from './postlist';
+import { ReportButton } from './Report';
 
 export function ProfilePage({ id }: { id: string }) {
   const { me } = useSession();
@@ -83,9 +84,12 @@ export function ProfilePage({ id }: { id: string }) {
             </p>
           </div>
           {!own && (
-            <button type="button" class={p.following ? 'mb-follow' : 'mb-follow primary'} onClick={toggleFollow} aria-pressed={!!p.following} disabled={busy}>
-              {p.following ? 'Following' : 'Follow'}
-            </button>
+            <div class="mb-profile-actions">
+              <button type="button" class={p.following ? 'mb-follow' : 'mb-follow primary'} onClick={toggleFollow} aria-pressed={!!p.following} disabled={busy}>
+                {p.following ? 'Following' : 'Follow'}
+              </button>
+              <ReportButton type="account" id={p.id} what={`@${p.handle}`} class="link-button" />
+            </div>
           )}
         </header>
       )}

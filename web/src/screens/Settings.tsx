@@ -92,6 +92,29 @@ export function Settings() {
         </section>
       )}
 
+      <section aria-labelledby="moderation-h">
+        <h2 id="moderation-h">Reports and decisions</h2>
+        <ul class="link-list">
+          <li>
+            <a href="/me/reports" onClick={linkHandler}>
+              My reports
+            </a>{' '}
+            <span class="muted">— what you reported and what was decided</span>
+          </li>
+          <li>
+            <a href="/me/decisions" onClick={linkHandler}>
+              Decisions about you
+            </a>{' '}
+            <span class="muted">— with the reasons, and how to appeal</span>
+          </li>
+          <li>
+            <a href="/transparency" onClick={linkHandler}>
+              Transparency report
+            </a>
+          </li>
+        </ul>
+      </section>
+
       <section aria-labelledby="verify-h">
         <h2 id="verify-h">Verification</h2>
         <PhoneVerification />

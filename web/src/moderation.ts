@@ -1,0 +1,300 @@
+// Moderation's side of the API: the operator's rules, reports, statements
+// of reasons with their appeals, the moderators' queues, authority orders
+// and the transparency report; and the plain words the screens use for
+// actions, sources and targets.
+import { api } from './api';
+
+/** Rule is one of the operator's published, numbered rules. */
+export interface Rule {
+  id: number;
+  title: string;
+  description: string;
+}
+
+/** TargetType is what can be reported or decided on. */
+export type TargetType = 'post' | 'message' | 'account' | 'channel' | 'channel_post';
+
+/** Action is what a decision does. */
+export type Action = 'dismiss' | 'label' | 'limit' | 'remove' | 'suspend' | 'close';
+
+/** Moderated is what the server adds to content a decision applies to, per viewer. */
+export interface Moderated {
+  /** label is the moderators' note, shown to everyone. */
+  label?: string;
+  /** removed and limited are shown to the author only. */
+  removed?: boolean;
+  limited?: boolean;
+  decision_id?: string;
+}
+
+/** Snapshot is the content concerned as it was when reported or decided. */
+export interface Snapshot {
+  type?: string;
+  id?: string;
+  owner_id?: string;
+  text?: string;
+  title?: string;
+  body?: string;
+  media_ids?: string[] | null;
+  created_at?: string;
+  handle?: string;
+  display_name?: string;
+  name?: string;
+  description?: string;
+  [key: string]: unknown;
+}
+
+/** Outcome is what became of a report, as its reporter sees it. */
+export interface Outcome {
+  action: Action;
+  decided_at: string;
+  reversed: boolean;
+}
+
+/** MyReport is one of the caller's own reports. */
+export interface MyReport {
+  id: string;
+  target_type: TargetType;
+  target_id: string;
+  rule_id: number;
+  comment: string;
+  created_at: string;
+  status: 'open' | 'decided';
+  outcome: Outcome | null;
+}
+
+/** AppealState is an appeal as its statement of reasons shows it. */
+export interface AppealState {
+  id?: string;
+  status: 'open' | 'decided';
+  outcome: 'upheld' | 'reversed' | '';
+  reason: string;
+}
+
+/** Statement is a decision's statement of reasons (DSA Art. 17). */
+export interface Statement {
+  id: string;
+  target_type: TargetType;
+  target_id: string;
+  action: Action;
+  rule: { id: number; title: string };
+  ground: 'terms' | 'law';
+  legal_basis: string;
+  reason: string;
+  label: string;
+  content: Snapshot | null;
+  source: 'report' | 'own_initiative' | 'authority_order';
+  automated: boolean;
+  created_at: string;
+  ends_at: string | null;
+  appeal_deadline: string;
+  status: 'in_force' | 'reversed';
+  appeal: AppealState | null;
+  duration_days?: number | null;
+  moderator_id?: string;
+}
+
+/** Evidence is a message a reporter attached to a report. */
+export interface Evidence {
+  id: string;
+  conversation_id?: string;
+  seq?: number;
+  sender_id: string;
+  kind: string;
+  text?: string;
+  media_id?: string;
+  created_at: string;
+}
+
+/** QueueReport is one report in a queue item. */
+export interface QueueReport {
+  id: string;
+  reporter_id: string;
+  rule_id: number;
+  comment: string;
+  evidence: Evidence[] | null;
+  created_at: string;
+}
+
+/** HistoryEntry is an earlier decision about the same account. */
+export interface HistoryEntry {
+  id: string;
+  action: Action;
+  rule_id: number;
+  created_at: string;
+  status: string;
+}
+
+/** QueueItem is one target under review, with every report of it. */
+export interface QueueItem {
+  id: string;
+  target_type: TargetType;
+  target_id: string;
+  owner_id: string | null;
+  snapshot: Snapshot | null;
+  status: 'open' | 'decided';
+  report_count: number;
+  created_at: string;
+  reports: QueueReport[] | null;
+  history: HistoryEntry[] | null;
+}
+
+/** AppealItem is an appeal in the moderators' queue. */
+export interface AppealItem {
+  id: string;
+  decision: Statement;
+  account_id: string;
+  text: string;
+  status: 'open' | 'decided';
+  outcome?: string;
+  reason?: string;
+  created_at: string;
+}
+
+/** AuthorityOrder is a recorded request from an authority. */
+export interface AuthorityOrder {
+  id: string;
+  authority: string;
+  legal_basis: string;
+  received_at: string;
+  scope: string;
+  target_type: string;
+  target_id: string | null;
+  outcome: 'complied' | 'partially_complied' | 'rejected';
+  note: string;
+  created_at?: string;
+}
+
+export type Counts = Record<string, number>;
+
+/** Transparency is the public report for a period. */
+export interface Transparency {
+  from: string;
+  to: string;
+  reports: { total: number; by_rule: Counts; by_target_type: Counts };
+  decisions: { total: number; by_action: Counts; by_rule: Counts; median_hours_to_decision: number | null };
+  appeals: { total: number; reversed: number };
+  authority_orders: { total: number; by_authority: Counts; by_outcome: Counts };
+  identity_reviews: { approved: number; rejected: number };
+  channel_applications: { approved: number; rejected: number };
+}
+
+let rulesCache: Promise<Rule[]> | null = null;
+
+/** rules fetches the published rules once per page load. */
+export function rules(): Promise<Rule[]> {
+  if (!rulesCache) {
+    rulesCache = api<{ items: Rule[] }>('GET', '/rules').then((l) => l.items ?? []);
+    rulesCache.catch(() => {
+      rulesCache = null;
+    });
+  }
+  return rulesCache;
+}
+
+/** forgetRules drops the cached rules after an admin changed one. */
+export function forgetRules(): void {
+  rulesCache = null;
+}
+
+/** ruleTitle names a rule by number, "Rule 3: Spam". */
+export function ruleTitle(list: Rule[] | null, id: number): string {
+  const r = list?.find((x) => x.id === id);
+  return r ? `Rule ${id}: ${r.title}` : `Rule ${id}`;
+}
+
+export const targetWords: Record<TargetType, string> = {
+  post: 'Post',
+  message: 'Message',
+  account: 'Account',
+  channel: 'Public account',
+  channel_post: 'Public account post',
+};
+
+/** actionWords says what an action does, for moderators and reporters. */
+export const actionWords: Record<Action, string> = {
+  dismiss: 'No action (dismissed)',
+  label: 'Labelled',
+  limit: 'Visibility limited',
+  remove: 'Removed',
+  suspend: 'Account suspended',
+  close: 'Account closed',
+};
+
+/** actionHelp explains each action in the decision form. */
+export const actionHelp: Record<Action, string> = {
+  dismiss: 'The report does not show a breach: nothing changes.',
+  label: 'A note shown with the content to everyone.',
+  limit: 'Out of search, trending, hashtag pages and non-followers’ views.',
+  remove: 'Hidden from everyone but the author, who sees it marked removed.',
+  suspend: 'The owner cannot post, send or follow for a number of days.',
+  close: 'The owner’s account is closed; they can still read decisions, appeal and export.',
+};
+
+export const sourceWords: Record<Statement['source'], string> = {
+  report: 'A report from someone using Plaza led to this decision.',
+  own_initiative: 'A moderator found this on their own initiative; nobody reported it.',
+  authority_order: 'An order from an authority led to this decision.',
+};
+
+export const outcomeWords: Record<AuthorityOrder['outcome'], string> = {
+  complied: 'Complied',
+  partially_complied: 'Partially complied',
+  rejected: 'Rejected',
+};
+
+/** actionsFor lists the actions that fit a target: an account has no content to label, limit or remove. */
+export function actionsFor(t: TargetType): Action[] {
+  if (t === 'account') return ['dismiss', 'suspend', 'close'];
+  return ['dismiss', 'label', 'limit', 'remove', 'suspend', 'close'];
+}
+
+/** targetPath is where the client shows a target, when it has a page for it. */
+export function targetPath(t: TargetType, id: string, snapshot?: Snapshot | null): string | null {
+  switch (t) {
+    case 'post':
+      return `/posts/${id}`;
+    case 'account':
+      return `/accounts/${id}`;
+    case 'channel':
+      return `/channels/${id}`;
+    case 'channel_post': {
+      const ch = snapshot?.channel_id;
+      return typeof ch === 'string' && ch ? `/channels/${ch}` : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** longDate writes a date and time in the reader's locale. */
+export function longDate(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** whatHappened says in one sentence what a decision did to the person it concerns. */
+export function whatHappened(s: Statement): string {
+  const thing = s.target_type === 'account' ? 'your account' : `your ${targetWords[s.target_type]?.toLowerCase() ?? 'content'}`;
+  switch (s.action) {
+    case 'dismiss':
+      return `No action was taken against ${thing}.`;
+    case 'label':
+      return `A moderators’ note is shown with ${thing} to everyone: “${s.label}”.`;
+    case 'limit':
+      return `The visibility of ${thing} is limited: it is kept out of search, trending and hashtag pages, and only you and your followers see it.`;
+    case 'remove':
+      return `${cap(thing)} was removed: nobody but you can see it, and you see it marked removed.`;
+    case 'suspend':
+      return `Your account is suspended${s.ends_at ? ` until ${longDate(s.ends_at)}` : ''}${s.duration_days ? ` (${s.duration_days} day${s.duration_days === 1 ? '' : 's'})` : ''}: you cannot post, send messages or follow until then. You can still read your decisions, appeal and export your data.`;
+    case 'close':
+      return 'Your account was closed. You can still sign in to read your decisions, appeal and export your data.';
+    default:
+      return `Decision: ${s.action}.`;
+  }
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,714 @@
+// The moderators' part of the operator console: the report queue (oldest
+// first, filtered by rule and by what was reported) with each target's
+// snapshot, its reports with comments and attached messages, the account's
+// earlier decisions and the decision form; acting without a report (own
+// initiative or an authority order); the appeal queue, where a moderator
+// other than the one who decided upholds or reverses; and, for admins,
+// authority orders and the published rules.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, List } from '../api';
+import {
+  Action,
+  actionHelp,
+  actionsFor,
+  actionWords,
+  AppealItem,
+  AuthorityOrder,
+  forgetRules,
+  longDate,
+  outcomeWords,
+  QueueItem,
+  QueueReport,
+  Rule,
+  ruleTitle,
+  sourceWords,
+  Statement,
+  TargetType,
+  targetPath,
+  targetWords,
+} from '../moderation';
+import { textLang } from '../microblog';
+import { linkHandler } from '../router';
+import { ErrorBox, Field } from '../ui';
+import { Name } from './Contacts';
+import { SnapshotView, useRules } from './Decisions';
+
+const targetTypes = Object.keys(targetWords) as TargetType[];
+
+/** ReportQueue is the moderators' queue of reported targets. */
+export function ReportQueue() {
+  const list = useRules();
+  const [status, setStatus] = useState<'open' | 'decided'>('open');
+  const [rule, setRule] = useState('');
+  const [type, setType] = useState('');
+  const [items, setItems] = useState<QueueItem[] | null>(null);
+  const [cursor, setCursor] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const query = (c: string) => {
+    const q = new URLSearchParams({ status });
+    if (rule) q.set('rule_id', rule);
+    if (type) q.set('target_type', type);
+    if (c) q.set('cursor', c);
+    return `/admin/reports?${q}`;
+  };
+  const load = async (c = '') => {
+    try {
+      const l = await api<List<QueueItem>>('GET', query(c));
+      setItems((cur) => [...(c ? cur ?? [] : []), ...(l.items ?? [])]);
+      setCursor(l.next_cursor ?? '');
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    setItems(null);
+    load();
+  }, [status, rule, type]);
+
+  return (
+    <>
+      <h2>Reports</h2>
+      <p class="muted">Oldest first. Private messages appear here only when a participant attached them to a report.</p>
+      <div class="filters" role="group" aria-label="Filter reports">
+        <div class="field">
+          <label for="q-status">Status</label>
+          <select id="q-status" value={status} onChange={(e) => setStatus(e.currentTarget.value as 'open' | 'decided')}>
+            <option value="open">Open</option>
+            <option value="decided">Decided</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="q-rule">Rule</label>
+          <select id="q-rule" value={rule} onChange={(e) => setRule(e.currentTarget.value)}>
+            <option value="">All rules</option>
+            {list?.map((r) => (
+              <option key={r.id} value={String(r.id)}>
+                {r.id}. {r.title}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="q-type">Reported</label>
+          <select id="q-type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+            <option value="">Everything</option>
+            {targetTypes.map((t) => (
+              <option key={t} value={t}>
+                {targetWords[t]}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorBox error={error} />
+      {items === null ? (
+        !error && <p>Loading…</p>
+      ) : items.length === 0 ? (
+        <p class="empty">{status === 'open' ? 'No reports are waiting.' : 'Nothing decided matches.'}</p>
+      ) : (
+        <ul class="cards" aria-label="Reported items">
+          {items.map((it) => (
+            <QueueCard key={it.id} it={it} list={list} onDecided={() => load()} />
+          ))}
+        </ul>
+      )}
+      {cursor && (
+        <button type="button" onClick={() => load(cursor)}>
+          Load more
+        </button>
+      )}
+      <OwnInitiative list={list} />
+    </>
+  );
+}
+
+function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null; onDecided: () => void }) {
+  const what = targetWords[it.target_type] ?? it.target_type;
+  const path = targetPath(it.target_type, it.target_id, it.snapshot);
+  const reports = it.reports ?? [];
+  const history = it.history ?? [];
+  // The rule most reporters chose is the likely one.
+  const tally = new Map<number, number>();
+  for (const r of reports) tally.set(r.rule_id, (tally.get(r.rule_id) ?? 0) + 1);
+  const likely = [...tally.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? list?.[0]?.id ?? 0;
+  return (
+    <li class="card queue-item" data-item-id={it.id} aria-labelledby={`qi-${it.id}`}>
+      <div class="row spread">
+        <h3 id={`qi-${it.id}`} class="queue-title">
+          {what} {path ? (
+            <a href={path} onClick={linkHandler} class="mono">
+              {it.target_id}
+            </a>
+          ) : (
+            <span class="mono">{it.target_id}</span>
+          )}
+        </h3>
+        <span class="pill">{it.report_count === 1 ? '1 report' : `${it.report_count} reports`}</span>
+      </div>
+      <div class="muted">
+        {it.owner_id && (
+          <>
+            By <Name id={it.owner_id} /> ·{' '}
+          </>
+        )}
+        first reported {longDate(it.created_at)}
+      </div>
+      <SnapshotView snap={it.snapshot} type={it.target_type} />
+      <h4>Reports</h4>
+      <ol class="report-list" aria-label="Reports">
+        {reports.map((r) => (
+          <ReportEntry key={r.id} r={r} list={list} targetID={it.target_id} />
+        ))}
+      </ol>
+      <h4>Earlier decisions about this account</h4>
+      {history.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <ul class="history" aria-label="Earlier decisions">
+          {history.map((h) => (
+            <li key={h.id}>
+              {longDate(h.created_at)}: {actionWords[h.action] ?? h.action} · {ruleTitle(list, h.rule_id)}
+              {h.status === 'reversed' ? ' · reversed' : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+      {it.status === 'open' && (
+        <DecisionForm
+          idPrefix={`d-${it.id}`}
+          targetType={it.target_type}
+          list={list}
+          defaultRule={likely}
+          submitLabel="Decide"
+          send={(body) => api<Statement & { decision_id: string }>('POST', `/admin/reports/${it.id}/decision`, body)}
+          onDone={onDecided}
+        />
+      )}
+    </li>
+  );
+}
+
+function ReportEntry({ r, list, targetID }: { r: QueueReport; list: Rule[] | null; targetID: string }) {
+  const evidence = r.evidence ?? [];
+  return (
+    <li>
+      <div>
+        <strong>{ruleTitle(list, r.rule_id)}</strong> · <Name id={r.reporter_id} /> · <span class="muted">{longDate(r.created_at)}</span>
+      </div>
+      {r.comment ? (
+        <p class="quote-text" lang={textLang(r.comment)}>
+          “{r.comment}”
+        </p>
+      ) : (
+        <p class="muted">No comment.</p>
+      )}
+      {evidence.length > 0 && (
+        <details class="evidence" open>
+          <summary>Attached messages ({evidence.length})</summary>
+          <ol aria-label="Attached messages">
+            {evidence.map((m) => (
+              <li key={m.id} class={m.id === targetID ? 'reported' : undefined}>
+                <span class="muted">
+                  <Name id={m.sender_id} />, {longDate(m.created_at)}
+                  {m.id === targetID ? ' (reported)' : ''}:
+                </span>{' '}
+                <span lang={textLang(m.text ?? '')}>{m.text || `[${m.kind}]`}</span>
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+    </li>
+  );
+}
+
+interface DecisionBody {
+  action: Action;
+  rule_id: number;
+  reason: string;
+  label?: string;
+  duration_days?: number;
+}
+
+interface FormProps {
+  idPrefix: string;
+  targetType: TargetType;
+  list: Rule[] | null;
+  defaultRule: number;
+  submitLabel: string;
+  send: (body: DecisionBody) => Promise<Statement & { decision_id?: string }>;
+  onDone: () => void;
+}
+
+/** DecisionForm asks for an action, the rule, the reasons and, where they apply, the label and the days. */
+function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, send, onDone }: FormProps) {
+  const actions = actionsFor(targetType);
+  const [action, setAction] = useState<Action | ''>('');
+  const [ruleID, setRuleID] = useState(defaultRule);
+  const [reason, setReason] = useState('');
+  const [label, setLabel] = useState('');
+  const [days, setDays] = useState('7');
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!ruleID && defaultRule) setRuleID(defaultRule);
+  }, [defaultRule]);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    const f: Record<string, string> = {};
+    if (!action) f.action = 'Choose an action.';
+    if (!ruleID) f.rule_id = 'Choose the rule.';
+    if (action && action !== 'dismiss' && !reason.trim()) f.reason = 'Give the reasons: the person concerned reads them.';
+    if (action === 'label' && !label.trim()) f.label = 'Write the note shown with the content.';
+    if (action === 'suspend' && !(Number(days) >= 1)) f.duration_days = 'At least one day.';
+    setFields(f);
+    if (Object.keys(f).length || !action) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const body: DecisionBody = { action, rule_id: ruleID, reason: reason.trim() };
+      if (action === 'label') body.label = label.trim();
+      if (action === 'suspend') body.duration_days = Number(days);
+      const d = await send(body);
+      setDone(`Decided: ${actionWords[action]} (decision ${d.decision_id ?? d.id}).`);
+      onDone();
+    } catch (err) {
+      const ff = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
+      if (Object.keys(ff).length) setFields(ff);
+      else if (err instanceof ApiError && err.code === 'conflict') {
+        setError(new ApiError(409, 'decided_elsewhere', 'Another moderator decided this first.'));
+        onDone();
+      } else setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="decision-form" onSubmit={submit} aria-label="Decision" noValidate>
+      <fieldset class="plain">
+        <legend>Action</legend>
+        <div class="action-options">
+          {actions.map((a) => (
+            <label key={a} class={action === a ? 'action-option on' : 'action-option'} title={actionHelp[a]}>
+              <input type="radio" name={`${idPrefix}-action`} value={a} checked={action === a} onChange={() => setAction(a)} />
+              {actionLabel[a]}
+            </label>
+          ))}
+        </div>
+        {action && <p class="hint">{actionHelp[action]}</p>}
+        {fields.action && <p class="field-error">{fields.action}</p>}
+      </fieldset>
+      <Field id={`${idPrefix}-rule`} label="Rule" error={fields.rule_id}>
+        <select id={`${idPrefix}-rule`} value={String(ruleID)} onChange={(e) => setRuleID(Number(e.currentTarget.value))}>
+          {!ruleID && <option value="0">Choose a rule…</option>}
+          {list?.map((r) => (
+            <option key={r.id} value={String(r.id)}>
+              {r.id}. {r.title}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field id={`${idPrefix}-reason`} label={action === 'dismiss' ? 'Reason (optional)' : 'Reason (shown to the person)'} error={fields.reason}>
+        <textarea id={`${idPrefix}-reason`} rows={3} value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-invalid={fields.reason ? true : undefined} />
+      </Field>
+      {action === 'label' && (
+        <Field id={`${idPrefix}-label`} label="Label text (shown with the content to everyone)" error={fields.label}>
+          <input id={`${idPrefix}-label`} value={label} onInput={(e) => setLabel(e.currentTarget.value)} aria-invalid={fields.label ? true : undefined} />
+        </Field>
+      )}
+      {action === 'suspend' && (
+        <Field id={`${idPrefix}-days`} label="Suspend for (days)" error={fields.duration_days}>
+          <input id={`${idPrefix}-days`} type="number" min={1} max={3650} inputMode="numeric" value={days} onInput={(e) => setDays(e.currentTarget.value)} />
+        </Field>
+      )}
+      <ErrorBox error={error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
+          {submitLabel}
+        </button>
+        <span role="status">{done}</span>
+      </div>
+    </form>
+  );
+}
+
+const actionLabel: Record<Action, string> = {
+  dismiss: 'Dismiss',
+  label: 'Label',
+  limit: 'Limit',
+  remove: 'Remove',
+  suspend: 'Suspend',
+  close: 'Close account',
+};
+
+/** OwnInitiative decides about a target nobody reported, or carries out an authority order. */
+function OwnInitiative({ list }: { list: Rule[] | null }) {
+  const [type, setType] = useState<TargetType>('post');
+  const [target, setTarget] = useState('');
+  const [order, setOrder] = useState('');
+  const [targetError, setTargetError] = useState('');
+  const [key, setKey] = useState(0);
+  return (
+    <details class="own-initiative">
+      <summary>Act without a report</summary>
+      <p class="muted">On your own initiative, or to carry out an authority order recorded by an admin. The statement of reasons says which.</p>
+      <div class="filters">
+        <div class="field">
+          <label for="oi-type">Target type</label>
+          <select id="oi-type" value={type} onChange={(e) => setType(e.currentTarget.value as TargetType)}>
+            {targetTypes.map((t) => (
+              <option key={t} value={t}>
+                {targetWords[t]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field id="oi-target" label="Target ID" error={targetError}>
+          <input id="oi-target" class="mono" inputMode="numeric" value={target} onInput={(e) => setTarget(e.currentTarget.value.trim())} />
+        </Field>
+        <Field id="oi-order" label="Authority order ID (optional)">
+          <input id="oi-order" class="mono" inputMode="numeric" value={order} onInput={(e) => setOrder(e.currentTarget.value.trim())} />
+        </Field>
+      </div>
+      <DecisionForm
+        key={`${type}-${key}`}
+        idPrefix="oi"
+        targetType={type}
+        list={list}
+        defaultRule={list?.[0]?.id ?? 0}
+        submitLabel="Decide"
+        send={(body) => {
+          if (!target) {
+            setTargetError('Give the ID of what you decide about.');
+            return Promise.reject(new ApiError(400, 'invalid_request', 'A target ID is needed.', { fields: [{ field: 'target_id', rule: 'required' }] }));
+          }
+          setTargetError('');
+          const full: Record<string, unknown> = { ...body, target_type: type, target_id: target };
+          if (order) full.authority_order_id = order;
+          return api('POST', '/admin/decisions', full);
+        }}
+        onDone={() => setKey((k) => k + 1)}
+      />
+    </details>
+  );
+}
+
+/** AppealQueue lists open appeals; the moderator who decided may not decide the appeal. */
+export function AppealQueue() {
+  const list = useRules();
+  const [items, setItems] = useState<AppealItem[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () =>
+    api<List<AppealItem>>('GET', '/admin/appeals?status=open').then(
+      (l) => {
+        setItems(l.items ?? []);
+        setError(null);
+      },
+      setError,
+    );
+  useEffect(() => {
+    load();
+  }, []);
+  return (
+    <>
+      <h2>Appeals</h2>
+      <p class="muted">A moderator other than the one who took a decision decides its appeal. Reversing undoes the decision completely.</p>
+      <ErrorBox error={error} />
+      {items === null ? (
+        !error && <p>Loading…</p>
+      ) : items.length === 0 ? (
+        <p class="empty">No appeals are waiting.</p>
+      ) : (
+        <ul class="cards" aria-label="Appeals">
+          {items.map((a) => (
+            <AppealCard key={a.id} a={a} list={list} onDone={load} />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function AppealCard({ a, list, onDone }: { a: AppealItem; list: Rule[] | null; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const [fieldError, setFieldError] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const d = a.decision;
+  const decide = async (uphold: boolean) => {
+    if (busy) return;
+    if (!reason.trim()) {
+      setFieldError('Give the reasons: the person who appealed reads them.');
+      return;
+    }
+    setFieldError('');
+    setError(null);
+    setBusy(true);
+    try {
+      await api('POST', `/admin/appeals/${a.id}/decision`, { uphold, reason: reason.trim() });
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const sameModerator = error instanceof ApiError && error.details.reason === 'same_moderator';
+  return (
+    <li class="card appeal-item" data-appeal-id={a.id} aria-labelledby={`ap-${a.id}`}>
+      <h3 id={`ap-${a.id}`} class="queue-title">
+        Appeal against: {actionWords[d.action] ?? d.action} · {targetWords[d.target_type] ?? d.target_type}
+      </h3>
+      <div class="muted">
+        By <Name id={a.account_id} /> · {longDate(a.created_at)}
+      </div>
+      <p class="quote-text" lang={textLang(a.text)}>
+        “{a.text}”
+      </p>
+      <h4>The decision</h4>
+      <dl class="facts">
+        <dt>Decided</dt>
+        <dd>
+          {longDate(d.created_at)}
+          {d.moderator_id && (
+            <>
+              {' '}
+              by <Name id={d.moderator_id} />
+            </>
+          )}
+        </dd>
+        <dt>Rule</dt>
+        <dd>{d.rule ? `Rule ${d.rule.id}: ${d.rule.title}` : ruleTitle(list, 0)}</dd>
+        <dt>Source</dt>
+        <dd>{sourceWords[d.source] ?? d.source}</dd>
+        <dt>Reason</dt>
+        <dd lang={textLang(d.reason)}>{d.reason || '—'}</dd>
+        {d.label && (
+          <>
+            <dt>Label</dt>
+            <dd>{d.label}</dd>
+          </>
+        )}
+      </dl>
+      <SnapshotView snap={d.content} type={d.target_type} />
+      <Field id={`ap-reason-${a.id}`} label="Reason for your decision on the appeal" error={fieldError}>
+        <textarea id={`ap-reason-${a.id}`} rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-invalid={fieldError ? true : undefined} />
+      </Field>
+      {sameModerator ? (
+        <div class="error-box" role="alert">
+          <strong>You took this decision, so you cannot decide its appeal.</strong> <span>Another moderator must review it.</span>
+        </div>
+      ) : (
+        <ErrorBox error={error} />
+      )}
+      <div class="actions">
+        <button type="button" onClick={() => decide(true)} disabled={busy}>
+          Uphold the decision
+        </button>
+        <button type="button" class="primary" onClick={() => decide(false)} disabled={busy}>
+          Reverse the decision
+        </button>
+      </div>
+    </li>
+  );
+}
+
+/** AuthorityOrders records authorities' requests and lists them (admin). */
+export function AuthorityOrders() {
+  const [items, setItems] = useState<AuthorityOrder[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [form, setForm] = useState({ authority: '', legal_basis: '', received_at: '', scope: '', target_type: 'post', target_id: '', outcome: 'complied', note: '' });
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const load = () =>
+    api<List<AuthorityOrder>>('GET', '/admin/authority-orders').then(
+      (l) => {
+        setItems(l.items ?? []);
+        setError(null);
+      },
+      setError,
+    );
+  useEffect(() => {
+    load();
+  }, []);
+  const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setSaveError(null);
+    setDone('');
+    const f: Record<string, string> = {};
+    if (!form.authority.trim()) f.authority = 'Name the authority.';
+    if (!form.legal_basis.trim()) f.legal_basis = 'Give the legal basis it cites.';
+    if (!form.received_at) f.received_at = 'When did it arrive?';
+    setFields(f);
+    if (Object.keys(f).length) return;
+    try {
+      const body: Record<string, unknown> = {
+        authority: form.authority.trim(),
+        legal_basis: form.legal_basis.trim(),
+        received_at: new Date(form.received_at).toISOString(),
+        scope: form.scope.trim(),
+        target_type: form.target_type,
+        outcome: form.outcome,
+        note: form.note.trim(),
+      };
+      if (form.target_id) body.target_id = form.target_id;
+      const o = await api<AuthorityOrder>('POST', '/admin/authority-orders', body);
+      setDone(`Recorded as order ${o.id}.`);
+      setForm({ ...form, authority: '', legal_basis: '', scope: '', target_id: '', note: '' });
+      load();
+    } catch (err) {
+      const ff = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
+      if (Object.keys(ff).length) setFields(ff);
+      else setSaveError(err);
+    }
+  };
+
+  return (
+    <>
+      <h2>Authority orders</h2>
+      <p class="muted">Record every request from an authority, whatever you did about it: each one is counted in the public transparency report.</p>
+      <form onSubmit={save} aria-label="Record an authority order" noValidate>
+        <Field id="ao-authority" label="Authority" error={fields.authority}>
+          <input id="ao-authority" value={form.authority} onInput={set('authority')} />
+        </Field>
+        <Field id="ao-basis" label="Legal basis" error={fields.legal_basis}>
+          <input id="ao-basis" value={form.legal_basis} onInput={set('legal_basis')} />
+        </Field>
+        <Field id="ao-received" label="Received" error={fields.received_at}>
+          <input id="ao-received" type="datetime-local" value={form.received_at} onInput={set('received_at')} />
+        </Field>
+        <Field id="ao-scope" label="Scope (what it asks for)" error={fields.scope}>
+          <textarea id="ao-scope" rows={2} value={form.scope} onInput={set('scope')} />
+        </Field>
+        <div class="filters">
+          <div class="field">
+            <label for="ao-type">Target type</label>
+            <select id="ao-type" value={form.target_type} onChange={set('target_type')}>
+              {targetTypes.map((t) => (
+                <option key={t} value={t}>
+                  {targetWords[t]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Field id="ao-target" label="Target ID" error={fields.target_id}>
+            <input id="ao-target" class="mono" inputMode="numeric" value={form.target_id} onInput={set('target_id')} />
+          </Field>
+          <div class="field">
+            <label for="ao-outcome">Outcome</label>
+            <select id="ao-outcome" value={form.outcome} onChange={set('outcome')}>
+              {Object.entries(outcomeWords).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <Field id="ao-note" label="Note" error={fields.note}>
+          <textarea id="ao-note" rows={2} value={form.note} onInput={set('note')} />
+        </Field>
+        <ErrorBox error={saveError} />
+        <div class="row">
+          <button type="submit" class="primary">
+            Record order
+          </button>
+          <span role="status">{done}</span>
+        </div>
+      </form>
+      <h3>Recorded orders</h3>
+      <ErrorBox error={error} />
+      {items?.length === 0 && <p class="empty">No orders recorded.</p>}
+      <ul class="cards" aria-label="Authority orders">
+        {items?.map((o) => (
+          <li key={o.id} class="card">
+            <strong>{o.authority}</strong> · {outcomeWords[o.outcome] ?? o.outcome}
+            <div class="muted">
+              Order {o.id} · received {longDate(o.received_at)} · {o.legal_basis}
+            </div>
+            {o.scope && <p>{o.scope}</p>}
+            <div class="muted">
+              {targetWords[o.target_type as TargetType] ?? o.target_type}
+              {o.target_id ? ` ${o.target_id}` : ''}
+              {o.note ? ` · ${o.note}` : ''}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** RulesAdmin edits the published rules' titles and descriptions (admin). */
+export function RulesAdmin() {
+  const list = useRules();
+  const [edited, setEdited] = useState<Rule[] | null>(null);
+  const rows = edited ?? list;
+  return (
+    <>
+      <h2>Rules</h2>
+      <p class="muted">Published at /rules for everyone; every decision cites one. Numbers never change, so old decisions keep their meaning.</p>
+      {rows === null ? (
+        <p>Loading…</p>
+      ) : (
+        <ul class="cards" aria-label="Rules">
+          {rows.map((r) => (
+            <RuleEditor
+              key={r.id}
+              r={r}
+              onSaved={(x) => {
+                forgetRules();
+                setEdited((rows ?? []).map((y) => (y.id === x.id ? x : y)));
+              }}
+            />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function RuleEditor({ r, onSaved }: { r: Rule; onSaved: (r: Rule) => void }) {
+  const [title, setTitle] = useState(r.title);
+  const [description, setDescription] = useState(r.description);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setDone('');
+    try {
+      const x = await api<Rule>('PUT', `/admin/rules/${r.id}`, { title: title.trim(), description: description.trim() });
+      onSaved(x ?? { ...r, title, description });
+      setDone('Saved.');
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <li class="card">
+      <form onSubmit={save} aria-label={`Rule ${r.id}`}>
+        <Field id={`rule-${r.id}-title`} label={`Rule ${r.id} title`}>
+          <input id={`rule-${r.id}-title`} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+        </Field>
+        <Field id={`rule-${r.id}-desc`} label={`Rule ${r.id} description`}>
+          <textarea id={`rule-${r.id}-desc`} rows={2} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </Field>
+        <ErrorBox error={error} />
+        <div class="row">
+          <button type="submit">Save rule {r.id}</button>
+          <span role="status">{done}</span>
+        </div>
+      </form>
+    </li>
+  );
+}

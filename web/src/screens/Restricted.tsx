@@ -1,0 +1,100 @@
+// Where a suspended or closed account lands after signing in: what happened,
+// the decision that did it with its statement of reasons and appeal form,
+// the other decisions, and what the person can still do (download their
+// data, sign out). It needs no stream, which the server refuses them.
+import { useEffect, useState } from 'preact/hooks';
+import { api, getToken, List, Me } from '../api';
+import { longDate, Statement } from '../moderation';
+import { ErrorBox } from '../ui';
+import { DecisionRows, StatementView } from './Decisions';
+
+interface Props {
+  me: Me & { status_reason?: string; status_until?: string; status_decision_id?: string; decision_id?: string };
+  onRecheck: () => void;
+  signOut: () => void;
+}
+
+/** Restricted is the landing page of a suspended or closed account. */
+export function Restricted({ me, onRecheck, signOut }: Props) {
+  const [items, setItems] = useState<Statement[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [exportError, setExportError] = useState<unknown>(null);
+  const load = () =>
+    api<List<Statement>>('GET', '/me/decisions').then(
+      (l) => {
+        setItems(l.items ?? []);
+        setError(null);
+      },
+      setError,
+    );
+  useEffect(() => {
+    load();
+  }, []);
+
+  const closed = me.status === 'closed';
+  // The decision that suspended or closed the account: the one the server
+  // names, else the newest suspension or closure still in force.
+  const named = me.status_decision_id ?? me.decision_id;
+  const deciding =
+    items?.find((s) => s.id === named) ??
+    items?.find((s) => (s.action === (closed ? 'close' : 'suspend')) && s.status === 'in_force') ??
+    null;
+  const others = items?.filter((s) => s !== deciding) ?? [];
+
+  const download = async () => {
+    setExportError(null);
+    try {
+      const res = await fetch('/api/v1/me/export', { headers: { Authorization: `Bearer ${getToken()}` } });
+      if (!res.ok) throw new Error(res.statusText);
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `plaza-export-${me.handle}.json`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      setExportError(e);
+    }
+  };
+
+  return (
+    <main class="page narrow restricted">
+      <h1>{closed ? 'Your account is closed' : 'Your account is suspended'}</h1>
+      <p>
+        {closed
+          ? 'You cannot post, send messages or follow anyone.'
+          : `You cannot post, send messages or follow anyone${me.status_until ? ` until ${longDate(me.status_until)}` : ''}.`}{' '}
+        You can still read why, appeal the decision, and download your data.
+      </p>
+      <ErrorBox error={error} />
+      {items === null && !error && <p>Loading the decision…</p>}
+      {deciding && (
+        <div class="card">
+          <StatementView s={deciding} onChange={load} headingLevel={2} />
+        </div>
+      )}
+      {items !== null && !deciding && me.status_reason && <p>Reason given: {me.status_reason}</p>}
+      {others.length > 0 && (
+        <section aria-labelledby="other-decisions-h">
+          <h2 id="other-decisions-h">Other decisions about you</h2>
+          <DecisionRows items={others} />
+        </section>
+      )}
+      <section aria-labelledby="still-h">
+        <h2 id="still-h">What you can still do</h2>
+        <div class="actions">
+          <button type="button" onClick={download}>
+            Download my data
+          </button>
+          <button type="button" onClick={onRecheck}>
+            Check my account again
+          </button>
+          <button type="button" class="danger-inline" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+        <ErrorBox error={exportError} />
+      </section>
+    </main>
+  );
+}

@@ -102,6 +102,10 @@ export async function startServer() {
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return data;
     },
+    /** grant gives an account a role with the admin CLI while the server runs. */
+    grant(handle, role) {
+      execFileSync(bin, ['admin', 'grant', '--data', data, handle, role], { stdio: 'pipe' });
+    },
     /** smsCode returns the latest code the development outbox holds for a number. */
     smsCode(to) {
       const file = join(data, 'outbox', 'sms.jsonl');

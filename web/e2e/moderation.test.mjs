@@ -178,8 +178,17 @@ test('a moderator removes a reported post from the console queue', { timeout: 12
     // Two people report the same post: one queue item with a count.
     await server.call(finn.token, 'POST', '/reports', { target_type: 'post', target_id: post.id, rule_id: rules[0].id, comment: 'Scam lottery' });
     await server.call(gus.token, 'POST', '/reports', { target_type: 'post', target_id: post.id, rule_id: rules[0].id, comment: '骗子' });
-    // An earlier decision about Erin shows in the history.
     const mod = await open(await moderator(server, 'olga', 'Olga'));
+    // An earlier decision about Erin, a label, shows to everyone on her post and in the queue's history.
+    const old = await server.call(erin.token, 'POST', '/posts', { text: 'Lemon water cures colds', visibility: 'public' });
+    await server.call(mod.token, 'POST', '/admin/decisions', {
+      target_type: 'post', target_id: old.id, action: 'label', rule_id: rules[3].id,
+      reason: 'Health claim without evidence.', label: 'No evidence supports this health claim.',
+    });
+    const reader = await open(finn);
+    await reader.page.goto(`/posts/${old.id}`);
+    await card(reader.page, 'Lemon water').getByText('No evidence supports this health claim.').waitFor();
+    await card(reader.page, 'Lemon water').getByText('Moderators’ note:').waitFor();
     const { page } = mod;
     await page.goto('/settings');
     await page.getByRole('link', { name: 'Open the operator console' }).click();
@@ -201,13 +210,16 @@ test('a moderator removes a reported post from the console queue', { timeout: 12
     await item.getByText('Scam lottery').waitFor();
     await item.getByText('骗子').waitFor();
     await item.locator('.snapshot').getByText('转发抽奖').waitFor();
-    await item.getByText('None.').waitFor(); // no earlier decisions about Erin
+    await item.getByRole('list', { name: 'Earlier decisions' }).getByText(/Labelled · Rule/).waitFor();
 
     // A reason is required for a removal.
     await item.getByRole('radio', { name: 'Remove' }).check();
     await item.getByRole('button', { name: 'Decide' }).click();
     await item.getByText('Give the reasons').waitFor();
     await item.getByLabel('Reason (shown to the person)').fill('The post asks for a fee to enter a lottery that does not exist: a scam under rule 1.');
+    // The console is made for a wider screen.
+    await page.setViewportSize({ width: 760, height: 1500 });
+    await item.scrollIntoViewIfNeeded();
     await shot(page, 'moderation-queue.png');
     await item.getByRole('button', { name: 'Decide' }).click();
     await item.waitFor({ state: 'detached' });
@@ -319,6 +331,7 @@ test('the deciding moderator cannot decide the appeal; a second one reverses it 
     await appeal.getByRole('button', { name: 'Reverse the decision' }).click();
     await appeal.getByText('Give the reasons').waitFor();
     await appeal.getByLabel('Reason for your decision on the appeal').fill('A notice about a local market is not spam.');
+    await page.setViewportSize({ width: 760, height: 1300 });
     await shot(page, 'moderation-appeals.png');
     await appeal.getByRole('button', { name: 'Reverse the decision' }).click();
     await page.getByText('No appeals are waiting.').waitFor();

@@ -150,6 +150,7 @@ export function App() {
       <div class="shell">
         <TopBar path={path} />
         <ConnectionBanner stream={stream} />
+        <DecisionBanner stream={stream} path={path} setMe={setMe} />
         {termsNeeded ? <AcceptTerms onAccepted={() => setTermsNeeded(false)} /> : <Routes path={path} />}
       </div>
     </SessionContext.Provider>
@@ -276,6 +277,45 @@ function TopBar({ path }: { path: string }) {
         </a>
       </nav>
     </header>
+  );
+}
+
+/**
+ * DecisionBanner tells the person at once when a moderator decided about
+ * them or their content (a moderation.* frame), with a link to the
+ * statement of reasons; the account is read again, since a suspension or
+ * closure changes what the app may show.
+ */
+function DecisionBanner({ stream, path, setMe }: { stream: Stream; path: string; setMe: (m: Me) => void }) {
+  const [id, setID] = useState('');
+  useEffect(
+    () =>
+      stream.onFrame((f) => {
+        if (!f.type.startsWith('moderation.')) return;
+        const d = f.data ?? {};
+        // Only the person a decision concerns gets moderation.decision; other
+        // moderation frames (an appeal's outcome) name the decision too.
+        const decision = String(d.decision_id ?? d.decision?.id ?? (f.type === 'moderation.decision' ? d.id ?? '' : ''));
+        if (decision) setID(decision);
+        api<Me>('GET', '/me').then(setMe, () => {});
+      }),
+    [stream, setMe],
+  );
+  const shown = id && path !== `/me/decisions/${id}`;
+  return (
+    <div role="status" aria-live="polite" class="decision-banner-wrap">
+      {shown && (
+        <div class="decision-banner">
+          <span>A moderator decided about you or something you posted.</span>{' '}
+          <a href={`/me/decisions/${id}`} onClick={(e) => { setID(''); linkHandler(e); }}>
+            Read the decision
+          </a>
+          <button type="button" onClick={() => setID('')} aria-label="Dismiss the notice">
+            ×
+          </button>
+        </div>
+      )}
+    </div>
   );
 }
 

@@ -304,7 +304,7 @@ function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, se
         {action && <p class="hint">{actionHelp[action]}</p>}
         {fields.action && <p class="field-error">{fields.action}</p>}
       </fieldset>
-      <Field id={`${idPrefix}-rule`} label="Rule" error={fields.rule_id}>
+      <Field id={`${idPrefix}-rule`} label="Rule cited" error={fields.rule_id}>
         <select id={`${idPrefix}-rule`} value={String(ruleID)} onChange={(e) => setRuleID(Number(e.currentTarget.value))}>
           {!ruleID && <option value="0">Choose a rule…</option>}
           {list?.map((r) => (

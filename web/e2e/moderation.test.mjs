@@ -443,7 +443,9 @@ test('the public transparency page shows the period’s counts as charts, signed
       };
       assert.deepEqual(await rows('Reports by rule'), { [`${rules[0].id}. ${rules[0].title}`]: 2, [`${rules[1].id}. ${rules[1].title}`]: 1 });
       assert.deepEqual(await rows('Decisions by action'), { Removed: 1, 'No action (dismissed)': 1 });
-      assert.deepEqual(await rows('Appeals'), { Reversed: 1, 'Upheld or still open': 0 });
+      assert.deepEqual(await rows('Appeals'), { Reversed: 1, Upheld: 0, 'Still open': 0 });
+      assert.deepEqual(await rows('Decisions by source'), { 'After a report': 2 });
+      assert.equal(await stat('Decided by automated means'), '0');
       assert.deepEqual(await rows('Authority orders by authority'), { '网信办 Cyberspace Administration': 1 });
       assert.deepEqual(await rows('Authority orders by outcome'), { Rejected: 1 });
       // The bars are drawn: two for reports by rule.

@@ -91,19 +91,26 @@ export interface Statement {
   status: 'in_force' | 'reversed';
   appeal: AppealState | null;
   duration_days?: number | null;
+  authority_order_id?: string;
+  /** how_to_appeal is the server's own wording of the redress. */
+  how_to_appeal?: string;
+  /** moderator_id and account_id are shown to moderators only. */
   moderator_id?: string;
+  account_id?: string;
 }
 
-/** Evidence is a message a reporter attached to a report. */
+/** Evidence is a message a reporter attached to a report, as a snapshot: owner_id is its sender. */
 export interface Evidence {
   id: string;
+  type?: string;
   conversation_id?: string;
   seq?: number;
-  sender_id: string;
-  kind: string;
+  owner_id?: string;
+  sender_id?: string;
+  kind?: string;
   text?: string;
-  media_id?: string;
-  created_at: string;
+  media_ids?: string[] | null;
+  created_at?: string;
 }
 
 /** QueueReport is one report in a queue item. */
@@ -163,6 +170,7 @@ export interface AuthorityOrder {
   outcome: 'complied' | 'partially_complied' | 'rejected';
   note: string;
   created_at?: string;
+  recorded_by?: string;
 }
 
 export type Counts = Record<string, number>;
@@ -172,11 +180,13 @@ export interface Transparency {
   from: string;
   to: string;
   reports: { total: number; by_rule: Counts; by_target_type: Counts };
-  decisions: { total: number; by_action: Counts; by_rule: Counts; median_hours_to_decision: number | null };
-  appeals: { total: number; reversed: number };
+  decisions: { total: number; by_action: Counts; by_rule: Counts; by_source?: Counts; median_hours_to_decision: number | null; automated?: number };
+  appeals: { total: number; upheld?: number; reversed: number };
   authority_orders: { total: number; by_authority: Counts; by_outcome: Counts };
   identity_reviews: { approved: number; rejected: number };
   channel_applications: { approved: number; rejected: number };
+  /** rules names the rules the counts cite, by number, as they were titled. */
+  rules?: Record<string, string>;
 }
 
 let rulesCache: Promise<Rule[]> | null = null;
@@ -235,6 +245,13 @@ export const sourceWords: Record<Statement['source'], string> = {
   report: 'A report from someone using Plaza led to this decision.',
   own_initiative: 'A moderator found this on their own initiative; nobody reported it.',
   authority_order: 'An order from an authority led to this decision.',
+};
+
+/** sourceShort names a decision's source in a chart. */
+export const sourceShort: Record<string, string> = {
+  report: 'After a report',
+  own_initiative: 'Own initiative',
+  authority_order: 'Authority order',
 };
 
 export const outcomeWords: Record<AuthorityOrder['outcome'], string> = {

@@ -210,10 +210,10 @@ function ReportEntry({ r, list, targetID }: { r: QueueReport; list: Rule[] | nul
             {evidence.map((m) => (
               <li key={m.id} class={m.id === targetID ? 'reported' : undefined}>
                 <span class="muted">
-                  <Name id={m.sender_id} />, {longDate(m.created_at)}
+                  {m.owner_id || m.sender_id ? <Name id={String(m.owner_id || m.sender_id)} /> : 'Someone'}, {longDate(m.created_at)}
                   {m.id === targetID ? ' (reported)' : ''}:
                 </span>{' '}
-                <span lang={textLang(m.text ?? '')}>{m.text || `[${m.kind}]`}</span>
+                <span lang={textLang(m.text ?? '')}>{m.text || `[${m.kind ?? 'message'}]`}</span>
               </li>
             ))}
           </ol>

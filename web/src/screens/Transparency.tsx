@@ -5,7 +5,7 @@
 // readers, and the CSV the server computes.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
-import { actionWords, Counts, outcomeWords, Rule, rules, targetWords, Transparency } from '../moderation';
+import { actionWords, Counts, outcomeWords, Rule, rules, sourceShort, targetWords, Transparency } from '../moderation';
 import { navigate } from '../router';
 import { ErrorBox } from '../ui';
 
@@ -79,9 +79,10 @@ export function TransparencyPage() {
     [`${year}`, `${year}-01-01`, day(new Date())],
     [`${year - 1}`, `${year - 1}-01-01`, `${year - 1}-12-31`],
   ];
+  // The report names the rules as they were titled; the published list is the fallback.
   const ruleName = (id: string) => {
-    const r = ruleList?.find((x) => String(x.id) === id);
-    return r ? `${id}. ${r.title}` : `Rule ${id}`;
+    const title = report?.rules?.[id] ?? ruleList?.find((x) => String(x.id) === id)?.title;
+    return title ? `${id}. ${title}` : `Rule ${id}`;
   };
   const csv = `/api/v1/transparency?from=${period.from}&to=${period.to}&format=csv`;
 
@@ -143,20 +144,15 @@ export function TransparencyPage() {
             <Stat label="Appeals" value={report.appeals.total} />
             <Stat label="Decisions reversed on appeal" value={report.appeals.reversed} />
             <Stat label="Authority orders" value={report.authority_orders.total} />
+            <Stat label="Decided by automated means" value={report.decisions.automated ?? 0} />
           </dl>
           <div class="charts">
             <BarChart id="ch-reports-rule" title="Reports by rule" data={entries(report.reports.by_rule, ruleName)} />
             <BarChart id="ch-reports-type" title="Reports by what was reported" data={entries(report.reports.by_target_type, (k) => targetWords[k as keyof typeof targetWords] ?? k)} />
             <BarChart id="ch-decisions-action" title="Decisions by action" data={entries(report.decisions.by_action, (k) => actionWords[k as keyof typeof actionWords] ?? k)} />
             <BarChart id="ch-decisions-rule" title="Decisions by rule" data={entries(report.decisions.by_rule, ruleName)} />
-            <BarChart
-              id="ch-appeals"
-              title="Appeals"
-              data={[
-                ['Reversed', report.appeals.reversed],
-                ['Upheld or still open', Math.max(0, report.appeals.total - report.appeals.reversed)],
-              ]}
-            />
+            <BarChart id="ch-decisions-source" title="Decisions by source" data={entries(report.decisions.by_source, (k) => sourceShort[k] ?? k)} />
+            <BarChart id="ch-appeals" title="Appeals" data={appealRows(report)} />
             <BarChart id="ch-orders-authority" title="Authority orders by authority" data={entries(report.authority_orders.by_authority, (k) => k)} />
             <BarChart id="ch-orders-outcome" title="Authority orders by outcome" data={entries(report.authority_orders.by_outcome, (k) => outcomeWords[k as keyof typeof outcomeWords] ?? k)} />
             <BarChart
@@ -174,6 +170,14 @@ export function TransparencyPage() {
       )}
     </main>
   );
+}
+
+/** appealRows splits appeals into reversed, upheld and still open. */
+function appealRows(t: Transparency): [string, number][] {
+  const { total, reversed } = t.appeals;
+  if (t.appeals.upheld === undefined) return [['Reversed', reversed], ['Upheld or still open', Math.max(0, total - reversed)]];
+  const upheld = t.appeals.upheld;
+  return [['Reversed', reversed], ['Upheld', upheld], ['Still open', Math.max(0, total - reversed - upheld)]];
 }
 
 function hours(h: number | null | undefined): string {

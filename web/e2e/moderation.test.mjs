@@ -376,6 +376,7 @@ test('a suspended person who signs in lands on the decision and can appeal it', 
       await st.getByText('Repeated insults sent to several people after warnings.').waitFor();
       await st.getByText('A moderator found this on their own initiative').waitFor();
       await st.getByText(/Your account is suspended until .* \(7 days\)/).waitFor();
+      await shot(page, 'moderation-suspended.png');
       await st.getByLabel('Why the decision is wrong').fill('I was answering insults sent to me first.');
       await st.getByRole('button', { name: 'Appeal' }).click();
       await st.getByText('Your appeal is waiting for a decision.').waitFor();

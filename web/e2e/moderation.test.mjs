@@ -457,6 +457,8 @@ test('the public transparency page shows the period’s counts as charts, signed
       assert.match(href, /^\/api\/v1\/transparency\?from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}&format=csv$/);
       const csv = await (await fetch(server.addr + href)).text();
       assert.ok(csv.length > 0 && !csv.trimStart().startsWith('{'), `want CSV, got ${csv.slice(0, 80)}`);
+      // A public page, often read on a wide screen: the whole report in one picture.
+      await page.setViewportSize({ width: 760, height: 1450 });
       await shot(page, 'transparency.png');
 
       // A period with nothing in it.

@@ -40,7 +40,7 @@ function PostCard({ p, showChannel, own }: { p: Post; showChannel?: boolean; own
           </strong>
         )}
       </div>
-      <ModNote m={p} own={!!own} />
+      <ModNote m={p} own={!!own} what="channel post" />
       {/* body_html is rendered from Markdown with raw HTML dropped and sanitised by the server. */}
       <div class="post-body" dangerouslySetInnerHTML={{ __html: p.body_html }} />
       {!own && (

@@ -99,7 +99,7 @@ export function Chat({ id }: { id: string }) {
   useEffect(() => {
     loadLatest();
     const offFrame = stream.onFrame((f) => {
-      if ((f.type === 'message.created' || f.type === 'message.recalled') && f.data?.conversation_id === id) {
+      if ((f.type === 'message.created' || f.type === 'message.recalled' || f.type === 'message.moderated') && f.data?.conversation_id === id) {
         merge([f.data as Message]);
         if (f.type === 'message.created' && f.data.sender_id !== me.id) {
           clearTimeout(typistTimer.current);
@@ -438,6 +438,7 @@ export function Chat({ id }: { id: string }) {
 /** summary is a one-line stand-in for a message, for quotes. */
 function summary(m: Message): string {
   if (m.recalled) return 'Message recalled';
+  if (m.removed && !m.text && !m.media_id) return 'Message removed by a moderator';
   if (m.kind === 'text') return m.text ?? '';
   const kinds: Record<string, string> = { image: 'Photo', voice: 'Voice message', video: 'Video', file: 'File' };
   return (kinds[m.kind] ?? 'Message') + (m.text ? `: ${m.text}` : '');
@@ -470,6 +471,8 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
     toggle.current?.focus();
   };
   const canRecall = mine && Date.now() - Date.parse(m.created_at) < RECALL_MS;
+  // Everyone but its sender sees a removed message as a tombstone, without its text or media.
+  const tombstone = !!m.removed && !mine;
   const recall = async () => {
     setMenu(false);
     setError(null);
@@ -485,13 +488,15 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
   return (
     <li class={mine ? 'msg mine' : 'msg'} data-seq={m.seq}>
       {sender && <div class="msg-sender">{sender}</div>}
-      <div class={m.recalled ? 'bubble recalled' : m.removed ? 'bubble removed' : 'bubble'}>
-        {!m.recalled && <ModNote m={m} own={mine} what="message" />}
-        {quoted !== undefined && !m.recalled && (
+      <div class={m.recalled ? 'bubble recalled' : tombstone ? 'bubble recalled' : m.removed ? 'bubble removed' : 'bubble'}>
+        {!m.recalled && !tombstone && <ModNote m={m} own={mine} what="message" />}
+        {quoted !== undefined && !m.recalled && !tombstone && (
           <span class="quote">{quoted ? summary(quoted) : 'Earlier message'}</span>
         )}
         {m.recalled ? (
           'Message recalled'
+        ) : tombstone ? (
+          'Message removed by a moderator'
         ) : m.kind === 'text' ? (
           m.text
         ) : m.kind === 'image' && m.media_id ? (
@@ -515,7 +520,7 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
       <div class="msg-meta">
         <time dateTime={m.created_at}>{shortTime(m.created_at)}</time>
         {read && <span class="read"> · Read</span>}
-        {!m.recalled && (
+        {!m.recalled && !tombstone && (
           <button
             type="button"
             class="msg-menu"
@@ -528,7 +533,7 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
           </button>
         )}
       </div>
-      {menu && !m.recalled && (
+      {menu && !m.recalled && !tombstone && (
         <div class="msg-actions" role="group" aria-label="Message actions" onKeyDown={(e) => e.key === 'Escape' && closeMenu()}>
           <button
             type="button"

@@ -7,7 +7,7 @@ import { linkHandler } from '../router';
 import { ErrorBox, shortTime } from '../ui';
 import { useTitle } from './title';
 
-const refreshOn = new Set(['message.created', 'message.recalled', 'conversation.read', 'conversation.updated']);
+const refreshOn = new Set(['message.created', 'message.recalled', 'message.moderated', 'conversation.read', 'conversation.updated']);
 
 export function ChatList() {
   const { stream } = useSession();
@@ -84,7 +84,7 @@ function Row({ c }: { c: Conversation }) {
   const title = useTitle(c);
   const last = c.last_message;
   const unread = c.unread_count ?? 0;
-  const preview = !last ? 'No messages yet' : last.recalled ? 'Message recalled' : last.kind === 'text' ? last.text : last.kind === 'image' ? 'Photo' : last.kind === 'voice' ? 'Voice message' : last.kind === 'video' ? 'Video' : last.kind === 'file' ? `File: ${last.text || 'attachment'}` : `[${last.kind}]`;
+  const preview = !last ? 'No messages yet' : last.recalled ? 'Message recalled' : last.removed && !last.text ? 'Message removed by a moderator' : last.kind === 'text' ? last.text : last.kind === 'image' ? 'Photo' : last.kind === 'voice' ? 'Voice message' : last.kind === 'video' ? 'Video' : last.kind === 'file' ? `File: ${last.text || 'attachment'}` : `[${last.kind}]`;
   return (
     <li>
       <a href={`/chats/${c.id}`} onClick={linkHandler} class={unread ? 'chat-row unread' : 'chat-row'}>

@@ -373,7 +373,10 @@ function AppealBox({ s, onChange }: { s: Statement; onChange: () => void }) {
             id={fid}
             rows={4}
             value={text}
-            onInput={(e) => setText(e.currentTarget.value)}
+            onInput={(e) => {
+              setText(e.currentTarget.value);
+              setFieldError('');
+            }}
             aria-invalid={fieldError ? true : undefined}
             aria-describedby={describedBy(fid, fieldError)}
           />

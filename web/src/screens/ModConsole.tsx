@@ -256,6 +256,11 @@ function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, se
   useEffect(() => {
     if (!ruleID && defaultRule) setRuleID(defaultRule);
   }, [defaultRule]);
+  // An edited field loses its error at once.
+  const edit = <T,>(field: string, set: (v: T) => void) => (v: T) => {
+    set(v);
+    if (fields[field]) setFields(({ [field]: _, ...rest }) => rest);
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -296,7 +301,7 @@ function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, se
         <div class="action-options">
           {actions.map((a) => (
             <label key={a} class={action === a ? 'action-option on' : 'action-option'} title={actionHelp[a]}>
-              <input type="radio" name={`${idPrefix}-action`} value={a} checked={action === a} onChange={() => setAction(a)} />
+              <input type="radio" name={`${idPrefix}-action`} value={a} checked={action === a} onChange={() => edit('action', setAction)(a)} />
               {actionLabel[a]}
             </label>
           ))}
@@ -305,7 +310,7 @@ function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, se
         {fields.action && <p class="field-error">{fields.action}</p>}
       </fieldset>
       <Field id={`${idPrefix}-rule`} label="Rule cited" error={fields.rule_id}>
-        <select id={`${idPrefix}-rule`} value={String(ruleID)} onChange={(e) => setRuleID(Number(e.currentTarget.value))}>
+        <select id={`${idPrefix}-rule`} value={String(ruleID)} onChange={(e) => edit('rule_id', setRuleID)(Number(e.currentTarget.value))}>
           {!ruleID && <option value="0">Choose a rule…</option>}
           {list?.map((r) => (
             <option key={r.id} value={String(r.id)}>
@@ -315,16 +320,16 @@ function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, se
         </select>
       </Field>
       <Field id={`${idPrefix}-reason`} label={action === 'dismiss' ? 'Reason (optional)' : 'Reason (shown to the person)'} error={fields.reason}>
-        <textarea id={`${idPrefix}-reason`} rows={3} value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-invalid={fields.reason ? true : undefined} />
+        <textarea id={`${idPrefix}-reason`} rows={3} value={reason} onInput={(e) => edit('reason', setReason)(e.currentTarget.value)} aria-invalid={fields.reason ? true : undefined} />
       </Field>
       {action === 'label' && (
         <Field id={`${idPrefix}-label`} label="Label text (shown with the content to everyone)" error={fields.label}>
-          <input id={`${idPrefix}-label`} value={label} onInput={(e) => setLabel(e.currentTarget.value)} aria-invalid={fields.label ? true : undefined} />
+          <input id={`${idPrefix}-label`} value={label} onInput={(e) => edit('label', setLabel)(e.currentTarget.value)} aria-invalid={fields.label ? true : undefined} />
         </Field>
       )}
       {action === 'suspend' && (
         <Field id={`${idPrefix}-days`} label="Suspend for (days)" error={fields.duration_days}>
-          <input id={`${idPrefix}-days`} type="number" min={1} max={3650} inputMode="numeric" value={days} onInput={(e) => setDays(e.currentTarget.value)} />
+          <input id={`${idPrefix}-days`} type="number" min={1} max={3650} inputMode="numeric" value={days} onInput={(e) => edit('duration_days', setDays)(e.currentTarget.value)} />
         </Field>
       )}
       <ErrorBox error={error} />
@@ -498,7 +503,16 @@ function AppealCard({ a, list, onDone }: { a: AppealItem; list: Rule[] | null; o
       </dl>
       <SnapshotView snap={d.content} type={d.target_type} />
       <Field id={`ap-reason-${a.id}`} label="Reason for your decision on the appeal" error={fieldError}>
-        <textarea id={`ap-reason-${a.id}`} rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-invalid={fieldError ? true : undefined} />
+        <textarea
+          id={`ap-reason-${a.id}`}
+          rows={2}
+          value={reason}
+          onInput={(e) => {
+            setReason(e.currentTarget.value);
+            setFieldError('');
+          }}
+          aria-invalid={fieldError ? true : undefined}
+        />
       </Field>
       {sameModerator ? (
         <div class="error-box" role="alert">

@@ -14,7 +14,11 @@ interface Props {
 
 /** ModNote marks labelled, removed or limited content; it renders nothing for other content. */
 export function ModNote({ m, own, what = 'post' }: Props) {
-  if (!m.label && !m.removed && !m.limited) return null;
+  // Removed and limited are the author's view; others see a label only
+  // (a removed message reaches them as a tombstone, which its view shows).
+  const removed = own && m.removed;
+  const limited = own && m.limited && !m.removed;
+  if (!m.label && !removed && !limited) return null;
   const link =
     own && m.decision_id ? (
       <>
@@ -26,21 +30,25 @@ export function ModNote({ m, own, what = 'post' }: Props) {
     ) : null;
   return (
     <div class="mod-notes">
-      {m.removed && (
+      {removed && (
         <p class="mod-note removed">
           <strong>Removed by a moderator.</strong> Only you can see this {what}.{link}
         </p>
       )}
-      {m.limited && !m.removed && (
+      {limited && (
         <p class="mod-note limited">
-          <strong>Limited by a moderator.</strong> Kept out of search, trending and hashtag pages; only you and your followers see it.{link}
+          <strong>Limited by a moderator.</strong>{' '}
+          {what === 'post' || what === 'reply'
+            ? 'Kept out of search, trending and hashtag pages; only you and your followers see it.'
+            : 'Only its followers, owner and editors see it, and it is left out of search.'}
+          {link}
         </p>
       )}
       {m.label && (
         <p class="mod-note label">
           <span aria-hidden="true">ⓘ </span>
           <strong>Moderators’ note:</strong> <span>{m.label}</span>
-          {!m.removed && !m.limited && link}
+          {!removed && !limited && link}
         </p>
       )}
     </div>

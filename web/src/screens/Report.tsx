@@ -114,7 +114,16 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
             {list === null && !problem && <p>Loading the rules…</p>}
             {list?.map((r) => (
               <label key={r.id} class="rule-option">
-                <input type="radio" name="rule" value={String(r.id)} checked={ruleID === r.id} onChange={() => setRuleID(r.id)} />
+                <input
+                  type="radio"
+                  name="rule"
+                  value={String(r.id)}
+                  checked={ruleID === r.id}
+                  onChange={() => {
+                    setRuleID(r.id);
+                    setFields(({ rule_id: _, ...rest }) => rest);
+                  }}
+                />
                 <span>
                   <strong>
                     {r.id}. {r.title}

@@ -182,6 +182,7 @@ function appealRows(t: Transparency): [string, number][] {
 
 function hours(h: number | null | undefined): string {
   if (h === null || h === undefined) return '—';
+  if (h * 60 < 1) return '< 1 min';
   if (h < 1) return `${Math.round(h * 60)} min`;
   return `${h.toLocaleString(undefined, { maximumFractionDigits: 1 })} h`;
 }

@@ -18,6 +18,8 @@ const (
 	ChannelPost         = "channel.post"
 	PostCreated         = "post.created"
 	Notification        = "notification"
+	ModerationDecision  = "moderation.decision"
+	ModerationReport    = "moderation.report"
 	// Device to server.
 	MessageSend = "message.send"
 	// Between nodes only.
@@ -58,6 +60,8 @@ var Types = []FrameType{
 	{ChannelPost, ToDevice, false, "a followed channel published a post: data is the post; not in the sync log"},
 	{PostCreated, ToDevice, false, "an account you follow (or, for a contacts post, a contact) published a microblog post: data is the post; catch up in the timeline"},
 	{Notification, ToDevice, true, "a mention, reply, like, repost or new follower: data is the notification {id, kind, actor_id, post_id, read, created_at}"},
+	{ModerationDecision, ToDevice, true, "a moderation decision about you or your content, or its appeal's outcome: data is the statement of reasons (as GET /api/v1/me/decisions/{id})"},
+	{ModerationReport, ToDevice, true, "a report you made was decided, or its decision reversed on appeal: data is the report with its outcome (as GET /api/v1/me/reports)"},
 	{MessageSend, FromDevice, false, "send a message: {id, data: {conversation_id, client_id, kind, text, ...}}"},
 	{Typing, FromDevice, false, "tell the members you are typing: {data: {conversation_id}}"},
 	{Control, BetweenNodes, false, "follow changes, standing re-checks and stream closes for the nodes; never sent to devices"},

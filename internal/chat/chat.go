@@ -11,6 +11,7 @@ package chat
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/plaza-im/plaza/internal/account"
@@ -91,6 +92,11 @@ type Service struct {
 	beforeSubmit func()
 	// onBlock hooks run inside a block's transaction (OnBlock).
 	onBlock []BlockHook
+	// bg counts the goroutines that publish events once a caller's
+	// transaction commits (publishWhenCommitted); stopBG ends them.
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	stopBG context.CancelFunc
 }
 
 // UseMedia lets messages carry media from m. Call it while wiring the
@@ -125,11 +131,12 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
 		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		limits: newBudgets(db, cfg.Limits)}
+	s.bgCtx, s.stopBG = context.WithCancel(context.Background())
 	evlog, err := events.NewLog(ctx, db, b, events.LogConfig{Retention: cfg.Retention, Now: func() time.Time { return s.now() }}, log)
 	if err != nil {
 		return nil, err
 	}
-	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled}, loadMessages)
+	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled, events.MessageModerated}, loadMessages)
 	s.evlog = evlog
 	w, err := newWriter(ctx, s)
 	if err != nil {
@@ -143,5 +150,7 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 // Close stops the writer after the sends already queued are committed.
 func (s *Service) Close() {
 	s.w.close()
+	s.stopBG()
+	s.bg.Wait()
 	s.evlog.Close()
 }

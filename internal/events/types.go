@@ -10,6 +10,7 @@ const (
 	MessageAck          = "message.ack"
 	MessageCreated      = "message.created"
 	MessageRecalled     = "message.recalled"
+	MessageModerated    = "message.moderated"
 	ConversationRead    = "conversation.read"
 	ConversationUpdated = "conversation.updated"
 	ContactRequest      = "contact.request"
@@ -52,6 +53,7 @@ var Types = []FrameType{
 	{MessageAck, ToDevice, false, "a message.send (by id) is stored: data is the message"},
 	{MessageCreated, ToDevice, true, "a message in one of your conversations: data is the message"},
 	{MessageRecalled, ToDevice, true, "a message was recalled: data is the message without its text"},
+	{MessageModerated, ToDevice, true, "a moderation decision on a message changed: data is the message as you now see it (labelled; removed: without its text and media, but to its sender; or restored)"},
 	{ConversationRead, ToDevice, true, "a read position moved: data is {conversation_id, account_id, seq}"},
 	{ConversationUpdated, ToDevice, true, "a conversation was created or changed: data is the conversation"},
 	{ContactRequest, ToDevice, true, "someone asked to be your contact: data is the request"},

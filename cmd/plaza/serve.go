@@ -191,6 +191,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Moderation, err = moderation.NewService(ctx, db, m.Accounts, m.Audit, m.Chat.Events(), m.Config.moderationConfig(), m.Log); err != nil {
 		return err
 	}
+	m.Moderation.UseDomains(m.Microblog, m.Channels, m.Chat)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))

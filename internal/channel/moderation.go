@@ -188,3 +188,20 @@ func (s *Service) CanSeeMedia(ctx context.Context, viewer, mediaID plaza.ID) (bo
 	}
 	return false, nil
 }
+
+// ModerationView returns a channel as a moderator sees it, whatever its
+// moderation state, with the marks its owner sees.
+func (s *Service) ModerationView(ctx context.Context, id plaza.ID) (Channel, error) {
+	c, err := s.scanChannel(s.db.Read().QueryRowContext(ctx, `SELECT `+channelColumns+` FROM channels c WHERE c.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Channel{}, plaza.Errorf(plaza.ENotFound, "channel not found")
+	}
+	if err != nil {
+		return Channel{}, err
+	}
+	if c.EditorIDs, err = s.editors(ctx, id); err != nil {
+		return Channel{}, err
+	}
+	c.Marks = modState(c.Moderation).marks(true)
+	return c, nil
+}

@@ -11,7 +11,6 @@ package chat
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/plaza-im/plaza/internal/account"
@@ -92,11 +91,6 @@ type Service struct {
 	beforeSubmit func()
 	// onBlock hooks run inside a block's transaction (OnBlock).
 	onBlock []BlockHook
-	// bg counts the goroutines that publish events once a caller's
-	// transaction commits (publishWhenCommitted); stopBG ends them.
-	bg     sync.WaitGroup
-	bgCtx  context.Context
-	stopBG context.CancelFunc
 }
 
 // UseMedia lets messages carry media from m. Call it while wiring the
@@ -131,7 +125,6 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
 		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		limits: newBudgets(db, cfg.Limits)}
-	s.bgCtx, s.stopBG = context.WithCancel(context.Background())
 	evlog, err := events.NewLog(ctx, db, b, events.LogConfig{Retention: cfg.Retention, Now: func() time.Time { return s.now() }}, log)
 	if err != nil {
 		return nil, err
@@ -150,7 +143,5 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 // Close stops the writer after the sends already queued are committed.
 func (s *Service) Close() {
 	s.w.close()
-	s.stopBG()
-	s.bg.Wait()
 	s.evlog.Close()
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/events"
@@ -47,51 +46,52 @@ func (m *Message) render(viewer plaza.ID) {
 // remove; no Action reverses it), inside the moderation package's
 // transaction tx, and returns its sender. In the same transaction every
 // member who can see the message gets a message.moderated event with the
-// message as they now see it; the events go out on the bus once tx has
-// committed.
-func (s *Service) ModerateMessage(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
+// message as they now see it; the caller publishes the returned events
+// (events.Log.Publish) once tx has committed, and drops them if it rolls
+// back.
+func (s *Service) ModerateMessage(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, []events.Pending, error) {
 	var label, decision any = "", nil
 	switch m.Action {
 	case "":
 	case plaza.ModLabel, plaza.ModRemove:
 		if m.Action == plaza.ModLabel {
 			if m.Label == "" {
-				return 0, plaza.Invalid("label", "is required for a label decision")
+				return 0, nil, plaza.Invalid("label", "is required for a label decision")
 			}
 			label = m.Label
 		}
 		if m.DecisionID <= 0 {
-			return 0, plaza.Invalid("decision_id", "must name the decision")
+			return 0, nil, plaza.Invalid("decision_id", "must name the decision")
 		}
 		decision = int64(m.DecisionID)
 	default:
-		return 0, plaza.Invalid("action", "must be label or remove for a message")
+		return 0, nil, plaza.Invalid("action", "must be label or remove for a message")
 	}
 	var conv plaza.ID
 	var seq int64
 	err := tx.QueryRowContext(ctx, `UPDATE messages SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING conversation_id, seq`,
 		m.Action, label, decision, id).Scan(&conv, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, plaza.Errorf(plaza.ENotFound, "message not found")
+		return 0, nil, plaza.Errorf(plaza.ENotFound, "message not found")
 	}
 	if err != nil {
-		return 0, fmt.Errorf("moderate message: %w", err)
+		return 0, nil, fmt.Errorf("moderate message: %w", err)
 	}
 	msg, err := getMessage(ctx, tx, id)
 	if err != nil {
-		return 0, fmt.Errorf("moderate message: %w", err)
+		return 0, nil, fmt.Errorf("moderate message: %w", err)
 	}
 	// The members who see the message: those who joined before it.
 	rows, err := tx.QueryContext(ctx, `SELECT account_id FROM members WHERE conversation_id = $1 AND joined_seq < $2 ORDER BY account_id`, conv, seq)
 	if err != nil {
-		return 0, fmt.Errorf("moderate message: %w", err)
+		return 0, nil, fmt.Errorf("moderate message: %w", err)
 	}
 	var evs []events.Event
 	for rows.Next() {
 		var a plaza.ID
 		if err := rows.Scan(&a); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("moderate message: %w", err)
+			return 0, nil, fmt.Errorf("moderate message: %w", err)
 		}
 		seen := msg
 		seen.render(a)
@@ -100,59 +100,13 @@ func (s *Service) ModerateMessage(ctx context.Context, tx *sql.Tx, id plaza.ID, 
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("moderate message: %w", err)
+		return 0, nil, fmt.Errorf("moderate message: %w", err)
 	}
 	pending, err := s.evlog.Append(ctx, tx, evs)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	s.publishWhenCommitted(pending, msg)
-	return msg.SenderID, nil
-}
-
-// commitWait bounds how long publishWhenCommitted waits for the caller's
-// transaction: past it the events are left to sync and replay.
-const commitWait = time.Minute
-
-// publishWhenCommitted publishes the message.moderated events of msg once
-// the transaction that stored them (the moderation package's, which this
-// package cannot hook) has committed: it watches for the first event's
-// row and the message's new state, which only a commit makes visible to
-// another connection. If the transaction rolls back the events never
-// appear and nothing is published. The goroutine ends with Close.
-func (s *Service) publishWhenCommitted(evs []events.Pending, msg Message) {
-	if len(evs) == 0 {
-		return
-	}
-	first := evs[0]
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		ctx, cancel := context.WithTimeout(s.bgCtx, commitWait)
-		defer cancel()
-		wait := 5 * time.Millisecond
-		for {
-			var n int
-			err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM events e JOIN messages m ON m.id = e.ref_id
-				WHERE e.account_id = $1 AND e.seq = $2 AND e.type = $3 AND e.ref_id = $4
-				AND m.mod_action = $5 AND m.mod_label = $6 AND COALESCE(m.mod_decision, 0) = $7`,
-				first.Account, first.Seq, events.MessageModerated, msg.ID, msg.Moderation.Action, msg.Moderation.Label, int64(msg.Moderation.DecisionID)).Scan(&n)
-			if err == nil && n > 0 {
-				s.publish(context.Background(), evs)
-				return
-			}
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("watching for a moderation decision's commit failed; devices get it by syncing", "err", err)
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, time.Second)
-		}
-	}()
+	return msg.SenderID, pending, nil
 }
 
 // MessageModerationView returns a message as a moderator sees it: whole,

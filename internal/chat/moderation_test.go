@@ -19,11 +19,15 @@ import (
 func (e *env) moderate(tb testing.TB, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
 	tb.Helper()
 	var sender plaza.ID
+	var pending []events.Pending
 	err := e.db.InTx(context.Background(), func(tx *sql.Tx) error {
 		var err error
-		sender, err = e.svc.ModerateMessage(context.Background(), tx, id, m)
+		sender, pending, err = e.svc.ModerateMessage(context.Background(), tx, id, m)
 		return err
 	})
+	if err == nil {
+		e.svc.evlog.Publish(context.Background(), pending)
+	}
 	return sender, err
 }
 
@@ -171,7 +175,7 @@ func TestModerateMessageRefused(t *testing.T) {
 		}
 		r := e.record(t, users[1])
 		err := e.db.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := e.svc.ModerateMessage(ctx, tx, msg.ID, plaza.Moderation{Action: plaza.ModRemove, DecisionID: 7}); err != nil {
+			if _, _, err := e.svc.ModerateMessage(ctx, tx, msg.ID, plaza.Moderation{Action: plaza.ModRemove, DecisionID: 7}); err != nil {
 				return err
 			}
 			return fmt.Errorf("the decision failed after all")

@@ -307,10 +307,11 @@ var schemas = map[string]any{
 	"Me": obj([]string{"id", "handle", "display_name", "roles", "verification", "status"}, map[string]any{
 		"verification": ref("Verification"),
 		"id":           idSchema, "handle": str, "display_name": str, "birth_date": str,
-		"roles":         map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
-		"status":        map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
-		"status_reason": str,
-		"status_until":  dateTime,
+		"roles":              map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
+		"status":             map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
+		"status_reason":      str,
+		"status_until":       dateTime,
+		"status_decision_id": idSchema,
 		"terms": obj(nil, map[string]any{
 			"accepted_version": integer, "current_version": integer, "reconsent_required": boolean,
 		}),

@@ -210,9 +210,11 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 				return err
 			}
 			if clearContent {
-				if err := t.Apply(ctx, tx, d.TargetID, plaza.Moderation{}); err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
+				cleared, err := t.Apply(ctx, tx, d.TargetID, plaza.Moderation{})
+				if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
 					return err
 				}
+				pending = append(pending, cleared...)
 			}
 			if d.Action == Suspend || d.Action == Close {
 				if reinstated, err = s.accounts.UndoDecision(ctx, tx, d.AccountID, d.ID); err != nil {
@@ -235,7 +237,8 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 				return err
 			}
 		}
-		pending, err = s.notify(ctx, tx, d, reporters)
+		told, err := s.notify(ctx, tx, d, reporters)
+		pending = append(pending, told...)
 		return err
 	})
 	if err != nil {

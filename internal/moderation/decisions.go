@@ -245,9 +245,11 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 		if err := insertDecision(ctx, tx, d); err != nil {
 			return err
 		}
-		if err := s.apply(ctx, tx, actor, t, d); err != nil {
+		applied, err := s.apply(ctx, tx, actor, t, d)
+		if err != nil {
 			return err
 		}
+		pending = append(pending, applied...)
 		details := map[string]any{"decision_id": d.ID.String(), "action": d.Action, "rule_id": d.Rule.ID, "source": d.Source}
 		if it != nil {
 			details["item_id"] = it.ID.String()
@@ -267,7 +269,8 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 				return err
 			}
 		}
-		pending, err = s.notify(ctx, tx, d, reporters)
+		told, err := s.notify(ctx, tx, d, reporters)
+		pending = append(pending, told...)
 		return err
 	})
 	if err != nil {
@@ -283,22 +286,23 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 // apply carries out the decision's action inside its transaction. A
 // target deleted since it was reported is not an error: the decision is
 // still recorded.
-func (s *Service) apply(ctx context.Context, tx *sql.Tx, actor audit.Actor, t Target, d Decision) error {
+func (s *Service) apply(ctx context.Context, tx *sql.Tx, actor audit.Actor, t Target, d Decision) ([]events.Pending, error) {
 	var err error
+	var pending []events.Pending
 	switch d.Action {
 	case Dismiss:
-		return nil
+		return nil, nil
 	case Label, Limit, Remove:
-		err = t.Apply(ctx, tx, d.TargetID, plaza.Moderation{Action: d.Action, Label: d.Label, DecisionID: d.ID})
+		pending, err = t.Apply(ctx, tx, d.TargetID, plaza.Moderation{Action: d.Action, Label: d.Label, DecisionID: d.ID})
 	case Suspend:
 		err = s.accounts.ApplyDecision(ctx, tx, actor, d.AccountID, account.Suspended, statusReason(d), *d.EndsAt, d.ID)
 	case Close:
 		err = s.accounts.ApplyDecision(ctx, tx, actor, d.AccountID, account.Closed, statusReason(d), time.Time{}, d.ID)
 	}
 	if plaza.ErrorCode(err) == plaza.ENotFound {
-		return nil
+		return nil, nil
 	}
-	return err
+	return pending, err
 }
 
 // statusReason is what a suspended or closed account is told with every

@@ -126,7 +126,7 @@ func newEnv(tb testing.TB, db *sqldb.DB, users int) *env {
 	svc.now = clock.Now
 	al.UseClock(clock.Now)
 	svc.report.ttl = 0
-	// TARGETS
+	svc.UseDomains(blog, nil, chats)
 	return &env{db: db, svc: svc, accts: accts, chat: chats, ids: ids, blog: blog, audit: al, users: us, clock: clock,
 		mods:  []audit.Actor{{ID: staff[0].ID, Name: "staff0"}, {ID: staff[1].ID, Name: "staff1"}},
 		admin: audit.Actor{ID: staff[2].ID, Name: "staff2"}}

@@ -97,10 +97,10 @@ type Target interface {
 	// View returns the target as a moderator sees it, whatever its
 	// state; not_found only when it never existed.
 	View(ctx context.Context, id plaza.ID) (Snapshot, error)
-	// Apply sets the target's moderation state inside tx. Accounts,
-	// which are suspended or closed rather than labelled, return an
-	// error.
-	Apply(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) error
+	// Apply sets the target's moderation state inside tx and returns the
+	// events to publish once tx has committed. Accounts, which are
+	// suspended or closed rather than labelled, return an error.
+	Apply(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) ([]events.Pending, error)
 }
 
 // Evidencer is a Target whose reports carry evidence: for a message, the

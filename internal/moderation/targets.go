@@ -7,6 +7,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/events"
 )
 
 // accountTarget makes accounts reportable. A decision acts on an account
@@ -30,6 +31,6 @@ func (t accountTarget) View(ctx context.Context, id plaza.ID) (Snapshot, error) 
 	return Snapshot{Type: TargetAccount, ID: a.ID, OwnerID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, Status: string(a.Status), CreatedAt: &created}, nil
 }
 
-func (accountTarget) Apply(context.Context, *sql.Tx, plaza.ID, plaza.Moderation) error {
-	return fmt.Errorf("accounts are suspended or closed, not labelled, limited or removed")
+func (accountTarget) Apply(context.Context, *sql.Tx, plaza.ID, plaza.Moderation) ([]events.Pending, error) {
+	return nil, fmt.Errorf("accounts are suspended or closed, not labelled, limited or removed")
 }

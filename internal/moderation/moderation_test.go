@@ -366,4 +366,3 @@ func countRows(tb testing.TB, db *sqldb.DB, table string) int {
 	}
 	return n
 }
-

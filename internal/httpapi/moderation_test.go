@@ -271,3 +271,51 @@ func TestModerationAuthorityOrder(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// TestModerationSeesOnlyEvidence: a moderator reads a private message
+// only as the evidence of a report; the conversation stays closed to them.
+func TestModerationSeesOnlyEvidence(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *testEnv) {
+		c := e.newModCast()
+		e.befriend(c.author, c.reporter)
+		conv := e.direct(c.reporter, c.author)
+		for i := range 3 {
+			e.send(c.author, conv, fmt.Sprintf("c%d", i), fmt.Sprintf("earlier %d", i)).want(t, 201, "")
+		}
+		msg := e.send(c.author, conv, "c9", "send me the money or else").want(t, 201, "").body["id"].(string)
+		// Not a member: as if the message did not exist.
+		e.reportTarget(c.stranger, "message", msg).want(t, 404, "not_found")
+		e.reportTarget(c.mod1, "message", msg).want(t, 404, "not_found")
+		e.reportTarget(c.reporter, "post", msg, "context", true).want(t, 400, "invalid_request")
+		e.reportTarget(c.reporter, "message", msg, "context", true).want(t, 201, "")
+		item := e.openItem(c.mod1, msg)
+		ev := item["reports"].([]any)[0].(map[string]any)["evidence"].([]any)
+		if len(ev) != 4 || ev[3].(map[string]any)["text"] != "send me the money or else" || ev[0].(map[string]any)["text"] != "earlier 0" {
+			t.Fatalf("evidence = %v", ev)
+		}
+		// The conversation itself stays closed to moderators and admins.
+		for _, u := range []user{c.mod1, c.admin} {
+			e.do("GET", "/api/v1/conversations/"+conv+"/messages", u.token, nil).want(t, 404, "not_found")
+			e.do("GET", "/api/v1/conversations/"+conv, u.token, nil).want(t, 404, "not_found")
+		}
+		d := e.do("POST", "/api/v1/admin/reports/"+item["id"].(string)+"/decision", c.mod1.token, map[string]any{"action": "remove", "rule_id": 2, "reason": "Extortion."}).want(t, 200, "")
+		msgs := e.do("GET", "/api/v1/conversations/"+conv+"/messages", c.reporter.token, nil).want(t, 200, "")
+		var found bool
+		for _, it := range msgs.body["items"].([]any) {
+			m := it.(map[string]any)
+			if m["id"] == msg {
+				found = true
+				if m["text"] != "" || m["removed"] != true {
+					t.Fatalf("the other member sees %v", m)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("the removed message left a gap: %s", msgs.raw)
+		}
+		st := e.do("GET", "/api/v1/me/decisions/"+d.body["decision_id"].(string), c.author.token, nil).want(t, 200, "")
+		if st.body["content"].(map[string]any)["text"] != "send me the money or else" {
+			t.Fatalf("statement content = %s", st.raw)
+		}
+	})
+}

@@ -186,8 +186,13 @@ var (
 	integer  = map[string]any{"type": "integer"}
 	boolean  = map[string]any{"type": "boolean"}
 	dateTime = map[string]any{"type": "string", "format": "date-time"}
-	counts   = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}}
-	idSchema = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A 64-bit ID as a decimal string."}
+	// The marks a moderation decision puts on content (see governance.md).
+	modLabel    = map[string]any{"type": "string", "description": "A moderators' note shown with the content to everyone."}
+	modLimited  = map[string]any{"type": "boolean", "description": "To the author only: a decision keeps it out of search, trending and hashtag pages and from non-followers."}
+	modRemoved  = map[string]any{"type": "boolean", "description": "A decision removed it: the author still sees it; others see a removed message without its content, and nothing else."}
+	modDecision = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "The decision behind label, limited or removed."}
+	counts      = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}}
+	idSchema    = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A 64-bit ID as a decimal string."}
 )
 
 var schemas = map[string]any{
@@ -337,6 +342,7 @@ var schemas = map[string]any{
 		"hashtags":   map[string]any{"type": "array", "items": str, "description": "Case-folded (NFKC)."},
 		"mentions":   map[string]any{"type": "array", "items": str, "description": "Handles of the accounts mentioned."},
 		"like_count": integer, "reply_count": integer, "repost_count": integer, "liked": boolean, "created_at": dateTime, "published_at": dateTime,
+		"label": modLabel, "limited": modLimited, "removed": modRemoved, "decision_id": modDecision,
 	}),
 	"MicroPostList": listOf("MicroPost"),
 	"FollowEntry":   obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "followed_at": dateTime}),
@@ -429,6 +435,7 @@ var schemas = map[string]any{
 		"id": idSchema, "conversation_id": idSchema, "seq": integer, "sender_id": idSchema, "client_id": str, "kind": str, "text": str,
 		"media_id": map[string]any{"type": []string{"string", "null"}}, "reply_to": idSchema, "mentions": map[string]any{"type": "array", "items": idSchema},
 		"recalled": boolean, "created_at": dateTime,
+		"label": modLabel, "removed": modRemoved, "decision_id": modDecision,
 	}),
 	"MessageList":  listOf("Message"),
 	"ReadPosition": obj([]string{"seq"}, map[string]any{"seq": integer}),
@@ -450,14 +457,16 @@ var schemas = map[string]any{
 	"ChannelApplicationList": listOf("ChannelApplication"),
 	"Channel": obj([]string{"id", "handle", "name", "verified"}, map[string]any{"id": idSchema, "handle": str, "name": str, "description": str, "kind": str,
 		"owner_id": idSchema, "editor_ids": map[string]any{"type": "array", "items": idSchema}, "verified": boolean, "approved_at": dateTime,
-		"status": str, "status_reason": str, "follower_count": integer, "daily_post_limit": integer, "monthly_post_limit": integer, "following": boolean}),
+		"status": str, "status_reason": str, "follower_count": integer, "daily_post_limit": integer, "monthly_post_limit": integer, "following": boolean,
+		"label": modLabel, "limited": modLimited, "removed": modRemoved, "decision_id": modDecision}),
 	"ChannelList": listOf("Channel"),
 	"PostNew": obj([]string{"title", "body", "category"}, map[string]any{"title": str, "body": map[string]any{"type": "string", "description": "Markdown"},
 		"category": str, "cover_media_id": idSchema, "media_ids": map[string]any{"type": "array", "items": idSchema}}),
 	"Post": obj([]string{"id", "status"}, map[string]any{"id": idSchema, "channel_id": idSchema, "author_id": idSchema, "title": str, "body": str,
 		"body_html": map[string]any{"type": "string", "description": "The Markdown rendered and sanitised."}, "category": str, "cover_media_id": idSchema,
 		"media_ids": map[string]any{"type": "array", "items": idSchema}, "status": map[string]any{"type": "string", "enum": []string{"published", "pending_review", "rejected"}},
-		"reason": str, "created_at": dateTime, "published_at": dateTime}),
+		"reason": str, "created_at": dateTime, "published_at": dateTime,
+		"label": modLabel, "limited": modLimited, "removed": modRemoved, "decision_id": modDecision}),
 	"PostList": listOf("Post"),
 	"Feed": obj([]string{"items", "next_cursor", "unread"}, map[string]any{"items": map[string]any{"type": "array", "items": ref("Post")}, "next_cursor": str,
 		"unread": map[string]any{"type": "array", "items": obj(nil, map[string]any{"channel_id": idSchema, "unread_count": integer})}}),

@@ -21,14 +21,15 @@ const module = "github.com/plaza-im/plaza"
 var layers = map[string]string{
 	".": "root",
 	// Domain packages hold the business rules.
-	"internal/account":   "domain",
-	"internal/audit":     "domain",
-	"internal/identity":  "domain",
-	"internal/chat":      "domain",
-	"internal/media":     "domain",
-	"internal/channel":   "domain",
-	"internal/events":    "domain",
-	"internal/microblog": "domain",
+	"internal/account":    "domain",
+	"internal/audit":      "domain",
+	"internal/identity":   "domain",
+	"internal/chat":       "domain",
+	"internal/media":      "domain",
+	"internal/channel":    "domain",
+	"internal/events":     "domain",
+	"internal/microblog":  "domain",
+	"internal/moderation": "domain",
 	// Infrastructure is named by what it provides and knows no domain.
 	"internal/sqldb":      "infra",
 	"internal/bus":        "infra",

@@ -16,6 +16,7 @@ import (
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
+	"github.com/plaza-im/plaza/internal/moderation"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 )
@@ -45,6 +46,7 @@ type Config struct {
 	PostRate    string
 	FollowRate  string
 	LikeRate    string
+	ReportRate  string
 
 	// FanoutThreshold is the follower count from which an author's posts
 	// are merged into timelines at read time (see microblog.Config).
@@ -108,6 +110,7 @@ func DefaultConfig() Config {
 		PostRate:               "60/1h",
 		FollowRate:             "200/1h",
 		LikeRate:               "600/1h",
+		ReportRate:             "30/1h",
 		FanoutThreshold:        10_000,
 		MaxStreamsPerAccount:   10,
 		MaxStreamsPerSession:   3,
@@ -164,6 +167,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PostRate, "post-rate", c.PostRate, "microblog posts each account may publish (replies and reposts included), as N/DURATION")
 	fs.StringVar(&c.FollowRate, "follow-rate", c.FollowRate, "follows and unfollows each account may make, as N/DURATION")
 	fs.StringVar(&c.LikeRate, "like-rate", c.LikeRate, "likes and unlikes each account may give, as N/DURATION")
+	fs.StringVar(&c.ReportRate, "report-rate", c.ReportRate, "reports each account may file, as N/DURATION")
 	fs.Int64Var(&c.FanoutThreshold, "fanout-threshold", c.FanoutThreshold, "follower `count` from which an author's posts are merged into timelines at read time instead of written to every follower's")
 	fs.IntVar(&c.MaxStreamsPerAccount, "max-streams-per-account", c.MaxStreamsPerAccount, "event streams one account may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
 	fs.IntVar(&c.MaxStreamsPerSession, "max-streams-per-session", c.MaxStreamsPerSession, "event streams one session may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
@@ -267,7 +271,7 @@ func (c *Config) Validate() error {
 		"--phone-rate-number": c.PhoneRateNumber, "--phone-verify-rate-account": c.PhoneVerifyRateAccount,
 		"--phone-verify-rate-ip": c.PhoneVerifyRateIP, "--send-rate": c.SendRate, "--contact-rate": c.ContactRate,
 		"--group-rate": c.GroupRate, "--invite-rate": c.InviteRate, "--upload-rate": c.UploadRate,
-		"--post-rate": c.PostRate, "--follow-rate": c.FollowRate, "--like-rate": c.LikeRate} {
+		"--post-rate": c.PostRate, "--follow-rate": c.FollowRate, "--like-rate": c.LikeRate, "--report-rate": c.ReportRate} {
 		if _, err := ratelimit.ParseRate(v); err != nil {
 			bad("%s: %v", name, err)
 		}
@@ -459,6 +463,16 @@ func (c *Config) microblogConfig() microblog.Config {
 		mc.Limits.Posts, _ = ratelimit.ParseRate(c.PostRate)
 		mc.Limits.Follows, _ = ratelimit.ParseRate(c.FollowRate)
 		mc.Limits.Likes, _ = ratelimit.ParseRate(c.LikeRate)
+	}
+	return mc
+}
+
+// moderationConfig derives the moderation rules; call after Validate.
+func (c *Config) moderationConfig() moderation.Config {
+	mc := moderation.DefaultConfig()
+	mc.Reports = ratelimit.Rate{}
+	if c.RateLimits == "on" {
+		mc.Reports, _ = ratelimit.ParseRate(c.ReportRate)
 	}
 	return mc
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
+	"github.com/plaza-im/plaza/internal/moderation"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
@@ -70,11 +71,12 @@ type Main struct {
 	Channels *channel.Service
 	// Microblog runs posts, follows and timelines; its fan-out worker
 	// runs with the server and stops with it.
-	Microblog *microblog.Service
-	Hub       *realtime.Hub
-	Bus       bus.Bus
-	Audit     *audit.Log
-	API       *httpapi.Server
+	Microblog  *microblog.Service
+	Moderation *moderation.Service
+	Hub        *realtime.Hub
+	Bus        bus.Bus
+	Audit      *audit.Log
+	API        *httpapi.Server
 
 	server   *http.Server
 	listener net.Listener
@@ -186,12 +188,16 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Chat.OnBlock(m.Microblog.BlockHook)
 	m.Hub.UseAuthors(m.Microblog.FollowedAuthors)
 	m.goBackground(func() { m.Microblog.RunFanout(bg) })
+	if m.Moderation, err = moderation.NewService(ctx, db, m.Accounts, m.Audit, m.Chat.Events(), m.Config.moderationConfig(), m.Log); err != nil {
+		return err
+	}
+	m.Moderation.UseDomains(m.Microblog, m.Channels, m.Chat)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Audit: m.Audit,
 		UI: webui.Handler(),
 	})
 	if err != nil {

@@ -62,8 +62,11 @@ type Account struct {
 	Status       Status
 	StatusReason string
 	StatusUntil  time.Time // end of a suspension; zero means indefinite
-	Roles        []Role
-	CreatedAt    time.Time
+	// StatusDecision is the moderation decision that suspended or closed
+	// the account, if one did.
+	StatusDecision plaza.ID
+	Roles          []Role
+	CreatedAt      time.Time
 }
 
 // HasRole reports whether a holds any of roles.
@@ -80,7 +83,7 @@ func (a *Account) HasRole(roles ...Role) bool {
 // run a job to end it.
 func (a *Account) effectiveStatus(now time.Time) {
 	if a.Status == Suspended && !a.StatusUntil.IsZero() && !now.Before(a.StatusUntil) {
-		a.Status, a.StatusReason, a.StatusUntil = Active, "", time.Time{}
+		a.Status, a.StatusReason, a.StatusUntil, a.StatusDecision = Active, "", time.Time{}, 0
 	}
 }
 

@@ -127,7 +127,7 @@ func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.
 		case to == Active && a.Status != Suspended:
 			return plaza.Errorf(plaza.EConflict, "the account is not suspended")
 		}
-		if err := setStatus(ctx, tx, id, to, reason, until, now); err != nil {
+		if err := setStatus(ctx, tx, id, to, reason, until, 0, now); err != nil {
 			return err
 		}
 		auditReason := reason

@@ -23,10 +23,19 @@ func (a *Auth) Standing(consent bool) error {
 			details["until"] = acct.StatusUntil.Format(time.RFC3339)
 			msg += " (until " + acct.StatusUntil.Format(time.RFC3339) + ")"
 		}
+		if acct.StatusDecision != 0 {
+			details["decision_id"] = acct.StatusDecision.String()
+			msg += "; read the decision and appeal it at GET /api/v1/me/decisions"
+		}
 		return plaza.Errorf(plaza.EAccountSuspended, "%s", msg).WithDetails(details)
 	case Closed:
-		return plaza.Errorf(plaza.EAccountClosed, "your account is closed: %s", acct.StatusReason).
-			WithDetails(map[string]any{"reason": acct.StatusReason})
+		details := map[string]any{"reason": acct.StatusReason}
+		msg := "your account is closed: " + acct.StatusReason
+		if acct.StatusDecision != 0 {
+			details["decision_id"] = acct.StatusDecision.String()
+			msg += "; read the decision and appeal it at GET /api/v1/me/decisions"
+		}
+		return plaza.Errorf(plaza.EAccountClosed, "%s", msg).WithDetails(details)
 	case Deleted:
 		return errSessionEnded
 	}

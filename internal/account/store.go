@@ -17,18 +17,19 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, created_at`
+const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, status_decision, created_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	var until sql.NullInt64
+	var until, decision sql.NullInt64
 	var created int64
-	if err := row.Scan(&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &decision, &created); err != nil {
 		return Account{}, err
 	}
 	if until.Valid {
 		a.StatusUntil = fromMicros(until.Int64)
 	}
+	a.StatusDecision = plaza.ID(decision.Int64)
 	a.CreatedAt = fromMicros(created)
 	return a, nil
 }
@@ -94,13 +95,16 @@ func updateDisplayName(ctx context.Context, q sqldb.Queryer, id plaza.ID, name s
 	return nil
 }
 
-func setStatus(ctx context.Context, q sqldb.Queryer, id plaza.ID, st Status, reason string, until time.Time, now time.Time) error {
-	var u any
+func setStatus(ctx context.Context, q sqldb.Queryer, id plaza.ID, st Status, reason string, until time.Time, decision plaza.ID, now time.Time) error {
+	var u, d any
 	if !until.IsZero() {
 		u = micros(until)
 	}
-	_, err := q.ExecContext(ctx, `UPDATE accounts SET status = $1, status_reason = $2, status_until = $3, updated_at = $4 WHERE id = $5`,
-		st, reason, u, micros(now), id)
+	if decision != 0 {
+		d = decision
+	}
+	_, err := q.ExecContext(ctx, `UPDATE accounts SET status = $1, status_reason = $2, status_until = $3, status_decision = $4, updated_at = $5 WHERE id = $6`,
+		st, reason, u, d, micros(now), id)
 	return err
 }
 
@@ -186,17 +190,18 @@ func deleteOtherSessions(ctx context.Context, q sqldb.Queryer, accountID, keep p
 // its status and the terms versions of the consent gate.
 func standingOf(ctx context.Context, q sqldb.Queryer, id plaza.ID) (sessionRow, error) {
 	var r sessionRow
-	var until sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT a.id, a.handle, a.status, a.status_reason, a.status_until,
+	var until, decision sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT a.id, a.handle, a.status, a.status_reason, a.status_until, a.status_decision,
 			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
 		FROM accounts a WHERE a.id = $1`, id).Scan(
-		&r.account.ID, &r.account.Handle, &r.account.Status, &r.account.StatusReason, &until,
+		&r.account.ID, &r.account.Handle, &r.account.Status, &r.account.StatusReason, &until, &decision,
 		&r.acceptedTerms, &r.requiredTerms, &r.currentTerms)
 	if err != nil {
 		return r, sqldb.MapError(err, "account")
 	}
+	r.account.StatusDecision = plaza.ID(decision.Int64)
 	if until.Valid {
 		r.account.StatusUntil = fromMicros(until.Int64)
 	}
@@ -225,7 +230,7 @@ func lookupSessionByID(ctx context.Context, q sqldb.Queryer, accountID, sessionI
 
 const sessionRowQuery = `SELECT
 			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.created_at,
+			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.status_decision, a.created_at,
 			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
@@ -234,12 +239,12 @@ const sessionRowQuery = `SELECT
 
 func scanSessionRow(row *sql.Row) (sessionRow, error) {
 	var r sessionRow
-	var until sql.NullInt64
+	var until, decision sql.NullInt64
 	var created, sCreated, sUsed, sExpires int64
 	err := row.Scan(
 		&r.session.ID, &r.session.UserAgent, &sCreated, &sUsed, &sExpires,
 		&r.account.ID, &r.account.Handle, &r.account.DisplayName, &r.account.BirthDate, &r.account.Status,
-		&r.account.StatusReason, &until, &created,
+		&r.account.StatusReason, &until, &decision, &created,
 		&r.acceptedTerms, &r.requiredTerms, &r.currentTerms)
 	if err != nil {
 		return r, err
@@ -249,6 +254,7 @@ func scanSessionRow(row *sql.Row) (sessionRow, error) {
 	if until.Valid {
 		r.account.StatusUntil = fromMicros(until.Int64)
 	}
+	r.account.StatusDecision = plaza.ID(decision.Int64)
 	r.account.CreatedAt = fromMicros(created)
 	return r, nil
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -64,6 +65,7 @@ type Record struct {
 type Log struct {
 	db   *sqldb.DB
 	keys *Keys
+	now  func() time.Time
 }
 
 // New returns a Log on db without keys: it appends plain SHA-256 rows and
@@ -73,6 +75,17 @@ func New(db *sqldb.DB) *Log { return &Log{db: db} }
 // NewKeyed returns a Log on db that signs new rows with keys and verifies
 // the chain against them.
 func NewKeyed(db *sqldb.DB, keys *Keys) *Log { return &Log{db: db, keys: keys} }
+
+// UseClock makes the log stamp new rows with now instead of the real
+// time: tests that run a domain on a fixed clock keep its rows in step.
+func (l *Log) UseClock(now func() time.Time) { l.now = now }
+
+func (l *Log) clock() time.Time {
+	if l == nil || l.now == nil {
+		return time.Now()
+	}
+	return l.now()
+}
 
 // Append adds r to the chain within tx, so that the action and its record
 // commit or roll back together. A nil Log, or one without keys, appends a
@@ -97,7 +110,7 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, r Record) (Entry, error) {
 	}
 	e := Entry{
 		Seq:        seq,
-		At:         time.Now().UTC().Truncate(time.Microsecond),
+		At:         l.clock().UTC().Truncate(time.Microsecond),
 		ActorID:    r.Actor.ID,
 		Actor:      r.Actor.Name,
 		Action:     r.Action,
@@ -200,4 +213,34 @@ func (l *Log) List(ctx context.Context, beforeSeq int64, limit int) ([]Entry, er
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Each calls fn with every entry whose action is one of actions and whose
+// time is in [from, to), oldest first. The transparency report counts
+// what happened this way, from the tamper-evident record itself.
+func (l *Log) Each(ctx context.Context, from, to time.Time, actions []string, fn func(Entry) error) error {
+	if len(actions) == 0 {
+		return nil
+	}
+	args := []any{from.UnixMicro(), to.UnixMicro()}
+	marks := make([]string, len(actions))
+	for i, a := range actions {
+		args = append(args, a)
+		marks[i] = fmt.Sprintf("$%d", i+3)
+	}
+	rows, err := l.db.Read().QueryContext(ctx, selectEntry+` WHERE action IN (`+strings.Join(marks, ", ")+`) AND at >= $1 AND at < $2 ORDER BY seq`, args...)
+	if err != nil {
+		return fmt.Errorf("read audit log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, _, err := scanEntry(rows)
+		if err != nil {
+			return fmt.Errorf("read audit log: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -38,19 +38,27 @@ type Channel struct {
 	MonthlyPostLimit *int `json:"monthly_post_limit"`
 	// Following says whether the caller follows it.
 	Following bool `json:"following"`
+	// Moderation is the moderation decision in force on the channel, for
+	// package moderation; viewers see it through Marks (see moderation.go).
+	Moderation plaza.Moderation `json:"-"`
+	Marks
 
 	dailyOverride, monthlyOverride sql.NullInt64
 }
 
-const channelColumns = `c.id, c.handle, c.name, c.description, c.kind, c.owner_id, c.status, c.status_reason, c.daily_post_limit, c.monthly_post_limit, c.follower_count, c.approved_at`
+const channelColumns = `c.id, c.handle, c.name, c.description, c.kind, c.owner_id, c.status, c.status_reason, c.daily_post_limit, c.monthly_post_limit, c.follower_count, c.approved_at,
+	c.mod_action, c.mod_label, c.mod_decision`
 
 func (s *Service) scanChannel(row interface{ Scan(...any) error }) (Channel, error) {
 	var c Channel
 	var approved int64
+	var decision sql.NullInt64
 	if err := row.Scan(&c.ID, &c.Handle, &c.Name, &c.Description, &c.Kind, &c.OwnerID, &c.Status, &c.StatusReason,
-		&c.dailyOverride, &c.monthlyOverride, &c.FollowerCount, &approved); err != nil {
+		&c.dailyOverride, &c.monthlyOverride, &c.FollowerCount, &approved,
+		&c.Moderation.Action, &c.Moderation.Label, &decision); err != nil {
 		return Channel{}, err
 	}
+	c.Moderation.DecisionID = plaza.ID(decision.Int64)
 	c.ApprovedAt, c.Verified = micro(approved), true
 	c.DailyPostLimit, c.MonthlyPostLimit = s.limits(c)
 	c.EditorIDs = []plaza.ID{}
@@ -79,7 +87,9 @@ func (s *Service) limits(c Channel) (daily, monthly *int) {
 	return daily, monthly
 }
 
-// Get returns a channel as viewer sees it.
+// Get returns a channel as viewer sees it. A channel a moderation
+// decision removed is not_found but for its owner and editors; one it
+// limited, but for them and its followers.
 func (s *Service) Get(ctx context.Context, viewer, id plaza.ID) (Channel, error) {
 	c, err := s.scanChannel(s.db.Read().QueryRowContext(ctx, `SELECT `+channelColumns+` FROM channels c WHERE c.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -96,6 +106,11 @@ func (s *Service) Get(ctx context.Context, viewer, id plaza.ID) (Channel, error)
 		return Channel{}, err
 	}
 	c.Following = n > 0
+	staff := viewer != 0 && s.canEdit(ctx, c, viewer)
+	if !modState(c.Moderation).visible(staff, c.Following) {
+		return Channel{}, plaza.Errorf(plaza.ENotFound, "channel not found")
+	}
+	c.Marks = modState(c.Moderation).marks(staff)
 	return c, nil
 }
 
@@ -123,7 +138,8 @@ func searchKey(handle, name string) string {
 }
 
 // Search lists active channels whose handle or name contains q (all when q
-// is empty), most followed first.
+// is empty), most followed first; not those a moderation decision limits
+// or removes.
 func (s *Service) Search(ctx context.Context, q string, offset, limit int) ([]Channel, error) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if utf8.RuneCountInString(q) > 64 {
@@ -134,7 +150,7 @@ func (s *Service) Search(ctx context.Context, q string, offset, limit int) ([]Ch
 	}
 	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+channelColumns+` FROM channels c
-		WHERE c.status = 'active' AND c.search_key LIKE $1 ESCAPE '\'
+		WHERE c.status = 'active' AND c.search_key LIKE $1 ESCAPE '\' AND c.mod_action NOT IN ('limit', 'remove')
 		ORDER BY c.follower_count DESC, c.id LIMIT $2 OFFSET $3`, pattern, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("search channels: %w", err)
@@ -146,6 +162,7 @@ func (s *Service) Search(ctx context.Context, q string, offset, limit int) ([]Ch
 		if err != nil {
 			return nil, err
 		}
+		c.Marks = modState(c.Moderation).marks(false)
 		out = append(out, c)
 	}
 	return out, rows.Err()

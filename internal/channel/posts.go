@@ -34,6 +34,10 @@ type Post struct {
 	Reason      string     `json:"reason,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
+	// Moderation is the moderation decision in force on the post, for
+	// package moderation; viewers see it through Marks (see moderation.go).
+	Moderation plaza.Moderation `json:"-"`
+	Marks
 }
 
 // PostInput is what an author sends.
@@ -108,6 +112,7 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 	if post.MediaIDs == nil {
 		post.MediaIDs = []plaza.ID{}
 	}
+	live := true
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		// Lock the channel row first (PostgreSQL; SQLite has one writer):
 		// concurrent posts must not both pass the quota count.
@@ -116,10 +121,13 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 		}
 		// Check again under the lock: a suspension that committed since
 		// the check above must stop this post reaching followers.
-		var chStatus, chReason string
-		if err := tx.QueryRowContext(ctx, `SELECT status, status_reason FROM channels WHERE id = $1`, channelID).Scan(&chStatus, &chReason); err != nil {
+		var chStatus, chReason, chMod string
+		if err := tx.QueryRowContext(ctx, `SELECT status, status_reason, mod_action FROM channels WHERE id = $1`, channelID).Scan(&chStatus, &chReason, &chMod); err != nil {
 			return err
 		}
+		// A removed channel's owner and editors may go on posting, but
+		// its followers no longer see it, live or in their feed.
+		live = chMod != plaza.ModRemove
 		if chStatus != StatusActive {
 			return plaza.Errorf(plaza.EForbidden, "the channel is %s: %s", chStatus, chReason).WithDetails(map[string]any{"reason": chReason})
 		}
@@ -157,7 +165,7 @@ func (s *Service) CreatePost(ctx context.Context, author, channelID plaza.ID, in
 	if err != nil {
 		return Post{}, err
 	}
-	if post.Status == PostPublished {
+	if post.Status == PostPublished && live {
 		s.publishPost(ctx, post)
 	}
 	return post, nil
@@ -227,16 +235,19 @@ func (s *Service) publishPost(ctx context.Context, p Post) {
 	}
 }
 
-const postColumns = `p.id, p.channel_id, p.author_id, p.title, p.body, p.category, p.cover_id, p.media_ids, p.status, p.reason, p.created_at, p.published_at`
+const postColumns = `p.id, p.channel_id, p.author_id, p.title, p.body, p.category, p.cover_id, p.media_ids, p.status, p.reason, p.created_at, p.published_at,
+	p.mod_action, p.mod_label, p.mod_decision`
 
 func scanPost(row interface{ Scan(...any) error }) (Post, error) {
 	var p Post
-	var cover, published sql.NullInt64
+	var cover, published, decision sql.NullInt64
 	var mediaIDs string
 	var created int64
-	if err := row.Scan(&p.ID, &p.ChannelID, &p.AuthorID, &p.Title, &p.Body, &p.Category, &cover, &mediaIDs, &p.Status, &p.Reason, &created, &published); err != nil {
+	if err := row.Scan(&p.ID, &p.ChannelID, &p.AuthorID, &p.Title, &p.Body, &p.Category, &cover, &mediaIDs, &p.Status, &p.Reason, &created, &published,
+		&p.Moderation.Action, &p.Moderation.Label, &decision); err != nil {
 		return Post{}, err
 	}
+	p.Moderation.DecisionID = plaza.ID(decision.Int64)
 	p.CreatedAt = micro(created)
 	if cover.Valid {
 		id := plaza.ID(cover.Int64)
@@ -281,7 +292,9 @@ func insertPost(ctx context.Context, tx *sql.Tx, p Post) error {
 // Posts lists a channel's posts, newest first, before the cursor (a post
 // ID). Everyone sees published posts of an active channel; the owner and
 // editors also those of a suspended or closed one, and may ask for pending
-// or rejected ones.
+// or rejected ones. A post a moderation decision removed is listed only
+// for the owner, editors and its author, marked; one it limited, for them
+// and the channel's followers.
 func (s *Service) Posts(ctx context.Context, viewer, channelID plaza.ID, status string, before plaza.ID, limit int) ([]Post, error) {
 	c, err := s.Get(ctx, viewer, channelID)
 	if err != nil {
@@ -306,8 +319,18 @@ func (s *Service) Posts(ctx context.Context, viewer, channelID plaza.ID, status 
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
+	// Filtered in SQL, so that a page holds limit posts when there are.
+	staff := s.canEdit(ctx, c, viewer)
+	shown := `'', 'label'` // the actions whose posts viewer sees
+	switch {
+	case staff:
+		shown += `, 'limit', 'remove'`
+	case c.Following:
+		shown += `, 'limit'`
+	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+postColumns+` FROM channel_posts p WHERE p.channel_id = $1 AND p.status = $2 AND p.id < $3
-		ORDER BY p.id DESC LIMIT $4`, channelID, status, before, min(limit, postLimit))
+		AND (p.mod_action IN (`+shown+`) OR p.author_id = $5)
+		ORDER BY p.id DESC LIMIT $4`, channelID, status, before, min(limit, postLimit), viewer)
 	if err != nil {
 		return nil, fmt.Errorf("list posts: %w", err)
 	}
@@ -318,6 +341,7 @@ func (s *Service) Posts(ctx context.Context, viewer, channelID plaza.ID, status 
 		if err != nil {
 			return nil, err
 		}
+		p.Marks = modState(p.Moderation).marks(staff || p.AuthorID == viewer)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -340,15 +364,22 @@ type FeedCursor struct {
 // follows, newest first, after the cursor (zero for the first page), and
 // each such channel's unread count (posts published after the account's
 // read position in it). Suspended and closed channels are left out of
-// both until reinstated.
+// both until reinstated, and so are channels and posts a moderation
+// decision removed, but for the channel's owner and editors (and a
+// post's author), who see them marked.
 func (s *Service) Feed(ctx context.Context, account plaza.ID, after FeedCursor, limit int) ([]Post, []Unread, error) {
 	if after.PublishedAt <= 0 {
 		after = FeedCursor{PublishedAt: 1<<63 - 1}
 	}
+	staff, err := s.staffChannels(ctx, account)
+	if err != nil {
+		return nil, nil, fmt.Errorf("feed: %w", err)
+	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+postColumns+` FROM channel_followers f
-		JOIN channels c ON c.id = f.channel_id AND c.status = 'active'
+		JOIN channels c ON c.id = f.channel_id AND c.status = 'active' AND `+sqlStaffSees("c.mod_action", "c")+`
 		JOIN channel_posts p ON p.channel_id = f.channel_id AND p.status = 'published'
 		WHERE f.account_id = $1 AND (p.published_at < $2 OR p.published_at = $2 AND p.id < $3)
+		AND `+sqlStaffSees("p.mod_action", "c")+`
 		ORDER BY p.published_at DESC, p.id DESC LIMIT $4`, account, after.PublishedAt, after.ID, min(limit, postLimit))
 	if err != nil {
 		return nil, nil, fmt.Errorf("feed: %w", err)
@@ -360,12 +391,13 @@ func (s *Service) Feed(ctx context.Context, account plaza.ID, after FeedCursor, 
 			rows.Close()
 			return nil, nil, err
 		}
+		p.Marks = modState(p.Moderation).marks(staff[p.ChannelID] || p.AuthorID == account)
 		posts = append(posts, p)
 	}
 	rows.Close()
 	urows, err := s.db.Read().QueryContext(ctx, `SELECT f.channel_id, (SELECT COUNT(*) FROM channel_posts p
-		WHERE p.channel_id = f.channel_id AND p.status = 'published' AND p.published_at > f.read_at)
-		FROM channel_followers f JOIN channels c ON c.id = f.channel_id AND c.status = 'active'
+		WHERE p.channel_id = f.channel_id AND p.status = 'published' AND p.published_at > f.read_at AND `+sqlStaffSees("p.mod_action", "c")+`)
+		FROM channel_followers f JOIN channels c ON c.id = f.channel_id AND c.status = 'active' AND `+sqlStaffSees("c.mod_action", "c")+`
 		WHERE f.account_id = $1 ORDER BY f.channel_id LIMIT 1000`, account)
 	if err != nil {
 		return nil, nil, fmt.Errorf("feed: %w", err)
@@ -380,6 +412,37 @@ func (s *Service) Feed(ctx context.Context, account plaza.ID, after FeedCursor, 
 		unread = append(unread, u)
 	}
 	return posts, unread, urows.Err()
+}
+
+// sqlStaffSees is the condition, in a query where $1 is the account and
+// alias c the channel, that a channel or post whose mod_action is column
+// is not removed, or that the account owns or edits the channel (or, for
+// a post, wrote it). Limited ones stay: the account follows the channel.
+func sqlStaffSees(column, c string) string {
+	cond := `(` + column + ` <> 'remove' OR ` + c + `.owner_id = $1
+		OR EXISTS (SELECT 1 FROM channel_editors e WHERE e.channel_id = ` + c + `.id AND e.account_id = $1)`
+	if column == "p.mod_action" {
+		cond += ` OR p.author_id = $1`
+	}
+	return cond + `)`
+}
+
+// staffChannels returns the channels account owns or edits.
+func (s *Service) staffChannels(ctx context.Context, account plaza.ID) (map[plaza.ID]bool, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM channels WHERE owner_id = $1 UNION SELECT channel_id FROM channel_editors WHERE account_id = $1`, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[plaza.ID]bool{}
+	for rows.Next() {
+		var id plaza.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // MarkRead moves the account's read position in a followed channel to now.
@@ -427,6 +490,7 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 	}
 	now := s.now()
 	var out Post
+	live := true
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		// Lock the row first, so concurrent decisions queue (PostgreSQL).
 		if _, err := tx.ExecContext(ctx, `UPDATE channel_posts SET status = status WHERE id = $1`, id); err != nil {
@@ -450,10 +514,11 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 			return err
 		}
 		if approve {
-			var chStatus string
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM channels WHERE id = $1`, p.ChannelID).Scan(&chStatus); err != nil {
+			var chStatus, chMod string
+			if err := tx.QueryRowContext(ctx, `SELECT status, mod_action FROM channels WHERE id = $1`, p.ChannelID).Scan(&chStatus, &chMod); err != nil {
 				return err
 			}
+			live = chMod != plaza.ModRemove
 			if chStatus != StatusActive {
 				return plaza.Errorf(plaza.EConflict, "the channel is %s: the post stays held until it is active again, or reject it", chStatus)
 			}
@@ -475,19 +540,21 @@ func (s *Service) DecidePost(ctx context.Context, actor audit.Actor, id plaza.ID
 	if err != nil {
 		return Post{}, err
 	}
-	if out.Status == PostPublished {
+	if out.Status == PostPublished && live {
 		s.publishPost(ctx, out)
 	}
 	return out, nil
 }
 
 // MediaIsPublic reports whether a media item is in a published post of an
-// active channel, which makes it visible to anyone signed in.
+// active channel, neither limited nor removed by a moderation decision,
+// which makes it visible to anyone signed in. CanSeeMedia also lets the
+// channel's owner, editors and followers see what they may.
 func (s *Service) MediaIsPublic(ctx context.Context, mediaID plaza.ID) (bool, error) {
 	var n int
 	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM channel_post_media m
-		JOIN channel_posts p ON p.channel_id = m.channel_id AND p.id = m.post_id AND p.status = 'published'
-		JOIN channels c ON c.id = m.channel_id AND c.status = 'active'
+		JOIN channel_posts p ON p.channel_id = m.channel_id AND p.id = m.post_id AND p.status = 'published' AND p.mod_action NOT IN ('limit', 'remove')
+		JOIN channels c ON c.id = m.channel_id AND c.status = 'active' AND c.mod_action NOT IN ('limit', 'remove')
 		WHERE m.media_id = $1`, mediaID).Scan(&n)
 	return n > 0, err
 }

@@ -129,7 +129,7 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	if err != nil {
 		return nil, err
 	}
-	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled}, loadMessages)
+	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled, events.MessageModerated}, loadMessages)
 	s.evlog = evlog
 	w, err := newWriter(ctx, s)
 	if err != nil {

@@ -244,6 +244,7 @@ func (s *Service) List(ctx context.Context, account plaza.ID, after ListCursor, 
 			return nil, ListCursor{}, fmt.Errorf("list conversations: %w", err)
 		}
 		if m, ok := nm.message(); ok {
+			m.render(account)
 			sm.LastMessage = &m
 		}
 		sm.UnreadCount = max(sm.LastSeq-sm.ReadSeq, 0)

@@ -167,12 +167,13 @@ func (s *Service) checkAttachment(ctx context.Context, sender plaza.ID, kind str
 }
 
 // CanSeeMedia reports whether viewer is a member of a conversation holding
-// a message that carries the media item, from when they joined.
+// a message that carries the media item, from when they joined, and that
+// no moderation decision removed (but for its sender).
 func (s *Service) CanSeeMedia(ctx context.Context, viewer, mediaID plaza.ID) (bool, error) {
 	var n int
 	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM messages m
 		JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.account_id = $2
-		WHERE m.media_id = $1 AND m.seq > mb.joined_seq`, mediaID, viewer).Scan(&n)
+		WHERE m.media_id = $1 AND m.seq > mb.joined_seq AND (m.mod_action <> 'remove' OR m.sender_id = $2)`, mediaID, viewer).Scan(&n)
 	return n > 0, err
 }
 
@@ -242,7 +243,8 @@ func (s *Service) memberConversation(ctx context.Context, conv, account plaza.ID
 
 // History returns messages of a conversation in ascending seq: those after
 // afterSeq, or, with beforeSeq > 0, the page just before it. A member sees
-// only messages from when they joined.
+// only messages from when they joined, and a message a moderation
+// decision removed only as a tombstone unless they sent it.
 func (s *Service) History(ctx context.Context, account, conv plaza.ID, afterSeq, beforeSeq int64, limit int) ([]Message, error) {
 	m, err := getMember(ctx, s.db.Read(), conv, account)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -254,7 +256,7 @@ func (s *Service) History(ctx context.Context, account, conv plaza.ID, afterSeq,
 	if afterSeq < m.joinedSeq {
 		afterSeq = m.joinedSeq
 	}
-	return listMessages(ctx, s.db.Read(), conv, afterSeq, beforeSeq, limit)
+	return listMessages(ctx, s.db.Read(), account, conv, afterSeq, beforeSeq, limit)
 }
 
 // Recall withdraws a message its sender sent within the recall window.

@@ -56,7 +56,8 @@ func (st *stmts) close() {
 	}
 }
 
-const messageColumns = `id, conversation_id, seq, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at`
+const messageColumns = `id, conversation_id, seq, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at,
+	mod_action, mod_label, mod_decision`
 
 func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
 	var n nullMessage
@@ -87,7 +88,8 @@ func getMessage(ctx context.Context, q sqldb.Queryer, id plaza.ID) (Message, err
 	return m, sqldb.MapError(err, "message")
 }
 
-func listMessages(ctx context.Context, q sqldb.Queryer, conv plaza.ID, after, before int64, limit int) ([]Message, error) {
+// listMessages returns messages of a conversation as viewer sees them.
+func listMessages(ctx context.Context, q sqldb.Queryer, viewer, conv plaza.ID, after, before int64, limit int) ([]Message, error) {
 	var rows *sql.Rows
 	var err error
 	if before > 0 {
@@ -108,6 +110,7 @@ func listMessages(ctx context.Context, q sqldb.Queryer, conv plaza.ID, after, be
 		if err != nil {
 			return nil, fmt.Errorf("list messages: %w", err)
 		}
+		m.render(viewer)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -224,10 +227,11 @@ func blocked(ctx context.Context, q sqldb.Queryer, blocker, who plaza.ID) (bool,
 	return n > 0, err
 }
 
-// loadMessages renders the current state of messages by id, for the
-// message events that sync and replay read (a recalled message without
-// its text).
-func loadMessages(ctx context.Context, q sqldb.Queryer, ids []plaza.ID) (map[plaza.ID][]byte, error) {
+// loadMessages renders the current state of messages by id as account
+// sees them, for the message events that sync and replay read (a
+// recalled message without its text; a removed one without its text and
+// media, but to its sender).
+func loadMessages(ctx context.Context, q sqldb.Queryer, account plaza.ID, ids []plaza.ID) (map[plaza.ID][]byte, error) {
 	out := make(map[plaza.ID][]byte, len(ids))
 	for start := 0; start < len(ids); start += 500 {
 		part := ids[start:min(len(ids), start+500)]
@@ -247,6 +251,7 @@ func loadMessages(ctx context.Context, q sqldb.Queryer, ids []plaza.ID) (map[pla
 				rows.Close()
 				return nil, err
 			}
+			m.render(account)
 			b, err := json.Marshal(m)
 			if err != nil {
 				rows.Close()

@@ -31,6 +31,16 @@ type Message struct {
 	Mentions       []plaza.ID `json:"mentions,omitempty"`
 	Recalled       bool       `json:"recalled"`
 	CreatedAt      time.Time  `json:"created_at"`
+	// Moderation is the moderation decision in force on the message, for
+	// package moderation; members see it through the fields below, which
+	// render sets for each of them (see moderation.go).
+	Moderation plaza.Moderation `json:"-"`
+	// Label is the moderators' note shown with a labelled message.
+	Label string `json:"label,omitempty"`
+	// Removed marks a message a decision removed: its sender sees it
+	// whole with the decision, everyone else without text or media.
+	Removed    bool     `json:"removed,omitempty"`
+	DecisionID plaza.ID `json:"decision_id,omitempty"`
 }
 
 // Conversation kinds.
@@ -78,13 +88,17 @@ type nullMessage struct {
 	mentions              sql.NullString
 	recalled              sql.NullBool
 	created               sql.NullInt64
+	modAction, modLabel   sql.NullString
+	modDecision           sql.NullInt64
 }
 
 // messageColumnsM are the columns nullMessage.dest scans, from alias m.
-const messageColumnsM = `m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.text, m.media_id, m.reply_to, m.mentions, m.recalled, m.created_at`
+const messageColumnsM = `m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.text, m.media_id, m.reply_to, m.mentions, m.recalled, m.created_at,
+	m.mod_action, m.mod_label, m.mod_decision`
 
 func (n *nullMessage) dest() []any {
-	return []any{&n.id, &n.conv, &n.seq, &n.sender, &n.clientID, &n.kind, &n.text, &n.media, &n.replyTo, &n.mentions, &n.recalled, &n.created}
+	return []any{&n.id, &n.conv, &n.seq, &n.sender, &n.clientID, &n.kind, &n.text, &n.media, &n.replyTo, &n.mentions, &n.recalled, &n.created,
+		&n.modAction, &n.modLabel, &n.modDecision}
 }
 
 func (n *nullMessage) message() (Message, bool) {
@@ -94,7 +108,8 @@ func (n *nullMessage) message() (Message, bool) {
 	m := Message{
 		ID: plaza.ID(n.id.Int64), ConversationID: plaza.ID(n.conv.Int64), Seq: n.seq.Int64, SenderID: plaza.ID(n.sender.Int64),
 		ClientID: n.clientID.String, Kind: n.kind.String, Text: n.text.String, Recalled: n.recalled.Bool,
-		CreatedAt: time.UnixMicro(n.created.Int64).UTC(),
+		CreatedAt:  time.UnixMicro(n.created.Int64).UTC(),
+		Moderation: plaza.Moderation{Action: n.modAction.String, Label: n.modLabel.String, DecisionID: plaza.ID(n.modDecision.Int64)},
 	}
 	if n.media.Valid {
 		id := plaza.ID(n.media.Int64)

@@ -257,6 +257,7 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		seen[k] = i
 		existing, err := scanMessage(tx.StmtContext(ctx, st.findByClient).QueryRowContext(ctx, k.conv, k.sender, k.client))
 		if err == nil {
+			existing.render(r.sender)
 			results[i] = sendRes{msg: existing}
 			continue
 		}

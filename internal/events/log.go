@@ -59,9 +59,10 @@ type LogConfig struct {
 }
 
 // RefLoader returns the current data of the referenced rows (such as
-// messages by id), for the event types registered with UseRefs: sync and
-// replay show a message as it is now (recalled, say), not as it was sent.
-type RefLoader func(ctx context.Context, q sqldb.Queryer, refs []plaza.ID) (map[plaza.ID][]byte, error)
+// messages by id) as account sees them, for the event types registered
+// with UseRefs: sync and replay show a message as it is now (recalled or
+// removed by a moderation decision, say), not as it was sent.
+type RefLoader func(ctx context.Context, q sqldb.Queryer, account plaza.ID, refs []plaza.ID) (map[plaza.ID][]byte, error)
 
 // chunk is how many accounts or rows one multi-row statement covers: a
 // direct message's two events cost two statements, not four.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -127,8 +128,8 @@ func TestAppendNumbersPerAccountInOrder(t *testing.T) {
 }
 
 // TestRefsRenderCurrentData: events of a type registered with UseRefs are
-// rendered from their referenced row at read time; others keep their
-// stored data.
+// rendered from their referenced row at read time, as the account whose
+// log is read sees it; others keep their stored data.
 func TestRefsRenderCurrentData(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -136,13 +137,13 @@ func TestRefsRenderCurrentData(t *testing.T) {
 		accounts(t, db, 1)
 		var mu sync.Mutex
 		current := map[plaza.ID][]byte{100: []byte(`{"v":"now"}`)}
-		l.UseRefs([]string{MessageCreated}, func(_ context.Context, _ sqldb.Queryer, ids []plaza.ID) (map[plaza.ID][]byte, error) {
+		l.UseRefs([]string{MessageCreated}, func(_ context.Context, _ sqldb.Queryer, account plaza.ID, ids []plaza.ID) (map[plaza.ID][]byte, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			out := map[plaza.ID][]byte{}
 			for _, id := range ids {
 				if b, ok := current[id]; ok {
-					out[id] = b
+					out[id] = []byte(strings.Replace(string(b), "}", `,"for":"`+account.String()+`"}`, 1))
 				}
 			}
 			return out, nil
@@ -155,8 +156,8 @@ func TestRefsRenderCurrentData(t *testing.T) {
 		if err != nil || len(frames) != 2 {
 			t.Fatalf("Replay = %d, %v", len(frames), err)
 		}
-		if got := string(decode(t, frames[0]).Data); got != `{"v":"now"}` {
-			t.Errorf("message event data = %s, want the referenced row's current data", got)
+		if got := string(decode(t, frames[0]).Data); got != `{"v":"now","for":"1"}` {
+			t.Errorf("message event data = %s, want the referenced row's current data for account 1", got)
 		}
 		if got := string(decode(t, frames[1]).Data); got != `{"v":"kept"}` {
 			t.Errorf("contact event data = %s, want its stored data", got)

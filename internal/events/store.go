@@ -130,7 +130,7 @@ func (l *Log) read(ctx context.Context, account plaza.ID, since, upTo int64, lim
 	rows.Close()
 	var loaded map[plaza.ID][]byte
 	if len(refs) > 0 && l.refs != nil {
-		if loaded, err = l.refs(ctx, q, refs); err != nil {
+		if loaded, err = l.refs(ctx, q, account, refs); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -50,8 +50,11 @@ type meJSON struct {
 	Status       account.Status   `json:"status"`
 	StatusReason string           `json:"status_reason,omitempty"`
 	StatusUntil  *time.Time       `json:"status_until,omitempty"`
-	Terms        *termsStateJSON  `json:"terms,omitempty"`
-	CreatedAt    time.Time        `json:"created_at"`
+	// StatusDecisionID names the moderation decision that suspended or
+	// closed the account: its statement of reasons.
+	StatusDecisionID plaza.ID        `json:"status_decision_id,omitempty"`
+	Terms            *termsStateJSON `json:"terms,omitempty"`
+	CreatedAt        time.Time       `json:"created_at"`
 }
 
 func toMeJSON(a account.Account, v identity.Status) meJSON {
@@ -59,6 +62,7 @@ func toMeJSON(a account.Account, v identity.Status) meJSON {
 		ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, BirthDate: a.BirthDate, Roles: a.Roles,
 		Verification: toVerificationJSON(v),
 		Status:       a.Status, StatusReason: a.StatusReason, CreatedAt: a.CreatedAt,
+		StatusDecisionID: a.StatusDecision,
 	}
 	if m.Roles == nil {
 		m.Roles = []account.Role{}

@@ -26,6 +26,8 @@ import (
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
+	"github.com/plaza-im/plaza/internal/moderation"
+	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -43,6 +45,7 @@ type testEnv struct {
 	chat      *chat.Service
 	channels  *channel.Service
 	microblog *microblog.Service
+	mod       *moderation.Service
 	outbox    string // the SMS outbox file
 	logs      *bytes.Buffer
 	logMu     *sync.Mutex
@@ -172,9 +175,23 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	fanoutDone := make(chan struct{})
 	go func() { defer close(fanoutDone); mb.RunFanout(fanout) }()
 	tb.Cleanup(func() { stopFanout(); <-fanoutDone })
+	al := audit.New(db)
+	accounts.UseAudit(al)
+	ids.UseAudit(al)
+	chans.UseAudit(al)
+	mb.UseAudit(al)
+	mcfg2 := moderation.DefaultConfig()
+	if !cfg.RateLimits {
+		mcfg2.Reports = ratelimit.Rate{}
+	}
+	mod, err := moderation.NewService(context.Background(), db, accounts, al, chats.Events(), mcfg2, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mod.UseDomains(mb, chans, chats)
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Audit: audit.New(db),
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Audit: al,
 		UI: cfg.ui,
 	})
 	if err != nil {
@@ -183,7 +200,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

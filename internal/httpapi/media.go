@@ -167,8 +167,10 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 			return err
 		}
 		if !ok && s.channels != nil {
-			// Media in a published post of an active channel is public.
-			if ok, err = s.channels.MediaIsPublic(r.Context(), id); err != nil {
+			// Media in a channel post goes to whoever may see the post
+			// (anyone signed in, for a published post of an active
+			// channel that no moderation decision hides).
+			if ok, err = s.channels.CanSeeMedia(r.Context(), viewer, id); err != nil {
 				return err
 			}
 		}

@@ -134,6 +134,22 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/admin/accounts/{id}/credentials", tag: "admin", summary: "An account's credentials", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AccountCredentialList"},
 	{method: "DELETE", path: "/api/v1/admin/accounts/{id}/credentials/{credential_id}", tag: "admin", summary: "Revoke an account's credential (?reason=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{404}},
 
+	{method: "GET", path: "/api/v1/rules", tag: "moderation", summary: "The operator's published, numbered rules; every decision cites one", status: 200, response: "RuleList"},
+	{method: "POST", path: "/api/v1/reports", tag: "moderation", summary: "Report a post, message, account, channel or channel post you can see (anything else is 404); a message report copies the message, and with context: true up to 10 before it, as evidence; a second report of an open item is 409", auth: signedIn, body: "ReportNew", status: 201, response: "Report", errors: []int{400, 404, 409, 429}},
+	{method: "GET", path: "/api/v1/me/reports", tag: "moderation", summary: "One's reports, newest first, with their outcomes (?cursor=&limit=); allowed in any standing", auth: anyStanding, status: 200, response: "ReportList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/me/decisions", tag: "moderation", summary: "Statements of reasons for the decisions about one's account or content, newest first; allowed in any standing", auth: anyStanding, status: 200, response: "StatementList", errors: []int{400}},
+	{method: "GET", path: "/api/v1/me/decisions/{id}", tag: "moderation", summary: "One statement of reasons addressed to you", auth: anyStanding, status: 200, response: "Statement", errors: []int{404}},
+	{method: "POST", path: "/api/v1/me/decisions/{id}/appeal", tag: "moderation", summary: "Appeal a decision: once, within the appeal window (180 days); decided by another moderator; allowed while suspended or closed", auth: anyStanding, body: "AppealNew", status: 201, response: "AppealState", errors: []int{400, 403, 404, 409}},
+	{method: "GET", path: "/api/v1/transparency", tag: "moderation", summary: "The public transparency report for a period (?from=YYYY-MM-DD&to=YYYY-MM-DD, both included, UTC; default the last 30 days; &format=csv), counted from the audit log", status: 200, response: "Transparency", errors: []int{400}},
+	{method: "GET", path: "/api/v1/admin/reports", tag: "moderation", summary: "The report queue, oldest first (?status=open|decided&rule_id=&target_type=&cursor=&limit=): each item is one target with its snapshot, every report and the account's earlier decisions", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, status: 200, response: "QueueItemList", errors: []int{400}},
+	{method: "POST", path: "/api/v1/admin/reports/{id}/decision", tag: "moderation", summary: "Decide a queue item (reason required except for dismiss; label needs label, suspend duration_days); the loser of two concurrent decisions gets 409", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "DecisionNew", status: 200, response: "ModeratorDecision", errors: []int{400, 403, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/decisions", tag: "moderation", summary: "Take a decision without a report: own initiative, or with authority_order_id on an authority's order (ground law)", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "DecisionNew", status: 201, response: "ModeratorDecision", errors: []int{400, 403, 404, 409}},
+	{method: "GET", path: "/api/v1/admin/appeals", tag: "moderation", summary: "Appeals, oldest first (?status=open|decided&cursor=&limit=), each with its decision", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, status: 200, response: "AppealList", errors: []int{400}},
+	{method: "POST", path: "/api/v1/admin/appeals/{id}/decision", tag: "moderation", summary: "Uphold or reverse (uphold: false) a decision on appeal, with a reason; not by the moderator who decided (403, details.reason same_moderator); reversal undoes the action", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "AppealDecision", status: 200, response: "Appeal", errors: []int{400, 403, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/authority-orders", tag: "moderation", summary: "Record a request from an authority and its outcome; counted in the transparency report", auth: signedIn, roles: []account.Role{account.Admin}, body: "OrderNew", status: 201, response: "Order", errors: []int{400}},
+	{method: "GET", path: "/api/v1/admin/authority-orders", tag: "moderation", summary: "Recorded authority orders, newest first (?cursor=&limit=)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "OrderList", errors: []int{400}},
+	{method: "PUT", path: "/api/v1/admin/rules/{id}", tag: "moderation", summary: "Publish or change rule number id (1–999)", auth: signedIn, roles: []account.Role{account.Admin}, body: "RuleDraft", status: 200, response: "Rule", errors: []int{400}},
+
 	{method: "POST", path: "/api/v1/admin/terms", tag: "admin", summary: "Publish a new terms version", auth: signedIn, roles: []account.Role{account.Admin}, body: "TermsDraft", status: 201, response: "Terms", errors: []int{400}},
 	{method: "GET", path: "/api/v1/admin/accounts", tag: "admin", summary: "Find an account by handle (?handle=)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "MeList", errors: []int{400}},
 	{method: "GET", path: "/api/v1/admin/accounts/{id}", tag: "admin", summary: "An account with its standing and roles", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "Me", errors: []int{404}},
@@ -170,7 +186,13 @@ var (
 	integer  = map[string]any{"type": "integer"}
 	boolean  = map[string]any{"type": "boolean"}
 	dateTime = map[string]any{"type": "string", "format": "date-time"}
-	idSchema = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A 64-bit ID as a decimal string."}
+	// The marks a moderation decision puts on content (see governance.md).
+	modLabel    = map[string]any{"type": "string", "description": "A moderators' note shown with the content to everyone."}
+	modLimited  = map[string]any{"type": "boolean", "description": "To the author only: a decision keeps it out of search, trending and hashtag pages and from non-followers."}
+	modRemoved  = map[string]any{"type": "boolean", "description": "A decision removed it: the author still sees it; others see a removed message without its content, and nothing else."}
+	modDecision = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "The decision behind label, limited or removed."}
+	counts      = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}}
+	idSchema    = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A 64-bit ID as a decimal string."}
 )
 
 var schemas = map[string]any{
@@ -179,6 +201,89 @@ var schemas = map[string]any{
 		"message": str,
 		"details": map[string]any{"type": "object"},
 	})}),
+	"Rule":      obj([]string{"id", "title", "description"}, map[string]any{"id": integer, "title": str, "description": str}),
+	"RuleList":  listOf("Rule"),
+	"RuleDraft": obj([]string{"title", "description"}, map[string]any{"title": map[string]any{"type": "string", "minLength": 1, "maxLength": 120}, "description": map[string]any{"type": "string", "minLength": 1, "maxLength": 2000}}),
+	"ReportNew": obj([]string{"target_type", "target_id", "rule_id"}, map[string]any{
+		"target_type": map[string]any{"type": "string", "enum": []string{"post", "message", "account", "channel", "channel_post"}},
+		"target_id":   idSchema, "rule_id": integer,
+		"comment": map[string]any{"type": "string", "maxLength": 2000},
+		"context": map[string]any{"type": "boolean", "description": "For a message: also attach up to 10 messages before it as evidence."},
+	}),
+	"Outcome": obj([]string{"action", "decided_at", "reversed"}, map[string]any{"action": str, "decided_at": dateTime, "reversed": boolean}),
+	"Report": obj([]string{"id", "target_type", "target_id", "rule_id", "status"}, map[string]any{
+		"id": idSchema, "target_type": str, "target_id": idSchema, "rule_id": integer, "comment": str, "created_at": dateTime,
+		"status": map[string]any{"type": "string", "enum": []string{"open", "decided"}}, "outcome": map[string]any{"oneOf": []any{ref("Outcome"), map[string]any{"type": "null"}}},
+		"reporter_id": idSchema, "evidence": map[string]any{"type": "array", "items": ref("Snapshot"), "description": "Moderators only."},
+	}),
+	"ReportList": listOf("Report"),
+	"Snapshot": obj([]string{"type", "id"}, map[string]any{
+		"type": str, "id": idSchema, "owner_id": idSchema, "conversation_id": idSchema, "channel_id": idSchema, "seq": integer, "kind": str,
+		"title": str, "text": str, "media_ids": map[string]any{"type": "array", "items": idSchema}, "handle": str, "display_name": str,
+		"name": str, "description": str, "status": str, "created_at": dateTime,
+	}),
+	"QueueItem": obj([]string{"id", "target_type", "target_id", "snapshot", "status", "report_count", "reports", "history"}, map[string]any{
+		"id": idSchema, "target_type": str, "target_id": idSchema, "owner_id": idSchema, "snapshot": ref("Snapshot"),
+		"status": map[string]any{"type": "string", "enum": []string{"open", "decided"}}, "report_count": integer, "created_at": dateTime,
+		"decided_at": dateTime, "decision_id": idSchema, "reports": map[string]any{"type": "array", "items": ref("Report")},
+		"history": map[string]any{"type": "array", "items": obj(nil, map[string]any{"id": idSchema, "action": str, "rule_id": integer, "target_type": str, "status": str, "created_at": dateTime})},
+	}),
+	"QueueItemList": listOf("QueueItem"),
+	"DecisionNew": obj([]string{"action", "rule_id"}, map[string]any{
+		"action":        map[string]any{"type": "string", "enum": []string{"dismiss", "label", "limit", "remove", "suspend", "close"}},
+		"rule_id":       integer,
+		"reason":        map[string]any{"type": "string", "maxLength": 5000, "description": "Required except for dismiss: the facts, shown to the person."},
+		"label":         map[string]any{"type": "string", "maxLength": 200, "description": "For label: the note shown with the content."},
+		"duration_days": map[string]any{"type": "integer", "minimum": 1, "maximum": 3650, "description": "For suspend."},
+		"target_type":   str, "target_id": idSchema, "authority_order_id": idSchema,
+	}),
+	"AppealState": obj([]string{"id", "status"}, map[string]any{"id": idSchema, "status": map[string]any{"type": "string", "enum": []string{"open", "decided"}},
+		"outcome": map[string]any{"type": "string", "enum": []string{"", "upheld", "reversed"}}, "reason": str, "created_at": dateTime, "decided_at": dateTime}),
+	"Statement": obj([]string{"id", "action", "rule", "ground", "legal_basis", "reason", "content", "source", "automated", "created_at", "ends_at", "appeal_deadline", "appeal"}, map[string]any{
+		"id": idSchema, "target_type": str, "target_id": idSchema,
+		"action": map[string]any{"type": "string", "enum": []string{"label", "limit", "remove", "suspend", "close"}},
+		"label":  str, "duration_days": integer,
+		"rule":        obj([]string{"id", "title"}, map[string]any{"id": integer, "title": str}),
+		"ground":      map[string]any{"type": "string", "enum": []string{"terms", "law"}},
+		"legal_basis": str, "reason": str, "content": ref("Snapshot"),
+		"source":             map[string]any{"type": "string", "enum": []string{"report", "own_initiative", "authority_order"}},
+		"authority_order_id": idSchema,
+		"automated":          map[string]any{"type": "boolean", "const": false},
+		"created_at":         dateTime, "ends_at": map[string]any{"type": []string{"string", "null"}, "format": "date-time"},
+		"appeal_deadline": dateTime, "how_to_appeal": str,
+		"status": map[string]any{"type": "string", "enum": []string{"in_force", "reversed"}},
+		"appeal": map[string]any{"oneOf": []any{ref("AppealState"), map[string]any{"type": "null"}}},
+	}),
+	"StatementList":     listOf("Statement"),
+	"ModeratorDecision": map[string]any{"allOf": []any{ref("Statement"), obj([]string{"decision_id", "moderator_id"}, map[string]any{"decision_id": idSchema, "moderator_id": idSchema, "account_id": idSchema})}},
+	"AppealNew":         obj([]string{"text"}, map[string]any{"text": map[string]any{"type": "string", "minLength": 1, "maxLength": 5000}}),
+	"AppealDecision":    obj([]string{"uphold", "reason"}, map[string]any{"uphold": boolean, "reason": map[string]any{"type": "string", "minLength": 1, "maxLength": 5000}}),
+	"Appeal": obj([]string{"id", "account_id", "text", "status", "decision"}, map[string]any{
+		"id": idSchema, "account_id": idSchema, "text": str, "status": str, "outcome": str, "reason": str, "created_at": dateTime,
+		"decided_at": dateTime, "decided_by": idSchema, "decision": ref("ModeratorDecision"),
+	}),
+	"AppealList": listOf("Appeal"),
+	"OrderNew": obj([]string{"authority", "legal_basis", "received_at", "scope", "outcome"}, map[string]any{
+		"authority": str, "legal_basis": str, "received_at": dateTime, "scope": str,
+		"target_type": str, "target_id": idSchema,
+		"outcome": map[string]any{"type": "string", "enum": []string{"complied", "partially_complied", "rejected"}}, "note": str,
+	}),
+	"Order": obj([]string{"id", "authority", "legal_basis", "received_at", "scope", "outcome"}, map[string]any{
+		"id": idSchema, "authority": str, "legal_basis": str, "received_at": dateTime, "scope": str, "target_type": str,
+		"target_id": idSchema, "outcome": str, "note": str, "recorded_by": idSchema, "created_at": dateTime,
+	}),
+	"OrderList": listOf("Order"),
+	"Transparency": obj([]string{"from", "to", "reports", "decisions", "appeals", "authority_orders", "identity_reviews", "channel_applications"}, map[string]any{
+		"from": map[string]any{"type": "string", "format": "date"}, "to": map[string]any{"type": "string", "format": "date"}, "generated_at": dateTime,
+		"reports": obj([]string{"total", "by_rule", "by_target_type"}, map[string]any{"total": integer, "by_rule": counts, "by_target_type": counts}),
+		"decisions": obj([]string{"total", "by_action", "by_rule", "median_hours_to_decision"}, map[string]any{"total": integer, "by_action": counts, "by_rule": counts,
+			"by_source": counts, "automated": integer, "median_hours_to_decision": map[string]any{"type": []string{"number", "null"}}}),
+		"appeals":              obj([]string{"total", "reversed"}, map[string]any{"total": integer, "upheld": integer, "reversed": integer}),
+		"authority_orders":     obj([]string{"total", "by_authority", "by_outcome"}, map[string]any{"total": integer, "by_authority": counts, "by_outcome": counts}),
+		"identity_reviews":     obj([]string{"approved", "rejected"}, map[string]any{"approved": integer, "rejected": integer}),
+		"channel_applications": obj([]string{"approved", "rejected"}, map[string]any{"approved": integer, "rejected": integer}),
+		"rules":                map[string]any{"type": "object", "additionalProperties": str},
+	}),
 	"Health": obj([]string{"status"}, map[string]any{"status": str, "version": str, "reason": str}),
 	"Terms": obj([]string{"version", "title", "body", "published_at"}, map[string]any{
 		"version": integer, "title": str, "body": str, "requires_reconsent": boolean, "published_at": dateTime,
@@ -207,10 +312,11 @@ var schemas = map[string]any{
 	"Me": obj([]string{"id", "handle", "display_name", "roles", "verification", "status"}, map[string]any{
 		"verification": ref("Verification"),
 		"id":           idSchema, "handle": str, "display_name": str, "birth_date": str,
-		"roles":         map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
-		"status":        map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
-		"status_reason": str,
-		"status_until":  dateTime,
+		"roles":              map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
+		"status":             map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
+		"status_reason":      str,
+		"status_until":       dateTime,
+		"status_decision_id": idSchema,
 		"terms": obj(nil, map[string]any{
 			"accepted_version": integer, "current_version": integer, "reconsent_required": boolean,
 		}),
@@ -236,6 +342,7 @@ var schemas = map[string]any{
 		"hashtags":   map[string]any{"type": "array", "items": str, "description": "Case-folded (NFKC)."},
 		"mentions":   map[string]any{"type": "array", "items": str, "description": "Handles of the accounts mentioned."},
 		"like_count": integer, "reply_count": integer, "repost_count": integer, "liked": boolean, "created_at": dateTime, "published_at": dateTime,
+		"label": modLabel, "limited": modLimited, "removed": modRemoved, "decision_id": modDecision,
 	}),
 	"MicroPostList": listOf("MicroPost"),
 	"FollowEntry":   obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "followed_at": dateTime}),
@@ -328,6 +435,7 @@ var schemas = map[string]any{
 		"id": idSchema, "conversation_id": idSchema, "seq": integer, "sender_id": idSchema, "client_id": str, "kind": str, "text": str,
 		"media_id": map[string]any{"type": []string{"string", "null"}}, "reply_to": idSchema, "mentions": map[string]any{"type": "array", "items": idSchema},
 		"recalled": boolean, "created_at": dateTime,
+		"label": modLabel, "removed": modRemoved, "decision_id": modDecision,
 	}),
 	"MessageList":  listOf("Message"),
 	"ReadPosition": obj([]string{"seq"}, map[string]any{"seq": integer}),
@@ -349,14 +457,16 @@ var schemas = map[string]any{
 	"ChannelApplicationList": listOf("ChannelApplication"),
 	"Channel": obj([]string{"id", "handle", "name", "verified"}, map[string]any{"id": idSchema, "handle": str, "name": str, "description": str, "kind": str,
 		"owner_id": idSchema, "editor_ids": map[string]any{"type": "array", "items": idSchema}, "verified": boolean, "approved_at": dateTime,
-		"status": str, "status_reason": str, "follower_count": integer, "daily_post_limit": integer, "monthly_post_limit": integer, "following": boolean}),
+		"status": str, "status_reason": str, "follower_count": integer, "daily_post_limit": integer, "monthly_post_limit": integer, "following": boolean,
+		"label": modLabel, "limited": modLimited, "removed": modRemoved, "decision_id": modDecision}),
 	"ChannelList": listOf("Channel"),
 	"PostNew": obj([]string{"title", "body", "category"}, map[string]any{"title": str, "body": map[string]any{"type": "string", "description": "Markdown"},
 		"category": str, "cover_media_id": idSchema, "media_ids": map[string]any{"type": "array", "items": idSchema}}),
 	"Post": obj([]string{"id", "status"}, map[string]any{"id": idSchema, "channel_id": idSchema, "author_id": idSchema, "title": str, "body": str,
 		"body_html": map[string]any{"type": "string", "description": "The Markdown rendered and sanitised."}, "category": str, "cover_media_id": idSchema,
 		"media_ids": map[string]any{"type": "array", "items": idSchema}, "status": map[string]any{"type": "string", "enum": []string{"published", "pending_review", "rejected"}},
-		"reason": str, "created_at": dateTime, "published_at": dateTime}),
+		"reason": str, "created_at": dateTime, "published_at": dateTime,
+		"label": modLabel, "limited": modLimited, "removed": modRemoved, "decision_id": modDecision}),
 	"PostList": listOf("Post"),
 	"Feed": obj([]string{"items", "next_cursor", "unread"}, map[string]any{"items": map[string]any{"type": "array", "items": ref("Post")}, "next_cursor": str,
 		"unread": map[string]any{"type": "array", "items": obj(nil, map[string]any{"channel_id": idSchema, "unread_count": integer})}}),

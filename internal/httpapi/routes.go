@@ -135,6 +135,23 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/admin/accounts/{id}/credentials", signedIn, s.listAccountCredentials, account.Admin)
 	s.handle("DELETE /api/v1/admin/accounts/{id}/credentials/{credential_id}", signedIn, s.revokeAccountCredential, account.Admin)
 
+	// Moderation and transparency.
+	s.handle("GET /api/v1/rules", public, s.listRules)
+	s.handle("POST /api/v1/reports", signedIn, s.fileReport)
+	s.handle("GET /api/v1/me/reports", anyStanding, s.myReports)
+	s.handle("GET /api/v1/me/decisions", anyStanding, s.myDecisions)
+	s.handle("GET /api/v1/me/decisions/{id}", anyStanding, s.myDecision)
+	s.handle("POST /api/v1/me/decisions/{id}/appeal", anyStanding, s.appealDecision)
+	s.handle("GET /api/v1/transparency", public, s.transparency)
+	s.handle("GET /api/v1/admin/reports", signedIn, s.listReportQueue, account.Moderator, account.Admin)
+	s.handle("POST /api/v1/admin/reports/{id}/decision", signedIn, s.decideReport, account.Moderator, account.Admin)
+	s.handle("POST /api/v1/admin/decisions", signedIn, s.takeDecision, account.Moderator, account.Admin)
+	s.handle("GET /api/v1/admin/appeals", signedIn, s.listAppeals, account.Moderator, account.Admin)
+	s.handle("POST /api/v1/admin/appeals/{id}/decision", signedIn, s.decideAppeal, account.Moderator, account.Admin)
+	s.handle("POST /api/v1/admin/authority-orders", signedIn, s.recordOrder, account.Admin)
+	s.handle("GET /api/v1/admin/authority-orders", signedIn, s.listOrders, account.Admin, account.Moderator)
+	s.handle("PUT /api/v1/admin/rules/{id}", signedIn, s.putRule, account.Admin)
+
 	// Operator.
 	s.handle("POST /api/v1/admin/terms", signedIn, s.publishTerms, account.Admin)
 	s.handle("GET /api/v1/admin/accounts", signedIn, s.adminFindAccount, account.Admin, account.Moderator)

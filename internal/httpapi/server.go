@@ -20,6 +20,7 @@ import (
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
+	"github.com/plaza-im/plaza/internal/moderation"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -111,7 +112,9 @@ type Deps struct {
 	Channels *channel.Service
 	// Microblog serves posts, follows and timelines; nil: none.
 	Microblog *microblog.Service
-	Audit     *audit.Log
+	// Moderation serves reports, decisions, appeals and transparency.
+	Moderation *moderation.Service
+	Audit      *audit.Log
 	// UI serves the web client for GET and HEAD requests outside the API
 	// (see isUIPath); it sets its own Content-Security-Policy. Nil: no UI,
 	// and such paths answer the API's JSON 404.
@@ -120,19 +123,20 @@ type Deps struct {
 
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	db        *sqldb.DB
-	accounts  *account.Service
-	identity  *identity.Service
-	chat      *chat.Service
-	hub       *realtime.Hub
-	media     *media.Service
-	uploads   *resumable
-	channels  *channel.Service
-	microblog *microblog.Service
-	audit     *audit.Log
-	ui        http.Handler
+	cfg        Config
+	log        *slog.Logger
+	db         *sqldb.DB
+	accounts   *account.Service
+	identity   *identity.Service
+	chat       *chat.Service
+	hub        *realtime.Hub
+	media      *media.Service
+	uploads    *resumable
+	channels   *channel.Service
+	microblog  *microblog.Service
+	moderation *moderation.Service
+	audit      *audit.Log
+	ui         http.Handler
 
 	mux     *http.ServeMux
 	routes  []route
@@ -152,20 +156,21 @@ const rateLimitKeys = 100_000
 // New returns a Server with every route registered.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{
-		cfg:       cfg,
-		log:       d.Log,
-		db:        d.DB,
-		accounts:  d.Accounts,
-		identity:  d.Identity,
-		chat:      d.Chat,
-		hub:       d.Hub,
-		media:     d.Media,
-		channels:  d.Channels,
-		microblog: d.Microblog,
-		audit:     d.Audit,
-		ui:        d.UI,
-		mux:       http.NewServeMux(),
-		metrics:   newMetrics(d.Metrics, d.Gatherer),
+		cfg:        cfg,
+		log:        d.Log,
+		db:         d.DB,
+		accounts:   d.Accounts,
+		identity:   d.Identity,
+		chat:       d.Chat,
+		hub:        d.Hub,
+		media:      d.Media,
+		channels:   d.Channels,
+		microblog:  d.Microblog,
+		moderation: d.Moderation,
+		audit:      d.Audit,
+		ui:         d.UI,
+		mux:        http.NewServeMux(),
+		metrics:    newMetrics(d.Metrics, d.Gatherer),
 	}
 	s.storage = newStorageHealth(cfg.DataDir, cfg.MinFreeBytes, d.Metrics)
 	if cfg.RateLimits {

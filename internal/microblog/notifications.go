@@ -23,13 +23,21 @@ type Notification struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// sqlNoticeLive keeps notifications n about no post, or about a post p
+// that is published and that the recipient may see as far as moderation
+// goes: a removed post only its author, a limited one its author and the
+// author's followers.
+const sqlNoticeLive = `(n.post_id IS NULL OR p.status = 'published' AND (p.mod_action NOT IN ('limit', 'remove') OR p.author_id = n.account_id
+	OR p.mod_action = 'limit' AND EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = n.account_id AND f.followee_id = p.author_id)))`
+
 // maxUnread bounds the unread count: a badge shows "999+" long before.
 const maxUnread = 1000
 
 // Notifications returns account's notifications, newest first, before
 // the cursor (0 for the first page), only unread ones when unread is set,
 // and how many are unread (at most 1,000). Notifications about a post
-// that was deleted since are left out.
+// that was deleted since, or that a moderation decision now hides from
+// the account, are left out (and come back if the decision is reversed).
 func (s *Service) Notifications(ctx context.Context, account, before plaza.ID, limit int, unread bool) ([]Notification, int, error) {
 	q := s.db.Read()
 	readUpTo, err := readPosition(ctx, q, account)
@@ -45,7 +53,7 @@ func (s *Service) Notifications(ctx context.Context, account, before plaza.ID, l
 	}
 	rows, err := q.QueryContext(ctx, `SELECT n.id, n.kind, n.actor_id, n.post_id, n.created_at FROM notifications n
 		LEFT JOIN posts p ON p.id = n.post_id
-		WHERE n.account_id = $1 AND n.id < $2 AND n.id > $3 AND (n.post_id IS NULL OR p.status = 'published')
+		WHERE n.account_id = $1 AND n.id < $2 AND n.id > $3 AND `+sqlNoticeLive+`
 		ORDER BY n.id DESC LIMIT $4`, account, before, floor, min(max(limit, 1), MaxPage))
 	if err != nil {
 		return nil, 0, fmt.Errorf("notifications: %w", err)
@@ -71,7 +79,7 @@ func (s *Service) Notifications(ctx context.Context, account, before plaza.ID, l
 	}
 	var count int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
-		WHERE n.account_id = $1 AND n.id > $2 AND (n.post_id IS NULL OR p.status = 'published') LIMIT $3) u`,
+		WHERE n.account_id = $1 AND n.id > $2 AND `+sqlNoticeLive+` LIMIT $3) u`,
 		account, readUpTo, maxUnread).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("unread notifications: %w", err)
 	}

@@ -27,14 +27,14 @@ var searchSQLs = map[sqldb.Engine]searchSQL{
 		insert: `INSERT INTO post_search (rowid, post_id, doc_tsv) VALUES ($1, $1, $2)`,
 		remove: `DELETE FROM post_search WHERE rowid = $1`,
 		match: `SELECT ` + postColumns + ` FROM post_search s JOIN posts p ON p.id = s.rowid
-			WHERE post_search MATCH $1 AND s.rowid < $2 ORDER BY s.rowid DESC LIMIT $3`,
+			WHERE post_search MATCH $1 AND s.rowid < $2 AND ` + sqlDiscoverable + ` ORDER BY s.rowid DESC LIMIT $3`,
 	},
 	// post_search holds each post's tsvector, GIN-indexed.
 	sqldb.Postgres: {
 		insert: `INSERT INTO post_search (post_id, doc_tsv) VALUES ($1, to_tsvector('simple', $2)) ON CONFLICT (post_id) DO NOTHING`,
 		remove: `DELETE FROM post_search WHERE post_id = $1`,
 		match: `SELECT ` + postColumns + ` FROM post_search s JOIN posts p ON p.id = s.post_id
-			WHERE s.doc_tsv @@ to_tsquery('simple', $1) AND s.post_id < $2 ORDER BY s.post_id DESC LIMIT $3`,
+			WHERE s.doc_tsv @@ to_tsquery('simple', $1) AND s.post_id < $2 AND ` + sqlDiscoverable + ` ORDER BY s.post_id DESC LIMIT $3`,
 	},
 }
 
@@ -54,7 +54,8 @@ func (s *Service) unindex(ctx context.Context, q sqldb.Queryer, id plaza.ID) err
 	return nil
 }
 
-// Search returns the published public posts matching every term of q,
+// Search returns the published public posts matching every term of q
+// (but those a moderation decision limits or removes),
 // newest first, before the cursor, as viewer sees them (blocks hide posts
 // here too). A query with nothing to search for, over 200 characters or
 // over 16 terms is invalid, naming q.
@@ -79,6 +80,6 @@ func (s *Service) Search(ctx context.Context, viewer plaza.ID, q string, before 
 		return posts, len(posts) == n, nil
 	}
 	return s.page(ctx, viewer, before, limit, fetch, func(rel relations, p Post) bool {
-		return rel.canSee(p) && p.Status == StatusPublished && p.Visibility == Public
+		return rel.canSee(p) && p.Status == StatusPublished && p.Visibility == Public && p.discoverable()
 	})
 }

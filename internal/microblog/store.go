@@ -37,20 +37,35 @@ type Post struct {
 	Liked       bool       `json:"liked"`
 	CreatedAt   time.Time  `json:"created_at"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
+	// Moderation is the moderation decision in force on the post, for
+	// package moderation; viewers see it through the fields below, which
+	// render sets for each viewer.
+	Moderation plaza.Moderation `json:"-"`
+	// Label is the moderators' note shown with a labelled post.
+	Label string `json:"label,omitempty"`
+	// Limited and Removed tell the author (only) what a decision does to
+	// their post.
+	Limited bool `json:"limited,omitempty"`
+	Removed bool `json:"removed,omitempty"`
+	// DecisionID is the decision behind Label, Limited or Removed.
+	DecisionID plaza.ID `json:"decision_id,omitempty"`
 }
 
 const postColumns = `p.id, p.author_id, p.text, p.media_ids, p.visibility, p.reply_to, p.repost_of, p.category, p.status, p.reason,
-	p.hashtags, p.mentions, p.like_count, p.reply_count, p.repost_count, p.created_at, p.published_at`
+	p.hashtags, p.mentions, p.like_count, p.reply_count, p.repost_count, p.created_at, p.published_at,
+	p.mod_action, p.mod_label, p.mod_decision`
 
 func scanPost(row interface{ Scan(...any) error }) (Post, error) {
 	var p Post
-	var replyTo, repostOf, published sql.NullInt64
+	var replyTo, repostOf, published, decision sql.NullInt64
 	var mediaIDs, tags, mentions string
 	var created int64
 	if err := row.Scan(&p.ID, &p.AuthorID, &p.Text, &mediaIDs, &p.Visibility, &replyTo, &repostOf, &p.Category, &p.Status, &p.Reason,
-		&tags, &mentions, &p.LikeCount, &p.ReplyCount, &p.RepostCount, &created, &published); err != nil {
+		&tags, &mentions, &p.LikeCount, &p.ReplyCount, &p.RepostCount, &created, &published,
+		&p.Moderation.Action, &p.Moderation.Label, &decision); err != nil {
 		return Post{}, err
 	}
+	p.Moderation.DecisionID = plaza.ID(decision.Int64)
 	p.CreatedAt = micro(created)
 	if replyTo.Valid {
 		id := plaza.ID(replyTo.Int64)

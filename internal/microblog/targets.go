@@ -12,8 +12,9 @@ import (
 
 // checkTargets checks again, inside the transaction that stores or
 // publishes posts, what Create checked before queueing them: the post
-// each one replies to or reposts is still published, and neither author
-// has blocked the other. Without it, a reply queued just as its parent
+// each one replies to or reposts is still published, no moderation
+// decision hides it from the replying author, and neither author has
+// blocked the other. Without it, a reply queued just as its parent
 // was deleted, or as one author blocked the other, or a held reply a
 // reviewer approves after either, would be published anyway.
 //
@@ -36,12 +37,14 @@ func checkTargets(ctx context.Context, tx *sql.Tx, posts []Post) ([]error, error
 	}
 	slices.Sort(ids)
 	authors := make(map[plaza.ID]plaza.ID, len(ids)) // live target → its author
+	mods := make(map[plaza.ID]string, len(ids))      // live target → its moderation action
 	for _, id := range ids {
 		var author plaza.ID
-		err := tx.QueryRowContext(ctx, `UPDATE posts SET status = status WHERE id = $1 AND status = $2 RETURNING author_id`, id, StatusPublished).Scan(&author)
+		var mod string
+		err := tx.QueryRowContext(ctx, `UPDATE posts SET status = status WHERE id = $1 AND status = $2 RETURNING author_id, mod_action`, id, StatusPublished).Scan(&author, &mod)
 		switch {
 		case err == nil:
-			authors[id] = author
+			authors[id], mods[id] = author, mod
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, fmt.Errorf("lock replied or reposted post: %w", err)
 		}
@@ -61,6 +64,21 @@ func checkTargets(ctx context.Context, tx *sql.Tx, posts []Post) ([]error, error
 					return nil, err
 				}
 				live = !blocked
+			}
+			if live && author != p.AuthorID {
+				// A moderation decision hides the target from everyone
+				// but its author (remove), or but the author's
+				// followers too (limit).
+				switch mods[*ref.id] {
+				case plaza.ModRemove:
+					live = false
+				case plaza.ModLimit:
+					var n int
+					if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM follows WHERE follower_id = $1 AND followee_id = $2`, p.AuthorID, author).Scan(&n); err != nil {
+						return nil, fmt.Errorf("follows: %w", err)
+					}
+					live = n > 0
+				}
 			}
 			if !live {
 				errs[i] = plaza.Errorf(plaza.ENotFound, "%s was not found", ref.what)

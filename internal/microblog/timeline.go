@@ -196,14 +196,14 @@ func (s *Service) HashtagPosts(ctx context.Context, viewer plaza.ID, tag string,
 	}
 	fetch := func(ctx context.Context, q sqldb.Queryer, cursor plaza.ID, n int) ([]Post, bool, error) {
 		posts, err := queryPosts(ctx, q, `SELECT `+postColumns+` FROM hashtags h JOIN posts p ON p.id = h.post_id
-			WHERE h.tag = $1 AND h.post_id < $2 ORDER BY h.post_id DESC LIMIT $3`, folded, cursor, n)
+			WHERE h.tag = $1 AND h.post_id < $2 AND `+sqlDiscoverable+` ORDER BY h.post_id DESC LIMIT $3`, folded, cursor, n)
 		if err != nil {
 			return nil, false, fmt.Errorf("hashtag: %w", err)
 		}
 		return posts, len(posts) == n, nil
 	}
 	return s.page(ctx, viewer, before, limit, fetch, func(rel relations, p Post) bool {
-		return rel.canSee(p) && p.Status == StatusPublished && p.Visibility == Public
+		return rel.canSee(p) && p.Status == StatusPublished && p.Visibility == Public && p.discoverable()
 	})
 }
 
@@ -223,6 +223,8 @@ const maxTrends = 20
 // Trending returns the hashtags of the published public posts of the last
 // window ("1h" or "24h"), ranked by how many distinct accounts used them
 // (so one account repeating a tag cannot push it up), then by posts.
+// Posts that a moderation decision limits or removes do not count while
+// it is in force.
 func (s *Service) Trending(ctx context.Context, window string) ([]Trend, error) {
 	d, ok := trendWindows[window]
 	if !ok {
@@ -231,6 +233,7 @@ func (s *Service) Trending(ctx context.Context, window string) ([]Trend, error) 
 	since := s.now().Add(-d).UnixMicro()
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT h.tag, COUNT(*), COUNT(DISTINCT h.author_id) FROM hashtags h
 		JOIN accounts a ON a.id = h.author_id AND a.status NOT IN ('deleted', 'closed')
+		JOIN posts p ON p.id = h.post_id AND `+sqlDiscoverable+`
 		WHERE h.created_at >= $1 GROUP BY h.tag ORDER BY COUNT(DISTINCT h.author_id) DESC, COUNT(*) DESC, h.tag LIMIT $2`, since, maxTrends)
 	if err != nil {
 		return nil, fmt.Errorf("trending: %w", err)

@@ -15,6 +15,8 @@ import (
 //     followers ones the author's followers; contacts ones the author's
 //     contacts; and the author always;
 //   - a post held for review or rejected: its author only;
+//   - a post a moderation decision removed: its author only; one it
+//     limited: its author and the author's followers (see moderation.go);
 //   - nobody sees a post across a block, in either direction, nor the
 //     posts of a deleted or closed account.
 
@@ -65,7 +67,9 @@ func (r relations) canSee(p Post) bool {
 		return false
 	case own:
 		return true
-	case p.Status != StatusPublished:
+	case p.Status != StatusPublished, p.Moderation.Action == plaza.ModRemove:
+		return false
+	case p.Moderation.Action == plaza.ModLimit && !r.follows[p.AuthorID]:
 		return false
 	}
 	switch p.Visibility {
@@ -88,11 +92,13 @@ func (s *Service) visible(ctx context.Context, q sqldb.Queryer, viewer plaza.ID,
 	return s.keep(ctx, q, rel, posts, rel.canSee)
 }
 
-// keep keeps the posts that pass, in order, and sets liked for the viewer.
+// keep keeps the posts that pass, in order, rendered for the viewer (its
+// moderation state, and liked).
 func (s *Service) keep(ctx context.Context, q sqldb.Queryer, rel relations, posts []Post, pass func(Post) bool) ([]Post, error) {
 	out := make([]Post, 0, len(posts))
 	for _, p := range posts {
 		if pass(p) {
+			p.render(rel.viewer)
 			out = append(out, p)
 		}
 	}

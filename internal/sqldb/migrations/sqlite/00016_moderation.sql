@@ -110,6 +110,9 @@ CREATE TABLE appeals (
 
 CREATE INDEX appeals_status ON appeals (status, id);
 
+-- The transparency report reads the audit log by action and time.
+CREATE INDEX audit_log_action ON audit_log (action, at);
+
 -- The moderation state of content: the decision in force on it, if any
 -- ('' none, 'label', 'limit' or 'remove'), and the label's text. Reads
 -- filter on it, so reversing a decision puts the content back everywhere.
@@ -130,6 +133,7 @@ ALTER TABLE channels ADD COLUMN mod_decision INTEGER;
 ALTER TABLE accounts ADD COLUMN status_decision INTEGER;
 
 -- +goose Down
+DROP INDEX audit_log_action;
 ALTER TABLE accounts DROP COLUMN status_decision;
 ALTER TABLE channels DROP COLUMN mod_decision;
 ALTER TABLE channels DROP COLUMN mod_label;

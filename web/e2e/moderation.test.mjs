@@ -258,6 +258,7 @@ test('the author reads the statement of reasons and appeals', { timeout: 120000 
     await page.goto(`/posts/${post.id}`);
     const main = page.locator('article.mb-post.detail');
     await main.getByText('Removed by a moderator.').waitFor();
+    await shot(page, 'moderation-removed.png');
     await main.getByRole('link', { name: 'See the decision' }).click();
     await page.waitForURL(`**/me/decisions/${decisionID}`);
 

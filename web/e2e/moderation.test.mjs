@@ -4,8 +4,9 @@
 // message, with context); a moderator removes it from the console queue;
 // its author reads the statement of reasons and appeals; the moderator who
 // decided cannot decide the appeal, a second one reverses it and the post
-// is back; a suspended person who signs in lands on the decision; and the
-// public transparency page shows the counts. Screens are saved to
+// is back; a suspended person who signs in lands on the decision; an admin
+// records an authority order that a moderator acts on without a report;
+// and the public transparency page shows the counts. Screens are saved to
 // docs/screenshots/.
 //
 // Run from the repository root: node --test web/e2e/
@@ -223,6 +224,7 @@ test('a moderator removes a reported post from the console queue', { timeout: 12
     await shot(page, 'moderation-queue.png');
     await item.getByRole('button', { name: 'Decide' }).click();
     await item.waitFor({ state: 'detached' });
+    await page.getByText(/^Decided: Removed \(decision \d+\)\.$/).waitFor();
 
     // Others no longer see the post; the author sees it marked removed.
     assert.equal(await status(server, finn.token, 'GET', `/posts/${post.id}`), 404);
@@ -385,6 +387,59 @@ test('a suspended person who signs in lands on the decision and can appeal it', 
     } finally {
       await context.close();
     }
+  });
+});
+
+test('an admin records an authority order and a moderator labels a post on it; the statement cites the law', { timeout: 120000 }, async () => {
+  await scenario(async (server, open) => {
+    const root = await account(server, 'root', 'Root');
+    server.grant('root', 'admin');
+    const amy = await open(await account(server, 'amy', 'Amy'));
+    const post = await server.call(amy.token, 'POST', '/posts', { text: '明天全市停水 Water cut all day tomorrow', visibility: 'public' });
+    const admin = await open(root);
+    const { page } = admin;
+    await page.setViewportSize({ width: 760, height: 1400 });
+    await page.goto('/console');
+    await page.getByRole('tab', { name: 'Authority orders' }).click();
+    const form = page.getByRole('form', { name: 'Record an authority order' });
+    // The authority and the legal basis are required.
+    await form.getByRole('button', { name: 'Record order' }).click();
+    await form.getByText('Name the authority.').waitFor();
+    await form.getByLabel('Authority', { exact: true }).fill('市公安局 City Police');
+    await form.getByLabel('Legal basis').fill('Public Security Administration Punishments Law, Art. 25');
+    await form.getByLabel('Received').fill('2026-12-01T10:00');
+    await form.getByLabel('Scope (what it asks for)').fill('Mark one post as disputed');
+    await form.getByLabel('Target ID').fill(post.id);
+    await form.getByLabel('Outcome').selectOption('partially_complied');
+    await form.getByLabel('Note').fill('Labelled instead of removed.');
+    await form.getByRole('button', { name: 'Record order' }).click();
+    const recorded = await form.getByText(/^Recorded as order \d+\.$/).innerText();
+    const orderID = recorded.match(/order (\d+)/)[1];
+    await page.getByRole('list', { name: 'Authority orders' }).getByText('市公安局 City Police').waitFor();
+
+    // Acting on the order, without a report.
+    await page.getByRole('tab', { name: 'Reports' }).click();
+    const own = page.locator('details.own-initiative');
+    await own.getByText('Act without a report').click();
+    await own.getByLabel('Target ID').fill(post.id);
+    await own.getByLabel('Authority order ID (optional)').fill(orderID);
+    await own.getByRole('radio', { name: 'Label' }).check();
+    await own.getByLabel('Reason (shown to the person)').fill('The city police ordered the post marked as disputed.');
+    await own.getByLabel('Label text (shown with the content to everyone)').fill('Disputed by the city authorities');
+    await own.getByRole('button', { name: 'Decide' }).click();
+    await own.getByText(/^Decided: Labelled \(decision \d+\)\.$/).waitFor();
+
+    // Amy's post carries the label, and her statement names the order's law.
+    const got = await server.call(amy.token, 'GET', `/posts/${post.id}`);
+    assert.equal(got.label, 'Disputed by the city authorities');
+    await amy.page.goto(`/posts/${post.id}`);
+    const main = amy.page.locator('article.mb-post.detail');
+    await main.getByText('Disputed by the city authorities').waitFor();
+    await main.getByRole('link', { name: 'See the decision' }).click();
+    const st = amy.page.locator('article.statement');
+    await st.getByText('An order from an authority led to this decision.').waitFor();
+    await st.getByText('The law: Public Security Administration Punishments Law, Art. 25.').waitFor();
+    await st.getByText('A moderators’ note is shown with your post to everyone: “Disputed by the city authorities”.').waitFor();
   });
 });
 

@@ -44,6 +44,7 @@ export function ReportQueue() {
   const [items, setItems] = useState<QueueItem[] | null>(null);
   const [cursor, setCursor] = useState('');
   const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
   const query = (c: string) => {
     const q = new URLSearchParams({ status });
     if (rule) q.set('rule_id', rule);
@@ -102,6 +103,9 @@ export function ReportQueue() {
         </div>
       </div>
       <ErrorBox error={error} />
+      <p role="status" class="queue-done">
+        {done}
+      </p>
       {items === null ? (
         !error && <p>Loading…</p>
       ) : items.length === 0 ? (
@@ -109,7 +113,15 @@ export function ReportQueue() {
       ) : (
         <ul class="cards" aria-label="Reported items">
           {items.map((it) => (
-            <QueueCard key={it.id} it={it} list={list} onDecided={() => load()} />
+            <QueueCard
+              key={it.id}
+              it={it}
+              list={list}
+              onDecided={(what) => {
+                setDone(what);
+                load();
+              }}
+            />
           ))}
         </ul>
       )}
@@ -123,7 +135,7 @@ export function ReportQueue() {
   );
 }
 
-function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null; onDecided: () => void }) {
+function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null; onDecided: (what: string) => void }) {
   const what = targetWords[it.target_type] ?? it.target_type;
   const path = targetPath(it.target_type, it.target_id, it.snapshot);
   const reports = it.reports ?? [];
@@ -238,7 +250,8 @@ interface FormProps {
   defaultRule: number;
   submitLabel: string;
   send: (body: DecisionBody) => Promise<Statement & { decision_id?: string }>;
-  onDone: () => void;
+  /** onDone receives what was decided, in words, once the server took it. */
+  onDone: (what: string) => void;
 }
 
 /** DecisionForm asks for an action, the rule, the reasons and, where they apply, the label and the days. */
@@ -280,14 +293,15 @@ function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, se
       if (action === 'label') body.label = label.trim();
       if (action === 'suspend') body.duration_days = Number(days);
       const d = await send(body);
-      setDone(`Decided: ${actionWords[action]} (decision ${d.decision_id ?? d.id}).`);
-      onDone();
+      const what = `Decided: ${actionWords[action]} (decision ${d.decision_id ?? d.id}).`;
+      setDone(what);
+      onDone(what);
     } catch (err) {
       const ff = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
       if (Object.keys(ff).length) setFields(ff);
       else if (err instanceof ApiError && err.code === 'conflict') {
         setError(new ApiError(409, 'decided_elsewhere', 'Another moderator decided this first.'));
-        onDone();
+        onDone('');
       } else setError(err);
     } finally {
       setBusy(false);
@@ -359,6 +373,7 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
   const [order, setOrder] = useState('');
   const [targetError, setTargetError] = useState('');
   const [key, setKey] = useState(0);
+  const [done, setDone] = useState('');
   return (
     <details class="own-initiative">
       <summary>Act without a report</summary>
@@ -394,12 +409,20 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
             return Promise.reject(new ApiError(400, 'invalid_request', 'A target ID is needed.', { fields: [{ field: 'target_id', rule: 'required' }] }));
           }
           setTargetError('');
+          setDone('');
           const full: Record<string, unknown> = { ...body, target_type: type, target_id: target };
           if (order) full.authority_order_id = order;
           return api('POST', '/admin/decisions', full);
         }}
-        onDone={() => setKey((k) => k + 1)}
+        onDone={(what) => {
+          // A fresh form for the next decision; the last one's outcome stays in view.
+          setDone(what);
+          setTarget('');
+          setOrder('');
+          setKey((k) => k + 1);
+        }}
       />
+      <p role="status">{done}</p>
     </details>
   );
 }

@@ -65,9 +65,14 @@ func TestModerationAccess(t *testing.T) {
 			t.Fatalf("%d default rules, want 5", n)
 		}
 		e.do("GET", "/api/v1/transparency", "", nil).want(t, http.StatusOK, "")
-		// Staff routes refuse ordinary users; admin routes refuse moderators.
-		for _, cl := range calls[5:] {
-			e.do(cl.method, cl.path, c.stranger.token, map[string]any{}).want(t, http.StatusForbidden, "forbidden")
+		// Staff routes refuse ordinary users — a reporter and a reported
+		// person too, with a report between them; admin routes refuse
+		// moderators.
+		e.reportTarget(c.reporter, "account", c.author.id.String()).want(t, http.StatusCreated, "")
+		for _, u := range []user{c.stranger, c.reporter, c.author} {
+			for _, cl := range calls[5:] {
+				e.do(cl.method, cl.path, u.token, map[string]any{}).want(t, http.StatusForbidden, "forbidden")
+			}
 		}
 		for _, cl := range []call{{"POST", "/api/v1/admin/authority-orders"}, {"PUT", "/api/v1/admin/rules/1"}} {
 			e.do(cl.method, cl.path, c.mod1.token, map[string]any{}).want(t, http.StatusForbidden, "forbidden")

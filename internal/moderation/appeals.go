@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -171,6 +172,9 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 	if d.ModeratorID == actor.ID {
 		return Appeal{}, plaza.Errorf(plaza.EForbidden, "you took this decision; another moderator must decide its appeal").
 			WithDetails(map[string]any{"reason": "same_moderator"})
+	}
+	if d.AccountID == actor.ID {
+		return Appeal{}, account.Refuse(account.ReasonSelf, "you cannot decide the appeal of a decision about yourself; another moderator must")
 	}
 	if a.Status != StatusOpen {
 		return Appeal{}, errAppealDecided

@@ -209,6 +209,10 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 		ends := now.Add(time.Duration(days) * 24 * time.Hour)
 		d.EndsAt = &ends
 	}
+	// Nobody decides about their own account or content.
+	if d.AccountID != 0 && d.AccountID == actor.ID {
+		return Decision{}, account.Refuse(account.ReasonSelf, "you cannot decide about your own account or content; another moderator must")
+	}
 	if (in.Action == Suspend || in.Action == Close) && d.AccountID == 0 {
 		return Decision{}, plaza.Invalid("action", "needs an account behind the target")
 	}

@@ -137,6 +137,7 @@ type Service struct {
 	targets  map[string]Target
 	reports  *ratelimit.Budget
 	report   *transparencyCache
+	counting chan struct{}
 }
 
 // NewService returns the moderation service and seeds the default rules
@@ -153,10 +154,11 @@ func NewService(ctx context.Context, db *sqldb.DB, accounts *account.Service, au
 	}
 	s := &Service{
 		db: db, accounts: accounts, audit: auditLog, events: evlog, cfg: cfg, log: log,
-		now:     func() time.Time { return time.Now().UTC() },
-		targets: map[string]Target{},
-		reports: ratelimit.NewBudget(db, "reports", "reports", cfg.Reports),
-		report:  newTransparencyCache(),
+		now:      func() time.Time { return time.Now().UTC() },
+		targets:  map[string]Target{},
+		reports:  ratelimit.NewBudget(db, "reports", "reports", cfg.Reports),
+		report:   newTransparencyCache(),
+		counting: make(chan struct{}, 2),
 	}
 	s.targets[TargetAccount] = accountTarget{accounts}
 	if err := s.seedRules(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -365,4 +366,35 @@ func countRows(tb testing.TB, db *sqldb.DB, table string) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+func TestNobodyDecidesAboutThemselves(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, 2)
+		ctx := context.Background()
+		// A report about a moderator: that moderator may not decide it,
+		// nor the appeal of the other moderator's decision.
+		r, err := e.svc.File(ctx, e.actor(0), ReportInput{TargetType: TargetAccount, TargetID: e.mods[0].ID, RuleID: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.DecideReport(ctx, e.mods[0], r.ItemID, DecisionInput{Action: Dismiss, RuleID: 1})
+		pe := plazatest.WantCode(t, err, plaza.EForbidden)
+		if pe.Details["reason"] != account.ReasonSelf {
+			t.Fatalf("details = %v", pe.Details)
+		}
+		d, err := e.svc.DecideReport(ctx, e.admin, r.ItemID, DecisionInput{Action: Suspend, RuleID: 1, Reason: "spam", DurationDays: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.svc.Appeal(ctx, e.mods[0], d.ID, "unfair")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.DecideAppeal(ctx, e.mods[0], a.ID, false, "I agree with myself")
+		plazatest.WantCode(t, err, plaza.EForbidden)
+		if _, err := e.svc.DecideAppeal(ctx, e.mods[1], a.ID, true, "upheld"); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

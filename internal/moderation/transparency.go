@@ -104,6 +104,14 @@ func (s *Service) Transparency(ctx context.Context, from, to time.Time) (Transpa
 	if t, ok := s.report.get(key, s.now()); ok {
 		return t, nil
 	}
+	// At most two reports are counted at once: each reads the period's
+	// audit rows, and the endpoint is public.
+	select {
+	case s.counting <- struct{}{}:
+		defer func() { <-s.counting }()
+	case <-ctx.Done():
+		return Transparency{}, ctx.Err()
+	}
 	var t Transparency
 	t.From, t.To, t.GeneratedAt = from.Format(time.DateOnly), to.Format(time.DateOnly), s.now().Truncate(time.Second)
 	t.Reports.ByRule, t.Reports.ByTargetType = map[string]int{}, map[string]int{}

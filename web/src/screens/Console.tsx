@@ -523,6 +523,10 @@ function Accounts() {
   return (
     <>
       <h2>Accounts</h2>
+      <p class="muted">
+        Suspending or closing here cites no rule, sends no statement of reasons, cannot be appealed and is not counted in the transparency report. To act on
+        someone, decide under Reports › Act without a report (target type Account).
+      </p>
       <form onSubmit={find} class="row">
         <label for="acct-handle" class="visually-hidden">
           Handle to find

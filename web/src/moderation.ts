@@ -260,9 +260,14 @@ export const outcomeWords: Record<AuthorityOrder['outcome'], string> = {
   rejected: 'Rejected',
 };
 
-/** actionsFor lists the actions that fit a target: an account has no content to label, limit or remove. */
+/**
+ * actionsFor lists the actions the server allows on a target: an account
+ * has no content to label, limit or remove, and a message in a private
+ * conversation has no wider audience to limit it from.
+ */
 export function actionsFor(t: TargetType): Action[] {
   if (t === 'account') return ['dismiss', 'suspend', 'close'];
+  if (t === 'message') return ['dismiss', 'label', 'remove', 'suspend', 'close'];
   return ['dismiss', 'label', 'limit', 'remove', 'suspend', 'close'];
 }
 

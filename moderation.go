@@ -12,6 +12,10 @@ type Moderation struct {
 	Label string
 	// DecisionID is the decision in force; 0 with no Action.
 	DecisionID ID
+	// Replaces, when set, makes the change only if that decision is the
+	// one in force: reversing a decision must not undo a later one that
+	// took its place meanwhile. A change that does not apply is not_found.
+	Replaces ID
 }
 
 // Moderation actions on content.

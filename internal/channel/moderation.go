@@ -64,14 +64,14 @@ func (m modState) marks(staff bool) Marks {
 // whatever its status, inside the moderation package's transaction tx,
 // and returns the post's author. m with no Action reverses the decision.
 func (s *Service) ModeratePost(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
-	return moderateRow(ctx, tx, `UPDATE channel_posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING author_id`, id, m, "post")
+	return moderateRow(ctx, tx, `UPDATE channel_posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING author_id`, id, m, "post")
 }
 
 // ModerateChannel records the decision m in force on a channel, whatever
 // its status, inside the moderation package's transaction tx, and
 // returns the channel's owner. m with no Action reverses the decision.
 func (s *Service) ModerateChannel(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
-	return moderateRow(ctx, tx, `UPDATE channels SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING owner_id`, id, m, "channel")
+	return moderateRow(ctx, tx, `UPDATE channels SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING owner_id`, id, m, "channel")
 }
 
 func moderateRow(ctx context.Context, tx *sql.Tx, query string, id plaza.ID, m plaza.Moderation, what string) (plaza.ID, error) {
@@ -80,7 +80,7 @@ func moderateRow(ctx context.Context, tx *sql.Tx, query string, id plaza.ID, m p
 		return 0, err
 	}
 	var who plaza.ID
-	err = tx.QueryRowContext(ctx, query, action, label, decision, id).Scan(&who)
+	err = tx.QueryRowContext(ctx, query, action, label, decision, id, int64(m.Replaces)).Scan(&who)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, plaza.Errorf(plaza.ENotFound, "%s not found", what)
 	}

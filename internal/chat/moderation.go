@@ -69,8 +69,8 @@ func (s *Service) ModerateMessage(ctx context.Context, tx *sql.Tx, id plaza.ID, 
 	}
 	var conv plaza.ID
 	var seq int64
-	err := tx.QueryRowContext(ctx, `UPDATE messages SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING conversation_id, seq`,
-		m.Action, label, decision, id).Scan(&conv, &seq)
+	err := tx.QueryRowContext(ctx, `UPDATE messages SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING conversation_id, seq`,
+		m.Action, label, decision, id, int64(m.Replaces)).Scan(&conv, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, plaza.Errorf(plaza.ENotFound, "message not found")
 	}

@@ -331,6 +331,9 @@ func (s *Server) transparency(w http.ResponseWriter, r *http.Request) error {
 	if format != "" && format != "json" && format != "csv" {
 		return plaza.Invalid("format", "must be json or csv")
 	}
+	if ok, retry := s.transparencyIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("transparency reports from your address", int64(retry))
+	}
 	from, to, err := s.moderation.ParsePeriod(q.Get("from"), q.Get("to"))
 	if err != nil {
 		return err

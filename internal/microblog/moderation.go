@@ -29,8 +29,8 @@ func (s *Service) Moderate(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza
 		return 0, err
 	}
 	var author plaza.ID
-	err = tx.QueryRowContext(ctx, `UPDATE posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING author_id`,
-		action, label, decision, id).Scan(&author)
+	err = tx.QueryRowContext(ctx, `UPDATE posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING author_id`,
+		action, label, decision, id, int64(m.Replaces)).Scan(&author)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errNotFound
 	}

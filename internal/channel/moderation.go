@@ -75,7 +75,7 @@ func (s *Service) ModerateChannel(ctx context.Context, tx *sql.Tx, id plaza.ID, 
 }
 
 func moderateRow(ctx context.Context, tx *sql.Tx, query string, id plaza.ID, m plaza.Moderation, what string) (plaza.ID, error) {
-	action, label, decision, err := modColumns(m)
+	action, label, decision, err := m.Columns()
 	if err != nil {
 		return 0, err
 	}
@@ -88,27 +88,6 @@ func moderateRow(ctx context.Context, tx *sql.Tx, query string, id plaza.ID, m p
 		return 0, fmt.Errorf("moderate %s: %w", what, err)
 	}
 	return who, nil
-}
-
-// modColumns checks m and returns the values of the mod_action,
-// mod_label and mod_decision columns for it.
-func modColumns(m plaza.Moderation) (string, string, any, error) {
-	switch m.Action {
-	case "":
-		return "", "", nil, nil
-	case plaza.ModLabel:
-		if m.Label == "" {
-			return "", "", nil, plaza.Invalid("label", "is required for a label decision")
-		}
-	case plaza.ModLimit, plaza.ModRemove:
-		m.Label = ""
-	default:
-		return "", "", nil, plaza.Invalid("action", "must be label, limit or remove")
-	}
-	if m.DecisionID <= 0 {
-		return "", "", nil, plaza.Invalid("decision_id", "must name the decision")
-	}
-	return m.Action, m.Label, int64(m.DecisionID), nil
 }
 
 // PostModerationView returns a channel post as a moderator sees it:

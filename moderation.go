@@ -12,6 +12,10 @@ type Moderation struct {
 	Label string
 	// DecisionID is the decision in force; 0 with no Action.
 	DecisionID ID
+	// Replaces, when set, makes the change only if that decision is the
+	// one in force: reversing a decision must not undo a later one that
+	// took its place meanwhile. A change that does not apply is not_found.
+	Replaces ID
 }
 
 // Moderation actions on content.
@@ -25,3 +29,24 @@ const (
 	// it marked removed with the decision.
 	ModRemove = "remove"
 )
+
+// Columns checks m and returns how a domain stores it: the action, the
+// label (only for ModLabel) and the decision ID (nil with no Action).
+func (m Moderation) Columns() (action, label string, decision any, err error) {
+	switch m.Action {
+	case "":
+		return "", "", nil, nil
+	case ModLabel:
+		if m.Label == "" {
+			return "", "", nil, Invalid("label", "is required for a label decision")
+		}
+		label = m.Label
+	case ModLimit, ModRemove:
+	default:
+		return "", "", nil, Invalid("action", "must be label, limit or remove")
+	}
+	if m.DecisionID <= 0 {
+		return "", "", nil, Invalid("decision_id", "must name the decision")
+	}
+	return m.Action, label, int64(m.DecisionID), nil
+}

@@ -28,11 +28,21 @@ func (s *Service) ApplyDecision(ctx context.Context, tx *sql.Tx, actor audit.Act
 		return err
 	}
 	a.effectiveStatus(now)
-	switch a.Status {
-	case Deleted:
+	switch {
+	case a.Status == Deleted:
 		return plaza.Errorf(plaza.ENotFound, "account not found")
-	case Closed:
+	case a.Status == Closed:
 		return plaza.Errorf(plaza.EConflict, "the account is already closed")
+	case a.Status == Suspended && to == Suspended && (a.StatusUntil.IsZero() || !a.StatusUntil.Before(until)):
+		// A shorter suspension would quietly cut a longer one short.
+		details := map[string]any{}
+		if !a.StatusUntil.IsZero() {
+			details["until"] = a.StatusUntil.Format(time.RFC3339)
+		}
+		if a.StatusDecision != 0 {
+			details["decision_id"] = a.StatusDecision.String()
+		}
+		return plaza.Errorf(plaza.EConflict, "the account is already suspended at least as long").WithDetails(details)
 	}
 	if err := checkAuthority(ctx, tx, actor, a, 0); err != nil {
 		return err
@@ -43,13 +53,30 @@ func (s *Service) ApplyDecision(ctx context.Context, tx *sql.Tx, actor audit.Act
 	return setStatus(ctx, tx, id, to, reason, until, decision, now)
 }
 
-// UndoDecision makes the account active again if decision is what
-// suspended or closed it, inside tx, and reports whether it did. A later
-// decision (or a suspension that has already ended) is left alone. Call
-// StandingChanged once tx has committed.
-func (s *Service) UndoDecision(ctx context.Context, tx *sql.Tx, id, decision plaza.ID) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE accounts SET status = 'active', status_reason = '', status_until = NULL, status_decision = NULL, updated_at = $1
-		WHERE id = $2 AND status_decision = $3 AND status IN ('suspended', 'closed')`, micros(s.now()), id, decision)
+// Restriction is a decision's hold on an account: the status it puts the
+// account in, the reason shown, and until when.
+type Restriction struct {
+	Status   Status
+	Reason   string
+	Until    time.Time
+	Decision plaza.ID
+}
+
+// UndoDecision lifts decision from the account, inside tx, if it is what
+// suspended or closed it, and reports whether it did: the account falls
+// back to next (another decision still in force) or, with none, becomes
+// active. A later decision, or a suspension that has already ended, is
+// left alone. Call StandingChanged once tx has committed.
+func (s *Service) UndoDecision(ctx context.Context, tx *sql.Tx, id, decision plaza.ID, next *Restriction) (bool, error) {
+	st, reason, until, by := Active, "", any(nil), any(nil)
+	if next != nil {
+		st, reason, by = next.Status, next.Reason, next.Decision
+		if !next.Until.IsZero() {
+			until = micros(next.Until)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET status = $1, status_reason = $2, status_until = $3, status_decision = $4, updated_at = $5
+		WHERE id = $6 AND status_decision = $7 AND status IN ('suspended', 'closed')`, st, reason, until, by, micros(s.now()), id, decision)
 	if err != nil {
 		return false, fmt.Errorf("undo decision: %w", err)
 	}

@@ -64,23 +64,23 @@ func (m modState) marks(staff bool) Marks {
 // whatever its status, inside the moderation package's transaction tx,
 // and returns the post's author. m with no Action reverses the decision.
 func (s *Service) ModeratePost(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
-	return moderateRow(ctx, tx, `UPDATE channel_posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING author_id`, id, m, "post")
+	return moderateRow(ctx, tx, `UPDATE channel_posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING author_id`, id, m, "post")
 }
 
 // ModerateChannel records the decision m in force on a channel, whatever
 // its status, inside the moderation package's transaction tx, and
 // returns the channel's owner. m with no Action reverses the decision.
 func (s *Service) ModerateChannel(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
-	return moderateRow(ctx, tx, `UPDATE channels SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING owner_id`, id, m, "channel")
+	return moderateRow(ctx, tx, `UPDATE channels SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING owner_id`, id, m, "channel")
 }
 
 func moderateRow(ctx context.Context, tx *sql.Tx, query string, id plaza.ID, m plaza.Moderation, what string) (plaza.ID, error) {
-	action, label, decision, err := modColumns(m)
+	action, label, decision, err := m.Columns()
 	if err != nil {
 		return 0, err
 	}
 	var who plaza.ID
-	err = tx.QueryRowContext(ctx, query, action, label, decision, id).Scan(&who)
+	err = tx.QueryRowContext(ctx, query, action, label, decision, id, int64(m.Replaces)).Scan(&who)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, plaza.Errorf(plaza.ENotFound, "%s not found", what)
 	}
@@ -88,27 +88,6 @@ func moderateRow(ctx context.Context, tx *sql.Tx, query string, id plaza.ID, m p
 		return 0, fmt.Errorf("moderate %s: %w", what, err)
 	}
 	return who, nil
-}
-
-// modColumns checks m and returns the values of the mod_action,
-// mod_label and mod_decision columns for it.
-func modColumns(m plaza.Moderation) (string, string, any, error) {
-	switch m.Action {
-	case "":
-		return "", "", nil, nil
-	case plaza.ModLabel:
-		if m.Label == "" {
-			return "", "", nil, plaza.Invalid("label", "is required for a label decision")
-		}
-	case plaza.ModLimit, plaza.ModRemove:
-		m.Label = ""
-	default:
-		return "", "", nil, plaza.Invalid("action", "must be label, limit or remove")
-	}
-	if m.DecisionID <= 0 {
-		return "", "", nil, plaza.Invalid("decision_id", "must name the decision")
-	}
-	return m.Action, m.Label, int64(m.DecisionID), nil
 }
 
 // PostModerationView returns a channel post as a moderator sees it:

@@ -50,27 +50,17 @@ func (m *Message) render(viewer plaza.ID) {
 // (events.Log.Publish) once tx has committed, and drops them if it rolls
 // back.
 func (s *Service) ModerateMessage(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, []events.Pending, error) {
-	var label, decision any = "", nil
-	switch m.Action {
-	case "":
-	case plaza.ModLabel, plaza.ModRemove:
-		if m.Action == plaza.ModLabel {
-			if m.Label == "" {
-				return 0, nil, plaza.Invalid("label", "is required for a label decision")
-			}
-			label = m.Label
-		}
-		if m.DecisionID <= 0 {
-			return 0, nil, plaza.Invalid("decision_id", "must name the decision")
-		}
-		decision = int64(m.DecisionID)
-	default:
+	if m.Action == plaza.ModLimit {
 		return 0, nil, plaza.Invalid("action", "must be label or remove for a message")
+	}
+	_, label, decision, err := m.Columns()
+	if err != nil {
+		return 0, nil, err
 	}
 	var conv plaza.ID
 	var seq int64
-	err := tx.QueryRowContext(ctx, `UPDATE messages SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING conversation_id, seq`,
-		m.Action, label, decision, id).Scan(&conv, &seq)
+	err = tx.QueryRowContext(ctx, `UPDATE messages SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING conversation_id, seq`,
+		m.Action, label, decision, id, int64(m.Replaces)).Scan(&conv, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, plaza.Errorf(plaza.ENotFound, "message not found")
 	}

@@ -19,6 +19,17 @@ func moderationPage(r *http.Request) (plaza.ID, int, error) {
 	return cursor, int(limit), err
 }
 
+// newestFirstPage reads ?cursor= (the next_cursor of the page before)
+// and ?limit= (1–100, default 50) for a list that runs newest first.
+func newestFirstPage(r *http.Request) (plaza.ID, int64, error) {
+	limit, err := queryInt(r, "limit", 50, 1, 100)
+	if err != nil {
+		return 0, 0, err
+	}
+	before, err := afterCursor(r)
+	return before, limit, err
+}
+
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request) error {
 	rules, err := s.moderation.Rules(r.Context())
 	if err != nil {
@@ -72,11 +83,7 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myReports(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit", 50, 1, 100)
-	if err != nil {
-		return err
-	}
-	before, err := afterCursor(r)
+	before, limit, err := newestFirstPage(r)
 	if err != nil {
 		return err
 	}
@@ -176,11 +183,7 @@ func (s *Server) takeDecision(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myDecisions(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit", 50, 1, 100)
-	if err != nil {
-		return err
-	}
-	before, err := afterCursor(r)
+	before, limit, err := newestFirstPage(r)
 	if err != nil {
 		return err
 	}
@@ -310,11 +313,7 @@ func (s *Server) recordOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit", 50, 1, 100)
-	if err != nil {
-		return err
-	}
-	before, err := afterCursor(r)
+	before, limit, err := newestFirstPage(r)
 	if err != nil {
 		return err
 	}
@@ -330,6 +329,9 @@ func (s *Server) transparency(w http.ResponseWriter, r *http.Request) error {
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {
 		return plaza.Invalid("format", "must be json or csv")
+	}
+	if ok, retry := s.transparencyIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("transparency reports from your address", int64(retry))
 	}
 	from, to, err := s.moderation.ParsePeriod(q.Get("from"), q.Get("to"))
 	if err != nil {

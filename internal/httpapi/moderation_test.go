@@ -250,7 +250,11 @@ func TestModerationAuthorityOrder(t *testing.T) {
 			"authority": "Example District Court", "legal_basis": "Example Act §5", "received_at": time.Now().Add(-time.Hour).Format(time.RFC3339),
 			"scope": "Close the account.", "target_type": "account", "target_id": c.author.id.String(), "outcome": "complied", "note": "",
 		}).want(t, 201, "")
-		d := e.do("POST", "/api/v1/admin/decisions", c.mod1.token, map[string]any{
+		e.do("POST", "/api/v1/admin/decisions", c.mod1.token, map[string]any{
+			"target_type": "account", "target_id": c.author.id.String(), "action": "close", "rule_id": 3,
+			"reason": "Ordered by the court.", "authority_order_id": o.body["id"],
+		}).want(t, 403, "forbidden")
+		d := e.do("POST", "/api/v1/admin/decisions", c.admin.token, map[string]any{
 			"target_type": "account", "target_id": c.author.id.String(), "action": "close", "rule_id": 3,
 			"reason": "Ordered by the court.", "authority_order_id": o.body["id"],
 		}).want(t, 201, "")
@@ -322,5 +326,41 @@ func TestModerationSeesOnlyEvidence(t *testing.T) {
 		if st.body["content"].(map[string]any)["text"] != "send me the money or else" {
 			t.Fatalf("statement content = %s", st.raw)
 		}
+	})
+}
+
+// TestModerationChannelStaffDoNotDecide: a moderator who edits a channel
+// decides neither reports about it or its posts nor their appeals.
+func TestModerationChannelStaffDoNotDecide(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *testEnv) {
+		c := e.newModCast()
+		owner := e.identityVerified("owner")
+		reviewer := e.withRole("rev", account.Reviewer)
+		ch := e.openChannel(owner, reviewer, "news_desk", "新闻 News", "subscription")
+		e.do("POST", "/api/v1/channels/"+ch+"/editors", owner.token, map[string]any{"account_id": c.mod2.id.String()}).want(t, http.StatusOK, "")
+		e.putCategory(c.admin, "news", "open")
+		post := e.postTo(owner, ch, "Breaking", "news").want(t, http.StatusCreated, "").body["id"].(string)
+		e.reportTarget(c.reporter, "channel", ch).want(t, 201, "")
+		e.reportTarget(c.reporter, "channel_post", post).want(t, 201, "")
+		for _, target := range []string{ch, post} {
+			item := e.openItem(c.mod1, target)
+			r := e.do("POST", "/api/v1/admin/reports/"+item["id"].(string)+"/decision", c.mod2.token, map[string]any{"action": "dismiss", "rule_id": 1}).want(t, 403, "forbidden")
+			if r.details()["reason"] != "self" {
+				t.Fatalf("details = %v", r.details())
+			}
+		}
+		item := e.openItem(c.mod1, post)
+		d := e.do("POST", "/api/v1/admin/reports/"+item["id"].(string)+"/decision", c.mod1.token, map[string]any{"action": "label", "rule_id": 4, "reason": "Unverified.", "label": "Unverified claim / 未经证实"}).want(t, 200, "")
+		// Everyone sees the label on the channel's posts.
+		list := e.do("GET", "/api/v1/channels/"+ch+"/posts", c.stranger.token, nil).want(t, 200, "")
+		if got := list.body["items"].([]any)[0].(map[string]any)["label"]; got != "Unverified claim / 未经证实" {
+			t.Fatalf("label on the post = %v", got)
+		}
+		ap := e.do("POST", "/api/v1/me/decisions/"+d.body["decision_id"].(string)+"/appeal", owner.token, map[string]any{"text": "It is verified."}).want(t, 201, "")
+		e.do("POST", "/api/v1/admin/appeals/"+ap.body["id"].(string)+"/decision", c.mod2.token, map[string]any{"uphold": false, "reason": "x"}).want(t, 403, "forbidden")
+		// An invisible label and an own-initiative look-up of a message
+		// are refused.
+		e.do("POST", "/api/v1/admin/decisions", c.mod1.token, map[string]any{"target_type": "post", "target_id": e.postText(c.author, "hi"), "action": "label", "rule_id": 1, "reason": "x", "label": "\u3164"}).want(t, 400, "invalid_request")
+		e.do("POST", "/api/v1/admin/decisions", c.mod1.token, map[string]any{"target_type": "message", "target_id": "12345", "action": "dismiss", "rule_id": 1}).want(t, 400, "invalid_request")
 	})
 }

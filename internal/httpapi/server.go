@@ -42,6 +42,9 @@ type Config struct {
 	LoginPerAccount   ratelimit.Rate
 	// RegisterPerIP limits registrations.
 	RegisterPerIP ratelimit.Rate
+	// TransparencyPerIP limits the public transparency report, each of
+	// which may read a period's audit rows.
+	TransparencyPerIP ratelimit.Rate
 	// TrustedProxies are the networks whose X-Forwarded-For is believed
 	// when working out a client's address.
 	TrustedProxies []netip.Prefix
@@ -89,6 +92,7 @@ func DefaultConfig() Config {
 		LoginPerAccountIP:     ratelimit.Rate{N: 10, Per: time.Minute},
 		LoginPerAccount:       ratelimit.Rate{N: 100, Per: time.Hour},
 		RegisterPerIP:         ratelimit.Rate{N: 5, Per: time.Hour},
+		TransparencyPerIP:     ratelimit.Rate{N: 30, Per: time.Minute},
 		PhonePerIP:            ratelimit.Rate{N: 10, Per: time.Hour},
 		PhonePerNumber:        ratelimit.Rate{N: 5, Per: time.Hour},
 		PhoneVerifyPerAccount: ratelimit.Rate{N: 30, Per: time.Hour},
@@ -145,6 +149,7 @@ type Server struct {
 	handler http.Handler
 
 	loginIP, loginAccountIP, loginAccount, registerIP *ratelimit.Limiter
+	transparencyIP                                    *ratelimit.Limiter
 	phoneIP, phoneNumber                              *ratelimit.Limiter
 	phoneVerifyAccount, phoneVerifyIP                 *ratelimit.Limiter
 	uploadBudget                                      *ratelimit.Budget
@@ -178,6 +183,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.loginAccountIP = ratelimit.New(cfg.LoginPerAccountIP, rateLimitKeys)
 		s.loginAccount = ratelimit.New(cfg.LoginPerAccount, rateLimitKeys)
 		s.registerIP = ratelimit.New(cfg.RegisterPerIP, rateLimitKeys)
+		s.transparencyIP = ratelimit.New(cfg.TransparencyPerIP, rateLimitKeys)
 		s.phoneIP = ratelimit.New(cfg.PhonePerIP, rateLimitKeys)
 		s.phoneNumber = ratelimit.New(cfg.PhonePerNumber, rateLimitKeys)
 		s.uploadBudget = ratelimit.NewBudget(d.DB, "uploads", "uploads", cfg.UploadsPerAccount)

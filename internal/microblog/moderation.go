@@ -24,13 +24,13 @@ import (
 // package's transaction tx, and returns the post's author. m with no
 // Action reverses the decision. A post that never existed is not_found.
 func (s *Service) Moderate(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) (plaza.ID, error) {
-	action, label, decision, err := modColumns(m)
+	action, label, decision, err := m.Columns()
 	if err != nil {
 		return 0, err
 	}
 	var author plaza.ID
-	err = tx.QueryRowContext(ctx, `UPDATE posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 RETURNING author_id`,
-		action, label, decision, id).Scan(&author)
+	err = tx.QueryRowContext(ctx, `UPDATE posts SET mod_action = $1, mod_label = $2, mod_decision = $3 WHERE id = $4 AND (CAST($5 AS BIGINT) = 0 OR mod_decision = CAST($5 AS BIGINT)) RETURNING author_id`,
+		action, label, decision, id, int64(m.Replaces)).Scan(&author)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errNotFound
 	}
@@ -49,27 +49,6 @@ func (s *Service) ModerationView(ctx context.Context, id plaza.ID) (Post, error)
 	}
 	p.render(p.AuthorID)
 	return p, nil
-}
-
-// modColumns checks m and returns the values of the mod_action,
-// mod_label and mod_decision columns for it.
-func modColumns(m plaza.Moderation) (string, string, any, error) {
-	switch m.Action {
-	case "":
-		return "", "", nil, nil
-	case plaza.ModLabel:
-		if m.Label == "" {
-			return "", "", nil, plaza.Invalid("label", "is required for a label decision")
-		}
-	case plaza.ModLimit, plaza.ModRemove:
-		m.Label = ""
-	default:
-		return "", "", nil, plaza.Invalid("action", "must be label, limit or remove")
-	}
-	if m.DecisionID <= 0 {
-		return "", "", nil, plaza.Invalid("decision_id", "must name the decision")
-	}
-	return m.Action, m.Label, int64(m.DecisionID), nil
 }
 
 // render sets the fields that show a post's moderation state to viewer:

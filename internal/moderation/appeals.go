@@ -173,9 +173,6 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 		return Appeal{}, plaza.Errorf(plaza.EForbidden, "you took this decision; another moderator must decide its appeal").
 			WithDetails(map[string]any{"reason": "same_moderator"})
 	}
-	if d.AccountID == actor.ID {
-		return Appeal{}, account.Refuse(account.ReasonSelf, "you cannot decide the appeal of a decision about yourself; another moderator must")
-	}
 	if a.Status != StatusOpen {
 		return Appeal{}, errAppealDecided
 	}
@@ -188,15 +185,8 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 	if err != nil {
 		return Appeal{}, err
 	}
-	// Whether the content still carries this decision is read before the
-	// transaction: a later decision on it is left in force.
-	var clearContent bool
-	if !uphold && (d.Action == Label || d.Action == Limit || d.Action == Remove) {
-		snap, err := t.View(ctx, d.TargetID)
-		if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
-			return Appeal{}, err
-		}
-		clearContent = err == nil && snap.Moderation.DecisionID == d.ID
+	if err := s.checkDecider(ctx, actor, t, d.TargetID, nil); err != nil {
+		return Appeal{}, err
 	}
 	var reinstated bool
 	var pending []events.Pending
@@ -213,15 +203,21 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 			if _, err := tx.ExecContext(ctx, `UPDATE decisions SET status = 'reversed' WHERE id = $1`, d.ID); err != nil {
 				return err
 			}
-			if clearContent {
-				cleared, err := t.Apply(ctx, tx, d.TargetID, plaza.Moderation{})
+			if d.Action == Label || d.Action == Limit || d.Action == Remove {
+				// Only if this decision is still the one in force: a later
+				// decision on the content stays (not_found: nothing to do).
+				cleared, err := t.Apply(ctx, tx, d.TargetID, plaza.Moderation{Replaces: d.ID})
 				if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
 					return err
 				}
 				pending = append(pending, cleared...)
 			}
 			if d.Action == Suspend || d.Action == Close {
-				if reinstated, err = s.accounts.UndoDecision(ctx, tx, d.AccountID, d.ID); err != nil {
+				next, err := s.nextRestriction(ctx, tx, d.AccountID, d.ID, now)
+				if err != nil {
+					return err
+				}
+				if reinstated, err = s.accounts.UndoDecision(ctx, tx, d.AccountID, d.ID, next); err != nil {
 					return err
 				}
 			}
@@ -254,6 +250,43 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 	}
 	a.Status, a.Outcome, a.Reason, a.DecidedAt, a.DecidedBy, a.Decision = StatusDecided, outcome, reason, &now, actor.ID, d
 	return a, nil
+}
+
+// nextRestriction returns the decision that holds the account once
+// decision is reversed: another closure, or the suspension in force that
+// ends last; nil when none does.
+func (s *Service) nextRestriction(ctx context.Context, tx *sql.Tx, acct, decision plaza.ID, now time.Time) (*account.Restriction, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+decisionColumns+decisionFrom+`
+		WHERE d.account_id = $1 AND d.id <> $2 AND d.status = 'in_force' AND d.action IN ('suspend', 'close')
+		AND (d.ends_at IS NULL OR d.ends_at > $3)`, acct, decision, micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("next restriction: %w", err)
+	}
+	defer rows.Close()
+	var best *Decision
+	for rows.Next() {
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case best == nil,
+			d.Action == Close && best.Action != Close,
+			d.Action == best.Action && d.EndsAt != nil && best.EndsAt != nil && d.EndsAt.After(*best.EndsAt):
+			b := d
+			best = &b
+		}
+	}
+	if err := rows.Err(); err != nil || best == nil {
+		return nil, err
+	}
+	r := &account.Restriction{Status: account.Suspended, Reason: statusReason(*best), Decision: best.ID}
+	if best.Action == Close {
+		r.Status = account.Closed
+	} else if best.EndsAt != nil {
+		r.Until = *best.EndsAt
+	}
+	return r, nil
 }
 
 var errAppealDecided = plaza.Errorf(plaza.EConflict, "this appeal has already been decided")

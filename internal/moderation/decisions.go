@@ -130,6 +130,11 @@ func (s *Service) Act(ctx context.Context, actor audit.Actor, in DecisionInput) 
 	if err != nil {
 		return Decision{}, err
 	}
+	if in.TargetType == TargetMessage {
+		// Private messages reach moderators only as a member's report's
+		// evidence: nobody looks one up by its ID.
+		return Decision{}, plaza.Invalid("target_type", "a message is decided only from a member's report (the report queue), never looked up by its ID")
+	}
 	if in.TargetID <= 0 {
 		return Decision{}, plaza.Invalid("target_id", "must be the ID of what the decision is about")
 	}
@@ -167,6 +172,8 @@ func (s *Service) checkInput(ctx context.Context, in DecisionInput) error {
 	}
 	if in.Action == Label {
 		if rule := textcheck.PlainLine(in.Label); rule != "" {
+			p.Add("label", rule)
+		} else if rule := textcheck.Visible(in.Label); rule != "" {
 			p.Add("label", rule)
 		} else if n := utf8.RuneCountInString(strings.TrimSpace(in.Label)); n < 1 || n > MaxLabel {
 			p.Add("label", fmt.Sprintf("is required for a label: 1 to %d characters shown with the content", MaxLabel))
@@ -209,9 +216,19 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 		ends := now.Add(time.Duration(days) * 24 * time.Hour)
 		d.EndsAt = &ends
 	}
-	// Nobody decides about their own account or content.
-	if d.AccountID != 0 && d.AccountID == actor.ID {
-		return Decision{}, account.Refuse(account.ReasonSelf, "you cannot decide about your own account or content; another moderator must")
+	if err := s.checkDecider(ctx, actor, t, in.TargetID, it); err != nil {
+		return Decision{}, err
+	}
+	if in.Action == Close {
+		// Closing is for good: admins only, as with a direct closure.
+		a, err := s.accounts.Get(ctx, actor.ID)
+		if err != nil {
+			return Decision{}, err
+		}
+		if !a.HasRole(account.Admin) {
+			return Decision{}, plaza.Errorf(plaza.EForbidden, "closing an account needs the admin role; a moderator may suspend it").
+				WithDetails(map[string]any{"reason": "admin_only"})
+		}
 	}
 	if (in.Action == Suspend || in.Action == Close) && d.AccountID == 0 {
 		return Decision{}, plaza.Invalid("action", "needs an account behind the target")
@@ -243,6 +260,12 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 				}
 				return err
 			}
+			if o.Outcome == Rejected {
+				return plaza.Invalid("authority_order_id", "names an order that was rejected: nothing may be done on it")
+			}
+			if o.TargetID != nil && (o.TargetType != d.TargetType || *o.TargetID != d.TargetID) {
+				return plaza.Invalid("authority_order_id", "names an order about another target")
+			}
 			id := o.ID
 			d.Source, d.AuthorityOrderID, d.Ground, d.LegalBasis = SourceAuthorityOrder, &id, GroundLaw, o.LegalBasis
 		}
@@ -254,7 +277,7 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 			return err
 		}
 		pending = append(pending, applied...)
-		details := map[string]any{"decision_id": d.ID.String(), "action": d.Action, "rule_id": d.Rule.ID, "source": d.Source}
+		details := map[string]any{"decision_id": d.ID.String(), "action": d.Action, "rule_id": d.Rule.ID, "rule_title": d.Rule.Title, "source": d.Source}
 		if it != nil {
 			details["item_id"] = it.ID.String()
 			// Hours from the first report to the decision, for the
@@ -285,6 +308,27 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 		s.accounts.StandingChanged(ctx, d.AccountID)
 	}
 	return d, nil
+}
+
+// checkDecider refuses a moderator deciding about a target they answer
+// for (their own account or content, a channel they own or edit), or a
+// report they filed.
+func (s *Service) checkDecider(ctx context.Context, actor audit.Actor, t Target, id plaza.ID, it *Item) error {
+	who, err := t.Responsible(ctx, id)
+	if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
+		return err
+	}
+	if slices.Contains(who, actor.ID) {
+		return account.Refuse(account.ReasonSelf, "you cannot decide about your own account or content, or a channel you own or edit; another moderator must")
+	}
+	if it != nil {
+		for _, r := range it.Reports {
+			if r.ReporterID == actor.ID {
+				return account.Refuse(account.ReasonSelf, "you reported this; another moderator must decide it")
+			}
+		}
+	}
+	return nil
 }
 
 // apply carries out the decision's action inside its transaction. A
@@ -341,22 +385,22 @@ func insertDecision(ctx context.Context, tx *sql.Tx, d Decision) error {
 	if d.AuthorityOrderID != nil {
 		order = *d.AuthorityOrderID
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (id, item_id, target_type, target_id, account_id, action, rule_id, ground, legal_basis,
+	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (id, item_id, target_type, target_id, account_id, action, rule_id, rule_title, ground, legal_basis,
 			reason, label, duration_days, source, authority_order_id, content, moderator_id, status, created_at, ends_at, appeal_deadline)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $21, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		d.ID, item, d.TargetType, d.TargetID, acct, d.Action, d.Rule.ID, d.Ground, d.LegalBasis,
-		d.Reason, d.Label, days, d.Source, order, string(content), d.ModeratorID, d.Status, micros(d.CreatedAt), ends, micros(d.AppealDeadline))
+		d.Reason, d.Label, days, d.Source, order, string(content), d.ModeratorID, d.Status, micros(d.CreatedAt), ends, micros(d.AppealDeadline), d.Rule.Title)
 	if err != nil {
 		return fmt.Errorf("insert decision: %w", err)
 	}
 	return nil
 }
 
-const decisionColumns = `d.id, d.item_id, d.target_type, d.target_id, d.account_id, d.action, d.rule_id, r.title, d.ground, d.legal_basis,
+const decisionColumns = `d.id, d.item_id, d.target_type, d.target_id, d.account_id, d.action, d.rule_id, d.rule_title, d.ground, d.legal_basis,
 	d.reason, d.label, d.duration_days, d.source, d.authority_order_id, d.content, d.moderator_id, d.status, d.created_at, d.ends_at, d.appeal_deadline,
 	a.id, a.status, a.outcome, a.reason, a.created_at, a.decided_at`
 
-const decisionFrom = ` FROM decisions d JOIN rules r ON r.id = d.rule_id LEFT JOIN appeals a ON a.decision_id = d.id`
+const decisionFrom = ` FROM decisions d LEFT JOIN appeals a ON a.decision_id = d.id`
 
 func scanDecision(row interface{ Scan(...any) error }) (Decision, error) {
 	var d Decision

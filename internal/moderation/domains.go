@@ -169,3 +169,39 @@ func (t messageTarget) Apply(ctx context.Context, tx *sql.Tx, id plaza.ID, m pla
 	_, pending, err := t.s.ModerateMessage(ctx, tx, id, m)
 	return pending, err
 }
+
+func (t postTarget) Responsible(ctx context.Context, id plaza.ID) ([]plaza.ID, error) {
+	p, err := t.s.ModerationView(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return []plaza.ID{p.AuthorID}, nil
+}
+
+func (t messageTarget) Responsible(ctx context.Context, id plaza.ID) ([]plaza.ID, error) {
+	m, err := t.s.MessageModerationView(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return []plaza.ID{m.SenderID}, nil
+}
+
+func (t channelTarget) Responsible(ctx context.Context, id plaza.ID) ([]plaza.ID, error) {
+	c, err := t.s.ModerationView(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return append([]plaza.ID{c.OwnerID}, c.EditorIDs...), nil
+}
+
+func (t channelPostTarget) Responsible(ctx context.Context, id plaza.ID) ([]plaza.ID, error) {
+	p, err := t.s.PostModerationView(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.s.ModerationView(ctx, p.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	return append([]plaza.ID{p.AuthorID, c.OwnerID}, c.EditorIDs...), nil
+}

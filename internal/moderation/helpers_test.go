@@ -158,10 +158,18 @@ func (e *env) itemOf(tb testing.TB, r Report) Item {
 	return it
 }
 
-// decide decides a report's item as moderator m; it must succeed.
+// staff returns moderator 0, moderator 1 or (2) the admin.
+func (e *env) staff(i int) audit.Actor {
+	if i == 2 {
+		return e.admin
+	}
+	return e.mods[i]
+}
+
+// decide decides a report's item as staff(m); it must succeed.
 func (e *env) decide(tb testing.TB, m int, r Report, in DecisionInput) Decision {
 	tb.Helper()
-	d, err := e.svc.DecideReport(context.Background(), e.mods[m], r.ItemID, in)
+	d, err := e.svc.DecideReport(context.Background(), e.staff(m), r.ItemID, in)
 	if err != nil {
 		tb.Fatalf("DecideReport(%+v): %v", in, err)
 	}

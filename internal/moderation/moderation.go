@@ -101,6 +101,10 @@ type Target interface {
 	// events to publish once tx has committed. Accounts, which are
 	// suspended or closed rather than labelled, return an error.
 	Apply(ctx context.Context, tx *sql.Tx, id plaza.ID, m plaza.Moderation) ([]events.Pending, error)
+	// Responsible returns the accounts that answer for the target: its
+	// author or owner and, for a channel and its posts, the channel's
+	// owner and editors. None of them may decide about it.
+	Responsible(ctx context.Context, id plaza.ID) ([]plaza.ID, error)
 }
 
 // Evidencer is a Target whose reports carry evidence: for a message, the
@@ -138,6 +142,7 @@ type Service struct {
 	reports  *ratelimit.Budget
 	report   *transparencyCache
 	counting chan struct{}
+	days     dayCache
 }
 
 // NewService returns the moderation service and seeds the default rules

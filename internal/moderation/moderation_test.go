@@ -3,6 +3,7 @@ package moderation
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/events"
+	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
@@ -241,6 +243,24 @@ func TestSuspensionDecisionAndAppeal(t *testing.T) {
 		if !reps[0].Outcome.Reversed {
 			t.Fatalf("reporter's outcome not marked reversed: %+v", reps[0].Outcome)
 		}
+		// Rewording the rule later does not change the ground given.
+		before := st.Rule.Title
+		if _, err := e.svc.PutRule(ctx, e.admin, Rule{ID: 2, Title: "Something else", Description: "changed"}); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = e.svc.MyDecision(ctx, e.user(2), d.ID)
+		if st.Rule.Title != before {
+			t.Fatalf("statement's rule became %q, want %q as decided", st.Rule.Title, before)
+		}
+		today := e.clock.Now().Format(time.DateOnly)
+		from, to, _ := e.svc.ParsePeriod(today, today)
+		tr, err := e.svc.Transparency(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Rules["2"] != before {
+			t.Fatalf("transparency names rule 2 %q, want %q as cited", tr.Rules["2"], before)
+		}
 	})
 }
 
@@ -251,7 +271,7 @@ func TestAppealWindow(t *testing.T) {
 		start := time.Now().UTC()
 		e.clock.Set(start)
 		r := e.report(t, 0, TargetAccount, e.user(2), 1)
-		d := e.decide(t, 0, r, DecisionInput{Action: Close, RuleID: 1, Reason: "A spam account."})
+		d := e.decide(t, 2, r, DecisionInput{Action: Close, RuleID: 1, Reason: "A spam account."})
 		// A closed account may still read and appeal — until the window ends.
 		if _, err := e.svc.MyDecisions(ctx, e.user(2), 0, 10); err != nil {
 			t.Fatal(err)
@@ -327,9 +347,22 @@ func TestAuthorityOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Close, RuleID: 3, Reason: "Court order.", AuthorityOrderID: plaza.NewID()})
+		_, err = e.svc.Act(ctx, e.admin, DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Close, RuleID: 3, Reason: "Court order.", AuthorityOrderID: plaza.NewID()})
 		plazatest.WantInvalidField(t, err, "authority_order_id")
-		d, err := e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Close, RuleID: 3, Reason: "Court order.", AuthorityOrderID: o.ID})
+		// Closing is for admins.
+		_, err = e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Close, RuleID: 3, Reason: "Court order.", AuthorityOrderID: o.ID})
+		plazatest.WantCode(t, err, plaza.EForbidden)
+		// A rejected order, or one about something else, grounds nothing.
+		other := e.user(0)
+		rej, err := e.svc.RecordOrder(ctx, e.admin, Order{Authority: "Police", LegalBasis: "Act §1", ReceivedAt: time.Now(), Scope: "x", TargetType: TargetAccount, TargetID: &target, Outcome: Rejected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Act(ctx, e.admin, DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Suspend, DurationDays: 1, RuleID: 3, Reason: "x", AuthorityOrderID: rej.ID})
+		plazatest.WantInvalidField(t, err, "authority_order_id")
+		_, err = e.svc.Act(ctx, e.admin, DecisionInput{TargetType: TargetAccount, TargetID: other, Action: Suspend, DurationDays: 1, RuleID: 3, Reason: "x", AuthorityOrderID: o.ID})
+		plazatest.WantInvalidField(t, err, "authority_order_id")
+		d, err := e.svc.Act(ctx, e.admin, DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Close, RuleID: 3, Reason: "Court order.", AuthorityOrderID: o.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +371,7 @@ func TestAuthorityOrder(t *testing.T) {
 		}
 		plazatest.WantCode(t, e.accts.CheckStanding(ctx, target), plaza.EAccountClosed)
 		orders, _ := e.svc.Orders(ctx, 0, 10)
-		if len(orders) != 1 || orders[0].Authority != "Court of Example" {
+		if len(orders) != 2 || orders[1].Authority != "Court of Example" {
 			t.Fatalf("Orders = %+v", orders)
 		}
 	})
@@ -395,6 +428,82 @@ func TestNobodyDecidesAboutThemselves(t *testing.T) {
 		plazatest.WantCode(t, err, plaza.EForbidden)
 		if _, err := e.svc.DecideAppeal(ctx, e.mods[1], a.ID, true, "upheld"); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestSuspensionsDoNotShortenOrVanish: a shorter suspension does not cut
+// a longer one short, and reversing a later suspension falls back to the
+// earlier one still in force.
+func TestSuspensionsDoNotShortenOrVanish(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, 2)
+		ctx := context.Background()
+		target := e.user(1)
+		d1, err := e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Suspend, DurationDays: 3, RuleID: 2, Reason: "abuse"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Suspend, DurationDays: 1, RuleID: 2, Reason: "abuse"})
+		plazatest.WantCode(t, err, plaza.EConflict)
+		d2, err := e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Suspend, DurationDays: 10, RuleID: 2, Reason: "more abuse"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.svc.Appeal(ctx, e.actor(1), d2.ID, "too long")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.DecideAppeal(ctx, e.mods[0], a.ID, false, "ten days is too long"); err != nil {
+			t.Fatal(err)
+		}
+		pe := plazatest.WantCode(t, e.accts.CheckStanding(ctx, target), plaza.EAccountSuspended)
+		if pe.Details["decision_id"] != d1.ID.String() {
+			t.Fatalf("after reversing the longer suspension, details = %v; want the earlier decision %s", pe.Details, d1.ID)
+		}
+		acct, _ := e.accts.Get(ctx, target)
+		if !acct.StatusUntil.Equal(*d1.EndsAt) {
+			t.Fatalf("suspended until %v, want %v", acct.StatusUntil, d1.EndsAt)
+		}
+	})
+}
+
+// TestReversalRacingANewDecision: an appeal reversing a label while a
+// removal lands leaves the removal in force whichever commits first.
+func TestReversalRacingANewDecision(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, 3)
+		ctx := context.Background()
+		for i := range 5 {
+			p, err := e.blog.Create(ctx, e.user(0), microblog.PostInput{Text: fmt.Sprintf("claim %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d1, err := e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetPost, TargetID: p.ID, Action: Label, Label: "Disputed", RuleID: 4, Reason: "disputed"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := e.svc.Appeal(ctx, e.actor(0), d1.ID, "it is true")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var d2 Decision
+			var errs [2]error
+			wg.Add(2)
+			go func() { defer wg.Done(); _, errs[0] = e.svc.DecideAppeal(ctx, e.mods[1], a.ID, false, "fine") }()
+			go func() {
+				defer wg.Done()
+				d2, errs[1] = e.svc.Act(ctx, e.admin, DecisionInput{TargetType: TargetPost, TargetID: p.ID, Action: Remove, RuleID: 4, Reason: "harmful"})
+			}()
+			wg.Wait()
+			if errs[0] != nil || errs[1] != nil {
+				t.Fatalf("errors: %v", errs)
+			}
+			v, _ := e.blog.ModerationView(ctx, p.ID)
+			if v.Moderation.DecisionID != d2.ID || v.Moderation.Action != Remove {
+				t.Fatalf("round %d: the post carries %+v, want the removal %d in force", i, v.Moderation, d2.ID)
+			}
 		}
 	})
 }

@@ -88,7 +88,8 @@ func (s *Service) File(ctx context.Context, actor audit.Actor, in ReportInput) (
 	if err := p.Err(); err != nil {
 		return Report{}, err
 	}
-	if _, err := ruleTitle(ctx, s.db.Read(), in.RuleID); err != nil {
+	title, err := ruleTitle(ctx, s.db.Read(), in.RuleID)
+	if err != nil {
 		return Report{}, err
 	}
 	if err := s.reports.Take(ctx, reporter.String(), 1); err != nil {
@@ -148,7 +149,7 @@ func (s *Service) File(ctx context.Context, actor audit.Actor, in ReportInput) (
 		// report counts.
 		_, err := s.audit.Append(ctx, tx, audit.Record{
 			Actor: actor, Action: "report.create", TargetType: in.TargetType, TargetID: in.TargetID.String(),
-			Details: map[string]any{"report_id": r.ID.String(), "item_id": r.ItemID.String(), "rule_id": in.RuleID},
+			Details: map[string]any{"report_id": r.ID.String(), "item_id": r.ItemID.String(), "rule_id": in.RuleID, "rule_title": title},
 		})
 		return err
 	})

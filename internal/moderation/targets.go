@@ -34,3 +34,7 @@ func (t accountTarget) View(ctx context.Context, id plaza.ID) (Snapshot, error) 
 func (accountTarget) Apply(context.Context, *sql.Tx, plaza.ID, plaza.Moderation) ([]events.Pending, error) {
 	return nil, fmt.Errorf("accounts are suspended or closed, not labelled, limited or removed")
 }
+
+func (accountTarget) Responsible(_ context.Context, id plaza.ID) ([]plaza.ID, error) {
+	return []plaza.ID{id}, nil
+}

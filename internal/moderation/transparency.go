@@ -96,82 +96,211 @@ func (s *Service) ParsePeriod(from, to string) (time.Time, time.Time, error) {
 	return start, end, nil
 }
 
-// Transparency counts the period [from, to] (whole UTC days). A report is
-// remembered for a short while: the endpoint is public and each one reads
-// the period's audit rows.
+// Transparency counts the period [from, to] (whole UTC days). Each past
+// day is counted from the audit log once and remembered (it cannot
+// change: rows are stamped when appended); today is counted afresh. A
+// whole report is also remembered briefly. The endpoint is public, so at
+// most two counts read the log at once.
 func (s *Service) Transparency(ctx context.Context, from, to time.Time) (Transparency, error) {
 	key := from.Format(time.DateOnly) + "/" + to.Format(time.DateOnly)
-	if t, ok := s.report.get(key, s.now()); ok {
+	now := s.now()
+	if t, ok := s.report.get(key, now); ok {
 		return t, nil
 	}
-	// At most two reports are counted at once: each reads the period's
-	// audit rows, and the endpoint is public.
-	select {
-	case s.counting <- struct{}{}:
-		defer func() { <-s.counting }()
-	case <-ctx.Done():
-		return Transparency{}, ctx.Err()
+	// A day is settled once it ended some minutes ago, so a node whose
+	// clock lags a little has appended its rows.
+	settled := func(day time.Time) bool { return now.Sub(day.AddDate(0, 0, 1)) > 10*time.Minute }
+	days := make([]*tally, 0, int(to.Sub(from).Hours()/24)+1)
+	var missing []time.Time
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		if t := s.days.get(d); t != nil && settled(d) {
+			days = append(days, t)
+		} else {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		select {
+		case s.counting <- struct{}{}:
+		case <-ctx.Done():
+			return Transparency{}, ctx.Err()
+		}
+		counted, err := s.countDays(ctx, missing)
+		<-s.counting
+		if err != nil {
+			return Transparency{}, fmt.Errorf("transparency: %w", err)
+		}
+		for i, d := range missing {
+			if settled(d) {
+				s.days.put(d, counted[i])
+			}
+			days = append(days, counted[i])
+		}
 	}
 	var t Transparency
-	t.From, t.To, t.GeneratedAt = from.Format(time.DateOnly), to.Format(time.DateOnly), s.now().Truncate(time.Second)
+	t.From, t.To, t.GeneratedAt = from.Format(time.DateOnly), to.Format(time.DateOnly), now.Truncate(time.Second)
 	t.Reports.ByRule, t.Reports.ByTargetType = map[string]int{}, map[string]int{}
 	t.Decisions.ByAction, t.Decisions.ByRule, t.Decisions.BySource = map[string]int{}, map[string]int{}, map[string]int{}
 	t.AuthorityOrders.ByAuthority, t.AuthorityOrders.ByOutcome = map[string]int{}, map[string]int{}
+	t.Rules = map[string]string{}
 	var hours []float64
-	err := s.audit.Each(ctx, from, to.AddDate(0, 0, 1), countedActions, func(e audit.Entry) error {
-		switch e.Action {
-		case "report.create":
-			t.Reports.Total++
-			t.Reports.ByRule[detail(e, "rule_id")]++
-			t.Reports.ByTargetType[e.TargetType]++
-		case "moderation.decide":
-			t.Decisions.Total++
-			t.Decisions.ByAction[detail(e, "action")]++
-			t.Decisions.ByRule[detail(e, "rule_id")]++
-			t.Decisions.BySource[detail(e, "source")]++
-			if h, ok := e.Details["hours_to_decision"].(float64); ok {
-				hours = append(hours, h)
-			}
-		case "appeal.create":
-			t.Appeals.Total++
-		case "appeal.decide":
-			if detail(e, "outcome") == Reversed {
-				t.Appeals.Reversed++
-			} else {
-				t.Appeals.Upheld++
-			}
-		case "authority_order.record":
-			t.AuthorityOrders.Total++
-			t.AuthorityOrders.ByAuthority[detail(e, "authority")]++
-			t.AuthorityOrders.ByOutcome[detail(e, "outcome")]++
-		case "identity.approve":
-			t.IdentityReviews.Approved++
-		case "identity.reject":
-			t.IdentityReviews.Rejected++
-		case "channel.approve":
-			t.ChannelApplications.Approved++
-		case "channel.reject":
-			t.ChannelApplications.Rejected++
-		}
-		return nil
-	})
-	if err != nil {
-		return Transparency{}, fmt.Errorf("transparency: %w", err)
+	for _, d := range days {
+		d.addTo(&t)
+		hours = append(hours, d.hours...)
 	}
 	if len(hours) > 0 {
 		m := median(hours)
 		t.Decisions.MedianHoursToDecision = &m
 	}
+	// Rules are named as worded when cited; a rule cited only before
+	// titles were recorded gets its current title.
 	rules, err := s.Rules(ctx)
 	if err != nil {
 		return Transparency{}, err
 	}
-	t.Rules = map[string]string{}
 	for _, r := range rules {
-		t.Rules[strconv.FormatInt(r.ID, 10)] = r.Title
+		id := strconv.FormatInt(r.ID, 10)
+		if _, ok := t.Rules[id]; !ok {
+			t.Rules[id] = r.Title
+		}
 	}
-	s.report.put(key, t, s.now())
+	s.report.put(key, t, now)
 	return t, nil
+}
+
+// tally is one day's counts.
+type tally struct {
+	reports, decisions, automated, appeals, upheld, reversed, orders int
+	idApproved, idRejected, chApproved, chRejected                   int
+	byRule, byTarget, byAction, byDecisionRule, bySource             map[string]int
+	byAuthority, byOutcome                                           map[string]int
+	ruleTitles                                                       map[string]string
+	hours                                                            []float64
+}
+
+func newTally() *tally {
+	return &tally{byRule: map[string]int{}, byTarget: map[string]int{}, byAction: map[string]int{}, byDecisionRule: map[string]int{},
+		bySource: map[string]int{}, byAuthority: map[string]int{}, byOutcome: map[string]int{}, ruleTitles: map[string]string{}}
+}
+
+func (c *tally) add(e audit.Entry) {
+	if title, ok := e.Details["rule_title"].(string); ok {
+		c.ruleTitles[detail(e, "rule_id")] = title
+	}
+	switch e.Action {
+	case "report.create":
+		c.reports++
+		c.byRule[detail(e, "rule_id")]++
+		c.byTarget[e.TargetType]++
+	case "moderation.decide":
+		c.decisions++
+		c.byAction[detail(e, "action")]++
+		c.byDecisionRule[detail(e, "rule_id")]++
+		c.bySource[detail(e, "source")]++
+		if h, ok := e.Details["hours_to_decision"].(float64); ok {
+			c.hours = append(c.hours, h)
+		}
+	case "appeal.create":
+		c.appeals++
+	case "appeal.decide":
+		if detail(e, "outcome") == Reversed {
+			c.reversed++
+		} else {
+			c.upheld++
+		}
+	case "authority_order.record":
+		c.orders++
+		c.byAuthority[detail(e, "authority")]++
+		c.byOutcome[detail(e, "outcome")]++
+	case "identity.approve":
+		c.idApproved++
+	case "identity.reject":
+		c.idRejected++
+	case "channel.approve":
+		c.chApproved++
+	case "channel.reject":
+		c.chRejected++
+	}
+}
+
+func (c *tally) addTo(t *Transparency) {
+	sum := func(dst, src map[string]int) {
+		for k, v := range src {
+			dst[k] += v
+		}
+	}
+	t.Reports.Total += c.reports
+	sum(t.Reports.ByRule, c.byRule)
+	sum(t.Reports.ByTargetType, c.byTarget)
+	t.Decisions.Total += c.decisions
+	t.Decisions.Automated += c.automated
+	sum(t.Decisions.ByAction, c.byAction)
+	sum(t.Decisions.ByRule, c.byDecisionRule)
+	sum(t.Decisions.BySource, c.bySource)
+	t.Appeals.Total += c.appeals
+	t.Appeals.Upheld += c.upheld
+	t.Appeals.Reversed += c.reversed
+	t.AuthorityOrders.Total += c.orders
+	sum(t.AuthorityOrders.ByAuthority, c.byAuthority)
+	sum(t.AuthorityOrders.ByOutcome, c.byOutcome)
+	t.IdentityReviews.Approved += c.idApproved
+	t.IdentityReviews.Rejected += c.idRejected
+	t.ChannelApplications.Approved += c.chApproved
+	t.ChannelApplications.Rejected += c.chRejected
+	for k, v := range c.ruleTitles {
+		t.Rules[k] = v // later days come later: the latest wording wins
+	}
+}
+
+// countDays counts each of days (in ascending order) from the audit log,
+// reading each run of consecutive days in one pass.
+func (s *Service) countDays(ctx context.Context, days []time.Time) ([]*tally, error) {
+	out := make([]*tally, len(days))
+	index := make(map[string]int, len(days))
+	for i, d := range days {
+		out[i] = newTally()
+		index[d.Format(time.DateOnly)] = i
+	}
+	for start := 0; start < len(days); {
+		end := start
+		for end+1 < len(days) && days[end+1].Equal(days[end].AddDate(0, 0, 1)) {
+			end++
+		}
+		err := s.audit.Each(ctx, days[start], days[end].AddDate(0, 0, 1), countedActions, func(e audit.Entry) error {
+			if i, ok := index[e.At.UTC().Format(time.DateOnly)]; ok {
+				out[i].add(e)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		start = end + 1
+	}
+	return out, nil
+}
+
+// dayCache remembers settled days' tallies; at most maxDays.
+type dayCache struct {
+	mu sync.Mutex
+	m  map[time.Time]*tally
+}
+
+const maxCachedDays = 4000
+
+func (c *dayCache) get(d time.Time) *tally {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[d]
+}
+
+func (c *dayCache) put(d time.Time, t *tally) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedDays {
+		c.m = map[time.Time]*tally{}
+	}
+	c.m[d] = t
 }
 
 // detail returns a detail of an audit entry as text (numbers decode as

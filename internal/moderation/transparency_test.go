@@ -48,7 +48,7 @@ func TestTransparencyCountsEqualWhatHappened(t *testing.T) {
 		e.clock.Set(day.Add(2 * time.Hour))
 		d1 := e.decide(t, 0, items[0], DecisionInput{Action: Suspend, RuleID: 2, Reason: "abuse", DurationDays: 3})
 		e.clock.Set(day.Add(4 * time.Hour))
-		d2 := e.decide(t, 0, items[1], DecisionInput{Action: Close, RuleID: 3, Reason: "illegal"})
+		d2 := e.decide(t, 2, items[1], DecisionInput{Action: Close, RuleID: 3, Reason: "illegal"})
 		e.clock.Set(day.Add(6 * time.Hour))
 		e.decide(t, 1, items[2], DecisionInput{Action: Dismiss, RuleID: 5})
 		if _, err := e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetAccount, TargetID: e.user(4), Action: Suspend, RuleID: 1, Reason: "spam run", DurationDays: 1}); err != nil {

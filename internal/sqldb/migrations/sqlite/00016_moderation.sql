@@ -66,7 +66,9 @@ CREATE TABLE authority_orders (
 ) STRICT;
 
 -- A decision and its statement of reasons. content is the content
--- concerned as it was when decided. status moves from in_force to
+-- concerned as it was when decided, and rule_title the rule as it was
+-- worded then (a later edit must not change the ground a statement gave).
+-- status moves from in_force to
 -- reversed (on appeal) or stays; a suspension's end is ends_at.
 CREATE TABLE decisions (
     id                  INTEGER NOT NULL PRIMARY KEY,
@@ -76,6 +78,7 @@ CREATE TABLE decisions (
     account_id          INTEGER,
     action              TEXT    NOT NULL,
     rule_id             INTEGER NOT NULL REFERENCES rules (id),
+    rule_title          TEXT    NOT NULL,
     ground              TEXT    NOT NULL,
     legal_basis         TEXT    NOT NULL,
     reason              TEXT    NOT NULL,

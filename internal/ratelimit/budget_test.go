@@ -143,8 +143,13 @@ func TestHostileBudgetConcurrentTakesNeverOverspend(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			if ok.Load() != burst || refused.Load() != tries-burst {
-				t.Errorf("allowed %d and refused %d of %d, want %d and %d", ok.Load(), refused.Load(), tries, burst, tries-burst)
+			// Each take reads its node's clock before the database orders
+			// the takes, so one that reads the time a little earlier than
+			// the first take to commit may find the last slot of the burst
+			// not yet due: under load at most that one slot (a slot is
+			// Per/N, three minutes here) is lost. None is ever overspent.
+			if got := ok.Load(); got > burst || got < burst-1 || got+refused.Load() != tries {
+				t.Errorf("allowed %d and refused %d of %d, want %d (or %d) allowed and the rest refused", got, refused.Load(), tries, burst, burst-1)
 			}
 		})
 	}

@@ -126,6 +126,11 @@ func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.
 			return plaza.Errorf(plaza.EConflict, "the account is closed")
 		case to == Active && a.Status != Suspended:
 			return plaza.Errorf(plaza.EConflict, "the account is not suspended")
+		case to != Closed && a.StatusDecision != 0:
+			// A decision's hold is changed only by a decision or its
+			// appeal, which the person is told about and may contest.
+			return plaza.Errorf(plaza.EConflict, "the account is suspended by moderation decision %s: change it with a decision (POST /api/v1/admin/decisions) or its appeal", a.StatusDecision).
+				WithDetails(map[string]any{"decision_id": a.StatusDecision.String()})
 		}
 		if err := setStatus(ctx, tx, id, to, reason, until, 0, now); err != nil {
 			return err

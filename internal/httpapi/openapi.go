@@ -142,7 +142,7 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/me/decisions/{id}/appeal", tag: "moderation", summary: "Appeal a decision: once, within the appeal window (180 days); decided by another moderator; allowed while suspended or closed", auth: anyStanding, body: "AppealNew", status: 201, response: "AppealState", errors: []int{400, 403, 404, 409}},
 	{method: "GET", path: "/api/v1/transparency", tag: "moderation", summary: "The public transparency report for a period (?from=YYYY-MM-DD&to=YYYY-MM-DD, both included, UTC; default the last 30 days; &format=csv), counted from the audit log; 30 a minute per address", status: 200, response: "Transparency", errors: []int{400, 429}},
 	{method: "GET", path: "/api/v1/admin/reports", tag: "moderation", summary: "The report queue, oldest first (?status=open|decided&rule_id=&target_type=&cursor=&limit=): each item is one target with its snapshot, every report and the account's earlier decisions", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, status: 200, response: "QueueItemList", errors: []int{400}},
-	{method: "POST", path: "/api/v1/admin/reports/{id}/decision", tag: "moderation", summary: "Decide a queue item (reason required except for dismiss; label needs label, suspend duration_days); the loser of two concurrent decisions gets 409", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "DecisionNew", status: 200, response: "ModeratorDecision", errors: []int{400, 403, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/reports/{id}/decision", tag: "moderation", summary: "Decide a queue item (reason required except for dismiss; label needs label, suspend duration_days); the loser of two concurrent decisions gets 409", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "ReportDecision", status: 200, response: "ModeratorDecision", errors: []int{400, 403, 404, 409}},
 	{method: "POST", path: "/api/v1/admin/decisions", tag: "moderation", summary: "Take a decision without a report: own initiative, or with authority_order_id on an authority's order (ground law)", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "DecisionNew", status: 201, response: "ModeratorDecision", errors: []int{400, 403, 404, 409}},
 	{method: "GET", path: "/api/v1/admin/appeals", tag: "moderation", summary: "Appeals, oldest first (?status=open|decided&cursor=&limit=), each with its decision", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, status: 200, response: "AppealList", errors: []int{400}},
 	{method: "POST", path: "/api/v1/admin/appeals/{id}/decision", tag: "moderation", summary: "Uphold or reverse (uphold: false) a decision on appeal, with a reason; not by the moderator who decided (403, details.reason same_moderator); reversal undoes the action", auth: signedIn, roles: []account.Role{account.Moderator, account.Admin}, body: "AppealDecision", status: 200, response: "Appeal", errors: []int{400, 403, 404, 409}},
@@ -170,6 +170,27 @@ func obj(required []string, props map[string]any) map[string]any {
 		o["required"] = required
 	}
 	return o
+}
+
+// decisionFields are the fields of every decision's body.
+var decisionFields = map[string]any{
+	"action":        map[string]any{"type": "string", "enum": []string{"dismiss", "label", "limit", "remove", "suspend", "close"}, "description": "dismiss only on a report; close by admins only."},
+	"rule_id":       integer,
+	"reason":        map[string]any{"type": "string", "maxLength": 5000, "description": "Required except for dismiss: the facts, shown to the person."},
+	"label":         map[string]any{"type": "string", "maxLength": 200, "description": "For label: the note shown with the content."},
+	"duration_days": map[string]any{"type": "integer", "minimum": 1, "maximum": 3650, "description": "For suspend."},
+}
+
+// withProps returns a copy of props with more added.
+func withProps(props, more map[string]any) map[string]any {
+	out := make(map[string]any, len(props)+len(more))
+	for k, v := range props {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
@@ -212,7 +233,7 @@ var schemas = map[string]any{
 	}),
 	"Outcome": obj([]string{"action", "decided_at", "reversed"}, map[string]any{"action": str, "decided_at": dateTime, "reversed": boolean}),
 	"Report": obj([]string{"id", "target_type", "target_id", "rule_id", "status"}, map[string]any{
-		"id": idSchema, "target_type": str, "target_id": idSchema, "rule_id": integer, "comment": str, "created_at": dateTime,
+		"id": idSchema, "target_type": str, "target_id": idSchema, "rule_id": integer, "rule_title": str, "comment": str, "created_at": dateTime,
 		"status": map[string]any{"type": "string", "enum": []string{"open", "decided"}}, "outcome": map[string]any{"oneOf": []any{ref("Outcome"), map[string]any{"type": "null"}}},
 		"reporter_id": idSchema, "evidence": map[string]any{"type": "array", "items": ref("Snapshot"), "description": "Moderators only."},
 	}),
@@ -226,17 +247,15 @@ var schemas = map[string]any{
 		"id": idSchema, "target_type": str, "target_id": idSchema, "owner_id": idSchema, "snapshot": ref("Snapshot"),
 		"status": map[string]any{"type": "string", "enum": []string{"open", "decided"}}, "report_count": integer, "created_at": dateTime,
 		"decided_at": dateTime, "decision_id": idSchema, "reports": map[string]any{"type": "array", "items": ref("Report")},
-		"history": map[string]any{"type": "array", "items": obj(nil, map[string]any{"id": idSchema, "action": str, "rule_id": integer, "target_type": str, "status": str, "created_at": dateTime})},
+		"history": map[string]any{"type": "array", "items": obj(nil, map[string]any{"id": idSchema, "action": str, "rule_id": integer, "rule_title": str, "target_type": str, "status": str, "created_at": dateTime})},
 	}),
-	"QueueItemList": listOf("QueueItem"),
-	"DecisionNew": obj([]string{"action", "rule_id"}, map[string]any{
-		"action":        map[string]any{"type": "string", "enum": []string{"dismiss", "label", "limit", "remove", "suspend", "close"}},
-		"rule_id":       integer,
-		"reason":        map[string]any{"type": "string", "maxLength": 5000, "description": "Required except for dismiss: the facts, shown to the person."},
-		"label":         map[string]any{"type": "string", "maxLength": 200, "description": "For label: the note shown with the content."},
-		"duration_days": map[string]any{"type": "integer", "minimum": 1, "maximum": 3650, "description": "For suspend."},
-		"target_type":   str, "target_id": idSchema, "authority_order_id": idSchema,
-	}),
+	"QueueItemList":  listOf("QueueItem"),
+	"ReportDecision": obj([]string{"action", "rule_id"}, decisionFields),
+	"DecisionNew": obj([]string{"target_type", "target_id", "action", "rule_id", "reason"}, withProps(decisionFields, map[string]any{
+		"target_type":        map[string]any{"type": "string", "enum": []string{"post", "account", "channel", "channel_post"}, "description": "Not message: a message is decided only from a member's report."},
+		"target_id":          idSchema,
+		"authority_order_id": map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A recorded, not rejected order about this very target."},
+	})),
 	"AppealState": obj([]string{"id", "status"}, map[string]any{"id": idSchema, "status": map[string]any{"type": "string", "enum": []string{"open", "decided"}},
 		"outcome": map[string]any{"type": "string", "enum": []string{"", "upheld", "reversed"}}, "reason": str, "created_at": dateTime, "decided_at": dateTime}),
 	"Statement": obj([]string{"id", "action", "rule", "ground", "legal_basis", "reason", "content", "source", "automated", "created_at", "ends_at", "appeal_deadline", "appeal"}, map[string]any{
@@ -270,7 +289,7 @@ var schemas = map[string]any{
 	}),
 	"Order": obj([]string{"id", "authority", "legal_basis", "received_at", "scope", "outcome"}, map[string]any{
 		"id": idSchema, "authority": str, "legal_basis": str, "received_at": dateTime, "scope": str, "target_type": str,
-		"target_id": idSchema, "outcome": str, "note": str, "recorded_by": idSchema, "created_at": dateTime,
+		"target_id": map[string]any{"type": []string{"string", "null"}, "pattern": "^[0-9]+$"}, "outcome": str, "note": str, "recorded_by": idSchema, "created_at": dateTime,
 	}),
 	"OrderList": listOf("Order"),
 	"Transparency": obj([]string{"from", "to", "reports", "decisions", "appeals", "authority_orders", "identity_reviews", "channel_applications"}, map[string]any{

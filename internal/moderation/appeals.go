@@ -185,7 +185,7 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 	if err != nil {
 		return Appeal{}, err
 	}
-	if err := s.checkDecider(ctx, actor, t, d.TargetID, nil); err != nil {
+	if err := s.checkDecider(ctx, actor, d.TargetType, t, d.TargetID); err != nil {
 		return Appeal{}, err
 	}
 	var reinstated bool
@@ -204,9 +204,16 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 				return err
 			}
 			if d.Action == Label || d.Action == Limit || d.Action == Remove {
-				// Only if this decision is still the one in force: a later
-				// decision on the content stays (not_found: nothing to do).
-				cleared, err := t.Apply(ctx, tx, d.TargetID, plaza.Moderation{Replaces: d.ID})
+				// Only if this decision is still the one in force (a later
+				// one stays; not_found: nothing to do), the content falls
+				// back to the strictest other decision in force, if any.
+				next := plaza.Moderation{Replaces: d.ID}
+				if in, err := strictestInForce(ctx, tx, d.TargetType, d.TargetID, d.ID); err != nil {
+					return err
+				} else if in != nil {
+					next.Action, next.Label, next.DecisionID = in.Action, in.Label, in.ID
+				}
+				cleared, err := t.Apply(ctx, tx, d.TargetID, next)
 				if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
 					return err
 				}

@@ -178,3 +178,102 @@ func TestPostDecisions(t *testing.T) {
 		}
 	})
 }
+
+// TestStricterDecisionsHold: a milder decision does not replace a
+// stricter one in force, and reversing the stricter one brings back the
+// milder one still in force.
+func TestStricterDecisionsHold(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, 3)
+		ctx := context.Background()
+		p, err := e.blog.Create(ctx, e.user(0), microblog.PostInput{Text: "a dubious claim"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		label, err := e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetPost, TargetID: p.ID, Action: Label, Label: "Disputed", RuleID: 4, Reason: "disputed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		remove, err := e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetPost, TargetID: p.ID, Action: Remove, RuleID: 4, Reason: "harmful"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The author's appeal is the way back.
+		a, err := e.svc.Appeal(ctx, e.actor(0), remove.ID, "not harmful")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.DecideAppeal(ctx, e.mods[0], a.ID, false, "not harmful after all"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.blog.Get(ctx, e.user(2), p.ID)
+		if err != nil || got.Label != "Disputed" || got.DecisionID != label.ID {
+			t.Fatalf("after reversing the removal the post is %+v, %v; want it back with the label still in force", got, err)
+		}
+		// Now labelled again: a limit is stricter and takes its place; a
+		// second label is not milder and replaces the first.
+		if _, err := e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetPost, TargetID: p.ID, Action: Limit, RuleID: 4, Reason: "limit"}); err != nil {
+			t.Fatal(err)
+		}
+		p2, _ := e.blog.Create(ctx, e.user(0), microblog.PostInput{Text: "another"})
+		if _, err := e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetPost, TargetID: p2.ID, Action: Limit, RuleID: 4, Reason: "limit"}); err != nil {
+			t.Fatal(err)
+		}
+		// A follower still sees the limited post, and reports it; a milder
+		// decision on that report is refused.
+		if err := e.blog.Follow(ctx, e.user(1), e.user(0)); err != nil {
+			t.Fatal(err)
+		}
+		r2 := e.report(t, 1, TargetPost, p2.ID, 4)
+		_, err = e.svc.DecideReport(ctx, e.mods[1], r2.ItemID, DecisionInput{Action: Label, Label: "Disputed", RuleID: 4, Reason: "milder"})
+		pe := plazatest.WantCode(t, err, plaza.EConflict)
+		if pe.Details["decision_id"] == nil {
+			t.Fatalf("details = %v, want the stricter decision named", pe.Details)
+		}
+	})
+}
+
+// TestOwnInitiativeLimits: without a report a moderator may not dismiss,
+// may not act on what they cannot see or on what waits in the queue, and
+// may not act on what they reported.
+func TestOwnInitiativeLimits(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, 3)
+		ctx := context.Background()
+		pub, _ := e.blog.Create(ctx, e.user(0), microblog.PostInput{Text: "public"})
+		hidden, _ := e.blog.Create(ctx, e.user(0), microblog.PostInput{Text: "for followers", Visibility: microblog.Followers})
+		_, err := e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetPost, TargetID: pub.ID, Action: Dismiss, RuleID: 1})
+		plazatest.WantInvalidField(t, err, "action")
+		_, err = e.svc.Act(ctx, e.mods[0], DecisionInput{TargetType: TargetPost, TargetID: hidden.ID, Action: Label, Label: "x", RuleID: 1, Reason: "x"})
+		plazatest.WantCode(t, err, plaza.ENotFound)
+		// A moderator files a report: nobody decides it from outside the
+		// queue, and its filer decides neither the report, nor the target
+		// on their own initiative, nor the appeal.
+		r, err := e.svc.File(ctx, e.mods[0], ReportInput{TargetType: TargetPost, TargetID: pub.ID, RuleID: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetPost, TargetID: pub.ID, Action: Label, Label: "x", RuleID: 1, Reason: "x"})
+		plazatest.WantCode(t, err, plaza.EConflict)
+		_, err = e.svc.DecideReport(ctx, e.mods[0], r.ItemID, DecisionInput{Action: Remove, RuleID: 1, Reason: "x"})
+		plazatest.WantCode(t, err, plaza.EForbidden)
+		d := e.decide(t, 1, r, DecisionInput{Action: Remove, RuleID: 1, Reason: "spam"})
+		a, err := e.svc.Appeal(ctx, e.actor(0), d.ID, "not spam")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.DecideAppeal(ctx, e.mods[0], a.ID, true, "it is")
+		plazatest.WantCode(t, err, plaza.EForbidden)
+		// An order needs a target that exists, and grounds decisions only
+		// on it.
+		missing := plaza.NewID()
+		_, err = e.svc.RecordOrder(ctx, e.admin, Order{Authority: "A", LegalBasis: "B", ReceivedAt: e.clock.Now(), Scope: "c", TargetType: TargetPost, TargetID: &missing, Outcome: Complied})
+		plazatest.WantInvalidField(t, err, "target_id")
+		o, err := e.svc.RecordOrder(ctx, e.admin, Order{Authority: "A", LegalBasis: "B", ReceivedAt: e.clock.Now(), Scope: "all posts on X", Outcome: PartiallyComplied})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Act(ctx, e.admin, DecisionInput{TargetType: TargetAccount, TargetID: e.user(2), Action: Suspend, DurationDays: 1, RuleID: 3, Reason: "x", AuthorityOrderID: o.ID})
+		plazatest.WantInvalidField(t, err, "authority_order_id")
+	})
+}

@@ -138,12 +138,23 @@ func (s *Service) Act(ctx context.Context, actor audit.Actor, in DecisionInput) 
 	if in.TargetID <= 0 {
 		return Decision{}, plaza.Invalid("target_id", "must be the ID of what the decision is about")
 	}
+	if in.Action == Dismiss {
+		return Decision{}, plaza.Invalid("action", "dismiss applies only to a report: without one there is nothing to dismiss")
+	}
 	if err := s.checkInput(ctx, in); err != nil {
 		return Decision{}, err
 	}
-	snap, err := t.View(ctx, in.TargetID)
+	// On their own initiative moderators act on what they can see as
+	// anyone can: private content reaches them only through a report.
+	snap, err := t.Visible(ctx, actor.ID, in.TargetID)
 	if err != nil {
 		return Decision{}, err
+	}
+	if id, err := openItem(ctx, s.db.Read(), in.TargetType, in.TargetID); err != nil {
+		return Decision{}, err
+	} else if id != 0 {
+		return Decision{}, plaza.Errorf(plaza.EConflict, "this has open reports: decide it from the report queue (item %s)", id).
+			WithDetails(map[string]any{"item_id": id.String()})
 	}
 	return s.decide(ctx, actor, nil, in, snap)
 }
@@ -216,7 +227,7 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 		ends := now.Add(time.Duration(days) * 24 * time.Hour)
 		d.EndsAt = &ends
 	}
-	if err := s.checkDecider(ctx, actor, t, in.TargetID, it); err != nil {
+	if err := s.checkDecider(ctx, actor, in.TargetType, t, in.TargetID); err != nil {
 		return Decision{}, err
 	}
 	if in.Action == Close {
@@ -263,11 +274,26 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 			if o.Outcome == Rejected {
 				return plaza.Invalid("authority_order_id", "names an order that was rejected: nothing may be done on it")
 			}
-			if o.TargetID != nil && (o.TargetType != d.TargetType || *o.TargetID != d.TargetID) {
+			if o.TargetID == nil {
+				return plaza.Invalid("authority_order_id", "names an order without a target: record the order with what it is about")
+			}
+			if o.TargetType != d.TargetType || *o.TargetID != d.TargetID {
 				return plaza.Invalid("authority_order_id", "names an order about another target")
 			}
 			id := o.ID
 			d.Source, d.AuthorityOrderID, d.Ground, d.LegalBasis = SourceAuthorityOrder, &id, GroundLaw, o.LegalBasis
+		}
+		if severity[d.Action] > 0 {
+			// A milder decision must not quietly replace a stricter one
+			// in force: reverse that one first (its appeal).
+			in, err := strictestInForce(ctx, tx, d.TargetType, d.TargetID, 0)
+			if err != nil {
+				return err
+			}
+			if in != nil && severity[in.Action] > severity[d.Action] {
+				return plaza.Errorf(plaza.EConflict, "a stricter decision (%s) is in force on this content", in.Action).
+					WithDetails(map[string]any{"decision_id": in.ID.String()})
+			}
 		}
 		if err := insertDecision(ctx, tx, d); err != nil {
 			return err
@@ -313,7 +339,7 @@ func (s *Service) decide(ctx context.Context, actor audit.Actor, it *Item, in De
 // checkDecider refuses a moderator deciding about a target they answer
 // for (their own account or content, a channel they own or edit), or a
 // report they filed.
-func (s *Service) checkDecider(ctx context.Context, actor audit.Actor, t Target, id plaza.ID, it *Item) error {
+func (s *Service) checkDecider(ctx context.Context, actor audit.Actor, typ string, t Target, id plaza.ID) error {
 	who, err := t.Responsible(ctx, id)
 	if err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
 		return err
@@ -321,14 +347,52 @@ func (s *Service) checkDecider(ctx context.Context, actor audit.Actor, t Target,
 	if slices.Contains(who, actor.ID) {
 		return account.Refuse(account.ReasonSelf, "you cannot decide about your own account or content, or a channel you own or edit; another moderator must")
 	}
-	if it != nil {
-		for _, r := range it.Reports {
-			if r.ReporterID == actor.ID {
-				return account.Refuse(account.ReasonSelf, "you reported this; another moderator must decide it")
-			}
-		}
+	var n int
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM reports WHERE target_type = $1 AND target_id = $2 AND reporter_id = $3`,
+		typ, id, actor.ID).Scan(&n); err != nil {
+		return fmt.Errorf("check decider: %w", err)
+	}
+	if n > 0 {
+		return account.Refuse(account.ReasonSelf, "you reported this; another moderator must decide it")
 	}
 	return nil
+}
+
+// severity orders the content actions: a decision never gives way to a
+// milder one.
+var severity = map[string]int{Label: 1, Limit: 2, Remove: 3}
+
+// strictestInForce returns the strictest content decision in force on a
+// target (the latest among equals), other than except; nil when none.
+func strictestInForce(ctx context.Context, q sqldb.Queryer, typ string, id, except plaza.ID) (*Decision, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+decisionColumns+decisionFrom+`
+		WHERE d.target_type = $1 AND d.target_id = $2 AND d.id <> $3 AND d.status = 'in_force' AND d.action IN ('label', 'limit', 'remove')`, typ, id, except)
+	if err != nil {
+		return nil, fmt.Errorf("decisions in force: %w", err)
+	}
+	defer rows.Close()
+	var best *Decision
+	for rows.Next() {
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, err
+		}
+		if best == nil || severity[d.Action] > severity[best.Action] || severity[d.Action] == severity[best.Action] && d.ID > best.ID {
+			b := d
+			best = &b
+		}
+	}
+	return best, rows.Err()
+}
+
+// openItem returns the open queue item about a target, or 0.
+func openItem(ctx context.Context, q sqldb.Queryer, typ string, id plaza.ID) (plaza.ID, error) {
+	var item plaza.ID
+	err := q.QueryRowContext(ctx, `SELECT id FROM report_items WHERE target_type = $1 AND target_id = $2 AND status = 'open'`, typ, id).Scan(&item)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return item, err
 }
 
 // apply carries out the decision's action inside its transaction. A
@@ -498,7 +562,7 @@ func (s *Service) MyDecision(ctx context.Context, acct, id plaza.ID) (Decision, 
 }
 
 func itemReporters(ctx context.Context, q sqldb.Queryer, itemID plaza.ID) ([]Report, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, reporter_id, target_type, target_id, rule_id, comment, created_at FROM reports WHERE item_id = $1 ORDER BY id`, itemID)
+	rows, err := q.QueryContext(ctx, `SELECT id, reporter_id, target_type, target_id, rule_id, rule_title, comment, created_at FROM reports WHERE item_id = $1 ORDER BY id`, itemID)
 	if err != nil {
 		return nil, fmt.Errorf("reporters: %w", err)
 	}
@@ -507,7 +571,7 @@ func itemReporters(ctx context.Context, q sqldb.Queryer, itemID plaza.ID) ([]Rep
 	for rows.Next() {
 		var r Report
 		var created int64
-		if err := rows.Scan(&r.ID, &r.ReporterID, &r.TargetType, &r.TargetID, &r.RuleID, &r.Comment, &created); err != nil {
+		if err := rows.Scan(&r.ID, &r.ReporterID, &r.TargetType, &r.TargetID, &r.RuleID, &r.RuleTitle, &r.Comment, &created); err != nil {
 			return nil, err
 		}
 		r.CreatedAt = fromMicros(created)

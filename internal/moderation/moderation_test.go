@@ -507,3 +507,34 @@ func TestReversalRacingANewDecision(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectAndDecidedSuspensions: the direct endpoints do not change a
+// decision's hold, and a decision takes the place of a direct suspension.
+func TestDirectAndDecidedSuspensions(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db, 2)
+		ctx := context.Background()
+		target := e.user(1)
+		if _, err := e.accts.Suspend(ctx, e.mods[0], target, "direct", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.svc.Act(ctx, e.mods[1], DecisionInput{TargetType: TargetAccount, TargetID: target, Action: Suspend, DurationDays: 5, RuleID: 2, Reason: "abuse"})
+		if err != nil {
+			t.Fatalf("a decision over a direct suspension: %v", err)
+		}
+		_, err = e.accts.Suspend(ctx, e.mods[0], target, "shorter", e.clock.Now().Add(time.Hour))
+		plazatest.WantCode(t, err, plaza.EConflict)
+		_, err = e.accts.Unsuspend(ctx, e.mods[0], target, "lift")
+		plazatest.WantCode(t, err, plaza.EConflict)
+		pe := plazatest.WantCode(t, e.accts.CheckStanding(ctx, target), plaza.EAccountSuspended)
+		if pe.Details["decision_id"] != d.ID.String() {
+			t.Fatalf("details = %v", pe.Details)
+		}
+		_, err = e.svc.PutRule(ctx, e.admin, Rule{ID: 9, Title: "\u3164", Description: "x"})
+		plazatest.WantInvalidField(t, err, "title")
+		_, _, err = e.svc.ParsePeriod("1999-12-31", "2000-01-02")
+		plazatest.WantInvalidField(t, err, "from")
+		_, _, err = e.svc.ParsePeriod("", e.clock.Now().AddDate(0, 0, 2).Format(time.DateOnly))
+		plazatest.WantInvalidField(t, err, "to")
+	})
+}

@@ -84,6 +84,17 @@ func (s *Service) RecordOrder(ctx context.Context, actor audit.Actor, o Order) (
 	if err := p.Err(); err != nil {
 		return Order{}, err
 	}
+	if o.TargetID != nil {
+		t, err := s.target(o.TargetType)
+		if err != nil {
+			return Order{}, err
+		}
+		if _, err := t.View(ctx, *o.TargetID); plaza.ErrorCode(err) == plaza.ENotFound {
+			return Order{}, plaza.Invalid("target_id", "must name something that exists")
+		} else if err != nil {
+			return Order{}, err
+		}
+	}
 	o.ID, o.RecordedBy, o.CreatedAt, o.ReceivedAt = plaza.NewID(), actor.ID, now, o.ReceivedAt.UTC().Truncate(time.Microsecond)
 	var target any
 	if o.TargetID != nil {

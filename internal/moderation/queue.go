@@ -33,6 +33,7 @@ type PastDecision struct {
 	ID         plaza.ID  `json:"id"`
 	Action     string    `json:"action"`
 	RuleID     int64     `json:"rule_id"`
+	RuleTitle  string    `json:"rule_title"`
 	TargetType string    `json:"target_type"`
 	Status     string    `json:"status"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -143,7 +144,7 @@ func scanItem(row interface{ Scan(...any) error }) (Item, error) {
 
 // fillItem adds the item's reports and its account's earlier decisions.
 func (s *Service) fillItem(ctx context.Context, q sqldb.Queryer, it *Item) error {
-	rows, err := q.QueryContext(ctx, `SELECT id, reporter_id, rule_id, comment, evidence, created_at FROM reports WHERE item_id = $1 ORDER BY id`, it.ID)
+	rows, err := q.QueryContext(ctx, `SELECT id, reporter_id, rule_id, rule_title, comment, evidence, created_at FROM reports WHERE item_id = $1 ORDER BY id`, it.ID)
 	if err != nil {
 		return fmt.Errorf("item reports: %w", err)
 	}
@@ -153,7 +154,7 @@ func (s *Service) fillItem(ctx context.Context, q sqldb.Queryer, it *Item) error
 		r := Report{ItemID: it.ID, TargetType: it.TargetType, TargetID: it.TargetID, Status: it.Status}
 		var ev string
 		var created int64
-		if err := rows.Scan(&r.ID, &r.ReporterID, &r.RuleID, &r.Comment, &ev, &created); err != nil {
+		if err := rows.Scan(&r.ID, &r.ReporterID, &r.RuleID, &r.RuleTitle, &r.Comment, &ev, &created); err != nil {
 			return fmt.Errorf("item reports: %w", err)
 		}
 		r.CreatedAt = fromMicros(created)
@@ -169,7 +170,7 @@ func (s *Service) fillItem(ctx context.Context, q sqldb.Queryer, it *Item) error
 	if it.OwnerID == 0 {
 		return nil
 	}
-	hist, err := q.QueryContext(ctx, `SELECT id, action, rule_id, target_type, status, created_at FROM decisions
+	hist, err := q.QueryContext(ctx, `SELECT id, action, rule_id, rule_title, target_type, status, created_at FROM decisions
 		WHERE account_id = $1 AND (item_id IS NULL OR item_id <> $2) ORDER BY id DESC LIMIT $3`, it.OwnerID, it.ID, historyLimit)
 	if err != nil {
 		return fmt.Errorf("item history: %w", err)
@@ -178,7 +179,7 @@ func (s *Service) fillItem(ctx context.Context, q sqldb.Queryer, it *Item) error
 	for hist.Next() {
 		var d PastDecision
 		var created int64
-		if err := hist.Scan(&d.ID, &d.Action, &d.RuleID, &d.TargetType, &d.Status, &created); err != nil {
+		if err := hist.Scan(&d.ID, &d.Action, &d.RuleID, &d.RuleTitle, &d.TargetType, &d.Status, &created); err != nil {
 			return fmt.Errorf("item history: %w", err)
 		}
 		d.CreatedAt = fromMicros(created)

@@ -37,6 +37,7 @@ type Report struct {
 	TargetType string     `json:"target_type"`
 	TargetID   plaza.ID   `json:"target_id"`
 	RuleID     int64      `json:"rule_id"`
+	RuleTitle  string     `json:"rule_title"`
 	Comment    string     `json:"comment"`
 	Evidence   []Snapshot `json:"evidence,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -123,7 +124,7 @@ func (s *Service) File(ctx context.Context, actor audit.Actor, in ReportInput) (
 		evJSON = []byte("[]")
 	}
 	now := s.now().Truncate(time.Microsecond)
-	r := Report{ID: plaza.NewID(), ReporterID: reporter, TargetType: in.TargetType, TargetID: in.TargetID, RuleID: in.RuleID,
+	r := Report{ID: plaza.NewID(), ReporterID: reporter, TargetType: in.TargetType, TargetID: in.TargetID, RuleID: in.RuleID, RuleTitle: title,
 		Comment: in.Comment, Evidence: evidence, CreatedAt: now, Status: StatusOpen}
 	var owner any
 	if snap.OwnerID != 0 {
@@ -138,8 +139,8 @@ func (s *Service) File(ctx context.Context, actor audit.Actor, in ReportInput) (
 			RETURNING id`, plaza.NewID(), in.TargetType, in.TargetID, owner, string(snapJSON), micros(now)).Scan(&r.ItemID); err != nil {
 			return fmt.Errorf("queue item: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reports (id, item_id, reporter_id, target_type, target_id, rule_id, comment, evidence, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, r.ItemID, reporter, in.TargetType, in.TargetID, in.RuleID, in.Comment, string(evJSON), micros(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reports (id, item_id, reporter_id, target_type, target_id, rule_id, rule_title, comment, evidence, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, $9)`, r.ID, r.ItemID, reporter, in.TargetType, in.TargetID, in.RuleID, in.Comment, string(evJSON), micros(now), title); err != nil {
 			if plaza.ErrorCode(sqldb.MapError(err, "report")) == plaza.EConflict {
 				return plaza.Errorf(plaza.EConflict, "you have already reported this; it is waiting for a moderator")
 			}
@@ -165,7 +166,7 @@ func (s *Service) MyReports(ctx context.Context, reporter, before plaza.ID, limi
 	if before == 0 {
 		before = plaza.ID(1<<63 - 1)
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT r.id, r.target_type, r.target_id, r.rule_id, r.comment, r.created_at,
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT r.id, r.target_type, r.target_id, r.rule_id, r.rule_title, r.comment, r.created_at,
 			i.status, d.action, d.created_at, d.status
 		FROM reports r JOIN report_items i ON i.id = r.item_id LEFT JOIN decisions d ON d.id = i.decision_id
 		WHERE r.reporter_id = $1 AND r.id < $2 ORDER BY r.id DESC LIMIT $3`, reporter, before, limit)
@@ -179,7 +180,7 @@ func (s *Service) MyReports(ctx context.Context, reporter, before plaza.ID, limi
 		var created int64
 		var action, dstatus sql.NullString
 		var decided sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.TargetType, &r.TargetID, &r.RuleID, &r.Comment, &created, &r.Status, &action, &decided, &dstatus); err != nil {
+		if err := rows.Scan(&r.ID, &r.TargetType, &r.TargetID, &r.RuleID, &r.RuleTitle, &r.Comment, &created, &r.Status, &action, &decided, &dstatus); err != nil {
 			return nil, fmt.Errorf("my reports: %w", err)
 		}
 		r.CreatedAt = fromMicros(created)

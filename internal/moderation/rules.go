@@ -82,6 +82,8 @@ func (s *Service) PutRule(ctx context.Context, actor audit.Actor, r Rule) (Rule,
 	}
 	if rule := textcheck.PlainLine(r.Title); rule != "" {
 		p.Add("title", rule)
+	} else if rule := textcheck.Visible(r.Title); rule != "" {
+		p.Add("title", rule)
 	} else if n := utf8.RuneCountInString(r.Title); n < 1 || n > 120 {
 		p.Add("title", "must be 1 to 120 characters")
 	}

@@ -87,6 +87,14 @@ func (s *Service) ParsePeriod(from, to string) (time.Time, time.Time, error) {
 	if err := p.Err(); err != nil {
 		return time.Time{}, time.Time{}, err
 	}
+	// Plaza's audit log starts long after 2000, and nothing happens
+	// tomorrow: bounding the dates bounds what the day cache can hold.
+	if first := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC); start.Before(first) {
+		return time.Time{}, time.Time{}, plaza.Invalid("from", "must be 2000-01-01 or later")
+	}
+	if end.After(today) {
+		return time.Time{}, time.Time{}, plaza.Invalid("to", "must not be after today (UTC)")
+	}
 	if end.Before(start) {
 		return time.Time{}, time.Time{}, plaza.Invalid("to", "must not be before from")
 	}
@@ -110,14 +118,17 @@ func (s *Service) Transparency(ctx context.Context, from, to time.Time) (Transpa
 	// A day is settled once it ended some minutes ago, so a node whose
 	// clock lags a little has appended its rows.
 	settled := func(day time.Time) bool { return now.Sub(day.AddDate(0, 0, 1)) > 10*time.Minute }
-	days := make([]*tally, 0, int(to.Sub(from).Hours()/24)+1)
+	// days holds each day's tally in date order, so that later wordings
+	// of a rule win when they are merged.
+	var days []*tally
 	var missing []time.Time
+	var missingAt []int
 	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		if t := s.days.get(d); t != nil && settled(d) {
-			days = append(days, t)
-		} else {
-			missing = append(missing, d)
+		t := s.days.get(d)
+		if t == nil || !settled(d) {
+			missing, missingAt = append(missing, d), append(missingAt, len(days))
 		}
+		days = append(days, t)
 	}
 	if len(missing) > 0 {
 		select {
@@ -134,7 +145,7 @@ func (s *Service) Transparency(ctx context.Context, from, to time.Time) (Transpa
 			if settled(d) {
 				s.days.put(d, counted[i])
 			}
-			days = append(days, counted[i])
+			days[missingAt[i]] = counted[i]
 		}
 	}
 	var t Transparency
@@ -286,7 +297,9 @@ type dayCache struct {
 	m  map[time.Time]*tally
 }
 
-const maxCachedDays = 4000
+// maxCachedDays holds every day from 2000 to well past 2040 (the dates
+// a report may ask for), so settled days are never counted twice.
+const maxCachedDays = 20_000
 
 func (c *dayCache) get(d time.Time) *tally {
 	c.mu.Lock()

@@ -42,6 +42,7 @@ CREATE TABLE reports (
     target_type  TEXT    NOT NULL,
     target_id    BIGINT  NOT NULL,
     rule_id      BIGINT  NOT NULL REFERENCES rules (id),
+    rule_title   TEXT    NOT NULL,
     comment      TEXT    NOT NULL,
     evidence     TEXT    NOT NULL,
     created_at   BIGINT  NOT NULL

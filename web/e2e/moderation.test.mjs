@@ -409,6 +409,7 @@ test('an admin records an authority order and a moderator labels a post on it; t
     await form.getByLabel('Legal basis').fill('Public Security Administration Punishments Law, Art. 25');
     await form.getByLabel('Received').fill('2026-12-01T10:00');
     await form.getByLabel('Scope (what it asks for)').fill('Mark one post as disputed');
+    await form.getByLabel('Target type').selectOption('post');
     await form.getByLabel('Target ID').fill(post.id);
     await form.getByLabel('Outcome').selectOption('partially_complied');
     await form.getByLabel('Note').fill('Labelled instead of removed.');

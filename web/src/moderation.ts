@@ -118,6 +118,7 @@ export interface QueueReport {
   id: string;
   reporter_id: string;
   rule_id: number;
+  rule_title?: string;
   comment: string;
   evidence: Evidence[] | null;
   created_at: string;
@@ -128,6 +129,7 @@ export interface HistoryEntry {
   id: string;
   action: Action;
   rule_id: number;
+  rule_title?: string;
   created_at: string;
   status: string;
 }
@@ -265,10 +267,14 @@ export const outcomeWords: Record<AuthorityOrder['outcome'], string> = {
  * has no content to label, limit or remove, and a message in a private
  * conversation has no wider audience to limit it from.
  */
-export function actionsFor(t: TargetType): Action[] {
-  if (t === 'account') return ['dismiss', 'suspend', 'close'];
-  if (t === 'message') return ['dismiss', 'label', 'remove', 'suspend', 'close'];
-  return ['dismiss', 'label', 'limit', 'remove', 'suspend', 'close'];
+export function actionsFor(t: TargetType, opts: { report?: boolean; admin?: boolean } = {}): Action[] {
+  let out: Action[] = ['dismiss', 'label', 'limit', 'remove', 'suspend', 'close'];
+  if (t === 'account') out = ['dismiss', 'suspend', 'close'];
+  if (t === 'message') out = ['dismiss', 'label', 'remove', 'suspend', 'close'];
+  // Dismissing needs a report to dismiss; closing an account is for admins.
+  if (opts.report === false) out = out.filter((a) => a !== 'dismiss');
+  if (!opts.admin) out = out.filter((a) => a !== 'close');
+  return out;
 }
 
 /** targetPath is where the client shows a target, when it has a page for it. */

@@ -29,6 +29,7 @@ import {
 } from '../moderation';
 import { textLang } from '../microblog';
 import { linkHandler } from '../router';
+import { useSession } from '../app';
 import { ErrorBox, Field } from '../ui';
 import { Name } from './Contacts';
 import { SnapshotView, useRules } from './Decisions';
@@ -180,7 +181,7 @@ function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null
         <ul class="history" aria-label="Earlier decisions">
           {history.map((h) => (
             <li key={h.id}>
-              {longDate(h.created_at)}: {actionWords[h.action] ?? h.action} · {ruleTitle(list, h.rule_id)}
+              {longDate(h.created_at)}: {actionWords[h.action] ?? h.action} · {h.rule_title ? `Rule ${h.rule_id}: ${h.rule_title}` : ruleTitle(list, h.rule_id)}
               {h.status === 'reversed' ? ' · reversed' : ''}
             </li>
           ))}
@@ -190,6 +191,7 @@ function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null
         <DecisionForm
           idPrefix={`d-${it.id}`}
           targetType={it.target_type}
+          report
           list={list}
           defaultRule={likely}
           submitLabel="Decide"
@@ -206,7 +208,7 @@ function ReportEntry({ r, list, targetID }: { r: QueueReport; list: Rule[] | nul
   return (
     <li>
       <div>
-        <strong>{ruleTitle(list, r.rule_id)}</strong> · <Name id={r.reporter_id} /> · <span class="muted">{longDate(r.created_at)}</span>
+        <strong>{r.rule_title ? `Rule ${r.rule_id}: ${r.rule_title}` : ruleTitle(list, r.rule_id)}</strong> · <Name id={r.reporter_id} /> · <span class="muted">{longDate(r.created_at)}</span>
       </div>
       {r.comment ? (
         <p class="quote-text" lang={textLang(r.comment)}>
@@ -246,6 +248,8 @@ interface DecisionBody {
 interface FormProps {
   idPrefix: string;
   targetType: TargetType;
+  /** report is false for a decision taken without a report. */
+  report: boolean;
   list: Rule[] | null;
   defaultRule: number;
   submitLabel: string;
@@ -255,8 +259,9 @@ interface FormProps {
 }
 
 /** DecisionForm asks for an action, the rule, the reasons and, where they apply, the label and the days. */
-function DecisionForm({ idPrefix, targetType, list, defaultRule, submitLabel, send, onDone }: FormProps) {
-  const actions = actionsFor(targetType);
+function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitLabel, send, onDone }: FormProps) {
+  const { me } = useSession();
+  const actions = actionsFor(targetType, { report, admin: me.roles?.includes('admin') });
   const [action, setAction] = useState<Action | ''>('');
   const [ruleID, setRuleID] = useState(defaultRule);
   const [reason, setReason] = useState('');
@@ -382,7 +387,7 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
         <div class="field">
           <label for="oi-type">Target type</label>
           <select id="oi-type" value={type} onChange={(e) => setType(e.currentTarget.value as TargetType)}>
-            {targetTypes.map((t) => (
+            {targetTypes.filter((t) => t !== 'message').map((t) => (
               <option key={t} value={t}>
                 {targetWords[t]}
               </option>
@@ -400,6 +405,7 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
         key={`${type}-${key}`}
         idPrefix="oi"
         targetType={type}
+        report={false}
         list={list}
         defaultRule={list?.[0]?.id ?? 0}
         submitLabel="Decide"
@@ -560,7 +566,7 @@ function AppealCard({ a, list, onDone }: { a: AppealItem; list: Rule[] | null; o
 export function AuthorityOrders() {
   const [items, setItems] = useState<AuthorityOrder[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [form, setForm] = useState({ authority: '', legal_basis: '', received_at: '', scope: '', target_type: 'post', target_id: '', outcome: 'complied', note: '' });
+  const [form, setForm] = useState({ authority: '', legal_basis: '', received_at: '', scope: '', target_type: '', target_id: '', outcome: 'complied', note: '' });
   const [fields, setFields] = useState<Record<string, string>>({});
   const [saveError, setSaveError] = useState<unknown>(null);
   const [done, setDone] = useState('');
@@ -585,6 +591,7 @@ export function AuthorityOrders() {
     if (!form.authority.trim()) f.authority = 'Name the authority.';
     if (!form.legal_basis.trim()) f.legal_basis = 'Give the legal basis it cites.';
     if (!form.received_at) f.received_at = 'When did it arrive?';
+    if (form.target_id && !form.target_type) f.target_id = 'Choose the target type too, or leave the ID empty.';
     setFields(f);
     if (Object.keys(f).length) return;
     try {
@@ -593,11 +600,13 @@ export function AuthorityOrders() {
         legal_basis: form.legal_basis.trim(),
         received_at: new Date(form.received_at).toISOString(),
         scope: form.scope.trim(),
-        target_type: form.target_type,
         outcome: form.outcome,
         note: form.note.trim(),
       };
-      if (form.target_id) body.target_id = form.target_id;
+      if (form.target_type && form.target_id) {
+        body.target_type = form.target_type;
+        body.target_id = form.target_id;
+      }
       const o = await api<AuthorityOrder>('POST', '/admin/authority-orders', body);
       setDone(`Recorded as order ${o.id}.`);
       setForm({ ...form, authority: '', legal_basis: '', scope: '', target_id: '', note: '' });
@@ -630,6 +639,7 @@ export function AuthorityOrders() {
           <div class="field">
             <label for="ao-type">Target type</label>
             <select id="ao-type" value={form.target_type} onChange={set('target_type')}>
+              <option value="">None (a general request)</option>
               {targetTypes.map((t) => (
                 <option key={t} value={t}>
                   {targetWords[t]}

@@ -9,7 +9,7 @@ import { Rule, rules, TargetType } from '../moderation';
 import { linkHandler } from '../router';
 import { describedBy, Field } from '../ui';
 
-const COMMENT_LIMIT = 1000;
+const COMMENT_LIMIT = 2000;
 
 interface DialogProps {
   type: TargetType;

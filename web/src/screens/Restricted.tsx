@@ -9,7 +9,7 @@ import { ErrorBox } from '../ui';
 import { DecisionRows, StatementView } from './Decisions';
 
 interface Props {
-  me: Me & { status_reason?: string; status_until?: string; status_decision_id?: string; decision_id?: string };
+  me: Me & { status_reason?: string; status_until?: string; status_decision_id?: string };
   onRecheck: () => void;
   signOut: () => void;
 }
@@ -34,7 +34,7 @@ export function Restricted({ me, onRecheck, signOut }: Props) {
   const closed = me.status === 'closed';
   // The decision that suspended or closed the account: the one the server
   // names, else the newest suspension or closure still in force.
-  const named = me.status_decision_id ?? me.decision_id;
+  const named = me.status_decision_id;
   const deciding =
     items?.find((s) => s.id === named) ??
     items?.find((s) => (s.action === (closed ? 'close' : 'suspend')) && s.status === 'in_force') ??

@@ -60,6 +60,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	chanMode := fs.Bool("channel", false, "measure a public account's fan-out instead: --followers follow it, --devices of them connect, the owner publishes --posts posts")
 	followers := fs.Int("followers", 100_000, "with --channel: followers of the channel")
 	posts := fs.Int("posts", 5, "with --channel: posts to publish")
+	serverCPUs := fs.String("server-cpus", "", "pin the server (the one bench starts, or --server-pid) to these `CPUs`, e.g. 0 or 0-1")
+	benchCPUs := fs.String("bench-cpus", "", "pin the load generator to these `CPUs`, e.g. 1")
 	if err := parse(fs, args); err != nil {
 		return usageError("%w", err)
 	}
@@ -70,6 +72,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("with --channel, --devices must be 1–--followers and --posts at least 1")
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+	var pinServer []int
+	if *serverCPUs != "" {
+		var err error
+		if pinServer, err = parseCPUs(*serverCPUs); err != nil {
+			return usageError("--server-cpus: %v", err)
+		}
+	}
+	if *benchCPUs != "" {
+		cpus, err := parseCPUs(*benchCPUs)
+		if err != nil {
+			return usageError("--bench-cpus: %v", err)
+		}
+		if err := pin(0, cpus); err != nil {
+			return err
+		}
+	}
 
 	base, serverPID := *url, *pid
 	if base == "" {
@@ -86,6 +104,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer srv.stop()
 		base, serverPID = srv.url, srv.cmd.Process.Pid
 	}
+	if pinServer != nil {
+		if serverPID <= 0 {
+			return usageError("--server-cpus needs the server's --server-pid with --url")
+		}
+		if err := pin(serverPID, pinServer); err != nil {
+			return err
+		}
+	}
 
 	if *chanMode {
 		return benchChannel(ctx, &cfg, base, serverPID, *followers, *devices, *posts, *asJSON, stdout, progress)
@@ -97,7 +123,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rssBefore := rssKiB(serverPID)
 	var rssAfter int64
-	bcfg := bench.Config{URL: base, Accounts: accts, Rate: *rate, Window: *window, Warmup: *warmup, Duration: *duration, Idle: *idle, Progress: progress}
+	// CPU used over exactly the measured time, by the server and by this
+	// load generator: the figure that noise on a shared machine
+	// disturbs least, and the check that the generator is not the limit.
+	var serverCPU, benchCPU [2]time.Duration
+	bcfg := bench.Config{URL: base, Accounts: accts, Rate: *rate, Window: *window, Warmup: *warmup, Duration: *duration, Idle: *idle, Progress: progress,
+		OnMeasure: func(start bool) {
+			i := 1
+			if start {
+				i = 0
+			}
+			serverCPU[i], benchCPU[i] = cpuTime(serverPID), cpuTime(0)
+		}}
 	if *idle {
 		// Sample memory once every device is connected and idle.
 		bcfg.Progress = func(s string) {
@@ -122,7 +159,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ServerRSSAfter    int64   `json:"server_rss_kib_after"`
 		RSSPerDeviceKiB   float64 `json:"server_rss_kib_per_device"`
 		SQLiteSynchronous string  `json:"sqlite_synchronous"`
+		ServerCPUPerMsg   float64 `json:"server_cpu_us_per_msg,omitempty"`
+		BenchCPUPerMsg    float64 `json:"bench_cpu_us_per_msg,omitempty"`
 	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync}
+	if rep.Delivered > 0 {
+		if serverPID > 0 && serverCPU[0] > 0 {
+			out.ServerCPUPerMsg = float64((serverCPU[1] - serverCPU[0]).Microseconds()) / float64(rep.Delivered)
+		}
+		out.BenchCPUPerMsg = float64((benchCPU[1] - benchCPU[0]).Microseconds()) / float64(rep.Delivered)
+	}
 	if rssBefore > 0 && rssAfter > 0 {
 		out.RSSPerDeviceKiB = float64(rssAfter-rssBefore) / float64(rep.Devices)
 	}
@@ -142,6 +187,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "throughput: %.0f msg/s acked (persisted), %.0f msg/s delivered\n", rep.AckedPerSec, rep.DeliveredPerS)
 		fmt.Fprintf(stdout, "end-to-end latency: p50 %s  p95 %s  p99 %s  max %s  (n=%d)\n", ms(rep.E2E.P50), ms(rep.E2E.P95), ms(rep.E2E.P99), ms(rep.E2E.Max), rep.E2E.N)
 		fmt.Fprintf(stdout, "ack latency:        p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Ack.P50), ms(rep.Ack.P95), ms(rep.Ack.P99), ms(rep.Ack.Max))
+		if out.ServerCPUPerMsg > 0 {
+			fmt.Fprintf(stdout, "CPU per delivered message: server %.0f µs, load generator %.0f µs\n", out.ServerCPUPerMsg, out.BenchCPUPerMsg)
+		} else if out.BenchCPUPerMsg > 0 {
+			fmt.Fprintf(stdout, "CPU per delivered message: load generator %.0f µs (give --server-pid for the server's)\n", out.BenchCPUPerMsg)
+		}
 	}
 	if rssAfter > 0 {
 		fmt.Fprintf(stdout, "server RSS: %.1f MiB before devices, %.1f MiB after: %.1f KiB per device\n", float64(rssBefore)/1024, float64(rssAfter)/1024, out.RSSPerDeviceKiB)

@@ -48,6 +48,10 @@ type Config struct {
 	Idle bool
 	// Progress, if set, receives a line now and then.
 	Progress func(string)
+	// OnMeasure, if set, is called as the measured time starts (true)
+	// and ends (false), so the caller can read CPU counters over exactly
+	// that time.
+	OnMeasure func(start bool)
 }
 
 // Report is a run's outcome.
@@ -204,12 +208,18 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	progress(fmt.Sprintf("warming up for %s", cfg.Warmup))
 	sleep(ctx, cfg.Warmup)
 	base := [3]int64{r.sent.Load(), r.acked.Load(), r.delivered.Load()}
+	if cfg.OnMeasure != nil {
+		cfg.OnMeasure(true)
+	}
 	r.measuring.Store(true)
 	start := time.Now()
 	progress(fmt.Sprintf("measuring for %s", cfg.Duration))
 	sleep(ctx, cfg.Duration)
 	r.measuring.Store(false)
 	elapsed := time.Since(start)
+	if cfg.OnMeasure != nil {
+		cfg.OnMeasure(false)
+	}
 	rep.Sent, rep.Acked, rep.Delivered = r.sent.Load()-base[0], r.acked.Load()-base[1], r.delivered.Load()-base[2]
 	sendCancel()
 	swg.Wait()

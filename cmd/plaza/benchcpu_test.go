@@ -39,7 +39,7 @@ func TestCPUTimeCounts(t *testing.T) {
 	if after := cpuTime(0); after <= before {
 		t.Fatalf("CPU time %v after busy work, was %v (x=%d)", after, before, x)
 	}
-	if cpuTime(1 << 30) != 0 {
+	if cpuTime(1<<30) != 0 {
 		t.Fatal("a process that does not exist has CPU time")
 	}
 }

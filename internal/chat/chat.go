@@ -91,6 +91,9 @@ type Service struct {
 	beforeSubmit func()
 	// onBlock hooks run inside a block's transaction (OnBlock).
 	onBlock []BlockHook
+	// postChecks remembers who may post where, at a members_version
+	// (sendchecks.go).
+	postChecks postChecks
 }
 
 // UseMedia lets messages carry media from m. Call it while wiring the

@@ -98,33 +98,11 @@ func (s *Service) Queue(ctx context.Context, sender plaza.ID, in SendInput) (*Qu
 			return nil, err
 		}
 	}
-	// The hot path: a few small prepared queries rather than loading the
-	// whole conversation (a group has up to 500 members).
-	// members_version is read before (or with) everything checked below:
-	// a change that commits after a check bumps it, and the writer then
-	// checks again inside the send's transaction.
-	var kind string
-	var isMember int
-	var version int64
-	err := s.db.Read().QueryRowContext(ctx, `SELECT c.kind, c.members_version, (SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND account_id = $2)
-		FROM conversations c WHERE c.id = $1`, in.ConversationID, sender).Scan(&kind, &version, &isMember)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && isMember == 0 {
-		return nil, plaza.Errorf(plaza.ENotFound, "conversation not found")
-	}
+	kind, version, err := s.mayPost(ctx, sender, in.ConversationID)
 	if err != nil {
-		return nil, fmt.Errorf("send message: %w", err)
+		return nil, err
 	}
 	if kind == Direct {
-		var to plaza.ID
-		if err := s.db.Read().QueryRowContext(ctx, `SELECT account_id FROM members WHERE conversation_id = $1 AND account_id <> $2`, in.ConversationID, sender).Scan(&to); err != nil {
-			return nil, fmt.Errorf("send message: %w", err)
-		}
-		if err := s.accounts.Reachable(ctx, to); err != nil {
-			return nil, err
-		}
-		if err := s.checkDirect(ctx, sender, to); err != nil {
-			return nil, err
-		}
 		in.Mentions = nil
 	}
 	if in.ReplyTo != nil {

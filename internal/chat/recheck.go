@@ -37,6 +37,9 @@ func (w *writer) number(ctx context.Context, tx *sql.Tx, r *sendReq, now time.Ti
 			// possible with several nodes): let the sender try again.
 			return 0, errUnavailable
 		}
+		// What Send remembered is out of date: forget it, whatever the
+		// check in the transaction says.
+		w.s.postChecks.drop(postKey{r.in.ConversationID, r.sender})
 		if version, err = w.s.recheck(ctx, tx, r.sender, r.in.ConversationID); err != nil {
 			return 0, err
 		}

@@ -205,3 +205,39 @@ func TestSlowSubscriberDoesNotDelayCommits(t *testing.T) {
 		once.Do(func() { close(release) })
 	})
 }
+
+// TestRememberedChecksNeverOutliveAChange: once a send's checks are
+// remembered, a block, a contact removal or a removal from a group that
+// lands later (before the check, not during it) still refuses the next
+// send, and a send allowed again is not refused by an old answer.
+func TestRememberedChecksNeverOutliveAChange(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		a, b, c := e.account(t, "alice"), e.account(t, "bob"), e.account(t, "carol")
+		conv := e.direct(t, a, b)
+		e.send(t, a, conv.ID, "first")
+		e.send(t, a, conv.ID, "second") // from the remembered answer
+		mustNil(t, e.svc.Block(ctx, b, a), "bob blocks alice")
+		_, _, err := e.svc.Send(ctx, a, SendInput{ConversationID: conv.ID, ClientID: "b1", Kind: KindText, Text: "blocked?"})
+		wantCode(t, err, plaza.EBlocked)
+		_, _, err = e.svc.Send(ctx, a, SendInput{ConversationID: conv.ID, ClientID: "b2", Kind: KindText, Text: "still?"})
+		wantCode(t, err, plaza.EBlocked)
+		mustNil(t, e.svc.Unblock(ctx, b, a), "unblock")
+		e.befriend(t, a, b) // the block ended their contact
+		e.send(t, a, conv.ID, "allowed again")
+
+		e.befriend(t, a, c)
+		g, err := e.svc.CreateGroup(ctx, a, "g", []plaza.ID{c})
+		mustNil(t, err, "create group")
+		e.send(t, c, g.ID, "hi")
+		e.send(t, c, g.ID, "hi again")
+		_, err = e.svc.RemoveMember(ctx, a, g.ID, c)
+		mustNil(t, err, "remove carol")
+		_, _, err = e.svc.Send(ctx, c, SendInput{ConversationID: g.ID, ClientID: "c1", Kind: KindText, Text: "let me in"})
+		wantCode(t, err, plaza.ENotFound)
+		if h := e.history(t, a, g.ID); len(h) != 2 {
+			t.Errorf("the group holds %d messages of carol's, want the 2 sent while a member", len(h))
+		}
+	})
+}

@@ -263,29 +263,22 @@ func (s *Service) DecideAppeal(ctx context.Context, actor audit.Actor, appealID 
 // decision is reversed: another closure, or the suspension in force that
 // ends last; nil when none does.
 func (s *Service) nextRestriction(ctx context.Context, tx *sql.Tx, acct, decision plaza.ID, now time.Time) (*account.Restriction, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+decisionColumns+decisionFrom+`
-		WHERE d.account_id = $1 AND d.id <> $2 AND d.status = 'in_force' AND d.action IN ('suspend', 'close')
+	ds, err := queryDecisions(ctx, tx, `d.account_id = $1 AND d.id <> $2 AND d.status = 'in_force' AND d.action IN ('suspend', 'close')
 		AND (d.ends_at IS NULL OR d.ends_at > $3)`, acct, decision, micros(now))
 	if err != nil {
-		return nil, fmt.Errorf("next restriction: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	var best *Decision
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, err
-		}
+	for i, d := range ds {
 		switch {
 		case best == nil,
 			d.Action == Close && best.Action != Close,
 			d.Action == best.Action && d.EndsAt != nil && best.EndsAt != nil && d.EndsAt.After(*best.EndsAt):
-			b := d
-			best = &b
+			best = &ds[i]
 		}
 	}
-	if err := rows.Err(); err != nil || best == nil {
-		return nil, err
+	if best == nil {
+		return nil, nil
 	}
 	r := &account.Restriction{Status: account.Suspended, Reason: statusReason(*best), Decision: best.ID}
 	if best.Action == Close {

@@ -110,7 +110,7 @@ type AppealState struct {
 // the outcome. When two moderators decide one item at once, one wins and
 // the other gets a conflict.
 func (s *Service) DecideReport(ctx context.Context, actor audit.Actor, itemID plaza.ID, in DecisionInput) (Decision, error) {
-	it, err := s.GetItem(ctx, itemID)
+	it, err := loadItem(ctx, s.db.Read(), itemID)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -365,24 +365,15 @@ var severity = map[string]int{Label: 1, Limit: 2, Remove: 3}
 // strictestInForce returns the strictest content decision in force on a
 // target (the latest among equals), other than except; nil when none.
 func strictestInForce(ctx context.Context, q sqldb.Queryer, typ string, id, except plaza.ID) (*Decision, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+decisionColumns+decisionFrom+`
-		WHERE d.target_type = $1 AND d.target_id = $2 AND d.id <> $3 AND d.status = 'in_force' AND d.action IN ('label', 'limit', 'remove')`, typ, id, except)
-	if err != nil {
-		return nil, fmt.Errorf("decisions in force: %w", err)
-	}
-	defer rows.Close()
+	ds, err := queryDecisions(ctx, q, `d.target_type = $1 AND d.target_id = $2 AND d.id <> $3 AND d.status = 'in_force'
+		AND d.action IN ('label', 'limit', 'remove')`, typ, id, except)
 	var best *Decision
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, err
-		}
+	for i, d := range ds {
 		if best == nil || severity[d.Action] > severity[best.Action] || severity[d.Action] == severity[best.Action] && d.ID > best.ID {
-			b := d
-			best = &b
+			best = &ds[i]
 		}
 	}
-	return best, rows.Err()
+	return best, err
 }
 
 // openItem returns the open queue item about a target, or 0.
@@ -511,6 +502,25 @@ func scanDecision(row interface{ Scan(...any) error }) (Decision, error) {
 	return d, nil
 }
 
+// queryDecisions returns the decisions that where (a condition on
+// decisions d, with args) selects.
+func queryDecisions(ctx context.Context, q sqldb.Queryer, where string, args ...any) ([]Decision, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+decisionColumns+decisionFrom+` WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("decisions: %w", err)
+	}
+	defer rows.Close()
+	out := []Decision{}
+	for rows.Next() {
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, fmt.Errorf("decisions: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 func getDecision(ctx context.Context, q sqldb.Queryer, id plaza.ID) (Decision, error) {
 	d, err := scanDecision(q.QueryRowContext(ctx, `SELECT `+decisionColumns+decisionFrom+` WHERE d.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -531,21 +541,7 @@ func (s *Service) MyDecisions(ctx context.Context, acct, before plaza.ID, limit 
 	if before == 0 {
 		before = plaza.ID(math.MaxInt64)
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+decisionColumns+decisionFrom+`
-		WHERE d.account_id = $1 AND d.action <> 'dismiss' AND d.id < $2 ORDER BY d.id DESC LIMIT $3`, acct, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("my decisions: %w", err)
-	}
-	defer rows.Close()
-	out := []Decision{}
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, fmt.Errorf("my decisions: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryDecisions(ctx, s.db.Read(), `d.account_id = $1 AND d.action <> 'dismiss' AND d.id < $2 ORDER BY d.id DESC LIMIT $3`, acct, before, limit)
 }
 
 // MyDecision returns one statement of reasons addressed to acct; any

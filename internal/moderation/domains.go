@@ -39,7 +39,7 @@ func postSnapshot(p microblog.Post) Snapshot {
 		kind = "repost"
 	}
 	return Snapshot{Type: TargetPost, ID: p.ID, OwnerID: p.AuthorID, Kind: kind, Text: p.Text, MediaIDs: p.MediaIDs,
-		Status: p.Status, CreatedAt: &created, Moderation: p.Moderation}
+		Status: p.Status, CreatedAt: &created}
 }
 
 func (t postTarget) Visible(ctx context.Context, viewer, id plaza.ID) (Snapshot, error) {
@@ -69,7 +69,7 @@ type channelPostTarget struct{ s *channel.Service }
 func channelPostSnapshot(p channel.Post) Snapshot {
 	created := p.CreatedAt
 	return Snapshot{Type: TargetChannelPost, ID: p.ID, OwnerID: p.AuthorID, ChannelID: p.ChannelID, Title: p.Title, Text: p.Body,
-		MediaIDs: p.MediaIDs, Status: p.Status, CreatedAt: &created, Moderation: p.Moderation}
+		MediaIDs: p.MediaIDs, Status: p.Status, CreatedAt: &created}
 }
 
 func (t channelPostTarget) Visible(ctx context.Context, viewer, id plaza.ID) (Snapshot, error) {
@@ -99,7 +99,7 @@ type channelTarget struct{ s *channel.Service }
 func channelSnapshot(c channel.Channel) Snapshot {
 	approved := c.ApprovedAt
 	return Snapshot{Type: TargetChannel, ID: c.ID, OwnerID: c.OwnerID, Handle: c.Handle, Name: c.Name, Description: c.Description,
-		Status: c.Status, CreatedAt: &approved, Moderation: c.Moderation}
+		Status: c.Status, CreatedAt: &approved}
 }
 
 func (t channelTarget) Visible(ctx context.Context, viewer, id plaza.ID) (Snapshot, error) {
@@ -134,7 +134,7 @@ func messageSnapshot(m chat.Message) Snapshot {
 		media = []plaza.ID{*m.MediaID}
 	}
 	return Snapshot{Type: TargetMessage, ID: m.ID, OwnerID: m.SenderID, ConversationID: m.ConversationID, Seq: m.Seq, Kind: m.Kind,
-		Text: m.Text, MediaIDs: media, CreatedAt: &created, Moderation: m.Moderation}
+		Text: m.Text, MediaIDs: media, CreatedAt: &created}
 }
 
 func (t messageTarget) Visible(ctx context.Context, viewer, id plaza.ID) (Snapshot, error) {

@@ -83,9 +83,6 @@ type Snapshot struct {
 	Description    string     `json:"description,omitempty"`
 	Status         string     `json:"status,omitempty"`
 	CreatedAt      *time.Time `json:"created_at,omitempty"`
-	// Moderation is the decision in force on the target, for deciding
-	// whether reversing a decision should clear it.
-	Moderation plaza.Moderation `json:"-"`
 }
 
 // Target is one kind of thing that can be reported and decided on. Each

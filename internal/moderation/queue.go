@@ -106,15 +106,23 @@ func (s *Service) Queue(ctx context.Context, f QueueFilter) ([]Item, error) {
 	return items, nil
 }
 
-// GetItem returns one queue item.
+// GetItem returns one queue item with its reports and history.
 func (s *Service) GetItem(ctx context.Context, id plaza.ID) (Item, error) {
-	q := s.db.Read()
+	it, err := loadItem(ctx, s.db.Read(), id)
+	if err != nil {
+		return Item{}, err
+	}
+	return it, s.fillItem(ctx, s.db.Read(), &it)
+}
+
+// loadItem returns one queue item without its reports and history.
+func loadItem(ctx context.Context, q sqldb.Queryer, id plaza.ID) (Item, error) {
 	it, err := scanItem(q.QueryRowContext(ctx, `SELECT id, target_type, target_id, owner_id, snapshot, status, report_count, created_at, decided_at, decision_id
 		FROM report_items WHERE id = $1`, id))
 	if err != nil {
 		return Item{}, sqldb.MapError(err, "report")
 	}
-	return it, s.fillItem(ctx, q, &it)
+	return it, nil
 }
 
 func scanItem(row interface{ Scan(...any) error }) (Item, error) {

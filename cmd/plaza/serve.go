@@ -173,6 +173,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Accounts.OnStandingChange(realtime.StandingNotifier(m.Bus, m.Log))
+	// Every node forgets the standing it remembers when any node changes it.
+	if err := m.Accounts.UseBus(m.Bus, m.Log); err != nil {
+		return err
+	}
 	m.Hub.UseLimits(db, m.Config.streamLimits())
 	loc, _ := time.LoadLocation(m.Config.TimeZone)
 	m.Channels = channel.NewService(db, m.Bus, m.Identity, m.Media, channel.Config{Location: loc, SubscriptionDaily: 1, ServiceMonthly: 4}, m.Log)

@@ -81,8 +81,8 @@ func WithSession(ctx context.Context, sessionID plaza.ID) context.Context {
 // ctx carries a session (WithSession), that session must be live too.
 // Domains call it on the write paths that do not pass through the HTTP
 // layer's checks, such as sending a message over the stream. A good
-// answer is remembered for up to a second (see standingCache): changes
-// made on this node are seen at once, others' within that second.
+// answer is remembered for a while (see standingCache): changes made on
+// this node are seen at once, other nodes' when the bus brings them.
 func (s *Service) CheckStanding(ctx context.Context, id plaza.ID) error {
 	sid, withSession := ctx.Value(sessionKey{}).(plaza.ID)
 	key := standingKey{account: id, session: sid}
@@ -129,7 +129,7 @@ type StandingHook func(ctx context.Context, account plaza.ID)
 func (s *Service) OnStandingChange(h StandingHook) { s.onStanding = append(s.onStanding, h) }
 
 func (s *Service) standingChanged(ctx context.Context, account plaza.ID) {
-	s.standing.forget()
+	s.standing.forget(account)
 	for _, h := range s.onStanding {
 		h(ctx, account)
 	}

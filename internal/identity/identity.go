@@ -11,6 +11,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -59,6 +60,33 @@ type Service struct {
 	cfg   Config
 	now   func() time.Time
 	audit *audit.Log
+
+	// phones remembers accounts with a verified phone. A phone is only
+	// ever added, or removed with the whole account (whose standing then
+	// refuses everything first), so the answer never goes stale, and the
+	// hot paths that require a phone (every message sent, under the
+	// default policy) skip a query.
+	phonesMu sync.Mutex
+	phones   map[plaza.ID]struct{}
+}
+
+// phonesMax bounds the remembered accounts; past it the set starts over.
+const phonesMax = 500_000
+
+func (s *Service) hasPhone(id plaza.ID) bool {
+	s.phonesMu.Lock()
+	defer s.phonesMu.Unlock()
+	_, ok := s.phones[id]
+	return ok
+}
+
+func (s *Service) rememberPhone(id plaza.ID) {
+	s.phonesMu.Lock()
+	defer s.phonesMu.Unlock()
+	if s.phones == nil || len(s.phones) >= phonesMax {
+		s.phones = make(map[plaza.ID]struct{})
+	}
+	s.phones[id] = struct{}{}
 }
 
 // UseAudit makes the service record privileged actions through l (a keyed
@@ -115,12 +143,15 @@ func (s *Service) Status(ctx context.Context, accountID plaza.ID) (Status, error
 // Every feature calls this before acting; the operator's policy decides.
 func (s *Service) Require(ctx context.Context, accountID plaza.ID, action Action) error {
 	need := s.cfg.Policy[action]
-	if need == LevelNone {
+	if need == LevelNone || need == LevelPhone && s.hasPhone(accountID) {
 		return nil
 	}
 	st, err := s.Status(ctx, accountID)
 	if err != nil {
 		return err
+	}
+	if st.Phone {
+		s.rememberPhone(accountID)
 	}
 	// An identity verified without a phone (the policy allowed it)
 	// still satisfies a phone requirement: it is the stronger proof.

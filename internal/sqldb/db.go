@@ -48,6 +48,7 @@ type DB struct {
 	url    string
 
 	readStmts, writeStmts *stmtCache
+	ckpt                  *checkpointer // SQLite: see checkpoint.go
 }
 
 // Options tune Open.
@@ -92,7 +93,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY when another process (plaza admin)
 	// writes at the same time; it waits for busy_timeout instead.
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// The writer leaves checkpoints to a connection of its own (see
+	// checkpoint.go).
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
@@ -114,12 +117,25 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(5 * time.Minute)
 
+	ckpt, err := sql.Open("sqlite", base)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxLifetime(0)
+	ckpt.SetConnMaxIdleTime(0)
+
 	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path,
 		readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
+		ckpt.Close()
 		return nil, err
 	}
+	db.ckpt = startCheckpointer(ckpt)
 	return db, nil
 }
 
@@ -157,7 +173,11 @@ func (db *DB) ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.readStmts.close()
 	db.writeStmts.close()
-	err := db.writer.Close()
+	var err error
+	if db.ckpt != nil {
+		err = db.ckpt.close()
+	}
+	err = errors.Join(err, db.writer.Close())
 	if db.reader != db.writer {
 		err = errors.Join(err, db.reader.Close())
 	}

@@ -1,0 +1,84 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+	"time"
+)
+
+// On SQLite a commit appends to the write-ahead log, and by default the
+// committing connection copies the log back into the database file (a
+// checkpoint, with its own fsync) whenever the log passes 1,000 pages.
+// On Plaza's single writer that copy stalls every send queued behind it:
+// at a few thousand messages a second it ran about once a second and
+// was the slowest one per cent of sends. So the writer never checkpoints
+// (wal_autocheckpoint(0)), and a connection of its own does, beside it,
+// in PASSIVE mode: it copies what no reader still needs without taking
+// the write lock, and the writer goes on appending. Once everything is
+// copied the writer starts the log over at its next commit, so the file
+// stays small.
+
+// checkpointEvery is how often the checkpointer looks at the log. A look
+// at a log with nothing to copy costs a few microseconds.
+const checkpointEvery = 200 * time.Millisecond
+
+// checkpointer runs PASSIVE checkpoints until stopped.
+type checkpointer struct {
+	conn   *sql.DB
+	stop   chan struct{}
+	done   chan struct{}
+	pages  atomic.Int64 // pages copied so far, for tests and metrics
+	failed atomic.Int64
+}
+
+func startCheckpointer(conn *sql.DB) *checkpointer {
+	c := &checkpointer{conn: conn, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.once()
+		}
+	}
+}
+
+// once copies what it can. Errors are counted, not fatal: SQLITE_BUSY
+// (another process checkpointing) simply means next time.
+func (c *checkpointer) once() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var busy, logPages, copied int64
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &copied); err != nil {
+		c.failed.Add(1)
+		return
+	}
+	if copied > 0 {
+		c.pages.Add(copied)
+	}
+}
+
+// close stops the loop; closing the last connection checkpoints the rest.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	<-c.done
+	return c.conn.Close()
+}
+
+// CheckpointedPages returns how many log pages the background
+// checkpointer has copied into the database file (0 on PostgreSQL).
+func (db *DB) CheckpointedPages() int64 {
+	if db.ckpt == nil {
+		return 0
+	}
+	return db.ckpt.pages.Load()
+}

@@ -18,30 +18,31 @@ import (
 // lands between the check and the commit makes the writer check again
 // inside the transaction.
 
-// number takes the next seq of r's conversation for r. A refusal (the
-// sender is no longer allowed to post) is returned as a *plaza.Error; any
-// other error fails the transaction.
-func (w *writer) number(ctx context.Context, tx *sql.Tx, r *sendReq, now time.Time) (int64, error) {
+// number takes the next seq of r's conversation for r, and returns it
+// with the members_version it was taken at. A refusal (the sender is no
+// longer allowed to post) is returned as a *plaza.Error; any other error
+// fails the transaction.
+func (w *writer) number(ctx context.Context, tx *sql.Tx, r *sendReq, now time.Time) (int64, int64, error) {
 	version := r.version
 	for attempt := 0; ; attempt++ {
 		var seq int64
 		err := tx.StmtContext(ctx, w.st.bumpConv).QueryRowContext(ctx, r.in.ConversationID, now.UnixMicro(), version).Scan(&seq)
 		if err == nil {
-			return seq, nil
+			return seq, version, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
+			return 0, 0, err
 		}
 		if attempt == 3 {
 			// The membership keeps changing under this send (only
 			// possible with several nodes): let the sender try again.
-			return 0, errUnavailable
+			return 0, 0, errUnavailable
 		}
 		// What Send remembered is out of date: forget it, whatever the
 		// check in the transaction says.
 		w.s.postChecks.drop(postKey{r.in.ConversationID, r.sender})
 		if version, err = w.s.recheck(ctx, tx, r.sender, r.in.ConversationID); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 }

@@ -15,34 +15,83 @@ import (
 // This file holds the chat domain's SQL, one text for both engines.
 
 // stmts are the statements of the hot write path, prepared once on the
-// writer connection.
+// writer connection. Most take many rows at once (see ladder): a batch
+// costs a few statements, not a few per message.
 type stmts struct {
 	db *sqldb.DB
 
-	findByClient  *sql.Stmt
+	findByClients ladder // the stored messages among (conversation, sender, client_id) keys
+	bumpConvs     ladder // numbers sends in several conversations
+	insertMessage ladder
+	markReads     ladder // moves the read positions of (conversation, sender) pairs
 	bumpConv      *sql.Stmt
-	insertMessage *sql.Stmt
 	markRead      *sql.Stmt
 	memberIDs     *sql.Stmt
 }
 
+// maxRows is the most rows one multi-row statement covers: 64 messages
+// are 768 parameters, far below SQLite's 32,766 and PostgreSQL's 65,535.
+const maxRows = 64
+
 func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 	st := stmts{db: db}
+	var err error
+	p := db.Param
+	ladders := []struct {
+		dst *ladder
+		row func(i int) string
+		sep string
+		sql func(rows string) string
+	}{
+		{&st.findByClients, func(i int) string {
+			return "(conversation_id = " + p(3*i+1) + " AND sender_id = " + p(3*i+2) + " AND client_id = " + p(3*i+3) + ")"
+		}, " OR ", func(rows string) string {
+			return `SELECT ` + messageColumns + ` FROM messages WHERE ` + rows
+		}},
+		// Numbers the sends of each conversation only while the
+		// membership they were checked against holds (see number). The
+		// casts give PostgreSQL the parameters' types, which VALUES alone
+		// would leave as text.
+		{&st.bumpConvs, func(i int) string {
+			return "(CAST(" + p(3*i+2) + " AS BIGINT), CAST(" + p(3*i+3) + " AS BIGINT), CAST(" + p(3*i+4) + " AS BIGINT))"
+		}, ", ", func(rows string) string {
+			return `UPDATE conversations SET last_seq = last_seq + v.column2, updated_at = ` + p(1) + ` FROM (VALUES ` + rows + `) AS v
+				WHERE conversations.id = v.column1 AND conversations.members_version = v.column3 RETURNING id, last_seq`
+		}},
+		{&st.insertMessage, func(i int) string {
+			ps := make([]string, 12)
+			for j := range ps {
+				ps[j] = p(12*i + j + 1)
+			}
+			return "(" + strings.Join(ps, ", ") + ")"
+		}, ", ", func(rows string) string {
+			return `INSERT INTO messages (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at) VALUES ` + rows
+		}},
+		// Sending reads everything before it.
+		{&st.markReads, func(i int) string {
+			return "(CAST(" + p(3*i+1) + " AS BIGINT), CAST(" + p(3*i+2) + " AS BIGINT), CAST(" + p(3*i+3) + " AS BIGINT))"
+		}, ", ", func(rows string) string {
+			return `UPDATE members SET read_seq = v.column3 FROM (VALUES ` + rows + `) AS v
+				WHERE members.conversation_id = v.column1 AND members.account_id = v.column2 AND members.read_seq < v.column3`
+		}},
+	}
+	for _, l := range ladders {
+		if *l.dst, err = prepareLadder(ctx, db, l.row, l.sep, l.sql); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&st.findByClient, `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`},
-		// Numbers a send only while the membership it was checked
-		// against holds (see number).
 		{&st.bumpConv, `UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 AND members_version = $3 RETURNING last_seq`},
-		{&st.insertMessage, `INSERT INTO messages (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`},
 		{&st.markRead, `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND account_id = $2 AND read_seq < $3`},
 		{&st.memberIDs, `SELECT account_id FROM members WHERE conversation_id = $1 ORDER BY account_id`},
 	} {
 		s, err := db.Prepare(ctx, p.q)
 		if err != nil {
+			st.close()
 			return nil, fmt.Errorf("prepare %q: %w", p.q, err)
 		}
 		*p.dst = s
@@ -51,7 +100,58 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.findByClient, st.bumpConv, st.insertMessage, st.markRead, st.memberIDs} {
+	for _, l := range []ladder{st.findByClients, st.bumpConvs, st.insertMessage, st.markReads} {
+		l.close()
+	}
+	for _, s := range []*sql.Stmt{st.bumpConv, st.markRead, st.memberIDs} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// A ladder holds one statement for each row count 1, 2, 4, … maxRows, so
+// that n rows cost n/maxRows statements plus at most one per set bit of
+// the rest, with few statements to prepare.
+type ladder []*sql.Stmt
+
+func prepareLadder(ctx context.Context, db *sqldb.DB, row func(i int) string, sep string, text func(rows string) string) (ladder, error) {
+	var l ladder
+	for n := 1; n <= maxRows; n *= 2 {
+		rows := make([]string, n)
+		for i := range rows {
+			rows[i] = row(i)
+		}
+		q := text(strings.Join(rows, sep))
+		s, err := db.Prepare(ctx, q)
+		if err != nil {
+			l.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		l = append(l, s)
+	}
+	return l, nil
+}
+
+// each splits n rows into pieces that the ladder has a statement for and
+// calls fn for each piece [lo, hi), in order.
+func (l ladder) each(n int, fn func(st *sql.Stmt, lo, hi int) error) error {
+	for lo := 0; lo < n; {
+		k := len(l) - 1
+		for 1<<k > n-lo {
+			k--
+		}
+		hi := lo + 1<<k
+		if err := fn(l[k], lo, hi); err != nil {
+			return err
+		}
+		lo = hi
+	}
+	return nil
+}
+
+func (l ladder) close() {
+	for _, s := range l {
 		s.Close()
 	}
 }

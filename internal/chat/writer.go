@@ -35,6 +35,9 @@ type writer struct {
 	done  chan struct{}
 	close func()
 
+	// memberCache is owned by the goroutine that runs batches.
+	memberCache map[plaza.ID]cachedMembers
+
 	// mu guards closed and the send side of reqs: submit holds it for
 	// reading while queueing, close for writing while closing the channel.
 	mu     sync.RWMutex
@@ -216,17 +219,22 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	w.s.publish(context.Background(), evs)
 }
 
-// apply runs a batch in two passes, so every batch takes its locks in one
-// global order (conversations ascending, then sync heads ascending) and
-// writers on several nodes cannot deadlock each other:
+// apply runs a batch in passes, each a few multi-row statements for the
+// whole batch rather than a few per message, and every batch takes its
+// locks in one global order (conversations ascending, then member rows
+// of those conversations, then sync heads ascending), so writers on
+// several nodes cannot deadlock each other:
 //
-//  1. in conversation order (stable, so one conversation's sends keep
-//     their queue order): deduplicate, number and store each message;
-//  2. per member account, ascending: reserve as many event numbers as the
+//  1. deduplicate: the same send twice in the batch is answered by the
+//     first, and one look-up finds the sends whose client_id is stored;
+//  2. in conversation order (stable, so one conversation's sends keep
+//     their queue order): number the new sends, one bump per
+//     conversation (see numberAll);
+//  3. store the messages and move each sender's read position;
+//  4. per member account, ascending: reserve as many event numbers as the
 //     batch has events for that account with one head bump, and store the
-//     events, numbered in message order.
+//     events, numbered in message order (events.Log.Append).
 func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, results []sendRes, evs *[]events.Pending) error {
-	st := w.st
 	now := w.s.now()
 	order := make([]int, len(batch))
 	for i := range order {
@@ -234,80 +242,288 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 	}
 	sort.SliceStable(order, func(a, b int) bool { return batch[order[a]].in.ConversationID < batch[order[b]].in.ConversationID })
 
-	type stored struct {
-		msg     Message
-		data    []byte
-		members []plaza.ID
-	}
-	var created []stored
-	members := map[plaza.ID][]plaza.ID{}
-	type key struct {
-		conv, sender plaza.ID
-		client       string
-	}
-	seen := map[key]int{}
+	// 1. first[i] is the send that answers batch[i]: itself, or the
+	// earlier one with the same key (a fast retry).
+	first := make([]int, len(batch))
+	seen := make(map[sendKey]int, len(batch))
+	keys := make([]int, 0, len(batch))
 	for _, i := range order {
-		r := batch[i]
-		k := key{r.in.ConversationID, r.sender, r.in.ClientID}
+		k := batch[i].key()
 		if j, dup := seen[k]; dup {
-			// The same send twice in one batch (a fast retry).
-			results[i] = sendRes{msg: results[j].msg, err: results[j].err}
+			first[i] = j
 			continue
 		}
-		seen[k] = i
-		existing, err := scanMessage(tx.StmtContext(ctx, st.findByClient).QueryRowContext(ctx, k.conv, k.sender, k.client))
-		if err == nil {
-			existing.render(r.sender)
-			results[i] = sendRes{msg: existing}
+		seen[k], first[i] = i, i
+		keys = append(keys, i)
+	}
+	stored, err := w.findStored(ctx, tx, batch, keys)
+	if err != nil {
+		return err
+	}
+	todo := make([]int, 0, len(keys))
+	for _, i := range keys {
+		if m, ok := stored[batch[i].key()]; ok {
+			m.render(batch[i].sender)
+			results[i] = sendRes{msg: m}
 			continue
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		// A batch may run again (a retry, a split): nothing of an
+		// earlier run counts.
+		results[i] = sendRes{}
+		todo = append(todo, i)
+	}
+
+	// 2.
+	seqs := make([]int64, len(batch))
+	versions := make(map[plaza.ID]int64)
+	if err := w.numberAll(ctx, tx, batch, todo, now, results, seqs, versions); err != nil {
+		return err
+	}
+
+	// 3.
+	msgs := make([]Message, 0, len(todo))
+	for _, i := range todo {
+		if results[i].err != nil {
+			continue
+		}
+		r := batch[i]
+		m := Message{
+			ID: plaza.NewID(), ConversationID: r.in.ConversationID, Seq: seqs[i], SenderID: r.sender, ClientID: r.in.ClientID,
+			Kind: r.in.Kind, Text: r.in.Text, MediaID: r.in.MediaID, ReplyTo: r.in.ReplyTo, Mentions: r.in.Mentions, CreatedAt: now,
+		}
+		msgs = append(msgs, m)
+		results[i] = sendRes{msg: m, created: true}
+	}
+	if len(msgs) > 0 {
+		if err := w.store(ctx, tx, msgs, now); err != nil {
 			return err
 		}
-		seq, err := w.number(ctx, tx, r, now)
+		if err := w.appendEvents(ctx, tx, msgs, versions, evs); err != nil {
+			return err
+		}
+	}
+	for i, j := range first {
+		if j != i {
+			results[i] = sendRes{msg: results[j].msg, err: results[j].err}
+		}
+	}
+	return nil
+}
+
+// sendKey is what makes a send idempotent.
+type sendKey struct {
+	conv, sender plaza.ID
+	client       string
+}
+
+func (r *sendReq) key() sendKey { return sendKey{r.in.ConversationID, r.sender, r.in.ClientID} }
+
+// findStored returns the stored messages among the keys of batch[i] for
+// i in keys.
+func (w *writer) findStored(ctx context.Context, tx *sql.Tx, batch []*sendReq, keys []int) (map[sendKey]Message, error) {
+	var found map[sendKey]Message
+	args := make([]any, 0, 3*min(len(keys), maxRows))
+	err := w.st.findByClients.each(len(keys), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for _, i := range keys[lo:hi] {
+			r := batch[i]
+			args = append(args, r.in.ConversationID, r.sender, r.in.ClientID)
+		}
+		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			if found == nil {
+				found = make(map[sendKey]Message)
+			}
+			found[sendKey{m.ConversationID, m.SenderID, m.ClientID}] = m
+		}
+		return rows.Err()
+	})
+	return found, err
+}
+
+// convRun is the sends todo[lo:hi] of one conversation, all checked at
+// one members_version.
+type convRun struct {
+	conv    plaza.ID
+	version int64
+	lo, hi  int
+}
+
+// numberAll gives each send batch[i], i in todo (in conversation order),
+// its seq in seqs, or its refusal in results; versions gets the
+// members_version each conversation was numbered at. The sends of a
+// conversation that were all checked at one members_version take their
+// numbers with one bump, many conversations to a statement; the others,
+// and those whose membership moved since, are numbered one by one,
+// checked again (see number). On PostgreSQL each statement bumps one
+// conversation, so that rows are locked in ascending order: a multi-row
+// UPDATE locks in whatever order its plan visits them.
+func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, todo []int, now time.Time, results []sendRes, seqs []int64, versions map[plaza.ID]int64) error {
+	one := func(i int) error {
+		seq, version, err := w.number(ctx, tx, batch[i], now)
 		var refused *plaza.Error
 		if errors.As(err, &refused) {
 			results[i] = sendRes{err: err}
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		m := Message{
-			ID: plaza.NewID(), ConversationID: k.conv, Seq: seq, SenderID: r.sender, ClientID: k.client,
-			Kind: r.in.Kind, Text: r.in.Text, MediaID: r.in.MediaID, ReplyTo: r.in.ReplyTo, Mentions: r.in.Mentions, CreatedAt: now,
+		seqs[i] = seq
+		versions[batch[i].in.ConversationID] = version
+		return nil
+	}
+	var runs []convRun
+	last := make(map[plaza.ID]int64)
+	args := make([]any, 0, 1+3*min(len(todo), maxRows))
+	flush := func() error {
+		if len(runs) == 0 {
+			return nil
 		}
-		_, err = tx.StmtContext(ctx, st.insertMessage).ExecContext(ctx, m.ConversationID, m.Seq, m.ID, m.SenderID, m.ClientID,
-			m.Kind, m.Text, optID(m.MediaID), optID(m.ReplyTo), mentionsJSON(m.Mentions), false, now.UnixMicro())
-		if err != nil {
-			return err
-		}
-		// Sending reads everything before it.
-		if _, err := tx.StmtContext(ctx, st.markRead).ExecContext(ctx, m.ConversationID, m.SenderID, m.Seq); err != nil {
-			return err
-		}
-		ids, ok := members[k.conv]
-		if !ok {
-			if ids, err = stmtIDs(ctx, tx.StmtContext(ctx, st.memberIDs), k.conv); err != nil {
+		clear(last)
+		err := w.st.bumpConvs.each(len(runs), func(st *sql.Stmt, lo, hi int) error {
+			args = append(args[:0], now.UnixMicro())
+			for _, c := range runs[lo:hi] {
+				args = append(args, c.conv, c.hi-c.lo, c.version)
+			}
+			rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+			if err != nil {
 				return err
 			}
-			members[k.conv] = ids
+			defer rows.Close()
+			for rows.Next() {
+				var conv plaza.ID
+				var seq int64
+				if err := rows.Scan(&conv, &seq); err != nil {
+					return err
+				}
+				last[conv] = seq
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range runs {
+			top, ok := last[c.conv]
+			if !ok {
+				// The membership moved since these sends were checked.
+				for _, i := range todo[c.lo:c.hi] {
+					if err := one(i); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			next := top - int64(c.hi-c.lo)
+			for _, i := range todo[c.lo:c.hi] {
+				next++
+				seqs[i] = next
+			}
+			versions[c.conv] = c.version
+		}
+		runs = runs[:0]
+		return nil
+	}
+	perStmt := len(todo)
+	if w.s.db.Engine == sqldb.Postgres {
+		perStmt = 1
+	}
+	for lo := 0; lo < len(todo); {
+		c := convRun{conv: batch[todo[lo]].in.ConversationID, version: batch[todo[lo]].version, lo: lo, hi: lo + 1}
+		uniform := true
+		for ; c.hi < len(todo) && batch[todo[c.hi]].in.ConversationID == c.conv; c.hi++ {
+			uniform = uniform && batch[todo[c.hi]].version == c.version
+		}
+		lo = c.hi
+		if uniform {
+			if runs = append(runs, c); len(runs) >= perStmt {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		// Sends checked at different versions (a membership change
+		// between them): one at a time, after the conversations before.
+		if err := flush(); err != nil {
+			return err
+		}
+		for _, i := range todo[c.lo:c.hi] {
+			if err := one(i); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// store inserts msgs and moves each sender's read position to their last
+// message: sending reads everything before it.
+func (w *writer) store(ctx context.Context, tx *sql.Tx, msgs []Message, now time.Time) error {
+	args := make([]any, 0, 12*min(len(msgs), maxRows))
+	err := w.st.insertMessage.each(len(msgs), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for _, m := range msgs[lo:hi] {
+			args = append(args, m.ConversationID, m.Seq, m.ID, m.SenderID, m.ClientID,
+				m.Kind, m.Text, optID(m.MediaID), optID(m.ReplyTo), mentionsJSON(m.Mentions), false, now.UnixMicro())
+		}
+		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// msgs are in conversation order and, within one, in seq order: a
+	// sender's last message in a conversation has their highest seq.
+	type reader struct{ conv, sender plaza.ID }
+	at := make(map[reader]int, len(msgs))
+	reads := make([]Message, 0, len(msgs))
+	for _, m := range msgs {
+		k := reader{m.ConversationID, m.SenderID}
+		if j, ok := at[k]; ok {
+			reads[j].Seq = m.Seq
+			continue
+		}
+		at[k] = len(reads)
+		reads = append(reads, Message{ConversationID: m.ConversationID, SenderID: m.SenderID, Seq: m.Seq})
+	}
+	return w.st.markReads.each(len(reads), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for _, m := range reads[lo:hi] {
+			args = append(args, m.ConversationID, m.SenderID, m.Seq)
+		}
+		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	})
+}
+
+// appendEvents stores a message.created event for every member of each
+// message's conversation.
+func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, versions map[plaza.ID]int64, evs *[]events.Pending) error {
+	var rows []events.Event
+	for _, m := range msgs {
+		ids, err := w.members(ctx, tx, m.ConversationID, versions[m.ConversationID])
+		if err != nil {
+			return err
 		}
 		data, err := json.Marshal(m)
 		if err != nil {
 			return err
 		}
-		created = append(created, stored{msg: m, data: data, members: ids})
-		results[i] = sendRes{msg: m, created: true}
-	}
-	if len(created) == 0 {
-		return nil
-	}
-
-	var rows []events.Event
-	for _, c := range created {
-		for _, a := range c.members {
-			rows = append(rows, events.Event{Account: a, Type: events.MessageCreated, Conversation: c.msg.ConversationID, Ref: c.msg.ID, Data: c.data})
+		if rows == nil {
+			rows = make([]events.Event, 0, len(msgs)*len(ids))
+		}
+		for _, a := range ids {
+			rows = append(rows, events.Event{Account: a, Type: events.MessageCreated, Conversation: m.ConversationID, Ref: m.ID, Data: data})
 		}
 	}
 	storedEvs, err := w.s.evlog.Append(ctx, tx, rows)
@@ -317,6 +533,35 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 	*evs = append(*evs, storedEvs...)
 	return nil
 }
+
+// members returns the members of conv at members_version version, which
+// the caller's transaction holds (it numbered a send at that version):
+// every change of members bumps the version, so what was read at a
+// version stays true of it, on every node.
+func (w *writer) members(ctx context.Context, tx *sql.Tx, conv plaza.ID, version int64) ([]plaza.ID, error) {
+	if c, ok := w.memberCache[conv]; ok && c.version == version {
+		return c.ids, nil
+	}
+	ids, err := stmtIDs(ctx, tx.StmtContext(ctx, w.st.memberIDs), conv)
+	if err != nil {
+		return nil, err
+	}
+	if w.memberCache == nil || len(w.memberCache) >= memberCacheMax {
+		w.memberCache = make(map[plaza.ID]cachedMembers)
+	}
+	w.memberCache[conv] = cachedMembers{version: version, ids: ids}
+	return ids, nil
+}
+
+// cachedMembers is a conversation's members at a members_version.
+type cachedMembers struct {
+	version int64
+	ids     []plaza.ID
+}
+
+// memberCacheMax bounds the writer's member cache; past it, the cache
+// starts over.
+const memberCacheMax = 100_000
 
 func stmtIDs(ctx context.Context, st *sql.Stmt, conv plaza.ID) ([]plaza.ID, error) {
 	rows, err := st.QueryContext(ctx, conv)

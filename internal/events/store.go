@@ -16,12 +16,13 @@ import (
 // sync heads and insert n events.
 func (l *Log) prepare(ctx context.Context) error {
 	db := l.db
+	p := db.Param
 	for n := 1; n <= chunk; n++ {
 		var hv, ev []string
 		for i := 0; i < n; i++ {
-			hv = append(hv, fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2))
+			hv = append(hv, "("+p(2*i+1)+", "+p(2*i+2)+")")
 			b := 7 * i
-			ev = append(ev, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7))
+			ev = append(ev, "("+p(b+1)+", "+p(b+2)+", "+p(b+3)+", "+p(b+4)+", "+p(b+5)+", "+p(b+6)+", "+p(b+7)+")")
 		}
 		h, err := db.Prepare(ctx, `INSERT INTO sync_heads (account_id, seq) VALUES `+strings.Join(hv, ", ")+`
 			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`)

@@ -87,9 +87,13 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlite synchronous must be FULL or NORMAL, got %q", opts.SQLiteSynchronous)
 	}
+	// temp_store(MEMORY) keeps statement journals in memory: a statement
+	// that writes many rows (the chat writer's multi-row inserts and
+	// updates) copies each page it changes there first, and on a temp
+	// file that was two pwrite calls per page.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(" + sync + ")"
+		"&_pragma=synchronous(" + sync + ")&_pragma=temp_store(MEMORY)"
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY when another process (plaza admin)
 	// writes at the same time; it waits for busy_timeout instead.

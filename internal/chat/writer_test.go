@@ -1,0 +1,186 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
+)
+
+// TestWriterBatchAcrossConversationsAndVersions commits one batch that
+// mixes what the writer numbers in one statement (a conversation whose
+// sends were all checked at the current members_version) with what it
+// must number one by one (sends checked before a member was removed,
+// alone or next to current ones), a send that is refused, one retried in
+// the batch and one already stored. Every conversation's seq must stay
+// gap-free in queue order, and a removed member, whose conversation the
+// writer had already cached members of, must get none of the new
+// messages.
+func TestWriterBatchAcrossConversationsAndVersions(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		a, b, c, d := e.account(t, "alice"), e.account(t, "bob"), e.account(t, "carol"), e.account(t, "dave")
+		direct := e.direct(t, a, b)
+		other := e.direct(t, c, d)
+		mixed := e.group(t, a, "mixed", b, c)
+		stale := e.group(t, a, "stale", b, d)
+		// Each group's members are now cached at version 0.
+		e.send(t, a, mixed.ID, "before")
+		e.send(t, a, stale.ID, "before")
+		old, _, err := e.svc.Send(ctx, a, SendInput{ConversationID: direct.ID, ClientID: "old", Kind: KindText, Text: "old"})
+		mustNil(t, err, "send old")
+		for _, rm := range []struct{ conv, who plaza.ID }{{mixed.ID, c}, {stale.ID, d}} {
+			if _, err := e.svc.RemoveMember(ctx, a, rm.conv, rm.who); err != nil {
+				t.Fatalf("remove member: %v", err)
+			}
+		}
+
+		req := func(sender, conv plaza.ID, version int64, client string) *sendReq {
+			return &sendReq{sender: sender, version: version, res: make(chan sendRes, 1),
+				in: SendInput{ConversationID: conv, ClientID: client, Kind: KindText, Text: client}}
+		}
+		batch := []*sendReq{
+			req(a, direct.ID, 0, "d1"),
+			req(a, mixed.ID, 0, "m1"), // checked before carol left
+			req(a, stale.ID, 0, "s1"),
+			req(b, direct.ID, 0, "d2"),
+			req(c, mixed.ID, 0, "m2"),  // carol, checked before she left
+			req(a, direct.ID, 0, "d1"), // a retry within the batch
+			req(b, mixed.ID, 1, "m3"),
+			req(c, other.ID, 0, "o1"),
+			req(b, stale.ID, 0, "s2"),
+			req(a, direct.ID, 0, "old"), // already stored
+			req(a, direct.ID, 0, "d3"),
+		}
+		e.svc.w.commit(batch)
+		got := map[string]sendRes{}
+		for i, r := range batch {
+			res := <-r.res
+			if i == 5 {
+				if res.err != nil || res.created || res.msg.ID != got["d1"].msg.ID {
+					t.Errorf("retry within the batch = %+v, want the first d1 %+v, not created", res, got["d1"].msg)
+				}
+				continue
+			}
+			got[r.in.ClientID] = res
+		}
+		if res := got["m2"]; !isCode(res.err, plaza.ENotFound) {
+			t.Errorf("send by a removed member = %+v, want not_found", res)
+		}
+		if res := got["old"]; res.err != nil || res.created || res.msg.ID != old.ID {
+			t.Errorf("stored client_id = %+v, want message %s, not created", res, old.ID)
+		}
+		for _, w := range []struct {
+			client string
+			seq    int64
+		}{{"d1", 2}, {"d2", 3}, {"d3", 4}, {"m1", 2}, {"m3", 3}, {"s1", 2}, {"s2", 3}, {"o1", 1}} {
+			res := got[w.client]
+			if res.err != nil || !res.created || res.msg.Seq != w.seq || res.msg.Text != w.client {
+				t.Errorf("send %s = seq %d created %v text %q err %v, want seq %d, created", w.client, res.msg.Seq, res.created, res.msg.Text, res.err, w.seq)
+			}
+		}
+		wantSeqs(t, e.history(t, a, direct.ID), 1, 4)
+		wantSeqs(t, e.history(t, a, mixed.ID), 1, 3)
+		wantSeqs(t, e.history(t, a, stale.ID), 1, 3)
+		wantSeqs(t, e.history(t, c, other.ID), 1, 1)
+
+		texts := func(account plaza.ID) map[string]bool {
+			out := map[string]bool{}
+			for _, ev := range ofType(e.syncAll(t, account, 0), events.MessageCreated) {
+				out[ev.message(t).Text] = true
+			}
+			return out
+		}
+		if got := texts(c); got["m1"] || got["m3"] || !got["o1"] {
+			t.Errorf("carol's messages = %v, want o1 and none of the group she left", got)
+		}
+		if got := texts(d); got["s1"] || got["s2"] || !got["o1"] {
+			t.Errorf("dave's messages = %v, want o1 and none of the group he left", got)
+		}
+		if got := texts(b); !got["m1"] || !got["m3"] || !got["s1"] || !got["s2"] || !got["d3"] {
+			t.Errorf("bob's messages = %v, want m1, m3, s1, s2 and d3", got)
+		}
+
+		// Sending reads everything before it, once per sender and
+		// conversation however many sends the batch has.
+		for _, w := range []struct {
+			conv, who plaza.ID
+			seq       int64
+		}{{direct.ID, a, 4}, {direct.ID, b, 3}, {mixed.ID, b, 3}, {stale.ID, b, 3}} {
+			var read int64
+			err := db.Read().QueryRowContext(ctx, `SELECT read_seq FROM members WHERE conversation_id = $1 AND account_id = $2`, w.conv, w.who).Scan(&read)
+			if err != nil || read != w.seq {
+				t.Errorf("read_seq of %s in %s = %d (%v), want %d", w.who, w.conv, read, err, w.seq)
+			}
+		}
+	})
+}
+
+// TestWriterManyConversationsInOneBatch commits more conversations and
+// messages than one multi-row statement covers, so the batch takes
+// several statements of different sizes.
+func TestWriterManyConversationsInOneBatch(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		users := e.accountsN(t, "user", 2*maxRows+6)
+		var convs []Conversation
+		for i := 0; i+1 < len(users); i += 2 {
+			convs = append(convs, e.direct(t, users[i], users[i+1]))
+		}
+		var batch []*sendReq
+		for round := range 3 {
+			for _, c := range convs {
+				batch = append(batch, &sendReq{sender: c.MemberIDs[round%2], res: make(chan sendRes, 1),
+					in: SendInput{ConversationID: c.ID, ClientID: fmt.Sprint(round), Kind: KindText, Text: fmt.Sprint(round)}})
+			}
+		}
+		e.svc.w.commit(batch)
+		for i, r := range batch {
+			if res := <-r.res; res.err != nil || !res.created {
+				t.Fatalf("send %d = %+v, want created", i, res)
+			}
+		}
+		for _, c := range convs {
+			msgs := e.history(t, c.MemberIDs[0], c.ID)
+			wantSeqs(t, msgs, 1, 3)
+			for i, m := range msgs {
+				if m.Text != fmt.Sprint(i) {
+					t.Fatalf("conversation %s message %d = %q, want %q (queue order)", c.ID, m.Seq, m.Text, fmt.Sprint(i))
+				}
+			}
+		}
+		for _, u := range users[:4] {
+			if n := len(ofType(e.syncAll(t, u, 0), events.MessageCreated)); n != 3 {
+				t.Errorf("account %s has %d message.created events, want 3", u, n)
+			}
+		}
+	})
+}
+
+func TestLadderCoversEveryRowOnce(t *testing.T) {
+	l := make(ladder, 7) // 1, 2, 4, … 64 rows
+	sizes := map[*sql.Stmt]int{}
+	for k := range l {
+		l[k] = new(sql.Stmt)
+		sizes[l[k]] = 1 << k
+	}
+	for n := range 300 {
+		next := 0
+		err := l.each(n, func(st *sql.Stmt, lo, hi int) error {
+			if lo != next || hi-lo != sizes[st] || hi > n {
+				return fmt.Errorf("piece [%d, %d) with a %d-row statement after %d rows", lo, hi, sizes[st], next)
+			}
+			next = hi
+			return nil
+		})
+		if err != nil || next != n {
+			t.Fatalf("each(%d): covered %d rows, err %v; want %d", n, next, err, n)
+		}
+	}
+}

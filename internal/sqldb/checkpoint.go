@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -28,8 +29,10 @@ type checkpointer struct {
 	conn   *sql.DB
 	stop   chan struct{}
 	done   chan struct{}
-	pages  atomic.Int64 // pages copied so far, for tests and metrics
+	pages  atomic.Int64 // pages copied so far
+	behind atomic.Int64 // pages in the log not yet copied, at the last look
 	failed atomic.Int64
+	once   sync.Once
 }
 
 func startCheckpointer(conn *sql.DB) *checkpointer {
@@ -47,14 +50,14 @@ func (c *checkpointer) run() {
 		case <-c.stop:
 			return
 		case <-t.C:
-			c.once()
+			c.look()
 		}
 	}
 }
 
-// once copies what it can. Errors are counted, not fatal: SQLITE_BUSY
+// look copies what it can. Errors are counted, not fatal: SQLITE_BUSY
 // (another process checkpointing) simply means next time.
-func (c *checkpointer) once() {
+func (c *checkpointer) look() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var busy, logPages, copied int64
@@ -65,13 +68,18 @@ func (c *checkpointer) once() {
 	if copied > 0 {
 		c.pages.Add(copied)
 	}
+	c.behind.Store(max(logPages-copied, 0))
 }
 
 // close stops the loop; closing the last connection checkpoints the rest.
 func (c *checkpointer) close() error {
-	close(c.stop)
-	<-c.done
-	return c.conn.Close()
+	var err error
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		err = c.conn.Close()
+	})
+	return err
 }
 
 // CheckpointedPages returns how many log pages the background
@@ -81,4 +89,13 @@ func (db *DB) CheckpointedPages() int64 {
 		return 0
 	}
 	return db.ckpt.pages.Load()
+}
+
+// CheckpointBehind returns how many pages of SQLite's log were not yet
+// copied into the database file at the checkpointer's last look.
+func (db *DB) CheckpointBehind() int64 {
+	if db.ckpt == nil {
+		return 0
+	}
+	return db.ckpt.behind.Load()
 }

@@ -44,10 +44,12 @@ func TestBackgroundCheckpointKeepsTheLogSmall(t *testing.T) {
 			}
 		}
 	}
+	// waitCopied waits until the checkpointer has copied at least that
+	// many pages in all and has caught up with the log.
 	waitCopied := func(atLeast int64) {
-		for deadline := time.Now().Add(20 * time.Second); db.CheckpointedPages() < atLeast; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); db.CheckpointedPages() < atLeast || db.CheckpointBehind() > 0; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("checkpointer copied %d pages, want at least %d", db.CheckpointedPages(), atLeast)
+				t.Fatalf("checkpointer copied %d pages (%d behind), want at least %d and none behind", db.CheckpointedPages(), db.CheckpointBehind(), atLeast)
 			}
 		}
 	}

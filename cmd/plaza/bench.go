@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	posts := fs.Int("posts", 5, "with --channel: posts to publish")
 	serverCPUs := fs.String("server-cpus", "", "pin the server (the one bench starts, or --server-pid) to these `CPUs`, e.g. 0 or 0-1")
 	benchCPUs := fs.String("bench-cpus", "", "pin the load generator to these `CPUs`, e.g. 1")
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile to `file` (for `go tool pprof`)")
 	if err := parse(fs, args); err != nil {
 		return usageError("%w", err)
 	}
@@ -72,6 +74,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("with --channel, --devices must be 1–--followers and --posts at least 1")
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+	if *cpuProfile != "" {
+		// The generator's own profile, to keep it lean: it shares the
+		// machine with the server it measures.
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var pinServer []int
 	if *serverCPUs != "" {
 		var err error

@@ -31,3 +31,37 @@ func TestPercentiles(t *testing.T) {
 		t.Errorf("empty: got %+v", got)
 	}
 }
+
+func TestScan(t *testing.T) {
+	created := []byte(`{"type":"message.created","cursor":"812","data":{"id":"77","conversation_id":"5","seq":12,"sender_id":"9","client_id":"g3","kind":"text","text":"1764912000123456789"}}`)
+	if got := string(frameType(created)); got != "message.created" {
+		t.Errorf("frameType = %q, want message.created", got)
+	}
+	for _, c := range []struct {
+		pat  []byte
+		want int64
+	}{
+		{patCursor, 812},
+		{patSeq, 12},
+		{patID, 77},
+		{patText, 1764912000123456789},
+		{[]byte(`"client_id":"g`), 3},
+		{[]byte(`"missing":`), -1},
+		{patSenderID, 9},
+	} {
+		if got := num(created, c.pat); got != c.want {
+			t.Errorf("num(%s) = %d, want %d", c.pat, got, c.want)
+		}
+	}
+	if got := string(str(created, patSenderID)); got != "9" {
+		t.Errorf("str(sender_id) = %q, want 9", got)
+	}
+	for in, want := range map[string]int64{`"12"`: 12, `0,`: 0, `x`: -1, ``: -1, `99999999999999999999`: -1} {
+		if got := digits([]byte(in)); got != want {
+			t.Errorf("digits(%q) = %d, want %d", in, got, want)
+		}
+	}
+	if got := string(frameType([]byte(`{"cursor":"1","type":"ready"}`))); got != "ready" {
+		t.Errorf("frameType with type not first = %q, want ready", got)
+	}
+}

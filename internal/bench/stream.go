@@ -30,7 +30,7 @@ var (
 	patCursor   = []byte(`"cursor":"`)
 	patSeq      = []byte(`"seq":`)
 	patSenderID = []byte(`"sender_id":"`)
-	patClientID = []byte(`"client_id":"`)
+	patConvID   = []byte(`"conversation_id":"`)
 	patText     = []byte(`"text":"`)
 )
 

@@ -179,7 +179,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *group != 0:
 		return benchGroup(ctx, &cfg, base, *group, *messages, *interval, *asJSON, stdout, progress)
 	case *reconnect:
-		return benchReconnect(ctx, &cfg, base, *devices, *away, *asJSON, stdout, progress)
+		return benchReconnect(ctx, &cfg, base, serverPID, *devices, *away, *asJSON, stdout, progress)
 	}
 	if *chanMode {
 		return benchChannel(ctx, &cfg, base, serverPID, *followers, *devices, *posts, *asJSON, stdout, progress)

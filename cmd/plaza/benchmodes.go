@@ -120,28 +120,46 @@ func benchGroup(ctx context.Context, cfg *Config, base string, n, messages int, 
 
 // benchReconnect runs a reconnect storm and fails loudly when any event
 // was lost, repeated or out of order.
-func benchReconnect(ctx context.Context, cfg *Config, base string, devices, away int, asJSON bool, stdout io.Writer, progress func(string)) error {
+func benchReconnect(ctx context.Context, cfg *Config, base string, pid, devices, away int, asJSON bool, stdout io.Writer, progress func(string)) error {
 	progress(fmt.Sprintf("creating %d accounts", devices))
 	accts, err := benchAccounts(ctx, cfg, base, devices)
 	if err != nil {
 		return err
 	}
-	rep, err := bench.RunReconnect(ctx, bench.ReconnectConfig{URL: base, Accounts: accts, Away: away, Progress: progress})
+	// CPU over the storm, by the server and by this generator, to show
+	// which of the two the time went to.
+	var serverCPU, benchCPU [2]time.Duration
+	onMeasure := func(start bool) {
+		i := 1
+		if start {
+			i = 0
+		}
+		serverCPU[i], benchCPU[i] = cpuTime(pid), cpuTime(0)
+	}
+	rep, err := bench.RunReconnect(ctx, bench.ReconnectConfig{URL: base, Accounts: accts, Away: away, Progress: progress, OnMeasure: onMeasure})
 	if err != nil {
 		return err
 	}
+	var serverMS, benchMS float64
+	if pid > 0 && serverCPU[0] > 0 {
+		serverMS = float64((serverCPU[1] - serverCPU[0]).Milliseconds())
+	}
+	benchMS = float64((benchCPU[1] - benchCPU[0]).Milliseconds())
 	if asJSON {
 		if err := writeJSON(stdout, struct {
 			bench.ReconnectReport
-			Engine string `json:"engine"`
-			OK     bool   `json:"ok"`
-		}{rep, engineName(cfg), rep.OK()}); err != nil {
+			Engine    string  `json:"engine"`
+			OK        bool    `json:"ok"`
+			ServerCPU float64 `json:"server_cpu_ms,omitempty"`
+			BenchCPU  float64 `json:"bench_cpu_ms"`
+		}{rep, engineName(cfg), rep.OK(), serverMS, benchMS}); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(stdout, "reconnect storm: %d devices in %d direct conversations, %d messages posted while away (%s)\n", rep.Devices, rep.Conversations, rep.AwayMessages, engineName(cfg))
 		fmt.Fprintf(stdout, "ready after reconnecting: p50 %s  p99 %s  max %s; all ready: %s (not ready: %d, dials retried: %d)\n",
 			ms(rep.Ready.P50), ms(rep.Ready.P99), ms(rep.Ready.Max), allReady(rep), rep.NotReady, rep.Retries)
+		fmt.Fprintf(stdout, "CPU from the first dial to the last ready: server %.0f ms, load generator %.0f ms\n", serverMS, benchMS)
 		fmt.Fprintf(stdout, "events after the cursors: expected %d, received %d, lost %d, duplicated %d, out of order %d\n", rep.Expected, rep.Received, rep.Lost, rep.Duplicated, rep.OutOfOrder)
 	}
 	if !rep.OK() {

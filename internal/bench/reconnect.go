@@ -26,6 +26,10 @@ type ReconnectConfig struct {
 	Accounts []Account
 	Away     int
 	Progress func(string)
+	// OnMeasure, if set, is called as the devices start reconnecting
+	// (true) and once all are ready or the deadline passed (false), so
+	// the caller can read CPU counters over the storm.
+	OnMeasure func(start bool)
 }
 
 // ReconnectReport is a storm's outcome. Every device must get exactly
@@ -253,6 +257,9 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 	progress(fmt.Sprintf("reconnecting %d devices at once with since=their cursors", len(devs)))
 	var retries atomic.Int64
 	var dials sync.WaitGroup
+	if cfg.OnMeasure != nil {
+		cfg.OnMeasure(true)
+	}
 	start := time.Now()
 	giveUp := start.Add(60 * time.Second)
 	for i, d := range devs {
@@ -288,6 +295,9 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 	}
 	dials.Wait()
 	_ = waitFor(ctx, time.Until(giveUp), func() bool { return st.settled.Load() == int64(len(devs)) })
+	if cfg.OnMeasure != nil {
+		cfg.OnMeasure(false)
+	}
 	// Replay comes before ready, so by now every event should be in;
 	// allow stragglers a few seconds.
 	_ = waitFor(ctx, 5*time.Second, func() bool { return st.arrived.Load() >= rep.Expected })

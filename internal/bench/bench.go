@@ -18,8 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Account is a signed-in account the generator drives.
@@ -89,7 +87,7 @@ func percentiles(d []time.Duration) Percentiles {
 type device struct {
 	acct    Account
 	conv    string
-	ws      *websocket.Conn
+	ws      *wsConn
 	pending chan struct{} // window of sends awaiting ack, when paced
 
 	// mu guards the fields below: the reader sends the next message
@@ -151,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		conns.Lock()
 		for _, d := range devs {
 			if d.ws != nil {
-				d.ws.CloseNow()
+				d.ws.close()
 			}
 		}
 		conns.Unlock()
@@ -159,7 +157,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	if err := parallel(ctx, len(devs), 64, func(i int) error {
 		d := devs[i]
-		ws, err := dial(ctx, cfg.URL, d.acct.Token, "")
+		ws, err := dialWS(ctx, cfg.URL, d.acct.Token, "")
 		if err != nil {
 			return fmt.Errorf("connect device %d: %w", i, err)
 		}
@@ -201,10 +199,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			go func() {
 				defer swg.Done()
 				for range cfg.Window {
-					if !d.sendOne(r, i) {
+					if !d.queueOne(r, i) {
 						return
 					}
 				}
+				_ = d.ws.flush()
 			}()
 			continue
 		}
@@ -272,16 +271,16 @@ func (d *device) pace(ctx context.Context, r *run, cfg Config, idx int) {
 		case <-ctx.Done():
 			return
 		}
-		if !d.sendOne(r, idx) {
+		if !d.queueOne(r, idx) || d.ws.flush() != nil {
 			return
 		}
 	}
 }
 
-// sendOne sends the device's next message; false once the run has
-// stopped or the socket failed. The text is the send time, so the
-// receiving device can time the delivery.
-func (d *device) sendOne(r *run, idx int) bool {
+// queueOne queues the device's next message for the socket's next
+// flush; false once the run has stopped. The text is the send time, so
+// the receiving device can time the delivery.
+func (d *device) queueOne(r *run, idx int) bool {
 	if r.stopped.Load() {
 		return false
 	}
@@ -303,23 +302,23 @@ func (d *device) sendOne(r *run, idx int) bool {
 	f = strconv.AppendInt(f, now.UnixNano(), 10)
 	f = append(f, `"}}`...)
 	d.frame = f
-	// Written under the lock: the frame buffer is reused, and frames go
+	// Queued under the lock: the frame buffer is reused, and frames go
 	// out in id order, which the ring of send times relies on.
-	if err := d.ws.Write(noDeadline, websocket.MessageText, f); err != nil {
-		return false
-	}
+	d.ws.queue(f)
 	r.sent.Add(1)
 	return true
 }
 
-// read consumes frames: acks free the window (and, unpaced, send the
-// next message), message.created from the other member counts as a
-// delivery.
+// read consumes frames: acks free the window (and, unpaced, queue the
+// next message, written once the frames that have arrived are handled),
+// message.created from the other member counts as a delivery.
 func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
-	fr := frameReader{ws: d.ws}
 	signalled := false
 	for {
-		data, err := fr.next()
+		if !d.ws.buffered() && d.ws.flush() != nil {
+			return
+		}
+		data, err := d.ws.next()
 		if err != nil {
 			return
 		}
@@ -350,7 +349,7 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
 				default:
 				}
 			} else {
-				d.sendOne(r, idx)
+				d.queueOne(r, idx)
 			}
 		case "message.created":
 			if string(str(data, patSenderID)) == d.acct.ID {

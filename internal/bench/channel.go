@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // ChannelConfig describes a channel fan-out run: Devices of the channel's
@@ -58,14 +56,14 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		at   time.Time
 	}
 	arrivals := make(chan arrival, 1<<16)
-	conns := make([]*websocket.Conn, len(cfg.Devices))
+	conns := make([]*wsConn, len(cfg.Devices))
 	var wg sync.WaitGroup
 	var connsMu sync.Mutex
 	defer func() {
 		connsMu.Lock()
 		for _, c := range conns {
 			if c != nil {
-				c.CloseNow()
+				c.close()
 			}
 		}
 		connsMu.Unlock()
@@ -74,7 +72,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 	}()
 	progress(fmt.Sprintf("connecting %d followers", len(cfg.Devices)))
 	err := parallel(ctx, len(cfg.Devices), 64, func(i int) error {
-		ws, err := dial(ctx, cfg.URL, cfg.Devices[i].Token, "")
+		ws, err := dialWS(ctx, cfg.URL, cfg.Devices[i].Token, "")
 		if err != nil {
 			return fmt.Errorf("connect follower %d: %w", i, err)
 		}
@@ -86,9 +84,8 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		go func() {
 			defer wg.Done()
 			signalled := false
-			fr := frameReader{ws: ws}
 			for {
-				data, err := fr.next()
+				data, err := ws.next()
 				if err != nil {
 					return
 				}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // GroupConfig describes a group fan-out run: Sender creates a group with
@@ -72,14 +70,14 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 	lat := make([][]time.Duration, cfg.Messages)
 	var mu sync.Mutex
 	arrived := make(chan struct{}, 1)
-	conns := make([]*websocket.Conn, len(receivers))
+	conns := make([]*wsConn, len(receivers))
 	var wg sync.WaitGroup
 	var connsMu sync.Mutex
 	defer func() {
 		connsMu.Lock()
 		for _, c := range conns {
 			if c != nil {
-				c.CloseNow()
+				c.close()
 			}
 		}
 		connsMu.Unlock()
@@ -88,7 +86,7 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 	progress(fmt.Sprintf("connecting %d member devices", len(receivers)))
 	clientPrefix := []byte(`"client_id":"g`)
 	err = parallel(ctx, len(receivers), 64, func(i int) error {
-		ws, err := dial(ctx, cfg.URL, receivers[i].Token, "")
+		ws, err := dialWS(ctx, cfg.URL, receivers[i].Token, "")
 		if err != nil {
 			return fmt.Errorf("connect member %d: %w", i, err)
 		}
@@ -99,10 +97,9 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fr := frameReader{ws: ws}
 			signalled := false
 			for {
-				data, err := fr.next()
+				data, err := ws.next()
 				if err != nil {
 					return
 				}
@@ -141,18 +138,17 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 
 	// The sending device reads only to notice a refusal: an error frame
 	// means a message will never arrive, and the run stops there.
-	sender, err := dial(ctx, cfg.URL, cfg.Sender.Token, "")
+	sender, err := dialWS(ctx, cfg.URL, cfg.Sender.Token, "")
 	if err != nil {
 		return GroupReport{}, fmt.Errorf("connect the sender: %w", err)
 	}
-	defer sender.CloseNow()
+	defer sender.close()
 	refused := make(chan string, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		fr := frameReader{ws: sender}
 		for {
-			data, err := fr.next()
+			data, err := sender.next()
 			if err != nil {
 				return
 			}
@@ -174,7 +170,7 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 		now := time.Now()
 		frame := `{"type":"message.send","id":"` + strconv.Itoa(m) + `","data":{"conversation_id":"` + conv + `","client_id":"g` + strconv.Itoa(m) +
 			`","kind":"text","text":"` + strconv.FormatInt(now.UnixNano(), 10) + `"}}`
-		if err := sender.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+		if err := sender.send([]byte(frame)); err != nil {
 			return rep, fmt.Errorf("send message %d: %w", m, err)
 		}
 		select {

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // ReconnectConfig describes a reconnect storm: the devices, paired into
@@ -67,7 +65,7 @@ type stormDevice struct {
 	acct    Account
 	conv    string
 	partner Account
-	ws      *websocket.Conn
+	ws      *wsConn
 
 	cursor  int64 // the last cursor seen
 	seq     int64 // the last seq of its conversation seen
@@ -87,10 +85,9 @@ type storm struct {
 }
 
 // read follows the device's stream until its socket closes.
-func (d *stormDevice) read(ws *websocket.Conn, s *storm, readyc chan<- struct{}) {
-	fr := frameReader{ws: ws}
+func (d *stormDevice) read(ws *wsConn, s *storm, readyc chan<- struct{}) {
 	for {
-		data, err := fr.next()
+		data, err := ws.next()
 		if err != nil {
 			return
 		}
@@ -185,7 +182,7 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 		mu.Lock()
 		for _, d := range devs {
 			if d.ws != nil {
-				d.ws.CloseNow()
+				d.ws.close()
 			}
 		}
 		mu.Unlock()
@@ -199,7 +196,7 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 	progress(fmt.Sprintf("connecting %d devices; each sends one message", len(devs)))
 	if err := parallel(ctx, len(devs), 64, func(i int) error {
 		d := devs[i]
-		ws, err := dial(ctx, cfg.URL, d.acct.Token, "")
+		ws, err := dialWS(ctx, cfg.URL, d.acct.Token, "")
 		if err != nil {
 			return fmt.Errorf("connect device %d: %w", i, err)
 		}
@@ -218,7 +215,7 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 			return fmt.Errorf("device %d: no ready frame within 30 s", i)
 		}
 		frame := `{"type":"message.send","id":"1","data":{"conversation_id":"` + d.conv + `","client_id":"r` + strconv.Itoa(i) + `","kind":"text","text":"before"}}`
-		return ws.Write(ctx, websocket.MessageText, []byte(frame))
+		return ws.send([]byte(frame))
 	}); err != nil {
 		return rep, err
 	}
@@ -270,7 +267,7 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 			backoff := 100 * time.Millisecond
 			for {
 				dctx, cancel := context.WithDeadline(ctx, giveUp)
-				ws, err := dial(dctx, cfg.URL, d.acct.Token, since)
+				ws, err := dialWS(dctx, cfg.URL, d.acct.Token, since)
 				cancel()
 				if err == nil {
 					mu.Lock()

@@ -2,24 +2,13 @@ package bench
 
 import (
 	"bytes"
-	"context"
-	"errors"
-	"io"
 	"math"
-	"net/http"
-	"net/url"
-	"strings"
-
-	"github.com/coder/websocket"
 )
 
 // The generator shares the machine's cores with the server it measures,
 // so its per-frame work is kept small: frames are read into a buffer the
-// device reuses, the few fields needed are found by scanning instead of
-// decoding JSON, and reads and writes pass a context without a Done
-// channel, which spares coder/websocket a context.AfterFunc per call. A
-// device's socket is closed to end its reads and writes.
-var noDeadline = context.Background()
+// device reuses (see wsConn) and the few fields needed are found by
+// scanning instead of decoding JSON.
 
 // Scan patterns for the fields the generator reads. The server's frames
 // start with "type" and put their own "id" before any in data (see
@@ -33,53 +22,6 @@ var (
 	patConvID   = []byte(`"conversation_id":"`)
 	patText     = []byte(`"text":"`)
 )
-
-// dial opens a device's stream; since, if not empty, is the cursor to
-// resume after.
-func dial(ctx context.Context, base, token, since string) (*websocket.Conn, error) {
-	u := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/stream"
-	if since != "" {
-		u += "?since=" + url.QueryEscape(since)
-	}
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
-	if err != nil {
-		return nil, err
-	}
-	ws.SetReadLimit(1 << 20)
-	return ws, nil
-}
-
-// frameReader reads whole frames into one buffer it reuses: the slice
-// next returns is valid until the following call.
-type frameReader struct {
-	ws  *websocket.Conn
-	buf []byte
-}
-
-func (r *frameReader) next() ([]byte, error) {
-	_, rd, err := r.ws.Reader(noDeadline)
-	if err != nil {
-		return nil, err
-	}
-	if r.buf == nil {
-		r.buf = make([]byte, 0, 1024)
-	}
-	b := r.buf[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) {
-			r.buf = b
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
 
 // str returns the first string value after pat (a `"key":"` pattern),
 // without copying; nil if there is none.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 const benchUsage = `Usage: plaza bench [flags]
@@ -36,6 +38,19 @@ Against a running server (--url), start it with
   --verification-policy message.send=none,conversation.create=none,contact.request=none
 and give --data (or --db) so accounts can be created directly; otherwise
 they are registered through the API, which costs one password hash each.
+
+Other measurements instead of the pairs:
+  --group [N]    one group of N members (500 if N is left out), every
+                 member's device connected; one member sends --messages
+                 messages --interval apart; send→delivery at all N devices
+  --reconnect    --devices connect and send, all sockets drop at once,
+                 --away messages per conversation are posted meanwhile,
+                 and every device reconnects at once with since=its cursor:
+                 time until all are ready, and every missed event checked
+                 to arrive once and in order (exit status 1 if not)
+  --channel      a public account's fan-out (see --followers, --posts)
+With --database postgres://… the server bench starts uses a fresh database
+on that PostgreSQL server, dropped after the run.
 `
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -62,8 +77,33 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	posts := fs.Int("posts", 5, "with --channel: posts to publish")
 	serverCPUs := fs.String("server-cpus", "", "pin the server (the one bench starts, or --server-pid) to these `CPUs`, e.g. 0 or 0-1")
 	benchCPUs := fs.String("bench-cpus", "", "pin the load generator to these `CPUs`, e.g. 1")
-	if err := parse(fs, args); err != nil {
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile to `file` (for `go tool pprof`)")
+	group := fs.Int("group", 0, "measure one group of `N` members instead (--group alone: 500)")
+	messages := fs.Int("messages", 20, "with --group: messages to send")
+	interval := fs.Duration("interval", 200*time.Millisecond, "with --group: time between messages")
+	reconnect := fs.Bool("reconnect", false, "measure a reconnect storm of --devices instead")
+	away := fs.Int("away", 2, "with --reconnect: messages per conversation posted while the devices are away")
+	database := fs.String("database", "", "for the server bench starts: a PostgreSQL server `URL` (postgres://…) to create a fresh database on, dropped after the run")
+	if err := parse(fs, defaultValue(args, "group", "500")); err != nil {
 		return usageError("%w", err)
+	}
+	modes := 0
+	for _, on := range []bool{*chanMode, *group != 0, *reconnect, *idle} {
+		if on {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return usageError("--channel, --group, --reconnect and --idle are different measurements: give one")
+	}
+	if *group != 0 && (*group < 2 || *messages < 1 || *interval < 0) {
+		return usageError("--group must be at least 2 (the sender and one more), --messages at least 1 and --interval not negative")
+	}
+	if *reconnect && *away < 1 {
+		return usageError("--away must be at least 1")
+	}
+	if *database != "" && (*url != "" || !strings.HasPrefix(*database, "postgres://") && !strings.HasPrefix(*database, "postgresql://")) {
+		return usageError("--database must be a postgres:// URL, for the server bench starts (with --url, give the server's --db instead)")
 	}
 	if !*chanMode && (*devices < 2 || *devices%2 != 0) {
 		return usageError("--devices must be an even number, at least 2")
@@ -72,6 +112,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("with --channel, --devices must be 1–--followers and --posts at least 1")
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+	if *cpuProfile != "" {
+		// The generator's own profile, to keep it lean: it shares the
+		// machine with the server it measures.
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var pinServer []int
 	if *serverCPUs != "" {
 		var err error
@@ -97,7 +150,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(dir)
 		cfg.Data = dir
-		srv, err := startBenchServer(ctx, dir, *sync, *bus, stderr)
+		if *database != "" {
+			db, name, drop, err := createBenchDatabase(ctx, *database)
+			if err != nil {
+				return err
+			}
+			defer drop() // after the server stops (deferred below)
+			cfg.DB = db
+			progress(fmt.Sprintf("the server uses a fresh database %s on %s, dropped after the run", name, sqldb.Redact(*database)))
+		}
+		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, stderr)
 		if err != nil {
 			return err
 		}
@@ -113,6 +175,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	switch {
+	case *group != 0:
+		return benchGroup(ctx, &cfg, base, *group, *messages, *interval, *asJSON, stdout, progress)
+	case *reconnect:
+		return benchReconnect(ctx, &cfg, base, serverPID, *devices, *away, *asJSON, stdout, progress)
+	}
 	if *chanMode {
 		return benchChannel(ctx, &cfg, base, serverPID, *followers, *devices, *posts, *asJSON, stdout, progress)
 	}
@@ -159,9 +227,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ServerRSSAfter    int64   `json:"server_rss_kib_after"`
 		RSSPerDeviceKiB   float64 `json:"server_rss_kib_per_device"`
 		SQLiteSynchronous string  `json:"sqlite_synchronous"`
+		Engine            string  `json:"engine"`
 		ServerCPUPerMsg   float64 `json:"server_cpu_us_per_msg,omitempty"`
 		BenchCPUPerMsg    float64 `json:"bench_cpu_us_per_msg,omitempty"`
-	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync}
+	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg)}
 	if rep.Delivered > 0 {
 		if serverPID > 0 && serverCPU[0] > 0 {
 			out.ServerCPUPerMsg = float64((serverCPU[1] - serverCPU[0]).Microseconds()) / float64(rep.Delivered)
@@ -272,6 +341,7 @@ func benchChannel(ctx context.Context, cfg *Config, base string, pid, followers,
 	fmt.Fprintf(stdout, "delivered %d of %d; within 1 s of the publish call returning: %.1f%%\n", rep.Received, rep.Expected, 100*rep.WithinOneSecond)
 	fmt.Fprintf(stdout, "delivery after publish: p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Latency.P50), ms(rep.Latency.P95), ms(rep.Latency.P99), ms(rep.Latency.Max))
 	fmt.Fprintf(stdout, "publish call: p50 %s  max %s\n", ms(rep.PublishCall.P50), ms(rep.PublishCall.Max))
+	fmt.Fprintf(stdout, "publish → last connected follower's delivery, per post: p50 %s  max %s  (%d posts)\n", ms(rep.Last.P50), ms(rep.Last.Max), rep.Last.N)
 	return nil
 }
 
@@ -320,16 +390,24 @@ func (s *benchServer) stop() {
 	}
 }
 
+// benchServerBinary names the plaza binary that serves for bench: this
+// one, except in tests, which run bench from a test binary.
+var benchServerBinary = os.Executable
+
 // startBenchServer runs `plaza serve` as a child process, so its memory
 // is measured apart from the load generator's.
-func startBenchServer(ctx context.Context, dir, sync, bus string, stderr io.Writer) (*benchServer, error) {
-	self, err := os.Executable()
+func startBenchServer(ctx context.Context, dir, db, sync, bus string, stderr io.Writer) (*benchServer, error) {
+	self, err := benchServerBinary()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "serve", "--data", dir, "--listen", "127.0.0.1:0", "--rate-limits", "off",
+	args := []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--rate-limits", "off",
 		"--direct-messages", "anyone", "--verification-policy", "message.send=none,conversation.create=none,contact.request=none,channel.apply=none,channel.publish=none",
-		"--sqlite-synchronous", sync, "--bus", bus, "--bus-prefix", "bench"+strconv.Itoa(os.Getpid()), "--log-format", "json")
+		"--sqlite-synchronous", sync, "--bus", bus, "--bus-prefix", "bench" + strconv.Itoa(os.Getpid()), "--log-format", "json"}
+	if db != "" {
+		args = append(args, "--db", db)
+	}
+	cmd := exec.Command(self, args...)
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		return nil, err

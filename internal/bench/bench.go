@@ -6,7 +6,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,8 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Account is a signed-in account the generator drives.
@@ -90,36 +87,31 @@ func percentiles(d []time.Duration) Percentiles {
 type device struct {
 	acct    Account
 	conv    string
-	ws      *websocket.Conn
-	pending chan struct{} // window of sends awaiting ack
-	mu      sync.Mutex
-	sentAt  map[string]time.Time // frame id → send time, for ack latency
+	ws      *wsConn
+	pending chan struct{} // window of sends awaiting ack, when paced
+
+	// mu guards the fields below: the reader sends the next message
+	// when an ack frees the window, and the pacer or the first burst may
+	// send at the same time.
+	mu     sync.Mutex
+	next   int64       // the next frame id
+	sentAt []time.Time // send time by frame id modulo the window
+	frame  []byte      // the frame being built
+
+	// Samples taken while measuring, by this device's reader only:
+	// merged after the readers end, so no lock is shared between devices.
+	e2e, ack []time.Duration
 }
 
 // run holds the counters shared by every device.
 type run struct {
 	measuring atomic.Bool
+	stopped   atomic.Bool // no more sends
+	paced     bool
 	sent      atomic.Int64
 	acked     atomic.Int64
 	delivered atomic.Int64
 	errors    atomic.Int64
-
-	mu  sync.Mutex
-	e2e []time.Duration
-	ack []time.Duration
-}
-
-func (r *run) record(e2e bool, d time.Duration) {
-	if !r.measuring.Load() {
-		return
-	}
-	r.mu.Lock()
-	if e2e {
-		r.e2e = append(r.e2e, d)
-	} else {
-		r.ack = append(r.ack, d)
-	}
-	r.mu.Unlock()
 }
 
 // Run connects the devices, opens their conversations, sends, and reports.
@@ -137,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	devs := make([]*device, len(cfg.Accounts))
 	for i, a := range cfg.Accounts {
-		devs[i] = &device{acct: a, pending: make(chan struct{}, cfg.Window), sentAt: map[string]time.Time{}}
+		devs[i] = &device{acct: a, pending: make(chan struct{}, cfg.Window), sentAt: make([]time.Time, cfg.Window)}
 	}
 	progress(fmt.Sprintf("opening %d direct conversations", len(devs)/2))
 	if err := parallel(ctx, len(devs)/2, 32, func(i int) error {
@@ -149,24 +141,34 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 	progress(fmt.Sprintf("connecting %d devices", len(devs)))
-	wsURL := "ws" + strings.TrimPrefix(cfg.URL, "http") + "/api/v1/stream"
-	r := &run{}
+	r := &run{paced: cfg.Rate > 0}
 	var wg sync.WaitGroup
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var conns sync.Mutex // guards d.ws while devices connect
+	closeAll := func() {
+		r.stopped.Store(true)
+		conns.Lock()
+		for _, d := range devs {
+			if d.ws != nil {
+				d.ws.close()
+			}
+		}
+		conns.Unlock()
+		wg.Wait()
+	}
 	if err := parallel(ctx, len(devs), 64, func(i int) error {
 		d := devs[i]
-		ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + d.acct.Token}}})
+		ws, err := dialWS(ctx, cfg.URL, d.acct.Token, "")
 		if err != nil {
 			return fmt.Errorf("connect device %d: %w", i, err)
 		}
-		ws.SetReadLimit(1 << 20)
+		conns.Lock()
 		d.ws = ws
+		conns.Unlock()
 		ready := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.read(runCtx, r, ready)
+			d.read(r, cfg.Window, i, ready)
 		}()
 		select {
 		case <-ready:
@@ -175,34 +177,39 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return fmt.Errorf("device %d: no ready frame within 30 s", i)
 		}
 	}); err != nil {
+		closeAll()
 		return Report{}, err
 	}
-	defer func() {
-		for _, d := range devs {
-			if d.ws != nil {
-				d.ws.CloseNow()
-			}
-		}
-		cancel()
-		wg.Wait()
-	}()
 	rep := Report{Devices: len(devs), Conversations: len(devs) / 2}
 	if cfg.Idle {
 		progress("all devices connected and idle")
-		select {
-		case <-time.After(cfg.Duration):
-		case <-ctx.Done():
-		}
+		sleep(ctx, cfg.Duration)
+		closeAll()
 		return rep, nil
 	}
 
-	senders, sendCancel := context.WithCancel(runCtx)
+	senders, sendCancel := context.WithCancel(ctx)
+	defer sendCancel()
 	var swg sync.WaitGroup
 	for i, d := range devs {
 		swg.Add(1)
+		if !r.paced {
+			// Fill the window; each ack then sends the next from the
+			// reader, with no goroutine or channel hop per message.
+			go func() {
+				defer swg.Done()
+				for range cfg.Window {
+					if !d.queueOne(r, i) {
+						return
+					}
+				}
+				_ = d.ws.flush()
+			}()
+			continue
+		}
 		go func() {
 			defer swg.Done()
-			d.send(senders, r, cfg, i)
+			d.pace(senders, r, cfg, i)
 		}()
 	}
 	progress(fmt.Sprintf("warming up for %s", cfg.Warmup))
@@ -222,129 +229,138 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.Sent, rep.Acked, rep.Delivered = r.sent.Load()-base[0], r.acked.Load()-base[1], r.delivered.Load()-base[2]
 	sendCancel()
+	closeAll()
 	swg.Wait()
 	rep.Duration = elapsed
 	rep.Errors = r.errors.Load()
 	rep.AckedPerSec = float64(rep.Acked) / elapsed.Seconds()
 	rep.DeliveredPerS = float64(rep.Delivered) / elapsed.Seconds()
-	r.mu.Lock()
-	rep.E2E, rep.Ack = percentiles(r.e2e), percentiles(r.ack)
-	r.mu.Unlock()
+	var e2e, ack []time.Duration
+	for _, d := range devs {
+		e2e, ack = append(e2e, d.e2e...), append(ack, d.ack...)
+	}
+	rep.E2E, rep.Ack = percentiles(e2e), percentiles(ack)
 	return rep, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case <-time.After(d):
+	case <-t.C:
 	case <-ctx.Done():
 	}
 }
 
-// send sends messages until ctx ends: paced at cfg.Rate/devices, or
-// whenever the window has room.
-func (d *device) send(ctx context.Context, r *run, cfg Config, idx int) {
-	var tick <-chan time.Time
-	if cfg.Rate > 0 {
-		per := time.Duration(float64(time.Second) * float64(len(cfg.Accounts)) / cfg.Rate)
-		// Spread devices over the interval so sends do not come in waves.
-		sleep(ctx, time.Duration(rand.Int64N(int64(per)+1)))
-		t := time.NewTicker(per)
-		defer t.Stop()
-		tick = t.C
-	}
-	for n := 0; ; n++ {
-		if tick != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick:
-			}
+// pace sends at cfg.Rate/devices until ctx ends, as long as the window
+// has room.
+func (d *device) pace(ctx context.Context, r *run, cfg Config, idx int) {
+	per := time.Duration(float64(time.Second) * float64(len(cfg.Accounts)) / cfg.Rate)
+	// Spread devices over the interval so sends do not come in waves.
+	sleep(ctx, time.Duration(rand.Int64N(int64(per)+1)))
+	t := time.NewTicker(per)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 		select {
 		case d.pending <- struct{}{}:
 		case <-ctx.Done():
 			return
 		}
-		now := time.Now()
-		id := strconv.Itoa(n)
-		frame := `{"type":"message.send","id":"` + id + `","data":{"conversation_id":"` + d.conv + `","client_id":"b` + strconv.Itoa(idx) + `-` + id +
-			`","kind":"text","text":"` + strconv.FormatInt(now.UnixNano(), 10) + `"}}`
-		d.mu.Lock()
-		d.sentAt[id] = now
-		d.mu.Unlock()
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := d.ws.Write(wctx, websocket.MessageText, []byte(frame))
-		cancel()
-		if err != nil {
+		if !d.queueOne(r, idx) || d.ws.flush() != nil {
 			return
 		}
-		r.sent.Add(1)
 	}
 }
 
-// read consumes frames: acks free the window, message.created from the
-// other member counts as a delivery.
-func (d *device) read(ctx context.Context, r *run, ready chan<- struct{}) {
+// queueOne queues the device's next message for the socket's next
+// flush; false once the run has stopped. The text is the send time, so
+// the receiving device can time the delivery.
+func (d *device) queueOne(r *run, idx int) bool {
+	if r.stopped.Load() {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.next
+	d.next++
+	now := time.Now()
+	d.sentAt[n%int64(len(d.sentAt))] = now
+	f := append(d.frame[:0], `{"type":"message.send","id":"`...)
+	f = strconv.AppendInt(f, n, 10)
+	f = append(f, `","data":{"conversation_id":"`...)
+	f = append(f, d.conv...)
+	f = append(f, `","client_id":"b`...)
+	f = strconv.AppendInt(f, int64(idx), 10)
+	f = append(f, '-')
+	f = strconv.AppendInt(f, n, 10)
+	f = append(f, `","kind":"text","text":"`...)
+	f = strconv.AppendInt(f, now.UnixNano(), 10)
+	f = append(f, `"}}`...)
+	d.frame = f
+	// Queued under the lock: the frame buffer is reused, and frames go
+	// out in id order, which the ring of send times relies on.
+	d.ws.queue(f)
+	r.sent.Add(1)
+	return true
+}
+
+// read consumes frames: acks free the window (and, unpaced, queue the
+// next message, written once the frames that have arrived are handled),
+// message.created from the other member counts as a delivery.
+func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
 	signalled := false
 	for {
-		_, data, err := d.ws.Read(ctx)
+		if !d.ws.buffered() && d.ws.flush() != nil {
+			return
+		}
+		data, err := d.ws.next()
 		if err != nil {
 			return
 		}
 		now := time.Now()
-		// The generator shares the machine's cores with the server: read
-		// the few fields it needs by scanning instead of decoding JSON.
-		typ := field(data, "type")
-		switch typ {
+		switch typ := frameType(data); string(typ) {
 		case "ready":
 			if !signalled {
 				close(ready)
 				signalled = true
 			}
 		case "message.ack", "error":
-			if typ == "error" {
+			if string(typ) == "error" {
 				r.errors.Add(1)
 			} else {
 				r.acked.Add(1)
 			}
-			id := field(data, "id")
-			d.mu.Lock()
-			at, ok := d.sentAt[id]
-			delete(d.sentAt, id)
-			d.mu.Unlock()
-			if ok {
-				r.record(false, now.Sub(at))
+			if id := num(data, patID); id >= 0 && r.measuring.Load() {
+				d.mu.Lock()
+				// Acks come back in the order sent, at most a window
+				// behind, so the slot still holds this frame's time.
+				at := d.sentAt[id%int64(window)]
+				d.mu.Unlock()
+				d.ack = append(d.ack, now.Sub(at))
 			}
-			select {
-			case <-d.pending:
-			default:
+			if r.paced {
+				select {
+				case <-d.pending:
+				default:
+				}
+			} else {
+				d.queueOne(r, idx)
 			}
 		case "message.created":
-			if field(data, "sender_id") == d.acct.ID {
+			if string(str(data, patSenderID)) == d.acct.ID {
 				continue // our own message echoed to our device
 			}
 			r.delivered.Add(1)
-			if ns, err := strconv.ParseInt(field(data, "text"), 10, 64); err == nil {
-				r.record(true, now.Sub(time.Unix(0, ns)))
+			if ns := num(data, patText); ns > 0 && r.measuring.Load() {
+				d.e2e = append(d.e2e, now.Sub(time.Unix(0, ns)))
 			}
 		}
 	}
-}
-
-// field returns the first string value of "key" in a JSON frame; enough
-// for the server's frames, whose first "id" is the frame's own.
-func field(b []byte, key string) string {
-	pat := `"` + key + `":"`
-	i := bytes.Index(b, []byte(pat))
-	if i < 0 {
-		return ""
-	}
-	rest := b[i+len(pat):]
-	j := bytes.IndexByte(rest, '"')
-	if j < 0 {
-		return ""
-	}
-	return string(rest[:j])
 }
 
 func openDirect(ctx context.Context, c *http.Client, base string, a Account, other string) (string, error) {

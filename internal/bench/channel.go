@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // ChannelConfig describes a channel fan-out run: Devices of the channel's
@@ -38,6 +36,10 @@ type ChannelReport struct {
 	WithinOneSecond float64
 	// PublishCall is how long the publish calls took.
 	PublishCall Percentiles
+	// Last is, per post, the time from the start of the publish call to
+	// the last connected follower's delivery (publish → last delivery),
+	// over the posts; a post some follower never got is left out.
+	Last Percentiles
 }
 
 // RunChannel connects the devices, publishes, and reports.
@@ -46,7 +48,6 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	wsURL := "ws" + strings.TrimPrefix(cfg.URL, "http") + "/api/v1/stream"
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -55,37 +56,41 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		at   time.Time
 	}
 	arrivals := make(chan arrival, 1<<16)
-	conns := make([]*websocket.Conn, len(cfg.Devices))
+	conns := make([]*wsConn, len(cfg.Devices))
 	var wg sync.WaitGroup
+	var connsMu sync.Mutex
 	defer func() {
+		connsMu.Lock()
 		for _, c := range conns {
 			if c != nil {
-				c.CloseNow()
+				c.close()
 			}
 		}
+		connsMu.Unlock()
 		cancel()
 		wg.Wait()
 	}()
 	progress(fmt.Sprintf("connecting %d followers", len(cfg.Devices)))
 	err := parallel(ctx, len(cfg.Devices), 64, func(i int) error {
-		ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + cfg.Devices[i].Token}}})
+		ws, err := dialWS(ctx, cfg.URL, cfg.Devices[i].Token, "")
 		if err != nil {
 			return fmt.Errorf("connect follower %d: %w", i, err)
 		}
-		ws.SetReadLimit(1 << 20)
+		connsMu.Lock()
 		conns[i] = ws
+		connsMu.Unlock()
 		ready := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			signalled := false
 			for {
-				_, data, err := ws.Read(runCtx)
+				data, err := ws.next()
 				if err != nil {
 					return
 				}
 				now := time.Now()
-				switch field(data, "type") {
+				switch string(frameType(data)) {
 				case "ready":
 					if !signalled {
 						close(ready)
@@ -93,7 +98,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 					}
 				case "channel.post":
 					select {
-					case arrivals <- arrival{post: field(data, "id"), at: now}:
+					case arrivals <- arrival{post: string(str(data, patID)), at: now}:
 					case <-runCtx.Done():
 						return
 					}
@@ -112,7 +117,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 	}
 	rep := ChannelReport{Devices: len(cfg.Devices), Posts: cfg.Posts, Expected: len(cfg.Devices) * cfg.Posts}
 	client := &http.Client{Timeout: 30 * time.Second}
-	var lat, calls []time.Duration
+	var lat, calls, lasts []time.Duration
 	within := 0
 	for p := 0; p < cfg.Posts; p++ {
 		sleep(ctx, 500*time.Millisecond) // let the previous post settle
@@ -137,6 +142,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		}
 		calls = append(calls, returned.Sub(start))
 		got := 0
+		var last time.Time
 		deadline := time.After(10 * time.Second)
 	collect:
 		for got < len(cfg.Devices) {
@@ -146,6 +152,9 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 					continue
 				}
 				got++
+				if a.at.After(last) {
+					last = a.at
+				}
 				d := max(a.at.Sub(returned), 0)
 				lat = append(lat, d)
 				if d <= time.Second {
@@ -156,9 +165,12 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 			}
 		}
 		rep.Received += got
+		if got == len(cfg.Devices) {
+			lasts = append(lasts, last.Sub(start))
+		}
 		progress(fmt.Sprintf("post %d: %d of %d followers had it", p+1, got, len(cfg.Devices)))
 	}
-	rep.Latency, rep.PublishCall = percentiles(lat), percentiles(calls)
+	rep.Latency, rep.PublishCall, rep.Last = percentiles(lat), percentiles(calls), percentiles(lasts)
 	if rep.Expected > 0 {
 		rep.WithinOneSecond = float64(within) / float64(rep.Expected)
 	}

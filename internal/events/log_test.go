@@ -211,6 +211,15 @@ func TestPublishAndPrune(t *testing.T) {
 		if _, err := l.Sync(ctx, 5, 0, 10); plaza.ErrorCode(err) != plaza.ECursorExpired {
 			t.Errorf("Sync from a pruned cursor = %v, want cursor_expired", err)
 		}
+		if _, err := l.Resumable(ctx, 5, 0); plaza.ErrorCode(err) != plaza.ECursorExpired {
+			t.Errorf("Resumable from a pruned cursor = %v, want cursor_expired", err)
+		}
+		if head, err := l.Resumable(ctx, 5, 1); err != nil || head != 2 {
+			t.Errorf("Resumable after the pruned event = %d, %v; want head 2", head, err)
+		}
+		if _, err := l.Resumable(ctx, 5, 3); plaza.ErrorCode(err) != plaza.EInvalid {
+			t.Errorf("Resumable ahead of the head = %v, want invalid", err)
+		}
 		if page, err := l.Sync(ctx, 5, 1, 10); err != nil || len(page.Events) != 1 {
 			t.Errorf("Sync after the pruned event = %v, %v; want the one left", page, err)
 		}

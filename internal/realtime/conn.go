@@ -97,9 +97,12 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	if since > head {
 		return plaza.Invalid("since", "is ahead of this account's newest cursor")
 	}
-	// Refuse an expired cursor before upgrading, with the API's error.
-	if _, err := h.events.Sync(r.Context(), account, since, 1); err != nil {
-		return err
+	// Refuse an expired cursor before upgrading, with the API's error (a
+	// cursor at the head, as a new stream's is, has nothing to expire).
+	if since < head {
+		if _, err := h.events.Sync(r.Context(), account, since, 1); err != nil {
+			return err
+		}
 	}
 	// The session rides in the context so that a send over the stream is
 	// refused from the moment the session ends.

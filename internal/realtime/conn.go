@@ -121,8 +121,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	defer c.started.Done() // frames that arrived meanwhile go on, or end with the stream
 	if !h.open() {
 		cancel()
-		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
-		return nil
+		return plaza.Errorf(plaza.EUnavailable, "the server is shutting down: reconnect")
 	}
 	var std *stdTransport
 	if loop := h.eventLoop(r); loop != nil {

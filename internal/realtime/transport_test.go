@@ -159,3 +159,42 @@ func TestHubFloodIsClosed(t *testing.T) {
 		t.Errorf("flooding device's stream ended with %v, want close %d", err, websocket.StatusPolicyViolation)
 	}
 }
+
+// TestHubCloseEndsStreamsAndRefusesNew: Close tells every device to go
+// away (1001) and returns once their streams are gone; a stream asked
+// for afterwards is refused before the upgrade. (On coder/websocket the
+// cancelled read may drop the connection before the close frame: the
+// device then sees the connection end, and reconnects all the same.)
+func TestHubCloseEndsStreamsAndRefusesNew(t *testing.T) {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		a := e.account()
+		d := e.dial(a, 1, "")
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			e.hub.Close()
+		}()
+		if cfg.Transport == TransportNBIO {
+			d.closedWith(websocket.StatusGoingAway)
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancel()
+			for {
+				if _, _, err := d.ws.Read(ctx); err != nil {
+					break
+				}
+			}
+			if ctx.Err() != nil {
+				t.Error("the stream did not end with Close")
+			}
+		}
+		<-closed
+		if n, c, _ := e.hub.bookkeeping(); n != 0 || c != 0 {
+			t.Errorf("after Close the hub holds %d accounts, %d devices", n, c)
+		}
+		if _, err := e.tryDial(a, 2, ""); err == nil {
+			t.Error("a stream opened after Close")
+		}
+	})
+}

@@ -54,6 +54,7 @@ type Config struct {
 
 	MaxStreamsPerAccount int // 0: no cap
 	MaxStreamsPerSession int
+	StreamTransport      string // nbio | std (realtime.Config.Transport)
 
 	SecretKeyFile          string // default DATA/secret.key
 	AuditKeyFile           string // default audit.key beside the secret key
@@ -114,6 +115,7 @@ func DefaultConfig() Config {
 		FanoutThreshold:        10_000,
 		MaxStreamsPerAccount:   10,
 		MaxStreamsPerSession:   3,
+		StreamTransport:        realtime.TransportNBIO,
 		SMS:                    "outbox",
 		OneAccountPerPhone:     true,
 		PhoneRateIP:            "10/1h",
@@ -171,6 +173,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.FanoutThreshold, "fanout-threshold", c.FanoutThreshold, "follower `count` from which an author's posts are merged into timelines at read time instead of written to every follower's")
 	fs.IntVar(&c.MaxStreamsPerAccount, "max-streams-per-account", c.MaxStreamsPerAccount, "event streams one account may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
 	fs.IntVar(&c.MaxStreamsPerSession, "max-streams-per-session", c.MaxStreamsPerSession, "event streams one session may hold open across all nodes; past it the oldest closes (0: no cap; off with --rate-limits off)")
+	fs.StringVar(&c.StreamTransport, "stream-transport", c.StreamTransport, "WebSocket `transport` of the event stream: nbio (one event loop, no goroutine per idle device) or std (coder/websocket, a goroutine per device)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
 	fs.StringVar(&c.SMS, "sms", c.SMS, "SMS sender: outbox (append to DATA/outbox/sms.jsonl, for development) or an https:// `URL` of a gateway webhook")
 	fs.StringVar(&c.SMSSecretFile, "sms-secret-file", c.SMSSecretFile, "`file` with the secret that signs requests to the SMS webhook")
@@ -284,6 +287,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStreamsPerSession < 0 || c.MaxStreamsPerSession > 10_000 {
 		bad("--max-streams-per-session must be 0–10000")
+	}
+	if c.StreamTransport != realtime.TransportNBIO && c.StreamTransport != realtime.TransportStd {
+		bad("--stream-transport must be nbio or std, not %q", c.StreamTransport)
 	}
 	if _, err := c.proxies(); err != nil {
 		bad("--trusted-proxies: %v", err)
@@ -510,6 +516,13 @@ func (c *Config) accountConfig() account.Config {
 }
 
 // streamLimits derives the caps on open streams; call after Validate.
+// streamConfig is the hub's configuration.
+func (c *Config) streamConfig() realtime.Config {
+	cfg := realtime.DefaultConfig()
+	cfg.Transport = c.StreamTransport
+	return cfg
+}
+
 func (c *Config) streamLimits() realtime.Limits {
 	if c.RateLimits == "off" {
 		return realtime.Limits{}

@@ -86,13 +86,17 @@ func plazaBinary(tb testing.TB) string {
 
 // childEnv returns this process's environment without any PLAZA_ variable
 // (so an operator's shell settings cannot leak into the server under test),
-// plus extra.
+// plus extra. PLAZA_TEST_STREAM_TRANSPORT=std runs the servers on the
+// event stream's other transport.
 func childEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PLAZA_") {
 			env = append(env, kv)
 		}
+	}
+	if tr := os.Getenv("PLAZA_TEST_STREAM_TRANSPORT"); tr != "" {
+		env = append(env, "PLAZA_STREAM_TRANSPORT="+tr)
 	}
 	return append(env, extra...)
 }

@@ -166,7 +166,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Chat.UseMedia(m.Media)
 
 	reg := prometheus.NewRegistry()
-	m.Hub = realtime.NewHub(realtime.DefaultConfig(), m.Bus, m.Chat.Events(), httpapi.StreamDomain(m.Chat), m.Log, reg)
+	m.Hub = realtime.NewHub(m.Config.streamConfig(), m.Bus, m.Chat.Events(), httpapi.StreamDomain(m.Chat), m.Log, reg)
 	// Streams close when their session or their account's standing ends,
 	// on every node.
 	if err := m.Hub.UseStanding(httpapi.StreamStanding(m.Accounts)); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plaza-im/plaza/internal/realtime"
 )
 
 // goroutines returns the stacks of the process's goroutines by ID.
@@ -33,11 +35,19 @@ func goroutines() map[string]string {
 // TestCloseLeavesNoGoroutines runs a server with every background task
 // (pruners, the profiler, a connected stream) and checks that once Run and
 // Close return, none of the goroutines it started is left. Not parallel:
-// the goroutines of tests running beside it would count.
+// the goroutines of tests running beside it would count. Both transports
+// of the event stream.
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	clearPlazaEnv(t)
+	for _, tr := range []string{realtime.TransportNBIO, realtime.TransportStd} {
+		t.Run(tr, func(t *testing.T) { closeLeavesNoGoroutines(t, tr) })
+	}
+}
+
+func closeLeavesNoGoroutines(t *testing.T, transport string) {
 	before := goroutines()
 	cfg := DefaultConfig()
+	cfg.StreamTransport = transport
 	cfg.Data = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DebugListen = "127.0.0.1:0"
@@ -77,7 +87,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		http.DefaultClient.CloseIdleConnections()
 		left = left[:0]
 		for id, g := range goroutines() {
-			if _, ok := before[id]; !ok && !strings.Contains(g, "TestCloseLeavesNoGoroutines") {
+			if _, ok := before[id]; !ok && !strings.Contains(g, "TestCloseLeavesNoGoroutines") && !strings.Contains(g, "closeLeavesNoGoroutines") {
 				left = append(left, g)
 			}
 		}

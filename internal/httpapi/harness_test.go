@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -153,7 +154,12 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	lw := &lockedWriter{w: logs}
 	reg := prometheus.NewRegistry()
 	apiLog := slog.New(slog.NewJSONHandler(lw, nil))
-	hub := realtime.NewHub(realtime.DefaultConfig(), b, chats.Events(), StreamDomain(chats), apiLog, reg)
+	hcfg := realtime.DefaultConfig()
+	// PLAZA_TEST_STREAM_TRANSPORT=std runs the suite on the other transport.
+	if tr := os.Getenv("PLAZA_TEST_STREAM_TRANSPORT"); tr != "" {
+		hcfg.Transport = tr
+	}
+	hub := realtime.NewHub(hcfg, b, chats.Events(), StreamDomain(chats), apiLog, reg)
 	if err := hub.UseStanding(StreamStanding(accounts)); err != nil {
 		tb.Fatal(err)
 	}

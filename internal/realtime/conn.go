@@ -6,7 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -22,6 +22,9 @@ const (
 	statusTooSlow websocket.StatusCode = 4008
 )
 
+// readLimit bounds a frame a device sends.
+const readLimit = 64 << 10
+
 // item is a frame waiting to be written: seq is its place in the account's
 // sync log, 0 for frames outside it (acks, errors, typing).
 type item struct {
@@ -29,10 +32,14 @@ type item struct {
 	frame []byte
 }
 
-// Conn is one connected device.
+// Conn is one connected device. It owns no goroutine while the device is
+// idle: frames are written by a goroutine that runs only while some wait
+// (flush), replies by one that runs only while sends wait for their
+// commit (ackLoop), and pings come from the hub's timer wheel. What the
+// device sends arrives through its transport, in order, at handleFrame.
 type Conn struct {
 	hub     *Hub
-	ws      *websocket.Conn
+	t       transport
 	id      plaza.ID // this stream, for the caps across nodes
 	account plaza.ID
 	session plaza.ID // the session it was opened in
@@ -42,13 +49,17 @@ type Conn struct {
 	// The queue is a slice that grows only while frames wait, so an idle
 	// device costs a few bytes rather than a pre-allocated channel
 	// buffer: memory per idle connection is a target.
-	mu     sync.Mutex
-	queue  []item
-	wake   chan struct{} // capacity 1: "the queue is not empty"
-	limit  int
-	closed bool
+	mu          sync.Mutex
+	queue       []item
+	queuedBytes int
+	limit       int
+	closed      bool  // no frame is queued any more
+	live        bool  // caught up: queued frames may be written
+	flushing    bool  // flush runs
+	last        int64 // cursor of the last event written; flush's own once live
 
-	once     sync.Once
+	once     sync.Once // the close begins once
+	goneOnce sync.Once
 	inFlight chan struct{}
 	// acks are the device's sends waiting for their reply, in the order
 	// they were queued; acking is true while ackLoop runs.
@@ -56,11 +67,19 @@ type Conn struct {
 	acks   []pendingAck
 	acking bool
 
-	// loops counts the device's goroutines (its read and write loops and
-	// the sends in flight); wsClosed is closed once the WebSocket is. The
-	// hub counts the stream as live until both are done.
-	loops    sync.WaitGroup
-	wsClosed chan struct{}
+	// started is done once the stream has caught up: frames the device
+	// sends before that wait (the event-loop transport reads at once).
+	started sync.WaitGroup
+	// refs counts what keeps the stream: its transport's connection and
+	// the goroutines running for it (flush, ackLoop, a read loop or a
+	// ping). The last to end releases the stream (finish).
+	refs atomic.Int32
+
+	// The hub's timer wheel (see wheel): the slot the stream waits in
+	// (-1: none), its duty there, and its neighbours.
+	wslot        int
+	wduty        uint8
+	wprev, wnext *Conn
 }
 
 // Serve upgrades the request to a WebSocket for account, signed in with
@@ -78,15 +97,13 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	if since > head {
 		return plaza.Invalid("since", "is ahead of this account's newest cursor")
 	}
-	// Refuse an expired cursor before upgrading, with the API's error.
-	if _, err := h.events.Sync(r.Context(), account, since, 1); err != nil {
-		return err
+	// Refuse an expired cursor before upgrading, with the API's error (a
+	// cursor at the head, as a new stream's is, has nothing to expire).
+	if since < head {
+		if _, err := h.events.Sync(r.Context(), account, since, 1); err != nil {
+			return err
+		}
 	}
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return nil // Accept has answered the client
-	}
-	ws.SetReadLimit(64 << 10)
 	// The session rides in the context so that a send over the stream is
 	// refused from the moment the session ends.
 	base := context.Background()
@@ -94,47 +111,96 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 		base = h.domain.WithSession(base, session)
 	}
 	ctx, cancel := context.WithCancel(base)
-	c := &Conn{hub: h, ws: ws, id: plaza.NewID(), account: account, session: session, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), limit: h.cfg.QueueLen,
-		inFlight: make(chan struct{}, h.cfg.MaxInFlight), wsClosed: make(chan struct{})}
-	if err := h.attach(r.Context(), c); err != nil {
-		ws.Close(statusGoingAway, "server shutting down")
+	c := &Conn{hub: h, id: plaza.NewID(), account: account, session: session, ctx: ctx, cancel: cancel, limit: h.cfg.QueueLen,
+		inFlight: make(chan struct{}, h.cfg.MaxInFlight), wslot: -1}
+	// One reference for the connection, until transportGone, and one
+	// for this call: the stream is not released while it is set up.
+	c.refs.Store(2)
+	defer c.unhold()
+	c.started.Add(1)
+	defer c.started.Done() // frames that arrived meanwhile go on, or end with the stream
+	if !h.open() {
 		cancel()
+		return plaza.Errorf(plaza.EUnavailable, "the server is shutting down: reconnect")
+	}
+	var std *stdTransport
+	if loop := h.eventLoop(r); loop != nil {
+		if t := loop.accept(w, r, c); t != nil {
+			c.t = t
+		}
+	} else if std = acceptStd(w, r, c); std != nil {
+		c.t = std
+	}
+	if c.t == nil {
+		c.transportGone() // the upgrade was answered or the connection is gone
+		return nil
+	}
+	if err := h.attach(r.Context(), c); err != nil {
+		c.shutdown(statusGoingAway, "server shutting down")
 		return nil
 	}
 	if h.limits != nil {
 		if err := h.limits.open(r.Context(), h, c); err != nil {
 			h.log.Error("stream: apply the stream caps", "err", err)
 			c.shutdown(websocket.StatusInternalError, "could not open the stream: reconnect")
-			h.detach(c)
-			go c.release()
 			return nil
 		}
 	}
 	last, err := c.catchUp(since)
 	if err != nil {
 		c.shutdown(websocket.StatusInternalError, "could not replay the sync log: reconnect with since=CURSOR")
-		h.detach(c)
-		go c.release()
 		return nil
 	}
 	// The request's goroutine returns here and its stack, grown deep by
-	// routing, authentication and the replay, goes with it: the device
-	// lives on in two goroutines with shallow stacks. At ten thousand idle
-	// devices per node that is most of the memory per connection.
-	c.loops.Go(c.readLoop)
-	c.loops.Go(func() {
-		defer h.detach(c)
-		c.writeLoop(last)
-	})
-	go c.release()
+	// routing, authentication and the replay, goes with it.
+	c.mu.Lock()
+	c.last, c.live = last, true
+	c.mu.Unlock()
+	c.kick()
+	h.wheel.add(c, dutyPing, h.cfg.PingInterval)
+	if std != nil {
+		std.start()
+	}
 	return nil
 }
 
-// release waits for the device's goroutines and its WebSocket's close,
-// then tells the hub the stream is gone (Close waits for that).
-func (c *Conn) release() {
-	c.loops.Wait()
-	<-c.wsClosed
+// hold adds a reference to the stream unless it was released already.
+func (c *Conn) hold() bool {
+	for {
+		n := c.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if c.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// unhold drops a reference; the last one releases the stream.
+func (c *Conn) unhold() {
+	if c.refs.Add(-1) == 0 {
+		c.finish()
+	}
+}
+
+// transportGone is called once the connection is closed: no frame is
+// queued any more, and the stream ends once its goroutines have.
+func (c *Conn) transportGone() {
+	c.goneOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.queue, c.queuedBytes = nil, 0
+		c.mu.Unlock()
+		c.cancel()
+		c.unhold()
+	})
+}
+
+// finish tells the hub the stream is gone (Close waits for that).
+func (c *Conn) finish() {
+	c.hub.wheel.remove(c)
+	c.hub.detach(c)
 	c.hub.streamDone()
 }
 
@@ -150,98 +216,130 @@ func (c *Conn) catchUp(since int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return last, c.write(events.ReadyFrame(last))
+	return last, c.writeFrames([][]byte{events.ReadyFrame(last)})
 }
 
-// offer queues a frame without blocking; a full queue means the device is
-// too slow, and it is disconnected with 4008. The close frame goes out
-// before the device's loops are cancelled (end, not shutdown): cancelling
-// first would abort the write the device is behind on and drop the
-// connection without a close frame, and the device would not learn to
-// resume from its cursor.
+// offer queues a frame without blocking; a device with too many frames or
+// bytes waiting is too slow, and it is disconnected with 4008. The close
+// frame goes out after the frames already written (end, not shutdown):
+// the device reads what it was sent, then learns to resume from its
+// cursor.
 func (c *Conn) offer(it item) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= c.limit {
+	if len(c.queue) >= c.limit || c.queuedBytes+len(it.frame)+c.transportQueued() > c.hub.cfg.QueueBytes {
 		c.closed = true
-		c.queue = nil
+		c.queue, c.queuedBytes = nil, 0
 		c.mu.Unlock()
 		c.hub.slowClosed.Inc()
 		c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
 		return
 	}
 	c.queue = append(c.queue, it)
+	c.queuedBytes += len(it.frame)
+	start := c.live && !c.flushing
+	c.flushing = c.flushing || start
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default: // already signalled
+	if start {
+		c.startFlush()
 	}
 }
 
-// take removes and returns every waiting frame.
+func (c *Conn) transportQueued() int {
+	if c.t == nil {
+		return 0
+	}
+	return c.t.queued()
+}
+
+// kick starts flush if frames wait (they were queued while the stream
+// caught up).
+func (c *Conn) kick() {
+	c.mu.Lock()
+	start := c.live && !c.flushing && !c.closed && len(c.queue) > 0
+	c.flushing = c.flushing || start
+	c.mu.Unlock()
+	if start {
+		c.startFlush()
+	}
+}
+
+func (c *Conn) startFlush() {
+	if !c.hold() {
+		return
+	}
+	go func() {
+		defer c.unhold()
+		c.flush()
+	}()
+}
+
+// take removes and returns every waiting frame; with none it marks flush
+// as ended.
 func (c *Conn) take() []item {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	q := c.queue
-	c.queue = nil
+	c.queue, c.queuedBytes = nil, 0
+	if len(q) == 0 || c.closed {
+		c.flushing = false
+		return nil
+	}
 	return q
+}
+
+// flush writes the waiting frames until none waits: all that wait at
+// once go to the transport together, which writes them in one system
+// call where it can. Events go in cursor order; a gap is filled from the
+// database.
+func (c *Conn) flush() {
+	var frames [][]byte
+	for {
+		q := c.take()
+		if q == nil {
+			return
+		}
+		frames = frames[:0]
+		var err error
+		for _, it := range q {
+			switch {
+			case it.seq == 0:
+				frames = append(frames, it.frame)
+			case it.seq <= c.last:
+				continue // already delivered (replay overlap or a duplicate)
+			case it.seq == c.last+1:
+				frames = append(frames, it.frame)
+				c.last = it.seq
+			default:
+				// A gap: events published out of order, or dropped.
+				if err = c.writeFrames(frames); err == nil {
+					frames = frames[:0]
+					c.last, err = c.replay(c.last, it.seq)
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = c.writeFrames(frames)
+		}
+		clear(frames)
+		if err != nil {
+			c.shutdown(websocket.StatusNormalClosure, "")
+			return
+		}
+	}
 }
 
 func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
 	c.once.Do(func() {
 		c.cancel()
-		go func() {
-			// Close waits for the peer's close frame; do not hold anyone.
-			_ = c.ws.Close(code, reason)
-			close(c.wsClosed)
-		}()
+		c.t.close(code, reason, false)
 	})
-}
-
-// writeLoop writes live frames after cursor last, in cursor order, filling
-// any gap from the database.
-func (c *Conn) writeLoop(last int64) {
-	defer c.shutdown(websocket.StatusNormalClosure, "")
-	var err error
-	ping := time.NewTicker(c.hub.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-ping.C:
-			ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
-			err := c.ws.Ping(ctx)
-			cancel()
-			if err != nil {
-				return
-			}
-			// In case the bus lost the news that the session or the
-			// account's standing ended.
-			c.checkStanding()
-		case <-c.wake:
-			for _, it := range c.take() {
-				switch {
-				case it.seq == 0:
-					err = c.write(it.frame)
-				case it.seq <= last:
-					continue // already delivered (replay overlap or a duplicate)
-				case it.seq == last+1:
-					err = c.write(it.frame)
-					last = it.seq
-				default:
-					// A gap: events published out of order, or dropped.
-					last, err = c.replay(last, it.seq)
-				}
-				if err != nil {
-					return
-				}
-			}
-		}
-	}
 }
 
 // replay writes the stored events in (after, upTo] and returns the new
@@ -257,23 +355,27 @@ func (c *Conn) replay(after, upTo int64) (int64, error) {
 			// Pruned or not visible yet: nothing more to send.
 			return upTo, nil
 		}
-		for i, f := range frames {
-			if err := c.write(f); err != nil {
-				return after, err
-			}
-			after = seqs[i]
+		if err := c.writeFrames(frames); err != nil {
+			return after, err
+		}
+		after = seqs[len(seqs)-1]
+		// A transport that never blocks would take the whole log into
+		// memory: wait until the device has read most of this page.
+		if err := c.t.drain(c.hub.cfg.QueueBytes / 2); err != nil {
+			return after, err
 		}
 	}
 	return after, nil
 }
 
-func (c *Conn) write(frame []byte) error {
-	ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
+func (c *Conn) writeFrames(frames [][]byte) error {
+	if len(frames) == 0 {
+		return nil
+	}
+	if err := c.t.write(frames); err != nil {
 		return err
 	}
-	c.hub.frames.Inc()
+	c.hub.frames.Add(float64(len(frames)))
 	return nil
 }
 
@@ -294,48 +396,44 @@ type sendData struct {
 	Mentions       []plaza.ID `json:"mentions"`
 }
 
-func (c *Conn) readLoop() {
-	defer c.shutdown(websocket.StatusNormalClosure, "")
-	for {
-		_, data, err := c.ws.Read(c.ctx)
-		if err != nil {
-			return
+// handleFrame runs one frame the device sent. It returns false once the
+// stream is ending.
+func (c *Conn) handleFrame(data []byte) bool {
+	var f clientFrame
+	if err := strictjson.Decode(data, &f); err != nil {
+		if plaza.AsError(err) == nil {
+			err = plaza.Invalid("frame", "must be a JSON object {\"type\", \"id\", \"data\"}")
 		}
-		var f clientFrame
-		if err := strictjson.Decode(data, &f); err != nil {
-			if plaza.AsError(err) == nil {
-				err = plaza.Invalid("frame", "must be a JSON object {\"type\", \"id\", \"data\"}")
-			}
-			c.reply(errorFrame(f.ID, err))
-			continue
-		}
-		switch f.Type {
-		case events.MessageSend:
-			select {
-			case c.inFlight <- struct{}{}:
-			case <-c.ctx.Done():
-				return
-			}
-			// The send is checked and queued here, before the next frame
-			// is read, so a device's sends commit in the order it sent
-			// them; their commits overlap (up to MaxInFlight), and the
-			// acks leave in the same order (see ackLoop).
-			c.pushAck(c.queueSend(f))
-		case events.Typing:
-			var d struct {
-				ConversationID plaza.ID `json:"conversation_id"`
-			}
-			if err := strictjson.Decode(f.Data, &d); err != nil {
-				c.reply(errorFrame(f.ID, dataError(err, "{\"conversation_id\"}")))
-				continue
-			}
-			if err := c.hub.domain.Typing(c.ctx, c.account, d.ConversationID); err != nil && f.ID != "" {
-				c.reply(errorFrame(f.ID, err))
-			}
-		default:
-			c.reply(errorFrame(f.ID, plaza.Invalid("type", "must be message.send or typing")))
-		}
+		c.reply(errorFrame(f.ID, err))
+		return true
 	}
+	switch f.Type {
+	case events.MessageSend:
+		select {
+		case c.inFlight <- struct{}{}:
+		case <-c.ctx.Done():
+			return false
+		}
+		// The send is checked and queued here, before the next frame
+		// is handled, so a device's sends commit in the order it sent
+		// them; their commits overlap (up to MaxInFlight), and the
+		// acks leave in the same order (see ackLoop).
+		c.pushAck(c.queueSend(f))
+	case events.Typing:
+		var d struct {
+			ConversationID plaza.ID `json:"conversation_id"`
+		}
+		if err := strictjson.Decode(f.Data, &d); err != nil {
+			c.reply(errorFrame(f.ID, dataError(err, "{\"conversation_id\"}")))
+			return true
+		}
+		if err := c.hub.domain.Typing(c.ctx, c.account, d.ConversationID); err != nil && f.ID != "" {
+			c.reply(errorFrame(f.ID, err))
+		}
+	default:
+		c.reply(errorFrame(f.ID, plaza.Invalid("type", "must be message.send or typing")))
+	}
+	return true
 }
 
 // A pendingAck is a message.send waiting for its reply: the commit's
@@ -376,8 +474,11 @@ func (c *Conn) pushAck(p pendingAck) {
 	start := !c.acking
 	c.acking = true
 	c.ackMu.Unlock()
-	if start {
-		c.loops.Go(c.ackLoop)
+	if start && c.hold() {
+		go func() {
+			defer c.unhold()
+			c.ackLoop()
+		}()
 	}
 }
 

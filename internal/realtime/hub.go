@@ -12,9 +12,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaza-im/plaza"
@@ -24,9 +26,15 @@ import (
 
 // Config tunes the hub.
 type Config struct {
-	// QueueLen bounds the frames waiting for one device; past it the
-	// device is disconnected as too slow.
-	QueueLen int
+	// Transport serves the streams: TransportNBIO (the default) or
+	// TransportStd. Requests that arrived over TLS use TransportStd.
+	Transport string
+	// QueueLen bounds the frames waiting for one device, and QueueBytes
+	// the bytes (waiting to be written, or written and not yet taken by
+	// the device's socket); past either the device is disconnected as
+	// too slow.
+	QueueLen   int
+	QueueBytes int
 	// PingInterval is how often the server pings an idle device; a device
 	// that does not answer within WriteTimeout is dropped.
 	PingInterval time.Duration
@@ -38,7 +46,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{QueueLen: 1024, PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, MaxInFlight: 64}
+	return Config{Transport: TransportNBIO, QueueLen: 1024, QueueBytes: 1 << 20, PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, MaxInFlight: 64}
 }
 
 // SendInput is a message.send frame's message.
@@ -82,11 +90,12 @@ type Hub struct {
 	domain Domain
 	log    *slog.Logger
 
-	// Lock order: subMu, then mu. subMu serialises subscription changes,
-	// which may wait on the network (a NATS subscribe is a round trip);
-	// mu guards the maps only briefly, so delivering events never waits
-	// behind a device that is connecting.
-	subMu    sync.Mutex
+	// mu guards the maps only briefly and is never held across a bus
+	// call (a NATS subscribe is a round trip): the first device of an
+	// account subscribes with no lock held while later ones wait for
+	// that subscription alone (accountConns.ready), so connects of
+	// different accounts never wait for each other, and delivering
+	// events never waits behind a device that is connecting.
 	mu       sync.Mutex
 	accounts map[plaza.ID]*accountConns
 	topics   map[string]*topicSubs
@@ -96,6 +105,14 @@ type Hub struct {
 	// mu; idle is signalled (with mu) when it does.
 	live int
 	idle *sync.Cond
+
+	// wheel pings every stream; loop is the event loop of the nbio
+	// transport, started by the first stream that needs it.
+	wheel    *wheel
+	stopOnce sync.Once
+	loopMu   sync.Mutex
+	loop     *nbioLoop
+	loopErr  error
 
 	// followed lists, for an account, the subjects of the channels and
 	// authors it follows (UseChannels, UseAuthors).
@@ -132,6 +149,10 @@ type accountConns struct {
 	sub    bus.Subscription
 	conns  map[*Conn]struct{}
 	topics map[string]bool // subjects of followed channels and authors subscribed for it
+	// ready is closed once the first device's attach has subscribed
+	// (sub set) or failed (err set).
+	ready chan struct{}
+	err   error
 }
 
 // topicSubs are the accounts on this node that follow a channel (or a
@@ -139,7 +160,7 @@ type accountConns struct {
 // subscription on its subject that serves them all: a post is published
 // once, however many followers.
 type topicSubs struct {
-	sub      bus.Subscription
+	sub      bus.Subscription // nil while the first follower subscribes
 	accounts map[plaza.ID]bool
 }
 
@@ -161,8 +182,82 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 		}),
 	}
 	h.idle = sync.NewCond(&h.mu)
+	h.wheel = newWheel(cfg.PingInterval, cfg.WriteTimeout)
+	go h.wheel.run(h.due)
 	reg.MustRegister(h.conns, h.frames, h.slowClosed)
 	return h
+}
+
+// open counts a new stream as live (Close waits for it), unless the hub
+// is closed.
+func (h *Hub) open() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.live++ // until the stream's finish
+	return true
+}
+
+// eventLoop returns the nbio event loop for a request, starting it the
+// first time, or nil if the request is to use coder/websocket: the hub
+// is configured so, the request came over TLS (nbio takes over only a
+// plain socket), or the loop could not start.
+func (h *Hub) eventLoop(r *http.Request) *nbioLoop {
+	if h.cfg.Transport == TransportStd || r.TLS != nil {
+		return nil
+	}
+	h.loopMu.Lock()
+	defer h.loopMu.Unlock()
+	if h.loop == nil && h.loopErr == nil {
+		if h.loop, h.loopErr = startNBIO(h.log); h.loopErr != nil {
+			h.log.Error("stream: the event loop did not start; streams use coder/websocket", "err", h.loopErr)
+		}
+	}
+	return h.loop
+}
+
+// due does the wheel's duties for conns: ping those whose time came, and
+// re-check their standing off the wheel's goroutine; drop those that did
+// not answer the ping before.
+func (h *Hub) due(conns []*Conn, duties []uint8) {
+	var check []*Conn
+	for i, c := range conns {
+		if c.ctx.Err() != nil {
+			continue // ending
+		}
+		switch duties[i] {
+		case dutyPing:
+			c.t.ping()
+			check = append(check, c)
+			h.wheel.add(c, dutyCheck, h.cfg.WriteTimeout)
+		case dutyCheck:
+			if a, ok := c.t.(interface{ alive() bool }); ok && !a.alive() {
+				c.shutdown(websocket.StatusNormalClosure, "")
+				continue
+			}
+			h.wheel.add(c, dutyPing, h.cfg.PingInterval-h.cfg.WriteTimeout)
+		}
+	}
+	if h.standing == nil || len(check) == 0 {
+		return
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.live++ // Close waits for the re-checks
+	h.mu.Unlock()
+	go func() {
+		defer h.streamDone()
+		for _, c := range check {
+			// In case the bus lost the news that the session or the
+			// account's standing ended.
+			c.checkStanding()
+		}
+	}()
 }
 
 // UseChannels makes the hub deliver posts of the channels each connected
@@ -198,42 +293,57 @@ func (h *Hub) useTopics(followed func(ctx context.Context, account plaza.ID) ([]
 // before the device's replay starts, so no event falls between the replay
 // and live delivery.
 func (h *Hub) attach(ctx context.Context, c *Conn) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return plaza.Errorf(plaza.EGone, "the server is shutting down")
+	}
+	ac := h.accounts[c.account]
+	first := ac == nil
+	if first {
+		ac = &accountConns{conns: map[*Conn]struct{}{}, topics: map[string]bool{}, ready: make(chan struct{})}
+		h.accounts[c.account] = ac
+	}
+	ac.conns[c] = struct{}{}
+	h.mu.Unlock()
+	h.conns.Inc()
+	if first {
+		sub, err := h.subscribeAccount(ctx, c.account, ac)
+		h.mu.Lock()
+		ac.sub, ac.err = sub, err
+		h.mu.Unlock()
+		close(ac.ready)
+		return err
+	}
+	select {
+	case <-ac.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return ac.err
+}
+
+// subscribeAccount subscribes to the account's subject and the subjects
+// it follows, for its first device on this node.
+func (h *Hub) subscribeAccount(ctx context.Context, account plaza.ID, ac *accountConns) (bus.Subscription, error) {
 	var follows []string
 	for _, f := range h.followed {
-		subjects, err := f(ctx, c.account)
+		subjects, err := f(ctx, account)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		follows = append(follows, subjects...)
 	}
-	h.subMu.Lock()
-	defer h.subMu.Unlock()
-	h.mu.Lock()
-	closed, ac := h.closed, h.accounts[c.account]
-	h.mu.Unlock()
-	if closed {
-		return plaza.Errorf(plaza.EGone, "the server is shutting down")
+	sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, ac, data) }, bus.Inline())
+	if err != nil {
+		return nil, err
 	}
-	if ac == nil {
-		account := c.account
-		sub, err := h.bus.Subscribe(events.AccountSubject(account), func(data []byte) { h.deliver(account, data) }, bus.Inline())
-		if err != nil {
-			return err
-		}
-		ac = &accountConns{sub: sub, conns: map[*Conn]struct{}{}, topics: map[string]bool{}}
-		h.mu.Lock()
-		h.accounts[account] = ac
-		h.mu.Unlock()
-		for _, subject := range follows {
-			h.followLocked(account, ac, subject)
-		}
+	for _, subject := range follows {
+		h.follow(account, ac, subject)
 	}
-	h.mu.Lock()
-	ac.conns[c] = struct{}{}
-	h.live++ // until c.release
-	h.mu.Unlock()
-	h.conns.Inc()
-	return nil
+	return sub, nil
 }
 
 // streamDone ends one count of live.
@@ -250,8 +360,6 @@ func (h *Hub) detach(c *Conn) {
 	if h.limits != nil {
 		h.limits.close(c)
 	}
-	h.subMu.Lock()
-	defer h.subMu.Unlock()
 	h.mu.Lock()
 	ac := h.accounts[c.account]
 	if ac == nil {
@@ -264,61 +372,92 @@ func (h *Hub) detach(c *Conn) {
 	}
 	delete(ac.conns, c)
 	last := len(ac.conns) == 0
+	var topics []string
 	if last {
+		// Every device that waited on ready holds a place in conns, so
+		// the first device's subscribe has ended by now.
 		delete(h.accounts, c.account)
+		for subject := range ac.topics {
+			topics = append(topics, subject)
+		}
 	}
 	h.mu.Unlock()
 	h.conns.Dec()
-	if last {
+	if !last {
+		return
+	}
+	if ac.sub != nil {
 		if err := ac.sub.Unsubscribe(); err != nil {
 			h.log.Warn("bus unsubscribe failed", "err", err)
 		}
-		for subject := range ac.topics {
-			h.unfollowLocked(c.account, ac, subject)
-		}
+	}
+	for _, subject := range topics {
+		h.unfollow(c.account, ac, subject)
 	}
 }
 
-// followLocked adds account to the listeners of a followed channel's or
+// follow adds account to the listeners of a followed channel's or
 // author's subject, subscribing to it if it is the first on this node.
-// h.subMu is held (not h.mu: the subscribe may wait on the network).
-func (h *Hub) followLocked(account plaza.ID, ac *accountConns, subject string) {
+// No lock is held across the subscribe; followers that come meanwhile
+// share it.
+func (h *Hub) follow(account plaza.ID, ac *accountConns, subject string) {
 	h.mu.Lock()
-	already, cs := ac.topics[subject], h.topics[subject]
-	h.mu.Unlock()
-	if already {
+	if ac.topics[subject] {
+		h.mu.Unlock()
 		return
 	}
-	if cs == nil {
-		sub, err := h.bus.Subscribe(subject, func(data []byte) { h.deliverTopic(subject, data) }, bus.Inline())
-		if err != nil {
-			h.log.Warn("bus subscribe to followed posts failed; they reach this node's followers through their feed or timeline", "subject", subject, "err", err)
-			return
-		}
-		cs = &topicSubs{sub: sub, accounts: map[plaza.ID]bool{}}
+	ts := h.topics[subject]
+	first := ts == nil
+	if first {
+		ts = &topicSubs{accounts: map[plaza.ID]bool{}}
+		h.topics[subject] = ts
 	}
-	h.mu.Lock()
-	h.topics[subject] = cs
-	cs.accounts[account] = true
+	ts.accounts[account] = true
 	ac.topics[subject] = true
 	h.mu.Unlock()
+	if !first {
+		return
+	}
+	sub, err := h.bus.Subscribe(subject, func(data []byte) { h.deliverTopic(subject, ts, data) }, bus.Inline())
+	h.mu.Lock()
+	current := h.topics[subject] == ts
+	switch {
+	case err != nil:
+		h.log.Warn("bus subscribe to followed posts failed; they reach this node's followers through their feed or timeline", "subject", subject, "err", err)
+		if current {
+			delete(h.topics, subject)
+			for a := range ts.accounts {
+				if ac := h.accounts[a]; ac != nil {
+					delete(ac.topics, subject)
+				}
+			}
+		}
+	case current:
+		ts.sub, sub = sub, nil
+	}
+	h.mu.Unlock()
+	if sub != nil {
+		// Every follower left while it subscribed.
+		_ = sub.Unsubscribe()
+	}
 }
 
-// unfollowLocked undoes followLocked. h.subMu is held.
-func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, subject string) {
+// unfollow undoes follow.
+func (h *Hub) unfollow(account plaza.ID, ac *accountConns, subject string) {
 	h.mu.Lock()
 	delete(ac.topics, subject)
-	cs := h.topics[subject]
-	empty := false
-	if cs != nil {
-		delete(cs.accounts, account)
-		if empty = len(cs.accounts) == 0; empty {
+	ts := h.topics[subject]
+	var sub bus.Subscription
+	if ts != nil {
+		delete(ts.accounts, account)
+		if len(ts.accounts) == 0 {
 			delete(h.topics, subject)
+			sub = ts.sub // nil while its subscribe runs: follow drops it then
 		}
 	}
 	h.mu.Unlock()
-	if empty {
-		if err := cs.sub.Unsubscribe(); err != nil {
+	if sub != nil {
+		if err := sub.Unsubscribe(); err != nil {
 			h.log.Warn("bus unsubscribe failed", "err", err)
 		}
 	}
@@ -326,10 +465,10 @@ func (h *Hub) unfollowLocked(account plaza.ID, ac *accountConns, subject string)
 
 // deliverTopic hands a channel's or an author's post to the connected
 // devices of every follower on this node.
-func (h *Hub) deliverTopic(subject string, frame []byte) {
+func (h *Hub) deliverTopic(subject string, ts *topicSubs, frame []byte) {
 	h.mu.Lock()
 	var targets []*Conn
-	if cs := h.topics[subject]; cs != nil {
+	if cs := h.topics[subject]; cs == ts {
 		for a := range cs.accounts {
 			if ac := h.accounts[a]; ac != nil {
 				for c := range ac.conns {
@@ -364,24 +503,27 @@ func (h *Hub) control(account plaza.ID, data []byte) {
 		return
 	}
 	fc := *m.FollowControl
-	h.subMu.Lock()
-	defer h.subMu.Unlock()
 	h.mu.Lock()
 	ac := h.accounts[account]
 	h.mu.Unlock()
 	if ac == nil {
 		return // no device of that account here
 	}
+	select {
+	case <-ac.ready:
+	case <-time.After(h.cfg.WriteTimeout):
+		return // its first device's subscribe is stuck; it follows at its next connect
+	}
 	if fc.Follow {
-		h.followLocked(account, ac, fc.Subject())
+		h.follow(account, ac, fc.Subject())
 	} else {
-		h.unfollowLocked(account, ac, fc.Subject())
+		h.unfollow(account, ac, fc.Subject())
 	}
 }
 
 // deliver hands a bus event to each device of the account. It never
 // blocks: a device whose queue is full is disconnected.
-func (h *Hub) deliver(account plaza.ID, data []byte) {
+func (h *Hub) deliver(account plaza.ID, ac *accountConns, data []byte) {
 	seq, frame, err := events.ParseEnvelope(data)
 	if err != nil {
 		h.log.Warn("bad bus event", "err", err)
@@ -392,9 +534,10 @@ func (h *Hub) deliver(account plaza.ID, data []byte) {
 		return
 	}
 	h.mu.Lock()
-	ac := h.accounts[account]
 	var targets []*Conn
-	if ac != nil {
+	// A subscription of an earlier set of the account's devices may
+	// still deliver while it ends: only the current one counts.
+	if h.accounts[account] == ac {
 		targets = make([]*Conn, 0, len(ac.conns))
 		for c := range ac.conns {
 			targets = append(targets, c)
@@ -466,12 +609,21 @@ func (h *Hub) Close() {
 		<-l.done
 	}
 	// Every stream was told to close: wait until their goroutines end
-	// (bounded by the WebSocket library's close handshake timeout).
+	// (bounded by the close handshake's timeout).
 	h.mu.Lock()
 	for h.live > 0 {
 		h.idle.Wait()
 	}
 	h.mu.Unlock()
+	h.stopOnce.Do(func() { close(h.wheel.stop) }) // Close may be called again
+	<-h.wheel.done
+	h.loopMu.Lock()
+	if h.loop != nil {
+		h.loop.stop()
+		h.loop = nil
+	}
+	h.loopErr = plaza.Errorf(plaza.EGone, "the hub is closed")
+	h.loopMu.Unlock()
 }
 
 // Connections returns how many devices are connected to this node.

@@ -30,6 +30,17 @@ import (
 // waitTimeout bounds every poll for an asynchronous outcome.
 const waitTimeout = 15 * time.Second
 
+// eachTransport runs f with the default configuration on each transport.
+func eachTransport(t *testing.T, f func(t *testing.T, cfg Config)) {
+	for _, tr := range []string{TransportNBIO, TransportStd} {
+		t.Run(tr, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Transport = tr
+			f(t, cfg)
+		})
+	}
+}
+
 // eventually polls cond until it holds or waitTimeout passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -111,6 +122,9 @@ type hubEnv struct {
 	authors  map[plaza.ID][]plaza.ID // account → followed authors above the fan-out threshold
 	standing map[plaza.ID]error      // session → its standing
 	sent     []string                // client_ids in the order Send queued them
+	// hold, when set, keeps every send's commit waiting until it is
+	// closed.
+	hold chan struct{}
 }
 
 func newHubEnv(t *testing.T, db *sqldb.DB, cfg Config) *hubEnv {
@@ -185,8 +199,14 @@ func (e *hubEnv) send(ctx context.Context, acct plaza.ID, in SendInput) (func() 
 	}
 	e.mu.Lock()
 	e.sent = append(e.sent, in.ClientID)
+	hold := e.hold
 	e.mu.Unlock()
-	return func() (any, error) { return e.storeSend(acct, in) }, nil
+	return func() (any, error) {
+		if hold != nil {
+			<-hold
+		}
+		return e.storeSend(acct, in)
+	}, nil
 }
 
 func (e *hubEnv) storeSend(acct plaza.ID, in SendInput) (any, error) {
@@ -326,44 +346,46 @@ func (h *Hub) bookkeeping() (accounts, conns, channels int) {
 // subscribes to its subject and its followed channels; further devices
 // share them; the last one to leave drops them all.
 func TestHubAttachDetachBookkeeping(t *testing.T) {
-	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
-		e := newHubEnv(t, db, DefaultConfig())
-		a, b := e.account(), e.account()
-		ch1, ch2 := plaza.ID(1), plaza.ID(2)
-		e.follows[a] = []plaza.ID{ch1, ch2}
-		e.follows[b] = []plaza.ID{ch2}
-		a1 := e.dial(a, 1, "")
-		a2 := e.dial(a, 2, "")
-		b1 := e.dial(b, 3, "")
-		want := map[string]int{events.AccountSubject(a): 1, events.AccountSubject(b): 1, events.ChannelSubject(ch1): 1, events.ChannelSubject(ch2): 1}
-		if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("subscriptions = %v, want %v", got, want)
-		}
-		if n, c, chs := e.hub.bookkeeping(); n != 2 || c != 3 || chs != 2 || e.hub.Connections() != 3 {
-			t.Fatalf("hub holds %d accounts, %d devices, %d channels; want 2, 3, 2", n, c, chs)
-		}
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+			e := newHubEnv(t, db, cfg)
+			a, b := e.account(), e.account()
+			ch1, ch2 := plaza.ID(1), plaza.ID(2)
+			e.follows[a] = []plaza.ID{ch1, ch2}
+			e.follows[b] = []plaza.ID{ch2}
+			a1 := e.dial(a, 1, "")
+			a2 := e.dial(a, 2, "")
+			b1 := e.dial(b, 3, "")
+			want := map[string]int{events.AccountSubject(a): 1, events.AccountSubject(b): 1, events.ChannelSubject(ch1): 1, events.ChannelSubject(ch2): 1}
+			if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("subscriptions = %v, want %v", got, want)
+			}
+			if n, c, chs := e.hub.bookkeeping(); n != 2 || c != 3 || chs != 2 || e.hub.Connections() != 3 {
+				t.Fatalf("hub holds %d accounts, %d devices, %d channels; want 2, 3, 2", n, c, chs)
+			}
 
-		a1.hangUp()
-		eventually(t, "the first device to be detached", func() bool { return e.hub.Connections() == 2 })
-		if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("after one of two devices left, subscriptions = %v, want %v", got, want)
-		}
-		// The remaining device still gets the account's events.
-		seq := e.store(a, "still here")
-		if f := a2.read(); f.Cursor != strconv.FormatInt(seq, 10) {
-			t.Errorf("remaining device got %+v, want cursor %d", f, seq)
-		}
+			a1.hangUp()
+			eventually(t, "the first device to be detached", func() bool { return e.hub.Connections() == 2 })
+			if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("after one of two devices left, subscriptions = %v, want %v", got, want)
+			}
+			// The remaining device still gets the account's events.
+			seq := e.store(a, "still here")
+			if f := a2.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+				t.Errorf("remaining device got %+v, want cursor %d", f, seq)
+			}
 
-		a2.hangUp()
-		eventually(t, "the account's last device to be detached", func() bool { return e.hub.Connections() == 1 })
-		want = map[string]int{events.AccountSubject(b): 1, events.ChannelSubject(ch2): 1}
-		eventually(t, "the account's subscriptions to be dropped", func() bool { return fmt.Sprint(e.bus.live()) == fmt.Sprint(want) })
+			a2.hangUp()
+			eventually(t, "the account's last device to be detached", func() bool { return e.hub.Connections() == 1 })
+			want = map[string]int{events.AccountSubject(b): 1, events.ChannelSubject(ch2): 1}
+			eventually(t, "the account's subscriptions to be dropped", func() bool { return fmt.Sprint(e.bus.live()) == fmt.Sprint(want) })
 
-		b1.hangUp()
-		eventually(t, "every subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
-		if n, c, chs := e.hub.bookkeeping(); n != 0 || c != 0 || chs != 0 {
-			t.Errorf("hub still holds %d accounts, %d devices, %d channels", n, c, chs)
-		}
+			b1.hangUp()
+			eventually(t, "every subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
+			if n, c, chs := e.hub.bookkeeping(); n != 0 || c != 0 || chs != 0 {
+				t.Errorf("hub still holds %d accounts, %d devices, %d channels", n, c, chs)
+			}
+		})
 	})
 }
 
@@ -371,63 +393,65 @@ func TestHubAttachDetachBookkeeping(t *testing.T) {
 // subject makes the node subscribe to the channel and deliver its posts;
 // an unfollow drops the subscription, and another follower keeps it.
 func TestHubFollowControl(t *testing.T) {
-	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
-	ctx := context.Background()
-	a, b := e.account(), e.account()
-	ch := plaza.ID(77)
-	da := e.dial(a, 1, "")
-	db := e.dial(b, 2, "")
-	notify := FollowNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	chSubs := func() int { return e.bus.live()[events.ChannelSubject(ch)] }
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		ctx := context.Background()
+		a, b := e.account(), e.account()
+		ch := plaza.ID(77)
+		da := e.dial(a, 1, "")
+		db := e.dial(b, 2, "")
+		notify := FollowNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		chSubs := func() int { return e.bus.live()[events.ChannelSubject(ch)] }
 
-	notify(ctx, a, events.FollowControl{Channel: ch, Follow: true})
-	eventually(t, "the channel subscription", func() bool { return chSubs() == 1 })
-	notify(ctx, b, events.FollowControl{Channel: ch, Follow: true})
-	notify(ctx, b, events.FollowControl{Channel: ch, Follow: true}) // twice: no second subscription
-	eventually(t, "b to follow", func() bool {
-		e.hub.mu.Lock()
-		defer e.hub.mu.Unlock()
-		cs := e.hub.topics[events.ChannelSubject(ch)]
-		return cs != nil && cs.accounts[b]
-	})
-	if n := chSubs(); n != 1 {
-		t.Fatalf("%d subscriptions to the channel, want 1 for both followers", n)
-	}
-	post := events.Frame(events.ChannelPost, 0, []byte(`{"id":"9"}`))
-	if err := e.bus.Publish(ctx, events.ChannelSubject(ch), post); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []*device{da, db} {
-		if f := d.read(); f.Type != events.ChannelPost || string(f.Data) != `{"id":"9"}` || f.Cursor != "" {
-			t.Errorf("follower got %+v, want the channel.post without a cursor", f)
+		notify(ctx, a, events.FollowControl{Channel: ch, Follow: true})
+		eventually(t, "the channel subscription", func() bool { return chSubs() == 1 })
+		notify(ctx, b, events.FollowControl{Channel: ch, Follow: true})
+		notify(ctx, b, events.FollowControl{Channel: ch, Follow: true}) // twice: no second subscription
+		eventually(t, "b to follow", func() bool {
+			e.hub.mu.Lock()
+			defer e.hub.mu.Unlock()
+			cs := e.hub.topics[events.ChannelSubject(ch)]
+			return cs != nil && cs.accounts[b]
+		})
+		if n := chSubs(); n != 1 {
+			t.Fatalf("%d subscriptions to the channel, want 1 for both followers", n)
 		}
-	}
+		post := events.Frame(events.ChannelPost, 0, []byte(`{"id":"9"}`))
+		if err := e.bus.Publish(ctx, events.ChannelSubject(ch), post); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []*device{da, db} {
+			if f := d.read(); f.Type != events.ChannelPost || string(f.Data) != `{"id":"9"}` || f.Cursor != "" {
+				t.Errorf("follower got %+v, want the channel.post without a cursor", f)
+			}
+		}
 
-	notify(ctx, a, events.FollowControl{Channel: ch, Follow: false})
-	eventually(t, "a to unfollow", func() bool {
-		e.hub.mu.Lock()
-		defer e.hub.mu.Unlock()
-		return !e.hub.topics[events.ChannelSubject(ch)].accounts[a]
+		notify(ctx, a, events.FollowControl{Channel: ch, Follow: false})
+		eventually(t, "a to unfollow", func() bool {
+			e.hub.mu.Lock()
+			defer e.hub.mu.Unlock()
+			return !e.hub.topics[events.ChannelSubject(ch)].accounts[a]
+		})
+		if n := chSubs(); n != 1 {
+			t.Fatalf("after one of two unfollowed: %d subscriptions, want 1", n)
+		}
+		notify(ctx, b, events.FollowControl{Channel: ch, Follow: false})
+		eventually(t, "the channel subscription to be dropped", func() bool { return chSubs() == 0 })
+
+		// A follow change for an account with no device here is ignored.
+		notify(ctx, e.account(), events.FollowControl{Channel: ch, Follow: true})
+		// A bad control message is logged and ignored; the stream goes on.
+		if err := e.bus.Publish(ctx, events.AccountSubject(a), events.ControlEnvelope([]byte("{"))); err != nil {
+			t.Fatal(err)
+		}
+		seq := e.store(a, "after")
+		if f := da.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+			t.Errorf("after the control messages device got %+v, want cursor %d", f, seq)
+		}
+		if n := chSubs(); n != 0 {
+			t.Errorf("%d channel subscriptions after the last unfollow, want 0", n)
+		}
 	})
-	if n := chSubs(); n != 1 {
-		t.Fatalf("after one of two unfollowed: %d subscriptions, want 1", n)
-	}
-	notify(ctx, b, events.FollowControl{Channel: ch, Follow: false})
-	eventually(t, "the channel subscription to be dropped", func() bool { return chSubs() == 0 })
-
-	// A follow change for an account with no device here is ignored.
-	notify(ctx, e.account(), events.FollowControl{Channel: ch, Follow: true})
-	// A bad control message is logged and ignored; the stream goes on.
-	if err := e.bus.Publish(ctx, events.AccountSubject(a), events.ControlEnvelope([]byte("{"))); err != nil {
-		t.Fatal(err)
-	}
-	seq := e.store(a, "after")
-	if f := da.read(); f.Cursor != strconv.FormatInt(seq, 10) {
-		t.Errorf("after the control messages device got %+v, want cursor %d", f, seq)
-	}
-	if n := chSubs(); n != 0 {
-		t.Errorf("%d channel subscriptions after the last unfollow, want 0", n)
-	}
 }
 
 // TestHubSlowConsumerIsClosed: a device that stops reading while events
@@ -435,47 +459,48 @@ func TestHubFollowControl(t *testing.T) {
 // code 4008, to resume from its cursor, and it is detached; its next
 // stream from that cursor misses nothing.
 func TestHubSlowConsumerIsClosed(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.QueueLen = 4
-	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
-	a := e.account()
-	d := e.dial(a, 1, "")
-	// Large frames fill the socket's buffers while the device reads
-	// nothing, so the writer blocks and the queue overflows.
-	big := events.Frame(events.Typing, 0, []byte(`"`+strings.Repeat("x", 256<<10)+`"`))
-	for i := 0; i < 400 && slowClosed(t, e) == 0; i++ {
-		if err := e.bus.Publish(context.Background(), events.AccountSubject(a), events.Envelope(0, big)); err != nil {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		cfg.QueueLen = 4
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		a := e.account()
+		d := e.dial(a, 1, "")
+		// Large frames fill the socket's buffers while the device reads
+		// nothing, so the writer blocks and the queue overflows.
+		big := events.Frame(events.Typing, 0, []byte(`"`+strings.Repeat("x", 256<<10)+`"`))
+		for i := 0; i < 400 && slowClosed(t, e) == 0; i++ {
+			if err := e.bus.Publish(context.Background(), events.AccountSubject(a), events.Envelope(0, big)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond) // let the writer block on the socket
+		}
+		eventually(t, "the queue to overflow", func() bool { return slowClosed(t, e) == 1 })
+		// The device reads again: the frames already on their way, then the
+		// close frame.
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		var err error
+		for err == nil {
+			_, _, err = d.ws.Read(ctx)
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != statusTooSlow || !strings.Contains(ce.Reason, "since=") {
+			t.Errorf("slow device's stream ended with %v, want close 4008 telling it to reconnect with since=", err)
+		}
+		eventually(t, "the slow device to be detached", func() bool { return e.hub.Connections() == 0 })
+		eventually(t, "its subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
+		// It resumes from its cursor.
+		seq := e.store(a, "missed")
+		d2, err := e.tryDial(a, 2, "0")
+		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Millisecond) // let the writer block on the socket
-	}
-	eventually(t, "the queue to overflow", func() bool { return slowClosed(t, e) == 1 })
-	// The device reads again: the frames already on their way, then the
-	// close frame.
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	var err error
-	for err == nil {
-		_, _, err = d.ws.Read(ctx)
-	}
-	var ce websocket.CloseError
-	if !errors.As(err, &ce) || ce.Code != statusTooSlow || !strings.Contains(ce.Reason, "since=") {
-		t.Errorf("slow device's stream ended with %v, want close 4008 telling it to reconnect with since=", err)
-	}
-	eventually(t, "the slow device to be detached", func() bool { return e.hub.Connections() == 0 })
-	eventually(t, "its subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
-	// It resumes from its cursor.
-	seq := e.store(a, "missed")
-	d2, err := e.tryDial(a, 2, "0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := d2.read(); f.Cursor != strconv.FormatInt(seq, 10) {
-		t.Errorf("resumed stream replayed %+v, want cursor %d", f, seq)
-	}
-	if f := d2.read(); f.Type != events.Ready {
-		t.Errorf("after the replay got %+v, want ready", f)
-	}
+		if f := d2.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+			t.Errorf("resumed stream replayed %+v, want cursor %d", f, seq)
+		}
+		if f := d2.read(); f.Type != events.Ready {
+			t.Errorf("after the replay got %+v, want ready", f)
+		}
+	})
 }
 
 // slowClosed reads the hub's count of devices closed for being too slow.
@@ -497,62 +522,64 @@ func slowClosed(t *testing.T, e *hubEnv) float64 {
 // accounts concurrently; afterwards the hub's books and the bus's
 // subscriptions are exact, and events still reach the devices left.
 func TestHubReconnectStorm(t *testing.T) {
-	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
-		e := newHubEnv(t, db, DefaultConfig())
-		var accts []plaza.ID
-		for i := 0; i < 4; i++ {
-			a := e.account()
-			accts = append(accts, a)
-			e.follows[a] = []plaza.ID{plaza.ID(10 + i%2)}
-		}
-		const storm = 200
-		var wg sync.WaitGroup
-		errs := make(chan error, storm)
-		for i := 0; i < storm; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				d, err := e.tryDial(accts[i%len(accts)], plaza.ID(i+1), "")
-				if err != nil {
-					errs <- err
-					return
-				}
-				if i%3 == 0 {
-					d.ws.CloseNow() // vanish without a close handshake
-				} else {
-					d.hangUp()
-				}
-			}(i)
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatalf("dial during the storm: %v", err)
-		}
-		eventually(t, "every stormed device to be detached", func() bool { return e.hub.Connections() == 0 })
-		eventually(t, "every subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
-		if n, c, chs := e.hub.bookkeeping(); n != 0 || c != 0 || chs != 0 {
-			t.Fatalf("after the storm the hub holds %d accounts, %d devices, %d channels", n, c, chs)
-		}
-
-		// One device per account now: exactly one subscription each.
-		devs := make([]*device, len(accts))
-		for i, a := range accts {
-			devs[i] = e.dial(a, plaza.ID(1000+i), "")
-		}
-		want := map[string]int{events.ChannelSubject(10): 1, events.ChannelSubject(11): 1}
-		for _, a := range accts {
-			want[events.AccountSubject(a)] = 1
-		}
-		if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("subscriptions = %v, want %v", got, want)
-		}
-		for i, a := range accts {
-			seq := e.store(a, "after the storm")
-			if f := devs[i].read(); f.Cursor != strconv.FormatInt(seq, 10) {
-				t.Errorf("device of %s got %+v, want cursor %d", a, f, seq)
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+			e := newHubEnv(t, db, cfg)
+			var accts []plaza.ID
+			for i := 0; i < 4; i++ {
+				a := e.account()
+				accts = append(accts, a)
+				e.follows[a] = []plaza.ID{plaza.ID(10 + i%2)}
 			}
-		}
+			const storm = 200
+			var wg sync.WaitGroup
+			errs := make(chan error, storm)
+			for i := 0; i < storm; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					d, err := e.tryDial(accts[i%len(accts)], plaza.ID(i+1), "")
+					if err != nil {
+						errs <- err
+						return
+					}
+					if i%3 == 0 {
+						d.ws.CloseNow() // vanish without a close handshake
+					} else {
+						d.hangUp()
+					}
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatalf("dial during the storm: %v", err)
+			}
+			eventually(t, "every stormed device to be detached", func() bool { return e.hub.Connections() == 0 })
+			eventually(t, "every subscription to be dropped", func() bool { return len(e.bus.live()) == 0 })
+			if n, c, chs := e.hub.bookkeeping(); n != 0 || c != 0 || chs != 0 {
+				t.Fatalf("after the storm the hub holds %d accounts, %d devices, %d channels", n, c, chs)
+			}
+
+			// One device per account now: exactly one subscription each.
+			devs := make([]*device, len(accts))
+			for i, a := range accts {
+				devs[i] = e.dial(a, plaza.ID(1000+i), "")
+			}
+			want := map[string]int{events.ChannelSubject(10): 1, events.ChannelSubject(11): 1}
+			for _, a := range accts {
+				want[events.AccountSubject(a)] = 1
+			}
+			if got := e.bus.live(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("subscriptions = %v, want %v", got, want)
+			}
+			for i, a := range accts {
+				seq := e.store(a, "after the storm")
+				if f := devs[i].read(); f.Cursor != strconv.FormatInt(seq, 10) {
+					t.Errorf("device of %s got %+v, want cursor %d", a, f, seq)
+				}
+			}
+		})
 	})
 }
 
@@ -560,96 +587,100 @@ func TestHubReconnectStorm(t *testing.T) {
 // for everyone) closes the streams that lost it with the code that says
 // why; the others stay open.
 func TestHubStandingCloses(t *testing.T) {
-	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
-	ctx := context.Background()
-	notify := StandingNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	a, b := e.account(), e.account()
-	ended, kept := e.dial(a, 1, ""), e.dial(a, 2, "")
-	other := e.dial(b, 3, "")
-	e.mu.Lock()
-	e.standing[1] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
-	e.mu.Unlock()
-	notify(ctx, a)
-	ended.closedWith(StatusSessionEnded)
-	eventually(t, "the ended stream to be detached", func() bool { return e.hub.Connections() == 2 })
-
-	for _, tc := range []struct {
-		code string
-		want websocket.StatusCode
-	}{
-		{plaza.EAccountSuspended, StatusAccountRestricted},
-		{plaza.EAccountClosed, StatusAccountRestricted},
-		{plaza.ETermsAcceptanceRequired, StatusTermsRequired},
-	} {
-		s := plaza.ID(100 + len(tc.code))
-		d := e.dial(b, s, "")
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		ctx := context.Background()
+		notify := StandingNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		a, b := e.account(), e.account()
+		ended, kept := e.dial(a, 1, ""), e.dial(a, 2, "")
+		other := e.dial(b, 3, "")
 		e.mu.Lock()
-		e.standing[s] = plaza.Errorf(tc.code, "no")
+		e.standing[1] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
 		e.mu.Unlock()
-		notify(ctx, 0) // every account's streams, on AllSubject
-		d.closedWith(tc.want)
-	}
-	// A failed check (the database is down) leaves streams open.
-	e.mu.Lock()
-	e.standing[2] = errors.New("database unreachable")
-	e.mu.Unlock()
-	notify(ctx, a)
-	seq := e.store(a, "kept")
-	if f := kept.read(); f.Cursor != strconv.FormatInt(seq, 10) {
-		t.Errorf("kept stream got %+v, want cursor %d", f, seq)
-	}
-	if f := func() gotFrame {
-		seq := e.store(b, "other")
-		f := other.read()
-		f.ID = strconv.FormatInt(seq, 10)
-		return f
-	}(); f.Cursor != f.ID {
-		t.Errorf("the other account's stream got %+v", f)
-	}
+		notify(ctx, a)
+		ended.closedWith(StatusSessionEnded)
+		eventually(t, "the ended stream to be detached", func() bool { return e.hub.Connections() == 2 })
+
+		for _, tc := range []struct {
+			code string
+			want websocket.StatusCode
+		}{
+			{plaza.EAccountSuspended, StatusAccountRestricted},
+			{plaza.EAccountClosed, StatusAccountRestricted},
+			{plaza.ETermsAcceptanceRequired, StatusTermsRequired},
+		} {
+			s := plaza.ID(100 + len(tc.code))
+			d := e.dial(b, s, "")
+			e.mu.Lock()
+			e.standing[s] = plaza.Errorf(tc.code, "no")
+			e.mu.Unlock()
+			notify(ctx, 0) // every account's streams, on AllSubject
+			d.closedWith(tc.want)
+		}
+		// A failed check (the database is down) leaves streams open.
+		e.mu.Lock()
+		e.standing[2] = errors.New("database unreachable")
+		e.mu.Unlock()
+		notify(ctx, a)
+		seq := e.store(a, "kept")
+		if f := kept.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+			t.Errorf("kept stream got %+v, want cursor %d", f, seq)
+		}
+		if f := func() gotFrame {
+			seq := e.store(b, "other")
+			f := other.read()
+			f.ID = strconv.FormatInt(seq, 10)
+			return f
+		}(); f.Cursor != f.ID {
+			t.Errorf("the other account's stream got %+v", f)
+		}
+	})
 }
 
 // TestHubRefusedSendRepliesInOrder: a send refused before it is queued
 // is answered in its place among the acks of the sends around it, and the
 // goroutine that replies ends once nothing waits.
 func TestHubRefusedSendRepliesInOrder(t *testing.T) {
-	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
-	a := e.account()
-	d := e.dial(a, 1, "")
-	const n = 12
-	for i := 0; i < n; i++ {
-		client := fmt.Sprint("c", i)
-		if i%3 == 1 {
-			client = "" // refused by the domain's checks
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		a := e.account()
+		d := e.dial(a, 1, "")
+		const n = 12
+		for i := 0; i < n; i++ {
+			client := fmt.Sprint("c", i)
+			if i%3 == 1 {
+				client = "" // refused by the domain's checks
+			}
+			d.write(map[string]any{"type": "message.send", "id": fmt.Sprint("F", i), "data": map[string]any{"conversation_id": "5", "client_id": client, "kind": "text", "text": "hi"}})
 		}
-		d.write(map[string]any{"type": "message.send", "id": fmt.Sprint("F", i), "data": map[string]any{"conversation_id": "5", "client_id": client, "kind": "text", "text": "hi"}})
-	}
-	for got := 0; got < n; {
-		f := d.read()
-		if f.Type == events.MessageCreated {
-			continue
+		for got := 0; got < n; {
+			f := d.read()
+			if f.Type == events.MessageCreated {
+				continue
+			}
+			want := events.MessageAck
+			if got%3 == 1 {
+				want = "error"
+			}
+			if f.Type != want || f.ID != fmt.Sprint("F", got) {
+				t.Fatalf("reply %d is %s for %s, want %s for F%d", got, f.Type, f.ID, want, got)
+			}
+			got++
 		}
-		want := events.MessageAck
-		if got%3 == 1 {
-			want = "error"
+		e.hub.mu.Lock()
+		var c *Conn
+		for conn := range e.hub.accounts[a].conns {
+			c = conn
 		}
-		if f.Type != want || f.ID != fmt.Sprint("F", got) {
-			t.Fatalf("reply %d is %s for %s, want %s for F%d", got, f.Type, f.ID, want, got)
-		}
-		got++
-	}
-	e.hub.mu.Lock()
-	var c *Conn
-	for conn := range e.hub.accounts[a].conns {
-		c = conn
-	}
-	e.hub.mu.Unlock()
-	plazatest.Eventually(t, 5*time.Second, func() error {
-		c.ackMu.Lock()
-		defer c.ackMu.Unlock()
-		if c.acking || len(c.acks) > 0 {
-			return fmt.Errorf("the reply goroutine still runs with %d sends waiting", len(c.acks))
-		}
-		return nil
+		e.hub.mu.Unlock()
+		plazatest.Eventually(t, 5*time.Second, func() error {
+			c.ackMu.Lock()
+			defer c.ackMu.Unlock()
+			if c.acking || len(c.acks) > 0 {
+				return fmt.Errorf("the reply goroutine still runs with %d sends waiting", len(c.acks))
+			}
+			return nil
+		})
 	})
 }
 
@@ -657,71 +688,73 @@ func TestHubRefusedSendRepliesInOrder(t *testing.T) {
 // waiting are queued and acked in the order sent; typing and bad frames
 // are answered with error frames that name the problem.
 func TestHubFramesOfAConnectionInOrder(t *testing.T) {
-	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
-	a := e.account()
-	d := e.dial(a, 1, "")
-	const n = 30
-	for i := 0; i < n; i++ {
-		d.write(map[string]any{"type": "message.send", "id": fmt.Sprint("F", i), "data": map[string]any{"conversation_id": "5", "client_id": fmt.Sprint("c", i), "kind": "text", "text": "hi"}})
-	}
-	acks := 0
-	for acks < n {
-		f := d.read()
-		switch f.Type {
-		case events.MessageAck:
-			if f.ID != fmt.Sprint("F", acks) {
-				t.Fatalf("ack %d is for %s, want F%d", acks, f.ID, acks)
-			}
-			acks++
-		case events.MessageCreated:
-		default:
-			t.Fatalf("unexpected frame %+v", f)
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		a := e.account()
+		d := e.dial(a, 1, "")
+		const n = 30
+		for i := 0; i < n; i++ {
+			d.write(map[string]any{"type": "message.send", "id": fmt.Sprint("F", i), "data": map[string]any{"conversation_id": "5", "client_id": fmt.Sprint("c", i), "kind": "text", "text": "hi"}})
 		}
-	}
-	e.mu.Lock()
-	for i, c := range e.sent {
-		if c != fmt.Sprint("c", i) {
-			t.Errorf("send %d queued as %s, want c%d", i, c, i)
-		}
-	}
-	e.mu.Unlock()
-
-	for _, tc := range []struct {
-		frame string
-		field string
-	}{
-		{`{"type":"message.send","id":"E1","data":{"conversation_id":"5","client_id":"","kind":"text","text":"x"}}`, "client_id"},
-		{`{"type":"typing","id":"E2","data":{"conversation_id":"5","extra":1}}`, "data.extra"},
-		{`{"type":"nope","id":"E3","data":{}}`, "type"},
-		// A NUL escaped in a string, and a raw NUL that breaks the JSON.
-		{`{"type":"message.send","id":"E4","data":{"conversation_id":"5","client_id":"c","kind":"text","text":"a\u0000b"}}`, "data.text"},
-		{"{\"type\":\"typing\",\"id\":\"E5\",\"data\":{\"conversation_id\":\"5\x00\"}}", "frame"},
-	} {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		if err := d.ws.Write(ctx, websocket.MessageText, []byte(tc.frame)); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		for {
+		acks := 0
+		for acks < n {
 			f := d.read()
-			if f.Type == events.Typing || f.Type == events.MessageCreated {
-				continue // live events still arriving from the sends above
+			switch f.Type {
+			case events.MessageAck:
+				if f.ID != fmt.Sprint("F", acks) {
+					t.Fatalf("ack %d is for %s, want F%d", acks, f.ID, acks)
+				}
+				acks++
+			case events.MessageCreated:
+			default:
+				t.Fatalf("unexpected frame %+v", f)
 			}
-			if f.Type != events.Error || !strings.Contains(string(f.Data), `"`+tc.field+`"`) {
-				t.Errorf("frame %s answered %+v, want an error naming %q", tc.frame, f, tc.field)
-			}
-			break
 		}
-	}
-	// A valid typing frame reaches the account's devices, without cursor.
-	d.write(map[string]any{"type": "typing", "data": map[string]any{"conversation_id": "5"}})
-	f := d.read()
-	for f.Type == events.MessageCreated {
-		f = d.read()
-	}
-	if f.Type != events.Typing || f.Cursor != "" {
-		t.Errorf("typing echoed as %+v", f)
-	}
+		e.mu.Lock()
+		for i, c := range e.sent {
+			if c != fmt.Sprint("c", i) {
+				t.Errorf("send %d queued as %s, want c%d", i, c, i)
+			}
+		}
+		e.mu.Unlock()
+
+		for _, tc := range []struct {
+			frame string
+			field string
+		}{
+			{`{"type":"message.send","id":"E1","data":{"conversation_id":"5","client_id":"","kind":"text","text":"x"}}`, "client_id"},
+			{`{"type":"typing","id":"E2","data":{"conversation_id":"5","extra":1}}`, "data.extra"},
+			{`{"type":"nope","id":"E3","data":{}}`, "type"},
+			// A NUL escaped in a string, and a raw NUL that breaks the JSON.
+			{`{"type":"message.send","id":"E4","data":{"conversation_id":"5","client_id":"c","kind":"text","text":"a\u0000b"}}`, "data.text"},
+			{"{\"type\":\"typing\",\"id\":\"E5\",\"data\":{\"conversation_id\":\"5\x00\"}}", "frame"},
+		} {
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			if err := d.ws.Write(ctx, websocket.MessageText, []byte(tc.frame)); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			for {
+				f := d.read()
+				if f.Type == events.Typing || f.Type == events.MessageCreated {
+					continue // live events still arriving from the sends above
+				}
+				if f.Type != events.Error || !strings.Contains(string(f.Data), `"`+tc.field+`"`) {
+					t.Errorf("frame %s answered %+v, want an error naming %q", tc.frame, f, tc.field)
+				}
+				break
+			}
+		}
+		// A valid typing frame reaches the account's devices, without cursor.
+		d.write(map[string]any{"type": "typing", "data": map[string]any{"conversation_id": "5"}})
+		f := d.read()
+		for f.Type == events.MessageCreated {
+			f = d.read()
+		}
+		if f.Type != events.Typing || f.Cursor != "" {
+			t.Errorf("typing echoed as %+v", f)
+		}
+	})
 }
 
 // TestHubAuthorSubjects: an author above the fan-out threshold publishes
@@ -730,45 +763,47 @@ func TestHubFramesOfAConnectionInOrder(t *testing.T) {
 // follow), shares one subscription among them, delivers the post to each,
 // and drops it with the last unfollow or disconnection.
 func TestHubAuthorSubjects(t *testing.T) {
-	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
-	ctx := context.Background()
-	a, b, other := e.account(), e.account(), e.account()
-	star := plaza.ID(4242)
-	e.mu.Lock()
-	e.authors[a] = []plaza.ID{star}
-	e.mu.Unlock()
-	da := e.dial(a, 1, "")
-	db := e.dial(b, 2, "")
-	do := e.dial(other, 3, "")
-	subs := func() int { return e.bus.live()[events.AuthorSubject(star)] }
-	eventually(t, "the author subscription at connection", func() bool { return subs() == 1 })
-	notify := FollowNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	notify(ctx, b, events.FollowControl{Author: star, Follow: true})
-	eventually(t, "b to follow the author", func() bool {
-		e.hub.mu.Lock()
-		defer e.hub.mu.Unlock()
-		ts := e.hub.topics[events.AuthorSubject(star)]
-		return ts != nil && ts.accounts[b]
-	})
-	if n := subs(); n != 1 {
-		t.Fatalf("%d subscriptions to the author, want 1 shared", n)
-	}
-	post := events.Frame(events.PostCreated, 0, []byte(`{"id":"5"}`))
-	if err := e.bus.Publish(ctx, events.AuthorSubject(star), post); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []*device{da, db} {
-		if f := d.read(); f.Type != events.PostCreated || string(f.Data) != `{"id":"5"}` || f.Cursor != "" {
-			t.Errorf("follower got %+v, want the post.created without a cursor", f)
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		ctx := context.Background()
+		a, b, other := e.account(), e.account(), e.account()
+		star := plaza.ID(4242)
+		e.mu.Lock()
+		e.authors[a] = []plaza.ID{star}
+		e.mu.Unlock()
+		da := e.dial(a, 1, "")
+		db := e.dial(b, 2, "")
+		do := e.dial(other, 3, "")
+		subs := func() int { return e.bus.live()[events.AuthorSubject(star)] }
+		eventually(t, "the author subscription at connection", func() bool { return subs() == 1 })
+		notify := FollowNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		notify(ctx, b, events.FollowControl{Author: star, Follow: true})
+		eventually(t, "b to follow the author", func() bool {
+			e.hub.mu.Lock()
+			defer e.hub.mu.Unlock()
+			ts := e.hub.topics[events.AuthorSubject(star)]
+			return ts != nil && ts.accounts[b]
+		})
+		if n := subs(); n != 1 {
+			t.Fatalf("%d subscriptions to the author, want 1 shared", n)
 		}
-	}
-	// The account that follows nobody gets its own events and nothing
-	// of the author's.
-	seq := e.store(other, "own")
-	if f := do.read(); f.Cursor != strconv.FormatInt(seq, 10) {
-		t.Errorf("a non-follower got %+v first, want its own event", f)
-	}
-	notify(ctx, b, events.FollowControl{Author: star, Follow: false})
-	da.hangUp()
-	eventually(t, "the author subscription to be dropped", func() bool { return subs() == 0 })
+		post := events.Frame(events.PostCreated, 0, []byte(`{"id":"5"}`))
+		if err := e.bus.Publish(ctx, events.AuthorSubject(star), post); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []*device{da, db} {
+			if f := d.read(); f.Type != events.PostCreated || string(f.Data) != `{"id":"5"}` || f.Cursor != "" {
+				t.Errorf("follower got %+v, want the post.created without a cursor", f)
+			}
+		}
+		// The account that follows nobody gets its own events and nothing
+		// of the author's.
+		seq := e.store(other, "own")
+		if f := do.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+			t.Errorf("a non-follower got %+v first, want its own event", f)
+		}
+		notify(ctx, b, events.FollowControl{Author: star, Follow: false})
+		da.hangUp()
+		eventually(t, "the author subscription to be dropped", func() bool { return subs() == 0 })
+	})
 }

@@ -142,15 +142,10 @@ func (c *Conn) checkStanding() {
 
 // end closes c for a reason of policy (its session or standing ended, or
 // it was replaced). Unlike shutdown it sends the close frame before
-// cancelling the device's loops: cancelling a read makes the WebSocket
-// library drop the connection without a close frame, and the device would
-// not learn why it must not simply reconnect.
+// cancelling the stream (transportGone does, once the connection is
+// closed): cancelling a read makes coder/websocket drop the connection
+// without a close frame, and the device would not learn why it must not
+// simply reconnect.
 func (c *Conn) end(code websocket.StatusCode, reason string) {
-	c.once.Do(func() {
-		go func() {
-			_ = c.ws.Close(code, reason)
-			c.cancel()
-			close(c.wsClosed)
-		}()
-	})
+	c.once.Do(func() { c.t.close(code, reason, true) })
 }

@@ -87,22 +87,15 @@ type Conn struct {
 // the account's standing ends. since is the cursor to resume after; a
 // negative since starts from the account's current cursor.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session plaza.ID, since int64) error {
-	head, err := h.events.Head(r.Context(), account)
+	// Refuse a cursor ahead of the log or expired before upgrading, with
+	// the API's error (a new stream's cursor, the head, has nothing to
+	// expire).
+	head, err := h.events.Resumable(r.Context(), account, since)
 	if err != nil {
 		return err
 	}
 	if since < 0 {
 		since = head
-	}
-	if since > head {
-		return plaza.Invalid("since", "is ahead of this account's newest cursor")
-	}
-	// Refuse an expired cursor before upgrading, with the API's error (a
-	// cursor at the head, as a new stream's is, has nothing to expire).
-	if since < head {
-		if _, err := h.events.Sync(r.Context(), account, since, 1); err != nil {
-			return err
-		}
 	}
 	// The session rides in the context so that a send over the stream is
 	// refused from the moment the session ends.

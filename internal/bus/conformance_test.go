@@ -97,6 +97,23 @@ func TestNATS(t *testing.T) {
 	testBus(t, natsImpl(natsURL(t)))
 }
 
+// Inline subscriptions take another way on NATS (shared goroutines
+// rather than one per subscription): they keep the same promises.
+func TestNATSInline(t *testing.T) {
+	t.Parallel()
+	im := natsImpl(natsURL(t))
+	open := im.open
+	im.open = func(tb testing.TB, prefix string) bus.Bus { return inlineBus{open(tb, prefix)} }
+	testBus(t, im)
+}
+
+// inlineBus subscribes every handler with bus.Inline.
+type inlineBus struct{ bus.Bus }
+
+func (b inlineBus) Subscribe(subject string, handler func([]byte), opts ...bus.SubscribeOption) (bus.Subscription, error) {
+	return b.Bus.Subscribe(subject, handler, append(opts, bus.Inline())...)
+}
+
 // testBus checks that im keeps the promises of bus.Bus.
 func testBus(t *testing.T, im impl) {
 	ctx := context.Background()

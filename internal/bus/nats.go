@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -38,6 +39,12 @@ const (
 	// natsConfirmTimeout bounds how long Subscribe waits for the server
 	// to confirm a subscription, and Flush without a deadline.
 	natsConfirmTimeout = 5 * time.Second
+
+	// Inline subscriptions share natsInlineShards goroutines, each with a
+	// queue of natsInlineQueue events; a full queue drops (and logs) like
+	// a slow subscriber. See Subscribe.
+	natsInlineShards = 4
+	natsInlineQueue  = 1 << 16
 )
 
 // NATS is a bus on a NATS server or cluster, shared by every Plaza node.
@@ -56,6 +63,16 @@ type NATS struct {
 	closing   atomic.Bool   // Close has begun: connection losses are expected
 	closed    chan struct{} // closed when the connection is closed for good
 	closeOnce sync.Once
+
+	// The shards of inline subscriptions: their queues, the handler of
+	// each subscription, and the goroutines that call them.
+	inlineOnce sync.Once
+	inline     []chan *nats.Msg
+	handlers   sync.Map // *nats.Subscription → func([]byte)
+	inlineStop chan struct{}
+	stopInline sync.Once
+	inlineWG   sync.WaitGroup
+	seed       maphash.Seed
 }
 
 // OpenNATS connects to the NATS servers in urls (comma-separated
@@ -111,25 +128,38 @@ func (b *NATS) Publish(_ context.Context, subject string, data []byte) error {
 // event published after it returns reaches handler; while the server is
 // unreachable it returns at once, and the subscription takes effect on
 // reconnect.
-func (b *NATS) Subscribe(subject string, handler func(data []byte), _ ...SubscribeOption) (Subscription, error) {
+func (b *NATS) Subscribe(subject string, handler func(data []byte), opts ...SubscribeOption) (Subscription, error) {
 	if err := checkSubject(subject); err != nil {
 		return nil, fmt.Errorf("bus: subscribe: %w", err)
 	}
 	if handler == nil {
 		return nil, errors.New("bus: subscribe: nil handler")
 	}
-	sub, err := b.nc.Subscribe(b.prefix+"."+subject, func(m *nats.Msg) { handler(m.Data) })
-	if err != nil {
-		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, b.mapErr(err))
+	var sub *nats.Subscription
+	var err error
+	if buildSubscribeOptions(opts).inline {
+		// The client library gives every subscription of its own a
+		// goroutine; a node subscribes once per connected account, so
+		// at ten thousand accounts that was 3 KiB per connection. An
+		// inline handler only hands events on, so inline subscriptions
+		// share a few goroutines instead, each subject always the same
+		// one (which keeps its order).
+		sub, err = b.subscribeInline(subject, handler)
+	} else {
+		sub, err = b.nc.Subscribe(b.prefix+"."+subject, func(m *nats.Msg) { handler(m.Data) })
+		if err == nil {
+			if err = sub.SetPendingLimits(natsPendingMsgs, natsPendingBytes); err != nil {
+				_ = sub.Unsubscribe()
+			}
+		}
 	}
-	if err := sub.SetPendingLimits(natsPendingMsgs, natsPendingBytes); err != nil {
-		_ = sub.Unsubscribe()
+	if err != nil {
 		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, b.mapErr(err))
 	}
 	if b.nc.IsConnected() {
 		if err := b.nc.FlushTimeout(natsConfirmTimeout); err != nil {
 			if b.nc.IsClosed() {
-				_ = sub.Unsubscribe()
+				_ = natsSub{sub, b}.Unsubscribe()
 				return nil, fmt.Errorf("bus: subscribe %s: %w", subject, ErrClosed)
 			}
 			// The subscription stands and the client library renews it
@@ -137,7 +167,58 @@ func (b *NATS) Subscribe(subject string, handler func(data []byte), _ ...Subscri
 			b.log.Warn("bus: NATS did not confirm a subscription in time", "prefix", b.prefix, "subject", subject, "err", err)
 		}
 	}
-	return natsSub{sub}, nil
+	return natsSub{sub, b}, nil
+}
+
+// subscribeInline subscribes handler through the shard of subject.
+func (b *NATS) subscribeInline(subject string, handler func([]byte)) (*nats.Subscription, error) {
+	b.inlineOnce.Do(func() {
+		b.seed = maphash.MakeSeed()
+		b.inlineStop = make(chan struct{})
+		b.inline = make([]chan *nats.Msg, natsInlineShards)
+		for i := range b.inline {
+			b.inline[i] = make(chan *nats.Msg, natsInlineQueue)
+			b.inlineWG.Go(func() { b.dispatch(b.inline[i]) })
+		}
+	})
+	if b.inline == nil {
+		return nil, nats.ErrConnectionClosed // Close ran first
+	}
+	ch := b.inline[maphash.String(b.seed, subject)%natsInlineShards]
+	sub, err := b.nc.ChanSubscribe(b.prefix+"."+subject, ch)
+	if err != nil {
+		return nil, err
+	}
+	// Stored before Subscribe returns, so every event published after
+	// that finds its handler.
+	b.handlers.Store(sub, handler)
+	return sub, nil
+}
+
+// dispatch calls the handlers of the events on ch until the bus closes,
+// then those of the events still queued.
+func (b *NATS) dispatch(ch chan *nats.Msg) {
+	handle := func(m *nats.Msg) {
+		// A subscription ended meanwhile has no handler: its events go.
+		if h, ok := b.handlers.Load(m.Sub); ok {
+			h.(func([]byte))(m.Data)
+		}
+	}
+	for {
+		select {
+		case m := <-ch:
+			handle(m)
+		case <-b.inlineStop:
+			for {
+				select {
+				case m := <-ch:
+					handle(m)
+				default:
+					return
+				}
+			}
+		}
+	}
 }
 
 // Flush waits until the server has processed every event published so far
@@ -178,6 +259,13 @@ func (b *NATS) Close() error {
 			b.nc.Close()
 		}
 	})
+	// The shards' queues are never closed (the client library might
+	// still hold one); their goroutines finish what is queued and stop.
+	b.inlineOnce.Do(func() {}) // no shards start after this: Subscribe fails
+	if b.inlineStop != nil {
+		b.stopInline.Do(func() { close(b.inlineStop) })
+		b.inlineWG.Wait()
+	}
 	return nil
 }
 
@@ -217,11 +305,15 @@ func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 }
 
 // natsSub is a Subscription on NATS.
-type natsSub struct{ sub *nats.Subscription }
+type natsSub struct {
+	sub *nats.Subscription
+	b   *NATS
+}
 
 // Unsubscribe ends the subscription.
 func (s natsSub) Unsubscribe() error {
 	err := s.sub.Unsubscribe()
+	s.b.handlers.Delete(s.sub)
 	switch {
 	case err == nil,
 		// Ended already: by an earlier Unsubscribe, or by Close.

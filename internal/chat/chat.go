@@ -132,7 +132,7 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	if err != nil {
 		return nil, err
 	}
-	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled, events.MessageModerated}, loadMessages)
+	evlog.UseRefs([]string{events.MessageCreated, events.MessageRecalled, events.MessageModerated}, s.loadMessages)
 	s.evlog = evlog
 	w, err := newWriter(ctx, s)
 	if err != nil {

@@ -26,9 +26,9 @@ type Log struct {
 	retention time.Duration
 	now       func() time.Time
 
-	// heads[n] and inserts[n] number and store events for n accounts or
+	// heads and inserts number and store events for many accounts or
 	// rows in one statement.
-	heads, inserts map[int]*sql.Stmt
+	heads, inserts *sqldb.Ladder
 
 	refTypes map[string]bool
 	refs     RefLoader
@@ -64,16 +64,16 @@ type LogConfig struct {
 // removed by a moderation decision, say), not as it was sent.
 type RefLoader func(ctx context.Context, q sqldb.Queryer, account plaza.ID, refs []plaza.ID) (map[plaza.ID][]byte, error)
 
-// chunk is how many accounts or rows one multi-row statement covers: a
-// direct message's two events cost two statements, not four.
-const chunk = 16
+// maxRows is the most accounts or rows one multi-row statement covers:
+// 64 events are 448 parameters, far below either engine's limit, and a
+// chat batch's events take a few statements, not a few per message.
+const maxRows = 64
 
 // NewLog prepares the log's statements on db. Preparing during a
 // transaction would wait for the writer connection that the transaction
 // itself holds, so every size is prepared now.
 func NewLog(ctx context.Context, db *sqldb.DB, b bus.Bus, cfg LogConfig, log *slog.Logger) (*Log, error) {
-	l := &Log{db: db, bus: b, log: log, retention: cfg.Retention, now: cfg.Now,
-		heads: map[int]*sql.Stmt{}, inserts: map[int]*sql.Stmt{}, refTypes: map[string]bool{},
+	l := &Log{db: db, bus: b, log: log, retention: cfg.Retention, now: cfg.Now, refTypes: map[string]bool{},
 		pub: make(chan []Pending, publishQueue), pubDone: make(chan struct{})}
 	if l.now == nil {
 		l.now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
@@ -96,12 +96,8 @@ func (l *Log) Close() {
 	}
 	l.pubMu.Unlock()
 	<-l.pubDone
-	for _, s := range l.heads {
-		s.Close()
-	}
-	for _, s := range l.inserts {
-		s.Close()
-	}
+	l.heads.Close()
+	l.inserts.Close()
 }
 
 // UseRefs makes sync and replay render events of types by loading their
@@ -168,26 +164,23 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 	if err != nil {
 		return nil, err
 	}
-	now := l.now().UnixMicro()
 	out := make([]Pending, 0, len(evs))
-	args := make([]any, 0, 7*min(chunk, len(evs)))
-	n := 0
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		if _, err := tx.StmtContext(ctx, l.inserts[n]).ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("sync log: %w", err)
-		}
-		args, n = args[:0], 0
-		return nil
-	}
+	order := make([]int, 0, len(evs)) // out[k] stores evs[order[k]]
 	for _, a := range accounts {
 		idx := per[a]
 		first := heads[a] - int64(len(idx)) + 1
 		for j, i := range idx {
-			e := evs[i]
 			seq := first + int64(j)
+			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(evs[i].Type, seq, evs[i].Data)})
+			order = append(order, i)
+		}
+	}
+	now := l.now().UnixMicro()
+	args := make([]any, 0, 7*min(maxRows, len(evs)))
+	err = l.inserts.Each(len(out), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for k := lo; k < hi; k++ {
+			e := evs[order[k]]
 			var conv, ref any
 			if e.Conversation != 0 {
 				conv = e.Conversation
@@ -199,17 +192,13 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 			if stored == nil {
 				stored = []byte("{}")
 			}
-			args = append(args, a, seq, e.Type, conv, ref, string(stored), now)
-			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(e.Type, seq, e.Data)})
-			if n++; n == chunk {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-			}
+			args = append(args, out[k].Account, out[k].Seq, e.Type, conv, ref, string(stored), now)
 		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
+		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sync log: %w", err)
 	}
 	return out, nil
 }

@@ -5,67 +5,65 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/plaza-im/plaza"
 )
 
 // This file holds the sync log's SQL, one text for both engines.
 
-// prepare prepares, for every n up to chunk, the statements that bump n
-// sync heads and insert n events.
+// prepare prepares the ladders of statements that bump many sync heads
+// and insert many events at once.
 func (l *Log) prepare(ctx context.Context) error {
 	db := l.db
 	p := db.Param
-	for n := 1; n <= chunk; n++ {
-		var hv, ev []string
-		for i := 0; i < n; i++ {
-			hv = append(hv, "("+p(2*i+1)+", "+p(2*i+2)+")")
-			b := 7 * i
-			ev = append(ev, "("+p(b+1)+", "+p(b+2)+", "+p(b+3)+", "+p(b+4)+", "+p(b+5)+", "+p(b+6)+", "+p(b+7)+")")
-		}
-		h, err := db.Prepare(ctx, `INSERT INTO sync_heads (account_id, seq) VALUES `+strings.Join(hv, ", ")+`
-			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`)
-		if err != nil {
-			return err
-		}
-		l.heads[n] = h
-		e, err := db.Prepare(ctx, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES `+strings.Join(ev, ", "))
-		if err != nil {
-			return err
-		}
-		l.inserts[n] = e
+	var err error
+	// Rows are locked in the order of VALUES on PostgreSQL: Append passes
+	// accounts ascending, so concurrent writers lock heads in one order.
+	l.heads, err = db.PrepareLadder(ctx, maxRows, func(i int) string {
+		return "(" + p(2*i+1) + ", " + p(2*i+2) + ")"
+	}, ", ", func(rows string) string {
+		return `INSERT INTO sync_heads (account_id, seq) VALUES ` + rows + `
+			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	l.inserts, err = db.PrepareLadder(ctx, maxRows, func(i int) string {
+		b := 7 * i
+		return "(" + p(b+1) + ", " + p(b+2) + ", " + p(b+3) + ", " + p(b+4) + ", " + p(b+5) + ", " + p(b+6) + ", " + p(b+7) + ")"
+	}, ", ", func(rows string) string {
+		return `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES ` + rows
+	})
+	return err
 }
 
 // bumpHeads reserves len(per[a]) numbers for each account a (sorted,
 // distinct) and returns each account's new head.
 func (l *Log) bumpHeads(ctx context.Context, tx *sql.Tx, accounts []plaza.ID, per map[plaza.ID][]int) (map[plaza.ID]int64, error) {
 	heads := make(map[plaza.ID]int64, len(accounts))
-	for start := 0; start < len(accounts); start += chunk {
-		end := min(len(accounts), start+chunk)
-		args := make([]any, 0, 2*(end-start))
-		for _, a := range accounts[start:end] {
+	args := make([]any, 0, 2*min(maxRows, len(accounts)))
+	err := l.heads.Each(len(accounts), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for _, a := range accounts[lo:hi] {
 			args = append(args, a, int64(len(per[a])))
 		}
-		rows, err := tx.StmtContext(ctx, l.heads[end-start]).QueryContext(ctx, args...)
+		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 		if err != nil {
-			return nil, fmt.Errorf("sync log: %w", err)
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var a plaza.ID
 			var seq int64
 			if err := rows.Scan(&a, &seq); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sync log: %w", err)
+				return err
 			}
 			heads[a] = seq
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sync log: %w", err)
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sync log: %w", err)
 	}
 	for _, a := range accounts {
 		if _, ok := heads[a]; !ok {

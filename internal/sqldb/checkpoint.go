@@ -8,17 +8,21 @@ import (
 	"time"
 )
 
-// On SQLite a commit appends to the write-ahead log, and by default the
-// committing connection copies the log back into the database file (a
-// checkpoint, with its own fsync) whenever the log passes 1,000 pages.
-// On Plaza's single writer that copy stalls every send queued behind it:
-// at a few thousand messages a second it ran about once a second and
-// was the slowest one per cent of sends. So the writer never checkpoints
-// (wal_autocheckpoint(0)), and a connection of its own does, beside it,
-// in PASSIVE mode: it copies what no reader still needs without taking
-// the write lock, and the writer goes on appending. Once everything is
-// copied the writer starts the log over at its next commit, so the file
-// stays small.
+// On SQLite a commit appends to the write-ahead log, and the committing
+// connection copies the log back into the database file (a checkpoint,
+// with its own fsync) once the log passes 1,000 pages; the next commit
+// then starts the log over. On Plaza's single writer that copy of 4 MiB
+// stalled every send queued behind it: at a few thousand messages a
+// second it ran about once a second and made the slowest sends. So a
+// connection of its own checkpoints beside the writer, every
+// checkpointEvery, in PASSIVE mode: it copies what no reader still needs
+// without taking the write lock while the writer goes on appending, and
+// when the writer's own checkpoint comes due, little is left to copy.
+//
+// The writer keeps its own checkpoint for what only it can do: under
+// steady writes the log is never wholly copied at the moment a commit
+// begins, and only a commit that begins then starts the log over. Left
+// to the background alone, the log would grow without end.
 
 // checkpointEvery is how often the checkpointer looks at the log. A look
 // at a log with nothing to copy costs a few microseconds.

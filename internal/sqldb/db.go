@@ -97,9 +97,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY when another process (plaza admin)
 	// writes at the same time; it waits for busy_timeout instead.
-	// The writer leaves checkpoints to a connection of its own (see
-	// checkpoint.go).
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}

@@ -20,13 +20,82 @@ import (
 type stmts struct {
 	db *sqldb.DB
 
+	// On SQLite each step of a batch is a ladder of multi-row
+	// statements; on PostgreSQL (pg) it is one statement over arrays.
 	findByClients ladder // the stored messages among (conversation, sender, client_id) keys
 	bumpConvs     ladder // numbers sends in several conversations
 	insertMessage ladder
 	markReads     ladder // moves the read positions of (conversation, sender) pairs
+	pg            *pgStmts
 	bumpConv      *sql.Stmt
 	markRead      *sql.Stmt
 	memberIDs     *sql.Stmt
+}
+
+// pgStmts are the PostgreSQL statements of a batch. Each takes the whole
+// batch as arrays (unnest), so a batch of 512 sends costs one round trip
+// per step rather than one per 64 rows, and one prepared text serves every
+// size. Their plans must not depend on table statistics: a plan cached
+// while a fresh database's tables were empty outlives their growth until
+// the next ANALYZE. So every join reaches the table through an index
+// condition (= ANY, or a LATERAL look-up per key): with the 64-way OR of
+// the ladder, PostgreSQL kept a sequential scan of messages per batch.
+type pgStmts struct {
+	findByClients *sql.Stmt // $1 conversations, $2 senders, $3 client_ids
+	lockConvs     *sql.Stmt // $1 conversations: locks them in ascending order
+	bumpConvs     *sql.Stmt // $1 conversations, $2 counts, $3 versions, $4 now
+	insertMessage *sql.Stmt
+	markReads     *sql.Stmt // $1 conversations, $2 senders, $3 seqs
+}
+
+func (p *pgStmts) all() []**sql.Stmt {
+	return []**sql.Stmt{&p.findByClients, &p.lockConvs, &p.bumpConvs, &p.insertMessage, &p.markReads}
+}
+
+func preparePG(ctx context.Context, db *sqldb.DB) (*pgStmts, error) {
+	p := &pgStmts{}
+	for i, q := range []string{
+		// LIMIT 1 keeps the subquery a per-key index look-up: the
+		// planner cannot flatten it into a join that scans messages.
+		`SELECT m.* FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(conv, sender, client)
+			CROSS JOIN LATERAL (SELECT ` + messageColumns + ` FROM messages
+				WHERE conversation_id = k.conv AND sender_id = k.sender AND client_id = k.client LIMIT 1) AS m`,
+		// Locking is done by LockRows above the sort, so rows are locked
+		// in id order: the global lock order that keeps writers on
+		// several nodes from deadlocking. An UPDATE alone would lock in
+		// whatever order its plan visits the rows.
+		`SELECT id FROM conversations WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+		// Numbers the sends of each conversation only while the
+		// membership they were checked against holds (see number).
+		`UPDATE conversations AS c SET last_seq = c.last_seq + v.n, updated_at = $4
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, n, version)
+			WHERE c.id = ANY($1::bigint[]) AND c.id = v.id AND c.members_version = v.version
+			RETURNING c.id, c.last_seq`,
+		`INSERT INTO messages (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at)
+			SELECT conv, seq, id, sender, client, kind, text, media, reply, mentions, false, $11
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
+				AS v(conv, seq, id, sender, client, kind, text, media, reply, mentions)`,
+		// Sending reads everything before it.
+		`UPDATE members AS m SET read_seq = v.seq
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(conv, account, seq)
+			WHERE m.conversation_id = ANY($1::bigint[]) AND m.conversation_id = v.conv AND m.account_id = v.account AND m.read_seq < v.seq`,
+	} {
+		s, err := db.Prepare(ctx, q)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		*p.all()[i] = s
+	}
+	return p, nil
+}
+
+func (p *pgStmts) close() {
+	for _, s := range p.all() {
+		if *s != nil {
+			(*s).Close()
+		}
+	}
 }
 
 // maxRows is the most rows one multi-row statement covers: 64 messages
@@ -75,6 +144,12 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 				WHERE members.conversation_id = v.column1 AND members.account_id = v.column2 AND members.read_seq < v.column3`
 		}},
 	}
+	if db.Engine == sqldb.Postgres {
+		if st.pg, err = preparePG(ctx, db); err != nil {
+			return nil, err
+		}
+		ladders = nil
+	}
 	for _, l := range ladders {
 		if *l.dst, err = prepareLadder(ctx, db, l.row, l.sep, l.sql); err != nil {
 			st.close()
@@ -102,6 +177,9 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 func (st *stmts) close() {
 	for _, l := range []ladder{st.findByClients, st.bumpConvs, st.insertMessage, st.markReads} {
 		l.close()
+	}
+	if st.pg != nil {
+		st.pg.close()
 	}
 	for _, s := range []*sql.Stmt{st.bumpConv, st.markRead, st.memberIDs} {
 		if s != nil {

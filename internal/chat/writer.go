@@ -323,12 +323,7 @@ func (r *sendReq) key() sendKey { return sendKey{r.in.ConversationID, r.sender, 
 func (w *writer) findStored(ctx context.Context, tx *sql.Tx, batch []*sendReq, keys []int) (map[sendKey]Message, error) {
 	var found map[sendKey]Message
 	args := make([]any, 0, 3*min(len(keys), maxRows))
-	err := w.st.findByClients.each(len(keys), func(st *sql.Stmt, lo, hi int) error {
-		args = args[:0]
-		for _, i := range keys[lo:hi] {
-			r := batch[i]
-			args = append(args, r.in.ConversationID, r.sender, r.in.ClientID)
-		}
+	query := func(st *sql.Stmt) error {
 		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 		if err != nil {
 			return err
@@ -345,6 +340,26 @@ func (w *writer) findStored(ctx context.Context, tx *sql.Tx, batch []*sendReq, k
 			found[sendKey{m.ConversationID, m.SenderID, m.ClientID}] = m
 		}
 		return rows.Err()
+	}
+	if w.st.pg != nil {
+		if len(keys) == 0 {
+			return nil, nil
+		}
+		convs, senders, clients := make([]int64, len(keys)), make([]int64, len(keys)), make([]string, len(keys))
+		for j, i := range keys {
+			r := batch[i]
+			convs[j], senders[j], clients[j] = int64(r.in.ConversationID), int64(r.sender), r.in.ClientID
+		}
+		args = append(args, convs, senders, clients)
+		return found, query(w.st.pg.findByClients)
+	}
+	err := w.st.findByClients.each(len(keys), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for _, i := range keys[lo:hi] {
+			r := batch[i]
+			args = append(args, r.in.ConversationID, r.sender, r.in.ClientID)
+		}
+		return query(st)
 	})
 	return found, err
 }
@@ -363,9 +378,10 @@ type convRun struct {
 // conversation that were all checked at one members_version take their
 // numbers with one bump, many conversations to a statement; the others,
 // and those whose membership moved since, are numbered one by one,
-// checked again (see number). On PostgreSQL each statement bumps one
-// conversation, so that rows are locked in ascending order: a multi-row
-// UPDATE locks in whatever order its plan visits them.
+// checked again (see number). On PostgreSQL one statement first locks
+// all the batch's conversations in ascending order (lockConvs): a
+// multi-row UPDATE locks in whatever order its plan visits the rows, but
+// rows this transaction already holds cost it no wait.
 func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, todo []int, now time.Time, results []sendRes, seqs []int64, versions map[plaza.ID]int64) error {
 	one := func(i int) error {
 		seq, version, err := w.number(ctx, tx, batch[i], now)
@@ -381,34 +397,52 @@ func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, to
 		versions[batch[i].in.ConversationID] = version
 		return nil
 	}
+	if w.st.pg != nil && len(todo) > 0 {
+		if err := w.lockConvs(ctx, tx, batch, todo); err != nil {
+			return err
+		}
+	}
 	var runs []convRun
 	last := make(map[plaza.ID]int64)
 	args := make([]any, 0, 1+3*min(len(todo), maxRows))
+	query := func(st *sql.Stmt) error {
+		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var conv plaza.ID
+			var seq int64
+			if err := rows.Scan(&conv, &seq); err != nil {
+				return err
+			}
+			last[conv] = seq
+		}
+		return rows.Err()
+	}
 	flush := func() error {
 		if len(runs) == 0 {
 			return nil
 		}
 		clear(last)
-		err := w.st.bumpConvs.each(len(runs), func(st *sql.Stmt, lo, hi int) error {
-			args = append(args[:0], now.UnixMicro())
-			for _, c := range runs[lo:hi] {
-				args = append(args, c.conv, c.hi-c.lo, c.version)
+		var err error
+		if w.st.pg != nil {
+			convs, counts, versions := make([]int64, len(runs)), make([]int64, len(runs)), make([]int64, len(runs))
+			for j, c := range runs {
+				convs[j], counts[j], versions[j] = int64(c.conv), int64(c.hi-c.lo), c.version
 			}
-			rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var conv plaza.ID
-				var seq int64
-				if err := rows.Scan(&conv, &seq); err != nil {
-					return err
+			args = append(args[:0], convs, counts, versions, now.UnixMicro())
+			err = query(w.st.pg.bumpConvs)
+		} else {
+			err = w.st.bumpConvs.each(len(runs), func(st *sql.Stmt, lo, hi int) error {
+				args = append(args[:0], now.UnixMicro())
+				for _, c := range runs[lo:hi] {
+					args = append(args, c.conv, c.hi-c.lo, c.version)
 				}
-				last[conv] = seq
-			}
-			return rows.Err()
-		})
+				return query(st)
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -433,10 +467,6 @@ func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, to
 		runs = runs[:0]
 		return nil
 	}
-	perStmt := len(todo)
-	if w.s.db.Engine == sqldb.Postgres {
-		perStmt = 1
-	}
 	for lo := 0; lo < len(todo); {
 		c := convRun{conv: batch[todo[lo]].in.ConversationID, version: batch[todo[lo]].version, lo: lo, hi: lo + 1}
 		uniform := true
@@ -445,11 +475,7 @@ func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, to
 		}
 		lo = c.hi
 		if uniform {
-			if runs = append(runs, c); len(runs) >= perStmt {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+			runs = append(runs, c)
 			continue
 		}
 		// Sends checked at different versions (a membership change
@@ -466,19 +492,43 @@ func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, to
 	return flush()
 }
 
+// lockConvs locks the conversations of the sends batch[i], i in todo, in
+// ascending order (PostgreSQL). todo is in conversation order.
+func (w *writer) lockConvs(ctx context.Context, tx *sql.Tx, batch []*sendReq, todo []int) error {
+	convs := make([]int64, 0, len(todo))
+	for _, i := range todo {
+		if c := int64(batch[i].in.ConversationID); len(convs) == 0 || convs[len(convs)-1] != c {
+			convs = append(convs, c)
+		}
+	}
+	rows, err := tx.StmtContext(ctx, w.st.pg.lockConvs).QueryContext(ctx, convs)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
 // store inserts msgs and moves each sender's read position to their last
 // message: sending reads everything before it.
 func (w *writer) store(ctx context.Context, tx *sql.Tx, msgs []Message, now time.Time) error {
-	args := make([]any, 0, 12*min(len(msgs), maxRows))
-	err := w.st.insertMessage.each(len(msgs), func(st *sql.Stmt, lo, hi int) error {
-		args = args[:0]
-		for _, m := range msgs[lo:hi] {
-			args = append(args, m.ConversationID, m.Seq, m.ID, m.SenderID, m.ClientID,
-				m.Kind, m.Text, optID(m.MediaID), optID(m.ReplyTo), mentionsJSON(m.Mentions), false, now.UnixMicro())
-		}
-		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		return err
-	})
+	var err error
+	if w.st.pg != nil {
+		err = w.insertPG(ctx, tx, msgs, now)
+	} else {
+		args := make([]any, 0, 12*min(len(msgs), maxRows))
+		err = w.st.insertMessage.each(len(msgs), func(st *sql.Stmt, lo, hi int) error {
+			args = args[:0]
+			for _, m := range msgs[lo:hi] {
+				args = append(args, m.ConversationID, m.Seq, m.ID, m.SenderID, m.ClientID,
+					m.Kind, m.Text, optID(m.MediaID), optID(m.ReplyTo), mentionsJSON(m.Mentions), false, now.UnixMicro())
+			}
+			_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -496,6 +546,15 @@ func (w *writer) store(ctx context.Context, tx *sql.Tx, msgs []Message, now time
 		at[k] = len(reads)
 		reads = append(reads, Message{ConversationID: m.ConversationID, SenderID: m.SenderID, Seq: m.Seq})
 	}
+	if w.st.pg != nil {
+		convs, senders, seqs := make([]int64, len(reads)), make([]int64, len(reads)), make([]int64, len(reads))
+		for j, m := range reads {
+			convs[j], senders[j], seqs[j] = int64(m.ConversationID), int64(m.SenderID), m.Seq
+		}
+		_, err := tx.StmtContext(ctx, w.st.pg.markReads).ExecContext(ctx, convs, senders, seqs)
+		return err
+	}
+	args := make([]any, 0, 3*min(len(reads), maxRows))
 	return w.st.markReads.each(len(reads), func(st *sql.Stmt, lo, hi int) error {
 		args = args[:0]
 		for _, m := range reads[lo:hi] {
@@ -504,6 +563,22 @@ func (w *writer) store(ctx context.Context, tx *sql.Tx, msgs []Message, now time
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return err
 	})
+}
+
+// insertPG inserts msgs with one statement over arrays (PostgreSQL).
+func (w *writer) insertPG(ctx context.Context, tx *sql.Tx, msgs []Message, now time.Time) error {
+	n := len(msgs)
+	convs, seqs, ids, senders := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	clients, kinds, texts, mentions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	media, replies := make([]*int64, n), make([]*int64, n)
+	for j, m := range msgs {
+		convs[j], seqs[j], ids[j], senders[j] = int64(m.ConversationID), m.Seq, int64(m.ID), int64(m.SenderID)
+		clients[j], kinds[j], texts[j], mentions[j] = m.ClientID, m.Kind, m.Text, mentionsJSON(m.Mentions)
+		media[j], replies[j] = (*int64)(m.MediaID), (*int64)(m.ReplyTo)
+	}
+	_, err := tx.StmtContext(ctx, w.st.pg.insertMessage).ExecContext(ctx,
+		convs, seqs, ids, senders, clients, kinds, texts, media, replies, mentions, now.UnixMicro())
+	return err
 }
 
 // appendEvents stores a message.created event for every member of each

@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
+	"sync"
 	"testing"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
@@ -183,4 +187,55 @@ func TestLadderCoversEveryRowOnce(t *testing.T) {
 			t.Fatalf("each(%d): covered %d rows, err %v; want %d", n, next, err, n)
 		}
 	}
+}
+
+// TestTwoWritersOnOneDatabase runs two services on one database, as two
+// nodes do, sending into the same conversations at once: on PostgreSQL
+// each batch locks all of its conversations before numbering them, and in
+// ascending order, so the two writers wait for each other but cannot
+// deadlock; seqs stay gap-free and every send succeeds.
+func TestTwoWritersOnOneDatabase(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		b := bus.NewLocal("second")
+		t.Cleanup(func() { b.Close() })
+		other, err := NewService(ctx, db, b, e.accounts, e.ids, DefaultConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		mustNil(t, err, "second service")
+		t.Cleanup(other.Close)
+
+		const convs, each = 16, 12
+		people := e.accountsN(t, "p", 2*convs)
+		cs := make([]Conversation, convs)
+		for i := range cs {
+			cs[i] = e.direct(t, people[2*i], people[2*i+1])
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*convs*each)
+		for node, svc := range []*Service{e.svc, other} {
+			for k := range convs {
+				// One node walks the conversations up, the other down.
+				i := k
+				if node == 1 {
+					i = convs - 1 - k
+				}
+				wg.Go(func() {
+					for n := range each {
+						in := SendInput{ConversationID: cs[i].ID, ClientID: fmt.Sprint(node, "-", n), Kind: KindText, Text: "hi"}
+						if _, _, err := svc.Send(ctx, people[2*i+node], in); err != nil {
+							errs <- fmt.Errorf("node %d, conversation %d: %w", node, i, err)
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		for i, c := range cs {
+			wantSeqs(t, e.history(t, people[2*i], c.ID), 1, 2*each)
+		}
+	})
 }

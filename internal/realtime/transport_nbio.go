@@ -131,11 +131,14 @@ func (l *nbioLoop) accept(w http.ResponseWriter, r *http.Request, c *Conn) *nbio
 		c.hub.log.Error("stream: hijack the connection", "err", err)
 		return nil
 	}
-	if brw.Reader.Buffered() > 0 {
-		// A client must wait for the handshake's answer before it sends
-		// frames (RFC 6455, 4.1).
-		_ = conn.Close()
-		return nil
+	// Bytes the device sent right after the handshake's answer may be
+	// buffered already: net/http sends the 101 before it stops its
+	// background read of the connection, which can take the first byte.
+	// They are parsed before anything the event loop reads (see onData).
+	var pre []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		pre = append([]byte(nil), b...)
 	}
 	// NBConn duplicates the descriptor and closes conn: from here on the
 	// Go runtime's poller and net/http's buffers forget the connection.
@@ -148,7 +151,7 @@ func (l *nbioLoop) accept(w http.ResponseWriter, r *http.Request, c *Conn) *nbio
 	ws := nbws.NewServerConn(l.up, nbc, "", false, false)
 	ws.Engine = l.eng
 	ws.Execute = nbc.Execute
-	t := &nbioConn{c: c, loop: l, nbc: nbc, ws: ws}
+	t := &nbioConn{c: c, loop: l, nbc: nbc, ws: ws, pre: pre}
 	ws.SetSession(t)
 	nbc.SetSession(ws)
 	nbc.OnData(t.onData)
@@ -156,6 +159,11 @@ func (l *nbioLoop) accept(w http.ResponseWriter, r *http.Request, c *Conn) *nbio
 	if err := l.eng.AddTransferredConn(nbc); err != nil {
 		c.hub.log.Error("stream: add the connection to the event loop", "err", err)
 		return nil
+	}
+	if pre != nil {
+		// Now that the connection has its place in the loop, which the
+		// frames' jobs need; unless the loop's first read beat us to it.
+		t.onData(nbc, nil)
 	}
 	return t
 }
@@ -180,6 +188,11 @@ type nbioConn struct {
 	// cannot see, and this makes the order visible to it.
 	ready atomic.Bool
 
+	// parseMu orders the parsing of pre, the bytes net/http had
+	// buffered at the handshake, before the event loop's reads.
+	parseMu sync.Mutex
+	pre     []byte
+
 	// mu orders writes with the close frame: nothing goes after it.
 	mu      sync.Mutex
 	closing bool
@@ -193,16 +206,32 @@ var errClosing = errors.New("the stream is closing")
 // jobs runs once they all ran, and counts the bytes as handled.
 func (t *nbioConn) onData(nc *nbio.Conn, data []byte) {
 	t.ready.Load()
+	t.parseMu.Lock()
+	defer t.parseMu.Unlock()
+	if pre := t.pre; pre != nil {
+		t.pre = nil
+		if !t.parse(nc, pre) {
+			return
+		}
+	}
+	if len(data) > 0 {
+		t.parse(nc, data)
+	}
+}
+
+// parse parses data and reports whether the stream goes on.
+func (t *nbioConn) parse(nc *nbio.Conn, data []byte) bool {
 	n := int64(len(data))
 	if t.unhandled.Add(n) > maxUnhandled {
 		t.c.end(websocket.StatusPolicyViolation, "too many frames waiting: wait for the acks")
-		return
+		return false
 	}
 	if err := t.ws.Parse(data); err != nil {
 		_ = nc.CloseWithError(err)
-		return
+		return false
 	}
 	nc.Execute(func() { t.unhandled.Add(-n) })
+	return true
 }
 
 func (t *nbioConn) write(frames [][]byte) error {

@@ -18,7 +18,8 @@ import (
 func TestBackgroundCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "plaza.db")
-	db, err := sqldb.Open(ctx, "sqlite:"+path, sqldb.Options{})
+	// A log of 1,000 pages at most, so a few MiB show it starting over.
+	db, err := sqldb.Open(ctx, "sqlite:"+path, sqldb.Options{SQLiteCheckpointPages: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

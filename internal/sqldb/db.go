@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ type Options struct {
 	SQLiteSynchronous string
 	// MaxReaders bounds the reader pool; 0 means 4×GOMAXPROCS.
 	MaxReaders int
+	// SQLiteCheckpointPages is the size of SQLite's log, in pages, at
+	// which the writer checkpoints itself; 0 means writerCheckpointPages.
+	SQLiteCheckpointPages int
 }
 
 // Open opens the database named by rawURL: "sqlite:PATH" or
@@ -97,7 +101,15 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY when another process (plaza admin)
 	// writes at the same time; it waits for busy_timeout instead.
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// The writer's own checkpoint comes due at writerCheckpointPages
+	// rather than SQLite's 1,000, so the background one (every
+	// checkpointEvery) has copied nearly everything by then: see
+	// checkpoint.go.
+	pages := opts.SQLiteCheckpointPages
+	if pages <= 0 {
+		pages = writerCheckpointPages
+	}
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}

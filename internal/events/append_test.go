@@ -192,3 +192,53 @@ func TestAppendStoresEveryColumn(t *testing.T) {
 		}
 	})
 }
+
+// TestHeadsLockInAscendingOrderWhateverTheInput bumps the heads of the
+// same accounts from several transactions at once, each handing them in
+// its own shuffled order. Append sorts the accounts, but on PostgreSQL
+// the statement orders them itself as well, so the lock order that keeps
+// writers on several nodes from deadlocking does not rest on every caller.
+func TestHeadsLockInAscendingOrderWhateverTheInput(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		if db.Engine != sqldb.Postgres {
+			t.Skip("SQLite has one writer at a time: its statements take no row locks")
+		}
+		ctx := context.Background()
+		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour})
+		ids := make([]plaza.ID, 100)
+		per := make(map[plaza.ID][]int, len(ids))
+		for i := range ids {
+			ids[i] = plaza.ID(2000 + i)
+			per[ids[i]] = []int{0}
+		}
+		accounts(t, db, ids...)
+		const workers, rounds = 4, 10
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds)
+		for w := 0; w < workers; w++ {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(w), 11))
+				for r := 0; r < rounds; r++ {
+					order := append([]plaza.ID(nil), ids...)
+					rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+					errs <- db.InTx(ctx, func(tx *sql.Tx) error {
+						_, err := l.bumpHeads(ctx, tx, order, per)
+						return err
+					})
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent bumpHeads: %v", err)
+			}
+		}
+		for _, a := range ids {
+			if h, err := l.Head(ctx, a); err != nil || h != workers*rounds {
+				t.Fatalf("Head(%s) = %d, %v; want %d", a, h, err, workers*rounds)
+			}
+		}
+	})
+}

@@ -137,3 +137,108 @@ func TestConcurrentAppendsShareHeads(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendStoresEveryColumn checks each column of the stored rows,
+// including the optional ones left NULL and the default data of events
+// stored by reference, on both engines' insert statements.
+func TestAppendStoresEveryColumn(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		now := time.Date(2031, 5, 6, 7, 8, 9, 123456000, time.UTC)
+		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour, Now: func() time.Time { return now }})
+		accounts(t, db, 5, 6)
+		type row struct {
+			account, seq int64
+			typ          string
+			conv, ref    sql.NullInt64
+			data         string
+			created      int64
+		}
+		null := sql.NullInt64{}
+		id := func(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: true} }
+		appendTx(t, db, l, []Event{
+			{Account: 6, Type: MessageCreated, Conversation: 40, Ref: 41, Data: []byte(`{"x":1}`)},
+			{Account: 5, Type: ConversationRead, Conversation: 42, Data: []byte(`{"y":2}`), Stored: []byte(`{"y":2}`)},
+			{Account: 6, Type: ContactRequest, Ref: 43, Data: []byte(`{}`), Stored: []byte(`{"z":3}`)},
+		})
+		want := []row{
+			{5, 1, ConversationRead, id(42), null, `{"y":2}`, now.UnixMicro()},
+			{6, 1, MessageCreated, id(40), id(41), `{}`, now.UnixMicro()},
+			{6, 2, ContactRequest, null, id(43), `{"z":3}`, now.UnixMicro()},
+		}
+		rows, err := db.Read().QueryContext(ctx, `SELECT account_id, seq, type, conversation_id, ref_id, data, created_at FROM events ORDER BY account_id, seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.account, &r.seq, &r.typ, &r.conv, &r.ref, &r.data, &r.created); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("got %d rows, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("row %d: got %+v, want %+v", i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// TestHeadsLockInAscendingOrderWhateverTheInput bumps the heads of the
+// same accounts from several transactions at once, each handing them in
+// its own shuffled order. Append sorts the accounts, but on PostgreSQL
+// the statement orders them itself as well, so the lock order that keeps
+// writers on several nodes from deadlocking does not rest on every caller.
+func TestHeadsLockInAscendingOrderWhateverTheInput(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		if db.Engine != sqldb.Postgres {
+			t.Skip("SQLite has one writer at a time: its statements take no row locks")
+		}
+		ctx := context.Background()
+		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour})
+		ids := make([]plaza.ID, 100)
+		per := make(map[plaza.ID][]int, len(ids))
+		for i := range ids {
+			ids[i] = plaza.ID(2000 + i)
+			per[ids[i]] = []int{0}
+		}
+		accounts(t, db, ids...)
+		const workers, rounds = 4, 10
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds)
+		for w := 0; w < workers; w++ {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(w), 11))
+				for r := 0; r < rounds; r++ {
+					order := append([]plaza.ID(nil), ids...)
+					rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+					errs <- db.InTx(ctx, func(tx *sql.Tx) error {
+						_, err := l.bumpHeads(ctx, tx, order, per)
+						return err
+					})
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent bumpHeads: %v", err)
+			}
+		}
+		for _, a := range ids {
+			if h, err := l.Head(ctx, a); err != nil || h != workers*rounds {
+				t.Fatalf("Head(%s) = %d, %v; want %d", a, h, err, workers*rounds)
+			}
+		}
+	})
+}

@@ -27,8 +27,9 @@ type Log struct {
 	now       func() time.Time
 
 	// heads and inserts number and store events for many accounts or
-	// rows in one statement.
+	// rows in one statement; on PostgreSQL pg does instead.
 	heads, inserts *sqldb.Ladder
+	pg             *pgStmts
 
 	refTypes map[string]bool
 	refs     RefLoader
@@ -98,6 +99,7 @@ func (l *Log) Close() {
 	<-l.pubDone
 	l.heads.Close()
 	l.inserts.Close()
+	l.pg.close()
 }
 
 // UseRefs makes sync and replay render events of types by loading their
@@ -175,29 +177,7 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 			order = append(order, i)
 		}
 	}
-	now := l.now().UnixMicro()
-	args := make([]any, 0, 7*min(maxRows, len(evs)))
-	err = l.inserts.Each(len(out), func(st *sql.Stmt, lo, hi int) error {
-		args = args[:0]
-		for k := lo; k < hi; k++ {
-			e := evs[order[k]]
-			var conv, ref any
-			if e.Conversation != 0 {
-				conv = e.Conversation
-			}
-			if e.Ref != 0 {
-				ref = e.Ref
-			}
-			stored := e.Stored
-			if stored == nil {
-				stored = []byte("{}")
-			}
-			args = append(args, out[k].Account, out[k].Seq, e.Type, conv, ref, string(stored), now)
-		}
-		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		return err
-	})
-	if err != nil {
+	if err := l.insert(ctx, tx, evs, out, order); err != nil {
 		return nil, fmt.Errorf("sync log: %w", err)
 	}
 	return out, nil

@@ -7,14 +7,30 @@ import (
 	"fmt"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
-// This file holds the sync log's SQL, one text for both engines.
+// This file holds the sync log's SQL, one text for both engines but for
+// Append's two statements on PostgreSQL (see pgStmts).
 
-// prepare prepares the ladders of statements that bump many sync heads
-// and insert many events at once.
+// pgStmts are Append's statements on PostgreSQL. Each takes the whole
+// batch as arrays (unnest), so a chat batch of 512 messages, about 1,000
+// events, costs two round trips instead of two per 64 rows through the
+// ladders, and one prepared text serves every size. PostgreSQL binds
+// arrays in binary and has no limit on their length. SQLite has no
+// arrays and no round trips, so it keeps the ladders.
+type pgStmts struct {
+	bumpHeads *sql.Stmt // $1 accounts, $2 counts
+	insert    *sql.Stmt // $1..$6 the events' columns, $7 created_at
+}
+
+// prepare prepares the statements that bump many sync heads and insert
+// many events at once: on PostgreSQL pgStmts, elsewhere the ladders.
 func (l *Log) prepare(ctx context.Context) error {
 	db := l.db
+	if db.Engine == sqldb.Postgres {
+		return l.preparePG(ctx)
+	}
 	p := db.Param
 	var err error
 	// Rows are locked in the order of VALUES on PostgreSQL: Append passes
@@ -37,31 +53,64 @@ func (l *Log) prepare(ctx context.Context) error {
 	return err
 }
 
+func (l *Log) preparePG(ctx context.Context) error {
+	l.pg = &pgStmts{}
+	for _, q := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		// ON CONFLICT locks each head as it reaches its row, in the order
+		// the SELECT yields them: ORDER BY makes that ascending account
+		// order here, the one lock order of every writer on every node,
+		// whatever order the arrays come in.
+		{&l.pg.bumpHeads, `INSERT INTO sync_heads (account_id, seq)
+			SELECT a, n FROM unnest($1::bigint[], $2::bigint[]) AS v(a, n) ORDER BY a
+			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`},
+		{&l.pg.insert, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at)
+			SELECT a, s, t, c, r, d, $7 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
+				AS v(a, s, t, c, r, d)`},
+	} {
+		st, err := l.db.Prepare(ctx, q.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q.sql, err)
+		}
+		*q.dst = st
+	}
+	return nil
+}
+
+func (p *pgStmts) close() {
+	if p == nil {
+		return
+	}
+	for _, st := range []*sql.Stmt{p.bumpHeads, p.insert} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
 // bumpHeads reserves len(per[a]) numbers for each account a (sorted,
 // distinct) and returns each account's new head.
 func (l *Log) bumpHeads(ctx context.Context, tx *sql.Tx, accounts []plaza.ID, per map[plaza.ID][]int) (map[plaza.ID]int64, error) {
 	heads := make(map[plaza.ID]int64, len(accounts))
-	args := make([]any, 0, 2*min(maxRows, len(accounts)))
-	err := l.heads.Each(len(accounts), func(st *sql.Stmt, lo, hi int) error {
-		args = args[:0]
-		for _, a := range accounts[lo:hi] {
-			args = append(args, a, int64(len(per[a])))
-		}
-		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var a plaza.ID
-			var seq int64
-			if err := rows.Scan(&a, &seq); err != nil {
+	var err error
+	if l.pg != nil {
+		err = l.bumpHeadsPG(ctx, tx, accounts, per, heads)
+	} else {
+		args := make([]any, 0, 2*min(maxRows, len(accounts)))
+		err = l.heads.Each(len(accounts), func(st *sql.Stmt, lo, hi int) error {
+			args = args[:0]
+			for _, a := range accounts[lo:hi] {
+				args = append(args, a, int64(len(per[a])))
+			}
+			rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+			if err != nil {
 				return err
 			}
-			heads[a] = seq
-		}
-		return rows.Err()
-	})
+			return readHeads(rows, heads)
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sync log: %w", err)
 	}
@@ -71,6 +120,85 @@ func (l *Log) bumpHeads(ctx context.Context, tx *sql.Tx, accounts []plaza.ID, pe
 		}
 	}
 	return heads, nil
+}
+
+// bumpHeadsPG is bumpHeads in one statement over arrays (see pgStmts).
+func (l *Log) bumpHeadsPG(ctx context.Context, tx *sql.Tx, accounts []plaza.ID, per map[plaza.ID][]int, heads map[plaza.ID]int64) error {
+	as, ns := make([]int64, len(accounts)), make([]int64, len(accounts))
+	for i, a := range accounts {
+		as[i], ns[i] = int64(a), int64(len(per[a]))
+	}
+	rows, err := tx.StmtContext(ctx, l.pg.bumpHeads).QueryContext(ctx, as, ns)
+	if err != nil {
+		return err
+	}
+	return readHeads(rows, heads)
+}
+
+// readHeads reads (account, head) rows into heads and closes rows.
+func readHeads(rows *sql.Rows, heads map[plaza.ID]int64) error {
+	defer rows.Close()
+	for rows.Next() {
+		var a plaza.ID
+		var seq int64
+		if err := rows.Scan(&a, &seq); err != nil {
+			return err
+		}
+		heads[a] = seq
+	}
+	return rows.Err()
+}
+
+// insert stores evs[order[k]] as out[k], for every k.
+func (l *Log) insert(ctx context.Context, tx *sql.Tx, evs []Event, out []Pending, order []int) error {
+	now := l.now().UnixMicro()
+	if l.pg != nil {
+		return l.insertPG(ctx, tx, evs, out, order, now)
+	}
+	args := make([]any, 0, 7*min(maxRows, len(out)))
+	return l.inserts.Each(len(out), func(st *sql.Stmt, lo, hi int) error {
+		args = args[:0]
+		for k := lo; k < hi; k++ {
+			e := evs[order[k]]
+			var conv, ref any
+			if e.Conversation != 0 {
+				conv = e.Conversation
+			}
+			if e.Ref != 0 {
+				ref = e.Ref
+			}
+			args = append(args, out[k].Account, out[k].Seq, e.Type, conv, ref, stored(e), now)
+		}
+		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	})
+}
+
+// insertPG is insert in one statement over arrays (see pgStmts).
+func (l *Log) insertPG(ctx context.Context, tx *sql.Tx, evs []Event, out []Pending, order []int, now int64) error {
+	n := len(out)
+	accounts, seqs, convs, refs := make([]int64, n), make([]int64, n), make([]*int64, n), make([]*int64, n)
+	types, data := make([]string, n), make([]string, n)
+	for k, p := range out {
+		e := &evs[order[k]]
+		accounts[k], seqs[k], types[k], data[k] = int64(p.Account), p.Seq, e.Type, stored(*e)
+		if e.Conversation != 0 {
+			convs[k] = (*int64)(&e.Conversation)
+		}
+		if e.Ref != 0 {
+			refs[k] = (*int64)(&e.Ref)
+		}
+	}
+	_, err := tx.StmtContext(ctx, l.pg.insert).ExecContext(ctx, accounts, seqs, types, convs, refs, data, now)
+	return err
+}
+
+// stored is the data column of e's row.
+func stored(e Event) string {
+	if e.Stored == nil {
+		return "{}"
+	}
+	return string(e.Stored)
 }
 
 // Head returns the account's newest cursor.

@@ -118,8 +118,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	}
 	var std *stdTransport
 	if loop := h.eventLoop(r); loop != nil {
-		if t := loop.accept(w, r, c); t != nil {
-			c.t = t
+		if loop.accept(w, r, c) == nil {
+			c.t = nil // set by accept before the event loop reads
 		}
 	} else if std = acceptStd(w, r, c); std != nil {
 		c.t = std

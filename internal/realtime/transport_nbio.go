@@ -152,6 +152,10 @@ func (l *nbioLoop) accept(w http.ResponseWriter, r *http.Request, c *Conn) *nbio
 	ws.SetSession(t)
 	nbc.SetSession(ws)
 	nbc.OnData(t.onData)
+	// The stream has its transport before the event loop reads: a
+	// device's first frames may end it at once (onData), before accept
+	// returns.
+	c.t = t
 	t.ready.Store(true)
 	if err := l.eng.AddTransferredConn(nbc); err != nil {
 		c.hub.log.Error("stream: add the connection to the event loop", "err", err)
@@ -174,6 +178,9 @@ type nbioConn struct {
 	unhandled atomic.Int64
 	// pong is set when the device answers the last ping.
 	pong atomic.Bool
+	// check follows the frames read; only the event loop's read of this
+	// connection touches it.
+	check frameCheck
 	// ready is set once accept has built the stream. The event loop's
 	// goroutines load it before they touch the stream: nbio hands a
 	// connection to its poller through epoll, which the race detector
@@ -193,6 +200,12 @@ var errClosing = errors.New("the stream is closing")
 // jobs runs once they all ran, and counts the bytes as handled.
 func (t *nbioConn) onData(nc *nbio.Conn, data []byte) {
 	t.ready.Load()
+	if v := t.check.scan(data); v != nil {
+		// Nothing of this read is handled: the stream ends, and its
+		// replies could not be sent anyway.
+		t.c.shutdown(v.code, v.reason)
+		return
+	}
 	n := int64(len(data))
 	if t.unhandled.Add(n) > maxUnhandled {
 		t.c.end(websocket.StatusPolicyViolation, "too many frames waiting: wait for the acks")

@@ -224,11 +224,8 @@ func (c *Conn) offer(it item) {
 		return
 	}
 	if len(c.queue) >= c.limit || c.queuedBytes+len(it.frame)+c.transportQueued() > c.hub.cfg.QueueBytes {
-		c.closed = true
-		c.queue, c.queuedBytes = nil, 0
 		c.mu.Unlock()
-		c.hub.slowClosed.Inc()
-		c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+		c.tooSlow()
 		return
 	}
 	c.queue = append(c.queue, it)
@@ -239,6 +236,20 @@ func (c *Conn) offer(it item) {
 	if start {
 		c.startFlush()
 	}
+}
+
+// tooSlow disconnects a device that does not read what it is sent: no
+// frame is queued any more, and the close frame goes after those written.
+func (c *Conn) tooSlow() {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.queue, c.queuedBytes = nil, 0
+	c.mu.Unlock()
+	if !already {
+		c.hub.slowClosed.Inc()
+	}
+	c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
 }
 
 func (c *Conn) transportQueued() int {

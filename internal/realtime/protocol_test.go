@@ -212,3 +212,37 @@ func TestFrameCheckAcceptsValidFrames(t *testing.T) {
 		t.Errorf("after whole frames the check is mid-frame: %+v", split)
 	}
 }
+
+// TestHubPingFloodIsBounded: a device that pings and never reads is cut
+// off as too slow once the pongs waiting for it pass QueueBytes, instead
+// of the event loop buffering every pong.
+func TestHubPingFloodIsBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.QueueBytes = 64 << 10
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+	a := e.account()
+	d := e.rawDial(a, 1, "")
+	d.readyUp()
+	c := e.onlyConn(a)
+	ping := rawFrame(0x89, make([]byte, 125), true)
+	batch := make([]byte, 0, 100*len(ping))
+	for range 100 {
+		batch = append(batch, ping...)
+	}
+	_ = d.nc.SetWriteDeadline(time.Now().Add(waitTimeout))
+	// Paced so that the frames are handled as they come (a device far
+	// ahead of the server is closed by another bound, 1008), and far past
+	// what the sockets' buffers hold.
+	for written := 0; written < 64<<20 && slowClosed(t, e) == 0; written += len(batch) {
+		if _, err := d.nc.Write(batch); err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := slowClosed(t, e); n != 1 {
+		t.Fatalf("%v devices closed as too slow, want the pinging one; %d bytes wait for it", n, c.t.queued())
+	}
+	if q := c.t.queued(); q > 2*cfg.QueueBytes {
+		t.Errorf("%d bytes wait for the device, want at most about QueueBytes (%d)", q, cfg.QueueBytes)
+	}
+}

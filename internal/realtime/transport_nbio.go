@@ -82,6 +82,12 @@ func startNBIO(log *slog.Logger) (*nbioLoop, error) {
 	})
 	up.SetPingHandler(func(ws *nbws.Conn, data string) {
 		if t, ok := ws.Session().(*nbioConn); ok {
+			// Pongs do not pass the queue's bounds (offer): a device
+			// that pings and never reads would pile them up without end.
+			if t.queued()+len(data) > t.c.hub.cfg.QueueBytes {
+				t.c.tooSlow()
+				return
+			}
 			_ = t.send(appendControl(nil, opPong, []byte(data)), false)
 		}
 	})

@@ -58,7 +58,10 @@ type Conn struct {
 	flushing    bool  // flush runs
 	last        int64 // cursor of the last event written; flush's own once live
 
-	once     sync.Once // the close begins once
+	once sync.Once // the close begins once
+	// ending is set once the close has begun: a frame the device sends
+	// after it is not run (a send racing a suspension, or after a 4008).
+	ending   atomic.Bool
 	goneOnce sync.Once
 	inFlight chan struct{}
 	// acks are the device's sends waiting for their reply, in the order
@@ -341,6 +344,7 @@ func (c *Conn) flush() {
 
 func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
 	c.once.Do(func() {
+		c.ending.Store(true)
 		c.cancel()
 		c.t.close(code, reason, false)
 	})
@@ -403,6 +407,11 @@ type sendData struct {
 // handleFrame runs one frame the device sent. It returns false once the
 // stream is ending.
 func (c *Conn) handleFrame(data []byte) bool {
+	if c.ending.Load() {
+		// The device was told why its stream ends; what it sent meanwhile
+		// would get no reply, and must not take effect.
+		return false
+	}
 	var f clientFrame
 	if err := strictjson.Decode(data, &f); err != nil {
 		if plaza.AsError(err) == nil {

@@ -246,3 +246,31 @@ func TestHubPingFloodIsBounded(t *testing.T) {
 		t.Errorf("%d bytes wait for the device, want at most about QueueBytes (%d)", q, cfg.QueueBytes)
 	}
 }
+
+// TestHubNoSendAfterTheCloseFrame: once the server has told a device its
+// stream ends (here: the account was suspended), a send the device makes
+// before it reads that close frame takes no effect, on either transport.
+func TestHubNoSendAfterTheCloseFrame(t *testing.T) {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		a := e.account()
+		d := e.rawDial(a, 1, "")
+		d.readyUp()
+		e.mu.Lock()
+		e.standing[1] = plaza.Errorf(plaza.EAccountSuspended, "suspended")
+		e.mu.Unlock()
+		e.hub.recheck(a)
+		if code := d.closeCode(); code != int(StatusAccountRestricted) {
+			t.Fatalf("close code %d, want %d", code, StatusAccountRestricted)
+		}
+		send := []byte(`{"type":"message.send","id":"late","data":{"conversation_id":"5","client_id":"late","kind":"text","text":"hi"}}`)
+		_, _ = d.nc.Write(rawFrame(0x81, send, true))
+		_, _ = d.nc.Write(rawFrame(0x88, []byte{3, 0xE8}, true))
+		eventually(t, "the stream to end", func() bool { return e.hub.Connections() == 0 })
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if len(e.sent) != 0 {
+			t.Errorf("sends taken after the close frame: %v", e.sent)
+		}
+	})
+}

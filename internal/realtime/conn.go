@@ -58,7 +58,10 @@ type Conn struct {
 	flushing    bool  // flush runs
 	last        int64 // cursor of the last event written; flush's own once live
 
-	once     sync.Once // the close begins once
+	once sync.Once // the close begins once
+	// ending is set once the close has begun: a frame the device sends
+	// after it is not run (a send racing a suspension, or after a 4008).
+	ending   atomic.Bool
 	goneOnce sync.Once
 	inFlight chan struct{}
 	// acks are the device's sends waiting for their reply, in the order
@@ -118,8 +121,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, account, session pla
 	}
 	var std *stdTransport
 	if loop := h.eventLoop(r); loop != nil {
-		if t := loop.accept(w, r, c); t != nil {
-			c.t = t
+		if loop.accept(w, r, c) == nil {
+			c.t = nil // set by accept before the event loop reads
 		}
 	} else if std = acceptStd(w, r, c); std != nil {
 		c.t = std
@@ -224,11 +227,8 @@ func (c *Conn) offer(it item) {
 		return
 	}
 	if len(c.queue) >= c.limit || c.queuedBytes+len(it.frame)+c.transportQueued() > c.hub.cfg.QueueBytes {
-		c.closed = true
-		c.queue, c.queuedBytes = nil, 0
 		c.mu.Unlock()
-		c.hub.slowClosed.Inc()
-		c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
+		c.tooSlow()
 		return
 	}
 	c.queue = append(c.queue, it)
@@ -239,6 +239,20 @@ func (c *Conn) offer(it item) {
 	if start {
 		c.startFlush()
 	}
+}
+
+// tooSlow disconnects a device that does not read what it is sent: no
+// frame is queued any more, and the close frame goes after those written.
+func (c *Conn) tooSlow() {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.queue, c.queuedBytes = nil, 0
+	c.mu.Unlock()
+	if !already {
+		c.hub.slowClosed.Inc()
+	}
+	c.end(statusTooSlow, "too slow to keep up: reconnect with since=CURSOR")
 }
 
 func (c *Conn) transportQueued() int {
@@ -330,6 +344,7 @@ func (c *Conn) flush() {
 
 func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
 	c.once.Do(func() {
+		c.ending.Store(true)
 		c.cancel()
 		c.t.close(code, reason, false)
 	})
@@ -392,6 +407,11 @@ type sendData struct {
 // handleFrame runs one frame the device sent. It returns false once the
 // stream is ending.
 func (c *Conn) handleFrame(data []byte) bool {
+	if c.ending.Load() {
+		// The device was told why its stream ends; what it sent meanwhile
+		// would get no reply, and must not take effect.
+		return false
+	}
 	var f clientFrame
 	if err := strictjson.Decode(data, &f); err != nil {
 		if plaza.AsError(err) == nil {

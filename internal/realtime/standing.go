@@ -147,5 +147,8 @@ func (c *Conn) checkStanding() {
 // without a close frame, and the device would not learn why it must not
 // simply reconnect.
 func (c *Conn) end(code websocket.StatusCode, reason string) {
-	c.once.Do(func() { c.t.close(code, reason, true) })
+	c.once.Do(func() {
+		c.ending.Store(true)
+		c.t.close(code, reason, true)
+	})
 }

@@ -82,6 +82,12 @@ func startNBIO(log *slog.Logger) (*nbioLoop, error) {
 	})
 	up.SetPingHandler(func(ws *nbws.Conn, data string) {
 		if t, ok := ws.Session().(*nbioConn); ok {
+			// Pongs do not pass the queue's bounds (offer): a device
+			// that pings and never reads would pile them up without end.
+			if t.queued()+len(data) > t.c.hub.cfg.QueueBytes {
+				t.c.tooSlow()
+				return
+			}
 			_ = t.send(appendControl(nil, opPong, []byte(data)), false)
 		}
 	})
@@ -155,6 +161,10 @@ func (l *nbioLoop) accept(w http.ResponseWriter, r *http.Request, c *Conn) *nbio
 	ws.SetSession(t)
 	nbc.SetSession(ws)
 	nbc.OnData(t.onData)
+	// The stream has its transport before the event loop reads: a
+	// device's first frames may end it at once (onData), before accept
+	// returns.
+	c.t = t
 	t.ready.Store(true)
 	if err := l.eng.AddTransferredConn(nbc); err != nil {
 		c.hub.log.Error("stream: add the connection to the event loop", "err", err)
@@ -182,6 +192,9 @@ type nbioConn struct {
 	unhandled atomic.Int64
 	// pong is set when the device answers the last ping.
 	pong atomic.Bool
+	// check follows the frames read; only the event loop's read of this
+	// connection touches it.
+	check frameCheck
 	// ready is set once accept has built the stream. The event loop's
 	// goroutines load it before they touch the stream: nbio hands a
 	// connection to its poller through epoll, which the race detector
@@ -221,6 +234,12 @@ func (t *nbioConn) onData(nc *nbio.Conn, data []byte) {
 
 // parse parses data and reports whether the stream goes on.
 func (t *nbioConn) parse(nc *nbio.Conn, data []byte) bool {
+	if v := t.check.scan(data); v != nil {
+		// Nothing of this read is handled: the stream ends, and its
+		// replies could not be sent anyway.
+		t.c.shutdown(v.code, v.reason)
+		return false
+	}
 	n := int64(len(data))
 	if t.unhandled.Add(n) > maxUnhandled {
 		t.c.end(websocket.StatusPolicyViolation, "too many frames waiting: wait for the acks")

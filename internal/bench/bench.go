@@ -364,13 +364,20 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
 }
 
 func openDirect(ctx context.Context, c *http.Client, base string, a Account, other string) (string, error) {
-	body := `{"kind":"direct","member_ids":["` + other + `"]}`
+	return createConversation(ctx, c, base, a, `{"kind":"direct","member_ids":["`+other+`"]}`, "open conversation",
+		"start the server with --direct-messages anyone and a verification policy that lets these accounts message")
+}
+
+// createConversation posts body to /api/v1/conversations as owner and
+// returns the conversation's id; a refusal's error names what was being
+// done and the hint.
+func createConversation(ctx context.Context, c *http.Client, base string, owner Account, body, what, hint string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/conversations", strings.NewReader(body))
 	if err != nil {
 		return "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+a.Token)
+	req.Header.Set("Authorization", "Bearer "+owner.Token)
 	res, err := c.Do(req)
 	if err != nil {
 		return "", err
@@ -383,10 +390,10 @@ func openDirect(ctx context.Context, c *http.Client, base string, a Account, oth
 		} `json:"error"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return "", fmt.Errorf("open conversation: %s: %w", res.Status, err)
+		return "", fmt.Errorf("%s: %s: %w", what, res.Status, err)
 	}
 	if res.StatusCode/100 != 2 {
-		return "", fmt.Errorf("open conversation: %s %s: %s (start the server with --direct-messages anyone and a verification policy that lets these accounts message)", res.Status, out.Error.Code, out.Error.Message)
+		return "", fmt.Errorf("%s: %s %s: %s (%s)", what, res.Status, out.Error.Code, out.Error.Message, hint)
 	}
 	return out.ID, nil
 }

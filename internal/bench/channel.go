@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -56,60 +55,25 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		at   time.Time
 	}
 	arrivals := make(chan arrival, 1<<16)
-	conns := make([]*wsConn, len(cfg.Devices))
-	var wg sync.WaitGroup
-	var connsMu sync.Mutex
+	var devices listeners
 	defer func() {
-		connsMu.Lock()
-		for _, c := range conns {
-			if c != nil {
-				c.close()
-			}
-		}
-		connsMu.Unlock()
 		cancel()
-		wg.Wait()
+		devices.close()
 	}()
 	progress(fmt.Sprintf("connecting %d followers", len(cfg.Devices)))
-	err := parallel(ctx, len(cfg.Devices), 64, func(i int) error {
-		ws, err := dialWS(ctx, cfg.URL, cfg.Devices[i].Token, "")
-		if err != nil {
-			return fmt.Errorf("connect follower %d: %w", i, err)
+	tokens := make([]string, len(cfg.Devices))
+	for i, d := range cfg.Devices {
+		tokens[i] = d.Token
+	}
+	err := devices.connect(ctx, cfg.URL, tokens, "follower", func(_ int, data []byte, at time.Time) bool {
+		if string(frameType(data)) != "channel.post" {
+			return true
 		}
-		connsMu.Lock()
-		conns[i] = ws
-		connsMu.Unlock()
-		ready := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			signalled := false
-			for {
-				data, err := ws.next()
-				if err != nil {
-					return
-				}
-				now := time.Now()
-				switch string(frameType(data)) {
-				case "ready":
-					if !signalled {
-						close(ready)
-						signalled = true
-					}
-				case "channel.post":
-					select {
-					case arrivals <- arrival{post: string(str(data, patID)), at: now}:
-					case <-runCtx.Done():
-						return
-					}
-				}
-			}
-		}()
 		select {
-		case <-ready:
-			return nil
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("follower %d: no ready frame within 30 s", i)
+		case arrivals <- arrival{post: string(str(data, patID)), at: at}:
+			return true
+		case <-runCtx.Done():
+			return false
 		}
 	})
 	if err != nil {

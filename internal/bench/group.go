@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -70,67 +69,30 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 	lat := make([][]time.Duration, cfg.Messages)
 	var mu sync.Mutex
 	arrived := make(chan struct{}, 1)
-	conns := make([]*wsConn, len(receivers))
-	var wg sync.WaitGroup
-	var connsMu sync.Mutex
-	defer func() {
-		connsMu.Lock()
-		for _, c := range conns {
-			if c != nil {
-				c.close()
-			}
-		}
-		connsMu.Unlock()
-		wg.Wait()
-	}()
+	var devices listeners
+	defer devices.close()
 	progress(fmt.Sprintf("connecting %d member devices", len(receivers)))
 	clientPrefix := []byte(`"client_id":"g`)
-	err = parallel(ctx, len(receivers), 64, func(i int) error {
-		ws, err := dialWS(ctx, cfg.URL, receivers[i].Token, "")
-		if err != nil {
-			return fmt.Errorf("connect member %d: %w", i, err)
+	tokens := make([]string, len(receivers))
+	for i, r := range receivers {
+		tokens[i] = r.Token
+	}
+	err = devices.connect(ctx, cfg.URL, tokens, "member", func(_ int, data []byte, at time.Time) bool {
+		if string(frameType(data)) != "message.created" {
+			return true
 		}
-		connsMu.Lock()
-		conns[i] = ws
-		connsMu.Unlock()
-		ready := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			signalled := false
-			for {
-				data, err := ws.next()
-				if err != nil {
-					return
-				}
-				now := time.Now()
-				switch string(frameType(data)) {
-				case "ready":
-					if !signalled {
-						close(ready)
-						signalled = true
-					}
-				case "message.created":
-					m, ns := num(data, clientPrefix), num(data, patText)
-					if m < 0 || m >= int64(len(lat)) || ns <= 0 || string(str(data, patConvID)) != conv {
-						continue
-					}
-					mu.Lock()
-					lat[m] = append(lat[m], now.Sub(time.Unix(0, ns)))
-					mu.Unlock()
-					select {
-					case arrived <- struct{}{}:
-					default:
-					}
-				}
-			}
-		}()
+		m, ns := num(data, clientPrefix), num(data, patText)
+		if m < 0 || m >= int64(len(lat)) || ns <= 0 || string(str(data, patConvID)) != conv {
+			return true
+		}
+		mu.Lock()
+		lat[m] = append(lat[m], at.Sub(time.Unix(0, ns)))
+		mu.Unlock()
 		select {
-		case <-ready:
-			return nil
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("member %d: no ready frame within 30 s", i)
+		case arrived <- struct{}{}:
+		default:
 		}
+		return true
 	})
 	if err != nil {
 		return GroupReport{}, err
@@ -142,11 +104,11 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 	if err != nil {
 		return GroupReport{}, fmt.Errorf("connect the sender: %w", err)
 	}
-	defer sender.close()
+	var reading sync.WaitGroup
+	defer reading.Wait()
+	defer sender.close() // ends the reading
 	refused := make(chan string, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	reading.Go(func() {
 		for {
 			data, err := sender.next()
 			if err != nil {
@@ -159,7 +121,7 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 				}
 			}
 		}
-	}()
+	})
 
 	rep := GroupReport{Members: len(cfg.Members) + 1, Devices: len(receivers), Messages: cfg.Messages, Expected: len(receivers) * cfg.Messages}
 	progress(fmt.Sprintf("sending %d messages, %s apart", cfg.Messages, cfg.Interval))
@@ -221,28 +183,6 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 
 func createGroup(ctx context.Context, c *http.Client, base string, owner Account, members []string) (string, error) {
 	body, _ := json.Marshal(map[string]any{"kind": "group", "title": "Bench group", "member_ids": members})
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/conversations", strings.NewReader(string(body)))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+owner.Token)
-	res, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	var out struct {
-		ID    string `json:"id"`
-		Error struct {
-			Code, Message string
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return "", fmt.Errorf("create group: %s: %w", res.Status, err)
-	}
-	if res.StatusCode/100 != 2 {
-		return "", fmt.Errorf("create group: %s %s: %s (start the server with --direct-messages anyone and a verification policy that lets these accounts create conversations)", res.Status, out.Error.Code, out.Error.Message)
-	}
-	return out.ID, nil
+	return createConversation(ctx, c, base, owner, string(body), "create group",
+		"start the server with --direct-messages anyone and a verification policy that lets these accounts create conversations")
 }

@@ -27,12 +27,22 @@ type rawDevice struct {
 
 func (e *hubEnv) rawDial(acct, session plaza.ID, since string) *rawDevice {
 	e.t.Helper()
+	return e.rawDialWith(acct, session, since, nil)
+}
+
+// rawDialWith is rawDial sending early, frames, in the same write as the
+// handshake's request.
+func (e *hubEnv) rawDialWith(acct, session plaza.ID, since string, early []byte) *rawDevice {
+	e.t.Helper()
 	nc, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { nc.Close() })
-	fmt.Fprintf(nc, "GET /?account=%d&session=%d&since=%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", acct, session, since)
+	req := fmt.Appendf(nil, "GET /?account=%d&session=%d&since=%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", acct, session, since)
+	if _, err := nc.Write(append(req, early...)); err != nil {
+		e.t.Fatal(err)
+	}
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {

@@ -1,15 +1,10 @@
 package realtime
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -213,37 +208,21 @@ func TestHubCloseEndsStreamsAndRefusesNew(t *testing.T) {
 func TestHubFramesRightAfterTheHandshake(t *testing.T) {
 	eachTransport(t, func(t *testing.T, cfg Config) {
 		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
-		a := e.account()
-		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(e.srv.URL, "http://"), waitTimeout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(waitTimeout))
-		// The request and two frames in one write: the frames are then
-		// sure to sit in net/http's buffer at the takeover.
-		req := fmt.Sprintf("GET /?account=%d&session=1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", a)
-		b := []byte(req)
+		// Sent with the request, the frames are sure to sit in
+		// net/http's buffer at the takeover.
+		var early []byte
 		for _, id := range []string{"first", "second"} {
-			b = appendMaskedText(b, []byte(`{"type":"nope","id":"`+id+`"}`))
+			early = append(early, rawFrame(0x81, []byte(`{"type":"nope","id":"`+id+`"}`), true)...)
 		}
-		if _, err := conn.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		br := bufio.NewReader(conn)
-		res, err := http.ReadResponse(br, nil)
-		if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
-			t.Fatalf("handshake: %v %v", res, err)
-		}
+		d := e.rawDialWith(e.account(), 1, "", early)
 		var ids []string
 		for len(ids) < 2 {
-			f := readServerFrame(t, br)
-			var got gotFrame
-			if err := json.Unmarshal(f, &got); err != nil {
-				t.Fatalf("frame %s: %v", f, err)
+			g, err := d.next(waitTimeout)
+			if err != nil {
+				t.Fatalf("after %v: %v", ids, err)
 			}
-			if got.Type == "error" {
+			var got gotFrame
+			if g.op == opText && json.Unmarshal(g.payload, &got) == nil && got.Type == "error" {
 				ids = append(ids, got.ID)
 			}
 		}
@@ -251,44 +230,4 @@ func TestHubFramesRightAfterTheHandshake(t *testing.T) {
 			t.Errorf("error replies for %v, want [first second]", ids)
 		}
 	})
-}
-
-// appendMaskedText appends a client's masked text frame.
-func appendMaskedText(b, p []byte) []byte {
-	mask := [4]byte{1, 2, 3, 4}
-	b = append(b, 0x81, 0x80|byte(len(p))) // short payloads only
-	b = append(b, mask[:]...)
-	for i, c := range p {
-		b = append(b, c^mask[i&3])
-	}
-	return b
-}
-
-// readServerFrame reads one unmasked, unfragmented frame's payload.
-func readServerFrame(t *testing.T, r *bufio.Reader) []byte {
-	t.Helper()
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		t.Fatalf("read frame: %v", err)
-	}
-	n := int(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var l [2]byte
-		if _, err := io.ReadFull(r, l[:]); err != nil {
-			t.Fatal(err)
-		}
-		n = int(binary.BigEndian.Uint16(l[:]))
-	case 127:
-		var l [8]byte
-		if _, err := io.ReadFull(r, l[:]); err != nil {
-			t.Fatal(err)
-		}
-		n = int(binary.BigEndian.Uint64(l[:]))
-	}
-	p := make([]byte, n)
-	if _, err := io.ReadFull(r, p); err != nil {
-		t.Fatalf("read frame: %v", err)
-	}
-	return p
 }

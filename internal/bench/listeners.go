@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// listeners are devices that only receive: each connects, waits for its
+// ready frame, and hands every later frame to a callback until closed.
+type listeners struct {
+	mu    sync.Mutex
+	conns []*wsConn
+	wg    sync.WaitGroup
+}
+
+// connect opens the streams of tokens, 64 at a time, and returns once
+// every one has said ready. onFrame gets device i's other frames with
+// the time each arrived, on that device's reading goroutine; it returns
+// false to stop reading. what names a device in errors ("follower").
+func (l *listeners) connect(ctx context.Context, base string, tokens []string, what string, onFrame func(i int, data []byte, at time.Time) bool) error {
+	l.mu.Lock()
+	l.conns = make([]*wsConn, len(tokens))
+	l.mu.Unlock()
+	return parallel(ctx, len(tokens), 64, func(i int) error {
+		ws, err := dialWS(ctx, base, tokens[i], "")
+		if err != nil {
+			return fmt.Errorf("connect %s %d: %w", what, i, err)
+		}
+		l.mu.Lock()
+		l.conns[i] = ws
+		l.mu.Unlock()
+		ready := make(chan struct{})
+		l.wg.Go(func() {
+			signalled := false
+			for {
+				data, err := ws.next()
+				if err != nil {
+					return
+				}
+				now := time.Now()
+				if string(frameType(data)) == "ready" {
+					if !signalled {
+						close(ready)
+						signalled = true
+					}
+					continue
+				}
+				if !onFrame(i, data, now) {
+					return
+				}
+			}
+		})
+		select {
+		case <-ready:
+			return nil
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("%s %d: no ready frame within 30 s", what, i)
+		}
+	})
+}
+
+// close drops every connection and waits for the readers to end.
+func (l *listeners) close() {
+	l.mu.Lock()
+	for _, c := range l.conns {
+		if c != nil {
+			c.close()
+		}
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}

@@ -203,7 +203,9 @@ func (c *Conn) finish() {
 // catchUp replays the sync log after since and says ready; it returns the
 // cursor of the last event written.
 func (c *Conn) catchUp(since int64) (int64, error) {
-	head, err := c.hub.events.Head(c.ctx, c.account)
+	ctx, cancel := c.readCtx()
+	defer cancel()
+	head, err := c.hub.events.Head(ctx, c.account)
 	if err != nil {
 		c.hub.log.Error("stream: read cursor", "err", err)
 		return 0, err
@@ -350,11 +352,26 @@ func (c *Conn) shutdown(code websocket.StatusCode, reason string) {
 	})
 }
 
+// readCtx bounds a read of the sync log by the write timeout but not by
+// the stream's end: a device that drops during its catch-up would
+// otherwise cancel the query half-way, and on PostgreSQL every such
+// cancel costs a cancel request and the pool's connection with it; in a
+// reconnect storm of devices that come and go, that left the pool with
+// broken connections that failed other devices' connects.
+func (c *Conn) readCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(c.ctx), c.hub.cfg.WriteTimeout)
+}
+
 // replay writes the stored events in (after, upTo] and returns the new
 // last cursor.
 func (c *Conn) replay(after, upTo int64) (int64, error) {
 	for after < upTo {
-		frames, seqs, err := c.hub.events.Replay(c.ctx, c.account, after, min(upTo, after+500))
+		if c.ctx.Err() != nil {
+			return after, c.ctx.Err()
+		}
+		ctx, cancel := c.readCtx()
+		frames, seqs, err := c.hub.events.Replay(ctx, c.account, after, min(upTo, after+500))
+		cancel()
 		if err != nil {
 			c.hub.log.Error("stream: replay", "err", err)
 			return after, err

@@ -15,17 +15,17 @@ import (
 // This file holds the chat domain's SQL, one text for both engines.
 
 // stmts are the statements of the hot write path, prepared once on the
-// writer connection. Most take many rows at once (see ladder): a batch
+// writer connection. Most take many rows at once (see sqldb.Ladder): a batch
 // costs a few statements, not a few per message.
 type stmts struct {
 	db *sqldb.DB
 
 	// On SQLite each step of a batch is a ladder of multi-row
 	// statements; on PostgreSQL (pg) it is one statement over arrays.
-	findByClients ladder // the stored messages among (conversation, sender, client_id) keys
-	bumpConvs     ladder // numbers sends in several conversations
-	insertMessage ladder
-	markReads     ladder // moves the read positions of (conversation, sender) pairs
+	findByClients *sqldb.Ladder // the stored messages among (conversation, sender, client_id) keys
+	bumpConvs     *sqldb.Ladder // numbers sends in several conversations
+	insertMessage *sqldb.Ladder
+	markReads     *sqldb.Ladder // moves the read positions of (conversation, sender) pairs
 	pg            *pgStmts
 	bumpConv      *sql.Stmt
 	markRead      *sql.Stmt
@@ -107,7 +107,7 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 	var err error
 	p := db.Param
 	ladders := []struct {
-		dst *ladder
+		dst **sqldb.Ladder
 		row func(i int) string
 		sep string
 		sql func(rows string) string
@@ -151,7 +151,7 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 		ladders = nil
 	}
 	for _, l := range ladders {
-		if *l.dst, err = prepareLadder(ctx, db, l.row, l.sep, l.sql); err != nil {
+		if *l.dst, err = db.PrepareLadder(ctx, maxRows, l.row, l.sep, l.sql); err != nil {
 			st.close()
 			return nil, err
 		}
@@ -175,8 +175,8 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, l := range []ladder{st.findByClients, st.bumpConvs, st.insertMessage, st.markReads} {
-		l.close()
+	for _, l := range []*sqldb.Ladder{st.findByClients, st.bumpConvs, st.insertMessage, st.markReads} {
+		l.Close()
 	}
 	if st.pg != nil {
 		st.pg.close()
@@ -185,52 +185,6 @@ func (st *stmts) close() {
 		if s != nil {
 			s.Close()
 		}
-	}
-}
-
-// A ladder holds one statement for each row count 1, 2, 4, … maxRows, so
-// that n rows cost n/maxRows statements plus at most one per set bit of
-// the rest, with few statements to prepare.
-type ladder []*sql.Stmt
-
-func prepareLadder(ctx context.Context, db *sqldb.DB, row func(i int) string, sep string, text func(rows string) string) (ladder, error) {
-	var l ladder
-	for n := 1; n <= maxRows; n *= 2 {
-		rows := make([]string, n)
-		for i := range rows {
-			rows[i] = row(i)
-		}
-		q := text(strings.Join(rows, sep))
-		s, err := db.Prepare(ctx, q)
-		if err != nil {
-			l.close()
-			return nil, fmt.Errorf("prepare %q: %w", q, err)
-		}
-		l = append(l, s)
-	}
-	return l, nil
-}
-
-// each splits n rows into pieces that the ladder has a statement for and
-// calls fn for each piece [lo, hi), in order.
-func (l ladder) each(n int, fn func(st *sql.Stmt, lo, hi int) error) error {
-	for lo := 0; lo < n; {
-		k := len(l) - 1
-		for 1<<k > n-lo {
-			k--
-		}
-		hi := lo + 1<<k
-		if err := fn(l[k], lo, hi); err != nil {
-			return err
-		}
-		lo = hi
-	}
-	return nil
-}
-
-func (l ladder) close() {
-	for _, s := range l {
-		s.Close()
 	}
 }
 

@@ -353,7 +353,7 @@ func (w *writer) findStored(ctx context.Context, tx *sql.Tx, batch []*sendReq, k
 		args = append(args, convs, senders, clients)
 		return found, query(w.st.pg.findByClients)
 	}
-	err := w.st.findByClients.each(len(keys), func(st *sql.Stmt, lo, hi int) error {
+	err := w.st.findByClients.Each(len(keys), func(st *sql.Stmt, lo, hi int) error {
 		args = args[:0]
 		for _, i := range keys[lo:hi] {
 			r := batch[i]
@@ -435,7 +435,7 @@ func (w *writer) numberAll(ctx context.Context, tx *sql.Tx, batch []*sendReq, to
 			args = append(args[:0], convs, counts, versions, now.UnixMicro())
 			err = query(w.st.pg.bumpConvs)
 		} else {
-			err = w.st.bumpConvs.each(len(runs), func(st *sql.Stmt, lo, hi int) error {
+			err = w.st.bumpConvs.Each(len(runs), func(st *sql.Stmt, lo, hi int) error {
 				args = append(args[:0], now.UnixMicro())
 				for _, c := range runs[lo:hi] {
 					args = append(args, c.conv, c.hi-c.lo, c.version)
@@ -519,7 +519,7 @@ func (w *writer) store(ctx context.Context, tx *sql.Tx, msgs []Message, now time
 		err = w.insertPG(ctx, tx, msgs, now)
 	} else {
 		args := make([]any, 0, 12*min(len(msgs), maxRows))
-		err = w.st.insertMessage.each(len(msgs), func(st *sql.Stmt, lo, hi int) error {
+		err = w.st.insertMessage.Each(len(msgs), func(st *sql.Stmt, lo, hi int) error {
 			args = args[:0]
 			for _, m := range msgs[lo:hi] {
 				args = append(args, m.ConversationID, m.Seq, m.ID, m.SenderID, m.ClientID,
@@ -555,7 +555,7 @@ func (w *writer) store(ctx context.Context, tx *sql.Tx, msgs []Message, now time
 		return err
 	}
 	args := make([]any, 0, 3*min(len(reads), maxRows))
-	return w.st.markReads.each(len(reads), func(st *sql.Stmt, lo, hi int) error {
+	return w.st.markReads.Each(len(reads), func(st *sql.Stmt, lo, hi int) error {
 		args = args[:0]
 		for _, m := range reads[lo:hi] {
 			args = append(args, m.ConversationID, m.SenderID, m.Seq)

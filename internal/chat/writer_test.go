@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -165,28 +164,6 @@ func TestWriterManyConversationsInOneBatch(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestLadderCoversEveryRowOnce(t *testing.T) {
-	l := make(ladder, 7) // 1, 2, 4, … 64 rows
-	sizes := map[*sql.Stmt]int{}
-	for k := range l {
-		l[k] = new(sql.Stmt)
-		sizes[l[k]] = 1 << k
-	}
-	for n := range 300 {
-		next := 0
-		err := l.each(n, func(st *sql.Stmt, lo, hi int) error {
-			if lo != next || hi-lo != sizes[st] || hi > n {
-				return fmt.Errorf("piece [%d, %d) with a %d-row statement after %d rows", lo, hi, sizes[st], next)
-			}
-			next = hi
-			return nil
-		})
-		if err != nil || next != n {
-			t.Fatalf("each(%d): covered %d rows, err %v; want %d", n, next, err, n)
-		}
-	}
 }
 
 // TestTwoWritersOnOneDatabase runs two services on one database, as two

@@ -20,12 +20,15 @@ type Status string
 
 // Account statuses. A suspension may end by itself (StatusUntil); closure
 // is final; a deleted account keeps only its ID and handle, so the handle
-// cannot be reused to impersonate its former owner.
+// cannot be reused to impersonate its former owner. A memorialised
+// account is kept read-only in memory of a person who has died: nobody
+// signs in to it any more, its profile and public posts stay.
 const (
-	Active    Status = "active"
-	Suspended Status = "suspended"
-	Closed    Status = "closed"
-	Deleted   Status = "deleted"
+	Active       Status = "active"
+	Suspended    Status = "suspended"
+	Closed       Status = "closed"
+	Deleted      Status = "deleted"
+	Memorialised Status = "memorialised"
 )
 
 // Role is a privilege an operator grants to an account.
@@ -67,6 +70,9 @@ type Account struct {
 	StatusDecision plaza.ID
 	Roles          []Role
 	CreatedAt      time.Time
+	// DeletionScheduledAt is when the deletion its owner asked for takes
+	// effect; zero when none is scheduled.
+	DeletionScheduledAt time.Time
 }
 
 // HasRole reports whether a holds any of roles.
@@ -101,19 +107,27 @@ type Config struct {
 	Password PasswordParams
 	// Location is the operator's time zone, used for ages.
 	Location *time.Location
+	// DeletionGrace is how long after its owner asks an account is
+	// erased; until then they may sign in and cancel.
+	DeletionGrace time.Duration
 }
 
 // DefaultConfig returns the defaults: minimum age 14, sessions idle for 90
-// days expire, 50 sessions per account, Argon2id m=19 MiB t=2 p=1.
+// days expire, 50 sessions per account, Argon2id m=19 MiB t=2 p=1, and 14
+// days' grace before a deletion takes effect.
 func DefaultConfig() Config {
 	return Config{
-		MinAge:      14,
-		SessionTTL:  90 * 24 * time.Hour,
-		MaxSessions: 50,
-		Password:    DefaultPasswordParams,
-		Location:    time.UTC,
+		MinAge:        14,
+		SessionTTL:    90 * 24 * time.Hour,
+		MaxSessions:   50,
+		Password:      DefaultPasswordParams,
+		Location:      time.UTC,
+		DeletionGrace: DefaultDeletionGrace,
 	}
 }
+
+// DefaultDeletionGrace is the grace period before a deletion takes effect.
+const DefaultDeletionGrace = 14 * 24 * time.Hour
 
 // Service is the account domain.
 type Service struct {
@@ -126,6 +140,8 @@ type Service struct {
 	// onStanding hooks run after a change to sessions or standing commits.
 	onStanding []StandingHook
 	standing   standingCache
+	// onErase are the steps of an erasure that follow the scrub.
+	onErase []EraseStep
 }
 
 // UseAudit makes the service record privileged actions through l (a keyed
@@ -133,10 +149,12 @@ type Service struct {
 func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
 
 // DeleteHook removes what another domain keeps about an account, inside
-// the transaction that deletes it.
+// the transaction that erases it (the one that scrubs the account and
+// writes the audit row). Keep it to what fits in one short transaction;
+// bulk rows go in an EraseStep.
 type DeleteHook func(ctx context.Context, tx *sql.Tx, id plaza.ID) error
 
-// OnDelete registers a hook that runs when an account is deleted. Call it
+// OnDelete registers a hook that runs when an account is erased. Call it
 // while wiring the program, before serving.
 func (s *Service) OnDelete(h DeleteHook) { s.onDelete = append(s.onDelete, h) }
 
@@ -156,6 +174,9 @@ func NewService(db *sqldb.DB, cfg Config) *Service {
 	}
 	if cfg.Password == (PasswordParams{}) {
 		cfg.Password = def.Password
+	}
+	if cfg.DeletionGrace <= 0 {
+		cfg.DeletionGrace = def.DeletionGrace
 	}
 	// Times are stored to the microsecond; truncating here keeps what
 	// Register returns equal to what Get later reads.
@@ -191,14 +212,19 @@ type Profile struct {
 	Status      Status
 }
 
-// Profile returns the public profile of id. Deleted accounts are not found.
+// Memorialised reports whether the profile is kept in memory of its owner.
+func (p Profile) Memorialised() bool { return p.Status == Memorialised }
+
+// Profile returns the public profile of id. A deleted account answers
+// gone, so that clients can show "deleted account" beside the messages it
+// left; an ID that never was an account is not found.
 func (s *Service) Profile(ctx context.Context, id plaza.ID) (Profile, error) {
 	a, err := s.Get(ctx, id)
 	if err != nil {
 		return Profile{}, err
 	}
 	if a.Status == Deleted {
-		return Profile{}, plaza.Errorf(plaza.ENotFound, "account not found")
+		return Profile{}, errDeletedAccount(id)
 	}
 	return Profile{ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, Status: a.Status}, nil
 }

@@ -3,6 +3,7 @@ package account_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -444,7 +445,7 @@ func TestSetDisplayName(t *testing.T) {
 	})
 }
 
-func TestDelete(t *testing.T) {
+func TestErase(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -456,12 +457,8 @@ func TestDelete(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		err := svc.Delete(ctx, a.ID, "not the password")
-		wantCode(t, err, plaza.EForbidden)
-		authenticate(t, svc, tok)
-
-		if err := svc.Delete(ctx, a.ID, testPassword); err != nil {
-			t.Fatalf("delete: %v", err)
+		if err := svc.Erase(ctx, a.ID); err != nil {
+			t.Fatalf("erase: %v", err)
 		}
 		for _, tk := range []string{tok, tok2} {
 			_, err := svc.Authenticate(ctx, tk)
@@ -470,8 +467,8 @@ func TestDelete(t *testing.T) {
 		if s, err := svc.Sessions(ctx, a.ID); err != nil || len(s) != 0 {
 			t.Errorf("sessions: got %d, %v; want none", len(s), err)
 		}
-		_, err = svc.Profile(ctx, a.ID)
-		wantCode(t, err, plaza.ENotFound)
+		_, err := svc.Profile(ctx, a.ID)
+		wantCode(t, err, plaza.EGone)
 
 		got, err := svc.Get(ctx, a.ID)
 		if err != nil {
@@ -505,21 +502,29 @@ func TestDelete(t *testing.T) {
 	})
 }
 
-// TestDeleteTwice deletes an account that is already deleted, as two
-// concurrent requests from one session may: it is not found, not an
-// internal error.
-func TestDeleteTwice(t *testing.T) {
+// TestEraseTwice erases an account that is already erased, as a job run
+// again after a crash does: nothing changes and no second audit row is
+// written. An ID that never was an account is not found.
+func TestEraseTwice(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		svc := newService(t, db)
 		a, _ := register(t, svc, "alice")
-		if err := svc.Delete(ctx, a.ID, testPassword); err != nil {
+		if err := svc.Erase(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		err := svc.Delete(ctx, a.ID, testPassword)
-		wantCode(t, err, plaza.ENotFound)
-		err = svc.Delete(ctx, a.ID+12345, testPassword)
+		before := snapshot(t, db)
+		if err := svc.Erase(ctx, a.ID); err != nil {
+			t.Fatalf("erase again: got %v, want nil", err)
+		}
+		if diff := cmp.Diff(before, snapshot(t, db)); diff != "" {
+			t.Errorf("erasing again changed the database (-before +after):\n%s", diff)
+		}
+		if got := actions(auditEntries(t, db)); !slices.Equal(got, []string{"account.delete"}) {
+			t.Errorf("got audit actions %v, want one account.delete", got)
+		}
+		err := svc.Erase(ctx, a.ID+12345)
 		wantCode(t, err, plaza.ENotFound)
 	})
 }
@@ -532,7 +537,7 @@ func TestDeletedAccountStaysScrubbed(t *testing.T) {
 		ctx := context.Background()
 		svc := newService(t, db)
 		a, _ := register(t, svc, "alice")
-		if err := svc.Delete(ctx, a.ID, testPassword); err != nil {
+		if err := svc.Erase(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err := svc.SetDisplayName(ctx, a.ID, "Alice Again")

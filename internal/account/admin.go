@@ -124,6 +124,8 @@ func (s *Service) changeStatus(ctx context.Context, actor audit.Actor, id plaza.
 			return plaza.Errorf(plaza.ENotFound, "account not found")
 		case a.Status == Closed:
 			return plaza.Errorf(plaza.EConflict, "the account is closed")
+		case a.Status == Memorialised:
+			return plaza.Errorf(plaza.EConflict, "the account is memorialised")
 		case to == Active && a.Status != Suspended:
 			return plaza.Errorf(plaza.EConflict, "the account is not suspended")
 		case to != Closed && a.StatusDecision != 0:

@@ -33,6 +33,8 @@ func (s *Service) ApplyDecision(ctx context.Context, tx *sql.Tx, actor audit.Act
 		return plaza.Errorf(plaza.ENotFound, "account not found")
 	case a.Status == Closed:
 		return plaza.Errorf(plaza.EConflict, "the account is already closed")
+	case a.Status == Memorialised:
+		return plaza.Errorf(plaza.EConflict, "the account is memorialised")
 	case a.Status == Suspended && to == Suspended && a.StatusDecision != 0 && (a.StatusUntil.IsZero() || !a.StatusUntil.Before(until)):
 		// A shorter suspension would quietly cut a longer one short. (A
 		// direct suspension, which no statement explains, gives way.)

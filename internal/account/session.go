@@ -152,6 +152,9 @@ func (s *Service) createSession(ctx context.Context, tx *sql.Tx, accountID plaza
 // the handle exists.
 var errBadLogin = plaza.Errorf(plaza.EUnauthenticated, "handle or password is incorrect")
 
+// errMemorialised refuses signing in to a memorialised account.
+var errMemorialised = Refuse(ReasonMemorialised, "this account is memorialised: nobody can sign in to it any more")
+
 // Login checks a handle and password and opens a session. An unknown
 // handle and a wrong password get the same error after the same work.
 func (s *Service) Login(ctx context.Context, handle, password, userAgent string) (Account, string, error) {
@@ -166,6 +169,12 @@ func (s *Service) Login(ctx context.Context, handle, password, userAgent string)
 	}
 	if err != nil {
 		return Account{}, "", fmt.Errorf("login: %w", err)
+	}
+	if a.Status == Memorialised {
+		// Its profile says so to everyone already; the same work as a
+		// wrong password keeps the answer's timing uninformative anyway.
+		s.hasher.burn(ctx, password)
+		return Account{}, "", errMemorialised
 	}
 	hash, err := passwordHashOf(ctx, s.db.Read(), a.ID)
 	if err != nil {
@@ -236,7 +245,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Auth, error) 
 	}
 	now := s.now()
 	row, err := lookupSession(ctx, s.db.Read(), hashToken(token), now)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && row.account.Status == Deleted {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && row.account.gone() {
 		return Auth{}, plaza.Errorf(plaza.EUnauthenticated, "the session has expired or was signed out")
 	}
 	if err != nil {
@@ -270,37 +279,5 @@ func (s *Service) RevokeSession(ctx context.Context, accountID, sessionID plaza.
 		return plaza.Errorf(plaza.ENotFound, "session not found")
 	}
 	s.standingChanged(ctx, accountID)
-	return nil
-}
-
-// Delete deletes the account after checking its password: its sessions,
-// roles, password and personal details go; its handle stays reserved.
-func (s *Service) Delete(ctx context.Context, id plaza.ID, password string) error {
-	hash, err := passwordHashOf(ctx, s.db.Read(), id)
-	if err != nil {
-		return fmt.Errorf("delete account: %w", err)
-	}
-	ok, _, err := s.hasher.Verify(ctx, password, hash)
-	if err != nil {
-		return fmt.Errorf("delete account: %w", err)
-	}
-	if !ok {
-		return plaza.Errorf(plaza.EForbidden, "the password is incorrect").WithDetails(map[string]any{"field": "password"})
-	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := scrubAccount(ctx, tx, id, s.now()); err != nil {
-			return err
-		}
-		for _, h := range s.onDelete {
-			if err := h(ctx, tx, id); err != nil {
-				return fmt.Errorf("delete account: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.standingChanged(ctx, id)
 	return nil
 }

@@ -69,7 +69,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		}
 
 		// A deleted account answers like an unknown handle.
-		if err := svc.Delete(ctx, a.ID, testPassword); err != nil {
+		if err := svc.Erase(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, _, deleted := svc.Login(ctx, "alice", testPassword, "")

@@ -36,7 +36,7 @@ func (a *Auth) Standing(consent bool) error {
 			msg += "; read the decision and appeal it at GET /api/v1/me/decisions"
 		}
 		return plaza.Errorf(plaza.EAccountClosed, "%s", msg).WithDetails(details)
-	case Deleted:
+	case Deleted, Memorialised:
 		return errSessionEnded
 	}
 	if consent && a.NeedsConsent() {
@@ -56,7 +56,7 @@ var errSessionEnded = plaza.Errorf(plaza.EUnauthenticated, "the session has expi
 func (s *Service) SessionStanding(ctx context.Context, accountID, sessionID plaza.ID) (Auth, error) {
 	now := s.now()
 	row, err := lookupSessionByID(ctx, s.db.Read(), accountID, sessionID, now)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && row.account.Status == Deleted {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && row.account.gone() {
 		return Auth{}, errSessionEnded
 	}
 	if err != nil {
@@ -136,8 +136,9 @@ func (s *Service) standingChanged(ctx context.Context, account plaza.ID) {
 }
 
 // Reachable returns nil when id may still be messaged, and a gone error
-// when it is closed or deleted: nobody will ever read what is sent to it.
-// A suspension is temporary, so a suspended account stays reachable.
+// when it is closed, deleted or memorialised: nobody will ever read what
+// is sent to it. A suspension is temporary, so a suspended account stays
+// reachable.
 func (s *Service) Reachable(ctx context.Context, id plaza.ID) error {
 	key := standingKey{account: id, reach: true}
 	now := s.now()
@@ -148,14 +149,28 @@ func (s *Service) Reachable(ctx context.Context, id plaza.ID) error {
 	var st Status
 	err := s.db.Read().QueryRowContext(ctx, `SELECT status FROM accounts WHERE id = $1`, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) || st == Deleted {
-		return plaza.Errorf(plaza.EGone, "this account was deleted").WithDetails(map[string]any{"account_id": id.String(), "status": string(Deleted)})
+		return errDeletedAccount(id)
 	}
 	if err != nil {
 		return fmt.Errorf("reachable: %w", err)
 	}
-	if st == Closed {
+	switch st {
+	case Closed:
 		return plaza.Errorf(plaza.EGone, "this account is closed").WithDetails(map[string]any{"account_id": id.String(), "status": string(Closed)})
+	case Memorialised:
+		return plaza.Errorf(plaza.EGone, "this account is memorialised: it is kept in memory of its owner and receives no messages").
+			WithDetails(map[string]any{"account_id": id.String(), "status": string(Memorialised)})
 	}
 	s.standing.remember(key, epoch, now)
 	return nil
 }
+
+// errDeletedAccount is the answer about an account that was deleted: gone,
+// so that clients show "deleted account" beside what it left behind.
+func errDeletedAccount(id plaza.ID) error {
+	return plaza.Errorf(plaza.EGone, "this account was deleted").WithDetails(map[string]any{"account_id": id.String(), "status": string(Deleted)})
+}
+
+// gone reports whether nobody may act as a any more: it was deleted or
+// memorialised.
+func (a *Account) gone() bool { return a.Status == Deleted || a.Status == Memorialised }

@@ -75,7 +75,7 @@ func TestHostileStandingHookFires(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("terms without re-consent")
-		if err := svc.Delete(ctx, a.ID, "a different password"); err != nil {
+		if err := svc.Erase(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
 		want("delete", a.ID)
@@ -103,7 +103,7 @@ func TestHostileCheckStanding(t *testing.T) {
 		if _, err := svc.Close(ctx, audit.CLI, c.ID, "fraud"); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.Delete(ctx, d.ID, testPassword); err != nil {
+		if err := svc.Erase(ctx, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		wantCode(t, svc.CheckStanding(ctx, b.ID), plaza.EAccountSuspended)

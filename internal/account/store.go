@@ -17,17 +17,20 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, status_decision, created_at`
+const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, status_decision, created_at, deletion_scheduled_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	var until, decision sql.NullInt64
+	var until, decision, deletion sql.NullInt64
 	var created int64
-	if err := row.Scan(&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &decision, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &decision, &created, &deletion); err != nil {
 		return Account{}, err
 	}
 	if until.Valid {
 		a.StatusUntil = fromMicros(until.Int64)
+	}
+	if deletion.Valid {
+		a.DeletionScheduledAt = fromMicros(deletion.Int64)
 	}
 	a.StatusDecision = plaza.ID(decision.Int64)
 	a.CreatedAt = fromMicros(created)
@@ -109,24 +112,30 @@ func setStatus(ctx context.Context, q sqldb.Queryer, id plaza.ID, st Status, rea
 }
 
 // scrubAccount removes what a deleted account no longer needs: the
-// password, the birth date, the display name, sessions and roles. The ID
-// and handle stay so the handle cannot be taken over.
-func scrubAccount(ctx context.Context, tx *sql.Tx, id plaza.ID, now time.Time) error {
-	stmts := []string{
-		`UPDATE accounts SET display_name = '', password_hash = '', birth_date = '', status = 'deleted', status_reason = '', status_until = NULL, updated_at = $2 WHERE id = $1`,
+// password, the birth date, the display name, sessions, roles and legacy
+// contacts (both ways). The ID and handle stay so the handle cannot be
+// taken over; the consents stay as the record of what was agreed to. It
+// reports false, changing nothing, when the account is already deleted.
+func scrubAccount(ctx context.Context, tx *sql.Tx, id plaza.ID, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = '', password_hash = '', birth_date = '', status = 'deleted',
+		status_reason = '', status_until = NULL, deletion_scheduled_at = NULL, updated_at = $2 WHERE id = $1 AND status <> 'deleted'`, id, micros(now))
+	if err != nil {
+		return false, fmt.Errorf("scrub account: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	for _, q := range []string{
 		`DELETE FROM sessions WHERE account_id = $1`,
 		`DELETE FROM account_roles WHERE account_id = $1`,
-	}
-	for i, q := range stmts {
-		args := []any{id}
-		if i == 0 {
-			args = append(args, micros(now))
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("delete account: %w", err)
+		`DELETE FROM legacy_contacts WHERE account_id = $1`,
+		`DELETE FROM legacy_contacts WHERE contact_id = $1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return false, fmt.Errorf("scrub account: %w", err)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 func listRoles(ctx context.Context, q sqldb.Queryer, id plaza.ID) ([]Role, error) {
@@ -230,7 +239,7 @@ func lookupSessionByID(ctx context.Context, q sqldb.Queryer, accountID, sessionI
 
 const sessionRowQuery = `SELECT
 			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.status_decision, a.created_at,
+			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.status_decision, a.created_at, a.deletion_scheduled_at,
 			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
@@ -239,15 +248,18 @@ const sessionRowQuery = `SELECT
 
 func scanSessionRow(row *sql.Row) (sessionRow, error) {
 	var r sessionRow
-	var until, decision sql.NullInt64
+	var until, decision, deletion sql.NullInt64
 	var created, sCreated, sUsed, sExpires int64
 	err := row.Scan(
 		&r.session.ID, &r.session.UserAgent, &sCreated, &sUsed, &sExpires,
 		&r.account.ID, &r.account.Handle, &r.account.DisplayName, &r.account.BirthDate, &r.account.Status,
-		&r.account.StatusReason, &until, &decision, &created,
+		&r.account.StatusReason, &until, &decision, &created, &deletion,
 		&r.acceptedTerms, &r.requiredTerms, &r.currentTerms)
 	if err != nil {
 		return r, err
+	}
+	if deletion.Valid {
+		r.account.DeletionScheduledAt = fromMicros(deletion.Int64)
 	}
 	r.session.AccountID = r.account.ID
 	r.session.CreatedAt, r.session.LastUsedAt, r.session.ExpiresAt = fromMicros(sCreated), fromMicros(sUsed), fromMicros(sExpires)

@@ -274,7 +274,7 @@ func TestDeleteMe(t *testing.T) {
 	e.do("DELETE", "/api/v1/me", u.token, map[string]any{"password": "wrong-password"}).want(t, 403, "forbidden")
 	e.do("DELETE", "/api/v1/me", u.token, map[string]any{"password": "password-leaver"}).want(t, 204, "")
 	e.do("GET", "/api/v1/me", u.token, nil).want(t, 401, "unauthenticated")
-	e.do("GET", "/api/v1/accounts/"+u.id.String(), other.token, nil).want(t, 404, "not_found")
+	e.do("GET", "/api/v1/accounts/"+u.id.String(), other.token, nil).want(t, 410, "gone")
 	e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "leaver", "password": "password-leaver"}).want(t, 401, "unauthenticated")
 	e.do("POST", "/api/v1/accounts", "", registration("leaver")).want(t, 409, "conflict")
 }

@@ -403,7 +403,7 @@ func TestInactiveAccounts(t *testing.T) {
 		if _, err := e.accounts.Suspend(ctx, audit.CLI, s, "spam", time.Time{}); err != nil {
 			t.Fatalf("suspend: %v", err)
 		}
-		mustNil(t, e.accounts.Delete(ctx, d, "password123"), "delete account")
+		mustNil(t, e.accounts.Erase(ctx, d), "erase account")
 
 		t.Run("suspended", func(t *testing.T) {
 			_, _, err := e.svc.OpenDirect(ctx, a, s)

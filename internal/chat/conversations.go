@@ -396,25 +396,30 @@ func (s *Service) RemoveMember(ctx context.Context, me, conv, who plaza.ID) (Con
 		}
 	}
 	return s.changeGroup(ctx, conv, []plaza.ID{who}, func(tx *sql.Tx, now time.Time) error {
-		// Before the delete: the send path locks the conversation row
-		// before members, and a send checked before this removal must
-		// see it (see number).
-		if err := bumpMembersVersion(ctx, tx, conv); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = $1 AND account_id = $2`, conv, who); err != nil {
-			return err
-		}
-		if target.role == RoleOwner {
-			// Hand over to the longest-serving admin, else member.
-			if _, err := tx.ExecContext(ctx, `UPDATE members SET role = 'owner' WHERE conversation_id = $1 AND account_id =
-				(SELECT account_id FROM members WHERE conversation_id = $1 ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, joined_at, account_id LIMIT 1)`, conv); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE conversations SET updated_at = $1 WHERE id = $2`, now.UnixMicro(), conv)
-		return err
+		return removeMember(ctx, tx, conv, who, target.role == RoleOwner, now)
 	})
+}
+
+// removeMember takes who out of the group conv inside tx; if who owned
+// it, the longest-serving admin, or else member, becomes the owner.
+func removeMember(ctx context.Context, tx *sql.Tx, conv, who plaza.ID, owner bool, now time.Time) error {
+	// Before the delete: the send path locks the conversation row before
+	// members, and a send checked before this removal must see it (see
+	// number).
+	if err := bumpMembersVersion(ctx, tx, conv); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = $1 AND account_id = $2`, conv, who); err != nil {
+		return err
+	}
+	if owner {
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET role = 'owner' WHERE conversation_id = $1 AND account_id =
+			(SELECT account_id FROM members WHERE conversation_id = $1 ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, joined_at, account_id LIMIT 1)`, conv); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE conversations SET updated_at = $1 WHERE id = $2`, now.UnixMicro(), conv)
+	return err
 }
 
 // SetRole makes a member an admin or a plain member (owner only).

@@ -291,3 +291,25 @@ func (l *Log) Prune(ctx context.Context) (int64, error) {
 		}
 	}
 }
+
+// EraseBatch deletes up to limit of the account's events, oldest first,
+// inside tx, and the account's head once no event is left; it returns how
+// many events it deleted. Erasing an account calls it, a transaction at a
+// time, until it returns fewer than limit.
+func (l *Log) EraseBatch(ctx context.Context, tx *sql.Tx, account plaza.ID, limit int) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE account_id = $1 AND seq IN
+		(SELECT seq FROM events WHERE account_id = $1 ORDER BY seq LIMIT $2)`, account, limit)
+	if err != nil {
+		return 0, fmt.Errorf("erase sync log: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("erase sync log: %w", err)
+	}
+	if n < int64(limit) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_heads WHERE account_id = $1`, account); err != nil {
+			return 0, fmt.Errorf("erase sync log: %w", err)
+		}
+	}
+	return n, nil
+}

@@ -670,6 +670,35 @@ func TestDeleteAccountData(t *testing.T) {
 	})
 }
 
+// TestEraseLeavesNoIdentity erases an account through the account
+// service, with the hook wired as the server wires it: no phone, code or
+// legal identity ciphertext of it is left.
+func TestEraseLeavesNoIdentity(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, nil)
+		f.accounts.OnDelete(identity.DeleteAccountData)
+		id := f.register(t, "alice")
+		f.verifyPhone(t, id, f.newPhone())
+		idn := f.submit(t, id, submission("Zhang San"))
+		if _, err := f.svc.Decide(ctx, compliance, idn.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.StartPhone(ctx, id, f.newPhone()); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.accounts.Erase(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"phones", "phone_challenges", "identities"} {
+			if n := countRows(t, db, table+` WHERE account_id = $1`, id); n != 0 {
+				t.Errorf("%s: %d rows left, want 0", table, n)
+			}
+		}
+	})
+}
+
 // TestHostileComplianceDecidesOwnIdentity has a compliance officer try to
 // approve their own identity: refused as their own submission, nothing
 // changes, and a colleague may decide it.

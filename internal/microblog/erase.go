@@ -6,14 +6,16 @@ import (
 	"fmt"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/account"
 )
 
 // DeleteAccountData removes what the microblog keeps about an account
-// that is being deleted, inside the deletion's transaction (register it
-// with account's OnDelete, as a method value): its follows both ways (with the other
-// accounts' counts), its posts (emptied like deleted ones, taking back
-// the counts they added to others' posts), its timeline, notifications
-// and credentials. Its likes stay counted on the posts they like.
+// that is being deleted, inside the erasure's scrub transaction (register
+// it with account's OnDelete, as a method value): its follows both ways
+// (with the other accounts' counts), its posts (emptied like deleted
+// ones, taking back the counts they added to others' posts) and its
+// credentials. Its timeline, notifications and likes, which come by the
+// thousand, go afterwards in batches (EraseAccount).
 func (s *Service) DeleteAccountData(ctx context.Context, tx *sql.Tx, id plaza.ID) error {
 	posts, err := queryPosts(ctx, tx, `SELECT `+postColumns+` FROM posts p WHERE p.author_id = $1 AND p.status <> 'deleted'`, id)
 	if err != nil {
@@ -75,14 +77,48 @@ func (s *Service) DeleteAccountData(ctx context.Context, tx *sql.Tx, id plaza.ID
 		`DELETE FROM follows WHERE follower_id = $1`,
 		`DELETE FROM follows WHERE followee_id = $1`,
 		`DELETE FROM fanout_jobs WHERE author_id = $1`,
-		`DELETE FROM timeline WHERE account_id = $1`,
-		`DELETE FROM notifications WHERE account_id = $1`,
 		`DELETE FROM notification_reads WHERE account_id = $1`,
 		`DELETE FROM account_credentials WHERE account_id = $1`,
 		`DELETE FROM microblog_stats WHERE account_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("delete microblog data: %w", err)
+		}
+	}
+	return nil
+}
+
+// eraseBatch is how many rows one transaction of an erasure deletes, so
+// that the single SQLite writer is held for milliseconds at a time.
+const eraseBatch = 1000
+
+// EraseAccount is the erasure's microblog step (an account.EraseStep),
+// run after the scrub: it deletes the account's home timeline, its
+// notifications and its likes, a batch per transaction. The likes stay
+// counted on the posts they liked, as a like's author is not shown. It is
+// idempotent.
+func (s *Service) EraseAccount(ctx context.Context, id plaza.ID, inTx account.TxFunc) error {
+	for _, q := range []string{
+		`DELETE FROM timeline WHERE account_id = $1 AND post_id IN (SELECT post_id FROM timeline WHERE account_id = $1 LIMIT $2)`,
+		`DELETE FROM notifications WHERE account_id = $1 AND id IN (SELECT id FROM notifications WHERE account_id = $1 LIMIT $2)`,
+		`DELETE FROM likes WHERE account_id = $1 AND post_id IN (SELECT post_id FROM likes WHERE account_id = $1 LIMIT $2)`,
+	} {
+		for {
+			var n int64
+			err := inTx(ctx, func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, q, id, eraseBatch)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("erase microblog data: %w", err)
+			}
+			if n < eraseBatch {
+				break
+			}
 		}
 	}
 	return nil

@@ -88,7 +88,7 @@ func TestSearchAfterReviewAndAccountDeletion(t *testing.T) {
 		if page, _ := e.svc.Search(ctx, 0, "公园", 0, 10); !slices.Equal(ids(page.Posts...), ids(leaving, held)) {
 			t.Fatalf("search = %v, want both", ids(page.Posts...))
 		}
-		if err := e.accts.Delete(ctx, e.user(1), "password123"); err != nil {
+		if err := e.accts.Erase(ctx, e.user(1)); err != nil {
 			t.Fatal(err)
 		}
 		if page, _ := e.svc.Search(ctx, 0, "公园", 0, 10); !slices.Equal(ids(page.Posts...), ids(held)) {

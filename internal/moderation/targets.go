@@ -16,6 +16,10 @@ type accountTarget struct{ accounts *account.Service }
 
 func (t accountTarget) Visible(ctx context.Context, _, id plaza.ID) (Snapshot, error) {
 	p, err := t.accounts.Profile(ctx, id)
+	if plaza.ErrorCode(err) == plaza.EGone {
+		// What a caller cannot see is not found, deleted or not.
+		return Snapshot{}, plaza.Errorf(plaza.ENotFound, "account not found")
+	}
 	if err != nil {
 		return Snapshot{}, err
 	}

@@ -164,6 +164,8 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.goBackground(func() { m.Media.RunTempCleaner(bg, 10*time.Minute) })
 	m.Chat.UseMedia(m.Media)
+	m.Accounts.OnDelete(m.Chat.DeleteAccountData)
+	m.Accounts.OnErase(m.Chat.EraseAccount)
 
 	reg := prometheus.NewRegistry()
 	m.Hub = realtime.NewHub(m.Config.streamConfig(), m.Bus, m.Chat.Events(), httpapi.StreamDomain(m.Chat), m.Log, reg)
@@ -181,6 +183,7 @@ func (m *Main) Open(ctx context.Context) error {
 	loc, _ := time.LoadLocation(m.Config.TimeZone)
 	m.Channels = channel.NewService(db, m.Bus, m.Identity, m.Media, channel.Config{Location: loc, SubscriptionDaily: 1, ServiceMonthly: 4}, m.Log)
 	m.Channels.UseAudit(m.Audit)
+	m.Accounts.OnDelete(m.Channels.DeleteAccountData)
 	m.Channels.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
 	m.Hub.UseChannels(m.Channels.FollowedIDs)
 	if m.Microblog, err = microblog.NewService(ctx, db, m.Bus, m.Accounts, m.Identity, m.Media, m.Chat.Events(), m.Config.microblogConfig(), m.Log); err != nil {
@@ -188,6 +191,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Microblog.UseAudit(m.Audit)
 	m.Accounts.OnDelete(m.Microblog.DeleteAccountData)
+	m.Accounts.OnErase(m.Microblog.EraseAccount)
+	// Media goes last: its bytes are the only part outside the database.
+	m.Accounts.OnErase(m.Media.EraseOwner)
+	m.Accounts.OnDelete(moderation.DeleteAccountData)
 	m.Microblog.OnFollowChange(realtime.FollowNotifier(m.Bus, m.Log))
 	m.Chat.OnBlock(m.Microblog.BlockHook)
 	m.Hub.UseAuthors(m.Microblog.FollowedAuthors)

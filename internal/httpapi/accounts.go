@@ -55,6 +55,9 @@ type meJSON struct {
 	StatusDecisionID plaza.ID        `json:"status_decision_id,omitempty"`
 	Terms            *termsStateJSON `json:"terms,omitempty"`
 	CreatedAt        time.Time       `json:"created_at"`
+	// DeletionScheduledAt is when the deletion the owner asked for takes
+	// effect; absent when none is scheduled.
+	DeletionScheduledAt *time.Time `json:"deletion_scheduled_at,omitempty"`
 }
 
 func toMeJSON(a account.Account, v identity.Status) meJSON {
@@ -71,6 +74,10 @@ func toMeJSON(a account.Account, v identity.Status) meJSON {
 		u := a.StatusUntil
 		m.StatusUntil = &u
 	}
+	if !a.DeletionScheduledAt.IsZero() {
+		d := a.DeletionScheduledAt
+		m.DeletionScheduledAt = &d
+	}
 	return m
 }
 
@@ -80,6 +87,9 @@ type profileJSON struct {
 	DisplayName string         `json:"display_name"`
 	Verified    bool           `json:"verified"`
 	Status      account.Status `json:"status"`
+	// Memorialised marks an account kept in memory of a person who has
+	// died: read-only, nobody signs in to it or messages it.
+	Memorialised bool `json:"memorialised"`
 	// The microblog's counts, and whether the caller follows the account.
 	microblog.Counts
 }
@@ -319,7 +329,8 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status, Verified: v.Identity == identity.StatusVerified}
+	out := profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status, Verified: v.Identity == identity.StatusVerified,
+		Memorialised: p.Memorialised()}
 	if s.microblog != nil {
 		if out.Counts, err = s.microblog.Counts(r.Context(), authOf(r).Account.ID, id); err != nil {
 			return err

@@ -150,6 +150,8 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	medias := media.NewService(db, mstore, mcfg, log)
 	chats.UseMedia(medias)
+	accounts.OnDelete(chats.DeleteAccountData)
+	accounts.OnErase(chats.EraseAccount)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	reg := prometheus.NewRegistry()
@@ -166,6 +168,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	accounts.OnStandingChange(realtime.StandingNotifier(b, log))
 	hub.UseLimits(db, cfg.streams)
 	chans := channel.NewService(db, b, ids, medias, cfg.channels, log)
+	accounts.OnDelete(chans.DeleteAccountData)
 	chans.OnFollowChange(realtime.FollowNotifier(b, log))
 	hub.UseChannels(chans.FollowedIDs)
 	mb, err := microblog.NewService(context.Background(), db, b, accounts, ids, medias, chats.Events(), cfg.microblog, log)
@@ -174,6 +177,9 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	tb.Cleanup(mb.Close)
 	accounts.OnDelete(mb.DeleteAccountData)
+	accounts.OnErase(mb.EraseAccount)
+	accounts.OnErase(medias.EraseOwner)
+	accounts.OnDelete(moderation.DeleteAccountData)
 	mb.OnFollowChange(realtime.FollowNotifier(b, log))
 	chats.OnBlock(mb.BlockHook)
 	hub.UseAuthors(mb.FollowedAuthors)

@@ -103,6 +103,9 @@ var standingCases = []struct {
 	{"delete", func(e *testEnv, bob user, other string, _ user) {
 		e.do("DELETE", "/api/v1/me", other, map[string]any{"password": "password-bob"}).want(e.t, 204, "")
 	}, realtime.StatusSessionEnded, 401, "unauthenticated"},
+	{"memorialise", func(e *testEnv, bob user, _ string, admin user) {
+		e.do("POST", "/api/v1/admin/accounts/"+bob.id.String()+"/memorialisation", admin.token, map[string]any{"reason": "his family asked"}).want(e.t, 200, "")
+	}, realtime.StatusSessionEnded, 401, "unauthenticated"},
 	{"suspend", func(e *testEnv, bob user, _ string, admin user) {
 		e.do("POST", "/api/v1/admin/accounts/"+bob.id.String()+"/suspension", admin.token, map[string]any{"reason": "spam"}).want(e.t, 200, "")
 	}, realtime.StatusAccountRestricted, 403, "account_suspended"},

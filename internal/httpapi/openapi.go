@@ -44,6 +44,9 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
 	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
 	{method: "POST", path: "/api/v1/me/consents", tag: "accounts", summary: "Accept the current terms version", auth: consenting, body: "Consent", status: 204, errors: []int{400}},
+	{method: "GET", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "One's legacy contact: who looks after the account once it is memorialised", auth: signedIn, status: 200, response: "LegacyContact", errors: []int{404}},
+	{method: "PUT", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Choose one's legacy contact (one of one's contacts, an active account) and whether they may download the account's data", auth: signedIn, body: "LegacyContactSet", status: 200, response: "LegacyContact", errors: []int{400, 403}},
+	{method: "DELETE", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Remove one's legacy contact", auth: signedIn, status: 204, errors: []int{404}},
 
 	{method: "GET", path: "/api/v1/verification-policy", tag: "identity", summary: "Which actions need which verification level (none, phone, identity)", status: 200, response: "Policy"},
 	{method: "POST", path: "/api/v1/me/phone", tag: "identity", summary: "Send a 6-digit code to a phone number (valid 10 minutes; resend after 60 s)", auth: signedIn, body: "Phone", status: 202, response: "CodeSent", errors: []int{400, 409, 429}},
@@ -109,7 +112,7 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/v1/admin/channels/{id}/credentials/{credential_id}", tag: "admin", summary: "Revoke a credential (?reason=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{404}},
 	{method: "PATCH", path: "/api/v1/admin/channels/{id}", tag: "admin", summary: "Change a channel's posting quotas", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelLimits", status: 200, response: "Channel", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/admin/channels/{id}/status", tag: "admin", summary: "Suspend, close or reinstate a channel, with a reason followers see", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelStatus", status: 200, response: "Channel", errors: []int{400, 404, 409}},
-	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone), with follower_count, following_count, post_count and whether you follow them", auth: signedIn, status: 200, response: "Profile", errors: []int{404}},
+	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone), with follower_count, following_count, post_count, whether you follow them and whether it is memorialised; a deleted account answers 410 gone", auth: signedIn, status: 200, response: "Profile", errors: []int{404, 410}},
 
 	{method: "POST", path: "/api/v1/posts", tag: "microblog", summary: "Post: text of at most 2,000 characters, up to 9 of your own images or one video, a visibility, reply_to or repost_of (404 when you cannot see it), a category (default general) under the category policies; needs a verified phone", auth: signedIn, body: "MicroPostNew", status: 201, response: "MicroPost", errors: []int{400, 404, 429, 503}},
 	{method: "GET", path: "/api/v1/posts/{id}", tag: "microblog", summary: "A post: public ones to anyone (anonymous too), followers ones to the author's followers, contacts ones to the author's contacts; anyone else, and anyone across a block, gets 404", auth: optional, status: 200, response: "MicroPost", errors: []int{404}},
@@ -158,6 +161,7 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/admin/accounts/{id}/suspension", tag: "admin", summary: "Suspend an account with a reason, optionally until a time", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, body: "Suspension", status: 200, response: "Me", errors: []int{400, 404, 409}},
 	{method: "POST", path: "/api/v1/admin/accounts/{id}/reinstatement", tag: "admin", summary: "Lift a suspension, with a reason", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, body: "Reason", status: 200, response: "Me", errors: []int{400, 404, 409}},
 	{method: "POST", path: "/api/v1/admin/accounts/{id}/closure", tag: "admin", summary: "Close an account for good, with a reason", auth: signedIn, roles: []account.Role{account.Admin}, body: "Reason", status: 200, response: "Me", errors: []int{400, 404, 409}},
+	{method: "POST", path: "/api/v1/admin/accounts/{id}/memorialisation", tag: "admin", summary: "Memorialise the account of a person who has died, with a reason (audited): it becomes read-only, its sessions end, nobody can sign in to it or message it, a scheduled deletion is cancelled; its profile shows memorialised: true", auth: signedIn, roles: []account.Role{account.Admin}, body: "Reason", status: 200, response: "Me", errors: []int{400, 403, 404, 409, 410}},
 	{method: "GET", path: "/api/v1/admin/identity-reviews", tag: "admin", summary: "Identity submissions with legal names (?status=pending|verified|rejected&cursor=&limit=); every item shown is audit-logged", auth: signedIn, roles: []account.Role{account.Compliance}, status: 200, response: "ReviewList", errors: []int{400}},
 	{method: "POST", path: "/api/v1/admin/identity-reviews/{id}/decision", tag: "admin", summary: "Approve or reject an identity; a rejection needs a reason", auth: signedIn, roles: []account.Role{account.Compliance}, body: "Decision", status: 200, response: "Identity", errors: []int{400, 404, 409}},
 	{method: "GET", path: "/api/v1/admin/audit-log", tag: "admin", summary: "The audit log, newest first (?cursor=&limit=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 200, response: "AuditList", errors: []int{400}},
@@ -332,19 +336,24 @@ var schemas = map[string]any{
 		"verification": ref("Verification"),
 		"id":           idSchema, "handle": str, "display_name": str, "birth_date": str,
 		"roles":              map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"admin", "moderator", "reviewer", "compliance"}}},
-		"status":             map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted"}},
+		"status":             map[string]any{"type": "string", "enum": []string{"active", "suspended", "closed", "deleted", "memorialised"}},
 		"status_reason":      str,
 		"status_until":       dateTime,
 		"status_decision_id": idSchema,
 		"terms": obj(nil, map[string]any{
 			"accepted_version": integer, "current_version": integer, "reconsent_required": boolean,
 		}),
-		"created_at": dateTime,
+		"created_at":            dateTime,
+		"deletion_scheduled_at": map[string]any{"type": "string", "format": "date-time", "description": "When the deletion the owner asked for takes effect; absent when none is scheduled."},
 	}),
 	"MeList":   listOf("Me"),
 	"SignedIn": obj([]string{"account", "token"}, map[string]any{"account": ref("Me"), "token": str}),
-	"Profile": obj([]string{"id", "handle", "display_name", "verified", "follower_count", "following_count", "post_count"}, map[string]any{
-		"id": idSchema, "handle": str, "display_name": str, "verified": boolean, "status": str,
+	"LegacyContact": obj([]string{"account_id", "handle", "display_name", "may_download", "updated_at"}, map[string]any{
+		"account_id": idSchema, "handle": str, "display_name": str, "may_download": boolean, "updated_at": dateTime,
+	}),
+	"LegacyContactSet": obj([]string{"account_id", "may_download"}, map[string]any{"account_id": idSchema, "may_download": boolean}),
+	"Profile": obj([]string{"id", "handle", "display_name", "verified", "memorialised", "follower_count", "following_count", "post_count"}, map[string]any{
+		"id": idSchema, "handle": str, "display_name": str, "verified": boolean, "status": str, "memorialised": boolean,
 		"follower_count": integer, "following_count": integer, "post_count": integer, "following": boolean,
 	}),
 	"MicroPostNew": obj(nil, map[string]any{

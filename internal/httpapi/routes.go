@@ -30,6 +30,9 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me/sessions", anyStanding, s.listSessions)
 	s.handle("DELETE /api/v1/me/sessions/{id}", anyStanding, s.revokeSession)
 	s.handle("POST /api/v1/me/consents", consenting, s.consent)
+	s.handle("GET /api/v1/me/legacy-contact", signedIn, s.getLegacyContact)
+	s.handle("PUT /api/v1/me/legacy-contact", signedIn, s.putLegacyContact)
+	s.handle("DELETE /api/v1/me/legacy-contact", signedIn, s.deleteLegacyContact)
 
 	// Verification.
 	s.handle("GET /api/v1/verification-policy", public, s.verificationPolicy)
@@ -161,6 +164,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/admin/accounts/{id}/suspension", signedIn, s.suspend, account.Admin, account.Moderator)
 	s.handle("POST /api/v1/admin/accounts/{id}/reinstatement", signedIn, s.reinstate, account.Admin, account.Moderator)
 	s.handle("POST /api/v1/admin/accounts/{id}/closure", signedIn, s.closeAccount, account.Admin)
+	s.handle("POST /api/v1/admin/accounts/{id}/memorialisation", signedIn, s.memorialise, account.Admin)
 	s.handle("GET /api/v1/admin/identity-reviews", signedIn, s.listIdentityReviews, account.Compliance)
 	s.handle("POST /api/v1/admin/identity-reviews/{id}/decision", signedIn, s.decideIdentity, account.Compliance)
 	s.handle("GET /api/v1/admin/audit-log", signedIn, s.listAudit, account.Admin)

@@ -79,6 +79,7 @@ type Config struct {
 	MaxGroupMembers int
 	RecallWindow    time.Duration
 	SyncRetention   time.Duration
+	DeletionGrace   time.Duration
 
 	MinAge          int
 	TimeZone        string
@@ -131,6 +132,7 @@ func DefaultConfig() Config {
 		MaxGroupMembers:        500,
 		RecallWindow:           2 * time.Minute,
 		SyncRetention:          30 * 24 * time.Hour,
+		DeletionGrace:          account.DefaultDeletionGrace,
 		MinAge:                 14,
 		TimeZone:               "UTC",
 		MaxBodyBytes:           1 << 20,
@@ -195,6 +197,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxGroupMembers, "max-group-members", c.MaxGroupMembers, "largest group")
 	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message may be recalled")
 	fs.DurationVar(&c.SyncRetention, "sync-retention", c.SyncRetention, "how long the sync log keeps events; older cursors get cursor_expired")
+	fs.DurationVar(&c.DeletionGrace, "deletion-grace", c.DeletionGrace, "how long after its owner asks an account is erased; until then they may sign in and cancel (1s to 8760h)")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the operator's IANA time `zone`, for ages and quotas")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest JSON request body in `bytes`")
@@ -338,6 +341,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SyncRetention < time.Hour {
 		bad("--sync-retention must be at least 1h")
+	}
+	if c.DeletionGrace < time.Second || c.DeletionGrace > maxDeletionGrace {
+		bad("--deletion-grace must be 1s to 8760h (a year)")
 	}
 	if c.MinAge < 0 || c.MinAge > 130 {
 		bad("--min-age must be 0–130 years")
@@ -508,9 +514,14 @@ func (c *Config) httpConfig() httpapi.Config {
 }
 
 // accountConfig derives the account rules; call after Validate.
+// maxDeletionGrace bounds --deletion-grace: a year is longer than any
+// operator needs, and an erasure must not wait for ever.
+const maxDeletionGrace = 365 * 24 * time.Hour
+
 func (c *Config) accountConfig() account.Config {
 	a := account.DefaultConfig()
 	a.MinAge = c.MinAge
+	a.DeletionGrace = c.DeletionGrace
 	a.Location, _ = time.LoadLocation(c.TimeZone)
 	return a
 }

@@ -79,6 +79,10 @@ func TestRun(t *testing.T) {
 			name: "every problem at once", args: []string{"serve", "--data", dataArg, "--rate-limits", "maybe", "--min-age", "200", "--log-format", "xml", "--db", "mysql://x"},
 			wantCode: 2, wantStderr: []string{"--rate-limits", "--min-age must be 0–130 years", "--log-format must be auto, text or json", "--db must start with sqlite: or postgres://"},
 		},
+		{
+			name: "bad --deletion-grace", args: []string{"serve", "--data", dataArg, "--deletion-grace", "0s"},
+			wantCode: 2, wantStderr: []string{"--deletion-grace must be 1s to 8760h"},
+		},
 		{name: "unknown flag", args: []string{"serve", "--colour"}, wantCode: 2, wantStderr: []string{"flag provided but not defined: -colour"}},
 		{name: "stray argument", args: []string{"serve", "--data", dataArg, "now"}, wantCode: 2, wantStderr: []string{"plaza serve takes no arguments"}},
 		{

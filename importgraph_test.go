@@ -42,6 +42,7 @@ var layers = map[string]string{
 	"internal/textindex":  "infra",
 	"internal/webui":      "infra",
 	"internal/bench":      "infra",
+	"internal/jobs":       "infra",
 	// The edge speaks HTTP and WebSocket to clients.
 	"internal/httpapi":  "edge",
 	"internal/realtime": "edge",

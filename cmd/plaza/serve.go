@@ -25,6 +25,7 @@ import (
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
@@ -76,7 +77,11 @@ type Main struct {
 	Hub        *realtime.Hub
 	Bus        bus.Bus
 	Audit      *audit.Log
-	API        *httpapi.Server
+	// Jobs runs background work that survives restarts (exports, account
+	// erasure); services register their handlers on it while Open wires
+	// them, and it starts before the API does.
+	Jobs *jobs.Queue
+	API  *httpapi.Server
 
 	server   *http.Server
 	listener net.Listener
@@ -116,6 +121,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Audit, err = openAudit(ctx, &m.Config, db, m.Log); err != nil {
 		return err
 	}
+	m.Jobs = jobs.New(db, jobs.DefaultConfig(), m.Log)
 	m.Accounts = account.NewService(db, m.Config.accountConfig())
 	m.Accounts.UseAudit(m.Audit)
 	if err := m.Accounts.SeedTerms(ctx); err != nil {
@@ -207,6 +213,8 @@ func (m *Main) Open(ctx context.Context) error {
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
+	// Every handler is registered by now.
+	m.goBackground(func() { m.Jobs.Run(bg) })
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
 		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Audit: m.Audit,
 		UI: webui.Handler(),
@@ -334,7 +342,7 @@ func (m *Main) Close() error {
 	if m.stop != nil {
 		m.stop()
 	}
-	m.background.Wait() // the fan-out worker among them
+	m.background.Wait() // the fan-out worker and the job queue among them
 	if m.Microblog != nil {
 		m.Microblog.Close() // commits the posts already queued
 	}

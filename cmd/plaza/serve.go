@@ -124,6 +124,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Jobs = jobs.New(db, jobs.DefaultConfig(), m.Log)
 	m.Accounts = account.NewService(db, m.Config.accountConfig())
 	m.Accounts.UseAudit(m.Audit)
+	m.Accounts.UseJobs(m.Jobs)
 	if err := m.Accounts.SeedTerms(ctx); err != nil {
 		return fmt.Errorf("seed terms: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
@@ -140,7 +141,9 @@ type Service struct {
 	// onStanding hooks run after a change to sessions or standing commits.
 	onStanding []StandingHook
 	standing   standingCache
-	// onErase are the steps of an erasure that follow the scrub.
+	// jobs runs the erasures of accounts whose grace period is over
+	// (UseJobs); onErase are the steps of an erasure after the scrub.
+	jobs    *jobs.Queue
 	onErase []EraseStep
 }
 

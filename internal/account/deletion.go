@@ -49,13 +49,18 @@ func (s *Service) Erase(ctx context.Context, id plaza.ID) error {
 	return s.erase(ctx, id, s.db.InTx, false)
 }
 
-// errNotDue is an erasure that found the account's deletion cancelled or
-// not yet due.
-var errNotDue = errors.New("the deletion is not due")
+// errNotScheduled is a scheduled erasure that found the account's
+// deletion cancelled, or the account memorialised meanwhile; errNotDue
+// one that found it not due yet (another node's clock may be ahead).
+var (
+	errNotScheduled = errors.New("no deletion is scheduled")
+	errNotDue       = errors.New("the deletion is not due yet")
+)
 
 // erase scrubs id in one transaction of inTx (unless it already is), then
 // runs every EraseStep. With scheduled set, it scrubs only an account
-// whose deletion is scheduled and due, and answers errNotDue otherwise.
+// whose deletion is scheduled and due, and answers errNotScheduled or
+// errNotDue otherwise.
 func (s *Service) erase(ctx context.Context, id plaza.ID, inTx TxFunc, scheduled bool) error {
 	scrubbed := false
 	err := inTx(ctx, func(tx *sql.Tx) error {
@@ -68,8 +73,13 @@ func (s *Service) erase(ctx context.Context, id plaza.ID, inTx TxFunc, scheduled
 		if a.Status == Deleted {
 			return nil
 		}
-		if scheduled && (a.DeletionScheduledAt.IsZero() || a.DeletionScheduledAt.After(now)) {
-			return errNotDue
+		if scheduled {
+			switch {
+			case a.DeletionScheduledAt.IsZero() || a.Status == Memorialised:
+				return errNotScheduled
+			case a.DeletionScheduledAt.After(now):
+				return errNotDue
+			}
 		}
 		// The status check in the UPDATE (rather than the read above)
 		// decides: on PostgreSQL a concurrent erasure holds the row, and
@@ -109,26 +119,4 @@ func (s *Service) erase(ctx context.Context, id plaza.ID, inTx TxFunc, scheduled
 		}
 	}
 	return nil
-}
-
-// unschedule cancels the account's scheduled deletion inside tx.
-func (s *Service) unschedule(ctx context.Context, tx *sql.Tx, id plaza.ID) error {
-	_, err := tx.ExecContext(ctx, `UPDATE accounts SET deletion_scheduled_at = NULL WHERE id = $1`, id)
-	return err
-}
-
-// Delete erases the account at once after checking its password.
-func (s *Service) Delete(ctx context.Context, id plaza.ID, password string) error {
-	hash, err := passwordHashOf(ctx, s.db.Read(), id)
-	if err != nil {
-		return fmt.Errorf("delete account: %w", err)
-	}
-	ok, _, err := s.hasher.Verify(ctx, password, hash)
-	if err != nil {
-		return fmt.Errorf("delete account: %w", err)
-	}
-	if !ok {
-		return plaza.Errorf(plaza.EForbidden, "the password is incorrect").WithDetails(map[string]any{"field": "password"})
-	}
-	return s.Erase(ctx, id)
 }

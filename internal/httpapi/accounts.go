@@ -236,10 +236,23 @@ func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) error {
 	if req.Password == "" {
 		return plaza.Invalid("password", "is required to delete the account")
 	}
-	if err := s.accounts.Delete(r.Context(), authOf(r).Account.ID, req.Password); err != nil {
+	at, err := s.accounts.ScheduleDeletion(r.Context(), authOf(r).Account.ID, req.Password)
+	if err != nil {
 		return err
 	}
-	return noContent(w)
+	return writeJSON(w, http.StatusAccepted, map[string]any{"deletion_scheduled_at": at})
+}
+
+func (s *Server) cancelDeletion(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.accounts.CancelDeletion(r.Context(), authOf(r).Account.ID)
+	if err != nil {
+		return err
+	}
+	me, err := s.meOf(r, a)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, me)
 }
 
 func (s *Server) exportMe(w http.ResponseWriter, r *http.Request) error {

@@ -266,14 +266,57 @@ func TestMe(t *testing.T) {
 	}
 }
 
+// TestDeleteMe: DELETE /me schedules the deletion after the grace period
+// and ends every session; signing in again shows the date, scheduling
+// twice is a conflict, and cancelling keeps the account. Once erased, the
+// profile answers gone, nobody signs in, and the handle stays taken.
 func TestDeleteMe(t *testing.T) {
 	e := newEnv(t)
 	u := e.register("leaver")
 	other := e.register("stayer")
 	e.do("DELETE", "/api/v1/me", u.token, map[string]any{}).want(t, 400, "invalid_request")
 	e.do("DELETE", "/api/v1/me", u.token, map[string]any{"password": "wrong-password"}).want(t, 403, "forbidden")
-	e.do("DELETE", "/api/v1/me", u.token, map[string]any{"password": "password-leaver"}).want(t, 204, "")
+	e.do("GET", "/api/v1/me", u.token, nil).want(t, 200, "")
+	before := time.Now()
+	r := e.do("DELETE", "/api/v1/me", u.token, map[string]any{"password": "password-leaver"}).want(t, 202, "")
+	at, err := time.Parse(time.RFC3339, r.body["deletion_scheduled_at"].(string))
+	if err != nil {
+		t.Fatalf("deletion_scheduled_at: %v in %s", err, r.raw)
+	}
+	if grace := at.Sub(before); grace < 14*24*time.Hour-time.Minute || grace > 14*24*time.Hour+time.Minute {
+		t.Errorf("scheduled %v ahead, want the default 14 days", grace)
+	}
 	e.do("GET", "/api/v1/me", u.token, nil).want(t, 401, "unauthenticated")
+	e.do("GET", "/api/v1/accounts/"+u.id.String(), other.token, nil).want(t, 200, "")
+
+	// Signing in within the grace period shows the date.
+	in := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "leaver", "password": "password-leaver"}).want(t, 201, "")
+	if got := in.body["account"].(map[string]any)["deletion_scheduled_at"]; got != r.body["deletion_scheduled_at"] {
+		t.Errorf("sign-in shows deletion_scheduled_at %v, want %v", got, r.body["deletion_scheduled_at"])
+	}
+	tok := in.body["token"].(string)
+	if got := e.do("GET", "/api/v1/me", tok, nil).want(t, 200, "").body["deletion_scheduled_at"]; got != r.body["deletion_scheduled_at"] {
+		t.Errorf("GET /me shows deletion_scheduled_at %v, want %v", got, r.body["deletion_scheduled_at"])
+	}
+	e.do("DELETE", "/api/v1/me", tok, map[string]any{"password": "password-leaver"}).want(t, 409, "conflict")
+
+	// Cancelling keeps the account; only its owner can, once.
+	e.do("POST", "/api/v1/me/deletion/cancel", "", nil).want(t, 401, "unauthenticated")
+	e.do("POST", "/api/v1/me/deletion/cancel", other.token, nil).want(t, 409, "conflict")
+	kept := e.do("POST", "/api/v1/me/deletion/cancel", tok, nil).want(t, 200, "")
+	if _, ok := kept.body["deletion_scheduled_at"]; ok || kept.body["handle"] != "leaver" {
+		t.Errorf("cancel answered %s, want the account without deletion_scheduled_at", kept.raw)
+	}
+	e.do("POST", "/api/v1/me/deletion/cancel", tok, nil).want(t, 409, "conflict")
+	if _, ok := e.do("GET", "/api/v1/me", tok, nil).want(t, 200, "").body["deletion_scheduled_at"]; ok {
+		t.Error("GET /me still shows a deletion after cancelling")
+	}
+
+	// Erased (as the job does once the grace period is over).
+	e.do("DELETE", "/api/v1/me", tok, map[string]any{"password": "password-leaver"}).want(t, 202, "")
+	if err := e.accounts.Erase(t.Context(), u.id); err != nil {
+		t.Fatal(err)
+	}
 	e.do("GET", "/api/v1/accounts/"+u.id.String(), other.token, nil).want(t, 410, "gone")
 	e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "leaver", "password": "password-leaver"}).want(t, 401, "unauthenticated")
 	e.do("POST", "/api/v1/accounts", "", registration("leaver")).want(t, 409, "conflict")

@@ -67,8 +67,24 @@ func TestGatedUserMayLeave(t *testing.T) {
 	e.do("DELETE", "/api/v1/sessions/current", other.token, nil).want(t, 204, "")
 	e.do("GET", "/api/v1/me", other.token, nil).want(t, 401, "unauthenticated")
 
-	e.do("DELETE", "/api/v1/me", quitter.token, map[string]any{"password": "password-quitter"}).want(t, 204, "")
-	e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "quitter", "password": "password-quitter"}).want(t, 401, "unauthenticated")
+	e.do("DELETE", "/api/v1/me", quitter.token, map[string]any{"password": "password-quitter"}).want(t, 202, "")
+	// Still gated, they may change their mind as well.
+	tok := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "quitter", "password": "password-quitter"}).want(t, 201, "").body["token"].(string)
+	e.do("PATCH", "/api/v1/me", tok, map[string]any{"display_name": "Gated"}).want(t, 403, "terms_acceptance_required")
+	e.do("POST", "/api/v1/me/deletion/cancel", tok, nil).want(t, 200, "")
+}
+
+// TestSuspendedUserMayLeave: a suspended account may schedule its
+// deletion and cancel it.
+func TestSuspendedUserMayLeave(t *testing.T) {
+	e := newEnv(t)
+	admin := e.withRole("boss", account.Admin)
+	u := e.register("suspended")
+	e.do("POST", "/api/v1/admin/accounts/"+u.id.String()+"/suspension", admin.token, map[string]any{"reason": "spam"}).want(t, 200, "")
+	e.do("PATCH", "/api/v1/me", u.token, map[string]any{"display_name": "x"}).want(t, 403, "account_suspended")
+	e.do("DELETE", "/api/v1/me", u.token, map[string]any{"password": "password-suspended"}).want(t, 202, "")
+	tok := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "suspended", "password": "password-suspended"}).want(t, 201, "").body["token"].(string)
+	e.do("POST", "/api/v1/me/deletion/cancel", tok, nil).want(t, 200, "")
 }
 
 func TestSuspendAndClose(t *testing.T) {

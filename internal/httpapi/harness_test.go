@@ -25,6 +25,7 @@ import (
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
@@ -41,6 +42,7 @@ type testEnv struct {
 	srv       *httptest.Server
 	api       *Server
 	db        *sqldb.DB
+	media     string // the media store's directory
 	accounts  *account.Service
 	identity  *identity.Service
 	chat      *chat.Service
@@ -72,11 +74,17 @@ type envConfig struct {
 	engine sqldb.Engine
 	// wrapStore, if set, wraps the media store (to fail its writes).
 	wrapStore func(blob.Store) blob.Store
+	// deletionGrace, if set, is the grace period before an account's
+	// deletion takes effect.
+	deletionGrace time.Duration
 }
 
 type envOption func(*envConfig)
 
 func withRateLimits(c *envConfig) { c.RateLimits = true }
+
+// withDeletionGrace sets the grace period before a deletion takes effect.
+func withDeletionGrace(d time.Duration) envOption { return func(c *envConfig) { c.deletionGrace = d } }
 
 // withEngine runs the server on engine e.
 func withEngine(e sqldb.Engine) envOption { return func(c *envConfig) { c.engine = e } }
@@ -110,10 +118,13 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	// Cheap hashes keep the suite fast under -race; the real parameters
 	// are tested in package account.
 	acfg.Password = account.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
+	acfg.DeletionGrace = cfg.deletionGrace
 	accounts := account.NewService(db, acfg)
 	if err := accounts.SeedTerms(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
+	queue := jobs.New(db, jobs.Config{Poll: 20 * time.Millisecond}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	accounts.UseJobs(queue)
 	keys, _, err := identity.LoadKeyring(filepath.Join(dir, "secret.key"), true)
 	if err != nil {
 		tb.Fatal(err)
@@ -135,7 +146,8 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(chats.Close)
-	store, err := blob.NewDisk(filepath.Join(dir, "media"))
+	mediaDir := filepath.Join(dir, "media")
+	store, err := blob.NewDisk(mediaDir)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -209,10 +221,14 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	runJobs, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); queue.Run(runJobs) }()
+	tb.Cleanup(func() { stopJobs(); <-jobsDone })
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, media: mediaDir, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

@@ -38,7 +38,8 @@ var operations = []operation{
 
 	{method: "GET", path: "/api/v1/me", tag: "accounts", summary: "One's own account, with its standing and terms state; works while suspended or closed", auth: anyStanding, status: 200, response: "Me"},
 	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
-	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Delete one's account (password required); allowed in any standing", auth: anyStanding, body: "Password", status: 204, errors: []int{400}},
+	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Schedule one's account's deletion (password required) after the grace period (default 14 days); every session ends, and signing in again until then shows deletion_scheduled_at; allowed in any standing", auth: anyStanding, body: "Password", status: 202, response: "DeletionScheduled", errors: []int{400, 403, 409}},
+	{method: "POST", path: "/api/v1/me/deletion/cancel", tag: "accounts", summary: "Keep one's account: cancel its scheduled deletion (409 if none is scheduled or the erasure has started); allowed in any standing", auth: anyStanding, status: 200, response: "Me", errors: []int{409}},
 	{method: "GET", path: "/api/v1/me/export", tag: "accounts", summary: "Download one's data as JSON; allowed in any standing", auth: anyStanding, status: 200, response: "Export"},
 	{method: "POST", path: "/api/v1/me/password", tag: "accounts", summary: "Change one's password (the current one required); signs out every other session and closes its streams; allowed in any standing", auth: anyStanding, body: "PasswordChange", status: 204, errors: []int{400, 403, 429}},
 	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
@@ -346,8 +347,9 @@ var schemas = map[string]any{
 		"created_at":            dateTime,
 		"deletion_scheduled_at": map[string]any{"type": "string", "format": "date-time", "description": "When the deletion the owner asked for takes effect; absent when none is scheduled."},
 	}),
-	"MeList":   listOf("Me"),
-	"SignedIn": obj([]string{"account", "token"}, map[string]any{"account": ref("Me"), "token": str}),
+	"MeList":            listOf("Me"),
+	"SignedIn":          obj([]string{"account", "token"}, map[string]any{"account": ref("Me"), "token": str}),
+	"DeletionScheduled": obj([]string{"deletion_scheduled_at"}, map[string]any{"deletion_scheduled_at": dateTime}),
 	"LegacyContact": obj([]string{"account_id", "handle", "display_name", "may_download", "updated_at"}, map[string]any{
 		"account_id": idSchema, "handle": str, "display_name": str, "may_download": boolean, "updated_at": dateTime,
 	}),

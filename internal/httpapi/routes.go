@@ -25,6 +25,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me", anyStanding, s.getMe)
 	s.handle("PATCH /api/v1/me", signedIn, s.patchMe)
 	s.handle("DELETE /api/v1/me", anyStanding, s.deleteMe)
+	s.handle("POST /api/v1/me/deletion/cancel", anyStanding, s.cancelDeletion)
 	s.handle("GET /api/v1/me/export", anyStanding, s.exportMe)
 	s.handle("POST /api/v1/me/password", anyStanding, s.changePassword)
 	s.handle("GET /api/v1/me/sessions", anyStanding, s.listSessions)

@@ -101,6 +101,9 @@ func TestDeleteMedia(t *testing.T) {
 		if got := store.objects(t, id); len(got) != 2 {
 			t.Errorf("stored objects while a message carries the deleted image = %q, want both", got)
 		}
+		if items := e.do("GET", "/api/v1/me/media", alice.token, nil).want(t, http.StatusOK, "").body["items"].([]any); len(items) != 0 {
+			t.Errorf("GET /me/media after the delete lists %v, want nothing", items)
+		}
 		// It cannot be attached again, nor deleted twice.
 		wantField(t, e.sendMedia(alice, conv, "m-2", "image", id), "media_id")
 		e.do("DELETE", mediaPath(id), alice.token, nil).want(t, http.StatusNotFound, plaza.ENotFound)

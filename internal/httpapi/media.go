@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -143,7 +144,9 @@ func (s *Server) getMediaThumbnail(w http.ResponseWriter, r *http.Request) error
 // conversation that carries it, to anyone signed in when a published
 // channel post carries it, and to whoever may see a microblog post that
 // carries it; everyone else gets 404, the same as for an ID that does not
-// exist.
+// exist. An item its uploader deleted is served only to members of a
+// conversation whose sent message still carries it (the uploader among
+// them): it is no longer the uploader's, and in posts deleted means gone.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) error {
 	notFound := plaza.Errorf(plaza.ENotFound, "media not found")
 	if s.media == nil {
@@ -153,7 +156,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 	if err != nil {
 		return notFound
 	}
-	it, err := s.media.Get(r.Context(), id)
+	it, err := s.media.GetForServing(r.Context(), id)
 	if plaza.ErrorCode(err) == plaza.ENotFound {
 		return notFound
 	}
@@ -161,12 +164,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 		return err
 	}
 	viewer := authOf(r).Account.ID
-	if it.OwnerID != viewer {
+	if it.OwnerID != viewer || it.Released {
 		ok, err := s.chat.CanSeeMedia(r.Context(), viewer, id)
 		if err != nil {
 			return err
 		}
-		if !ok && s.channels != nil {
+		if !ok && s.channels != nil && !it.Released {
 			// Media in a channel post goes to whoever may see the post
 			// (anyone signed in, for a published post of an active
 			// channel that no moderation decision hides).
@@ -174,7 +177,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 				return err
 			}
 		}
-		if !ok && s.microblog != nil {
+		if !ok && s.microblog != nil && !it.Released {
 			// Media in a microblog post goes to whoever may see the post.
 			if ok, err = s.microblog.CanSeeMedia(r.Context(), viewer, id); err != nil {
 				return err
@@ -185,6 +188,10 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 		}
 	}
 	obj, err := s.media.Open(r.Context(), it, thumb)
+	if it.Released && errors.Is(err, blob.ErrNotFound) {
+		// The sweep removed the bytes between the lookup and here.
+		return notFound
+	}
 	if err != nil {
 		return err
 	}
@@ -212,8 +219,9 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 	return nil
 }
 
-// deleteMedia deletes the caller's own upload; someone else's answers 404,
-// the same as an ID that does not exist.
+// deleteMedia deletes the caller's own upload, freeing its quota at once
+// (see media.Service.Delete for what stays readable); someone else's
+// answers 404, the same as an ID that does not exist.
 func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request) error {
 	notFound := plaza.Errorf(plaza.ENotFound, "media not found")
 	if s.media == nil {

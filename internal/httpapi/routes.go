@@ -73,6 +73,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/media/{id}", signedIn, s.getMedia)
 	s.handle("GET /api/v1/media/{id}/thumbnail", signedIn, s.getMediaThumbnail)
 	s.handle("DELETE /api/v1/media/{id}", signedIn, s.deleteMedia)
+	s.handle("GET /api/v1/me/media", signedIn, s.listMyMedia)
 	s.handle("GET /api/v1/me/media-usage", signedIn, s.mediaUsage)
 	s.handle("POST /api/v1/uploads", signedIn, s.tusRequest(s.tusPost))
 	s.handle("HEAD /api/v1/uploads/{id}", signedIn, s.tusRequest(s.tusHead))

@@ -25,7 +25,7 @@ type Reservation struct {
 
 // Usage is an account's media storage.
 type Usage struct {
-	// Used is the bytes of stored media.
+	// Used is the bytes of stored media the account has not deleted.
 	Used int64 `json:"used_bytes"`
 	// Reserved is the bytes held by uploads in progress, resumable ones
 	// at their declared length.
@@ -91,11 +91,12 @@ func quotaError(u Usage, quota int64) error {
 		WithDetails(map[string]any{"used_bytes": u.Used, "reserved_bytes": u.Reserved, "quota_bytes": quota})
 }
 
-// usage reads an account's usage; lapsed reservations do not count.
+// usage reads an account's usage; lapsed reservations and deleted
+// (released) items do not count.
 func usage(ctx context.Context, q sqldb.Queryer, owner plaza.ID, now time.Time) (Usage, error) {
 	var u Usage
 	err := q.QueryRowContext(ctx, `SELECT
-		(SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $1),
+		(SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $1 AND released_at IS NULL),
 		(SELECT COALESCE(SUM(bytes), 0) FROM media_reservations WHERE owner_id = $1 AND expires_at > $2),
 		(SELECT COUNT(*) FROM media_reservations WHERE owner_id = $1 AND expires_at > $2 AND resumable = 1)`,
 		owner, now.UnixMicro()).Scan(&u.Used, &u.Reserved, &u.Unfinished)

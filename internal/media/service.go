@@ -85,6 +85,9 @@ type Item struct {
 	HasThumb    bool      `json:"has_thumbnail"`
 	SHA256      string    `json:"sha256"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Released reports an item its uploader deleted that a sent message
+	// still carries: only GetForServing returns one.
+	Released bool `json:"-"`
 
 	key, thumbKey, thumbType string
 }
@@ -322,9 +325,19 @@ func blobKey(id plaza.ID, suffix string) string {
 	return k
 }
 
-// Get returns an item's record.
+// Get returns an item's record. An item its uploader deleted is
+// not_found, so nothing new can carry it: this is the check that every
+// attachment (messages, posts, channel posts) goes through.
 func (s *Service) Get(ctx context.Context, id plaza.ID) (Item, error) {
-	return getItem(ctx, s.db, id)
+	return getItem(ctx, s.db, id, false)
+}
+
+// GetForServing returns an item's record for serving its bytes, also when
+// its uploader deleted it while a sent message still carries it
+// (Item.Released): those bytes stay readable for the conversation, which
+// the caller must check, and are no longer the uploader's as owner.
+func (s *Service) GetForServing(ctx context.Context, id plaza.ID) (Item, error) {
+	return getItem(ctx, s.db, id, true)
 }
 
 // Open opens an item's bytes, or its thumbnail.

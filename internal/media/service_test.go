@@ -30,6 +30,23 @@ func newService(tb testing.TB, cfg media.Config) (*media.Service, plaza.ID) {
 // newServiceOn is newService on engine e.
 func newServiceOn(tb testing.TB, e sqldb.Engine, cfg media.Config) (*media.Service, plaza.ID) {
 	tb.Helper()
+	f := newFixture(tb, e, cfg)
+	return f.svc, f.owner
+}
+
+// fixture is a media service with its database, its store and two
+// accounts.
+type fixture struct {
+	svc          *media.Service
+	db           *sqldb.DB
+	store        blob.Store
+	owner, other plaza.ID
+}
+
+// newFixture returns a media service on engine e and disk, with two
+// accounts.
+func newFixture(tb testing.TB, e sqldb.Engine, cfg media.Config) fixture {
+	tb.Helper()
 	db := sqldbtest.Open(tb, e)
 	acfg := account.DefaultConfig()
 	acfg.Password = account.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
@@ -37,7 +54,7 @@ func newServiceOn(tb testing.TB, e sqldb.Engine, cfg media.Config) (*media.Servi
 	if err := accounts.SeedTerms(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	made, err := accounts.CreateBulk(context.Background(), "up", 1, "password123")
+	made, err := accounts.CreateBulk(context.Background(), "up", 2, "password123")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -46,7 +63,8 @@ func newServiceOn(tb testing.TB, e sqldb.Engine, cfg media.Config) (*media.Servi
 		tb.Fatal(err)
 	}
 	cfg.TempDir = tb.TempDir()
-	return media.NewService(db, store, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))), made[0].ID
+	svc := media.NewService(db, store, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return fixture{svc: svc, db: db, store: store, owner: made[0].ID, other: made[1].ID}
 }
 
 // noiseJPEG returns a JPEG of about the given size: noise compresses

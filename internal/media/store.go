@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/plaza-im/plaza"
@@ -16,25 +17,34 @@ func insertItem(ctx context.Context, q sqldb.Queryer, it Item) error {
 	return err
 }
 
-func getItem(ctx context.Context, db *sqldb.DB, id plaza.ID) (Item, error) {
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanItem reads one row of itemColumns followed by released_at.
+func scanItem(row scanner) (Item, error) {
 	var it Item
 	var created int64
-	err := db.Read().QueryRowContext(ctx, `SELECT `+itemColumns+` FROM media WHERE id = $1`, id).Scan(
-		&it.ID, &it.OwnerID, &it.Kind, &it.ContentType, &it.Size, &it.Width, &it.Height, &it.DurationMS, &it.key, &it.thumbKey, &it.thumbType, &it.SHA256, &created)
-	if err != nil {
-		return Item{}, sqldb.MapError(err, "media")
+	var released sql.NullInt64
+	if err := row.Scan(&it.ID, &it.OwnerID, &it.Kind, &it.ContentType, &it.Size, &it.Width, &it.Height, &it.DurationMS,
+		&it.key, &it.thumbKey, &it.thumbType, &it.SHA256, &created, &released); err != nil {
+		return Item{}, err
 	}
 	it.CreatedAt = time.UnixMicro(created).UTC()
 	it.HasThumb = it.thumbKey != ""
+	it.Released = released.Valid
 	return it, nil
 }
 
-// deleteItem removes owner's item id and reports whether there was one.
-func deleteItem(ctx context.Context, q sqldb.Queryer, owner, id plaza.ID) (bool, error) {
-	res, err := q.ExecContext(ctx, `DELETE FROM media WHERE id = $1 AND owner_id = $2`, id, owner)
-	if err != nil {
-		return false, sqldb.MapError(err, "media")
+// getItem reads item id; a released one only when withReleased is set,
+// so that everything but serving treats a deleted item as gone.
+func getItem(ctx context.Context, db *sqldb.DB, id plaza.ID, withReleased bool) (Item, error) {
+	q := `SELECT ` + itemColumns + `, released_at FROM media WHERE id = $1`
+	if !withReleased {
+		q += ` AND released_at IS NULL`
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	it, err := scanItem(db.Read().QueryRowContext(ctx, q, id))
+	if err != nil {
+		return Item{}, sqldb.MapError(err, "media")
+	}
+	return it, nil
 }

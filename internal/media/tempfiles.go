@@ -43,8 +43,9 @@ func (s *Service) CleanTemp(maxAge time.Duration) (int, error) {
 // seconds.
 const tempMaxAge = time.Hour
 
-// RunTempCleaner removes abandoned temp files and lapsed quota
-// reservations every interval until ctx ends.
+// RunTempCleaner removes abandoned temp files, lapsed quota reservations
+// and deleted media that no message carries any more every interval until
+// ctx ends.
 func (s *Service) RunTempCleaner(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -60,6 +61,11 @@ func (s *Service) RunTempCleaner(ctx context.Context, interval time.Duration) {
 			}
 			if _, err := s.PruneReservations(ctx); err != nil {
 				s.log.Warn("pruning media reservations failed", "err", err)
+			}
+			if n, err := s.SweepReleased(ctx); err != nil {
+				s.log.Warn("removing deleted media failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("removed deleted media no message carries", "items", n)
 			}
 		}
 	}

@@ -52,14 +52,15 @@ export async function launchBrowser(extraArgs = []) {
 
 /**
  * startServer runs plaza serve in a fresh temp dir and resolves once it
- * logs "plaza serving". The result's stop() ends it and removes the dir.
+ * logs "plaza serving"; extraArgs are added to its command line. The
+ * result's stop() ends it and removes the dir.
  */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   const tmp = mkdtempSync(join(tmpdir(), 'plaza-e2e-mb-'));
   const data = join(tmp, 'data');
   const bin = plazaBin(tmp);
   const proc = spawn(bin, [
-    'serve', '--listen', '127.0.0.1:0', '--data', data, '--rate-limits', 'off', '--log-format', 'json',
+    'serve', '--listen', '127.0.0.1:0', '--data', data, '--rate-limits', 'off', '--log-format', 'json', ...extraArgs,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const logs = [];
   const addr = await new Promise((resolve, reject) => {
@@ -102,6 +103,12 @@ export async function startServer() {
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return data;
     },
+    /** serves reports whether the OpenAPI document lists a route ("GET /api/v1/me/exports"). */
+    async serves(route) {
+      const [method, path] = route.split(' ');
+      const doc = await (await fetch(`${addr}/api/v1/openapi.json`)).json();
+      return !!doc.paths?.[path]?.[method.toLowerCase()];
+    },
     /** grant gives an account a role with the admin CLI while the server runs. */
     grant(handle, role) {
       execFileSync(bin, ['admin', 'grant', '--data', data, handle, role], { stdio: 'pipe' });
@@ -139,16 +146,19 @@ export async function account(server, handle, displayName) {
 /**
  * person opens a phone-sized browser context signed in as acct that
  * records console errors. Failed requests that a step provokes on purpose
- * are allowed while p.expectFailedRequests is set.
+ * are allowed while p.expectFailedRequests is set, and those to URLs that
+ * match one of the regular expressions in p.allowFailed always.
  */
 export async function person(browser, server, acct) {
   const context = await browser.newContext({ viewport: phone, deviceScaleFactor: 2, baseURL: server.addr });
   await context.addInitScript((token) => localStorage.setItem('plaza.token', token), acct.token);
   const page = await context.newPage();
-  const p = { ...acct, context, page, problems: [], expectFailedRequests: false };
+  const p = { ...acct, context, page, problems: [], expectFailedRequests: false, allowFailed: [] };
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    if (p.expectFailedRequests && /^Failed to load resource/.test(m.text())) return;
+    const failed = /^Failed to load resource/.test(m.text());
+    if (p.expectFailedRequests && failed) return;
+    if (failed && p.allowFailed.some((re) => re.test(m.location()?.url ?? ''))) return;
     p.problems.push(`${acct.handle} console: ${m.text()}`);
   });
   page.on('pageerror', (e) => p.problems.push(`${acct.handle} page error: ${e.message}`));

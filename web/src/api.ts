@@ -109,6 +109,8 @@ export interface Me {
   status_reason?: string;
   status_until?: string;
   terms: { accepted_version: number; current_version: number; reconsent_required: boolean };
+  /** When the account is to be deleted, or null: it was asked for and the grace period runs. */
+  deletion_scheduled_at?: string | null;
 }
 
 export interface SignedIn {
@@ -121,6 +123,13 @@ export interface Profile {
   handle: string;
   display_name: string;
   verified: boolean;
+  /** The account is memorialised: kept, read-only, in memory of its owner. */
+  memorialised?: boolean;
+}
+
+/** goneAccount reports whether a profile lookup failed because the account was deleted (410; 404 before). */
+export function goneAccount(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 410 || err.status === 404);
 }
 
 export interface Session {
@@ -265,4 +274,46 @@ export function channelInfo(id: string): Promise<Channel> {
     channels.set(id, p);
   }
   return p;
+}
+
+/** Export is one download of one's data being prepared, ready or expired. */
+export interface Export {
+  id: string;
+  status: 'pending' | 'running' | 'ready' | 'failed' | 'expired';
+  /** From 0 to 1. */
+  progress: number;
+  size: number;
+  download_url?: string | null;
+  expires_at?: string | null;
+  created_at?: string;
+}
+
+/** MediaItem is one of one's own uploads as GET /me/media lists it. */
+export interface MediaItem {
+  id: string;
+  kind: 'image' | 'video' | 'audio' | 'file';
+  content_type: string;
+  size: number;
+  width: number;
+  height: number;
+  duration_ms: number;
+  has_thumbnail?: boolean;
+  created_at: string;
+  /** A sent message carries it: deleting leaves it readable there until recalled. */
+  in_messages?: boolean;
+}
+
+/** MediaUsage is GET /me/media-usage: what counts against the quota. */
+export interface MediaUsage {
+  used_bytes: number;
+  reserved_bytes: number;
+  unfinished_uploads: number;
+  quota_bytes: number;
+  max_unfinished_uploads: number;
+}
+
+/** LegacyContact is who may look after the account once it is memorialised. */
+export interface LegacyContact {
+  account_id: string;
+  may_download: boolean;
 }

@@ -24,6 +24,7 @@ import { DecisionList, DecisionPage, MyReports } from './screens/Decisions';
 import { Restricted } from './screens/Restricted';
 import { TransparencyPage } from './screens/Transparency';
 import { Unread } from './unread';
+import { DeletionBanner } from './screens/YourData';
 
 export interface Session {
   me: Me;
@@ -151,6 +152,7 @@ export function App() {
         <TopBar path={path} />
         <ConnectionBanner stream={stream} />
         <DecisionBanner stream={stream} path={path} setMe={setMe} />
+        {path !== '/settings' && <DeletionBanner me={me} setMe={setMe} />}
         {termsNeeded ? <AcceptTerms onAccepted={() => setTermsNeeded(false)} /> : <Routes path={path} />}
       </div>
     </SessionContext.Provider>
@@ -342,7 +344,8 @@ interface RestrictedProps {
 /**
  * RestrictedShell is the whole app for a suspended or closed account: the
  * decision that restricted it (with the appeal), the other decisions, the
- * public transparency report, and signing out.
+ * public transparency report, downloading its data, deleting it, and
+ * signing out.
  */
 function RestrictedShell({ me, path, setMe, signOut }: RestrictedProps) {
   const recheck = () => api<Me>('GET', '/me').then(setMe, () => {});
@@ -352,7 +355,7 @@ function RestrictedShell({ me, path, setMe, signOut }: RestrictedProps) {
   else if (path === '/me/decisions') body = <DecisionList />;
   else if (path === '/me/reports') body = <MyReports />;
   else if (path === '/transparency') body = <TransparencyPage />;
-  else body = <Restricted me={me} onRecheck={recheck} signOut={signOut} />;
+  else body = <Restricted me={me} setMe={setMe} onRecheck={recheck} signOut={signOut} />;
   const item = (href: string, label: string, active: boolean) => (
     <a href={href} onClick={linkHandler} aria-current={active ? 'page' : undefined}>
       {label}
@@ -367,6 +370,7 @@ function RestrictedShell({ me, path, setMe, signOut }: RestrictedProps) {
           {item('/me/decisions', 'Decisions', !!decision || path.startsWith('/me/'))}
         </nav>
       </header>
+      {!(body.type === Restricted) && <DeletionBanner me={me} setMe={setMe} />}
       {body}
     </div>
   );

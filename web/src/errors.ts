@@ -48,6 +48,9 @@ export function explain(err: unknown): Explained {
       if (d.reason === 'same_moderator') {
         return { title: 'You took this decision, so you cannot decide its appeal.', next: 'Another moderator must review it.' };
       }
+      if (d.reason === 'memorialised') {
+        return { title: 'This account is memorialised.', next: 'No one can sign in to it any more; it stays as it was, in memory of its owner.' };
+      }
       if (d.reason === 'appeal_window_closed') {
         return { title: 'The time to appeal this decision has ended.', next: 'Appeals are possible for 180 days after a decision.' };
       }

@@ -58,3 +58,28 @@ export function shortTime(iso: string): string {
   }
   return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
 }
+
+const byteUnits = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'];
+
+/** formatBytes writes a size in the largest fitting unit of 1,000: 999 bytes, 1.2 MB. */
+export function formatBytes(n: number): string {
+  let v = Math.max(0, n);
+  let i = 0;
+  while (v >= 1000 && i < byteUnits.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return new Intl.NumberFormat(undefined, {
+    style: 'unit',
+    unit: byteUnits[i],
+    unitDisplay: i === 0 ? 'long' : 'short',
+    maximumFractionDigits: v < 10 && i > 0 ? 1 : 0,
+  }).format(v);
+}
+
+/** longDay writes a date without the time: 5 Dec 2025. */
+export function longDay(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
+}

@@ -4,7 +4,7 @@
 // each message as sending until the server acknowledges it. Messages have a
 // small menu (reply, recall); typing and, in direct chats, reading show live.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, Contact, Conversation, List, Message, newClientID, profile } from '../api';
+import { api, ApiError, Contact, Conversation, goneAccount, List, Message, newClientID, profile } from '../api';
 import { useSession } from '../app';
 import { explain } from '../errors';
 import { linkHandler, navigate } from '../router';
@@ -483,7 +483,7 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
     }
   };
   useEffect(() => {
-    if (group && !mine) profile(m.sender_id).then((p) => setSender(p.display_name), () => {});
+    if (group && !mine) profile(m.sender_id).then((p) => setSender(p.display_name), (e) => goneAccount(e) && setSender('Deleted account'));
   }, [m.sender_id, group, mine]);
   return (
     <li class={mine ? 'msg mine' : 'msg'} data-seq={m.seq}>

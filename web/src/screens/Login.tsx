@@ -1,14 +1,27 @@
-// Sign-in with handle and password.
+// Sign-in with handle and password; after asking for the account's
+// deletion (which may end the session) it says when that will happen.
 import { useState } from 'preact/hooks';
 import { api, ApiError, Me, setToken, SignedIn } from '../api';
 import { linkHandler } from '../router';
 import { ErrorBox, Field } from '../ui';
+import { longDate } from '../moderation';
+import { deletionNoticeKey } from './YourData';
+
+/** deletionNotice returns the date a deletion was scheduled for in this tab, if any. */
+function deletionNotice(): string {
+  try {
+    return sessionStorage.getItem(deletionNoticeKey) ?? '';
+  } catch {
+    return '';
+  }
+}
 
 export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   const [handle, setHandle] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [deletion] = useState(deletionNotice);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -17,6 +30,11 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     try {
       const res = await api<SignedIn>('POST', '/sessions', { handle: handle.trim(), password });
       setToken(res.token);
+      try {
+        sessionStorage.removeItem(deletionNoticeKey);
+      } catch {
+        // Nothing to forget without storage.
+      }
       onSignedIn(res.account);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
@@ -32,6 +50,11 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   return (
     <main class="page narrow">
       <h1>Sign in</h1>
+      {deletion && (
+        <p class="notice" role="status">
+          Your account will be deleted on {longDate(deletion)}. To keep it, sign in before then and choose Cancel deletion.
+        </p>
+      )}
       <form onSubmit={submit}>
         <Field id="login-handle" label="Handle">
           <input

@@ -1,8 +1,9 @@
 // An account's profile: display name, handle, counts, the follow button
 // (the count moves at once and back on a refusal) and their posts; and the
-// lists of who follows them and whom they follow.
+// lists of who follows them and whom they follow. A memorialised account
+// reads "Remembering <name>"; a deleted one says so.
 import { useEffect, useState } from 'preact/hooks';
-import { api, List, Profile } from '../api';
+import { api, ApiError, List, Profile } from '../api';
 import { useSession } from '../app';
 import { AccountProfile, countLabel, textLang } from '../microblog';
 import { linkHandler } from '../router';
@@ -51,7 +52,14 @@ export function ProfilePage({ id }: { id: string }) {
   return (
     <main class="page mb-page">
       <MicroNav at={own ? 'me' : ''} />
-      <ErrorBox error={error} />
+      {error instanceof ApiError && error.status === 410 ? (
+        <header class="mb-profile">
+          <h1>Deleted account</h1>
+          <p class="muted">This account was deleted. Its messages stay in the chats they were sent to.</p>
+        </header>
+      ) : (
+        <ErrorBox error={error} />
+      )}
       {p && (
         <header class="mb-profile">
           <span class="avatar big" aria-hidden="true">
@@ -59,7 +67,7 @@ export function ProfilePage({ id }: { id: string }) {
           </span>
           <div class="mb-profile-main">
             <h1 lang={textLang(p.display_name)}>
-              {p.display_name}
+              {p.memorialised ? `Remembering ${p.display_name}` : p.display_name}
               {p.verified && (
                 <span class="verified" title="Verified" aria-label="verified">
                   {' '}
@@ -71,6 +79,9 @@ export function ProfilePage({ id }: { id: string }) {
               @{p.handle}
               {p.followed_by && !own && <span class="mb-chip">Follows you</span>}
             </p>
+            {p.memorialised && (
+              <p class="memorial-note">This account is memorialised: it stays as it was, in memory of its owner, and no one can sign in to it.</p>
+            )}
             <p class="mb-counts">
               <span>
                 <strong>{(p.post_count ?? 0).toLocaleString()}</strong> {p.post_count === 1 ? 'post' : 'posts'}
@@ -83,7 +94,7 @@ export function ProfilePage({ id }: { id: string }) {
               </a>
             </p>
           </div>
-          {!own && (
+          {!own && !p.memorialised && (
             <div class="mb-profile-actions">
               <button type="button" class={p.following ? 'mb-follow' : 'mb-follow primary'} onClick={toggleFollow} aria-pressed={!!p.following} disabled={busy}>
                 {p.following ? 'Following' : 'Follow'}

@@ -1,24 +1,26 @@
 // Where a suspended or closed account lands after signing in: what happened,
 // the decision that did it with its statement of reasons and appeal form,
 // the other decisions, and what the person can still do (download their
-// data, sign out). It needs no stream, which the server refuses them.
+// data, delete the account, sign out). It needs no stream, which the
+// server refuses them.
 import { useEffect, useState } from 'preact/hooks';
-import { api, getToken, List, Me } from '../api';
+import { api, List, Me } from '../api';
 import { longDate, Statement } from '../moderation';
 import { ErrorBox } from '../ui';
 import { DecisionRows, StatementView } from './Decisions';
+import { DeleteAccount, DownloadYourData } from './YourData';
 
 interface Props {
   me: Me & { status_reason?: string; status_until?: string; status_decision_id?: string };
+  setMe: (m: Me) => void;
   onRecheck: () => void;
   signOut: () => void;
 }
 
 /** Restricted is the landing page of a suspended or closed account. */
-export function Restricted({ me, onRecheck, signOut }: Props) {
+export function Restricted({ me, setMe, onRecheck, signOut }: Props) {
   const [items, setItems] = useState<Statement[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [exportError, setExportError] = useState<unknown>(null);
   const load = () =>
     api<List<Statement>>('GET', '/me/decisions').then(
       (l) => {
@@ -40,22 +42,6 @@ export function Restricted({ me, onRecheck, signOut }: Props) {
     items?.find((s) => (s.action === (closed ? 'close' : 'suspend')) && s.status === 'in_force') ??
     null;
   const others = items?.filter((s) => s !== deciding) ?? [];
-
-  const download = async () => {
-    setExportError(null);
-    try {
-      const res = await fetch('/api/v1/me/export', { headers: { Authorization: `Bearer ${getToken()}` } });
-      if (!res.ok) throw new Error(res.statusText);
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `plaza-export-${me.handle}.json`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
-    } catch (e) {
-      setExportError(e);
-    }
-  };
 
   return (
     <main class="page narrow restricted">
@@ -83,9 +69,6 @@ export function Restricted({ me, onRecheck, signOut }: Props) {
       <section aria-labelledby="still-h">
         <h2 id="still-h">What you can still do</h2>
         <div class="actions">
-          <button type="button" onClick={download}>
-            Download my data
-          </button>
           <button type="button" onClick={onRecheck}>
             Check my account again
           </button>
@@ -93,7 +76,8 @@ export function Restricted({ me, onRecheck, signOut }: Props) {
             Sign out
           </button>
         </div>
-        <ErrorBox error={exportError} />
+        <DownloadYourData handle={me.handle} headingLevel={3} />
+        <DeleteAccount me={me} setMe={setMe} headingLevel={3} />
       </section>
     </main>
   );

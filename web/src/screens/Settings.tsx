@@ -1,5 +1,7 @@
 // Settings: the account's ID (to share for starting chats), display name,
-// verification (phone and identity), sessions with revoke, and signing out.
+// verification (phone and identity), sessions with revoke, one's data
+// (media, a downloadable copy, a legacy contact, deleting the account) and
+// signing out.
 import { useEffect, useState } from 'preact/hooks';
 import { api, List, Me, Session } from '../api';
 import { useSession } from '../app';
@@ -7,6 +9,8 @@ import { describedBy, ErrorBox, Field, shortTime } from '../ui';
 import { linkHandler } from '../router';
 import { consoleRoles } from './Console';
 import { IdentityVerification, PhoneVerification } from './Verification';
+import { MediaLibrary } from './MediaLibrary';
+import { DeleteAccount, DownloadYourData, LegacyContactSection } from './YourData';
 
 export function Settings() {
   const { me, setMe, signOut } = useSession();
@@ -167,6 +171,11 @@ export function Settings() {
           </ul>
         )}
       </section>
+
+      <MediaLibrary />
+      <DownloadYourData handle={me.handle} />
+      <LegacyContactSection />
+      <DeleteAccount me={me} setMe={setMe} />
 
       <button type="button" class="danger" onClick={signOut}>
         Sign out

@@ -1,7 +1,7 @@
 // useTitle names a conversation: a group's title, or the other person's
-// display name in a direct chat.
+// display name in a direct chat ("Deleted account" once theirs is gone).
 import { useEffect, useState } from 'preact/hooks';
-import { Conversation, profile } from '../api';
+import { Conversation, goneAccount, profile } from '../api';
 import { useSession } from '../app';
 
 export function useTitle(c: Conversation | null): string {
@@ -13,7 +13,7 @@ export function useTitle(c: Conversation | null): string {
     let live = true;
     profile(other).then(
       (p) => live && setName(p.display_name),
-      () => live && setName('Someone'),
+      (e) => live && setName(goneAccount(e) ? 'Deleted account' : 'Someone'),
     );
     return () => {
       live = false;

@@ -24,7 +24,9 @@ import (
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/export"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
@@ -47,6 +49,10 @@ type testEnv struct {
 	channels  *channel.Service
 	microblog *microblog.Service
 	mod       *moderation.Service
+	exports   *export.Service
+	// startJobs starts the background job queue, unless it runs already
+	// (see withJobsPaused).
+	startJobs func()
 	outbox    string // the SMS outbox file
 	logs      *bytes.Buffer
 	logMu     *sync.Mutex
@@ -72,11 +78,17 @@ type envConfig struct {
 	engine sqldb.Engine
 	// wrapStore, if set, wraps the media store (to fail its writes).
 	wrapStore func(blob.Store) blob.Store
+	// jobsPaused leaves the job queue stopped until startJobs.
+	jobsPaused bool
 }
 
 type envOption func(*envConfig)
 
 func withRateLimits(c *envConfig) { c.RateLimits = true }
+
+// withJobsPaused leaves background jobs (exports) queued until the test
+// calls startJobs.
+func withJobsPaused(c *envConfig) { c.jobsPaused = true }
 
 // withEngine runs the server on engine e.
 func withEngine(e sqldb.Engine) envOption { return func(c *envConfig) { c.engine = e } }
@@ -195,9 +207,28 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		tb.Fatal(err)
 	}
 	mod.UseDomains(mb, chans, chats)
+	q := jobs.New(db, jobs.Config{Poll: 20 * time.Millisecond, Backoff: 50 * time.Millisecond}, log)
+	exports := export.NewService(db, mstore, q, export.Services{
+		Accounts: accounts, Identity: ids, Chat: chats, Media: medias, Channels: chans, Microblog: mb, Moderation: mod,
+	}, export.Config{}, log)
+	accounts.OnDelete(exports.DeleteAccountData)
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	var startOnce sync.Once
+	startJobs := func() {
+		startOnce.Do(func() { go func() { defer close(jobsDone); q.Run(jobsCtx) }() })
+	}
+	tb.Cleanup(func() {
+		stopJobs()
+		startOnce.Do(func() { close(jobsDone) })
+		<-jobsDone
+	})
+	if !cfg.jobsPaused {
+		startJobs()
+	}
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Audit: al,
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Exports: exports, Audit: al,
 		UI: cfg.ui,
 	})
 	if err != nil {
@@ -206,7 +237,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, exports: exports, startJobs: startJobs, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

@@ -25,11 +25,16 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me", anyStanding, s.getMe)
 	s.handle("PATCH /api/v1/me", signedIn, s.patchMe)
 	s.handle("DELETE /api/v1/me", anyStanding, s.deleteMe)
-	s.handle("GET /api/v1/me/export", anyStanding, s.exportMe)
 	s.handle("POST /api/v1/me/password", anyStanding, s.changePassword)
 	s.handle("GET /api/v1/me/sessions", anyStanding, s.listSessions)
 	s.handle("DELETE /api/v1/me/sessions/{id}", anyStanding, s.revokeSession)
 	s.handle("POST /api/v1/me/consents", consenting, s.consent)
+
+	// Your data: exports, allowed in any standing.
+	s.handle("POST /api/v1/me/exports", anyStanding, s.requestExport)
+	s.handle("GET /api/v1/me/exports", anyStanding, s.listExports)
+	s.handle("GET /api/v1/me/exports/{id}", anyStanding, s.getExport)
+	s.handle("GET /api/v1/me/exports/{id}/download", anyStanding, s.downloadExport)
 
 	// Verification.
 	s.handle("GET /api/v1/verification-policy", public, s.verificationPolicy)

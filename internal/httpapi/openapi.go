@@ -40,7 +40,6 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
 	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Schedule one's account's deletion (password required) after the grace period (default 14 days); every session ends, and signing in again until then shows deletion_scheduled_at; allowed in any standing", auth: anyStanding, body: "Password", status: 202, response: "DeletionScheduled", errors: []int{400, 403, 409}},
 	{method: "POST", path: "/api/v1/me/deletion/cancel", tag: "accounts", summary: "Keep one's account: cancel its scheduled deletion (409 if none is scheduled or the erasure has started); allowed in any standing", auth: anyStanding, status: 200, response: "Me", errors: []int{409}},
-	{method: "GET", path: "/api/v1/me/export", tag: "accounts", summary: "Download one's data as JSON; allowed in any standing", auth: anyStanding, status: 200, response: "Export"},
 	{method: "POST", path: "/api/v1/me/password", tag: "accounts", summary: "Change one's password (the current one required); signs out every other session and closes its streams; allowed in any standing", auth: anyStanding, body: "PasswordChange", status: 204, errors: []int{400, 403, 429}},
 	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
 	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
@@ -48,6 +47,11 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "One's legacy contact: who looks after the account once it is memorialised", auth: signedIn, status: 200, response: "LegacyContact", errors: []int{404}},
 	{method: "PUT", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Choose one's legacy contact (one of one's contacts, an active account) and whether they may download the account's data", auth: signedIn, body: "LegacyContactSet", status: 200, response: "LegacyContact", errors: []int{400, 403}},
 	{method: "DELETE", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Remove one's legacy contact", auth: signedIn, status: 204, errors: []int{404}},
+
+	{method: "POST", path: "/api/v1/me/exports", tag: "your data", summary: "Ask for an export of everything one has (a ZIP written in the background); one at a time (409 with details.export_id), 5 a day (429); allowed in any standing", auth: anyStanding, status: 202, response: "Export", errors: []int{409, 429}},
+	{method: "GET", path: "/api/v1/me/exports", tag: "your data", summary: "The exports one asked for, newest first (at most 50); allowed in any standing", auth: anyStanding, status: 200, response: "ExportList"},
+	{method: "GET", path: "/api/v1/me/exports/{id}", tag: "your data", summary: "One export and its progress; someone else's answers 404; allowed in any standing", auth: anyStanding, status: 200, response: "Export", errors: []int{404}},
+	{method: "GET", path: "/api/v1/me/exports/{id}/download", tag: "your data", summary: "The export's ZIP (the download_url), to whoever asked for it (others 404); 409 while it is written, 410 once expired or failed; Range supported; allowed in any standing", auth: anyStanding, status: 200, response: "bytes", errors: []int{404, 409, 410}},
 
 	{method: "GET", path: "/api/v1/verification-policy", tag: "identity", summary: "Which actions need which verification level (none, phone, identity)", status: 200, response: "Policy"},
 	{method: "POST", path: "/api/v1/me/phone", tag: "identity", summary: "Send a 6-digit code to a phone number (valid 10 minutes; resend after 60 s)", auth: signedIn, body: "Phone", status: 202, response: "CodeSent", errors: []int{400, 409, 429}},
@@ -394,11 +398,17 @@ var schemas = map[string]any{
 		"id": idSchema, "user_agent": str, "created_at": dateTime, "last_used_at": dateTime, "expires_at": dateTime, "current": boolean,
 	}),
 	"SessionList": listOf("Session"),
-	"Export": obj(nil, map[string]any{
-		"exported_at": dateTime, "account": ref("Me"),
-		"sessions": map[string]any{"type": "array", "items": ref("Session")},
-		"consents": map[string]any{"type": "array", "items": obj(nil, map[string]any{"version": integer, "accepted_at": dateTime})},
+	"Export": obj([]string{"id", "account_id", "status", "progress", "size", "download_url", "expires_at", "created_at"}, map[string]any{
+		"id": idSchema, "account_id": map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "Whose data: the caller's own, or the account whose legacy contact asked."},
+		"status":       map[string]any{"type": "string", "enum": []string{"pending", "running", "ready", "failed", "expired"}},
+		"progress":     map[string]any{"type": "number", "minimum": 0, "maximum": 1},
+		"size":         map[string]any{"type": "integer", "description": "The ZIP's bytes, once ready."},
+		"download_url": map[string]any{"type": []string{"string", "null"}, "description": "Set once ready: GET it with the same authorization."},
+		"expires_at":   map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": "Set once ready: after it the download answers 410."},
+		"created_at":   dateTime, "finished_at": dateTime,
+		"error": map[string]any{"type": "string", "description": "Why a failed export failed."},
 	}),
+	"ExportList": listOf("Export"),
 	"AuditEntry": obj(nil, map[string]any{
 		"seq": integer, "at": dateTime, "actor_id": idSchema, "actor": str, "action": str,
 		"target_type": str, "target_id": str, "reason": str, "details": map[string]any{"type": "object"},

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/blob"
@@ -218,6 +219,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation,
 	}, m.Config.exportConfig(), m.Log)
 	m.Accounts.OnDelete(m.Exports.DeleteAccountData)
+	m.Accounts.OnErase(func(ctx context.Context, id plaza.ID, _ account.TxFunc) error { return m.Exports.EraseAccount(ctx, id) })
+	m.Exports.AddSection("legacy_contact", httpapi.LegacyContactSection(m.Accounts))
 	// No export runs yet: any temp file under exports/ was left by a
 	// write a crash interrupted.
 	if n, err := m.Exports.CleanTemp(0); err != nil {

@@ -229,6 +229,8 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		Accounts: accounts, Identity: ids, Chat: chats, Media: medias, Channels: chans, Microblog: mb, Moderation: mod,
 	}, export.Config{}, log)
 	accounts.OnDelete(exports.DeleteAccountData)
+	accounts.OnErase(func(ctx context.Context, id plaza.ID, _ account.TxFunc) error { return exports.EraseAccount(ctx, id) })
+	exports.AddSection("legacy_contact", LegacyContactSection(accounts))
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	var startOnce sync.Once

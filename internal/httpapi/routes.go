@@ -117,6 +117,7 @@ func (s *Server) registerRoutes() {
 
 	// Other people.
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
+	s.handle("POST /api/v1/accounts/{id}/legacy-exports", signedIn, s.legacyExport)
 
 	// Microblog.
 	s.handle("POST /api/v1/posts", signedIn, s.newPost)

@@ -30,6 +30,7 @@ var layers = map[string]string{
 	"internal/events":     "domain",
 	"internal/microblog":  "domain",
 	"internal/moderation": "domain",
+	"internal/export":     "domain",
 	// Infrastructure is named by what it provides and knows no domain.
 	"internal/sqldb":      "infra",
 	"internal/bus":        "infra",

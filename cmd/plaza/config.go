@@ -12,8 +12,10 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/export"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
+	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
@@ -80,6 +82,7 @@ type Config struct {
 	RecallWindow    time.Duration
 	SyncRetention   time.Duration
 	DeletionGrace   time.Duration
+	ExportExpiry    time.Duration
 
 	MinAge          int
 	TimeZone        string
@@ -133,6 +136,7 @@ func DefaultConfig() Config {
 		RecallWindow:           2 * time.Minute,
 		SyncRetention:          30 * 24 * time.Hour,
 		DeletionGrace:          account.DefaultDeletionGrace,
+		ExportExpiry:           7 * 24 * time.Hour,
 		MinAge:                 14,
 		TimeZone:               "UTC",
 		MaxBodyBytes:           1 << 20,
@@ -198,6 +202,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message may be recalled")
 	fs.DurationVar(&c.SyncRetention, "sync-retention", c.SyncRetention, "how long the sync log keeps events; older cursors get cursor_expired")
 	fs.DurationVar(&c.DeletionGrace, "deletion-grace", c.DeletionGrace, "how long after its owner asks an account is erased; until then they may sign in and cancel (1s to 8760h)")
+	fs.DurationVar(&c.ExportExpiry, "export-expiry", c.ExportExpiry, "how long a data export may be downloaded once written; then its ZIP is deleted")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the operator's IANA time `zone`, for ages and quotas")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest JSON request body in `bytes`")
@@ -345,6 +350,9 @@ func (c *Config) Validate() error {
 	if c.DeletionGrace < time.Second || c.DeletionGrace > maxDeletionGrace {
 		bad("--deletion-grace must be 1s to 8760h (a year)")
 	}
+	if c.ExportExpiry < time.Hour || c.ExportExpiry > 90*24*time.Hour {
+		bad("--export-expiry must be 1h to 2160h (90 days)")
+	}
 	if c.MinAge < 0 || c.MinAge > 130 {
 		bad("--min-age must be 0–130 years")
 	}
@@ -443,6 +451,26 @@ func (c *Config) MediaURL() string {
 }
 
 // mediaConfig derives the upload rules; call after Validate.
+// exportConfig derives the data export's settings; call after Validate.
+func (c *Config) exportConfig() export.Config {
+	ec := export.DefaultConfig()
+	ec.Expiry = c.ExportExpiry
+	ec.PageDelay = testHooks.exportPageDelay
+	if testHooks.exportPageSize > 0 {
+		ec.PageSize = testHooks.exportPageSize
+	}
+	return ec
+}
+
+// jobsConfig derives the job queue's settings.
+func (c *Config) jobsConfig() jobs.Config {
+	jc := jobs.DefaultConfig()
+	if testHooks.jobsLease > 0 {
+		jc.Lease = testHooks.jobsLease
+	}
+	return jc
+}
+
 func (c *Config) mediaConfig() media.Config {
 	mc := media.DefaultConfig()
 	mc.Quota = c.MediaQuota

@@ -69,7 +69,9 @@ func plazaBinary(tb testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "plaza")
-		args := []string{"build", "-o", binPath}
+		// The plazatest tag lets PLAZA_TEST_* variables set the test
+		// hooks (testhooks.go); a released binary has none.
+		args := []string{"build", "-tags", "plazatest", "-o", binPath}
 		if raceBuild {
 			args = append(args, "-race")
 		}

@@ -17,12 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/export"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/jobs"
@@ -81,7 +83,9 @@ type Main struct {
 	// erasure); services register their handlers on it while Open wires
 	// them, and it starts before the API does.
 	Jobs *jobs.Queue
-	API  *httpapi.Server
+	// Exports writes people's data exports, as jobs on Jobs.
+	Exports *export.Service
+	API     *httpapi.Server
 
 	server   *http.Server
 	listener net.Listener
@@ -121,7 +125,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Audit, err = openAudit(ctx, &m.Config, db, m.Log); err != nil {
 		return err
 	}
-	m.Jobs = jobs.New(db, jobs.DefaultConfig(), m.Log)
+	m.Jobs = jobs.New(db, m.Config.jobsConfig(), m.Log)
 	m.Accounts = account.NewService(db, m.Config.accountConfig())
 	m.Accounts.UseAudit(m.Audit)
 	m.Accounts.UseJobs(m.Jobs)
@@ -210,6 +214,20 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Moderation.UseDomains(m.Microblog, m.Channels, m.Chat)
+	m.Exports = export.NewService(db, store, m.Jobs, export.Services{
+		Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Media: m.Media,
+		Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation,
+	}, m.Config.exportConfig(), m.Log)
+	m.Accounts.OnDelete(m.Exports.DeleteAccountData)
+	m.Accounts.OnErase(func(ctx context.Context, id plaza.ID, _ account.TxFunc) error { return m.Exports.EraseAccount(ctx, id) })
+	m.Exports.AddSection("legacy_contact", httpapi.LegacyContactSection(m.Accounts))
+	// No export runs yet: any temp file under exports/ was left by a
+	// write a crash interrupted.
+	if n, err := m.Exports.CleanTemp(0); err != nil {
+		m.Log.Warn("removing the temp files of interrupted exports failed", "err", err)
+	} else if n > 0 {
+		m.Log.Info("removed the temp files of exports interrupted by an earlier run", "files", n)
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, pool := range db.Stats() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
@@ -217,7 +235,7 @@ func (m *Main) Open(ctx context.Context) error {
 	// Every handler is registered by now.
 	m.goBackground(func() { m.Jobs.Run(bg) })
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
-		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Audit: m.Audit,
+		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Exports: m.Exports, Audit: m.Audit,
 		UI: webui.Handler(),
 	})
 	if err != nil {

@@ -48,10 +48,11 @@ func (s *Service) DeleteAccountData(ctx context.Context, tx *sql.Tx, id plaza.ID
 // deletes its sync log, a batch per transaction, and its stream records.
 // It is idempotent.
 func (s *Service) EraseAccount(ctx context.Context, id plaza.ID, inTx account.TxFunc) error {
-	for {
-		var conv plaza.ID
+	// One group at a time, in ID order: each is a transaction of its own
+	// (it tells every member), and the cursor visits each once.
+	for conv := plaza.ID(0); ; {
 		err := s.db.Read().QueryRowContext(ctx, `SELECT c.id FROM members mb JOIN conversations c ON c.id = mb.conversation_id
-			WHERE mb.account_id = $1 AND c.kind = 'group' ORDER BY c.id LIMIT 1`, id).Scan(&conv)
+			WHERE mb.account_id = $1 AND c.kind = 'group' AND c.id > $2 ORDER BY c.id LIMIT 1`, id, conv).Scan(&conv)
 		if errors.Is(err, sql.ErrNoRows) {
 			break
 		}

@@ -255,39 +255,6 @@ func (s *Server) cancelDeletion(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, me)
 }
 
-func (s *Server) exportMe(w http.ResponseWriter, r *http.Request) error {
-	a := authOf(r)
-	sessions, err := s.accounts.Sessions(r.Context(), a.Account.ID)
-	if err != nil {
-		return err
-	}
-	consents, err := s.accounts.Consents(r.Context(), a.Account.ID)
-	if err != nil {
-		return err
-	}
-	type consentJSON struct {
-		Version    int64     `json:"version"`
-		AcceptedAt time.Time `json:"accepted_at"`
-	}
-	out := struct {
-		ExportedAt time.Time     `json:"exported_at"`
-		Account    meJSON        `json:"account"`
-		Sessions   []sessionJSON `json:"sessions"`
-		Consents   []consentJSON `json:"consents"`
-	}{ExportedAt: time.Now().UTC()}
-	if out.Account, err = s.meOf(r, a.Account); err != nil {
-		return err
-	}
-	for _, se := range sessions {
-		out.Sessions = append(out.Sessions, toSessionJSON(se, a.SessionID))
-	}
-	for _, c := range consents {
-		out.Consents = append(out.Consents, consentJSON{Version: c.Version, AcceptedAt: c.AcceptedAt})
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="plaza-export-`+a.Account.Handle+`.json"`)
-	return writeJSON(w, http.StatusOK, out)
-}
-
 func toSessionJSON(se account.Session, current plaza.ID) sessionJSON {
 	return sessionJSON{ID: se.ID, UserAgent: se.UserAgent, CreatedAt: se.CreatedAt, LastUsedAt: se.LastUsedAt, ExpiresAt: se.ExpiresAt, Current: se.ID == current}
 }

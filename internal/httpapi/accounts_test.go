@@ -259,11 +259,6 @@ func TestMe(t *testing.T) {
 	}
 	e.do("PATCH", "/api/v1/me", u.token, map[string]any{"display_name": strings.Repeat("長", 65)}).want(t, 400, "invalid_request")
 	e.do("PATCH", "/api/v1/me", u.token, map[string]any{"handle": "renamed"}).want(t, 400, "invalid_request")
-
-	exp := e.do("GET", "/api/v1/me/export", u.token, nil).want(t, 200, "")
-	if exp.body["account"].(map[string]any)["handle"] != "meme" || len(exp.body["consents"].([]any)) != 1 {
-		t.Errorf("export = %s", exp.raw)
-	}
 }
 
 // TestDeleteMe: DELETE /me schedules the deletion after the grace period

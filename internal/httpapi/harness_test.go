@@ -24,6 +24,7 @@ import (
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/export"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/media"
@@ -49,6 +50,10 @@ type testEnv struct {
 	channels  *channel.Service
 	microblog *microblog.Service
 	mod       *moderation.Service
+	exports   *export.Service
+	// startJobs starts the background job queue, unless it runs already
+	// (see withJobsPaused).
+	startJobs func()
 	outbox    string // the SMS outbox file
 	logs      *bytes.Buffer
 	logMu     *sync.Mutex
@@ -77,6 +82,8 @@ type envConfig struct {
 	// deletionGrace, if set, is the grace period before an account's
 	// deletion takes effect.
 	deletionGrace time.Duration
+	// jobsPaused leaves the job queue stopped until startJobs.
+	jobsPaused bool
 }
 
 type envOption func(*envConfig)
@@ -85,6 +92,10 @@ func withRateLimits(c *envConfig) { c.RateLimits = true }
 
 // withDeletionGrace sets the grace period before a deletion takes effect.
 func withDeletionGrace(d time.Duration) envOption { return func(c *envConfig) { c.deletionGrace = d } }
+
+// withJobsPaused leaves background jobs (exports) queued until the test
+// calls startJobs.
+func withJobsPaused(c *envConfig) { c.jobsPaused = true }
 
 // withEngine runs the server on engine e.
 func withEngine(e sqldb.Engine) envOption { return func(c *envConfig) { c.engine = e } }
@@ -123,8 +134,9 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	if err := accounts.SeedTerms(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	queue := jobs.New(db, jobs.Config{Poll: 20 * time.Millisecond}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	accounts.UseJobs(queue)
+	// One queue runs every background job: erasures and exports.
+	q := jobs.New(db, jobs.Config{Poll: 20 * time.Millisecond, Backoff: 50 * time.Millisecond}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	accounts.UseJobs(q)
 	keys, _, err := identity.LoadKeyring(filepath.Join(dir, "secret.key"), true)
 	if err != nil {
 		tb.Fatal(err)
@@ -213,22 +225,38 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		tb.Fatal(err)
 	}
 	mod.UseDomains(mb, chans, chats)
+	exports := export.NewService(db, mstore, q, export.Services{
+		Accounts: accounts, Identity: ids, Chat: chats, Media: medias, Channels: chans, Microblog: mb, Moderation: mod,
+	}, export.Config{}, log)
+	accounts.OnDelete(exports.DeleteAccountData)
+	accounts.OnErase(func(ctx context.Context, id plaza.ID, _ account.TxFunc) error { return exports.EraseAccount(ctx, id) })
+	exports.AddSection("legacy_contact", LegacyContactSection(accounts))
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	var startOnce sync.Once
+	startJobs := func() {
+		startOnce.Do(func() { go func() { defer close(jobsDone); q.Run(jobsCtx) }() })
+	}
+	tb.Cleanup(func() {
+		stopJobs()
+		startOnce.Do(func() { close(jobsDone) })
+		<-jobsDone
+	})
+	if !cfg.jobsPaused {
+		startJobs()
+	}
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Audit: al,
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Exports: exports, Audit: al,
 		UI: cfg.ui,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	runJobs, stopJobs := context.WithCancel(context.Background())
-	jobsDone := make(chan struct{})
-	go func() { defer close(jobsDone); queue.Run(runJobs) }()
-	tb.Cleanup(func() { stopJobs(); <-jobsDone })
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, media: mediaDir, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, media: mediaDir, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, exports: exports, startJobs: startJobs, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

@@ -194,7 +194,7 @@ func TestLegalIdentityNeverLeaks(t *testing.T) {
 		e.do("POST", "/api/v1/admin/identity-reviews/"+id+"/decision", officer.token, map[string]any{"approve": true}),
 		e.do("GET", "/api/v1/me", u.token, nil),
 		e.do("GET", "/api/v1/me/identity", u.token, nil),
-		e.do("GET", "/api/v1/me/export", u.token, nil),
+		e.exportZip(u),
 		e.do("GET", "/api/v1/accounts/"+u.id.String(), admin.token, nil),
 		e.do("GET", "/api/v1/admin/accounts/"+u.id.String(), admin.token, nil),
 		e.do("GET", "/api/v1/admin/audit-log?limit=1000", admin.token, nil),

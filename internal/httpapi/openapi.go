@@ -40,7 +40,6 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
 	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Schedule one's account's deletion (password required) after the grace period (default 14 days); every session ends, and signing in again until then shows deletion_scheduled_at; allowed in any standing", auth: anyStanding, body: "Password", status: 202, response: "DeletionScheduled", errors: []int{400, 403, 409}},
 	{method: "POST", path: "/api/v1/me/deletion/cancel", tag: "accounts", summary: "Keep one's account: cancel its scheduled deletion (409 if none is scheduled or the erasure has started); allowed in any standing", auth: anyStanding, status: 200, response: "Me", errors: []int{409}},
-	{method: "GET", path: "/api/v1/me/export", tag: "accounts", summary: "Download one's data as JSON; allowed in any standing", auth: anyStanding, status: 200, response: "Export"},
 	{method: "POST", path: "/api/v1/me/password", tag: "accounts", summary: "Change one's password (the current one required); signs out every other session and closes its streams; allowed in any standing", auth: anyStanding, body: "PasswordChange", status: 204, errors: []int{400, 403, 429}},
 	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
 	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
@@ -48,6 +47,11 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "One's legacy contact: who looks after the account once it is memorialised", auth: signedIn, status: 200, response: "LegacyContact", errors: []int{404}},
 	{method: "PUT", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Choose one's legacy contact (one of one's contacts, an active account) and whether they may download the account's data", auth: signedIn, body: "LegacyContactSet", status: 200, response: "LegacyContact", errors: []int{400, 403}},
 	{method: "DELETE", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Remove one's legacy contact", auth: signedIn, status: 204, errors: []int{404}},
+
+	{method: "POST", path: "/api/v1/me/exports", tag: "your data", summary: "Ask for an export of everything one has (a ZIP written in the background); one at a time (409 with details.export_id), 5 a day (429); allowed in any standing", auth: anyStanding, status: 202, response: "Export", errors: []int{409, 429}},
+	{method: "GET", path: "/api/v1/me/exports", tag: "your data", summary: "The exports one asked for, newest first (at most 50); allowed in any standing", auth: anyStanding, status: 200, response: "ExportList"},
+	{method: "GET", path: "/api/v1/me/exports/{id}", tag: "your data", summary: "One export and its progress; someone else's answers 404; allowed in any standing", auth: anyStanding, status: 200, response: "Export", errors: []int{404}},
+	{method: "GET", path: "/api/v1/me/exports/{id}/download", tag: "your data", summary: "The export's ZIP (the download_url), to whoever asked for it (others 404); 409 while it is written, 410 once expired or failed; Range supported; allowed in any standing", auth: anyStanding, status: 200, response: "bytes", errors: []int{404, 409, 410}},
 
 	{method: "GET", path: "/api/v1/verification-policy", tag: "identity", summary: "Which actions need which verification level (none, phone, identity)", status: 200, response: "Policy"},
 	{method: "POST", path: "/api/v1/me/phone", tag: "identity", summary: "Send a 6-digit code to a phone number (valid 10 minutes; resend after 60 s)", auth: signedIn, body: "Phone", status: 202, response: "CodeSent", errors: []int{400, 409, 429}},
@@ -115,6 +119,7 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/admin/channels/{id}", tag: "admin", summary: "Change a channel's posting quotas", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelLimits", status: 200, response: "Channel", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/admin/channels/{id}/status", tag: "admin", summary: "Suspend, close or reinstate a channel, with a reason followers see", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelStatus", status: 200, response: "Channel", errors: []int{400, 404, 409}},
 	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone), with follower_count, following_count, post_count, whether you follow them and whether it is memorialised; a deleted account answers 410 gone", auth: signedIn, status: 200, response: "Profile", errors: []int{404, 410}},
+	{method: "POST", path: "/api/v1/accounts/{id}/legacy-exports", tag: "your data", summary: "Export a memorialised account's data for its legacy contact, if the person allowed it; the caller follows and downloads it as their own export (GET /api/v1/me/exports/{id}); anyone else 404", auth: signedIn, status: 202, response: "Export", errors: []int{404, 409, 429}},
 
 	{method: "POST", path: "/api/v1/posts", tag: "microblog", summary: "Post: text of at most 2,000 characters, up to 9 of your own images or one video, a visibility, reply_to or repost_of (404 when you cannot see it), a category (default general) under the category policies; needs a verified phone", auth: signedIn, body: "MicroPostNew", status: 201, response: "MicroPost", errors: []int{400, 404, 429, 503}},
 	{method: "GET", path: "/api/v1/posts/{id}", tag: "microblog", summary: "A post: public ones to anyone (anonymous too), followers ones to the author's followers, contacts ones to the author's contacts; anyone else, and anyone across a block, gets 404", auth: optional, status: 200, response: "MicroPost", errors: []int{404}},
@@ -395,11 +400,17 @@ var schemas = map[string]any{
 		"id": idSchema, "user_agent": str, "created_at": dateTime, "last_used_at": dateTime, "expires_at": dateTime, "current": boolean,
 	}),
 	"SessionList": listOf("Session"),
-	"Export": obj(nil, map[string]any{
-		"exported_at": dateTime, "account": ref("Me"),
-		"sessions": map[string]any{"type": "array", "items": ref("Session")},
-		"consents": map[string]any{"type": "array", "items": obj(nil, map[string]any{"version": integer, "accepted_at": dateTime})},
+	"Export": obj([]string{"id", "account_id", "status", "progress", "size", "download_url", "expires_at", "created_at"}, map[string]any{
+		"id": idSchema, "account_id": map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "Whose data: the caller's own, or the account whose legacy contact asked."},
+		"status":       map[string]any{"type": "string", "enum": []string{"pending", "running", "ready", "failed", "expired"}},
+		"progress":     map[string]any{"type": "number", "minimum": 0, "maximum": 1},
+		"size":         map[string]any{"type": "integer", "description": "The ZIP's bytes, once ready."},
+		"download_url": map[string]any{"type": []string{"string", "null"}, "description": "Set once ready: GET it with the same authorization."},
+		"expires_at":   map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": "Set once ready: after it the download answers 410."},
+		"created_at":   dateTime, "finished_at": dateTime,
+		"error": map[string]any{"type": "string", "description": "Why a failed export failed."},
 	}),
+	"ExportList": listOf("Export"),
 	"AuditEntry": obj(nil, map[string]any{
 		"seq": integer, "at": dateTime, "actor_id": idSchema, "actor": str, "action": str,
 		"target_type": str, "target_id": str, "reason": str, "details": map[string]any{"type": "object"},

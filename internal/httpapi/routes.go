@@ -26,7 +26,6 @@ func (s *Server) registerRoutes() {
 	s.handle("PATCH /api/v1/me", signedIn, s.patchMe)
 	s.handle("DELETE /api/v1/me", anyStanding, s.deleteMe)
 	s.handle("POST /api/v1/me/deletion/cancel", anyStanding, s.cancelDeletion)
-	s.handle("GET /api/v1/me/export", anyStanding, s.exportMe)
 	s.handle("POST /api/v1/me/password", anyStanding, s.changePassword)
 	s.handle("GET /api/v1/me/sessions", anyStanding, s.listSessions)
 	s.handle("DELETE /api/v1/me/sessions/{id}", anyStanding, s.revokeSession)
@@ -34,6 +33,12 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me/legacy-contact", signedIn, s.getLegacyContact)
 	s.handle("PUT /api/v1/me/legacy-contact", signedIn, s.putLegacyContact)
 	s.handle("DELETE /api/v1/me/legacy-contact", signedIn, s.deleteLegacyContact)
+
+	// Your data: exports, allowed in any standing.
+	s.handle("POST /api/v1/me/exports", anyStanding, s.requestExport)
+	s.handle("GET /api/v1/me/exports", anyStanding, s.listExports)
+	s.handle("GET /api/v1/me/exports/{id}", anyStanding, s.getExport)
+	s.handle("GET /api/v1/me/exports/{id}/download", anyStanding, s.downloadExport)
 
 	// Verification.
 	s.handle("GET /api/v1/verification-policy", public, s.verificationPolicy)
@@ -113,6 +118,7 @@ func (s *Server) registerRoutes() {
 
 	// Other people.
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
+	s.handle("POST /api/v1/accounts/{id}/legacy-exports", signedIn, s.legacyExport)
 
 	// Microblog.
 	s.handle("POST /api/v1/posts", signedIn, s.newPost)

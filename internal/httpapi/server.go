@@ -17,6 +17,7 @@ import (
 	"github.com/plaza-im/plaza/internal/audit"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
+	"github.com/plaza-im/plaza/internal/export"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
@@ -118,7 +119,9 @@ type Deps struct {
 	Microblog *microblog.Service
 	// Moderation serves reports, decisions, appeals and transparency.
 	Moderation *moderation.Service
-	Audit      *audit.Log
+	// Exports writes and serves data exports; nil: none.
+	Exports *export.Service
+	Audit   *audit.Log
 	// UI serves the web client for GET and HEAD requests outside the API
 	// (see isUIPath); it sets its own Content-Security-Policy. Nil: no UI,
 	// and such paths answer the API's JSON 404.
@@ -139,6 +142,7 @@ type Server struct {
 	channels   *channel.Service
 	microblog  *microblog.Service
 	moderation *moderation.Service
+	exports    *export.Service
 	audit      *audit.Log
 	ui         http.Handler
 
@@ -172,6 +176,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		channels:   d.Channels,
 		microblog:  d.Microblog,
 		moderation: d.Moderation,
+		exports:    d.Exports,
 		audit:      d.Audit,
 		ui:         d.UI,
 		mux:        http.NewServeMux(),

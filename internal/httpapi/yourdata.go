@@ -1,15 +1,18 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/export"
 )
 
-// This file serves "Your data" beyond the export: the legacy contact and
-// memorialisation (scheduled deletion is DELETE /me, in accounts.go).
+// This file serves "Your data" beyond one's own export (exports.go): the
+// legacy contact, the legacy contact's export of a memorialised account,
+// and memorialisation (scheduled deletion is DELETE /me, in accounts.go).
 
 // legacyContactJSON is one's legacy contact.
 type legacyContactJSON struct {
@@ -80,4 +83,44 @@ func (s *Server) memorialise(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.writeMe(w, r, a)
+}
+
+// legacyExport starts an export of a memorialised account's data for its
+// legacy contact, who then follows and downloads it as their own
+// (GET /me/exports/{id}). Anyone else, the account itself included, is
+// told the account is not found: the answer does not reveal who the
+// legacy contact is, or whether the account has one.
+func (s *Server) legacyExport(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil || s.exports == nil {
+		return plaza.Errorf(plaza.ENotFound, "account not found")
+	}
+	caller := authOf(r).Account.ID
+	if err := s.accounts.CheckLegacyExport(r.Context(), id, caller); err != nil {
+		return err
+	}
+	e, err := s.exports.Request(r.Context(), id, caller)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, toExportJSON(e))
+}
+
+// LegacyContactSection is the export's "legacy_contact" section: the
+// legacy contact the person chose (legacy_contact.json), null when none.
+func LegacyContactSection(accounts *account.Service) export.Section {
+	return func(ctx context.Context, subject plaza.ID, w *export.Writer) error {
+		out := struct {
+			LegacyContact *legacyContactJSON `json:"legacy_contact"`
+		}{}
+		l, err := accounts.LegacyContact(ctx, subject)
+		switch {
+		case err == nil:
+			j := toLegacyContactJSON(l)
+			out.LegacyContact = &j
+		case plaza.ErrorCode(err) != plaza.ENotFound:
+			return err
+		}
+		return w.JSON("legacy_contact.json", out)
+	}
 }

@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path/filepath"
@@ -264,4 +268,72 @@ func dump(tb testing.TB, db *sqldb.DB) string {
 		rows.Close()
 	}
 	return b.String()
+}
+
+// TestLegacyExport: once an account is memorialised, its legacy contact,
+// if allowed to download, exports its data and downloads it as their own
+// export; the export holds the person's account and their choice of
+// legacy contact. Anyone else — a stranger, a legacy contact not allowed
+// to download, anyone before the memorialisation — is told not found; an
+// anonymous caller is refused.
+func TestLegacyExport(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *testEnv) {
+		admin := e.withRole("root", account.Admin)
+		gone, keeper, stranger := e.verified("remembered"), e.verified("keeper"), e.verified("stranger")
+		private := e.verified("private")
+		e.befriend(gone, keeper)
+		e.befriend(private, keeper)
+		e.do("PUT", "/api/v1/me/legacy-contact", gone.token, map[string]any{"account_id": keeper.id.String(), "may_download": true}).want(t, 200, "")
+		e.do("PUT", "/api/v1/me/legacy-contact", private.token, map[string]any{"account_id": keeper.id.String(), "may_download": false}).want(t, 200, "")
+		path := func(u user) string { return "/api/v1/accounts/" + u.id.String() + "/legacy-exports" }
+
+		e.do("POST", path(gone), keeper.token, nil).want(t, http.StatusNotFound, "not_found") // not memorialised yet
+		for _, u := range []user{gone, private} {
+			e.do("POST", "/api/v1/admin/accounts/"+u.id.String()+"/memorialisation", admin.token, map[string]any{"reason": "the family asked"}).want(t, 200, "")
+		}
+		e.do("POST", path(gone), "", nil).want(t, http.StatusUnauthorized, "unauthenticated")
+		e.do("POST", path(gone), stranger.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("POST", path(private), keeper.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("POST", "/api/v1/accounts/12345/legacy-exports", keeper.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("POST", "/api/v1/accounts/x/legacy-exports", keeper.token, nil).want(t, http.StatusNotFound, "not_found")
+
+		r := e.do("POST", path(gone), keeper.token, nil).want(t, http.StatusAccepted, "")
+		if r.body["status"] != "pending" || r.body["account_id"] != gone.id.String() {
+			t.Errorf("answered %s, want a pending export of the memorialised account", r.raw)
+		}
+		id := r.body["id"].(string)
+		e.do("GET", "/api/v1/me/exports/"+id, stranger.token, nil).want(t, http.StatusNotFound, "not_found")
+		ready := e.waitExport(keeper, id)
+		dl := e.do("GET", ready.body["download_url"].(string), keeper.token, nil).want(t, http.StatusOK, "")
+		zr, err := zip.NewReader(bytes.NewReader(dl.raw), int64(len(dl.raw)))
+		if err != nil {
+			t.Fatalf("the download is not a ZIP: %v", err)
+		}
+		files := map[string]string{}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[f.Name] = string(b)
+		}
+		if !strings.Contains(files["account.json"], `"remembered"`) {
+			t.Errorf("account.json does not hold the memorialised account: %s", files["account.json"])
+		}
+		var lc struct {
+			LegacyContact *struct {
+				AccountID   string `json:"account_id"`
+				MayDownload bool   `json:"may_download"`
+			} `json:"legacy_contact"`
+		}
+		if err := json.Unmarshal([]byte(files["legacy_contact.json"]), &lc); err != nil || lc.LegacyContact == nil ||
+			lc.LegacyContact.AccountID != keeper.id.String() || !lc.LegacyContact.MayDownload {
+			t.Errorf("legacy_contact.json = %s (%v), want the keeper, allowed to download", files["legacy_contact.json"], err)
+		}
+	})
 }

@@ -33,13 +33,14 @@ CREATE INDEX jobs_due ON jobs (run_after) WHERE status <> 'failed';
 
 -- A data export: whose data (account_id, the shard key), who may download
 -- it (requester_id: the account itself, or its legacy contact), how far it
--- got and where its ZIP is. status: pending, running, ready, failed or
--- expired.
+-- got and where its ZIP is, and the job that writes it. status: pending,
+-- running, ready, failed or expired.
 CREATE TABLE exports (
     account_id    BIGINT  NOT NULL REFERENCES accounts (id),
     id            BIGINT  NOT NULL,
     requester_id  BIGINT  NOT NULL REFERENCES accounts (id),
     status        TEXT    NOT NULL,
+    job_id        BIGINT  NOT NULL,
     progress_ppm  BIGINT  NOT NULL,
     size          BIGINT  NOT NULL,
     blob_key      TEXT    NOT NULL,
@@ -56,11 +57,14 @@ CREATE UNIQUE INDEX exports_one_running ON exports (account_id) WHERE status IN 
 CREATE INDEX exports_requester ON exports (requester_id, id);
 CREATE INDEX exports_expiry ON exports (expires_at) WHERE status = 'ready';
 
--- The likes of one account, for its export (the primary key leads with
--- the post).
+-- The likes of one account and the channels it owns, for its export (the
+-- primary key of likes leads with the post; channels had no index on their
+-- owner).
 CREATE INDEX likes_account ON likes (account_id, post_id);
+CREATE INDEX channels_owner ON channels (owner_id, id);
 
 -- +goose Down
+DROP INDEX channels_owner;
 DROP INDEX likes_account;
 DROP TABLE exports;
 DROP TABLE jobs;

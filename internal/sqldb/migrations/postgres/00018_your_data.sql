@@ -18,13 +18,12 @@ CREATE TABLE legacy_contacts (
 CREATE INDEX legacy_contacts_contact ON legacy_contacts (contact_id);
 
 -- Erasing an account removes the rows that point at it from the other
--- side too; these indexes keep that from scanning whole tables.
+-- side too; these indexes keep that from scanning whole tables (00017
+-- indexes channels by owner and likes by account already).
 CREATE INDEX contacts_contact ON contacts (contact_id);
 CREATE INDEX blocks_blocked ON blocks (blocked_id);
-CREATE INDEX channels_owner ON channels (owner_id);
 
 -- +goose Down
-DROP INDEX channels_owner;
 DROP INDEX blocks_blocked;
 DROP INDEX contacts_contact;
 DROP TABLE legacy_contacts;

@@ -44,7 +44,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/me/sessions", tag: "accounts", summary: "One's signed-in sessions", auth: anyStanding, status: 200, response: "SessionList"},
 	{method: "DELETE", path: "/api/v1/me/sessions/{id}", tag: "accounts", summary: "Revoke one of one's sessions", auth: anyStanding, status: 204, errors: []int{404}},
 	{method: "POST", path: "/api/v1/me/consents", tag: "accounts", summary: "Accept the current terms version", auth: consenting, body: "Consent", status: 204, errors: []int{400}},
-	{method: "GET", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "One's legacy contact: who looks after the account once it is memorialised", auth: signedIn, status: 200, response: "LegacyContact", errors: []int{404}},
+	{method: "GET", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "One's legacy contact: who looks after the account once it is memorialised; 204 when none is chosen", auth: signedIn, status: 200, response: "LegacyContact"},
 	{method: "PUT", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Choose one's legacy contact (one of one's contacts, an active account) and whether they may download the account's data", auth: signedIn, body: "LegacyContactSet", status: 200, response: "LegacyContact", errors: []int{400, 403}},
 	{method: "DELETE", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Remove one's legacy contact", auth: signedIn, status: 204, errors: []int{404}},
 

@@ -29,6 +29,12 @@ func toLegacyContactJSON(l account.LegacyContact) legacyContactJSON {
 
 func (s *Server) getLegacyContact(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.accounts.LegacyContact(r.Context(), authOf(r).Account.ID)
+	if plaza.ErrorCode(err) == plaza.ENotFound {
+		// None chosen is a normal state, not a missing resource: the
+		// settings screen asks on every visit, and a 404 there reads as
+		// an error in the browser's console.
+		return noContent(w)
+	}
 	if err != nil {
 		return err
 	}

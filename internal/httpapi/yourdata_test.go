@@ -30,7 +30,7 @@ func TestLegacyContact(t *testing.T) {
 		e.befriend(owner, other)
 		const path = "/api/v1/me/legacy-contact"
 
-		e.do("GET", path, owner.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("GET", path, owner.token, nil).want(t, http.StatusNoContent, "")
 		for _, c := range []struct {
 			name   string
 			body   any
@@ -48,7 +48,7 @@ func TestLegacyContact(t *testing.T) {
 				e.do("PUT", path, owner.token, c.body).want(t, c.status, c.code)
 			})
 		}
-		e.do("GET", path, owner.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("GET", path, owner.token, nil).want(t, http.StatusNoContent, "")
 
 		got := e.do("PUT", path, owner.token, map[string]any{"account_id": friend.id.String(), "may_download": true}).want(t, 200, "")
 		if got.body["account_id"] != friend.id.String() || got.body["may_download"] != true || got.body["handle"] != "friend" {
@@ -60,7 +60,7 @@ func TestLegacyContact(t *testing.T) {
 			t.Errorf("GET answered %s, want the replacement", got.raw)
 		}
 		// Someone else reads and removes only their own, which they have not.
-		e.do("GET", path, stranger.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("GET", path, stranger.token, nil).want(t, http.StatusNoContent, "")
 		e.do("DELETE", path, stranger.token, nil).want(t, http.StatusNotFound, "not_found")
 		e.do("GET", path, owner.token, nil).want(t, 200, "")
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
@@ -69,7 +69,7 @@ func TestLegacyContact(t *testing.T) {
 
 		e.do("DELETE", path, owner.token, nil).want(t, http.StatusNoContent, "")
 		e.do("DELETE", path, owner.token, nil).want(t, http.StatusNotFound, "not_found")
-		e.do("GET", path, owner.token, nil).want(t, http.StatusNotFound, "not_found")
+		e.do("GET", path, owner.token, nil).want(t, http.StatusNoContent, "")
 	})
 }
 

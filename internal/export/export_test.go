@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/export"
+	"github.com/plaza-im/plaza/internal/jobs"
 	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
@@ -262,5 +263,33 @@ func TestAddSection(t *testing.T) {
 			}()
 			e.svc.AddSection(name, nil)
 		}()
+	}
+}
+
+// TestRerunOfFinishedExport checks that a job run again for an export
+// that is already ready (its end was not recorded, say) keeps the ZIP.
+func TestRerunOfFinishedExport(t *testing.T) {
+	ctx := context.Background()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	e := newEnv(t, db, 1, export.Config{})
+	s := e.user(0)
+	ex, err := e.svc.Request(ctx, s, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitExport(t, s, ex.ID)
+	_, key := exportRow(t, db, ex.ID)
+	job, err := e.jobs.Enqueue(ctx, nil, jobs.Spec{Kind: "export", Key: ex.ID.String(), Payload: fmt.Appendf(nil, `{"export_id":"%d"}`, ex.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plazatest.Eventually(t, time.Minute, func() error {
+		if _, err := e.jobs.Get(ctx, job); plaza.ErrorCode(err) != plaza.ENotFound {
+			return fmt.Errorf("the job is still there (%v)", err)
+		}
+		return nil
+	})
+	if st, k := exportRow(t, db, ex.ID); st != export.Ready || k != key || !objectExists(t, e.store, key) {
+		t.Errorf("after a rerun: got %s with key %q (stored: %v), want ready with its ZIP", st, k, objectExists(t, e.store, k))
 	}
 }

@@ -62,7 +62,12 @@ func (s *Service) runJob(ctx context.Context, r *jobs.Run) error {
 		return fmt.Errorf("export %s: %w", p.ExportID, err)
 	}
 	if !live {
-		// Stopped while queued: nothing to write.
+		if e.Status == Ready {
+			// Finished by an earlier run whose end was not recorded.
+			return nil
+		}
+		// Stopped (the account was deleted): nothing to write, and what
+		// an earlier run wrote goes.
 		return s.dropKey(ctx, p.ExportID, oldKey)
 	}
 	if oldKey != "" && oldKey != key {

@@ -4,7 +4,7 @@
 // legacy contact. The banner that says an account is to be deleted, with
 // its Cancel button, lives here too: the app shows it on every screen.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, Contact, Export, getToken, LegacyContact, List, Me } from '../api';
+import { api, ApiError, Contact, Export, getToken, LegacyContact, List, Me, setToken } from '../api';
 import { ConfirmDialog } from '../confirm';
 import { describedBy, ErrorBox, Field, formatBytes, longDay } from '../ui';
 import { longDate } from '../moderation';
@@ -256,8 +256,10 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
       }
       setAsking(false);
       setPassword('');
-      const m = await api<Me>('GET', '/me').catch(() => null);
-      setMe({ ...(m ?? me), deletion_scheduled_at: m?.deletion_scheduled_at ?? at });
+      // The server has ended every session, this one included: start
+      // again signed out, where the sign-in page names the date.
+      setToken(null);
+      window.location.assign('/');
     } catch (e) {
       const f = e instanceof ApiError ? e.fields() : {};
       if (f.password) {

@@ -253,6 +253,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if !*idle {
 		fmt.Fprintf(stdout, "measured %.1fs: sent %d, acked %d, delivered %d, errors %d\n", rep.Duration.Seconds(), rep.Sent, rep.Acked, rep.Delivered, rep.Errors)
+		if rep.Reconnects > 0 || rep.Gone > 0 {
+			fmt.Fprintf(stdout, "reconnects %d (since=cursor, unacknowledged sends resent by client_id); devices whose session ended %d\n", rep.Reconnects, rep.Gone)
+		}
 		fmt.Fprintf(stdout, "throughput: %.0f msg/s acked (persisted), %.0f msg/s delivered\n", rep.AckedPerSec, rep.DeliveredPerS)
 		fmt.Fprintf(stdout, "end-to-end latency: p50 %s  p95 %s  p99 %s  max %s  (n=%d)\n", ms(rep.E2E.P50), ms(rep.E2E.P95), ms(rep.E2E.P99), ms(rep.E2E.Max), rep.E2E.N)
 		fmt.Fprintf(stdout, "ack latency:        p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Ack.P50), ms(rep.Ack.P95), ms(rep.Ack.P99), ms(rep.Ack.Max))

@@ -88,6 +88,10 @@ type Config struct {
 	TimeZone        string
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	// DrainWindow is how long the graceful shutdown spreads the closes
+	// of the event streams over (0: all at once); it is part of
+	// ShutdownTimeout and must be shorter.
+	DrainWindow time.Duration
 
 	DebugListen string // pprof, off when empty
 
@@ -141,6 +145,7 @@ func DefaultConfig() Config {
 		TimeZone:               "UTC",
 		MaxBodyBytes:           1 << 20,
 		ShutdownTimeout:        20 * time.Second,
+		DrainWindow:            10 * time.Second,
 		LogFormat:              "auto",
 		LogLevel:               "info",
 	}
@@ -206,7 +211,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the operator's IANA time `zone`, for ages and quotas")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest JSON request body in `bytes`")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests may take to finish at shutdown")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long the graceful shutdown may take: the drain window, then in-flight requests finishing")
+	fs.DurationVar(&c.DrainWindow, "drain-window", c.DrainWindow, "at shutdown, spread the closes of the event streams over this `duration` (0: all at once); less than --shutdown-timeout")
 }
 
 // parse parses args into the flag set, filling every flag not given on the
@@ -364,6 +370,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("--shutdown-timeout must be positive")
+	}
+	if c.DrainWindow < 0 || c.DrainWindow >= c.ShutdownTimeout {
+		bad("--drain-window must be 0 or more and less than --shutdown-timeout (%v)", c.ShutdownTimeout)
 	}
 	return errors.Join(errs...)
 }

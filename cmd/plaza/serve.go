@@ -315,8 +315,10 @@ func openAudit(ctx context.Context, cfg *Config, db *sqldb.DB, log *slog.Logger)
 // Addr returns the address the server listens on (useful with port 0).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Run serves until ctx is cancelled, then stops accepting connections and
-// waits up to ShutdownTimeout for in-flight requests.
+// Run serves until ctx is cancelled, then drains (readiness 503, new
+// streams refused, open ones closed over DrainWindow), stops accepting
+// connections and waits for in-flight requests, all within
+// ShutdownTimeout.
 func (m *Main) Run(ctx context.Context) error {
 	m.Log.Info("plaza serving", "version", version, "addr", "http://"+m.Addr(), "db", m.DB.URL(), "data", m.Config.Data)
 	errc := make(chan error, 1)
@@ -326,11 +328,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	m.Log.Info("shutting down: finishing in-flight requests", "timeout", m.Config.ShutdownTimeout)
+	m.Log.Info("shutting down: draining the event streams, then finishing in-flight requests", "drain_window", m.Config.DrainWindow, "timeout", m.Config.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
-	// WebSockets are hijacked connections that Shutdown does not track:
-	// close them first, with a reason that tells devices to reconnect.
+	// Readiness turns 503 at once so the load balancer sends no more, and
+	// new streams are refused. WebSockets are hijacked connections that
+	// Shutdown does not track: close them first, spread over the drain
+	// window with a code that tells devices to reconnect (to another node)
+	// at once, so they do not all come back at the same instant.
+	m.API.Drain(sctx, m.Config.DrainWindow)
 	m.Hub.Close()
 	if err := m.server.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -60,6 +60,12 @@ type Report struct {
 	Acked         int64
 	Delivered     int64
 	Errors        int64
+	// Reconnects counts the streams devices opened again after theirs
+	// ended (a node restarting, a network fault) over the whole run;
+	// Gone the devices that stopped because their session or standing
+	// ended.
+	Reconnects    int64
+	Gone          int64
 	AckedPerSec   float64
 	DeliveredPerS float64
 	// Latency from send to delivery at the other device (end to end) and
@@ -95,8 +101,13 @@ type device struct {
 	// send at the same time.
 	mu     sync.Mutex
 	next   int64       // the next frame id
+	acked  int64       // the frame id whose reply comes next
 	sentAt []time.Time // send time by frame id modulo the window
 	frame  []byte      // the frame being built
+
+	// cursor is the last cursor the device saw, to reconnect with
+	// since=cursor; the reader's alone.
+	cursor int64
 
 	// Samples taken while measuring, by this device's reader only:
 	// merged after the readers end, so no lock is shared between devices.
@@ -105,13 +116,18 @@ type device struct {
 
 // run holds the counters shared by every device.
 type run struct {
-	measuring atomic.Bool
-	stopped   atomic.Bool // no more sends
-	paced     bool
-	sent      atomic.Int64
-	acked     atomic.Int64
-	delivered atomic.Int64
-	errors    atomic.Int64
+	measuring  atomic.Bool
+	stopped    atomic.Bool // no more sends
+	paced      bool
+	sent       atomic.Int64
+	acked      atomic.Int64
+	delivered  atomic.Int64
+	errors     atomic.Int64
+	reconnects atomic.Int64
+	gone       atomic.Int64
+	// conns guards the devices' ws fields against closeAll: a device
+	// that reconnects after the run stopped closes its new stream.
+	conns sync.Mutex
 }
 
 // Run connects the devices, opens their conversations, sends, and reports.
@@ -143,16 +159,20 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	progress(fmt.Sprintf("connecting %d devices", len(devs)))
 	r := &run{paced: cfg.Rate > 0}
 	var wg sync.WaitGroup
-	var conns sync.Mutex // guards d.ws while devices connect
+	// Devices reconnect until the run stops: its end cancels their waits
+	// and dials.
+	devCtx, stopDevices := context.WithCancel(ctx)
+	defer stopDevices()
 	closeAll := func() {
 		r.stopped.Store(true)
-		conns.Lock()
+		stopDevices()
+		r.conns.Lock()
 		for _, d := range devs {
 			if d.ws != nil {
 				d.ws.close()
 			}
 		}
-		conns.Unlock()
+		r.conns.Unlock()
 		wg.Wait()
 	}
 	if err := parallel(ctx, len(devs), 64, func(i int) error {
@@ -161,14 +181,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return fmt.Errorf("connect device %d: %w", i, err)
 		}
-		conns.Lock()
-		d.ws = ws
-		conns.Unlock()
+		if !d.swap(r, ws, i) {
+			return errors.New("bench: stopped")
+		}
 		ready := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.read(r, cfg.Window, i, ready)
+			d.stream(devCtx, r, cfg, i, ready)
 		}()
 		select {
 		case <-ready:
@@ -203,7 +223,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 						return
 					}
 				}
-				_ = d.ws.flush()
+				_ = d.flush()
 			}()
 			continue
 		}
@@ -233,6 +253,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	swg.Wait()
 	rep.Duration = elapsed
 	rep.Errors = r.errors.Load()
+	rep.Reconnects, rep.Gone = r.reconnects.Load(), r.gone.Load()
 	rep.AckedPerSec = float64(rep.Acked) / elapsed.Seconds()
 	rep.DeliveredPerS = float64(rep.Delivered) / elapsed.Seconds()
 	var e2e, ack []time.Duration
@@ -271,9 +292,11 @@ func (d *device) pace(ctx context.Context, r *run, cfg Config, idx int) {
 		case <-ctx.Done():
 			return
 		}
-		if !d.queueOne(r, idx) || d.ws.flush() != nil {
+		if !d.queueOne(r, idx) {
 			return
 		}
+		_ = d.flush() // if the stream ended, the reconnect sends it again
+
 	}
 }
 
@@ -290,6 +313,15 @@ func (d *device) queueOne(r *run, idx int) bool {
 	d.next++
 	now := time.Now()
 	d.sentAt[n%int64(len(d.sentAt))] = now
+	d.queueFrame(n, now, idx)
+	r.sent.Add(1)
+	return true
+}
+
+// queueFrame queues message n, first sent at sent, with its client_id
+// (the same on a resend, so the server stores it once); d.mu must be
+// held.
+func (d *device) queueFrame(n int64, sent time.Time, idx int) {
 	f := append(d.frame[:0], `{"type":"message.send","id":"`...)
 	f = strconv.AppendInt(f, n, 10)
 	f = append(f, `","data":{"conversation_id":"`...)
@@ -299,21 +331,19 @@ func (d *device) queueOne(r *run, idx int) bool {
 	f = append(f, '-')
 	f = strconv.AppendInt(f, n, 10)
 	f = append(f, `","kind":"text","text":"`...)
-	f = strconv.AppendInt(f, now.UnixNano(), 10)
+	f = strconv.AppendInt(f, sent.UnixNano(), 10)
 	f = append(f, `"}}`...)
 	d.frame = f
 	// Queued under the lock: the frame buffer is reused, and frames go
 	// out in id order, which the ring of send times relies on.
 	d.ws.queue(f)
-	r.sent.Add(1)
-	return true
 }
 
 // read consumes frames: acks free the window (and, unpaced, queue the
 // next message, written once the frames that have arrived are handled),
 // message.created from the other member counts as a delivery.
-func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
-	signalled := false
+func (d *device) read(r *run, window, idx int, ready chan<- struct{}, b *backoff) {
+	signalled := ready == nil
 	for {
 		if !d.ws.buffered() && d.ws.flush() != nil {
 			return
@@ -325,6 +355,8 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
 		now := time.Now()
 		switch typ := frameType(data); string(typ) {
 		case "ready":
+			d.cursor = max(d.cursor, num(data, patCursor))
+			b.reset()
 			if !signalled {
 				close(ready)
 				signalled = true
@@ -335,13 +367,16 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
 			} else {
 				r.acked.Add(1)
 			}
-			if id := num(data, patID); id >= 0 && r.measuring.Load() {
+			if id := num(data, patID); id >= 0 {
 				d.mu.Lock()
+				d.acked = id + 1
 				// Acks come back in the order sent, at most a window
 				// behind, so the slot still holds this frame's time.
 				at := d.sentAt[id%int64(window)]
 				d.mu.Unlock()
-				d.ack = append(d.ack, now.Sub(at))
+				if r.measuring.Load() {
+					d.ack = append(d.ack, now.Sub(at))
+				}
 			}
 			if r.paced {
 				select {
@@ -352,6 +387,7 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}) {
 				d.queueOne(r, idx)
 			}
 		case "message.created":
+			d.cursor = max(d.cursor, num(data, patCursor))
 			if string(str(data, patSenderID)) == d.acct.ID {
 				continue // our own message echoed to our device
 			}

@@ -264,7 +264,9 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 		go func() {
 			defer dials.Done()
 			since := strconv.FormatInt(d.cursor, 10)
-			backoff := 100 * time.Millisecond
+			// Full jitter (see backoff), on the storm's own short
+			// schedule: 100 ms doubling to 2 s.
+			b := &backoff{base: 100 * time.Millisecond, max: 2 * time.Second}
 			for {
 				dctx, cancel := context.WithDeadline(ctx, giveUp)
 				ws, err := dialWS(dctx, cfg.URL, d.acct.Token, since)
@@ -280,13 +282,13 @@ func RunReconnect(ctx context.Context, cfg ReconnectConfig) (ReconnectReport, er
 					}()
 					return
 				}
-				if ctx.Err() != nil || time.Now().Add(backoff).After(giveUp) {
+				wait := b.next()
+				if ctx.Err() != nil || time.Now().Add(wait).After(giveUp) {
 					progress(fmt.Sprintf("device %d could not reconnect: %v", i, err))
 					return
 				}
 				retries.Add(1)
-				sleep(ctx, backoff)
-				backoff = min(2*backoff, 2*time.Second)
+				sleep(ctx, wait)
 			}
 		}()
 	}

@@ -35,6 +35,10 @@ type wsConn struct {
 	mu   sync.Mutex // guards out, seed and writes to c
 	out  []byte     // frames queued for the next flush
 	seed uint64     // for masking keys
+
+	// status is the close code the server sent (1005 if it sent none),
+	// 0 until a close frame arrives; set and read by the reader only.
+	status int
 }
 
 const wsReadLimit = 1 << 20
@@ -150,6 +154,10 @@ func (w *wsConn) next() ([]byte, error) {
 		case 0x8: // close: answer with the same status, then stop
 			body := append([]byte(nil), w.msg[start:]...)
 			w.msg = w.msg[:start]
+			w.status = 1005
+			if len(body) >= 2 {
+				w.status = int(binary.BigEndian.Uint16(body))
+			}
 			w.mu.Lock()
 			w.frame(0x8, body[:min(len(body), 2)])
 			w.mu.Unlock()

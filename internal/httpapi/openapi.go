@@ -28,6 +28,7 @@ type operation struct {
 
 var operations = []operation{
 	{method: "GET", path: "/healthz", tag: "operations", summary: "Health check: 200 while serving, 503 if the database is unreachable", status: 200, response: "Health"},
+	{method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: 200 when this node should get traffic; 503 draining from the moment a graceful shutdown starts, or unavailable (reason database or storage)", status: 200, response: "Readiness"},
 	{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics (text exposition format)", status: 200, response: "text"},
 	{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This document", status: 200, response: "object"},
 
@@ -93,7 +94,7 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/v1/uploads/{id}", tag: "media", summary: "Send the next part (Content-Type: application/offset+octet-stream, Upload-Offset); the last part answers 200 with the media item and Plaza-Media-Id", auth: signedIn, status: 204, response: "Media", errors: []int{400, 404, 409, 413, 415}},
 	{method: "DELETE", path: "/api/v1/uploads/{id}", tag: "media", summary: "Abandon a resumable upload", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "GET", path: "/api/v1/sync", tag: "chat", summary: "Events after ?since=CURSOR (&limit, default 100, max 1000); without since, the current cursor and no events", auth: signedIn, status: 200, response: "SyncPage", errors: []int{400, 410}},
-	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=); x-plaza-frames lists every frame type. Close codes: 4001 session ended, 4003 account suspended or closed, 4005 new terms to accept, 4008 too slow, 4009 replaced (too many streams)", auth: signedIn, status: 101, errors: []int{400, 410}},
+	{method: "GET", path: "/api/v1/stream", tag: "chat", summary: "WebSocket event stream (?since=CURSOR; browsers may pass ?access_token=); x-plaza-frames lists every frame type. Close codes: 1012 server restarting (reconnect after 0–1 s with since), 4001 session ended, 4003 account suspended or closed, 4005 new terms to accept, 4008 too slow, 4009 replaced (too many streams)", auth: signedIn, status: 101, errors: []int{400, 410, 503}},
 
 	{method: "POST", path: "/api/v1/channel-applications", tag: "channels", summary: "Apply for a public account (needs the level the policy sets for channel.apply: identity by default)", auth: signedIn, body: "ChannelApplicationNew", status: 201, response: "ChannelApplication", errors: []int{400, 409}},
 	{method: "GET", path: "/api/v1/channel-applications", tag: "channels", summary: "Your applications, with outcomes and reasons", auth: signedIn, status: 200, response: "ChannelApplicationList"},
@@ -314,7 +315,8 @@ var schemas = map[string]any{
 		"channel_applications": obj([]string{"approved", "rejected"}, map[string]any{"approved": integer, "rejected": integer}),
 		"rules":                map[string]any{"type": "object", "additionalProperties": str},
 	}),
-	"Health": obj([]string{"status"}, map[string]any{"status": str, "version": str, "reason": str}),
+	"Readiness": obj([]string{"status"}, map[string]any{"status": str, "reason": str}),
+	"Health":    obj([]string{"status"}, map[string]any{"status": str, "version": str, "reason": str}),
 	"Terms": obj([]string{"version", "title", "body", "published_at"}, map[string]any{
 		"version": integer, "title": str, "body": str, "requires_reconsent": boolean, "published_at": dateTime,
 	}),
@@ -546,7 +548,7 @@ var statusText = map[int]string{
 	413: "The body is too large.",
 	415: "The body must be application/json.",
 	429: "Rate limited: Retry-After says when to try again.",
-	503: "Unavailable: the store did not take the write in time; sending again is safe.",
+	503: "Unavailable: the store did not take the write in time (sending again is safe), or the node is restarting (Retry-After: 1; try again, another node answers).",
 }
 
 var (

@@ -150,6 +150,7 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	storage *storageHealth
+	drain   *realtime.Drain
 	handler http.Handler
 
 	loginIP, loginAccountIP, loginAccount, registerIP *ratelimit.Limiter
@@ -183,6 +184,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		metrics:    newMetrics(d.Metrics, d.Gatherer),
 	}
 	s.storage = newStorageHealth(cfg.DataDir, cfg.MinFreeBytes, d.Metrics)
+	s.drain = realtime.NewDrain(d.Metrics)
 	if cfg.RateLimits {
 		s.loginIP = ratelimit.New(cfg.LoginPerIP, rateLimitKeys)
 		s.loginAccountIP = ratelimit.New(cfg.LoginPerAccountIP, rateLimitKeys)
@@ -202,7 +204,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	s.registerRoutes()
-	s.handler = s.outer(s.mux)
+	s.handler = s.outer(s.refuseStreamsWhileDraining(s.mux))
 	return s, nil
 }
 

@@ -586,20 +586,15 @@ func (h *Hub) controlLoop() {
 	}
 }
 
-// Close disconnects every device (they reconnect to another node or after
-// the restart) and ends the subscriptions.
+// Close disconnects every device still connected (after Drain, those
+// that attached too late for it) with 1012: they reconnect to another
+// node or after the restart. It ends the subscriptions.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
-	var all []*Conn
-	for _, ac := range h.accounts {
-		for c := range ac.conns {
-			all = append(all, c)
-		}
-	}
 	h.mu.Unlock()
-	for _, c := range all {
-		c.shutdown(statusGoingAway, "server shutting down: reconnect with since=CURSOR")
+	for _, c := range h.openConns() {
+		c.restart()
 	}
 	if h.allSub != nil {
 		_ = h.allSub.Unsubscribe()

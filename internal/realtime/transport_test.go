@@ -161,11 +161,10 @@ func TestHubFloodIsClosed(t *testing.T) {
 	}
 }
 
-// TestHubCloseEndsStreamsAndRefusesNew: Close tells every device to go
-// away (1001) and returns once their streams are gone; a stream asked
-// for afterwards is refused before the upgrade. (On coder/websocket the
-// cancelled read may drop the connection before the close frame: the
-// device then sees the connection end, and reconnects all the same.)
+// TestHubCloseEndsStreamsAndRefusesNew: Close tells every device the
+// server restarts (1012, reconnect with since) and returns once their
+// streams are gone; a stream asked for afterwards is refused before the
+// upgrade.
 func TestHubCloseEndsStreamsAndRefusesNew(t *testing.T) {
 	eachTransport(t, func(t *testing.T, cfg Config) {
 		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
@@ -176,19 +175,8 @@ func TestHubCloseEndsStreamsAndRefusesNew(t *testing.T) {
 			defer close(closed)
 			e.hub.Close()
 		}()
-		if cfg.Transport == TransportNBIO {
-			d.closedWith(websocket.StatusGoingAway)
-		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-			defer cancel()
-			for {
-				if _, _, err := d.ws.Read(ctx); err != nil {
-					break
-				}
-			}
-			if ctx.Err() != nil {
-				t.Error("the stream did not end with Close")
-			}
+		if code, reason := d.closeCode(); code != statusServiceRestart || reason != restartReason {
+			t.Errorf("stream ended with %d %q, want %d %q", code, reason, statusServiceRestart, restartReason)
 		}
 		<-closed
 		if n, c, _ := e.hub.bookkeeping(); n != 0 || c != 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -447,4 +448,38 @@ func doJSON(req *http.Request, token string, want int, out any) error {
 		return fmt.Errorf("got %d %s, want %d", resp.StatusCode, b, want)
 	}
 	return json.Unmarshal(b, out)
+}
+
+// TestBackupReportsMissingMedia checks that a media row whose bytes are
+// gone by the time the media are copied (an item deleted during the
+// backup) is listed in the manifest and printed, while one whose bytes
+// are there is not.
+func TestBackupReportsMissingMedia(t *testing.T) {
+	clearPlazaEnv(t)
+	data := offlineData(t)
+	// Foreign keys are off on a plain connection: no account is needed.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "plaza.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range []string{"01/23/4567890123", "89/67/1234516789"} {
+		_, err := db.Exec(`INSERT INTO media (owner_id, id, kind, content_type, size, width, height, duration_ms,
+			storage_key, thumb_key, thumb_type, sha256, created_at) VALUES (1, ?, 'file', 'text/plain', 11, 0, 0, 0, ?, '', '', '', 0)`, i+1, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	out := filepath.Join(t.TempDir(), "backup")
+	res := runInProcess(t, "admin", "backup", "--data", data, out)
+	if res.code != 0 || !strings.Contains(res.stdout, "1 media file listed in the database had no bytes") || !strings.Contains(res.stdout, "89/67/1234516789") {
+		t.Fatalf("backup: got exit %d, stdout %q, stderr %q; want 0 and the missing key reported", res.code, res.stdout, res.stderr)
+	}
+	m, err := readManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.MissingMedia) != 1 || m.MissingMedia[0] != "89/67/1234516789" {
+		t.Errorf("manifest missing_media: got %q, want [89/67/1234516789]", m.MissingMedia)
+	}
 }

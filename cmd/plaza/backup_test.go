@@ -483,3 +483,20 @@ func TestBackupReportsMissingMedia(t *testing.T) {
 		t.Errorf("manifest missing_media: got %q, want [89/67/1234516789]", m.MissingMedia)
 	}
 }
+
+// TestBackupS3Media checks that media on S3 are neither contacted nor
+// copied, and that both commands say the bucket needs its own protection.
+func TestBackupS3Media(t *testing.T) {
+	clearPlazaEnv(t)
+	data := offlineData(t)
+	out := filepath.Join(t.TempDir(), "backup")
+	res := runInProcess(t, "admin", "backup", "--data", data, "--media", "s3://plaza-media?endpoint=http://127.0.0.1:1&region=x&path_style=true", out)
+	if res.code != 0 || !strings.Contains(res.stdout, "0 media files") || !strings.Contains(res.stdout, "NOT copied") {
+		t.Fatalf("backup: got exit %d, stdout %q, stderr %q; want 0, no media and the S3 note", res.code, res.stdout, res.stderr)
+	}
+	target := filepath.Join(t.TempDir(), "new")
+	res = runInProcess(t, "admin", "restore", out, "--data", target)
+	if res.code != 0 || !strings.Contains(res.stdout, "media were on S3") {
+		t.Errorf("restore: got exit %d, stdout %q, stderr %q; want 0 and the S3 note", res.code, res.stdout, res.stderr)
+	}
+}

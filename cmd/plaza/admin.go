@@ -26,8 +26,13 @@ const adminUsage = `Usage:
                                                           (old keys stay in the file to verify old rows)
   plaza admin rotate-key [--data DIR] [--db URL] [--secret-key-file F]
                                                           re-encrypt every legal identity under a new key
+  plaza admin backup [--data DIR] [--db URL] [--media URL] [--secret-key-file F] [--audit-key-file F] OUT
+                                                          copy the SQLite database, file media and keys
+                                                          into the new directory OUT, online
+  plaza admin restore BACKUP --data NEWDIR                check a backup and put it into a new data directory
 
 These work while the server runs; it sees the change on the next request.
+Restore writes a new data directory for a server to start on.
 `
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,6 +44,12 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cmd == "-h" || cmd == "--help" || cmd == "help" {
 		fmt.Fprint(stdout, adminUsage)
 		return nil
+	}
+	switch cmd {
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, stdout, stderr)
 	}
 	sub := ""
 	if cmd == "audit" {

@@ -112,6 +112,9 @@ func TestRun(t *testing.T) {
 		{name: "admin revoke unknown account", args: []string{"admin", "revoke", "--data", dataArg, "nobody", "moderator"}, wantCode: 1, wantStderr: []string{`account "nobody"`}},
 		{name: "audit verify of an empty log", args: []string{"admin", "audit", "verify", "--data", dataArg}, wantStdout: []string{"audit log OK: 0 rows"}},
 		{name: "audit verify with arguments", args: []string{"admin", "audit", "verify", "--data", dataArg, "now"}, wantCode: 2, wantStderr: []string{"takes no arguments"}},
+		{name: "admin backup without OUT", args: []string{"admin", "backup", "--data", dataArg}, wantCode: 2, wantStderr: []string{"Usage:", "plaza admin backup needs one OUT directory"}},
+		{name: "admin restore without --data", args: []string{"admin", "restore", dataArg}, wantCode: 2, wantStderr: []string{"plaza admin restore needs one BACKUP directory and --data NEWDIR"}},
+		{name: "admin help lists backup", args: []string{"admin", "help"}, wantStdout: []string{"plaza admin backup", "plaza admin restore BACKUP --data NEWDIR"}},
 		{name: "migrate unknown command", args: []string{"migrate", "sideways"}, wantCode: 2, wantStderr: []string{"plaza migrate takes up or status"}},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,40 +111,28 @@ func (s *Server) suspend(w http.ResponseWriter, r *http.Request) error {
 	return s.writeMe(w, r, a)
 }
 
-func (s *Server) reinstate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
+// reasonAction is a handler for an action on the account in the path that
+// takes only a reason (reinstatement, closure, memorialisation): the
+// service checks the caller's rank, records the reason in the audit log,
+// and the answer is the account as it now stands.
+func (s *Server) reasonAction(act func(ctx context.Context, actor audit.Actor, id plaza.ID, reason string) (account.Account, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var req struct {
+			Reason string `json:"reason"`
+		}
+		if err := s.decode(w, r, &req); err != nil {
+			return err
+		}
+		a, err := act(r.Context(), actorOf(r), id, req.Reason)
+		if err != nil {
+			return err
+		}
+		return s.writeMe(w, r, a)
 	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	a, err := s.accounts.Unsuspend(r.Context(), actorOf(r), id, req.Reason)
-	if err != nil {
-		return err
-	}
-	return s.writeMe(w, r, a)
-}
-
-func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	a, err := s.accounts.Close(r.Context(), actorOf(r), id, req.Reason)
-	if err != nil {
-		return err
-	}
-	return s.writeMe(w, r, a)
 }
 
 // queryInt reads an optional integer query parameter within [min, max].

@@ -73,24 +73,6 @@ func (s *Server) deleteLegacyContact(w http.ResponseWriter, r *http.Request) err
 	return noContent(w)
 }
 
-func (s *Server) memorialise(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	a, err := s.accounts.Memorialise(r.Context(), actorOf(r), id, req.Reason)
-	if err != nil {
-		return err
-	}
-	return s.writeMe(w, r, a)
-}
-
 // legacyExport starts an export of a memorialised account's data for its
 // legacy contact, who then follows and downloads it as their own
 // (GET /me/exports/{id}). Anyone else, the account itself included, is

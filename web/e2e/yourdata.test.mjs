@@ -13,7 +13,11 @@
 // Run from the repository root: node --test web/e2e/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { account, launchBrowser, person, png, poll, shot, startServer } from './harness.mjs';
 
 let browser;
@@ -166,6 +170,7 @@ test('download your data: the progress shows, then the ZIP is saved with the ses
     await befriend(server, a, b);
     const conv = await server.call(a.token, 'POST', '/conversations', { kind: 'direct', member_ids: [b.id] });
     await server.call(a.token, 'POST', `/conversations/${conv.id}/messages`, { client_id: 'c-1', kind: 'text', text: 'Tea at five?' });
+    await server.call(b.token, 'POST', `/conversations/${conv.id}/messages`, { client_id: 'c-2', kind: 'text', text: '好的，五点见' });
     await upload(server, a.token, 'sunset.png', 'image/png', png(320, 200, 1));
 
     const alice = await open(a);
@@ -188,6 +193,23 @@ test('download your data: the progress shows, then the ZIP is saved with the ses
     const zip = readFileSync(await download.path());
     assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'the download is a ZIP');
     for (const name of ['account.json', 'index.html']) assert.ok(zip.includes(name), `the ZIP holds ${name}`);
+
+    // Unzipped, it reads offline: index.html opens from the disk and leads
+    // to the conversation, Chinese included.
+    const dir = mkdtempSync(join(tmpdir(), 'plaza-export-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('python3', ['-m', 'zipfile', '-e', await download.path(), dir]);
+    const offline = await page.context().newPage();
+    await offline.goto(pathToFileURL(join(dir, 'index.html')).href);
+    await offline.getByRole('heading', { level: 1, name: 'Your Plaza data' }).waitFor();
+    await shot(offline, 'export-offline-index.png');
+    await offline.getByRole('link', { name: /conversations/i }).first().click();
+    const opened = offline.getByText('Tea at five?');
+    if (!(await opened.isVisible())) await offline.getByRole('link', { name: /Bob|bob|direct/ }).first().click();
+    await offline.getByText('Tea at five?').waitFor();
+    await offline.getByText('好的，五点见').waitFor();
+    await shot(offline, 'export-offline-conversation.png');
+    await offline.close();
 
     // Nobody else may fetch it.
     const [first] = (await server.call(a.token, 'GET', '/me/exports')).items;

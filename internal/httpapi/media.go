@@ -247,7 +247,7 @@ func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 	}
 	cfg := s.media.Config()
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"used_bytes": u.Used, "reserved_bytes": u.Reserved, "unfinished_uploads": u.Unfinished,
+		"used_bytes": u.Used, "reserved_bytes": u.Reserved, "unfinished_uploads": u.Unfinished, "kept_bytes": u.Kept,
 		"quota_bytes": cfg.Quota, "max_unfinished_uploads": cfg.MaxUnfinished,
 		"limits": map[string]int64{"image": cfg.MaxImage, "audio": cfg.MaxAudio, "video": cfg.MaxVideo, "file": cfg.MaxFile},
 	})

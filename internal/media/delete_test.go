@@ -283,3 +283,50 @@ func TestHostileConcurrentSweeps(t *testing.T) {
 		})
 	}
 }
+
+// Deleting media a sent message carries frees the quota, but what is kept
+// for conversations is bounded: upload, send, delete, repeat cannot store
+// more than twice the quota, and recalling frees the allowance.
+func TestHostileDeleteAfterSendIsBounded(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			cfg := media.DefaultConfig()
+			cfg.Quota = 1 << 20
+			f := newFixture(t, e, cfg)
+			data := randomBytes(600 << 10)
+			var msgs []plaza.ID
+			var refused error
+			for i := 0; i < 5 && refused == nil; i++ {
+				it, err := f.svc.Upload(ctx, f.owner, bytes.NewReader(data), "")
+				if err != nil {
+					refused = err
+					break
+				}
+				msgs = append(msgs, carry(t, f, it.ID))
+				if err := f.svc.Delete(ctx, f.owner, it.ID); err != nil {
+					t.Fatalf("delete %d: %v", i, err)
+				}
+			}
+			if plaza.ErrorCode(refused) != plaza.EQuotaExceeded {
+				t.Fatalf("after %d rounds: got %v, want quota_exceeded", len(msgs), refused)
+			}
+			u, err := f.svc.Usage(ctx, f.owner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Used != 0 || u.Kept > 2*cfg.Quota {
+				t.Errorf("usage: got %+v, want nothing used and at most %d kept", u, 2*cfg.Quota)
+			}
+			for _, m := range msgs {
+				recall(t, f, m)
+			}
+			if _, err := f.svc.SweepReleased(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.Upload(ctx, f.owner, bytes.NewReader(data), ""); err != nil {
+				t.Errorf("upload once the messages are recalled and swept: %v", err)
+			}
+		})
+	}
+}

@@ -32,6 +32,11 @@ type Usage struct {
 	Reserved int64 `json:"reserved_bytes"`
 	// Unfinished counts resumable uploads in progress.
 	Unfinished int `json:"unfinished_uploads"`
+	// Kept is the bytes of media the account deleted that sent messages
+	// still carry: kept for those conversations until the messages are
+	// recalled. It does not count against the quota, but it is bounded by
+	// an allowance of the same size (see Reserve).
+	Kept int64 `json:"kept_bytes"`
 }
 
 // Reservation lifetimes. A single-request upload's reservation outlives
@@ -75,6 +80,15 @@ func (s *Service) Reserve(ctx context.Context, owner plaza.ID, bytes int64, resu
 		if u.Used+u.Reserved+bytes > s.cfg.Quota {
 			return quotaError(u, s.cfg.Quota)
 		}
+		// Deleting frees the quota at once, but media a sent message
+		// carries stays for that conversation. Without a bound, upload,
+		// send to oneself, delete, repeat would store without limit: what
+		// is kept may add up to one more quota's worth, no more.
+		if u.Used+u.Kept+u.Reserved+bytes > 2*s.cfg.Quota {
+			return plaza.Errorf(plaza.EQuotaExceeded, "media you deleted that your sent messages still carry takes %d MiB; with what you store, that leaves no room: recall those messages (within the recall window) or delete other media first",
+				u.Kept>>20).
+				WithDetails(map[string]any{"used_bytes": u.Used, "reserved_bytes": u.Reserved, "kept_bytes": u.Kept, "quota_bytes": s.cfg.Quota})
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO media_reservations (id, owner_id, bytes, resumable, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 			res.ID, owner, bytes, flag, now.Add(ttl).UnixMicro())
 		return sqldb.MapError(err, "media reservation")
@@ -92,14 +106,16 @@ func quotaError(u Usage, quota int64) error {
 }
 
 // usage reads an account's usage; lapsed reservations and deleted
-// (released) items do not count.
+// (released) items do not count as used, and the deleted items still
+// stored (messages carry them) are counted apart as kept.
 func usage(ctx context.Context, q sqldb.Queryer, owner plaza.ID, now time.Time) (Usage, error) {
 	var u Usage
 	err := q.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $1 AND released_at IS NULL),
 		(SELECT COALESCE(SUM(bytes), 0) FROM media_reservations WHERE owner_id = $1 AND expires_at > $2),
-		(SELECT COUNT(*) FROM media_reservations WHERE owner_id = $1 AND expires_at > $2 AND resumable = 1)`,
-		owner, now.UnixMicro()).Scan(&u.Used, &u.Reserved, &u.Unfinished)
+		(SELECT COUNT(*) FROM media_reservations WHERE owner_id = $1 AND expires_at > $2 AND resumable = 1),
+		(SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $1 AND released_at IS NOT NULL)`,
+		owner, now.UnixMicro()).Scan(&u.Used, &u.Reserved, &u.Unfinished, &u.Kept)
 	if err != nil {
 		return Usage{}, fmt.Errorf("media usage: %w", err)
 	}

@@ -353,9 +353,12 @@ func (q *Queue) enqueue(ctx context.Context, tx *sql.Tx, s Spec) (plaza.ID, erro
 	return 0, fmt.Errorf("enqueue %s: the key %q kept changing hands", s.Kind, s.Key)
 }
 
-// Cancel deletes the queued job of kind with key, inside tx when it is
-// not nil. It reports false when there is none, or when it is running (or
-// has failed): a running job cannot be called back.
+// Cancel deletes the queued or failed job of kind with key, inside tx
+// when it is not nil. It reports false when there is none, or when it is
+// running: a running job cannot be called back. A failed job can: its
+// owner must be able to withdraw what it asked for (a scheduled deletion
+// whose erasure kept failing) rather than be told it is under way for
+// ever.
 func (q *Queue) Cancel(ctx context.Context, tx *sql.Tx, kind, key string) (bool, error) {
 	if key == "" {
 		return false, plaza.Invalid("key", "must not be empty")
@@ -364,7 +367,7 @@ func (q *Queue) Cancel(ctx context.Context, tx *sql.Tx, kind, key string) (bool,
 	if tx != nil {
 		db = tx
 	}
-	res, err := db.ExecContext(ctx, `DELETE FROM jobs WHERE kind = $1 AND dedupe_key = $2 AND status = 'queued'`, kind, key)
+	res, err := db.ExecContext(ctx, `DELETE FROM jobs WHERE kind = $1 AND dedupe_key = $2 AND status IN ('queued', 'failed')`, kind, key)
 	if err != nil {
 		return false, fmt.Errorf("cancel %s job: %w", kind, err)
 	}

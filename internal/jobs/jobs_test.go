@@ -209,13 +209,17 @@ func TestDedupeAndCancel(t *testing.T) {
 		waitGone(t, q, running)
 		enqueue(t, q, jobs.Spec{Kind: "test.block", Key: "run", RunAfter: later})
 
-		// A failed job frees its key.
+		// A failed job frees its key, and can be withdrawn: an owner can
+		// take back what it asked for even when the work kept failing.
 		failed := enqueue(t, q, jobs.Spec{Kind: "test.fail", Key: "f"})
 		waitJob(t, q, failed, "failed", func(j jobs.Job, err error) bool { return err == nil && j.Status == jobs.Failed })
-		if ok, err := q.Cancel(ctx, nil, "test.fail", "f"); err != nil || ok {
-			t.Errorf("cancel a failed job: got %v, %v, want false", ok, err)
-		}
 		enqueue(t, q, jobs.Spec{Kind: "test.fail", Key: "f", RunAfter: later})
+		if ok, err := q.Cancel(ctx, nil, "test.fail", "f"); err != nil || !ok {
+			t.Errorf("cancel a failed job: got %v, %v, want true", ok, err)
+		}
+		if _, err := q.Get(ctx, failed); plaza.ErrorCode(err) != plaza.ENotFound {
+			t.Errorf("the cancelled failed job: got %v, want not found", err)
+		}
 	})
 }
 

@@ -33,13 +33,17 @@ func (s *Service) expireJob(ctx context.Context, _ *jobs.Run) error {
 
 // sweep deletes the ZIPs of ready exports whose expiry has passed, of the
 // account (as subject or requester) only when it is not 0, and marks them
-// expired. The ZIP goes first: a crash in between leaves a row that the
-// next sweep handles again (deleting a missing key is no error).
+// expired. It also deletes any ZIP a failed or expired export still names
+// (an export failed by an erasure whose job then never ran again): a
+// person's whole data must not outlive what it was written for. The ZIP
+// goes first: a crash in between leaves a row that the next sweep handles
+// again (deleting a missing key is no error).
 func (s *Service) sweep(ctx context.Context, account plaza.ID) error {
 	for {
 		rows, err := s.db.Read().QueryContext(ctx, `SELECT id, blob_key FROM exports
-			WHERE status = 'ready' AND expires_at <= $1 AND (CAST($2 AS BIGINT) = 0 OR account_id = $2 OR requester_id = $2)
-			ORDER BY expires_at LIMIT $3`, s.now().UnixMicro(), account, sweepBatch)
+			WHERE ((status = 'ready' AND expires_at <= $1) OR (status IN ('failed', 'expired') AND blob_key <> ''))
+			AND (CAST($2 AS BIGINT) = 0 OR account_id = $2 OR requester_id = $2)
+			ORDER BY id LIMIT $3`, s.now().UnixMicro(), account, sweepBatch)
 		if err != nil {
 			return fmt.Errorf("expired exports: %w", err)
 		}
@@ -66,8 +70,8 @@ func (s *Service) sweep(ctx context.Context, account plaza.ID) error {
 					return fmt.Errorf("delete expired export %s: %w", e.id, err)
 				}
 			}
-			if _, err := s.db.Write().ExecContext(ctx, `UPDATE exports SET status = 'expired', blob_key = ''
-				WHERE id = $1 AND status = 'ready' AND blob_key = $2`, e.id, e.key); err != nil {
+			if _, err := s.db.Write().ExecContext(ctx, `UPDATE exports SET status = CASE WHEN status = 'ready' THEN 'expired' ELSE status END, blob_key = ''
+				WHERE id = $1 AND status IN ('ready', 'failed', 'expired') AND blob_key = $2`, e.id, e.key); err != nil {
 				return fmt.Errorf("expire export %s: %w", e.id, err)
 			}
 		}

@@ -232,6 +232,27 @@ func TestExpiry(t *testing.T) {
 		}
 		_, _, err = e.svc.Open(ctx, s, ex.ID)
 		plazatest.WantCode(t, err, plaza.EGone)
+
+		// A failed export that still names its ZIP (an erasure failed it,
+		// and its job never ran again) loses the ZIP too.
+		ex2, err := e.svc.Request(ctx, s, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.waitExport(t, s, ex2.ID)
+		_, key2 := exportRow(t, db, ex2.ID)
+		if _, err := db.Write().ExecContext(ctx, `UPDATE exports SET status = 'failed' WHERE id = $1`, ex2.ID); err != nil {
+			t.Fatal(err)
+		}
+		plazatest.Eventually(t, time.Minute, func() error {
+			if st, k := exportRow(t, db, ex2.ID); st != export.Failed || k != "" {
+				return fmt.Errorf("export is %s with key %q", st, k)
+			}
+			return nil
+		})
+		if objectExists(t, e.store, key2) {
+			t.Error("a failed export's ZIP is still stored")
+		}
 	})
 }
 

@@ -482,7 +482,9 @@ func makeEmptyDir(dir string, mode os.FileMode) (created bool, err error) {
 	case len(entries) > 0:
 		return false, fmt.Errorf("%s is not empty: give a new directory", dir)
 	}
-	return false, nil
+	// An existing empty directory may be open to others; what goes in
+	// (every message, the keys) must not be, even for a moment.
+	return false, os.Chmod(dir, mode)
 }
 
 // cleanDir removes what a failed command wrote into dir: dir itself when
@@ -501,6 +503,13 @@ func cleanDir(dir string, created bool) {
 // copyFile copies src to the new file dst (creating its directories
 // 0750) with mode, syncs it, and returns its size and SHA-256.
 func copyFile(src, dst string, mode os.FileMode) (int64, string, error) {
+	// Only regular files: a crafted backup must not make restore copy
+	// whatever a symbolic link in it points at into the data directory.
+	if fi, err := os.Lstat(src); err != nil {
+		return 0, "", err
+	} else if !fi.Mode().IsRegular() {
+		return 0, "", fmt.Errorf("%s is not a regular file", src)
+	}
 	in, err := os.Open(src)
 	if err != nil {
 		return 0, "", err

@@ -112,6 +112,22 @@ func TestRestoreRefuses(t *testing.T) {
 		{name: "media bytes changed", damage: func(tb testing.TB, dir string) {
 			os.WriteFile(filepath.Join(dir, "media", "01", "23", "4567890123"), []byte("media bytez"), 0o640)
 		}, want: "does not match the manifest"},
+		{name: "media is a symbolic link", damage: func(tb testing.TB, dir string) {
+			// The same bytes, so size and hash match: only the link gives it away.
+			p := filepath.Join(dir, "media", "01", "23", "4567890123")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			elsewhere := filepath.Join(tb.TempDir(), "secret")
+			if err := os.WriteFile(elsewhere, b, 0o600); err != nil {
+				tb.Fatal(err)
+			}
+			os.Remove(p)
+			if err := os.Symlink(elsewhere, p); err != nil {
+				tb.Fatal(err)
+			}
+		}, want: "is not a regular file"},
 		{name: "database truncated", damage: func(tb testing.TB, dir string) {
 			os.Truncate(filepath.Join(dir, backupDBName), 4096)
 		}, want: "does not match the manifest"},

@@ -128,11 +128,13 @@ test('media: the list shows what you uploaded; deleting asks, frees the space, a
     const dialog = page.getByRole('alertdialog', { name: 'Delete this photo?' });
     await dialog.waitFor();
     await dialog.getByText('the people there can still see it until you recall that message').waitFor();
-    assert.equal(await focused(page), 'Cancel', 'the dialog opens with the focus on Cancel');
+    await poll('the dialog opens with the focus on Cancel', async () => (await focused(page)) === 'Cancel');
     await shot(page, 'settings-media-delete.png');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    assert.match(await focused(page), /^Delete Photo, /, 'the focus is back on the Delete button');
+    // The dialog gives the focus back as it closes, which may be a frame
+    // after it is hidden.
+    await poll('the focus back on the Delete button', async () => /^Delete Photo, /.test(await focused(page)));
     assert.equal(await rows.count(), 3);
 
     await del.click();
@@ -140,7 +142,7 @@ test('media: the list shows what you uploaded; deleting asks, frees the space, a
     await dialog.waitFor({ state: 'hidden' });
     await page.getByRole('status').filter({ hasText: /^Deleted: Photo, / }).waitFor();
     await poll('two media rows', async () => (await rows.count()) === 2);
-    assert.equal(await focused(page), 'Media', 'the focus moves to the section heading');
+    await poll('the focus moves to the section heading', async () => (await focused(page)) === 'Media');
     assert.equal((await server.call(a.token, 'GET', '/me/media-usage')).used_bytes, kept.size + notes.size);
 
     // The chat keeps the photo: Bob still sees it, and so does Alice as a member.
@@ -249,11 +251,11 @@ test('delete account: password, a confirmation naming the grace period, the date
     await section.getByLabel('Your password').fill('a long passphrase');
     await ask.click();
     await dialog.getByText('grace period of 14 days').waitFor();
-    assert.equal(await focused(page), 'Cancel');
+    await poll('the focus on Cancel', async () => (await focused(page)) === 'Cancel');
     await shot(page, 'settings-delete-account.png');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal(await focused(page), 'Delete my account…');
+    await poll('the focus on Delete my account…', async () => (await focused(page)) === 'Delete my account…');
     assert.equal((await server.call(a.token, 'GET', '/me')).deletion_scheduled_at, undefined, 'nothing is scheduled yet');
 
     // Scheduling ends every session (the server's rule): the sign-in page

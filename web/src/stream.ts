@@ -131,10 +131,25 @@ export class Stream {
       }
       this.handle(f);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
+      if (ev.code === 4001 || ev.code === 4003 || ev.code === 4005 || ev.code === 4009) {
+        // The session ended, the account's standing or the terms changed,
+        // or another stream took this one's place: reconnecting would be
+        // refused or would push that stream out. Asking for the account
+        // lets the app act on why (sign in, the decision, the terms).
+        this.setState('closed');
+        api('GET', '/me').catch(() => {});
+        return;
+      }
       this.setState('reconnecting');
+      if (ev.code === 1012 || ev.code === 1001) {
+        // The node is draining: another one takes over at once, so come
+        // back soon, at a random moment, rather than all together.
+        this.timer = window.setTimeout(() => this.connect(), Math.random() * 1000);
+        return;
+      }
       this.scheduleReconnect(!opened);
     };
   }
@@ -157,11 +172,13 @@ export class Stream {
     this.frameListeners.forEach((fn) => fn(f));
   }
 
-  // scheduleReconnect waits with exponential backoff and jitter. A
+  // scheduleReconnect waits with exponential backoff and full jitter. A
   // handshake that failed may mean an expired cursor or session, which a
   // WebSocket cannot tell us: ask the sync endpoint.
   private scheduleReconnect(handshakeFailed: boolean) {
-    const delay = Math.min(15000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    // Full jitter: after a node's loss its clients spread out over the
+    // whole interval instead of returning in waves.
+    const delay = Math.random() * Math.min(15000, 500 * 2 ** this.attempt);
     this.attempt++;
     this.timer = window.setTimeout(async () => {
       if (handshakeFailed && this.cursor) {

@@ -300,10 +300,14 @@ func TestRerunOfFinishedExport(t *testing.T) {
 	}
 	e.waitExport(t, s, ex.ID)
 	_, key := exportRow(t, db, ex.ID)
-	job, err := e.jobs.Enqueue(ctx, nil, jobs.Spec{Kind: "export", Key: ex.ID.String(), Payload: fmt.Appendf(nil, `{"export_id":"%d"}`, ex.ID)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The export is marked ready inside the job, a moment before the job's
+	// own row goes; until then the same key is still taken.
+	var job plaza.ID
+	plazatest.Eventually(t, time.Minute, func() error {
+		var err error
+		job, err = e.jobs.Enqueue(ctx, nil, jobs.Spec{Kind: "export", Key: ex.ID.String(), Payload: fmt.Appendf(nil, `{"export_id":"%d"}`, ex.ID)})
+		return err
+	})
 	plazatest.Eventually(t, time.Minute, func() error {
 		if _, err := e.jobs.Get(ctx, job); plaza.ErrorCode(err) != plaza.ENotFound {
 			return fmt.Errorf("the job is still there (%v)", err)

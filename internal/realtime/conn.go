@@ -22,11 +22,15 @@ const (
 	statusTooSlow websocket.StatusCode = 4008
 )
 
+// resyncSeq marks the item that makes flush catch up from the log.
+const resyncSeq = -1
+
 // readLimit bounds a frame a device sends.
 const readLimit = 64 << 10
 
 // item is a frame waiting to be written: seq is its place in the account's
-// sync log, 0 for frames outside it (acks, errors, typing).
+// sync log, 0 for frames outside it (acks, errors, typing); resyncSeq (no
+// frame) asks for a catch-up from the database.
 type item struct {
 	seq   int64
 	frame []byte
@@ -315,6 +319,13 @@ func (c *Conn) flush() {
 		var err error
 		for _, it := range q {
 			switch {
+			case it.seq == resyncSeq:
+				// The bus may have lost events: write what waits,
+				// then whatever the log holds beyond it.
+				if err = c.writeFrames(frames); err == nil {
+					frames = frames[:0]
+					c.last, err = c.resyncFromLog()
+				}
 			case it.seq == 0:
 				frames = append(frames, it.frame)
 			case it.seq <= c.last:
@@ -391,6 +402,24 @@ func (c *Conn) replay(after, upTo int64) (int64, error) {
 		}
 	}
 	return after, nil
+}
+
+// resyncFromLog writes the events of the account's log after the last
+// one written, up to its head, and returns the new last cursor. The head
+// and its events are committed together, so every event up to it is
+// there.
+func (c *Conn) resyncFromLog() (int64, error) {
+	ctx, cancel := c.readCtx()
+	head, err := c.hub.events.Head(ctx, c.account)
+	cancel()
+	if err != nil {
+		c.hub.log.Error("stream: resync", "err", err)
+		return c.last, err
+	}
+	if head <= c.last {
+		return c.last, nil
+	}
+	return c.replay(c.last, head)
 }
 
 func (c *Conn) writeFrames(frames [][]byte) error {

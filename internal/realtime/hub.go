@@ -135,6 +135,9 @@ type Hub struct {
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
 	slowClosed prometheus.Counter
+	resyncs    prometheus.Counter
+	// stopLoss unregisters the hub from the bus's loss notices.
+	stopLoss func()
 }
 
 // accountControl is a control message for the streams of an account.
@@ -181,11 +184,40 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 			Name: "plaza_realtime_slow_consumers_total", Help: "Devices disconnected because they fell behind.",
 		}),
 	}
+	h.resyncs = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "plaza_realtime_resyncs_total", Help: "Times this node's streams caught up from the database because the bus may have lost events.",
+	})
 	h.idle = sync.NewCond(&h.mu)
 	h.wheel = newWheel(cfg.PingInterval, cfg.WriteTimeout)
 	go h.wheel.run(h.due)
-	reg.MustRegister(h.conns, h.frames, h.slowClosed)
+	reg.MustRegister(h.conns, h.frames, h.slowClosed, h.resyncs)
+	if ln, ok := b.(bus.LossNotifier); ok {
+		h.stopLoss = ln.OnLoss(h.resync)
+	}
 	return h
+}
+
+// resync makes every stream on this node catch up from the database: the
+// bus may have lost events (its connection dropped, or it fell behind).
+// Without it, a lost event would reach a device only with the account's
+// next event, which may never come. Standing is re-checked too, in case a
+// sign-out or suspension was among what was lost. Events of followed
+// channels and authors carry no cursor and are not replayed; they are in
+// the channel and the timeline when read.
+func (h *Hub) resync() {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return
+	}
+	h.resyncs.Inc()
+	for _, c := range h.openConns() {
+		c.offer(item{seq: resyncSeq})
+	}
+	if h.standing != nil {
+		h.queueControl(0, recheckAll)
+	}
 }
 
 // open counts a new stream as live (Close waits for it), unless the hub
@@ -593,6 +625,9 @@ func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
 	h.mu.Unlock()
+	if h.stopLoss != nil {
+		h.stopLoss()
+	}
 	for _, c := range h.openConns() {
 		c.restart()
 	}

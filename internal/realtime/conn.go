@@ -30,10 +30,11 @@ const readLimit = 64 << 10
 
 // item is a frame waiting to be written: seq is its place in the account's
 // sync log, 0 for frames outside it (acks, errors, typing); resyncSeq (no
-// frame) asks for a catch-up from the database.
+// frame) asks for a catch-up from the database up to head (0: read it).
 type item struct {
 	seq   int64
 	frame []byte
+	head  int64
 }
 
 // Conn is one connected device. It owns no goroutine while the device is
@@ -324,7 +325,7 @@ func (c *Conn) flush() {
 				// then whatever the log holds beyond it.
 				if err = c.writeFrames(frames); err == nil {
 					frames = frames[:0]
-					c.last, err = c.resyncFromLog()
+					c.last, err = c.resyncFromLog(it.head)
 				}
 			case it.seq == 0:
 				frames = append(frames, it.frame)
@@ -405,16 +406,19 @@ func (c *Conn) replay(after, upTo int64) (int64, error) {
 }
 
 // resyncFromLog writes the events of the account's log after the last
-// one written, up to its head, and returns the new last cursor. The head
-// and its events are committed together, so every event up to it is
-// there.
-func (c *Conn) resyncFromLog() (int64, error) {
-	ctx, cancel := c.readCtx()
-	head, err := c.hub.events.Head(ctx, c.account)
-	cancel()
-	if err != nil {
-		c.hub.log.Error("stream: resync", "err", err)
-		return c.last, err
+// one written, up to head (read here if 0), and returns the new last
+// cursor. A head and its events are committed together, so every event
+// up to it is there.
+func (c *Conn) resyncFromLog(head int64) (int64, error) {
+	if head == 0 {
+		ctx, cancel := c.readCtx()
+		var err error
+		head, err = c.hub.events.Head(ctx, c.account)
+		cancel()
+		if err != nil {
+			c.hub.log.Error("stream: resync", "err", err)
+			return c.last, err
+		}
 	}
 	if head <= c.last {
 		return c.last, nil

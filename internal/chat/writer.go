@@ -273,6 +273,11 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		todo = append(todo, i)
 	}
 
+	todo, err = w.dropReleasedMedia(ctx, tx, batch, todo, results)
+	if err != nil {
+		return err
+	}
+
 	// 2.
 	seqs := make([]int64, len(batch))
 	versions := make(map[plaza.ID]int64)
@@ -308,6 +313,60 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		}
 	}
 	return nil
+}
+
+// dropReleasedMedia refuses the sends in todo whose media item was
+// deleted after the send was checked, and returns the others. On
+// PostgreSQL the items stay locked until the commit, so that a delete
+// racing the send waits for the message and then keeps the item for it
+// (its sweep removes only what no message carries); on SQLite the writer
+// lock already orders the two.
+func (w *writer) dropReleasedMedia(ctx context.Context, tx *sql.Tx, batch []*sendReq, todo []int, results []sendRes) ([]int, error) {
+	var ids []any
+	for _, i := range todo {
+		if m := batch[i].in.MediaID; m != nil {
+			ids = append(ids, *m)
+		}
+	}
+	if len(ids) == 0 {
+		return todo, nil
+	}
+	const most = 512 // ids per query: InList pads to a power of two
+	live := make(map[plaza.ID]bool, len(ids))
+	for lo := 0; lo < len(ids); lo += most {
+		list, args := w.s.db.InList(1, ids[lo:min(lo+most, len(ids))])
+		q := `SELECT id FROM media WHERE id IN (` + list + `) AND released_at IS NULL`
+		if w.st.pg != nil {
+			q += ` FOR SHARE`
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("check attached media: %w", err)
+		}
+		for rows.Next() {
+			var id plaza.ID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			live[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	kept := make([]int, 0, len(todo))
+	for _, i := range todo {
+		if m := batch[i].in.MediaID; m != nil && !live[*m] {
+			// The answer the check before queueing gives a deleted item.
+			results[i] = sendRes{err: plaza.Invalid("media_id", "must be media you uploaded")}
+			continue
+		}
+		kept = append(kept, i)
+	}
+	return kept, nil
 }
 
 // sendKey is what makes a send idempotent.

@@ -101,6 +101,11 @@ func probe(ctx context.Context, target string) (int, string, error) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return 0, "", errors.New("no answer in time")
 		}
+		// The caller names the URL already; keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return 0, "", err
 	}
 	defer resp.Body.Close()

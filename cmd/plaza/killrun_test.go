@@ -212,9 +212,14 @@ type watcher struct {
 	connects atomic.Int64
 	lastErr  atomic.Value // string: why the last connection ended
 
-	frames []frameJSON   // every frame with a cursor, in order; read after done
-	done   chan struct{} // closed when watch returns
-	err    error         // watch's result, set before done closes
+	frames []frameJSON // every frame with a cursor, in order; read after done
+	// downAt is when the connection last ended (zero while connected);
+	// outages are the times from an end to the next ready frame. Both
+	// belong to watch's goroutine; read outages after done.
+	downAt  time.Time
+	outages []time.Duration
+	done    chan struct{} // closed when watch returns
+	err     error         // watch's result, set before done closes
 }
 
 func newWatcher(u user) *watcher {
@@ -239,6 +244,9 @@ func (r *killRun) watch(ctx context.Context, w *watcher) error {
 			return err
 		}
 		w.lastErr.Store(err.Error())
+		if w.downAt.IsZero() {
+			w.downAt = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -281,6 +289,10 @@ func (r *killRun) watchOnce(ctx context.Context, baseURL string, w *watcher) err
 		case f.Type == "ready":
 			if c != last {
 				return &definiteError{fmt.Errorf("stream of %s (since=%d): ready at cursor %d after a replay up to %d", w.u.Handle, since, c, last)}
+			}
+			if !w.downAt.IsZero() {
+				w.outages = append(w.outages, time.Since(w.downAt))
+				w.downAt = time.Time{}
 			}
 		case c != last+1:
 			return &definiteError{fmt.Errorf("stream of %s (since=%d): %s at cursor %d after %d, want %d", w.u.Handle, since, f.Type, c, last, last+1)}

@@ -4,6 +4,7 @@
 //	plaza admin     operator commands (roles, audit log) against a server's data
 //	plaza migrate   apply database migrations, or report their status
 //	plaza bench     load-test a server and report throughput and latency
+//	plaza healthcheck  exit 0 if a running server is ready, for container health checks
 //	plaza version   print the version
 package main
 
@@ -29,6 +30,7 @@ Usage:
   plaza admin   audit verify [flags]        check the audit log's hash chain
   plaza migrate [up|status] [flags]         apply migrations (serve also does at start)
   plaza bench   [flags]                     load-test a server (plaza bench -h)
+  plaza healthcheck [--listen ADDR | --url URL]  exit 0 if the server's /readyz is 200
   plaza version
 
 Every flag also reads PLAZA_<FLAG> from the environment, e.g. PLAZA_LISTEN.
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plaza", version)
 		return nil

@@ -152,8 +152,8 @@ func checkDeployment(p *problems, o object, configMaps map[string]*corev1.Config
 	switch {
 	case lp == nil:
 		p.add(o, "container %s needs a livenessProbe", c.Name)
-	case lp.HTTPGet != nil && lp.HTTPGet.Path == "/readyz":
-		p.add(o, "livenessProbe on /readyz would restart every pod that drains or loses its database: use /healthz")
+	case lp.HTTPGet != nil && lp.HTTPGet.Path != "/livez":
+		p.add(o, "livenessProbe on %s would restart pods that drain or lose their database, which a restart does not help: use /livez", lp.HTTPGet.Path)
 	case lp.HTTPGet != nil:
 		if _, ok := containerPort(c, lp.HTTPGet.Port); !ok {
 			p.add(o, "livenessProbe port %s is not a port of container %s", lp.HTTPGet.Port.String(), c.Name)

@@ -28,6 +28,7 @@ type operation struct {
 
 var operations = []operation{
 	{method: "GET", path: "/healthz", tag: "operations", summary: "Health check: 200 while serving, 503 if the database is unreachable", status: 200, response: "Health"},
+	{method: "GET", path: "/livez", tag: "operations", summary: "Liveness: 200 while the process serves HTTP, whatever the state of the database (for an orchestrator's restart check)", status: 200, response: "Liveness"},
 	{method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: 200 when this node should get traffic; 503 draining from the moment a graceful shutdown starts, or unavailable (reason database or storage)", status: 200, response: "Readiness"},
 	{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics (text exposition format)", status: 200, response: "text"},
 	{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This document", status: 200, response: "object"},
@@ -317,6 +318,7 @@ var schemas = map[string]any{
 	}),
 	"Readiness": obj([]string{"status"}, map[string]any{"status": str, "reason": str}),
 	"Health":    obj([]string{"status"}, map[string]any{"status": str, "version": str, "reason": str}),
+	"Liveness":  obj([]string{"status"}, map[string]any{"status": str}),
 	"Terms": obj([]string{"version", "title", "body", "published_at"}, map[string]any{
 		"version": integer, "title": str, "body": str, "requires_reconsent": boolean, "published_at": dateTime,
 	}),

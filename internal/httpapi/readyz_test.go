@@ -54,6 +54,7 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("Retry-After = %q, want 1", got)
 	}
 	e.do("GET", "/healthz", "", nil).want(t, http.StatusOK, "")
+	e.do("GET", "/livez", "", nil).want(t, http.StatusOK, "")
 	e.do("GET", "/api/v1/me", u.token, nil).want(t, http.StatusOK, "")
 	m := e.fetch("", "/metrics", "")
 	for _, want := range []string{"\nplaza_draining 1\n", "\nplaza_realtime_drain_closed_total 1\n"} {
@@ -71,6 +72,10 @@ func TestReadyzReportsDatabaseDown(t *testing.T) {
 	res := e.do("GET", "/readyz", "", nil)
 	if res.status != http.StatusServiceUnavailable || res.body["status"] != "unavailable" || res.body["reason"] != "database" {
 		t.Errorf("got %d %s, want 503 unavailable, reason database", res.status, res.raw)
+	}
+	// Alive all the same: restarting would not bring the database back.
+	if res := e.do("GET", "/livez", "", nil); res.status != http.StatusOK || res.body["status"] != "alive" {
+		t.Errorf("livez with the database down: got %d %s, want 200 alive", res.status, res.raw)
 	}
 }
 

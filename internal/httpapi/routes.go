@@ -12,6 +12,7 @@ import (
 func (s *Server) registerRoutes() {
 	// Operations.
 	s.handle("GET /healthz", public, s.healthz)
+	s.handle("GET /livez", public, s.livez)
 	s.handle("GET /readyz", public, s.readyz)
 	s.handle("GET /metrics", public, s.serveMetrics)
 	s.handle("GET /api/v1/openapi.json", public, s.openAPI)

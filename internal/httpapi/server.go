@@ -224,6 +224,14 @@ func (s *Server) ConnState(_ any, state http.ConnState) {
 	}
 }
 
+// livez answers 200 as long as the process serves HTTP, whatever the
+// state of the database and the storage: an orchestrator's liveness check
+// that restarts the process only when restarting can help. A node whose
+// database is down is not broken; /readyz takes it out of the pool.
+func (s *Server) livez(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2e9)
 	defer cancel()

@@ -47,6 +47,7 @@ type Local struct {
 	closed bool
 	// running counts the subscriptions' delivery goroutines, for Close.
 	running sync.WaitGroup
+	loss    lossFuncs
 }
 
 // NewLocal returns an in-process bus. The prefix only labels its log
@@ -140,6 +141,10 @@ func (l *Local) Close() error {
 	return nil
 }
 
+// OnLoss registers fn, called when a subscriber falls behind and its
+// events start being dropped (see LossNotifier).
+func (l *Local) OnLoss(fn func()) (stop func()) { return l.loss.add(fn) }
+
 func (l *Local) remove(s *localSub) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -188,6 +193,7 @@ func (s *localSub) deliver(data []byte) {
 		s.mu.Unlock()
 		if startedDropping {
 			s.bus.log.Warn("bus: slow subscriber, dropping events", "prefix", s.bus.prefix, "subject", s.subject, "pending", localPendingLimit)
+			s.bus.loss.notify()
 		}
 		return
 	}

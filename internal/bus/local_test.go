@@ -70,6 +70,8 @@ func TestLocalSlowSubscriberDrops(t *testing.T) {
 	var logs syncBuffer
 	b := bus.NewLocal("test", bus.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	defer b.Close()
+	var losses atomic.Int64
+	b.OnLoss(func() { losses.Add(1) })
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var n atomic.Int64
@@ -106,6 +108,9 @@ func TestLocalSlowSubscriberDrops(t *testing.T) {
 	}
 	if got := strings.Count(logs.String(), "dropping events"); got != 1 {
 		t.Errorf("logged %d drop warnings, want 1:\n%s", got, logs.String())
+	}
+	if got := losses.Load(); got != 1 {
+		t.Errorf("reported %d losses, want 1 (one per episode)", got)
 	}
 }
 

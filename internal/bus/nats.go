@@ -74,6 +74,8 @@ type NATS struct {
 	stopInline sync.Once
 	inlineWG   sync.WaitGroup
 	seed       maphash.Seed
+
+	loss lossFuncs
 }
 
 // OpenNATS connects to the NATS servers in urls (comma-separated
@@ -303,7 +305,19 @@ func (b *NATS) disconnected(_ *nats.Conn, err error) {
 func (b *NATS) reconnected(nc *nats.Conn) {
 	b.m.reconnected()
 	b.log.Info("bus: reconnected to NATS", "prefix", b.prefix, "server", nc.ConnectedUrlRedacted())
+	// The client library has sent the subscriptions again before calling
+	// this; the round trip makes sure the server has them. A catch-up
+	// that starts after it misses nothing: what was committed before it
+	// is in the database, what is published after it arrives.
+	if err := nc.FlushTimeout(natsConfirmTimeout); err != nil {
+		b.log.Warn("bus: NATS did not confirm the renewed subscriptions in time", "prefix", b.prefix, "err", err)
+	}
+	b.loss.notify()
 }
+
+// OnLoss registers fn, called after a reconnect and when a subscriber
+// falls behind and its events are dropped (see LossNotifier).
+func (b *NATS) OnLoss(fn func()) (stop func()) { return b.loss.add(fn) }
 
 func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 	switch {
@@ -312,6 +326,7 @@ func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 		dropped, _ := sub.Dropped()
 		b.m.natsDropped(sub, dropped)
 		b.log.Warn("bus: slow subscriber, dropping events", "subject", sub.Subject, "dropped", dropped)
+		b.loss.notify()
 	case sub != nil:
 		b.log.Warn("bus: NATS error", "subject", sub.Subject, "err", err)
 	default:

@@ -242,3 +242,38 @@ func TestHeadsLockInAscendingOrderWhateverTheInput(t *testing.T) {
 		}
 	})
 }
+
+// TestHeadsOfManyAccounts reads the heads of more accounts than one query
+// takes: each account's head is its own, and accounts without events are
+// left out.
+func TestHeadsOfManyAccounts(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour})
+		ids := make([]plaza.ID, 1100)
+		for i := range ids {
+			ids[i] = plaza.ID(5000 + i)
+		}
+		accounts(t, db, ids...)
+		var evs []Event
+		for i, a := range ids {
+			for range i % 3 { // 0, 1 or 2 events
+				evs = append(evs, Event{Account: a, Type: ConversationRead, Data: []byte(`{}`), Stored: []byte(`{}`)})
+			}
+		}
+		appendTx(t, db, l, evs)
+		heads, err := l.Heads(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range ids {
+			head, ok := heads[a]
+			if want := int64(i % 3); (want == 0 && ok) || (want > 0 && head != want) {
+				t.Fatalf("heads[%s] = %d (%v), want %d", a, head, ok, want)
+			}
+		}
+		if want := len(ids) * 2 / 3; len(heads) < want-1 || len(heads) > want+1 {
+			t.Errorf("got %d heads, want about %d", len(heads), want)
+		}
+	})
+}

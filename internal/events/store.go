@@ -211,6 +211,29 @@ func (l *Log) Head(ctx context.Context, account plaza.ID) (int64, error) {
 	return seq, err
 }
 
+// Heads returns the newest cursor of each account that has one (at most
+// 512 accounts a query). Accounts without events are left out.
+func (l *Log) Heads(ctx context.Context, accounts []plaza.ID) (map[plaza.ID]int64, error) {
+	const most = 512 // accounts per query: InList pads to a power of two
+	heads := make(map[plaza.ID]int64, len(accounts))
+	for lo := 0; lo < len(accounts); lo += most {
+		part := accounts[lo:min(lo+most, len(accounts))]
+		vals := make([]any, len(part))
+		for i, a := range part {
+			vals[i] = a
+		}
+		list, args := l.db.InList(1, vals)
+		rows, err := l.db.Read().QueryContext(ctx, `SELECT account_id, seq FROM sync_heads WHERE account_id IN (`+list+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		if err := readHeads(rows, heads); err != nil {
+			return nil, err
+		}
+	}
+	return heads, nil
+}
+
 // first returns the oldest cursor the log still holds for account.
 func (l *Log) first(ctx context.Context, account plaza.ID) (sql.NullInt64, error) {
 	var first sql.NullInt64

@@ -22,14 +22,19 @@ const (
 	statusTooSlow websocket.StatusCode = 4008
 )
 
+// resyncSeq marks the item that makes flush catch up from the log.
+const resyncSeq = -1
+
 // readLimit bounds a frame a device sends.
 const readLimit = 64 << 10
 
 // item is a frame waiting to be written: seq is its place in the account's
-// sync log, 0 for frames outside it (acks, errors, typing).
+// sync log, 0 for frames outside it (acks, errors, typing); resyncSeq (no
+// frame) asks for a catch-up from the database up to head (0: read it).
 type item struct {
 	seq   int64
 	frame []byte
+	head  int64
 }
 
 // Conn is one connected device. It owns no goroutine while the device is
@@ -315,6 +320,13 @@ func (c *Conn) flush() {
 		var err error
 		for _, it := range q {
 			switch {
+			case it.seq == resyncSeq:
+				// The bus may have lost events: write what waits,
+				// then whatever the log holds beyond it.
+				if err = c.writeFrames(frames); err == nil {
+					frames = frames[:0]
+					c.last, err = c.resyncFromLog(it.head)
+				}
 			case it.seq == 0:
 				frames = append(frames, it.frame)
 			case it.seq <= c.last:
@@ -391,6 +403,27 @@ func (c *Conn) replay(after, upTo int64) (int64, error) {
 		}
 	}
 	return after, nil
+}
+
+// resyncFromLog writes the events of the account's log after the last
+// one written, up to head (read here if 0), and returns the new last
+// cursor. A head and its events are committed together, so every event
+// up to it is there.
+func (c *Conn) resyncFromLog(head int64) (int64, error) {
+	if head == 0 {
+		ctx, cancel := c.readCtx()
+		var err error
+		head, err = c.hub.events.Head(ctx, c.account)
+		cancel()
+		if err != nil {
+			c.hub.log.Error("stream: resync", "err", err)
+			return c.last, err
+		}
+	}
+	if head <= c.last {
+		return c.last, nil
+	}
+	return c.replay(c.last, head)
 }
 
 func (c *Conn) writeFrames(frames [][]byte) error {

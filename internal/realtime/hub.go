@@ -135,7 +135,20 @@ type Hub struct {
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
 	slowClosed prometheus.Counter
+	resyncs    prometheus.Counter
+	// stopLoss unregisters the hub from the bus's loss notices. A loss
+	// reported while a resync waits joins it (resyncPending), and
+	// resyncs start at most once per minResyncInterval (lastResync).
+	stopLoss      func()
+	resyncMu      sync.Mutex
+	resyncPending bool
+	lastResync    time.Time
 }
+
+// minResyncInterval spaces the resyncs of a node's streams: a bus that
+// keeps reporting losses (a slow subscriber, episode after episode) must
+// not turn into a read of every stream's log each time.
+const minResyncInterval = time.Second
 
 // accountControl is a control message for the streams of an account.
 type accountControl struct {
@@ -181,11 +194,96 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 			Name: "plaza_realtime_slow_consumers_total", Help: "Devices disconnected because they fell behind.",
 		}),
 	}
+	h.resyncs = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "plaza_realtime_resyncs_total", Help: "Times this node's streams caught up from the database because the bus may have lost events.",
+	})
 	h.idle = sync.NewCond(&h.mu)
 	h.wheel = newWheel(cfg.PingInterval, cfg.WriteTimeout)
 	go h.wheel.run(h.due)
-	reg.MustRegister(h.conns, h.frames, h.slowClosed)
+	reg.MustRegister(h.conns, h.frames, h.slowClosed, h.resyncs)
+	if ln, ok := b.(bus.LossNotifier); ok {
+		h.stopLoss = ln.OnLoss(h.resync)
+	}
 	return h
+}
+
+// resync makes every stream on this node catch up from the database: the
+// bus may have lost events (its connection dropped, or it fell behind).
+// Without it, a lost event would reach a device only with the account's
+// next event, which may never come. Standing is re-checked too, in case a
+// sign-out or suspension was among what was lost. Events of followed
+// channels and authors carry no cursor and are not replayed; they are in
+// the channel and the timeline when read.
+//
+// It is called on the bus's goroutine and returns at once: the work runs
+// on a goroutine of its own, at most once per minResyncInterval.
+func (h *Hub) resync() {
+	h.resyncMu.Lock()
+	if h.resyncPending {
+		h.resyncMu.Unlock()
+		return
+	}
+	h.resyncPending = true
+	wait := time.Until(h.lastResync.Add(minResyncInterval))
+	h.resyncMu.Unlock()
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.live++ // until the resync is done; Close waits for it
+	h.mu.Unlock()
+	go func() {
+		defer h.streamDone()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
+		h.resyncMu.Lock()
+		// A loss reported from now on needs another pass.
+		h.resyncPending = false
+		h.lastResync = time.Now()
+		h.resyncMu.Unlock()
+		h.resyncNow()
+	}()
+}
+
+// resyncNow reads the heads of the accounts with streams here, a few
+// queries for all of them, and has each stream behind its head catch up.
+func (h *Hub) resyncNow() {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return
+	}
+	h.resyncs.Inc()
+	conns := h.openConns()
+	seen := make(map[plaza.ID]bool, len(conns))
+	accounts := make([]plaza.ID, 0, len(conns))
+	for _, c := range conns {
+		if !seen[c.account] {
+			seen[c.account] = true
+			accounts = append(accounts, c.account)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+	heads, err := h.events.Heads(ctx, accounts)
+	cancel()
+	if err != nil {
+		// Each stream then reads its own head when its turn comes.
+		h.log.Warn("stream resync: reading the heads failed; each stream reads its own", "streams", len(conns), "err", err)
+	}
+	for _, c := range conns {
+		switch head, ok := heads[c.account]; {
+		case err != nil:
+			c.offer(item{seq: resyncSeq})
+		case ok:
+			c.offer(item{seq: resyncSeq, head: head})
+		}
+	}
+	if h.standing != nil {
+		h.queueControl(0, recheckAll)
+	}
 }
 
 // open counts a new stream as live (Close waits for it), unless the hub
@@ -593,6 +691,9 @@ func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
 	h.mu.Unlock()
+	if h.stopLoss != nil {
+		h.stopLoss()
+	}
 	for _, c := range h.openConns() {
 		c.restart()
 	}

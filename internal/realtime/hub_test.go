@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/bus"
@@ -57,8 +58,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // exactly what the hub subscribed and dropped.
 type countingBus struct {
 	bus.Bus
-	mu   sync.Mutex
-	subs map[string]int
+	mu      sync.Mutex
+	subs    map[string]int
+	lossFns []func()
 }
 
 type countedSub struct {
@@ -89,6 +91,26 @@ func (s *countedSub) Unsubscribe() error {
 		s.b.mu.Unlock()
 	})
 	return s.Subscription.Unsubscribe()
+}
+
+// OnLoss records the hub's loss handler, so a test can report a loss
+// that did not happen (the local bus only loses when a subscriber
+// falls behind).
+func (c *countingBus) OnLoss(fn func()) (stop func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lossFns = append(c.lossFns, fn)
+	return func() {}
+}
+
+// lose reports a loss to every handler.
+func (c *countingBus) lose() {
+	c.mu.Lock()
+	fns := append([]func(){}, c.lossFns...)
+	c.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // live returns a copy of the live subscriptions, AllSubject left out.
@@ -235,6 +257,15 @@ func (e *hubEnv) typing(ctx context.Context, acct, conv plaza.ID) error {
 // store appends an event for acct and publishes it, as a domain would.
 func (e *hubEnv) store(acct plaza.ID, text string) int64 {
 	e.t.Helper()
+	seq, evs := e.storeOnly(acct, text)
+	e.log.Publish(context.Background(), evs)
+	return seq
+}
+
+// storeOnly appends an event for acct without publishing it: the bus
+// lost it.
+func (e *hubEnv) storeOnly(acct plaza.ID, text string) (int64, []events.Pending) {
+	e.t.Helper()
 	data, _ := json.Marshal(map[string]string{"text": text})
 	var evs []events.Pending
 	if err := e.db.InTx(context.Background(), func(tx *sql.Tx) error {
@@ -244,8 +275,7 @@ func (e *hubEnv) store(acct plaza.ID, text string) int64 {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	e.log.Publish(context.Background(), evs)
-	return evs[0].Seq
+	return evs[0].Seq, evs
 }
 
 type device struct {
@@ -805,5 +835,49 @@ func TestHubAuthorSubjects(t *testing.T) {
 		notify(ctx, b, events.FollowControl{Author: star, Follow: false})
 		da.hangUp()
 		eventually(t, "the author subscription to be dropped", func() bool { return subs() == 0 })
+	})
+}
+
+// TestHubResyncAfterBusLoss: an event the bus lost reaches the device as
+// soon as the bus reports a loss, not only with the account's next event;
+// a sign-out lost with it closes the stream; nothing is written twice.
+func TestHubResyncAfterBusLoss(t *testing.T) {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		a, b := e.account(), e.account()
+		d, signedOut := e.dial(a, 1, ""), e.dial(b, 2, "")
+		first := e.store(a, "delivered")
+		if f := d.read(); f.Cursor != strconv.FormatInt(first, 10) {
+			t.Fatalf("got %+v, want cursor %d", f, first)
+		}
+		lost1, _ := e.storeOnly(a, "lost 1")
+		lost2, _ := e.storeOnly(a, "lost 2")
+		e.mu.Lock()
+		e.standing[2] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
+		e.mu.Unlock()
+
+		e.bus.lose()
+		for _, want := range []int64{lost1, lost2} {
+			if f := d.read(); f.Cursor != strconv.FormatInt(want, 10) {
+				t.Fatalf("after the loss got %+v, want cursor %d", f, want)
+			}
+		}
+		signedOut.closedWith(StatusSessionEnded)
+
+		// More losses with nothing lost write nothing; the next event
+		// follows directly, so no frame came twice. A burst of losses
+		// makes at most two passes: one at once, one for the rest.
+		for range 50 {
+			e.bus.lose()
+		}
+		eventually(t, "the second resync", func() bool { return testutil.ToFloat64(e.hub.resyncs) >= 2 })
+		next := e.store(a, "next")
+		if f := d.read(); f.Cursor != strconv.FormatInt(next, 10) {
+			t.Fatalf("got %+v, want cursor %d", f, next)
+		}
+		time.Sleep(minResyncInterval + 500*time.Millisecond) // let a wrongly queued third pass run
+		if got := testutil.ToFloat64(e.hub.resyncs); got > 3 {
+			t.Errorf("plaza_realtime_resyncs_total = %v after a loss and a burst of 50, want at most 3", got)
+		}
 	})
 }

@@ -67,6 +67,9 @@ func (h *Hub) UseStanding(check StandingCheck) error {
 	return nil
 }
 
+// recheckAll is the control message that re-checks every stream.
+var recheckAll, _ = json.Marshal(control{Recheck: true})
+
 // StandingNotifier returns the account domain's hook that tells every
 // node, over the bus, to re-check the streams of an account whose sessions
 // or standing changed (account 0: every account's).

@@ -148,7 +148,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Identity.UseAudit(m.Audit)
 	m.Accounts.OnDelete(identity.DeleteAccountData)
 
-	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix, bus.WithLogger(m.Log)); err != nil {
+	reg := prometheus.NewRegistry()
+	if m.Bus, err = bus.Open(m.Config.Bus, m.Config.BusPrefix, bus.WithLogger(m.Log), bus.WithRegisterer(reg)); err != nil {
 		return err
 	}
 	bg, stop := context.WithCancel(context.Background())
@@ -178,7 +179,16 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Accounts.OnDelete(m.Chat.DeleteAccountData)
 	m.Accounts.OnErase(m.Chat.EraseAccount)
 
-	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.Chat.Collectors()...)
+	reg.MustRegister(m.Jobs.Collectors()...)
+	// The node's name is here alone: every other metric has none, and
+	// Prometheus's instance label joins them to it.
+	node, _ := os.Hostname()
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "plaza_build_info",
+		Help:        "Always 1; its labels name this node's version and host name.",
+		ConstLabels: prometheus.Labels{"version": version, "node": node},
+	}, func() float64 { return 1 }))
 	m.Hub = realtime.NewHub(m.Config.streamConfig(), m.Bus, m.Chat.Events(), httpapi.StreamDomain(m.Chat), m.Log, reg)
 	// Streams close when their session or their account's standing ends,
 	// on every node.

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Bus publishes and subscribes to subjects.
@@ -90,7 +92,7 @@ var ErrClosed = errors.New("bus closed")
 // bus, "nats://host:port[,…]" (or "tls://…") for NATS. Every subject is
 // prefixed with prefix (e.g. "plaza"), so several clusters, or test runs,
 // can share one NATS server; the prefix must itself be a valid subject.
-// opts (WithLogger) apply to either kind.
+// opts (WithLogger, WithRegisterer) apply to either kind.
 func Open(url, prefix string, opts ...Option) (Bus, error) {
 	// Checked for both kinds, so a prefix that works locally works on NATS.
 	if err := checkSubject(prefix); err != nil {
@@ -111,6 +113,7 @@ type Option func(*options)
 
 type options struct {
 	log *slog.Logger
+	reg prometheus.Registerer
 }
 
 // WithLogger sets the logger that reports dropped events and, on NATS,

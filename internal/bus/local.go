@@ -37,6 +37,7 @@ const localPendingLimit = 1 << 16
 type Local struct {
 	prefix string
 	log    *slog.Logger
+	m      *metrics // nil without WithRegisterer
 
 	mu sync.RWMutex
 	// subs holds the subscribers of each subject. A slice is replaced,
@@ -53,7 +54,7 @@ type Local struct {
 // lines: subjects of a Local bus never leave the process.
 func NewLocal(prefix string, opts ...Option) *Local {
 	o := buildOptions(opts)
-	return &Local{prefix: prefix, log: o.log, subs: make(map[string][]*localSub)}
+	return &Local{prefix: prefix, log: o.log, m: newMetrics(o.reg), subs: make(map[string][]*localSub)}
 }
 
 // Publish queues data for every subscriber of subject, and calls the
@@ -209,6 +210,7 @@ func (s *localSub) deliver(data []byte) {
 // whether this drop starts a new episode. s.mu must be held.
 func (s *localSub) enqueue(data []byte) (startedDropping bool) {
 	if len(s.queue) >= localPendingLimit {
+		s.bus.m.drop(1)
 		startedDropping = !s.dropping
 		s.dropping = true
 		return startedDropping

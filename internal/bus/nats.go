@@ -59,6 +59,7 @@ type NATS struct {
 	nc     *nats.Conn
 	prefix string
 	log    *slog.Logger
+	m      *metrics // nil without WithRegisterer
 
 	closing   atomic.Bool   // Close has begun: connection losses are expected
 	closed    chan struct{} // closed when the connection is closed for good
@@ -86,7 +87,7 @@ func OpenNATS(urls, prefix string, opts ...Option) (*NATS, error) {
 		return nil, fmt.Errorf("bus prefix: %w", err)
 	}
 	o := buildOptions(opts)
-	b := &NATS{prefix: prefix, log: o.log, closed: make(chan struct{})}
+	b := &NATS{prefix: prefix, log: o.log, m: newMetrics(o.reg), closed: make(chan struct{})}
 	var closedOnce sync.Once
 	nc, err := nats.Connect(urls,
 		nats.Name("plaza"),
@@ -114,12 +115,19 @@ func OpenNATS(urls, prefix string, opts ...Option) (*NATS, error) {
 
 // Publish queues data for the server and returns without waiting for the
 // network. While the server is unreachable it buffers up to 16 MiB of
-// events, sent on reconnect, then fails.
-func (b *NATS) Publish(_ context.Context, subject string, data []byte) error {
+// events, sent on reconnect, then fails. With metrics, a sample of events
+// carries the publish time and the request ID in ctx (WithRequestID).
+func (b *NATS) Publish(ctx context.Context, subject string, data []byte) error {
 	if err := checkSubject(subject); err != nil {
 		return fmt.Errorf("bus: publish: %w", err)
 	}
-	if err := b.nc.Publish(b.prefix+"."+subject, data); err != nil {
+	var err error
+	if h := b.m.header(ctx); h != nil {
+		err = b.nc.PublishMsg(&nats.Msg{Subject: b.prefix + "." + subject, Data: data, Header: h})
+	} else {
+		err = b.nc.Publish(b.prefix+"."+subject, data)
+	}
+	if err != nil {
 		return fmt.Errorf("bus: publish %s: %w", subject, b.mapErr(err))
 	}
 	return nil
@@ -148,7 +156,10 @@ func (b *NATS) Subscribe(subject string, handler func(data []byte), opts ...Subs
 		// one (which keeps its order).
 		sub, err = b.subscribeInline(subject, handler)
 	} else {
-		sub, err = b.nc.Subscribe(b.prefix+"."+subject, func(m *nats.Msg) { handler(m.Data) })
+		sub, err = b.nc.Subscribe(b.prefix+"."+subject, func(m *nats.Msg) {
+			b.m.received(m, b.log)
+			handler(m.Data)
+		})
 		if err == nil {
 			if err = sub.SetPendingLimits(natsPendingMsgs, natsPendingBytes); err != nil {
 				_ = sub.Unsubscribe()
@@ -203,6 +214,7 @@ func (b *NATS) dispatch(ch chan *nats.Msg) {
 	handle := func(m *nats.Msg) {
 		// A subscription ended meanwhile has no handler: its events go.
 		if h, ok := b.handlers.Load(m.Sub); ok {
+			b.m.received(m, b.log)
 			h.(func([]byte))(m.Data)
 		}
 	}
@@ -286,10 +298,12 @@ func (b *NATS) disconnected(_ *nats.Conn, err error) {
 	if b.closing.Load() {
 		return
 	}
+	b.m.disconnected()
 	b.log.Warn("bus: disconnected from NATS; reconnecting, events meanwhile are lost", "prefix", b.prefix, "err", err)
 }
 
 func (b *NATS) reconnected(nc *nats.Conn) {
+	b.m.reconnected()
 	b.log.Info("bus: reconnected to NATS", "prefix", b.prefix, "server", nc.ConnectedUrlRedacted())
 	// The client library has sent the subscriptions again before calling
 	// this; the round trip makes sure the server has them. A catch-up
@@ -310,6 +324,7 @@ func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 	case errors.Is(err, nats.ErrSlowConsumer) && sub != nil:
 		// NATS reports a slow consumer once per episode, not per drop.
 		dropped, _ := sub.Dropped()
+		b.m.natsDropped(sub, dropped)
 		b.log.Warn("bus: slow subscriber, dropping events", "subject", sub.Subject, "dropped", dropped)
 		b.loss.notify()
 	case sub != nil:
@@ -329,6 +344,7 @@ type natsSub struct {
 func (s natsSub) Unsubscribe() error {
 	err := s.sub.Unsubscribe()
 	s.b.handlers.Delete(s.sub)
+	s.b.m.forget(s.sub)
 	switch {
 	case err == nil,
 		// Ended already: by an earlier Unsubscribe, or by Close.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/plaza-im/plaza"
@@ -50,6 +51,7 @@ func (s *Service) Send(ctx context.Context, sender plaza.ID, in SendInput) (Mess
 // another, so they commit in the order the device sent them, and waits
 // for their outcomes elsewhere.
 func (s *Service) Queue(ctx context.Context, sender plaza.ID, in SendInput) (*QueuedSend, error) {
+	start := time.Now()
 	if err := s.limits.sends.Take(ctx, sender.String(), 1); err != nil {
 		return nil, err
 	}
@@ -120,7 +122,7 @@ func (s *Service) Queue(ctx context.Context, sender plaza.ID, in SendInput) (*Qu
 	if s.beforeSubmit != nil {
 		s.beforeSubmit()
 	}
-	return s.w.submit(ctx, sender, in, version)
+	return s.w.submit(ctx, sender, in, version, start)
 }
 
 // checkAttachment checks that a media message carries the sender's own

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
@@ -34,6 +36,7 @@ type writer struct {
 	reqs  chan *sendReq
 	done  chan struct{}
 	close func()
+	m     *writerMetrics
 
 	// memberCache is owned by the goroutine that runs batches.
 	memberCache map[plaza.ID]cachedMembers
@@ -49,6 +52,16 @@ type sendReq struct {
 	in      SendInput
 	version int64 // members_version when the send was checked
 	res     chan sendRes
+	// start is when the send entered the service; requestID names the
+	// request that made it, for its events on the bus.
+	start     time.Time
+	requestID string
+}
+
+// answer gives r its outcome.
+func (w *writer) answer(r *sendReq, res sendRes) {
+	w.m.answered(r.start)
+	r.res <- res
 }
 
 type sendRes struct {
@@ -67,6 +80,7 @@ func newWriter(ctx context.Context, s *Service) (*writer, error) {
 		return nil, err
 	}
 	w := &writer{s: s, st: st, reqs: make(chan *sendReq, queueLen), done: make(chan struct{})}
+	w.m = newWriterMetrics(w)
 	var once sync.Once
 	w.close = func() {
 		once.Do(func() {
@@ -133,9 +147,10 @@ func (q *QueuedSend) Wait() (Message, bool, error) {
 
 // submit queues a send, waiting at most SendTimeout for room in the
 // queue. version is the conversation's members_version read when the
-// send was checked.
-func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, version int64) (*QueuedSend, error) {
-	r := &sendReq{sender: sender, in: in, version: version, res: make(chan sendRes, 1)}
+// send was checked; start is when the send entered the service.
+func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, version int64, start time.Time) (*QueuedSend, error) {
+	r := &sendReq{sender: sender, in: in, version: version, res: make(chan sendRes, 1),
+		start: start, requestID: bus.RequestID(ctx)}
 	limit := time.NewTimer(w.s.cfg.SendTimeout)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
@@ -173,25 +188,28 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	if w.s.db.Engine == sqldb.SQLite {
 		qctx = context.WithoutCancel(ctx)
 	}
-	err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
-		evs = evs[:0]
-		return w.apply(qctx, tx, batch, results, &evs)
-	})
+	tx := func() error {
+		start := time.Now()
+		err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
+			evs = evs[:0]
+			return w.apply(qctx, tx, batch, results, &evs)
+		})
+		w.m.commit.Observe(time.Since(start).Seconds())
+		return err
+	}
+	err := tx()
 	// On PostgreSQL another node's writer may (a) pick this batch as a
 	// deadlock victim, locking the same rows in another order, or (b)
 	// commit the same client_id between this batch's lookup and insert (a
 	// client retrying through another node). Running the batch again
 	// resolves both: the second lookup finds the committed message.
 	for attempt := 0; attempt < 3 && err != nil && (isRetryable(err) || sqldb.IsUniqueViolation(err)); attempt++ {
-		err = w.s.db.InTx(ctx, func(tx *sql.Tx) error {
-			evs = evs[:0]
-			return w.apply(qctx, tx, batch, results, &evs)
-		})
+		err = tx()
 	}
 	if err != nil && ctx.Err() != nil {
 		// The store stalled: splitting would only wait again per half.
 		for _, r := range batch {
-			r.res <- sendRes{err: errUnavailable}
+			w.answer(r, sendRes{err: errUnavailable})
 		}
 		w.s.log.Warn("send commit timed out; senders are told to send again", "sends", len(batch), "timeout", w.s.cfg.CommitTimeout, "err", err)
 		return
@@ -209,12 +227,23 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	if err != nil {
 		err = fmt.Errorf("send message: %w", err)
 		for _, r := range batch {
-			r.res <- sendRes{err: err}
+			w.answer(r, sendRes{err: err})
 		}
 		return
 	}
+	w.m.batch.Observe(float64(len(batch)))
 	for i, r := range batch {
-		r.res <- results[i]
+		w.answer(r, results[i])
+	}
+	if w.s.log.Enabled(ctx, slog.LevelDebug) {
+		// Joins a request to its message, whose id the receiving
+		// nodes' frames and logs carry.
+		for i, r := range batch {
+			if res := results[i]; res.created && r.requestID != "" {
+				w.s.log.Debug("message stored", "request_id", r.requestID, "message_id", res.msg.ID.String(),
+					"conversation_id", res.msg.ConversationID.String(), "seq", res.msg.Seq)
+			}
+		}
 	}
 	w.s.publish(context.Background(), evs)
 }
@@ -287,6 +316,7 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 
 	// 3.
 	msgs := make([]Message, 0, len(todo))
+	reqIDs := make([]string, 0, len(todo)) // of msgs[k]: reqIDs[k]
 	for _, i := range todo {
 		if results[i].err != nil {
 			continue
@@ -297,13 +327,14 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 			Kind: r.in.Kind, Text: r.in.Text, MediaID: r.in.MediaID, ReplyTo: r.in.ReplyTo, Mentions: r.in.Mentions, CreatedAt: now,
 		}
 		msgs = append(msgs, m)
+		reqIDs = append(reqIDs, r.requestID)
 		results[i] = sendRes{msg: m, created: true}
 	}
 	if len(msgs) > 0 {
 		if err := w.store(ctx, tx, msgs, now); err != nil {
 			return err
 		}
-		if err := w.appendEvents(ctx, tx, msgs, versions, evs); err != nil {
+		if err := w.appendEvents(ctx, tx, msgs, reqIDs, versions, evs); err != nil {
 			return err
 		}
 	}
@@ -641,10 +672,10 @@ func (w *writer) insertPG(ctx context.Context, tx *sql.Tx, msgs []Message, now t
 }
 
 // appendEvents stores a message.created event for every member of each
-// message's conversation.
-func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, versions map[plaza.ID]int64, evs *[]events.Pending) error {
+// message's conversation; the events of msgs[k] name request reqIDs[k].
+func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, reqIDs []string, versions map[plaza.ID]int64, evs *[]events.Pending) error {
 	var rows []events.Event
-	for _, m := range msgs {
+	for k, m := range msgs {
 		ids, err := w.members(ctx, tx, m.ConversationID, versions[m.ConversationID])
 		if err != nil {
 			return err
@@ -657,7 +688,7 @@ func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, v
 			rows = make([]events.Event, 0, len(msgs)*len(ids))
 		}
 		for _, a := range ids {
-			rows = append(rows, events.Event{Account: a, Type: events.MessageCreated, Conversation: m.ConversationID, Ref: m.ID, Data: data})
+			rows = append(rows, events.Event{Account: a, Type: events.MessageCreated, Conversation: m.ConversationID, Ref: m.ID, Data: data, RequestID: reqIDs[k]})
 		}
 	}
 	storedEvs, err := w.s.evlog.Append(ctx, tx, rows)

@@ -9,11 +9,13 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/bus"
 	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Log is the per-account sync log: every stored event of an account has
@@ -42,6 +44,9 @@ type Log struct {
 	pubMu     sync.RWMutex
 	pubClosed bool
 	pubDone   chan struct{}
+	// waiting counts the events handed to enqueue and not yet through
+	// the bus, for plaza_events_publish_queue.
+	waiting atomic.Int64
 }
 
 // publishQueue bounds the batches waiting for the publisher goroutine;
@@ -120,6 +125,10 @@ type Event struct {
 	// Data is the frame's payload (JSON); Stored is what the row keeps,
 	// nil for events whose data is loaded by reference (UseRefs).
 	Data, Stored []byte
+	// RequestID, optional, names the request that caused the event; it
+	// travels beside the event on the bus (see bus.WithRequestID), never
+	// in the frame, and is not stored.
+	RequestID string
 }
 
 // ForEach returns e once for each distinct account.
@@ -141,6 +150,8 @@ type Pending struct {
 	Account plaza.ID
 	Seq     int64
 	Frame   []byte
+	// RequestID is the Event's.
+	RequestID string
 }
 
 // Append numbers evs in their accounts' sync logs and stores them, inside
@@ -173,7 +184,7 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 		first := heads[a] - int64(len(idx)) + 1
 		for j, i := range idx {
 			seq := first + int64(j)
-			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(evs[i].Type, seq, evs[i].Data)})
+			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(evs[i].Type, seq, evs[i].Data), RequestID: evs[i].RequestID})
 			order = append(order, i)
 		}
 	}
@@ -213,6 +224,8 @@ func (l *Log) enqueue(evs []Pending) error {
 	}
 	l.pubMu.RLock()
 	if !l.pubClosed {
+		// Counted before the send, which waits while the queue is full.
+		l.waiting.Add(int64(len(evs)))
 		l.pub <- evs
 		l.pubMu.RUnlock()
 		return nil
@@ -228,19 +241,34 @@ func (l *Log) publisher() {
 		if err := l.publish(evs); err != nil {
 			l.log.Warn("bus publish failed; devices will catch up by syncing", "err", err)
 		}
+		l.waiting.Add(-int64(len(evs)))
 	}
 }
 
 func (l *Log) publish(evs []Pending) error {
 	// The events describe committed changes: they are sent even though
 	// the request that made them may be gone.
-	ctx := context.Background()
+	bg := context.Background()
+	ctx, id := bg, ""
 	for _, e := range evs {
+		if e.RequestID != id {
+			// One send's events (one per member) share a request ID.
+			ctx, id = bus.WithRequestID(bg, e.RequestID), e.RequestID
+		}
 		if err := l.bus.Publish(ctx, AccountSubject(e.Account), Envelope(e.Seq, e.Frame)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Collectors returns the log's metrics, for the caller to register:
+// plaza_events_publish_queue.
+func (l *Log) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "plaza_events_publish_queue",
+		Help: "Events committed to the sync log and waiting for this node's publisher to hand them to the bus (including those of a committer blocked on the full queue).",
+	}, func() float64 { return float64(l.waiting.Load()) })}
 }
 
 // SyncPage is a page of an account's sync log.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/account"
+	"github.com/plaza-im/plaza/internal/bus"
 )
 
 // reqInfo travels in the request context from the outer middleware to the
@@ -78,13 +79,40 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// maxRequestID bounds an X-Request-Id the client (or a proxy in front)
+// chooses: long enough for a UUID or a trace ID, short enough for logs.
+const maxRequestID = 64
+
+// requestID returns the request's X-Request-Id if it is sane (1 to 64 of
+// A–Z, a–z, 0–9, '.', '_', '-'), so one ID follows a request from the
+// proxy through every node's logs; otherwise a new one. Anything else
+// could forge log lines or bloat them, so it is replaced, not cleaned.
+func requestID(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > maxRequestID {
+		return newRequestID()
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return newRequestID()
+		}
+	}
+	return id
+}
+
 // outer wraps every request: request ID, security headers, panic recovery,
-// JSON answers for unknown routes, the access log and the metrics.
+// JSON answers for unknown routes, the access log and the metrics. The
+// request ID is echoed in X-Request-Id and goes in the context
+// (bus.WithRequestID), so the events the request causes carry it to the
+// other nodes.
 func (s *Server) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{requestID: newRequestID()}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		info := &reqInfo{requestID: requestID(r)}
+		ctx := context.WithValue(r.Context(), infoKey{}, info)
+		r = r.WithContext(bus.WithRequestID(ctx, info.requestID))
 		sw := &statusWriter{ResponseWriter: w}
 
 		h := sw.Header()

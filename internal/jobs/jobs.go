@@ -180,6 +180,7 @@ type Queue struct {
 	started  bool
 
 	wake chan struct{}
+	m    *queueMetrics
 
 	// Test hooks: afterRound is called after each look for due jobs with
 	// the number claimed; crashOnStop leaves leases behind on stop, as a
@@ -202,6 +203,7 @@ func New(db *sqldb.DB, cfg Config, log *slog.Logger) *Queue {
 		handlers: map[string]Handler{},
 		periodic: map[string]time.Duration{},
 		wake:     make(chan struct{}, 1),
+		m:        newQueueMetrics(),
 	}
 }
 
@@ -241,6 +243,7 @@ func (q *Queue) register(kind string, h Handler, interval time.Duration) {
 		panic("jobs: two handlers for " + kind)
 	}
 	q.handlers[kind] = h
+	q.m.known(kind)
 	if interval > 0 {
 		q.periodic[kind] = interval
 	}

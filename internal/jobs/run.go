@@ -259,6 +259,7 @@ func (q *Queue) execute(ctx context.Context, r *Run) {
 	if interval == 0 && r.Attempt > r.maxAttempt {
 		// The earlier runs all ended without a word (the process died or
 		// the lease was lost): give up rather than crash forever.
+		q.m.failed.WithLabelValues(r.Kind).Inc()
 		q.fail(wctx, r, fmt.Sprintf("gave up after %d attempts that ended without finishing", r.maxAttempt))
 		return
 	}
@@ -266,9 +267,18 @@ func (q *Queue) execute(ctx context.Context, r *Run) {
 	done := make(chan struct{})
 	var renewer sync.WaitGroup
 	renewer.Go(func() { q.keepLease(hctx, r, done) })
+	q.m.running.Inc()
+	start := time.Now()
 	err := call(hctx, h, r)
+	took := time.Since(start)
+	q.m.running.Dec()
 	close(done)
 	renewer.Wait()
+	if !r.lost.Load() && !errors.Is(err, ErrLeaseLost) && (ctx.Err() == nil || err == nil) {
+		// A run cut short by a lost lease or the queue stopping did not
+		// fail: the run that finishes the job counts.
+		q.m.ran(r.Kind, took, err)
+	}
 
 	switch {
 	case r.lost.Load() || errors.Is(err, ErrLeaseLost):

@@ -328,6 +328,14 @@ func (s *Server) pruneS3UploadsOnce(ctx context.Context, now time.Time) {
 	if _, err := s.uploads.locks.prune(ctx, now); err != nil {
 		s.log.Warn("pruning upload locks failed", "err", err)
 	}
+	// A PATCH spools its parts here on their way to S3 and removes them
+	// when sent; a node killed meanwhile leaves them behind.
+	var ignored []string
+	if n, err := pruneUploads(s.cfg.UploadsDir, uploadMaxIdle, now, &ignored); err != nil {
+		s.log.Warn("pruning upload scratch files failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned upload scratch files left by a crash", "files", n)
+	}
 }
 
 func (s *Server) pruneUploadFiles(ctx context.Context, now time.Time) {

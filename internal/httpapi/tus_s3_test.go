@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,13 +56,25 @@ func s3Backends() []s3Backend {
 
 // fakeS3URL starts gofakes3 (which speaks multipart uploads) for the test
 // and returns its URL.
-func fakeS3URL(tb testing.TB) string {
+func fakeS3URL(tb testing.TB) string { return fakeS3URLAt(tb, nil) }
+
+// fakeS3URLAt is fakeS3URL with the fake's clock, which dates objects and
+// parts, set by the test (nil: the real one).
+func fakeS3URLAt(tb testing.TB, clock *s3Clock) string {
 	tb.Helper()
-	backend := s3mem.New()
+	var backend *s3mem.Backend
+	opts := []gofakes3.Option{gofakes3.WithLogger(gofakes3.DiscardLog())}
+	if clock != nil {
+		backend = s3mem.New(s3mem.WithTimeSource(clock))
+		// Requests are signed with the real time.
+		opts = append(opts, gofakes3.WithTimeSource(clock), gofakes3.WithTimeSkewLimit(0))
+	} else {
+		backend = s3mem.New()
+	}
 	if err := backend.CreateBucket("media"); err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	srv := httptest.NewUnstartedServer(gofakes3.New(backend, opts...).Server())
 	// A PATCH interrupted midway drops its connection: expected, unlogged.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.Start()
@@ -386,7 +399,16 @@ func TestResumableUploadPrunedFromS3(t *testing.T) {
 			t.Fatalf("an upload in progress has objects %q and multipart uploads %q, want .info, .part and one multipart upload", objs, mps)
 		}
 
+		// A part a killed node left in its scratch directory.
+		left := filepath.Join(a.api.cfg.UploadsDir, "tusd-s3-tmp-1234")
+		if err := os.WriteFile(left, []byte("part"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+
 		a.api.pruneUploadsOnce(t.Context(), time.Now().Add(time.Hour))
+		if _, err := os.Stat(left); err != nil {
+			t.Errorf("a scratch file an hour old: %v, want it kept", err)
+		}
 		if n := a.offset(path, u.token); n != 7<<20 {
 			t.Fatalf("HEAD after pruning an hour on: offset %d, want the upload kept with %d bytes", n, 7<<20)
 		}
@@ -401,7 +423,51 @@ func TestResumableUploadPrunedFromS3(t *testing.T) {
 		if r, n := a.usage(t, u.token); r != 0 || n != 0 {
 			t.Errorf("usage after pruning: %v reserved, %v unfinished; want 0 and 0", r, n)
 		}
+		if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a scratch file a day old: %v, want it removed", err)
+		}
 	})
+}
+
+// s3Clock is the fake S3 server's clock, moved by the test.
+type s3Clock struct{ testClock }
+
+func (c *s3Clock) Now() time.Time                  { return c.now() }
+func (c *s3Clock) Since(t time.Time) time.Duration { return c.now().Sub(t) }
+
+// An upload is abandoned when nothing was written to it for a day, not a
+// day after it started: a whole part or a tail kept aside (.part) written
+// since keeps it.
+func TestResumableUploadPruneCountsLastWrite(t *testing.T) {
+	start := time.Now()
+	clock := &s3Clock{testClock{t: start}}
+	a, _ := twoNodes(t, sqldb.SQLite, fakeS3URLAt(t, clock))
+	u := a.register("slowpoke")
+	data := make([]byte, 9<<20)
+	partUp := a.createS3Upload(u.token, len(data))
+	tailUp := a.createS3Upload(u.token, len(data))
+	clock.advance(23 * time.Hour)
+	if res, body := a.patch(partUp, u.token, 0, data[:6<<20]); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("PATCH of a part: got %d %s, want 204", res.StatusCode, body)
+	}
+	if res, body := a.patch(tailUp, u.token, 0, data[:1<<20]); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("PATCH of a tail: got %d %s, want 204", res.StatusCode, body)
+	}
+
+	a.api.pruneUploadsOnce(t.Context(), start.Add(25*time.Hour))
+	if n := a.offset(partUp, u.token); n != 6<<20 {
+		t.Errorf("upload last written to 2 h before pruning, with a part: offset %d, want it kept with %d bytes", n, 6<<20)
+	}
+	if n := a.offset(tailUp, u.token); n != 1<<20 {
+		t.Errorf("upload last written to 2 h before pruning, with a tail: offset %d, want it kept with %d bytes", n, 1<<20)
+	}
+
+	a.api.pruneUploadsOnce(t.Context(), start.Add(48*time.Hour))
+	for _, up := range []string{partUp, tailUp} {
+		if n := a.offset(up, u.token); n != -1 {
+			t.Errorf("upload last written to 25 h before pruning: offset %d, want a 404", n)
+		}
+	}
 }
 
 // Only IDs of the shape the store makes reach it: nothing decoded from

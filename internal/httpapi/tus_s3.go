@@ -64,7 +64,7 @@ type s3Upload struct {
 	last time.Time
 }
 
-// listS3Uploads lists the uploads under the prefix by object ID.
+// list returns the uploads under the prefix by object ID.
 func (u *s3Uploads) list(ctx context.Context) (map[string]*s3Upload, error) {
 	ups := map[string]*s3Upload{}
 	p := s3.NewListObjectsV2Paginator(u.client, &s3.ListObjectsV2Input{Bucket: &u.bucket, Prefix: aws.String(u.prefix)})

@@ -244,9 +244,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	// Every handler is registered by now.
 	m.goBackground(func() { m.Jobs.Run(bg) })
+	// With media in S3, resumable uploads go there too, so any node can
+	// continue them.
+	uploadBucket, _ := store.(*blob.S3)
 	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
 		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Exports: m.Exports, Audit: m.Audit,
-		UI: webui.Handler(),
+		UploadBucket: uploadBucket,
+		UI:           webui.Handler(),
 	})
 	if err != nil {
 		return err

@@ -153,6 +153,15 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}, nil
 }
 
+// Client returns the store's SDK client, its bucket and its key prefix
+// ("" or ending in "/"), for code that needs S3 itself rather than a
+// Store: tusd's S3 store keeps resumable uploads as multipart uploads
+// beside the media. Keys it writes under the prefix must not collide with
+// the Store's own (media keys never start with "uploads/").
+func (s *S3) Client() (client *s3.Client, bucket, prefix string) {
+	return s.client, s.bucket, s.prefix
+}
+
 // objectKey returns the S3 key for a key that has passed checkKey.
 func (s *S3) objectKey(key string) *string { return aws.String(s.prefix + key) }
 

@@ -84,6 +84,10 @@ type envConfig struct {
 	deletionGrace time.Duration
 	// jobsPaused leaves the job queue stopped until startJobs.
 	jobsPaused bool
+	// db, if set, is the database, shared with other servers (nodes).
+	db *sqldb.DB
+	// bucket, if set, keeps media and resumable uploads in S3.
+	bucket *blob.S3
 }
 
 type envOption func(*envConfig)
@@ -124,7 +128,10 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	db := sqldbtest.Open(tb, cfg.engine)
+	db := cfg.db
+	if db == nil {
+		db = sqldbtest.Open(tb, cfg.engine)
+	}
 	acfg := account.DefaultConfig()
 	// Cheap hashes keep the suite fast under -race; the real parameters
 	// are tested in package account.
@@ -169,8 +176,11 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		cfg.media(&mcfg)
 	}
 	var mstore blob.Store = store
+	if cfg.bucket != nil {
+		mstore = cfg.bucket
+	}
 	if cfg.wrapStore != nil {
-		mstore = cfg.wrapStore(store)
+		mstore = cfg.wrapStore(mstore)
 	}
 	medias := media.NewService(db, mstore, mcfg, log)
 	chats.UseMedia(medias)
@@ -248,7 +258,8 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
 		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Exports: exports, Audit: al,
-		UI: cfg.ui,
+		UploadBucket: cfg.bucket,
+		UI:           cfg.ui,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plaza-im/plaza/internal/account"
 	"github.com/plaza-im/plaza/internal/audit"
+	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/export"
@@ -114,7 +115,13 @@ type Deps struct {
 	Chat     *chat.Service
 	Hub      *realtime.Hub
 	Media    *media.Service
-	Channels *channel.Service
+	// UploadBucket, when set, keeps resumable uploads in S3 beside the
+	// media (under uploads/), locked through DB, so that any node can
+	// continue them; Config.UploadsDir then only holds the part of a
+	// request on its way there. Nil: uploads stay in UploadsDir, for one
+	// node.
+	UploadBucket *blob.S3
+	Channels     *channel.Service
 	// Microblog serves posts, follows and timelines; nil: none.
 	Microblog *microblog.Service
 	// Moderation serves reports, decisions, appeals and transparency.
@@ -199,7 +206,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	if cfg.UploadsDir != "" && s.media != nil {
 		var err error
-		if s.uploads, err = s.newResumable(cfg.UploadsDir); err != nil {
+		if s.uploads, err = s.newResumable(cfg.UploadsDir, d.UploadBucket); err != nil {
 			return nil, err
 		}
 	}

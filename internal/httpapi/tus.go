@@ -16,34 +16,59 @@ import (
 	tus "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/blob"
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/sqldb"
 )
 
 // Resumable uploads speak tus 1.0 (tus.io) through tusd's handler: a
 // video cut off at 80 % on a train continues from there. The parts arrive
-// in DATA/uploads; when the last byte is in, the file goes through the same
-// checks as a single-request upload and becomes a media item, whose JSON
-// is the final PATCH's response (and its ID the Plaza-Media-Id header).
+// in DATA/uploads, or with media in S3 in the bucket (see tus_s3.go), where
+// any node can continue them; when the last byte is in, the file goes
+// through the same checks as a single-request upload and becomes a media
+// item, whose JSON is the final PATCH's response (and its ID the
+// Plaza-Media-Id header).
 //
 // tusd knows nothing of accounts: each upload records its owner in its
 // metadata at creation, and every later request is checked against it.
 
 const ownerKey = "plaza_owner"
 
-type resumable struct {
-	store   filestore.FileStore
-	handler *tus.UnroutedHandler
+// uploadStore is what Plaza asks of a tusd store: tusd's filestore and S3
+// store both have it.
+type uploadStore interface {
+	tus.DataStore
+	tus.TerminaterDataStore
 }
 
-func (s *Server) newResumable(dir string) (*resumable, error) {
+type resumable struct {
+	store   uploadStore
+	handler *tus.UnroutedHandler
+	// s3 and locks are set when uploads are kept in S3.
+	s3    *s3Uploads
+	locks *dbLocker
+}
+
+// newResumable keeps uploads in dir, or in bucket if not nil, using dir
+// only for the parts of a PATCH on their way to S3.
+func (s *Server) newResumable(dir string, bucket *blob.S3) (*resumable, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("uploads directory: %w", err)
 	}
-	store := filestore.New(dir)
+	r := &resumable{}
 	composer := tus.NewStoreComposer()
-	store.UseIn(composer)
-	filelocker.New(dir).UseIn(composer)
+	if bucket != nil {
+		store, up := newS3UploadStore(bucket, dir)
+		store.UseIn(composer)
+		r.store, r.s3 = store, up
+		r.locks = newDBLocker(s.db, s.log)
+		r.locks.UseIn(composer)
+	} else {
+		store := filestore.New(dir)
+		store.UseIn(composer)
+		filelocker.New(dir).UseIn(composer)
+		r.store = store
+	}
 	h, err := tus.NewUnroutedHandler(tus.Config{
 		StoreComposer:              composer,
 		BasePath:                   "/api/v1/uploads/",
@@ -59,7 +84,8 @@ func (s *Server) newResumable(dir string) (*resumable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &resumable{store: store, handler: h}, nil
+	r.handler = h
+	return r, nil
 }
 
 // tusError turns a Plaza error into tusd's, keeping the status and code.
@@ -108,8 +134,8 @@ func (s *Server) tusCreate(hook tus.HookEvent) (tus.HTTPResponse, tus.FileInfoCh
 // reservationOf returns the quota reservation of a resumable upload, whose
 // ID it shares; ok is false for an upload created without one.
 func reservationOf(up tus.FileInfo) (media.Reservation, bool) {
-	id, err := plaza.ParseID("upload", up.ID)
-	if err != nil {
+	id, ok := reservationID(up.ID)
+	if !ok {
 		return media.Reservation{}, false
 	}
 	owner, err := plaza.ParseID("owner", up.MetaData[ownerKey])
@@ -129,13 +155,49 @@ func (s *Server) tusTerminate(hook tus.HookEvent) (tus.HTTPResponse, error) {
 	return tus.HTTPResponse{}, nil
 }
 
+// reservationID returns the ID of an upload's quota reservation: the
+// whole upload ID with the filestore, the part before "+" with the S3
+// store (whose IDs are "OBJECT+MULTIPART").
+func reservationID(upload string) (plaza.ID, bool) {
+	obj, _, _ := strings.Cut(upload, "+")
+	id, err := plaza.ParseID("upload", obj)
+	return id, err == nil
+}
+
+// validUploadID reports whether id has the shape of the IDs this server's
+// store makes, so that nothing else (a "%2F" decoded to "/") reaches a file
+// path or an S3 key.
+func (r *resumable) validUploadID(id string) bool {
+	obj, multipart, hasPlus := strings.Cut(id, "+")
+	if _, err := plaza.ParseID("upload", obj); err != nil {
+		return false
+	}
+	if r.s3 == nil {
+		return !hasPlus
+	}
+	if multipart == "" {
+		return false
+	}
+	for i := 0; i < len(multipart); i++ {
+		if c := multipart[i]; c <= ' ' || c >= 0x7f || c == '/' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) tusFinish(hook tus.HookEvent) (tus.HTTPResponse, error) {
 	owner, err := plaza.ParseID("owner", hook.Upload.MetaData[ownerKey])
 	if err != nil {
 		return tus.HTTPResponse{}, tus.NewError(plaza.EInternal, "upload without an owner", http.StatusInternalServerError)
 	}
-	path := hook.Upload.Storage[filestore.StorageKeyPath]
-	f, err := os.Open(path)
+	// Read through the store: a local file, or the object S3 has just
+	// assembled from the parts.
+	up, err := s.uploads.store.GetUpload(hook.Context, hook.Upload.ID)
+	if err != nil {
+		return tus.HTTPResponse{}, fmt.Errorf("finished upload: %w", err)
+	}
+	f, err := up.GetReader(hook.Context)
 	if err != nil {
 		return tus.HTTPResponse{}, fmt.Errorf("finished upload: %w", err)
 	}
@@ -183,6 +245,9 @@ func (s *Server) tusRequest(serve func(http.ResponseWriter, *http.Request)) hand
 			}
 		}
 		if id := r.PathValue("id"); id != "" {
+			if !s.uploads.validUploadID(id) {
+				return plaza.Errorf(plaza.ENotFound, "upload not found")
+			}
 			up, err := s.uploads.store.GetUpload(r.Context(), id)
 			if err != nil {
 				return plaza.Errorf(plaza.ENotFound, "upload not found")
@@ -195,7 +260,7 @@ func (s *Server) tusRequest(serve func(http.ResponseWriter, *http.Request)) hand
 		// tusd's unrouted handler takes the upload ID as the whole path.
 		h := http.StripPrefix("/api/v1/uploads", http.HandlerFunc(serve))
 		s.uploads.handler.Middleware(h).ServeHTTP(w, r)
-		if id, err := plaza.ParseID("id", r.PathValue("id")); err == nil && r.Method == http.MethodPatch {
+		if id, ok := reservationID(r.PathValue("id")); ok && r.Method == http.MethodPatch {
 			// Bytes arrived: the upload is alive, keep its quota held.
 			if err := s.media.Touch(context.WithoutCancel(r.Context()), id); err != nil {
 				s.log.Warn("could not renew an upload's reservation", "upload", id.String(), "err", err)
@@ -231,11 +296,51 @@ func pruneUploads(dir string, maxAge time.Duration, now time.Time, removed *[]st
 	return n, nil
 }
 
+// uploadMaxIdle is how long an unfinished upload may go without receiving
+// anything before the pruner removes it.
+const uploadMaxIdle = 24 * time.Hour
+
 // pruneUploadsOnce removes abandoned uploads and gives their quota back,
 // and deletes lapsed reservations.
 func (s *Server) pruneUploadsOnce(ctx context.Context, now time.Time) {
+	if s.uploads.s3 != nil {
+		s.pruneS3UploadsOnce(ctx, now)
+	} else {
+		s.pruneUploadFiles(ctx, now)
+	}
+	if _, err := s.media.PruneReservations(ctx); err != nil {
+		s.log.Warn("pruning media reservations failed", "err", err)
+	}
+}
+
+func (s *Server) pruneS3UploadsOnce(ctx context.Context, now time.Time) {
+	removed, err := s.pruneS3Uploads(ctx, uploadMaxIdle, now)
+	if err != nil {
+		s.log.Warn("pruning unfinished uploads failed", "err", err)
+	} else if len(removed) > 0 {
+		s.log.Info("pruned unfinished uploads", "uploads", len(removed))
+	}
+	for _, id := range removed {
+		if err := s.media.Release(ctx, id); err != nil {
+			s.log.Warn("could not release an abandoned upload's reservation", "upload", id.String(), "err", err)
+		}
+	}
+	if _, err := s.uploads.locks.prune(ctx, now); err != nil {
+		s.log.Warn("pruning upload locks failed", "err", err)
+	}
+	// A PATCH spools its parts here on their way to S3 and removes them
+	// when sent; a node killed meanwhile leaves them behind.
+	var ignored []string
+	if n, err := pruneUploads(s.cfg.UploadsDir, uploadMaxIdle, now, &ignored); err != nil {
+		s.log.Warn("pruning upload scratch files failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned upload scratch files left by a crash", "files", n)
+	}
+}
+
+func (s *Server) pruneUploadFiles(ctx context.Context, now time.Time) {
 	var removed []string
-	if n, err := pruneUploads(s.cfg.UploadsDir, 24*time.Hour, now, &removed); err != nil {
+	if n, err := pruneUploads(s.cfg.UploadsDir, uploadMaxIdle, now, &removed); err != nil {
 		s.log.Warn("pruning unfinished uploads failed", "err", err)
 	} else if n > 0 {
 		s.log.Info("pruned unfinished uploads", "files", n)
@@ -247,15 +352,12 @@ func (s *Server) pruneUploadsOnce(ctx context.Context, now time.Time) {
 			}
 		}
 	}
-	if _, err := s.media.PruneReservations(ctx); err != nil {
-		s.log.Warn("pruning media reservations failed", "err", err)
-	}
 }
 
 // RunUploadPruner removes unfinished resumable uploads a day old, hourly,
 // until ctx ends.
 func (s *Server) RunUploadPruner(ctx context.Context) {
-	if s.cfg.UploadsDir == "" || s.media == nil {
+	if s.uploads == nil {
 		return
 	}
 	t := time.NewTicker(time.Hour)

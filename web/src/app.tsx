@@ -104,6 +104,10 @@ export function App() {
   };
 
   const signOut = async () => {
+    // Close this device's stream first: the server ends it with 4001 as
+    // the session goes, and the stream would then ask for the account
+    // with a token that no longer works.
+    live?.stream.close();
     try {
       await api('DELETE', '/sessions/current');
     } catch {

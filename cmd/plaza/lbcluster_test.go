@@ -348,6 +348,61 @@ func busOutage(tb testing.TB, s *server) time.Duration {
 	return up.Sub(down)
 }
 
+// resumableAcross uploads data with tus: created and half sent through
+// node a, the offset asked and the rest sent through node b. It returns
+// the media ID.
+func resumableAcross(tb testing.TB, a, b string, u user, data []byte) string {
+	tb.Helper()
+	do := func(method, url string, hdr map[string]string, body []byte) *http.Response {
+		tb.Helper()
+		req, err := http.NewRequest(method, url, bytes.NewReader(body))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatalf("%s %s: %v", method, url, err)
+		}
+		return resp
+	}
+	resp := do("POST", a+"/api/v1/uploads", map[string]string{
+		"Upload-Length":   fmt.Sprint(len(data)),
+		"Upload-Metadata": "filetype dGV4dC9wbGFpbg==", // text/plain
+	}, nil)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || loc == "" {
+		tb.Fatalf("create an upload on %s: %s, Location %q", a, resp.Status, loc)
+	}
+	path := loc[strings.Index(loc, "/api/v1/uploads/"):]
+	half := len(data) / 2
+	patch := func(node string, offset int) *http.Response {
+		return do("PATCH", node+path, map[string]string{"Content-Type": "application/offset+octet-stream", "Upload-Offset": fmt.Sprint(offset)}, data[offset:][:min(half, len(data)-offset)])
+	}
+	resp = patch(a, 0)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("first half through %s: %s", a, resp.Status)
+	}
+	resp = do("HEAD", b+path, nil, nil)
+	resp.Body.Close()
+	if got := resp.Header.Get("Upload-Offset"); resp.StatusCode != http.StatusOK || got != fmt.Sprint(half) {
+		tb.Fatalf("HEAD through %s: %s, offset %q; want 200 and %d", b, resp.Status, got, half)
+	}
+	resp = patch(b, half)
+	defer resp.Body.Close()
+	id := resp.Header.Get("Plaza-Media-Id")
+	if resp.StatusCode != http.StatusOK || id == "" {
+		tb.Fatalf("second half through %s: %s, Plaza-Media-Id %q", b, resp.Status, id)
+	}
+	return id
+}
+
 // ackTimeline samples the number of acknowledged sends every 20 ms, so
 // that the outages can be measured from the senders' side.
 type ackTimeline struct {
@@ -468,6 +523,14 @@ func TestClusterBehindLoadBalancer(t *testing.T) {
 		if r.status != http.StatusOK || !bytes.Equal(r.body, photo) {
 			t.Fatalf("media %s uploaded through node 2, read through %s: status %d, %d bytes; want 200 and the %d bytes", mediaID, n.URL, r.status, len(r.body), len(photo))
 		}
+	}
+
+	// A resumable upload begun on node 2 is finished on node 3 (its parts
+	// are in S3) and read through node 1.
+	resumed := bytes.Repeat([]byte("resumable across nodes\n"), 4000)
+	resumedID := resumableAcross(t, nodes[1].URL, nodes[2].URL, pairs[0].a, resumed)
+	if r := call(t, "GET", nodes[0].URL+"/api/v1/media/"+resumedID, pairs[0].a.Token, nil); r.status != http.StatusOK || !bytes.Equal(r.body, resumed) {
+		t.Fatalf("resumable upload %s read through node 1: status %d, %d bytes; want 200 and %d bytes", resumedID, r.status, len(r.body), len(resumed))
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -75,7 +75,7 @@ func TestRepositoryFilesPass(t *testing.T) {
 	if errs := checkAll(kubernetesDir, "", dockerfile, systemdDir, &out); len(errs) > 0 {
 		t.Fatalf("got problems, want none:\n%s", joined(errs))
 	}
-	for _, want := range []string{"8 objects", "Dockerfile", "hardening"} {
+	for _, want := range []string{"7 objects", "Dockerfile", "hardening"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("got report %q, want it to mention %q", out.String(), want)
 		}
@@ -119,7 +119,6 @@ func TestBrokenManifestsFail(t *testing.T) {
 		{"websocket read timeout missing", edit{ing, "    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\"\n", ""}, "proxy-read-timeout is missing"},
 		{"websocket send timeout short", edit{ing, "proxy-send-timeout: \"3600\"", "proxy-send-timeout: \"60\""}, `proxy-send-timeout is "60"`},
 		{"body size small", edit{ing, `proxy-body-size: "210m"`, `proxy-body-size: "8m"`}, "less than the largest upload"},
-		{"uploads not hashed", edit{ing, "    nginx.ingress.kubernetes.io/upstream-hash-by: \"$http_authorization\"\n", ""}, "upstream-hash-by"},
 		{"ingress to a missing service", edit{ing, "name: plaza\n                port:", "name: plaza-web\n                port:"}, "Service plaza-web, which the manifests do not define"},
 		{"service selects nothing", edit{"service.yaml", "app.kubernetes.io/component: server\n  ports", "app.kubernetes.io/component: web\n  ports"}, "picks the pods of no Deployment"},
 		{"pdb selects nothing", edit{"pdb.yaml", "component: server", "component: web"}, "picks the pods of no Deployment"},

@@ -30,9 +30,6 @@ const (
 	// maxUpload is the largest upload Plaza takes (a video, media.Config)
 	// and so the least request body the ingress must let through.
 	maxUpload = 200 << 20
-	// uploadsPath is where resumable uploads go; their parts must reach
-	// the pod that holds the upload.
-	uploadsPath = "/api/v1/uploads"
 )
 
 const nginx = "nginx.ingress.kubernetes.io/"
@@ -80,7 +77,6 @@ func checkRules(objs []object, known map[string]bool) []error {
 			checkPDB(&p, o, v, deployments)
 		}
 	}
-	checkUploadsRouted(&p, objs, services, deployments)
 	return p
 }
 
@@ -379,47 +375,6 @@ func checkIngress(p *problems, o object, ing *networkingv1.Ingress, services map
 			if !servicePort(svc, b.Port) {
 				p.add(o, "path %s goes to port %v of Service %s, which it does not have", path.Path, backendPort(b.Port), b.Name)
 			}
-		}
-	}
-}
-
-// checkUploadsRouted: resumable uploads collect on the disk of the pod
-// that took the first request, so with several pods behind an Ingress an
-// Ingress of their own must route /api/v1/uploads with a hash that keeps
-// all requests of one upload on one pod.
-func checkUploadsRouted(p *problems, objs []object, services map[string]*corev1.Service, deployments []object) {
-	var several []object
-	hashed := false
-	for _, o := range objs {
-		ing, ok := o.value.(*networkingv1.Ingress)
-		if !ok {
-			continue
-		}
-		for _, r := range ing.Spec.Rules {
-			if r.HTTP == nil {
-				continue
-			}
-			for _, path := range r.HTTP.Paths {
-				b := path.Backend.Service
-				if b == nil || services[b.Name] == nil || replicasBehind(services[b.Name], deployments) < 2 {
-					continue
-				}
-				switch {
-				case strings.HasPrefix(path.Path, uploadsPath):
-					if ing.Annotations[nginx+"upstream-hash-by"] == "" {
-						p.add(o, "path %s reaches several pods: set %supstream-hash-by (e.g. \"$http_authorization\") so a resumable upload's parts reach the pod that holds it", path.Path, nginx)
-					} else {
-						hashed = true
-					}
-				case strings.HasPrefix(uploadsPath, strings.TrimSuffix(path.Path, "/")+"/"):
-					several = append(several, o)
-				}
-			}
-		}
-	}
-	if !hashed {
-		for _, o := range several {
-			p.add(o, "routes %s to several pods without an Ingress path %s that sets %supstream-hash-by: resumable uploads would break", uploadsPath, uploadsPath, nginx)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -15,27 +14,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-)
 
-// metricValue returns the value of one series (name and labels as
-// exposed, e.g. `plaza_bus_lag_seconds_count`) in reg, or -1 if absent.
-func metricValue(tb testing.TB, reg *prometheus.Registry, series string) float64 {
-	tb.Helper()
-	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("series %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	return -1
-}
+	"github.com/plaza-im/plaza/internal/plazatest"
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // eventually polls cond until it holds or the test's patience ends.
 func eventually(tb testing.TB, what string, cond func() bool) {
@@ -65,7 +47,7 @@ func TestLocalCountsDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = l.Close() }()
-	if got := metricValue(t, reg, "plaza_bus_dropped_total"); got != 0 {
+	if got := plazatest.MetricValue(t, reg, "plaza_bus_dropped_total"); got != 0 {
 		t.Fatalf("before: got %v dropped, want 0", got)
 	}
 	ctx := context.Background()
@@ -76,10 +58,10 @@ func TestLocalCountsDrops(t *testing.T) {
 		_ = l.Publish(ctx, "s", []byte("x"))
 	}
 	close(release)
-	if got := metricValue(t, reg, "plaza_bus_dropped_total"); got != over {
+	if got := plazatest.MetricValue(t, reg, "plaza_bus_dropped_total"); got != over {
 		t.Errorf("got %v dropped, want %d", got, over)
 	}
-	if got := metricValue(t, reg, "plaza_bus_disconnects_total"); got != 0 {
+	if got := plazatest.MetricValue(t, reg, "plaza_bus_disconnects_total"); got != 0 {
 		t.Errorf("local bus: got %v disconnects, want 0", got)
 	}
 }
@@ -179,7 +161,7 @@ func TestNATSCarriesRequestIDAndLag(t *testing.T) {
 	if h := <-headers; h != nil {
 		t.Errorf("the second event of req-43: got headers %v, want none", h)
 	}
-	if n := metricValue(t, subReg, "plaza_bus_lag_seconds_count"); n != 2 {
+	if n := plazatest.MetricValue(t, subReg, "plaza_bus_lag_seconds_count"); n != 2 {
 		t.Errorf("receiver: got %v lag observations, want 2", n)
 	}
 
@@ -192,7 +174,7 @@ func TestNATSCarriesRequestIDAndLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-got
-	if n := metricValue(t, subReg, `plaza_bus_lag_seconds_bucket{le="2.5"}`); n != 2 {
+	if n := plazatest.MetricValue(t, subReg, `plaza_bus_lag_seconds_bucket{le="2.5"}`); n != 2 {
 		t.Errorf("receiver: got %v events within 2.5 s, want 2 (the late one is not)", n)
 	}
 	if l := logs.String(); !strings.Contains(l, "event arrived late") || !strings.Contains(l, "request_id=req-late") {
@@ -243,10 +225,10 @@ func TestNATSCountsDisconnects(t *testing.T) {
 
 	reg := prometheus.NewRegistry()
 	openTestNATS(t, "nats://"+ln.Addr().String(), "plazatest_disc", WithLogger(slog.New(slog.DiscardHandler)), WithRegisterer(reg))
-	if got := metricValue(t, reg, "plaza_bus_disconnects_total"); got != 0 {
+	if got := plazatest.MetricValue(t, reg, "plaza_bus_disconnects_total"); got != 0 {
 		t.Fatalf("before: got %v disconnects, want 0", got)
 	}
 	cut()
-	eventually(t, "the disconnect to be counted", func() bool { return metricValue(t, reg, "plaza_bus_disconnects_total") == 1 })
-	eventually(t, "the reconnect to be counted", func() bool { return metricValue(t, reg, "plaza_bus_reconnects_total") == 1 })
+	eventually(t, "the disconnect to be counted", func() bool { return plazatest.MetricValue(t, reg, "plaza_bus_disconnects_total") == 1 })
+	eventually(t, "the reconnect to be counted", func() bool { return plazatest.MetricValue(t, reg, "plaza_bus_reconnects_total") == 1 })
 }

@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,28 +13,11 @@ import (
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// metricValue returns the value of one series in reg, or -1 if absent.
-func metricValue(tb testing.TB, reg *prometheus.Registry, series string) float64 {
-	tb.Helper()
-	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("series %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	return -1
-}
 
 // TestWriterMetrics holds the single writer (a transaction keeps the
 // SQLite write connection) and checks that the queue gauge counts the
@@ -50,7 +31,7 @@ func TestWriterMetrics(t *testing.T) {
 	a, b := e.account(t, "alice"), e.account(t, "bob")
 	conv := e.direct(t, a, b)
 	for _, name := range []string{"plaza_chat_send_seconds_count", "plaza_chat_commit_batch_size_count", "plaza_chat_writer_queue", "plaza_events_publish_queue"} {
-		if got := metricValue(t, reg, name); got != 0 {
+		if got := plazatest.MetricValue(t, reg, name); got != 0 {
 			t.Fatalf("before any send: %s = %v, want 0", name, got)
 		}
 	}
@@ -75,9 +56,9 @@ func TestWriterMetrics(t *testing.T) {
 	// The writer took the first send and waits for the connection; the
 	// others wait for the writer.
 	deadline := time.Now().Add(waitTimeout)
-	for metricValue(t, reg, "plaza_chat_writer_queue") != n-1 {
+	for plazatest.MetricValue(t, reg, "plaza_chat_writer_queue") != n-1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("writer queue: got %v, want %d", metricValue(t, reg, "plaza_chat_writer_queue"), n-1)
+			t.Fatalf("writer queue: got %v, want %d", plazatest.MetricValue(t, reg, "plaza_chat_writer_queue"), n-1)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -97,7 +78,7 @@ func TestWriterMetrics(t *testing.T) {
 		{"plaza_chat_commit_batch_size_sum", n},
 		{"plaza_chat_commit_seconds_count", n},
 	} {
-		if got := metricValue(t, reg, c.series); got != c.want {
+		if got := plazatest.MetricValue(t, reg, c.series); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.series, got, c.want)
 		}
 	}

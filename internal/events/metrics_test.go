@@ -4,36 +4,17 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/plaza-im/plaza/internal/bus"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// metricValue returns the value of one series in reg, or -1 if absent.
-func metricValue(tb testing.TB, reg *prometheus.Registry, series string) float64 {
-	tb.Helper()
-	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("series %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	return -1
-}
 
 // requestBus records the request ID each event was published with.
 type requestBus struct {
@@ -80,14 +61,14 @@ func TestPublishQueueGauge(t *testing.T) {
 	<-held
 	l.Publish(ctx, []Pending{{Account: 5, Seq: 3, Frame: []byte(`{}`), RequestID: "r2"}, {Account: 5, Seq: 4, Frame: []byte(`{}`)}})
 	l.Publish(ctx, []Pending{{Account: 5, Seq: 5, Frame: []byte(`{}`), RequestID: "r3"}})
-	if got := metricValue(t, reg, "plaza_events_publish_queue"); got != 5 {
+	if got := plazatest.MetricValue(t, reg, "plaza_events_publish_queue"); got != 5 {
 		t.Errorf("with the bus stalled: got %v waiting, want 5", got)
 	}
 	close(release)
 	deadline := time.Now().Add(10 * time.Second)
-	for metricValue(t, reg, "plaza_events_publish_queue") != 0 {
+	for plazatest.MetricValue(t, reg, "plaza_events_publish_queue") != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the queue did not drain: %v waiting", metricValue(t, reg, "plaza_events_publish_queue"))
+			t.Fatalf("the queue did not drain: %v waiting", plazatest.MetricValue(t, reg, "plaza_events_publish_queue"))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

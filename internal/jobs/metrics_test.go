@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,31 +12,13 @@ import (
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// metricValue returns the value of one series in reg, or -1 if absent.
-func metricValue(tb testing.TB, reg *prometheus.Registry, series string) float64 {
-	tb.Helper()
-	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("series %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	return -1
-}
 
 // wantMetric polls until series has the value want.
 func wantMetric(tb testing.TB, reg *prometheus.Registry, series string, want float64) {
 	tb.Helper()
 	plazatest.Eventually(tb, 30*time.Second, func() error {
-		if got := metricValue(tb, reg, series); got != want {
+		if got := plazatest.MetricValue(tb, reg, series); got != want {
 			return fmt.Errorf("%s: got %v, want %v", series, got, want)
 		}
 		return nil
@@ -67,7 +46,7 @@ func TestQueueMetrics(t *testing.T) {
 			reg.MustRegister(q.Collectors()...)
 		})
 		for _, s := range []string{`plaza_jobs_queued{kind="test.block"}`, `plaza_jobs_failed_total{kind="test.fail"}`, `plaza_jobs_run_seconds_count{kind="test.block"}`, "plaza_jobs_running"} {
-			if got := metricValue(t, reg, s); got != 0 {
+			if got := plazatest.MetricValue(t, reg, s); got != 0 {
 				t.Fatalf("before any job: %s = %v, want 0", s, got)
 			}
 		}
@@ -87,7 +66,7 @@ func TestQueueMetrics(t *testing.T) {
 
 		enqueue(t, r.q, jobs.Spec{Kind: "test.fail"})
 		wantMetric(t, reg, `plaza_jobs_failed_total{kind="test.fail"}`, 1)
-		if got := metricValue(t, reg, `plaza_jobs_failed_total{kind="test.block"}`); got != 0 {
+		if got := plazatest.MetricValue(t, reg, `plaza_jobs_failed_total{kind="test.block"}`); got != 0 {
 			t.Errorf("test.block failures: got %v, want 0", got)
 		}
 	})

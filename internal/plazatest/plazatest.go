@@ -4,9 +4,15 @@
 package plazatest
 
 import (
+	"net/http/httptest"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/plaza-im/plaza"
 )
@@ -81,4 +87,22 @@ func Eventually(tb testing.TB, timeout time.Duration, cond func() error) {
 		}
 		time.Sleep(pollInterval)
 	}
+}
+
+// MetricValue returns the value of one series (name and labels, as the
+// text format writes them) that g serves, or -1 if it serves none.
+func MetricValue(tb testing.TB, g prometheus.Gatherer, series string) float64 {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for line := range strings.Lines(rec.Body.String()) {
+		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatalf("series %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return -1
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -77,61 +76,19 @@ func testNoAcknowledgedMessageIsLost(t *testing.T, dbArgs []string) {
 		"--verification-policy", "message.send=none,contact.request=none,conversation.create=none"}, dbArgs...)
 	srv := startServer(t, args...)
 
-	type pair struct {
-		a, b user
-		conv string
-	}
-	pairs := make([]pair, p.pairs)
+	pairs := make([]convPair, p.pairs)
 	for i := range pairs {
 		a := register(t, srv.URL, fmt.Sprintf("ka%d", i))
 		b := register(t, srv.URL, fmt.Sprintf("kb%d", i))
-		pairs[i] = pair{a: a, b: b, conv: openDirect(t, srv.URL, a, b)}
+		pairs[i] = convPair{a: a, b: b, conv: openDirect(t, srv.URL, a, b)}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), p.deadline)
+	defer cancel()
 	run := newKillRun(srv.URL)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var acked [][]messageJSON
-	var errs []error
-	var mu sync.Mutex // guards acked and errs
-	for _, pr := range pairs {
-		for _, u := range []user{pr.a, pr.b} {
-			for k := range p.perAccount {
-				wg.Go(func() {
-					msgs, err := run.sender(ctx, stop, u, pr.conv, fmt.Sprintf("%s-%d", u.Handle, k))
-					mu.Lock()
-					defer mu.Unlock()
-					acked = append(acked, msgs)
-					if err != nil {
-						errs = append(errs, err)
-					}
-				})
-			}
-		}
-	}
-	// A device of every account follows its stream through the kills.
-	wctx, stopWatching := context.WithCancel(ctx)
-	watchers := map[string]*watcher{}
-	for _, pr := range pairs {
-		for _, u := range []user{pr.a, pr.b} {
-			w := newWatcher(u)
-			watchers[u.ID] = w
-			go func() {
-				defer close(w.done)
-				w.err = run.watch(wctx, w)
-			}()
-		}
-	}
-	// Whatever happens to the test, the senders and devices end before it
-	// does.
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		for _, w := range watchers {
-			<-w.done
-		}
-	})
+	// Senders, and a device of every account following its stream
+	// through the kills.
+	tr := startTraffic(t, ctx, run, pairs, p.perAccount)
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for k := range p.kills {
@@ -146,52 +103,16 @@ func testNoAcknowledgedMessageIsLost(t *testing.T, dbArgs []string) {
 		srv = next
 	}
 	run.waitAcks(t, ctx, p.minAcks)
-	close(stop)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		t.Fatalf("the senders did not finish within %v", p.deadline)
-	}
-	for _, err := range errs {
-		t.Error(err)
-	}
+	tr.stopSending(t, ctx)
 	if n := run.serverErrors.Load(); n > 0 {
-		t.Errorf("the server answered %d sends with a 5xx (retried, but it should not fail at all); the first: %s", n, *run.firstServerErr.Load())
-	}
-	if t.Failed() {
-		t.FailNow()
+		t.Fatalf("the server answered %d sends with a 5xx (retried, but it should not fail at all); the first: %s", n, *run.firstServerErr.Load())
 	}
 	sending := time.Since(started)
-	connects := int64(0)
-	for _, w := range watchers {
-		w.waitCursor(t, ctx, headCursor(t, srv.URL, w.u.Token))
-		connects += w.connects.Load()
-	}
-	stopWatching()
-	for _, w := range watchers {
-		<-w.done
-		if w.err != nil {
-			t.Error(w.err)
-		}
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	connects := tr.drain(t, ctx, srv.URL)
+	watchers := tr.watchers
 
 	// What each conversation must hold: every acknowledged message.
-	want := map[string]map[string]messageJSON{} // conversation → client_id → message
-	total := 0
-	for _, msgs := range acked {
-		for _, m := range msgs {
-			if want[m.ConversationID] == nil {
-				want[m.ConversationID] = map[string]messageJSON{}
-			}
-			want[m.ConversationID][m.ClientID] = m
-			total++
-		}
-	}
+	want, total := tr.want()
 	for _, pr := range pairs {
 		hist := history(t, srv.URL, pr.a.Token, pr.conv)
 		checkHistory(t, pr.conv, hist, want[pr.conv])

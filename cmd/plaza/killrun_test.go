@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -315,4 +316,130 @@ func (w *watcher) waitCursor(tb testing.TB, ctx context.Context, head int64) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// convPair is two accounts and their direct conversation.
+type convPair struct {
+	a, b user
+	conv string
+}
+
+// traffic is a kill run's load: perAccount senders for each account of
+// pairs, and one device of each account on its stream, all until the
+// test ends at the latest.
+type traffic struct {
+	run      *killRun
+	stop     chan struct{} // closed by halt
+	halted   sync.Once
+	wg       sync.WaitGroup
+	mu       sync.Mutex // guards acked and errs
+	acked    [][]messageJSON
+	errs     []error
+	watchers map[string]*watcher // by account ID
+	unwatch  context.CancelFunc
+}
+
+func startTraffic(tb testing.TB, ctx context.Context, run *killRun, pairs []convPair, perAccount int) *traffic {
+	tr := &traffic{run: run, stop: make(chan struct{}), watchers: map[string]*watcher{}}
+	for _, pr := range pairs {
+		for _, u := range []user{pr.a, pr.b} {
+			for k := range perAccount {
+				tr.wg.Go(func() {
+					msgs, err := run.sender(ctx, tr.stop, u, pr.conv, fmt.Sprintf("%s-%d", u.Handle, k))
+					tr.mu.Lock()
+					defer tr.mu.Unlock()
+					tr.acked = append(tr.acked, msgs)
+					if err != nil {
+						tr.errs = append(tr.errs, err)
+					}
+				})
+			}
+		}
+	}
+	wctx, unwatch := context.WithCancel(ctx)
+	tr.unwatch = unwatch
+	for _, pr := range pairs {
+		for _, u := range []user{pr.a, pr.b} {
+			w := newWatcher(u)
+			tr.watchers[u.ID] = w
+			go func() {
+				defer close(w.done)
+				w.err = run.watch(wctx, w)
+			}()
+		}
+	}
+	// Whatever happens to the test, the senders and devices end before
+	// it does.
+	tb.Cleanup(func() {
+		unwatch()
+		tr.halt()
+		tr.wg.Wait()
+		for _, w := range tr.watchers {
+			<-w.done
+		}
+	})
+	return tr
+}
+
+// halt tells the senders to stop after their current send.
+func (tr *traffic) halt() { tr.halted.Do(func() { close(tr.stop) }) }
+
+// stopSending stops the senders, waits for them and fails the test on
+// any sender's error.
+func (tr *traffic) stopSending(tb testing.TB, ctx context.Context) {
+	tb.Helper()
+	tr.halt()
+	done := make(chan struct{})
+	go func() { tr.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		tb.Fatal("the senders did not finish in time")
+	}
+	for _, err := range tr.errs {
+		tb.Error(err)
+	}
+	if tb.Failed() {
+		tb.FailNow()
+	}
+}
+
+// drain waits until every device has its account's head as baseURL
+// reports it, stops them, fails the test on a device's error, and
+// returns how often the devices connected in all.
+func (tr *traffic) drain(tb testing.TB, ctx context.Context, baseURL string) int64 {
+	tb.Helper()
+	connects := int64(0)
+	for _, w := range tr.watchers {
+		w.waitCursor(tb, ctx, headCursor(tb, baseURL, w.u.Token))
+		connects += w.connects.Load()
+	}
+	tr.unwatch()
+	for _, w := range tr.watchers {
+		<-w.done
+		if w.err != nil {
+			tb.Error(w.err)
+		}
+	}
+	if tb.Failed() {
+		tb.FailNow()
+	}
+	return connects
+}
+
+// want returns every acknowledged message by conversation and client_id,
+// and their number.
+func (tr *traffic) want() (map[string]map[string]messageJSON, int) {
+	want := map[string]map[string]messageJSON{}
+	total := 0
+	for _, msgs := range tr.acked {
+		for _, m := range msgs {
+			if want[m.ConversationID] == nil {
+				want[m.ConversationID] = map[string]messageJSON{}
+			}
+			want[m.ConversationID][m.ClientID] = m
+			total++
+		}
+	}
+	return want, total
 }

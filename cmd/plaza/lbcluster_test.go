@@ -505,16 +505,12 @@ func TestClusterBehindLoadBalancer(t *testing.T) {
 	t.Logf("cluster up in %v: plaza %v, NATS %v, Caddy %s", time.Since(started).Round(time.Millisecond), upstreams, natsURLs, front)
 
 	// Media uploaded through one node is read through the others.
-	type pair struct {
-		a, b user
-		conv string
-	}
 	const npairs = 12
-	pairs := make([]pair, npairs)
+	pairs := make([]convPair, npairs)
 	for i := range pairs {
 		a := register(t, front, fmt.Sprintf("lba%d", i))
 		b := register(t, front, fmt.Sprintf("lbb%d", i))
-		pairs[i] = pair{a: a, b: b, conv: openDirect(t, front, a, b)}
+		pairs[i] = convPair{a: a, b: b, conv: openDirect(t, front, a, b)}
 	}
 	photo := []byte("a file stored in S3 through node 2\n")
 	mediaID := uploadFile(t, nodes[1].URL, pairs[0].a, "notes.txt", photo)
@@ -538,42 +534,8 @@ func TestClusterBehindLoadBalancer(t *testing.T) {
 	run := newKillRun(front)
 	stop := make(chan struct{})
 	timeline := sampleAcks(run, stop)
-	var wg sync.WaitGroup
-	var acked [][]messageJSON
-	var errs []error
-	var mu sync.Mutex
-	for _, pr := range pairs {
-		for _, u := range []user{pr.a, pr.b} {
-			wg.Go(func() {
-				msgs, err := run.sender(ctx, stop, u, pr.conv, u.Handle)
-				mu.Lock()
-				defer mu.Unlock()
-				acked = append(acked, msgs)
-				if err != nil {
-					errs = append(errs, err)
-				}
-			})
-		}
-	}
-	wctx, stopWatching := context.WithCancel(ctx)
-	watchers := map[string]*watcher{}
-	for _, pr := range pairs {
-		for _, u := range []user{pr.a, pr.b} {
-			w := newWatcher(u)
-			watchers[u.ID] = w
-			go func() {
-				defer close(w.done)
-				w.err = run.watch(wctx, w)
-			}()
-		}
-	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		for _, w := range watchers {
-			<-w.done
-		}
-	})
+	tr := startTraffic(t, ctx, run, pairs, 1)
+	watchers := tr.watchers
 	allConnected := func(what string) {
 		waitUntil(t, what, time.Minute, func() error {
 			for _, w := range watchers {
@@ -622,47 +584,13 @@ func TestClusterBehindLoadBalancer(t *testing.T) {
 	run.waitAcks(t, ctx, 600)
 	close(stop)
 	<-timeline.stopped
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		t.Fatal("the senders did not finish in time")
-	}
-	for _, err := range errs {
-		t.Error(err)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	tr.stopSending(t, ctx)
 
 	// Every device reaches its account's head: nothing lost; the
 	// watchers' own checks fail on a gap or a repeat.
 	check := nodes[2].URL
-	for _, w := range watchers {
-		w.waitCursor(t, ctx, headCursor(t, check, w.u.Token))
-	}
-	stopWatching()
-	for _, w := range watchers {
-		<-w.done
-		if w.err != nil {
-			t.Error(w.err)
-		}
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
-	want := map[string]map[string]messageJSON{}
-	total := 0
-	for _, msgs := range acked {
-		for _, m := range msgs {
-			if want[m.ConversationID] == nil {
-				want[m.ConversationID] = map[string]messageJSON{}
-			}
-			want[m.ConversationID][m.ClientID] = m
-			total++
-		}
-	}
+	connects := tr.drain(t, ctx, check)
+	want, total := tr.want()
 	for _, pr := range pairs {
 		hist := history(t, check, pr.a.Token, pr.conv)
 		checkHistory(t, pr.conv, hist, want[pr.conv])
@@ -695,10 +623,6 @@ func TestClusterBehindLoadBalancer(t *testing.T) {
 	baseAcks, _ := timeline.window(killNodeAt.Add(-3*time.Second), 3*time.Second)
 	nodeAcks, nodeStall := timeline.window(killNodeAt, 5*time.Second)
 	natsAcks, natsStall := timeline.window(killNATSAt, 5*time.Second)
-	connects := int64(0)
-	for _, w := range watchers {
-		connects += w.connects.Load()
-	}
 	t.Logf("figures: %d devices, %d senders, %d messages acknowledged in %v, every one delivered once and in order; "+
 		"node kill: %d streams reconnected through Caddy (p50 %v, max %v), %d sends acknowledged in the 5 s after it (%.0f/s; %.0f/s in the 3 s before; longest pause %v), %d sends retried for an unknown outcome (%d answered 5xx by the proxy or a dying node); "+
 		"NATS kill: node 2 back on the bus %v after it lost it (its log), %d sends acknowledged in the 5 s after it (longest pause %v); %d stream connections in all; whole test %v",

@@ -37,6 +37,18 @@ func newMetrics(reg prometheus.Registerer, g prometheus.Gatherer) *metrics {
 	return m
 }
 
+// knownMethod returns method if it is one of HTTP's own, else "OTHER":
+// the method is a metric label and a log field, and a client that makes
+// up a new method for every request must not make a new series each time.
+func knownMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
+}
+
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())

@@ -138,14 +138,15 @@ func (s *Server) outer(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			elapsed := time.Since(start)
-			s.metrics.observe(route, r.Method, sw.status, elapsed)
+			method := knownMethod(r.Method)
+			s.metrics.observe(route, method, sw.status, elapsed)
 			level := slog.LevelInfo
 			if sw.status >= 500 {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
 				slog.String("request_id", info.requestID),
-				slog.String("method", r.Method),
+				slog.String("method", method),
 				slog.String("route", route),
 				slog.Int("status", sw.status),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),

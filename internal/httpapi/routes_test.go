@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -173,6 +174,22 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !strings.Contains(string(m.raw), want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+}
+
+// TestHostileMadeUpMethodsShareOneSeries: a client inventing a new HTTP
+// method for every request must not create metric series without end.
+func TestHostileMadeUpMethodsShareOneSeries(t *testing.T) {
+	e := newEnv(t)
+	for i := range 20 {
+		e.do(fmt.Sprintf("EVIL%d", i), "/x", "", nil)
+	}
+	m := string(e.do("GET", "/metrics", "", nil).want(t, http.StatusOK, "").raw)
+	if strings.Contains(m, `method="EVIL`) {
+		t.Errorf("a made-up method became a label value")
+	}
+	if !strings.Contains(m, `method="OTHER"`) {
+		t.Errorf("the made-up methods are not counted as OTHER")
 	}
 }
 

@@ -136,5 +136,10 @@ func (s *Service) UseBus(b bus.Bus, log *slog.Logger) error {
 		}
 	})
 	s.standing.ttl.Store(int64(ttlWithBus))
+	if ln, ok := b.(bus.LossNotifier); ok {
+		// A standing change may have been among the events lost: forget
+		// everything rather than trust it for another ttlWithBus.
+		ln.OnLoss(func(bus.Loss) { s.standing.forget(0) })
+	}
 	return nil
 }

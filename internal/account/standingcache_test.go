@@ -107,3 +107,45 @@ func TestHostileStandingCacheHearsOtherNodes(t *testing.T) {
 		}
 	})
 }
+
+// lossyBus is a local bus that reports a loss when told to.
+type lossyBus struct {
+	*bus.Local
+	fns []func(bus.Loss)
+}
+
+func (b *lossyBus) OnLoss(fn func(bus.Loss)) func() {
+	b.fns = append(b.fns, fn)
+	return func() {}
+}
+
+// TestHostileStandingCacheForgetsOnBusLoss: a standing change whose bus
+// message may have been lost (the bus reported a loss) is not trusted
+// away for the cache's lifetime: everything remembered is forgotten.
+func TestHostileStandingCacheForgetsOnBusLoss(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	ctx := context.Background()
+	start := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	b := &lossyBus{Local: bus.NewLocal("standing")}
+	t.Cleanup(func() { b.Close() })
+	here, _ := newClockedService(t, db, start, nil)
+	cli, _ := newClockedService(t, db, start, nil) // its change never reaches the bus
+	if err := here.UseBus(b, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := register(t, here, "carol")
+	if err := here.CheckStanding(ctx, c.ID); err != nil {
+		t.Fatalf("active: got %v, want nil", err)
+	}
+	if _, err := cli.Close(ctx, audit.CLI, c.ID, "fraud"); err != nil {
+		t.Fatal(err)
+	}
+	if err := here.CheckStanding(ctx, c.ID); err != nil {
+		t.Fatalf("remembered: got %v, want nil", err)
+	}
+	for _, fn := range b.fns {
+		fn(bus.LossReconnect)
+	}
+	wantCode(t, here.CheckStanding(ctx, c.ID), plaza.EAccountClosed)
+}

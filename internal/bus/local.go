@@ -143,7 +143,7 @@ func (l *Local) Close() error {
 
 // OnLoss registers fn, called when a subscriber falls behind and its
 // events start being dropped (see LossNotifier).
-func (l *Local) OnLoss(fn func()) (stop func()) { return l.loss.add(fn) }
+func (l *Local) OnLoss(fn func(Loss)) (stop func()) { return l.loss.add(fn) }
 
 func (l *Local) remove(s *localSub) {
 	l.mu.Lock()
@@ -193,7 +193,7 @@ func (s *localSub) deliver(data []byte) {
 		s.mu.Unlock()
 		if startedDropping {
 			s.bus.log.Warn("bus: slow subscriber, dropping events", "prefix", s.bus.prefix, "subject", s.subject, "pending", localPendingLimit)
-			s.bus.loss.notify()
+			s.bus.loss.notify(LossDropped)
 		}
 		return
 	}
@@ -232,8 +232,14 @@ func (s *localSub) run(data []byte) {
 		}
 		if len(s.queue) == 0 {
 			s.running = false
+			dropped := s.dropping
 			s.dropping = false
 			s.mu.Unlock()
+			if dropped {
+				// Events dropped after the first notice were lost too:
+				// a catch-up that ran then did not see them.
+				s.bus.loss.notify(LossDropped)
+			}
 			return
 		}
 		batch, s.queue, s.spare = s.queue, s.spare, nil

@@ -71,7 +71,11 @@ func TestLocalSlowSubscriberDrops(t *testing.T) {
 	b := bus.NewLocal("test", bus.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	defer b.Close()
 	var losses atomic.Int64
-	b.OnLoss(func() { losses.Add(1) })
+	b.OnLoss(func(l bus.Loss) {
+		if l == bus.LossDropped {
+			losses.Add(1)
+		}
+	})
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var n atomic.Int64
@@ -109,8 +113,8 @@ func TestLocalSlowSubscriberDrops(t *testing.T) {
 	if got := strings.Count(logs.String(), "dropping events"); got != 1 {
 		t.Errorf("logged %d drop warnings, want 1:\n%s", got, logs.String())
 	}
-	if got := losses.Load(); got != 1 {
-		t.Errorf("reported %d losses, want 1 (one per episode)", got)
+	if got := losses.Load(); got != 2 {
+		t.Errorf("reported %d losses, want 2 (the episode's start and end)", got)
 	}
 }
 

@@ -312,12 +312,12 @@ func (b *NATS) reconnected(nc *nats.Conn) {
 	if err := nc.FlushTimeout(natsConfirmTimeout); err != nil {
 		b.log.Warn("bus: NATS did not confirm the renewed subscriptions in time", "prefix", b.prefix, "err", err)
 	}
-	b.loss.notify()
+	b.loss.notify(LossReconnect)
 }
 
 // OnLoss registers fn, called after a reconnect and when a subscriber
 // falls behind and its events are dropped (see LossNotifier).
-func (b *NATS) OnLoss(fn func()) (stop func()) { return b.loss.add(fn) }
+func (b *NATS) OnLoss(fn func(Loss)) (stop func()) { return b.loss.add(fn) }
 
 func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 	switch {
@@ -326,7 +326,7 @@ func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 		dropped, _ := sub.Dropped()
 		b.m.natsDropped(sub, dropped)
 		b.log.Warn("bus: slow subscriber, dropping events", "subject", sub.Subject, "dropped", dropped)
-		b.loss.notify()
+		b.loss.notify(LossDropped)
 	case sub != nil:
 		b.log.Warn("bus: NATS error", "subject", sub.Subject, "err", err)
 	default:

@@ -87,7 +87,11 @@ func TestNATSReportsLossOnReconnect(t *testing.T) {
 	}
 	defer b.Close()
 	losses := make(chan struct{}, 4)
-	stop := b.OnLoss(func() { losses <- struct{}{} })
+	stop := b.OnLoss(func(l bus.Loss) {
+		if l == bus.LossReconnect {
+			losses <- struct{}{}
+		}
+	})
 	for _, inline := range []bool{false, true} {
 		r := newRecorder()
 		var opts []bus.SubscribeOption
@@ -121,7 +125,7 @@ func TestNATSReportsLossOnReconnect(t *testing.T) {
 	// Unregistered, a handler hears of no more losses.
 	stop()
 	var after atomic.Int64
-	b.OnLoss(func() { after.Add(1) })
+	b.OnLoss(func(bus.Loss) { after.Add(1) })
 	srv.stop()
 	srv.start()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

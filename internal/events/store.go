@@ -211,10 +211,13 @@ func (l *Log) Head(ctx context.Context, account plaza.ID) (int64, error) {
 	return seq, err
 }
 
-// Heads returns the newest cursor of each account that has one (at most
-// 512 accounts a query). Accounts without events are left out.
+// HeadsPerQuery is how many accounts' heads Heads reads in one query.
+const HeadsPerQuery = 512
+
+// Heads returns the newest cursor of each account that has one, reading
+// HeadsPerQuery accounts a query. Accounts without events are left out.
 func (l *Log) Heads(ctx context.Context, accounts []plaza.ID) (map[plaza.ID]int64, error) {
-	const most = 512 // accounts per query: InList pads to a power of two
+	const most = HeadsPerQuery // InList pads to a power of two
 	heads := make(map[plaza.ID]int64, len(accounts))
 	for lo := 0; lo < len(accounts); lo += most {
 		part := accounts[lo:min(lo+most, len(accounts))]

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -24,6 +26,17 @@ const (
 
 // resyncSeq marks the item that makes flush catch up from the log.
 const resyncSeq = -1
+
+// resyncRetry is how long a stream whose resync could not read the log
+// waits, plus up to as long again, before it tries again.
+const resyncRetry = 2 * time.Second
+
+// logReadError is a failure to read the sync log (not to write to the
+// device): a resync that meets it is tried again later.
+type logReadError struct{ err error }
+
+func (e *logReadError) Error() string { return "read the sync log: " + e.err.Error() }
+func (e *logReadError) Unwrap() error { return e.err }
 
 // readLimit bounds a frame a device sends.
 const readLimit = 64 << 10
@@ -326,6 +339,13 @@ func (c *Conn) flush() {
 				if err = c.writeFrames(frames); err == nil {
 					frames = frames[:0]
 					c.last, err = c.resyncFromLog(it.head)
+					var re *logReadError
+					if errors.As(err, &re) {
+						// The database is slow or down: the device stays,
+						// and tries again in a few seconds.
+						err = nil
+						time.AfterFunc(resyncRetry+rand.N(resyncRetry), func() { c.offer(item{seq: resyncSeq}) })
+					}
 				}
 			case it.seq == 0:
 				frames = append(frames, it.frame)
@@ -386,7 +406,7 @@ func (c *Conn) replay(after, upTo int64) (int64, error) {
 		cancel()
 		if err != nil {
 			c.hub.log.Error("stream: replay", "err", err)
-			return after, err
+			return after, &logReadError{err}
 		}
 		if len(frames) == 0 {
 			// Pruned or not visible yet: nothing more to send.
@@ -417,7 +437,7 @@ func (c *Conn) resyncFromLog(head int64) (int64, error) {
 		cancel()
 		if err != nil {
 			c.hub.log.Error("stream: resync", "err", err)
-			return c.last, err
+			return c.last, &logReadError{err}
 		}
 	}
 	if head <= c.last {

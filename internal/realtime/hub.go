@@ -137,18 +137,31 @@ type Hub struct {
 	slowClosed prometheus.Counter
 	resyncs    prometheus.Counter
 	// stopLoss unregisters the hub from the bus's loss notices. A loss
-	// reported while a resync waits joins it (resyncPending), and
-	// resyncs start at most once per minResyncInterval (lastResync).
+	// reported while a resync waits joins it (resyncPending); resyncs
+	// start at most once per resyncGap (lastResync), which grows while
+	// the database fails them. recheckAll marks the re-check of every
+	// stream's standing as running (recheckAgain: asked again meanwhile).
 	stopLoss      func()
 	resyncMu      sync.Mutex
 	resyncPending bool
 	lastResync    time.Time
+	resyncGap     time.Duration
+	trailing      time.Duration // trailingResync; tests change it
+	recheckAll    bool
+	recheckAgain  bool
 }
 
-// minResyncInterval spaces the resyncs of a node's streams: a bus that
-// keeps reporting losses (a slow subscriber, episode after episode) must
-// not turn into a read of every stream's log each time.
-const minResyncInterval = time.Second
+// The spacing of resyncs: a bus that keeps reporting losses (a slow
+// subscriber, episode after episode) must not turn into a read of every
+// stream's log each time, and a database that fails them must not be
+// asked again at once.
+const (
+	minResyncInterval = time.Second
+	maxResyncInterval = 30 * time.Second
+	// trailingResync is when a loss's second pass runs: events dropped
+	// after the first pass read the heads are caught then.
+	trailingResync = 5 * time.Second
+)
 
 // accountControl is a control message for the streams of an account.
 type accountControl struct {
@@ -201,10 +214,26 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 	h.wheel = newWheel(cfg.PingInterval, cfg.WriteTimeout)
 	go h.wheel.run(h.due)
 	reg.MustRegister(h.conns, h.frames, h.slowClosed, h.resyncs)
+	h.resyncGap, h.trailing = minResyncInterval, trailingResync
 	if ln, ok := b.(bus.LossNotifier); ok {
-		h.stopLoss = ln.OnLoss(h.resync)
+		h.stopLoss = ln.OnLoss(h.onLoss)
 	}
 	return h
+}
+
+// onLoss is told by the bus that events may have been lost. Every stream
+// here catches up now and once more a little later (events may still be
+// dropped after the first pass read the heads). After a reconnect, events
+// this node published just before it lost its server may have reached
+// nobody: every node is asked to catch up too.
+func (h *Hub) onLoss(kind bus.Loss) {
+	h.resync()
+	time.AfterFunc(h.trailing, h.resync)
+	if kind == bus.LossReconnect {
+		if err := h.bus.Publish(context.Background(), AllSubject, events.ControlEnvelope(resyncAll)); err != nil {
+			h.log.Warn("could not ask the other nodes to resync their streams", "err", err)
+		}
+	}
 }
 
 // resync makes every stream on this node catch up from the database: the
@@ -215,8 +244,8 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 // channels and authors carry no cursor and are not replayed; they are in
 // the channel and the timeline when read.
 //
-// It is called on the bus's goroutine and returns at once: the work runs
-// on a goroutine of its own, at most once per minResyncInterval.
+// It returns at once: the work runs on a goroutine of its own, at most
+// once per resyncGap.
 func (h *Hub) resync() {
 	h.resyncMu.Lock()
 	if h.resyncPending {
@@ -224,7 +253,7 @@ func (h *Hub) resync() {
 		return
 	}
 	h.resyncPending = true
-	wait := time.Until(h.lastResync.Add(minResyncInterval))
+	wait := time.Until(h.lastResync.Add(h.resyncGap))
 	h.resyncMu.Unlock()
 	h.mu.Lock()
 	if h.closed {
@@ -243,18 +272,31 @@ func (h *Hub) resync() {
 		h.resyncPending = false
 		h.lastResync = time.Now()
 		h.resyncMu.Unlock()
-		h.resyncNow()
+		ok := h.resyncNow()
+		h.resyncMu.Lock()
+		if ok {
+			h.resyncGap = minResyncInterval
+		} else {
+			h.resyncGap = min(2*h.resyncGap, maxResyncInterval)
+		}
+		h.resyncMu.Unlock()
+		if !ok {
+			h.resync() // after the longer gap
+		}
 	}()
 }
 
 // resyncNow reads the heads of the accounts with streams here, a few
-// queries for all of them, and has each stream behind its head catch up.
-func (h *Hub) resyncNow() {
+// queries for all of them, each with its own deadline, and has each
+// stream behind its head catch up. It reports false if some heads could
+// not be read: those streams wait for the next pass (never one query per
+// stream, which would pile onto a database that is already failing).
+func (h *Hub) resyncNow() bool {
 	h.mu.Lock()
 	closed := h.closed
 	h.mu.Unlock()
 	if closed {
-		return
+		return true
 	}
 	h.resyncs.Inc()
 	conns := h.openConns()
@@ -266,24 +308,71 @@ func (h *Hub) resyncNow() {
 			accounts = append(accounts, c.account)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
-	heads, err := h.events.Heads(ctx, accounts)
-	cancel()
-	if err != nil {
-		// Each stream then reads its own head when its turn comes.
-		h.log.Warn("stream resync: reading the heads failed; each stream reads its own", "streams", len(conns), "err", err)
+	heads := make(map[plaza.ID]int64, len(accounts))
+	var failed error
+	for lo := 0; lo < len(accounts) && failed == nil; lo += events.HeadsPerQuery {
+		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+		part, err := h.events.Heads(ctx, accounts[lo:min(lo+events.HeadsPerQuery, len(accounts))])
+		cancel()
+		if err != nil {
+			failed = err
+		}
+		for a, head := range part {
+			heads[a] = head
+		}
 	}
 	for _, c := range conns {
-		switch head, ok := heads[c.account]; {
-		case err != nil:
-			c.offer(item{seq: resyncSeq})
-		case ok:
+		if head, ok := heads[c.account]; ok {
 			c.offer(item{seq: resyncSeq, head: head})
 		}
 	}
-	if h.standing != nil {
-		h.queueControl(0, recheckAll)
+	if failed != nil {
+		h.log.Warn("stream resync: reading the heads failed; the streams left wait for the next pass", "streams", len(conns), "heads_read", len(heads), "err", failed)
 	}
+	h.recheckEveryone()
+	return failed == nil
+}
+
+// recheckEveryone re-checks the standing of every stream here, one pass
+// at a time: asked again while a pass runs, it runs one more after it.
+func (h *Hub) recheckEveryone() {
+	if h.standing == nil {
+		return
+	}
+	h.resyncMu.Lock()
+	if h.recheckAll {
+		h.recheckAgain = true
+		h.resyncMu.Unlock()
+		return
+	}
+	h.recheckAll = true
+	h.resyncMu.Unlock()
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		h.resyncMu.Lock()
+		h.recheckAll = false
+		h.resyncMu.Unlock()
+		return
+	}
+	h.live++ // Close waits for the re-check
+	h.mu.Unlock()
+	go func() {
+		defer h.streamDone()
+		for {
+			for _, c := range h.openConns() {
+				c.checkStanding()
+			}
+			h.resyncMu.Lock()
+			again := h.recheckAgain
+			h.recheckAgain = false
+			h.recheckAll = again
+			h.resyncMu.Unlock()
+			if !again {
+				return
+			}
+		}
+	}()
 }
 
 // open counts a new stream as live (Close waits for it), unless the hub
@@ -591,6 +680,9 @@ func (h *Hub) control(account plaza.ID, data []byte) {
 		return
 	}
 	switch {
+	case m.Resync:
+		h.resync()
+		return
 	case m.Recheck:
 		h.recheck(account)
 		return

@@ -58,9 +58,20 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // exactly what the hub subscribed and dropped.
 type countingBus struct {
 	bus.Bus
-	mu      sync.Mutex
-	subs    map[string]int
-	lossFns []func()
+	mu        sync.Mutex
+	subs      map[string]int
+	lossFns   []func(bus.Loss)
+	published map[string]int // subject → publishes
+}
+
+func (c *countingBus) Publish(ctx context.Context, subject string, data []byte) error {
+	c.mu.Lock()
+	if c.published == nil {
+		c.published = map[string]int{}
+	}
+	c.published[subject]++
+	c.mu.Unlock()
+	return c.Bus.Publish(ctx, subject, data)
 }
 
 type countedSub struct {
@@ -96,20 +107,20 @@ func (s *countedSub) Unsubscribe() error {
 // OnLoss records the hub's loss handler, so a test can report a loss
 // that did not happen (the local bus only loses when a subscriber
 // falls behind).
-func (c *countingBus) OnLoss(fn func()) (stop func()) {
+func (c *countingBus) OnLoss(fn func(bus.Loss)) (stop func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lossFns = append(c.lossFns, fn)
 	return func() {}
 }
 
-// lose reports a loss to every handler.
-func (c *countingBus) lose() {
+// lose reports a loss of the given kind to every handler.
+func (c *countingBus) lose(kind bus.Loss) {
 	c.mu.Lock()
-	fns := append([]func(){}, c.lossFns...)
+	fns := append([]func(bus.Loss){}, c.lossFns...)
 	c.mu.Unlock()
 	for _, fn := range fns {
-		fn()
+		fn(kind)
 	}
 }
 
@@ -844,6 +855,7 @@ func TestHubAuthorSubjects(t *testing.T) {
 func TestHubResyncAfterBusLoss(t *testing.T) {
 	eachTransport(t, func(t *testing.T, cfg Config) {
 		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		e.hub.trailing = time.Hour // the trailing pass is TestHubResyncTrailingPass's
 		a, b := e.account(), e.account()
 		d, signedOut := e.dial(a, 1, ""), e.dial(b, 2, "")
 		first := e.store(a, "delivered")
@@ -856,7 +868,7 @@ func TestHubResyncAfterBusLoss(t *testing.T) {
 		e.standing[2] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
 		e.mu.Unlock()
 
-		e.bus.lose()
+		e.bus.lose(bus.LossDropped)
 		for _, want := range []int64{lost1, lost2} {
 			if f := d.read(); f.Cursor != strconv.FormatInt(want, 10) {
 				t.Fatalf("after the loss got %+v, want cursor %d", f, want)
@@ -866,9 +878,9 @@ func TestHubResyncAfterBusLoss(t *testing.T) {
 
 		// More losses with nothing lost write nothing; the next event
 		// follows directly, so no frame came twice. A burst of losses
-		// makes at most two passes: one at once, one for the rest.
+		// makes one more pass, a second after the first.
 		for range 50 {
-			e.bus.lose()
+			e.bus.lose(bus.LossDropped)
 		}
 		eventually(t, "the second resync", func() bool { return testutil.ToFloat64(e.hub.resyncs) >= 2 })
 		next := e.store(a, "next")
@@ -876,8 +888,37 @@ func TestHubResyncAfterBusLoss(t *testing.T) {
 			t.Fatalf("got %+v, want cursor %d", f, next)
 		}
 		time.Sleep(minResyncInterval + 500*time.Millisecond) // let a wrongly queued third pass run
-		if got := testutil.ToFloat64(e.hub.resyncs); got > 3 {
-			t.Errorf("plaza_realtime_resyncs_total = %v after a loss and a burst of 50, want at most 3", got)
+		if got := testutil.ToFloat64(e.hub.resyncs); got != 2 {
+			t.Errorf("plaza_realtime_resyncs_total = %v after a loss and a burst of 50, want 2", got)
+		}
+		e.bus.mu.Lock()
+		asked := e.bus.published[AllSubject]
+		e.bus.mu.Unlock()
+		if asked != 0 {
+			t.Errorf("a dropped-events loss asked the other nodes to resync (%d)", asked)
 		}
 	})
+}
+
+// TestHubResyncTrailingPass: a loss is followed by a second pass a little
+// later, for events dropped after the first pass read the heads; a
+// reconnect also asks every node to resync.
+func TestHubResyncTrailingPass(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	e.hub.trailing = 200 * time.Millisecond
+	a := e.account()
+	d := e.dial(a, 1, "")
+	e.bus.lose(bus.LossReconnect)
+	eventually(t, "the first resync", func() bool { return testutil.ToFloat64(e.hub.resyncs) >= 1 })
+	// Lost after the first pass: only the trailing one finds it.
+	lost, _ := e.storeOnly(a, "lost after the first pass")
+	if f := d.read(); f.Cursor != strconv.FormatInt(lost, 10) {
+		t.Fatalf("got %+v, want cursor %d", f, lost)
+	}
+	e.bus.mu.Lock()
+	asked := e.bus.published[AllSubject]
+	e.bus.mu.Unlock()
+	if asked != 1 {
+		t.Errorf("a reconnect published %d resync requests to every node, want 1", asked)
+	}
 }

@@ -44,6 +44,10 @@ type control struct {
 	Recheck bool `json:"recheck,omitempty"`
 	// CloseStream names one stream to close: it is over a cap.
 	CloseStream plaza.ID `json:"close_stream,omitempty"`
+	// Resync asks every node to have its streams catch up from the
+	// database: a node lost its bus server, and events it published just
+	// before may have reached nobody.
+	Resync bool `json:"resync,omitempty"`
 }
 
 // UseStanding makes the hub close streams whose session ended or whose
@@ -67,8 +71,8 @@ func (h *Hub) UseStanding(check StandingCheck) error {
 	return nil
 }
 
-// recheckAll is the control message that re-checks every stream.
-var recheckAll, _ = json.Marshal(control{Recheck: true})
+// resyncAll is the control message that has every node resync.
+var resyncAll, _ = json.Marshal(control{Resync: true})
 
 // StandingNotifier returns the account domain's hook that tells every
 // node, over the bus, to re-check the streams of an account whose sessions

@@ -79,17 +79,20 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// maxRequestID bounds an X-Request-Id the client (or a proxy in front)
-// chooses: long enough for a UUID or a trace ID, short enough for logs.
+// maxRequestID bounds an X-Request-Id a proxy in front chooses: long
+// enough for a UUID or a trace ID, short enough for logs.
 const maxRequestID = 64
 
-// requestID returns the request's X-Request-Id if it is sane (1 to 64 of
-// A–Z, a–z, 0–9, '.', '_', '-'), so one ID follows a request from the
-// proxy through every node's logs; otherwise a new one. Anything else
-// could forge log lines or bloat them, so it is replaced, not cleaned.
-func requestID(r *http.Request) string {
+// requestID returns the request's X-Request-Id if a trusted proxy sent it
+// (--trusted-proxies) and it is sane (1 to 64 of A–Z, a–z, 0–9, '.', '_',
+// '-'), so one ID follows a request from the proxy through every node's
+// logs; otherwise a new one. A client's own ID is not taken: it could
+// reuse one from an incident and muddle the logs that trace it. Anything
+// else could forge log lines or bloat them, so it is replaced, not
+// cleaned.
+func (s *Server) requestID(r *http.Request) string {
 	id := r.Header.Get("X-Request-Id")
-	if id == "" || len(id) > maxRequestID {
+	if id == "" || len(id) > maxRequestID || !s.fromTrustedProxy(r) {
 		return newRequestID()
 	}
 	for i := 0; i < len(id); i++ {
@@ -110,7 +113,7 @@ func requestID(r *http.Request) string {
 func (s *Server) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{requestID: requestID(r)}
+		info := &reqInfo{requestID: s.requestID(r)}
 		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		r = r.WithContext(bus.WithRequestID(ctx, info.requestID))
 		sw := &statusWriter{ResponseWriter: w}
@@ -222,6 +225,17 @@ func (s *Server) clientIP(r *http.Request) netip.Addr {
 		peer = a
 	}
 	return peer
+}
+
+// fromTrustedProxy reports whether the connection's peer is a trusted
+// proxy.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err == nil && s.trusted(peer.Unmap())
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

@@ -45,7 +45,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, healthcheckUsage); fs.PrintDefaults() }
 	fs.StringVar(&listen, "listen", listen, "the server's listen `address` (host:port), as given to plaza serve")
-	fs.StringVar(&path, "path", path, "the endpoint to ask at --listen: /readyz (ready for traffic) or /livez (the process serves; for checks that restart containers)")
+	fs.StringVar(&path, "path", path, "the endpoint `path` to ask at --listen: /readyz (ready for traffic) or /livez (the process serves; for checks that restart containers)")
 	fs.StringVar(&target, "url", "", "full `URL` to check instead of --listen and --path")
 	fs.DurationVar(&timeout, "timeout", timeout, "give up after this `duration`")
 	if err := parse(fs, args); err != nil {

@@ -35,10 +35,13 @@ ENV PLAZA_LISTEN=:8080 \
     PLAZA_DATA=/data
 VOLUME /data
 EXPOSE 8080
-# plaza healthcheck asks /readyz on the port PLAZA_LISTEN names; no shell
-# or curl needed. It fails while the server drains or cannot reach its
-# database.
+# plaza healthcheck asks /livez on the port PLAZA_LISTEN names; no shell
+# or curl needed. /livez fails only when the process no longer serves HTTP:
+# Docker Swarm, ECS and the like replace an unhealthy container, and a
+# check on /readyz would replace every replica during a database outage or
+# a drain, which a restart does not help. Keeping traffic away from a pod
+# that is not ready is the load balancer's job, on /readyz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["/usr/local/bin/plaza", "healthcheck"]
+  CMD ["/usr/local/bin/plaza", "healthcheck", "--path=/livez"]
 ENTRYPOINT ["/usr/local/bin/plaza"]
 CMD ["serve"]

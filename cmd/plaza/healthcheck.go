@@ -13,26 +13,40 @@ import (
 	"time"
 )
 
-const healthcheckUsage = `Usage: plaza healthcheck [--listen ADDR | --url URL] [--timeout D]
+const healthcheckUsage = `Usage: plaza healthcheck [--listen ADDR [--path PATH] | --url URL] [--timeout D]
 
-Asks a running server whether it is ready (GET /readyz) and exits 0 when it
-answers 200, 1 otherwise (draining, database or storage unavailable, or no
-answer). For container health checks in images without a shell or curl.
+Asks a running server one of its health endpoints and exits 0 when it
+answers 200, 1 otherwise. For container health checks in images without a
+shell or curl.
+
+--path picks the endpoint: /readyz (the default) fails while the server
+drains or cannot reach its database or storage, which is what a load
+balancer wants to know; /livez fails only when the process no longer
+serves HTTP, which is what a runtime that replaces unhealthy containers
+(Docker Swarm, ECS, Nomad) must use, or an outage of the database would
+restart every replica.
 
 `
 
-// runHealthcheck asks a server's /readyz, by default the one the same
-// --listen (or PLAZA_LISTEN) as serve's names, so a container image sets
-// the address once for both. It exits 0 on 200 and 1 on anything else.
+// runHealthcheck asks a server's --path (/readyz by default), on the
+// server the same --listen (or PLAZA_LISTEN) as serve's names, so a
+// container image sets the address once for both. It exits 0 on 200 and 1
+// on anything else.
+//
+// The default stays /readyz so that existing uses as a readiness gate
+// (compose's service_healthy, scripts waiting for a server) keep their
+// meaning; the image's HEALTHCHECK asks /livez by name.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := DefaultConfig().Listen
 	var target string
+	path := "/readyz"
 	timeout := 5 * time.Second
 	fs := flag.NewFlagSet("plaza healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, healthcheckUsage); fs.PrintDefaults() }
-	fs.StringVar(&listen, "listen", listen, "the server's listen `address` (host:port), as given to plaza serve; the check goes to its /readyz")
-	fs.StringVar(&target, "url", "", "full `URL` to check instead of the one --listen gives")
+	fs.StringVar(&listen, "listen", listen, "the server's listen `address` (host:port), as given to plaza serve")
+	fs.StringVar(&path, "path", path, "the endpoint `path` to ask at --listen: /readyz (ready for traffic) or /livez (the process serves; for checks that restart containers)")
+	fs.StringVar(&target, "url", "", "full `URL` to check instead of --listen and --path")
 	fs.DurationVar(&timeout, "timeout", timeout, "give up after this `duration`")
 	if err := parse(fs, args); err != nil {
 		return usageError("%w", err)
@@ -43,8 +57,16 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if timeout <= 0 {
 		return usageError("--timeout must be positive")
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["path"] && target != "" {
+		return usageError("--path and --url exclude each other: the URL holds the path")
+	}
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# ") {
+		return usageError("--path must be a path such as /livez, not %q", path)
+	}
 	if target == "" {
-		u, err := readyzURL(listen)
+		u, err := checkURL(listen, path)
 		if err != nil {
 			return usageError("--listen: %w", err)
 		}
@@ -66,11 +88,11 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// readyzURL turns a listen address into the URL of its /readyz. A
+// checkURL turns a listen address and a path into the URL to check. A
 // wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") is reached on the
 // loopback address of its family, since that is where a check inside the
 // same container or host can find it.
-func readyzURL(listen string) (string, error) {
+func checkURL(listen, path string) (string, error) {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return "", err
@@ -84,7 +106,7 @@ func readyzURL(listen string) (string, error) {
 	case "::":
 		host = "::1"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/readyz", nil
+	return "http://" + net.JoinHostPort(host, port) + path, nil
 }
 
 // probe GETs target without a proxy (a proxy from the environment would

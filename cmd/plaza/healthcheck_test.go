@@ -11,28 +11,30 @@ import (
 	"time"
 )
 
-func TestReadyzURL(t *testing.T) {
+func TestCheckURL(t *testing.T) {
 	tests := []struct {
-		listen, want string
-		wantErr      bool
+		listen, path, want string
+		wantErr            bool
 	}{
-		{listen: "127.0.0.1:8080", want: "http://127.0.0.1:8080/readyz"},
-		{listen: ":8080", want: "http://127.0.0.1:8080/readyz"},
-		{listen: "0.0.0.0:9000", want: "http://127.0.0.1:9000/readyz"},
-		{listen: "[::]:8080", want: "http://[::1]:8080/readyz"},
-		{listen: "[fd00::5]:8080", want: "http://[fd00::5]:8080/readyz"},
-		{listen: "plaza.internal:80", want: "http://plaza.internal:80/readyz"},
-		{listen: "127.0.0.1:0", wantErr: true},
-		{listen: "8080", wantErr: true},
+		{listen: "127.0.0.1:8080", path: "/readyz", want: "http://127.0.0.1:8080/readyz"},
+		{listen: ":8080", path: "/readyz", want: "http://127.0.0.1:8080/readyz"},
+		{listen: "0.0.0.0:9000", path: "/readyz", want: "http://127.0.0.1:9000/readyz"},
+		{listen: "[::]:8080", path: "/readyz", want: "http://[::1]:8080/readyz"},
+		{listen: "[fd00::5]:8080", path: "/readyz", want: "http://[fd00::5]:8080/readyz"},
+		{listen: "plaza.internal:80", path: "/readyz", want: "http://plaza.internal:80/readyz"},
+		{listen: ":8080", path: "/livez", want: "http://127.0.0.1:8080/livez"},
+		{listen: "[::]:8080", path: "/livez", want: "http://[::1]:8080/livez"},
+		{listen: "127.0.0.1:0", path: "/readyz", wantErr: true},
+		{listen: "8080", path: "/readyz", wantErr: true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.listen, func(t *testing.T) {
-			got, err := readyzURL(tt.listen)
+		t.Run(tt.listen+tt.path, func(t *testing.T) {
+			got, err := checkURL(tt.listen, tt.path)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("readyzURL(%q): got error %v, want error %v", tt.listen, err, tt.wantErr)
+				t.Fatalf("checkURL(%q, %q): got error %v, want error %v", tt.listen, tt.path, err, tt.wantErr)
 			}
 			if got != tt.want {
-				t.Errorf("readyzURL(%q): got %q, want %q", tt.listen, got, tt.want)
+				t.Errorf("checkURL(%q, %q): got %q, want %q", tt.listen, tt.path, got, tt.want)
 			}
 		})
 	}
@@ -50,7 +52,13 @@ func TestHealthcheckExitStatus(t *testing.T) {
 		io.WriteString(w, `{"status":"ready"}`)
 	}))
 	defer ready.Close()
+	// draining answers as a server does while it drains or has lost its
+	// database: not ready, but alive.
 	draining := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/livez" {
+			io.WriteString(w, `{"status":"alive"}`)
+			return
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, `{"status":"draining"}`)
 	}))
@@ -82,12 +90,18 @@ func TestHealthcheckExitStatus(t *testing.T) {
 		{"ready by listen address", []string{"--listen", strings.TrimPrefix(ready.URL, "http://")}, 0, `200 {"status":"ready"}`},
 		{"ready by URL", []string{"--url", ready.URL + "/readyz"}, 0, "200"},
 		{"draining", []string{"--url", draining.URL + "/readyz"}, 1, `503 {"status":"draining"}`},
+		{"draining, readyz by default", []string{"--listen", strings.TrimPrefix(draining.URL, "http://")}, 1, `/readyz: 503 {"status":"draining"}`},
+		{"draining but alive", []string{"--listen", strings.TrimPrefix(draining.URL, "http://"), "--path", "/livez"}, 0, `/livez: 200 {"status":"alive"}`},
+		{"path not served", []string{"--listen", strings.TrimPrefix(ready.URL, "http://"), "--path=/livez"}, 1, "/livez: 404"},
 		{"wrong path", []string{"--url", ready.URL + "/nope"}, 1, "404"},
 		{"nothing listening", []string{"--listen", closed}, 1, "connection refused"},
 		{"no answer in time", []string{"--url", stuck.URL + "/readyz", "--timeout", "100ms"}, 1, "no answer in time"},
 		{"port 0", []string{"--listen", "127.0.0.1:0"}, 2, "no fixed port"},
 		{"not a URL", []string{"--url", "localhost:8080/readyz"}, 2, "--url must be"},
 		{"argument", []string{"extra"}, 2, "takes no arguments"},
+		{"relative path", []string{"--path", "livez"}, 2, "--path must be a path"},
+		{"path with a query", []string{"--path", "/livez?x=1"}, 2, "--path must be a path"},
+		{"path and URL", []string{"--url", ready.URL + "/readyz", "--path", "/livez"}, 2, "--path and --url exclude each other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,8 +164,16 @@ func TestHealthcheckFollowsDrain(t *testing.T) {
 	if res := runInProcess(t, "healthcheck", "--listen", m.Addr()); res.code != 0 || !strings.Contains(res.stdout, `"ready"`) {
 		t.Fatalf("serving: got exit %d, stdout %q, stderr %q; want 0 and ready", res.code, res.stdout, res.stderr)
 	}
+	if res := runInProcess(t, "healthcheck", "--listen", m.Addr(), "--path", "/livez"); res.code != 0 || !strings.Contains(res.stdout, "/livez: 200") {
+		t.Fatalf("serving, /livez: got exit %d, stdout %q, stderr %q; want 0 and 200", res.code, res.stdout, res.stderr)
+	}
 	m.API.Drain(ctx, 0)
 	if res := runInProcess(t, "healthcheck", "--listen", m.Addr()); res.code != 1 || !strings.Contains(res.stderr, `"draining"`) {
 		t.Errorf("draining: got exit %d, stderr %q; want 1 and draining", res.code, res.stderr)
+	}
+	// A runtime that replaces unhealthy containers must not replace one
+	// that drains: /livez stays 200.
+	if res := runInProcess(t, "healthcheck", "--listen", m.Addr(), "--path", "/livez"); res.code != 0 {
+		t.Errorf("draining, /livez: got exit %d, stderr %q; want 0", res.code, res.stderr)
 	}
 }

@@ -85,7 +85,13 @@ func TestRepositoryFilesPass(t *testing.T) {
 // TestBrokenManifestsFail breaks the manifests one way at a time and
 // checks that the checker names the problem.
 func TestBrokenManifestsFail(t *testing.T) {
-	const dep, ing = "deployment.yaml", "ingress.yaml"
+	const dep, ing, cm = "deployment.yaml", "ingress.yaml", "configmap.yaml"
+	// The server container's PLAZA_DB and GOMEMLIMIT; the init container
+	// has its own, earlier in the file.
+	const serverDB = "- name: PLAZA_DB\n              valueFrom:\n                secretKeyRef:\n                  name: plaza-env\n                  key: PLAZA_DB\n            - name: PLAZA_BUS"
+	const serverMemLimit = "value: 920MiB\n          ports:"
+	const trusted = `"192.0.2.0/24"`
+	memLimit := func(v string) edit { return edit{dep, serverMemLimit, v + "\n          ports:"} }
 	tests := []struct {
 		name string
 		edit edit
@@ -113,7 +119,7 @@ func TestBrokenManifestsFail(t *testing.T) {
 		{"root user", edit{dep, "runAsUser: 65532", "runAsUser: 0"}, "runs as user 0"},
 		{"no memory limit", edit{dep, "            limits:\n              memory: 1Gi\n", ""}, "set resources.limits.memory"},
 		{"service links", edit{dep, "enableServiceLinks: false", "enableServiceLinks: true"}, "enableServiceLinks: false"},
-		{"replicas without a shared database", edit{dep, "- name: PLAZA_DB\n", "- name: DATABASE_URL\n"}, "3 replicas need --db set"},
+		{"replicas without a shared database", edit{dep, serverDB, strings.Replace(serverDB, "- name: PLAZA_DB", "- name: DATABASE_URL", 1)}, "3 replicas need --db set"},
 		{"data not on a volume", edit{dep, "--data=/data", "--data=/var/plaza"}, `--data "/var/plaza" is not on a volumeMount`},
 		{"missing configmap", edit{dep, "name: plaza-config", "name: plaza-settings"}, "ConfigMap plaza-settings, which the manifests do not define"},
 		{"websocket read timeout missing", edit{ing, "    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\"\n", ""}, "proxy-read-timeout is missing"},
@@ -122,6 +128,34 @@ func TestBrokenManifestsFail(t *testing.T) {
 		{"ingress to a missing service", edit{ing, "name: plaza\n                port:", "name: plaza-web\n                port:"}, "Service plaza-web, which the manifests do not define"},
 		{"service selects nothing", edit{"service.yaml", "app.kubernetes.io/component: server\n  ports", "app.kubernetes.io/component: web\n  ports"}, "picks the pods of no Deployment"},
 		{"pdb selects nothing", edit{"pdb.yaml", "component: server", "component: web"}, "picks the pods of no Deployment"},
+
+		{"all of 10/8 trusted", edit{cm, trusted, `"10.0.0.0/8"`}, "trusts X-Forwarded-For from all of 10.0.0.0/8"},
+		{"all of 172.16/12 trusted", edit{cm, trusted, `"10.244.0.0/16, 172.16.0.0/12"`}, "from all of 172.16.0.0/12"},
+		{"all of 192.168/16 trusted", edit{cm, trusted, `"192.168.0.0/16"`}, "from all of 192.168.0.0/16"},
+		{"a /15 trusted", edit{cm, trusted, `"10.244.0.0/15"`}, "from all of 10.244.0.0/15"},
+		{"everything trusted", edit{cm, trusted, `"0.0.0.0/0"`}, "from all of 0.0.0.0/0"},
+		{"IPv6 ULA trusted", edit{cm, trusted, `"fd00::/8"`}, "from all of fd00::/8"},
+		{"mapped 10/8 trusted", edit{cm, trusted, `"::ffff:10.0.0.0/104"`}, "from all of ::ffff:10.0.0.0/104"},
+		{"trusted in args", edit{dep, "- --listen=:8080", "- --listen=:8080\n            - --trusted-proxies=172.16.0.0/12"}, "--trusted-proxies (args) trusts X-Forwarded-For from all of 172.16.0.0/12"},
+		{"trusted proxy not a CIDR", edit{cm, trusted, `"10.244.1.0"`}, `--trusted-proxies (ConfigMap plaza-config): netip.ParsePrefix("10.244.1.0")`},
+
+		{"no migrate init container", edit{dep, "- name: migrate\n", "- name: migrations\n"}, "no initContainer named migrate"},
+		{"migrate with another image", edit{dep, "- name: migrate\n          image: plaza\n", "- name: migrate\n          image: plaza:previous\n"}, `initContainer migrate runs image "plaza:previous", container plaza "plaza"`},
+		{"migrate status", edit{dep, "- migrate\n            - up\n", "- migrate\n            - status\n"}, "want migrate up first"},
+		{"migrate through a command", edit{dep, "- migrate\n            - up\n", "- migrate\n            - up\n          command: [\"/usr/local/bin/plaza\"]\n"}, "initContainer migrate: sets command"},
+		{"migrate as a sidecar", edit{dep, "- name: migrate\n          image: plaza\n", "- name: migrate\n          image: plaza\n          restartPolicy: Always\n"}, "initContainer migrate sets restartPolicy"},
+		{"migrate another database", edit{dep, "                  key: PLAZA_DB\n", "                  key: PLAZA_DB_OLD\n"}, "initContainer migrate and container plaza take --db from different places"},
+		{"migrate without a database", edit{dep, "- name: PLAZA_DB\n", "- name: DATABASE_URL\n"}, "take --db from different places (not set, env PLAZA_DB)"},
+		{"migrate as root", edit{dep, "            readOnlyRootFilesystem: true\n", "            readOnlyRootFilesystem: true\n            runAsUser: 0\n"}, "container migrate runs as user 0"},
+		{"migrate without resources", edit{dep, "          resources:\n            requests:\n              cpu: 250m\n              memory: 256Mi\n            limits:\n              memory: 1Gi\n          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n            capabilities:\n              drop: [\"ALL\"]\n      containers:", "          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n            capabilities:\n              drop: [\"ALL\"]\n      containers:"}, "container migrate: set resources.requests.cpu"},
+		{"unknown field in the init container", edit{dep, "- name: migrate\n", "- name: migrate\n          restartPolicyy: Never\n"}, `unknown field "spec.template.spec.initContainers[0].restartPolicyy"`},
+
+		{"GOMEMLIMIT at the limit", memLimit("value: 1GiB"), "container plaza: GOMEMLIMIT 1GiB is not below limits.memory 1Gi"},
+		{"GOMEMLIMIT above the limit", memLimit("value: 2048MiB"), "GOMEMLIMIT 2048MiB is not below limits.memory 1Gi"},
+		{"GOMEMLIMIT from the limit", memLimit("valueFrom:\n                resourceFieldRef:\n                  resource: limits.memory"), "GOMEMLIMIT from limits.memory is the limit itself"},
+		{"GOMEMLIMIT from the limit with a divisor", memLimit("valueFrom:\n                resourceFieldRef:\n                  resource: limits.memory\n                  divisor: 1Mi"), "e.g. 921MiB, about 90 % of 1Gi"},
+		{"GOMEMLIMIT in Kubernetes units", memLimit("value: 920Mi"), `GOMEMLIMIT "920Mi": not a byte count the Go runtime reads`},
+		{"limit lowered below GOMEMLIMIT", edit{dep, "            limits:\n              memory: 1Gi\n          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n            capabilities:\n              drop: [\"ALL\"]\n          volumeMounts:", "            limits:\n              memory: 512Mi\n          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n            capabilities:\n              drop: [\"ALL\"]\n          volumeMounts:"}, "container plaza: GOMEMLIMIT 920MiB is not below limits.memory 512Mi"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +184,8 @@ func TestUnknownFlagFails(t *testing.T) {
 		{"arg", edit{"deployment.yaml", "--drain-window=10s", "--drain-windw=10s"}, "args sets --drain-windw, which plaza serve does not have"},
 		{"env", edit{"deployment.yaml", "- name: PLAZA_BUS\n", "- name: PLAZA_NATS\n"}, "env PLAZA_NATS sets --nats"},
 		{"configmap", edit{"configmap.yaml", "PLAZA_TIME_ZONE", "PLAZA_TIMEZONE"}, "key PLAZA_TIMEZONE sets --timezone"},
+		{"serve's flag given to migrate", edit{"deployment.yaml", "- migrate\n            - up\n", "- migrate\n            - up\n            - --listen=:8080\n"}, "initContainer migrate: args sets --listen, which plaza migrate does not have"},
+		{"migrate's misspelt flag", edit{"deployment.yaml", "- migrate\n            - up\n", "- migrate\n            - up\n            - --log-levl=debug\n"}, "args sets --log-levl, which plaza migrate does not have"},
 	}
 	if errs := checkAll(kubernetesDir, bin, "", "", &bytes.Buffer{}); len(errs) > 0 {
 		t.Fatalf("the repository's manifests with the fake binary's flags: got\n%s", joined(errs))
@@ -164,16 +200,24 @@ func TestUnknownFlagFails(t *testing.T) {
 	}
 }
 
-// fakePlaza writes a script that prints serve -h as plaza does, with the
-// flags the manifests use.
+// fakePlaza writes a script that prints serve -h and migrate up -h as
+// plaza does, with the flags the manifests use.
 func fakePlaza(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("#!/bin/sh\ncat >&2 <<'EOF'\nUsage of plaza serve:\n")
-	for _, f := range []string{"listen", "data", "db", "bus", "media", "secret-key-file", "shutdown-timeout", "drain-window", "trusted-proxies", "log-format", "time-zone", "bus-prefix"} {
-		b.WriteString("  -" + f + " string\n    \tsomething\n")
+	usage := func(cmd string, flags []string) {
+		b.WriteString("cat >&2 <<'EOF'\nUsage of plaza " + cmd + ":\n")
+		for _, f := range flags {
+			b.WriteString("  -" + f + " string\n    \tsomething\n")
+		}
+		b.WriteString("EOF\n")
 	}
-	b.WriteString("EOF\nexit 0\n")
+	data := []string{"data", "db", "log-format", "log-level", "secret-key-file"}
+	b.WriteString("#!/bin/sh\nif [ \"$1\" = migrate ]; then\n")
+	usage("migrate up", data)
+	b.WriteString("exit 0\nfi\n")
+	usage("serve", append(data, "listen", "bus", "media", "shutdown-timeout", "drain-window", "trusted-proxies", "time-zone", "bus-prefix"))
+	b.WriteString("exit 0\n")
 	path := filepath.Join(t.TempDir(), "plaza")
 	if err := os.WriteFile(path, []byte(b.String()), 0o755); err != nil {
 		t.Fatal(err)
@@ -191,7 +235,10 @@ func TestBrokenDockerfileFails(t *testing.T) {
 		{"root", edit{"Dockerfile", "USER 65532:65532", "USER 0"}, `USER "0" is root`},
 		{"named user", edit{"Dockerfile", "USER 65532:65532", "USER nonroot"}, "numeric user ID"},
 		{"no health check", edit{"Dockerfile", "HEALTHCHECK", "# HEALTHCHECK"}, "no HEALTHCHECK"},
-		{"health check in shell form", edit{"Dockerfile", `CMD ["/usr/local/bin/plaza", "healthcheck"]`, "CMD /usr/local/bin/plaza healthcheck"}, "HEALTHCHECK CMD in shell form"},
+		{"health check in shell form", edit{"Dockerfile", `CMD ["/usr/local/bin/plaza", "healthcheck", "--path=/livez"]`, "CMD /usr/local/bin/plaza healthcheck --path=/livez"}, "HEALTHCHECK CMD in shell form"},
+		{"health check on readyz", edit{"Dockerfile", `"--path=/livez"`, `"--path", "/readyz"`}, "HEALTHCHECK asks /readyz"},
+		{"health check on the default path", edit{"Dockerfile", `, "--path=/livez"]`, `]`}, "HEALTHCHECK asks /readyz (the default)"},
+		{"health check on a readyz URL", edit{"Dockerfile", `"--path=/livez"`, `"--url=http://127.0.0.1:8080/readyz"`}, "HEALTHCHECK asks /readyz"},
 		{"single stage", edit{"Dockerfile", "FROM gcr.io/distroless/static-debian12:nonroot\n", ""}, "want a multi-stage build"},
 		{"cgo", edit{"Dockerfile", "CGO_ENABLED=0 go build", "go build"}, "CGO_ENABLED=0"},
 		{"run without a shell", edit{"Dockerfile", "USER 65532:65532\n", "RUN mkdir /x\nUSER 65532:65532\n"}, "RUN in the final stage"},

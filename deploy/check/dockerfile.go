@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -155,6 +156,8 @@ func checkDockerfile(path string) []error {
 			bad("line %d: HEALTHCHECK without CMD", health.line)
 		} else if !shell && !execForm(cmd) {
 			bad("line %d: HEALTHCHECK CMD in shell form, but %s has no shell: use the JSON form", health.line, final.base)
+		} else if path := healthcheckPath(cmd); path != "/livez" {
+			bad("line %d: HEALTHCHECK asks %s: runtimes that replace unhealthy containers (Swarm, ECS) would restart every replica during a drain or a database outage; run plaza healthcheck --path=/livez", health.line, path)
 		}
 	}
 	if expose == nil {
@@ -164,6 +167,37 @@ func checkDockerfile(path string) []error {
 		bad("the final stage declares no VOLUME for the data directory")
 	}
 	return errs
+}
+
+// healthcheckPath returns the endpoint a HEALTHCHECK CMD's plaza
+// healthcheck asks: its --path, the path of its --url, or "/readyz (the
+// default)" when it names none, since an older binary's default is
+// /readyz whatever a newer one's is.
+func healthcheckPath(cmd string) string {
+	var argv []string
+	if json.Unmarshal([]byte(strings.TrimSpace(cmd)), &argv) != nil {
+		argv = strings.Fields(cmd)
+	}
+	path := "/readyz (the default)"
+	for i := 0; i < len(argv); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(argv[i], "-"), "=")
+		if !strings.HasPrefix(argv[i], "-") || (name != "path" && name != "url") {
+			continue
+		}
+		if !hasValue && i+1 < len(argv) {
+			i++
+			value = argv[i]
+		}
+		if name == "url" {
+			u, err := url.Parse(value)
+			if err != nil {
+				return fmt.Sprintf("%q", value)
+			}
+			value = u.Path
+		}
+		path = value
+	}
+	return path
 }
 
 // execForm reports whether an ENTRYPOINT, CMD or HEALTHCHECK CMD is a

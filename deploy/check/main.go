@@ -2,9 +2,12 @@
 // container engine. It decodes every Kubernetes manifest in a directory
 // strictly into its k8s.io/api type (unknown fields and kinds are errors),
 // builds the kustomization, and applies Plaza's own rules: readiness on
-// /readyz at the port plaza listens on, a grace period longer than the
-// graceful shutdown, WebSocket timeouts on the ingress, non-root pods with
-// resources set. It can also check the Dockerfile and the systemd unit.
+// /readyz at the port plaza listens on, migrations in an init container
+// of the server's image, a grace period longer than the graceful
+// shutdown, GOMEMLIMIT below the memory limit, no whole private range
+// among the trusted proxies, WebSocket timeouts on the ingress, non-root
+// pods with resources set. It can also check the Dockerfile and the
+// systemd unit.
 //
 // It is a module of its own so that the server's module does not depend
 // on Kubernetes' libraries.
@@ -27,7 +30,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	binary := fs.String("plaza", "", "plaza `binary`: check the flags and PLAZA_ variables the manifests set against its serve -h")
+	binary := fs.String("plaza", "", "plaza `binary`: check the flags and PLAZA_ variables the manifests set against its serve -h and migrate up -h")
 	dockerfile := fs.String("dockerfile", "", "also check this Dockerfile")
 	systemd := fs.String("systemd", "", "also check plaza.service and plaza.env in this `directory`")
 	fs.Usage = func() {
@@ -59,10 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 // reporting what passed on out.
 func checkAll(dir, binary, dockerfile, systemd string, out io.Writer) []error {
 	var errs []error
-	var known map[string]bool
+	var known knownFlags
 	if binary != "" {
 		var err error
-		if known, err = serveFlags(binary); err != nil {
+		if known, err = subcommandFlags(binary); err != nil {
 			return []error{err}
 		}
 	}

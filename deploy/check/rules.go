@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +36,12 @@ const (
 
 const nginx = "nginx.ingress.kubernetes.io/"
 
-// plazaContainer is the container that runs plaza serve.
-const plazaContainer = "plaza"
+// plazaContainer is the container that runs plaza serve; migrateContainer
+// the init container that runs plaza migrate up before it.
+const (
+	plazaContainer   = "plaza"
+	migrateContainer = "migrate"
+)
 
 // problems collects what a rule finds wrong, each naming its object.
 type problems []error
@@ -46,7 +52,7 @@ func (p *problems) add(o object, format string, args ...any) {
 
 // checkRules applies Plaza's own rules, those a schema cannot express,
 // to the decoded manifests. known is as for containerSettings.
-func checkRules(objs []object, known map[string]bool) []error {
+func checkRules(objs []object, known knownFlags) []error {
 	var p problems
 	configMaps := map[string]*corev1.ConfigMap{}
 	services := map[string]*corev1.Service{}
@@ -80,7 +86,7 @@ func checkRules(objs []object, known map[string]bool) []error {
 	return p
 }
 
-func checkDeployment(p *problems, o object, configMaps map[string]*corev1.ConfigMap, known map[string]bool) {
+func checkDeployment(p *problems, o object, configMaps map[string]*corev1.ConfigMap, known knownFlags) {
 	d := o.value.(*appsv1.Deployment)
 	pod := d.Spec.Template.Spec
 	if d.Spec.Selector == nil {
@@ -92,10 +98,15 @@ func checkDeployment(p *problems, o object, configMaps map[string]*corev1.Config
 		p.add(o, "set enableServiceLinks: false: a Service named plaza injects PLAZA_* variables, which Plaza reads as settings")
 	}
 	podNonRoot := pod.SecurityContext != nil && pod.SecurityContext.RunAsNonRoot != nil && *pod.SecurityContext.RunAsNonRoot
+	for i := range pod.InitContainers {
+		checkContainerSecurity(p, o, &pod.InitContainers[i], podNonRoot, pod.SecurityContext)
+		checkMemoryLimit(p, o, &pod.InitContainers[i])
+	}
 	var c *corev1.Container
 	for i := range pod.Containers {
 		ci := &pod.Containers[i]
 		checkContainerSecurity(p, o, ci, podNonRoot, pod.SecurityContext)
+		checkMemoryLimit(p, o, ci)
 		if ci.Name == plazaContainer {
 			c = ci
 		}
@@ -104,10 +115,12 @@ func checkDeployment(p *problems, o object, configMaps map[string]*corev1.Config
 		p.add(o, "no container named %s", plazaContainer)
 		return
 	}
-	set, errs := containerSettings(*c, configMaps, known)
+	set, errs := containerSettings(*c, configMaps, known, "serve")
 	for _, err := range errs {
 		p.add(o, "container %s: %v", c.Name, err)
 	}
+	checkMigrate(p, o, pod, c, set, configMaps, known)
+	checkTrustedProxies(p, o, set)
 
 	// The probe must reach the port plaza listens on.
 	listen, ok := set["listen"]
@@ -213,6 +226,155 @@ func checkDeployment(p *problems, o object, configMaps map[string]*corev1.Config
 	if !mounted(c, data) {
 		p.add(o, "--data %q is not on a volumeMount of container %s", data, c.Name)
 	}
+}
+
+// checkMigrate requires an init container that runs plaza migrate up on
+// the server's database with the server's image. Migrations then run to
+// completion before the server starts, however long they take; run by
+// serve, a long one would outlast the startup probe and be killed and
+// restarted forever. Several pods starting at once are safe: an advisory
+// lock lets one migrate while the others wait.
+func checkMigrate(p *problems, o object, pod corev1.PodSpec, c *corev1.Container, set map[string]setting, configMaps map[string]*corev1.ConfigMap, known knownFlags) {
+	var m *corev1.Container
+	for i := range pod.InitContainers {
+		if pod.InitContainers[i].Name == migrateContainer {
+			m = &pod.InitContainers[i]
+		}
+	}
+	if m == nil {
+		p.add(o, "no initContainer named %s running migrate up: serve would migrate within the startup probe's window, which kills a long migration and starts it again, forever", migrateContainer)
+		return
+	}
+	if m.Image != c.Image {
+		p.add(o, "initContainer %s runs image %q, container %s %q: the schema must be the one the server's binary expects", m.Name, m.Image, c.Name, c.Image)
+	}
+	if m.RestartPolicy != nil {
+		p.add(o, "initContainer %s sets restartPolicy, making it a sidecar that does not finish before the server starts", m.Name)
+	}
+	mset, errs := containerSettings(*m, configMaps, known, "migrate")
+	for _, err := range errs {
+		p.add(o, "initContainer %s: %v", m.Name, err)
+	}
+	if len(errs) > 0 {
+		return
+	}
+	same := func(flag string) bool {
+		a, okA := set[flag]
+		b, okB := mset[flag]
+		return okA == okB && a.value == b.value && a.secret == b.secret && a.ref == b.ref
+	}
+	if !same("db") {
+		p.add(o, "initContainer %s and container %s take --db from different places (%s, %s): migrate the server's database", m.Name, c.Name, describe(mset, "db"), describe(set, "db"))
+	}
+	if _, ok := set["db"]; !ok {
+		// The database is SQLite in the data directory.
+		if !same("data") {
+			p.add(o, "initContainer %s and container %s use different --data (%s, %s): migrate the server's database", m.Name, c.Name, describe(mset, "data"), describe(set, "data"))
+		}
+	}
+}
+
+// describe says where a flag's value comes from, for messages.
+func describe(set map[string]setting, flag string) string {
+	v, ok := set[flag]
+	switch {
+	case !ok:
+		return "not set"
+	case v.secret:
+		return v.from
+	}
+	return fmt.Sprintf("%q from %s", v.value, v.from)
+}
+
+// checkTrustedProxies refuses to believe X-Forwarded-For from a whole
+// private range: any pod or VPC client in it could claim any address and
+// escape the per-address rate limits. Only the ingress controller's pods
+// should be listed. IPv4 prefixes shorter than /16 (and the /16 of
+// 192.168.0.0, all of that RFC 1918 range) and IPv6 ones shorter than /48
+// are too broad for that.
+func checkTrustedProxies(p *problems, o object, set map[string]setting) {
+	v, ok := set["trusted-proxies"]
+	if !ok || v.secret {
+		return
+	}
+	for _, s := range strings.Split(v.value, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			p.add(o, "--trusted-proxies (%s): %v", v.from, err)
+			continue
+		}
+		pfx = pfx.Masked()
+		addr, bits := pfx.Addr(), pfx.Bits()
+		if addr.Is4In6() && bits >= 96 {
+			addr, bits = addr.Unmap(), bits-96
+		}
+		broad := false
+		switch {
+		case addr.Is4():
+			broad = bits < 16 || (bits == 16 && addr == netip.MustParseAddr("192.168.0.0"))
+		default:
+			broad = bits < 48
+		}
+		if broad {
+			p.add(o, "--trusted-proxies (%s) trusts X-Forwarded-For from all of %s: any pod or VPC client there could claim any address and escape per-address rate limits; list only the ingress controller pods' CIDR (IPv4 /16 or longer, IPv6 /48 or longer)", v.from, s)
+		}
+	}
+}
+
+// checkMemoryLimit: GOMEMLIMIT must sit below the container's memory
+// limit, so the Go runtime collects garbage harder before the kernel
+// kills the process. Taken whole from limits.memory it equals the limit,
+// and with a divisor it is a bare count that Go reads as bytes.
+func checkMemoryLimit(p *problems, o object, c *corev1.Container) {
+	limit, ok := c.Resources.Limits[corev1.ResourceMemory]
+	if !ok || limit.Sign() <= 0 {
+		return
+	}
+	suggest := fmt.Sprintf("e.g. %dMiB, about 90 %% of %s", limit.Value()*9/10>>20, limit.String())
+	for _, e := range c.Env {
+		if e.Name != "GOMEMLIMIT" {
+			continue
+		}
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil && e.ValueFrom.ResourceFieldRef.Resource == "limits.memory":
+			p.add(o, "container %s: GOMEMLIMIT from limits.memory is the limit itself, or with a divisor a number Go reads as bytes: give a value below the limit (%s)", c.Name, suggest)
+		case e.ValueFrom != nil:
+			// Another source: its value is not known here.
+		case e.Value == "off":
+		default:
+			n, err := goByteCount(e.Value)
+			switch {
+			case err != nil:
+				p.add(o, "container %s: GOMEMLIMIT %q: %v", c.Name, e.Value, err)
+			case n >= limit.Value():
+				p.add(o, "container %s: GOMEMLIMIT %s is not below limits.memory %s: give a value below the limit (%s)", c.Name, e.Value, limit.String(), suggest)
+			}
+		}
+	}
+}
+
+// goByteCount parses a byte count as the Go runtime reads GOMEMLIMIT: a
+// number with an optional unit, B, KiB, MiB, GiB or TiB. Kubernetes'
+// units (Mi, M) are not among them: Go would refuse to start.
+func goByteCount(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("not a byte count the Go runtime reads (a number with B, KiB, MiB, GiB or TiB, e.g. 920MiB)")
+	}
+	return n * mult, nil
 }
 
 // duration returns a duration flag's value, or def when not set.
@@ -411,19 +573,6 @@ func backendPort(port networkingv1.ServiceBackendPort) string {
 		return port.Name
 	}
 	return strconv.Itoa(int(port.Number))
-}
-
-// replicasBehind counts the pods a Service sends to.
-func replicasBehind(s *corev1.Service, deployments []object) int32 {
-	var n int32
-	for _, d := range selects(labels.SelectorFromSet(s.Spec.Selector), deployments) {
-		if d.Spec.Replicas == nil {
-			n++
-		} else {
-			n += *d.Spec.Replicas
-		}
-	}
-	return n
 }
 
 func checkPDB(p *problems, o object, pdb *policyv1.PodDisruptionBudget, deployments []object) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +16,19 @@ import (
 type setting struct {
 	value  string // empty when secret
 	secret bool   // from a Secret or the downward API: not known here
+	ref    string // where a secret value comes from, to tell two apart
 	from   string // for messages
+}
+
+// knownFlags holds, per subcommand (serve, migrate), the flags the plaza
+// binary has. A nil knownFlags checks no flag names.
+type knownFlags map[string]map[string]bool
+
+// subcommands are the plaza commands the manifests run, each with the
+// leading arguments a container gives it.
+var subcommands = map[string][]string{
+	"serve":   {"serve"},
+	"migrate": {"migrate", "up"},
 }
 
 // boolFlags are plaza serve's flags that take no value on the command
@@ -32,21 +45,25 @@ func envFlag(name string) (string, bool) {
 	return strings.ToLower(strings.ReplaceAll(rest, "_", "-")), true
 }
 
-// containerSettings resolves the flags a container gives plaza serve,
-// in plaza's order of precedence: the command line, then the container's
-// env entries, then its envFrom sources. known, when not nil, is the set
-// of flags the binary has: a name outside it is an error (plaza refuses
-// an unknown flag, and silently ignores an unknown PLAZA_ variable).
-func containerSettings(c corev1.Container, configMaps map[string]*corev1.ConfigMap, known map[string]bool) (map[string]setting, []error) {
+// containerSettings resolves the flags a container gives plaza sub (a
+// key of subcommands), in plaza's order of precedence: the command line,
+// then the container's env entries, then its envFrom sources. When known
+// is not nil, a flag in args that sub lacks is an error (plaza refuses an
+// unknown flag), and so is a PLAZA_ variable that names no flag of serve
+// (plaza silently ignores it). Variables are held to serve's flags, not
+// sub's: the ConfigMap is shared, and migrate ignores the server's
+// settings as it should.
+func containerSettings(c corev1.Container, configMaps map[string]*corev1.ConfigMap, known knownFlags, sub string) (map[string]setting, []error) {
 	out := map[string]setting{}
 	var errs []error
-	check := func(flag, from string) bool {
-		if known != nil && !known[flag] {
-			errs = append(errs, fmt.Errorf("%s sets --%s, which plaza serve does not have", from, flag))
+	checkIn := func(set, flag, from string) bool {
+		if known != nil && !known[set][flag] {
+			errs = append(errs, fmt.Errorf("%s sets --%s, which plaza %s does not have", from, flag, set))
 			return false
 		}
 		return true
 	}
+	check := func(flag, from string) bool { return checkIn("serve", flag, from) }
 	for _, src := range c.EnvFrom {
 		switch {
 		case src.ConfigMapRef != nil:
@@ -74,7 +91,7 @@ func containerSettings(c corev1.Container, configMaps map[string]*corev1.ConfigM
 			continue
 		}
 		if e.ValueFrom != nil {
-			out[flag] = setting{secret: true, from: "env " + e.Name}
+			out[flag] = setting{secret: true, ref: e.ValueFrom.String(), from: "env " + e.Name}
 		} else {
 			out[flag] = setting{value: e.Value, from: "env " + e.Name}
 		}
@@ -83,11 +100,12 @@ func containerSettings(c corev1.Container, configMaps map[string]*corev1.ConfigM
 		errs = append(errs, fmt.Errorf("sets command %q: leave the image's entrypoint (plaza) and give args", c.Command))
 		return out, errs
 	}
-	if len(c.Args) == 0 || c.Args[0] != "serve" {
-		errs = append(errs, fmt.Errorf("args %q: want serve first", c.Args))
+	lead := subcommands[sub]
+	if len(c.Args) < len(lead) || !slices.Equal(c.Args[:len(lead)], lead) {
+		errs = append(errs, fmt.Errorf("args %q: want %s first", c.Args, strings.Join(lead, " ")))
 		return out, errs
 	}
-	args := c.Args[1:]
+	args := c.Args[len(lead):]
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, ok := strings.CutPrefix(a, "-")
@@ -109,7 +127,7 @@ func containerSettings(c corev1.Container, configMaps map[string]*corev1.ConfigM
 				continue
 			}
 		}
-		if check(name, "args") {
+		if checkIn(sub, name, "args") {
 			out[name] = setting{value: value, from: "args"}
 		}
 	}
@@ -119,23 +137,28 @@ func containerSettings(c corev1.Container, configMaps map[string]*corev1.ConfigM
 // flagLine matches a flag in Go's flag.PrintDefaults output.
 var flagLine = regexp.MustCompile(`^\s+-([a-z0-9][a-z0-9-]*)`)
 
-// serveFlags runs `BINARY serve -h` and returns the flags it lists.
-func serveFlags(binary string) (map[string]bool, error) {
-	var stderr bytes.Buffer
-	cmd := exec.Command(binary, "serve", "-h")
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s serve -h: %w\n%s", binary, err, stderr.String())
-	}
-	flags := map[string]bool{}
-	sc := bufio.NewScanner(&stderr)
-	for sc.Scan() {
-		if m := flagLine.FindStringSubmatch(sc.Text()); m != nil {
-			flags[m[1]] = true
+// subcommandFlags runs `BINARY SUB -h` for each of plaza's subcommands
+// the manifests use and returns the flags each lists.
+func subcommandFlags(binary string) (knownFlags, error) {
+	out := knownFlags{}
+	for sub, lead := range subcommands {
+		var stderr bytes.Buffer
+		cmd := exec.Command(binary, append(slices.Clone(lead), "-h")...)
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s %s -h: %w\n%s", binary, strings.Join(lead, " "), err, stderr.String())
 		}
+		flags := map[string]bool{}
+		sc := bufio.NewScanner(&stderr)
+		for sc.Scan() {
+			if m := flagLine.FindStringSubmatch(sc.Text()); m != nil {
+				flags[m[1]] = true
+			}
+		}
+		if !flags["db"] || (sub == "serve" && (!flags["listen"] || !flags["drain-window"])) {
+			return nil, fmt.Errorf("%s %s -h lists no --db, or serve no --listen or --drain-window: is it plaza?", binary, strings.Join(lead, " "))
+		}
+		out[sub] = flags
 	}
-	if !flags["listen"] || !flags["drain-window"] {
-		return nil, fmt.Errorf("%s serve -h lists no --listen or --drain-window: is it plaza?", binary)
-	}
-	return flags, nil
+	return out, nil
 }

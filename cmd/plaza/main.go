@@ -30,7 +30,7 @@ Usage:
   plaza admin   audit verify [flags]        check the audit log's hash chain
   plaza migrate [up|status] [flags]         apply migrations (serve also does at start)
   plaza bench   [flags]                     load-test a server (plaza bench -h)
-  plaza healthcheck [--listen ADDR | --url URL]  exit 0 if the server's /readyz is 200
+  plaza healthcheck [--path P | --url URL]  exit 0 if the server's /readyz (or P) is 200
   plaza version
 
 Every flag also reads PLAZA_<FLAG> from the environment, e.g. PLAZA_LISTEN.

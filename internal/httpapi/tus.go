@@ -325,7 +325,7 @@ func (s *Server) pruneS3UploadsOnce(ctx context.Context, now time.Time) {
 			s.log.Warn("could not release an abandoned upload's reservation", "upload", id.String(), "err", err)
 		}
 	}
-	if _, err := s.uploads.locks.prune(ctx, now); err != nil {
+	if _, err := s.uploads.locks.prune(ctx); err != nil {
 		s.log.Warn("pruning upload locks failed", "err", err)
 	}
 	// A PATCH spools its parts here on their way to S3 and removes them

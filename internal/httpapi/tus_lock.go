@@ -34,11 +34,12 @@ import (
 // Lock timings. A waiter takes over a lock only a margin after its lease
 // ran out, so that the part a stalled holder was sending when it stopped
 // (it stops itself within its lease when it cannot renew, see keep) has
-// time to reach S3 or fail: there is no fencing token S3 would check. Lease and margin together, plus one poll, stay under
-// tusd's AcquireLockTimeout (20 s): a client that resumes on another node
-// after its node died gets the lock within that request. The holder renews
-// several times per lease, so one slow or failed renewal does not lose the
-// lock. A waiter polls at first quickly, then less and less often.
+// time to reach S3 or fail: S3 checks no fencing token. Lease, margin and
+// one longest poll stay under tusd's AcquireLockTimeout (20 s): a client
+// that resumes on another node after its node died gets the lock within
+// that request. The holder renews several times per lease, so one slow or
+// failed renewal does not lose the lock. A waiter polls at first quickly,
+// then less and less often.
 const (
 	defaultLockLease   = 10 * time.Second
 	defaultLockMargin  = 5 * time.Second

@@ -395,6 +395,14 @@ func TestUploadLockPollBacksOff(t *testing.T) {
 	}
 }
 
+// A request waiting for the lock of a dead node's upload gets it before
+// tusd gives up: the lease, the margin and one longest poll fit in the wait.
+func TestUploadLockTakeoverWithinWait(t *testing.T) {
+	if d := defaultLockLease + defaultLockMargin + defaultLockMaxPoll; d >= tusLockWait {
+		t.Errorf("a dead holder's lock is taken over up to %v after its last renewal, but requests wait only %v", d, tusLockWait)
+	}
+}
+
 // TryLock, the pruner's, takes a free lock but passes over a held one
 // without asking its holder to release it.
 func TestUploadLockTryLockNeverAsks(t *testing.T) {

@@ -49,6 +49,11 @@ type resumable struct {
 	locks *dbLocker
 }
 
+// tusLockWait is how long a request waits for its upload's lock, tusd's
+// default: long enough for a dead node's lock to be taken over (see
+// dbLocker).
+const tusLockWait = 20 * time.Second
+
 // newResumable keeps uploads in dir, or in bucket if not nil, using dir
 // only for the parts of a PATCH on their way to S3.
 func (s *Server) newResumable(dir string, bucket *blob.S3) (*resumable, error) {
@@ -77,6 +82,7 @@ func (s *Server) newResumable(dir string, bucket *blob.S3) (*resumable, error) {
 		DisableConcatenation:       true,
 		Cors:                       &tus.CorsConfig{Disable: true},
 		Logger:                     tusLogger(s.log),
+		AcquireLockTimeout:         tusLockWait,
 		PreUploadCreateCallback:    s.tusCreate,
 		PreFinishResponseCallback:  s.tusFinish,
 		PreUploadTerminateCallback: s.tusTerminate,
@@ -325,7 +331,7 @@ func (s *Server) pruneS3UploadsOnce(ctx context.Context, now time.Time) {
 			s.log.Warn("could not release an abandoned upload's reservation", "upload", id.String(), "err", err)
 		}
 	}
-	if _, err := s.uploads.locks.prune(ctx, now); err != nil {
+	if _, err := s.uploads.locks.prune(ctx); err != nil {
 		s.log.Warn("pruning upload locks failed", "err", err)
 	}
 	// A PATCH spools its parts here on their way to S3 and removes them

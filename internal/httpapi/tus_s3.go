@@ -38,9 +38,13 @@ type s3Uploads struct {
 	prefix string // ends in "/"
 }
 
-// s3PartBuffers bounds how many parts of one PATCH tusd's S3 store holds in
-// temporary files while earlier ones are sent, so a fast client on a slow
-// store costs at most this many parts (50 MiB each) of scratch disk.
+// s3PartBuffers bounds how many parts of one PATCH tusd's S3 store keeps
+// waiting in temporary files, received but not yet being sent, so that a
+// fast client on a slow store costs a bounded amount of scratch disk. It
+// does not count the part being received (tusd writes it to a file of
+// its own, so up to s3PartBuffers+1 parts wait) nor the parts being sent,
+// which keep their files until S3 has them: at most 10 at once per node,
+// the store's concurrency. Parts are 50 MiB.
 const s3PartBuffers = 4
 
 // newS3UploadStore returns tusd's S3 store on bucket, keeping the parts of a
@@ -140,7 +144,7 @@ func (u *s3Uploads) lastPart(ctx context.Context, id string) (last time.Time, go
 
 // deleteOrphan removes the objects of an upload without .info (a
 // termination that failed halfway); its multipart upload, if any is left,
-// is for the bucket's lifecycle rule to end.
+// is aborted by abortOrphanMultiparts.
 func (u *s3Uploads) deleteOrphan(ctx context.Context, obj string) error {
 	for _, key := range []string{u.prefix + obj + ".part", u.prefix + obj} {
 		if _, err := u.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.bucket, Key: aws.String(key)}); err != nil {
@@ -148,6 +152,52 @@ func (u *s3Uploads) deleteOrphan(ctx context.Context, obj string) error {
 		}
 	}
 	return nil
+}
+
+// Bounds on one pruning run's sweep of multipart uploads: it lists at most
+// this many pages (of up to 1,000) and aborts at most this many; the next
+// run goes on.
+const (
+	orphanMultipartPages  = 20
+	orphanMultipartAborts = 1000
+)
+
+// abortOrphanMultiparts aborts the multipart uploads under the prefix begun
+// before cutoff whose upload has no .info object in ups, the listing of
+// the objects taken before: one a node created and then died before
+// writing .info, or one whose abort failed when its objects were deleted.
+// No object tells of them, yet S3 keeps (and bills) their parts until
+// they are aborted. A multipart upload a day old cannot be an upload
+// being created, which writes .info right after.
+func (u *s3Uploads) abortOrphanMultiparts(ctx context.Context, ups map[string]*s3Upload, cutoff time.Time) (aborted int, err error) {
+	p := s3.NewListMultipartUploadsPaginator(u.client, &s3.ListMultipartUploadsInput{Bucket: &u.bucket, Prefix: aws.String(u.prefix)})
+	var failed error
+	for pages := 0; pages < orphanMultipartPages && p.HasMorePages(); pages++ {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return aborted, fmt.Errorf("list multipart uploads: %w", err)
+		}
+		for _, m := range out.Uploads {
+			obj := strings.TrimPrefix(aws.ToString(m.Key), u.prefix)
+			if obj == "" || strings.ContainsAny(obj, "/.") || !aws.ToTime(m.Initiated).Before(cutoff) {
+				continue
+			}
+			if up := ups[obj]; up != nil && up.hasInfo {
+				continue
+			}
+			_, err := u.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &u.bucket, Key: m.Key, UploadId: m.UploadId})
+			var apiErr smithy.APIError
+			if err != nil && !(errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload") {
+				failed = fmt.Errorf("abort multipart upload %s: %w", obj, err)
+				continue
+			}
+			aborted++
+			if aborted >= orphanMultipartAborts {
+				return aborted, failed
+			}
+		}
+	}
+	return aborted, failed
 }
 
 // pruneS3Uploads terminates the uploads in S3 that received nothing for
@@ -193,25 +243,22 @@ func (s *Server) pruneS3Uploads(ctx context.Context, maxAge time.Duration, now t
 			removed = append(removed, id)
 		}
 	}
+	if n, err := u.abortOrphanMultiparts(ctx, ups, cutoff); err != nil {
+		s.log.Warn("could not abort the multipart uploads of lost resumable uploads", "aborted", n, "err", err)
+	} else if n > 0 {
+		s.log.Info("aborted the multipart uploads of lost resumable uploads", "aborted", n)
+	}
 	return removed, nil
 }
 
 // pruneS3Upload terminates upload id, under its lock, if no part of it
 // arrived after cutoff. It reports whether it did.
 func (s *Server) pruneS3Upload(ctx context.Context, id string, cutoff time.Time) (bool, error) {
-	lock, err := s.uploads.locks.NewLock(id)
-	if err != nil {
-		return false, err
-	}
 	// A request holding the lock shows the upload is in use: pass it
 	// over this time rather than interrupt it.
-	lctx, cancel := context.WithTimeout(ctx, 2*s.uploads.locks.poll)
-	err = lock.Lock(lctx, func() {})
-	cancel()
-	if errors.Is(err, tus.ErrLockTimeout) {
-		return false, nil
-	}
-	if err != nil {
+	lock := s.uploads.locks.newLock(id)
+	got, err := lock.TryLock(ctx)
+	if err != nil || !got {
 		return false, err
 	}
 	defer lock.Unlock()

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -405,7 +406,14 @@ func TestResumableUploadPrunedFromS3(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// A multipart upload without .info, as a node killed while
+		// creating an upload leaves it.
+		orphan := orphanMultipart(t, a, "384509780243079168")
+
 		a.api.pruneUploadsOnce(t.Context(), time.Now().Add(time.Hour))
+		if _, mps := uploadObjects(t, a); !slices.Contains(mps, orphan) {
+			t.Errorf("an hour on, multipart uploads %q, want the lost one (%s) kept", mps, orphan)
+		}
 		if _, err := os.Stat(left); err != nil {
 			t.Errorf("a scratch file an hour old: %v, want it kept", err)
 		}
@@ -429,6 +437,48 @@ func TestResumableUploadPrunedFromS3(t *testing.T) {
 	})
 }
 
+// orphanMultipart begins a multipart upload to the key of upload object
+// obj, and returns the key.
+func orphanMultipart(tb testing.TB, e *testEnv, obj string) string {
+	tb.Helper()
+	u := e.api.uploads.s3
+	key := u.prefix + obj
+	if _, err := u.client.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: &u.bucket, Key: &key}); err != nil {
+		tb.Fatal(err)
+	}
+	return key
+}
+
+// The pruner passes over an upload whose lock a request holds, without
+// asking it to stop, and prunes it on a later run.
+func TestResumableUploadPruneSkipsLockedUpload(t *testing.T) {
+	eachS3(t, func(t *testing.T, eng sqldb.Engine, s3URL string) {
+		a, _ := twoNodes(t, eng, s3URL)
+		u := a.register("holder")
+		path := a.createS3Upload(u.token, 1<<20)
+		id := path[strings.LastIndex(path, "/")+1:]
+		// A request on another node holds the lock.
+		held := testLocker(a.db, nil).newLock(id)
+		if err := held.Lock(t.Context(), func() {}); err != nil {
+			t.Fatal(err)
+		}
+		a.api.pruneUploadsOnce(t.Context(), time.Now().Add(25*time.Hour))
+		if releaseRequested(t, a.db, id) {
+			t.Error("the pruner asked the request holding the upload's lock to stop")
+		}
+		if err := held.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		if n := a.offset(path, u.token); n != 0 {
+			t.Fatalf("HEAD after pruning a day on while locked: offset %d, want the upload kept", n)
+		}
+		a.api.pruneUploadsOnce(t.Context(), time.Now().Add(25*time.Hour))
+		if n := a.offset(path, u.token); n != -1 {
+			t.Errorf("HEAD after pruning a day on, unlocked: offset %d, want a 404", n)
+		}
+	})
+}
+
 // s3Clock is the fake S3 server's clock, moved by the test.
 type s3Clock struct{ testClock }
 
@@ -446,7 +496,11 @@ func TestResumableUploadPruneCountsLastWrite(t *testing.T) {
 	data := make([]byte, 9<<20)
 	partUp := a.createS3Upload(u.token, len(data))
 	tailUp := a.createS3Upload(u.token, len(data))
+	// Multipart uploads without .info: one begun with the others, one
+	// begun later.
+	oldOrphan := orphanMultipart(t, a, "384509780243079168")
 	clock.advance(23 * time.Hour)
+	newOrphan := orphanMultipart(t, a, "384509780243079169")
 	if res, body := a.patch(partUp, u.token, 0, data[:6<<20]); res.StatusCode != http.StatusNoContent {
 		t.Fatalf("PATCH of a part: got %d %s, want 204", res.StatusCode, body)
 	}
@@ -461,12 +515,20 @@ func TestResumableUploadPruneCountsLastWrite(t *testing.T) {
 	if n := a.offset(tailUp, u.token); n != 1<<20 {
 		t.Errorf("upload last written to 2 h before pruning, with a tail: offset %d, want it kept with %d bytes", n, 1<<20)
 	}
+	// The uploads' own multipart uploads, begun 25 h before, stay: they
+	// have .info.
+	if _, mps := uploadObjects(t, a); len(mps) != 3 || slices.Contains(mps, oldOrphan) || !slices.Contains(mps, newOrphan) {
+		t.Errorf("multipart uploads after pruning %q, want the two uploads' and %s, not %s", mps, newOrphan, oldOrphan)
+	}
 
 	a.api.pruneUploadsOnce(t.Context(), start.Add(48*time.Hour))
 	for _, up := range []string{partUp, tailUp} {
 		if n := a.offset(up, u.token); n != -1 {
 			t.Errorf("upload last written to 25 h before pruning: offset %d, want a 404", n)
 		}
+	}
+	if objs, mps := uploadObjects(t, a); len(objs) != 0 || len(mps) != 0 {
+		t.Errorf("after pruning the bucket keeps %q and multipart uploads %q, want nothing under uploads/", objs, mps)
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -86,6 +88,10 @@ type Main struct {
 	// Exports writes people's data exports, as jobs on Jobs.
 	Exports *export.Service
 	API     *httpapi.Server
+
+	// setupToken is the one-time first-run token, set when the server
+	// started without an administrator.
+	setupToken string
 
 	server   *http.Server
 	listener net.Listener
@@ -247,7 +253,20 @@ func (m *Main) Open(ctx context.Context) error {
 	// With media in S3, resumable uploads go there too, so any node can
 	// continue them.
 	uploadBucket, _ := store.(*blob.S3)
-	m.API, err = httpapi.New(m.Config.httpConfig(), httpapi.Deps{
+	// First run: without an administrator, a one-time link lets the first
+	// person register as one in the browser (Run logs it).
+	if has, err := m.Accounts.HasAdmin(ctx); err != nil {
+		return fmt.Errorf("look for an administrator: %w", err)
+	} else if !has {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		m.setupToken = hex.EncodeToString(b[:])
+	}
+	httpCfg := m.Config.httpConfig()
+	httpCfg.SetupToken = m.setupToken
+	m.API, err = httpapi.New(httpCfg, httpapi.Deps{
 		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Exports: m.Exports, Audit: m.Audit,
 		UploadBucket: uploadBucket,
 		UI:           webui.Handler(),
@@ -334,6 +353,13 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // connections and waits for in-flight requests, all within
 // ShutdownTimeout.
 func (m *Main) Run(ctx context.Context) error {
+	// Before "plaza serving", which tools wait for.
+	if m.setupToken != "" {
+		// Not a secret worth hiding from the operator's own log: it only
+		// works until an administrator exists, and every node has its own.
+		m.Log.Warn("first run: this server has no administrator; open the setup link in a browser to create one (it works until one exists)",
+			"setup_link", "http://"+m.Addr()+"/setup#"+m.setupToken)
+	}
 	m.Log.Info("plaza serving", "version", version, "addr", "http://"+m.Addr(), "db", m.DB.URL(), "data", m.Config.Data)
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.listener) }()

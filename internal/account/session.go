@@ -69,6 +69,12 @@ type Registration struct {
 // new account in. Nothing is stored unless every check passes: in
 // particular someone under the minimum age leaves no trace at all.
 func (s *Service) Register(ctx context.Context, r Registration) (Account, string, error) {
+	return s.register(ctx, r, nil)
+}
+
+// register is Register, with also, when set, run in the transaction that
+// stores the account.
+func (s *Service) register(ctx context.Context, r Registration, also func(tx *sql.Tx, a *Account) error) (Account, string, error) {
 	now := s.now()
 	var p plaza.Problems
 	handle := normalizeHandle(r.Handle)
@@ -124,10 +130,18 @@ func (s *Service) Register(ctx context.Context, r Registration) (Account, string
 		if err := insertConsent(ctx, tx, a.ID, terms.Version, now); err != nil {
 			return err
 		}
+		if also != nil {
+			if err := also(tx, &a); err != nil {
+				return err
+			}
+		}
 		token, err = s.createSession(ctx, tx, a.ID, r.UserAgent, now)
 		return err
 	})
 	if err != nil {
+		if plaza.AsError(err) != nil {
+			return Account{}, "", err
+		}
 		return Account{}, "", fmt.Errorf("register: %w", err)
 	}
 	return a, token, nil

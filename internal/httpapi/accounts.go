@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -144,6 +145,44 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	infoOf(r).accountID = a.ID
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", "/api/v1/accounts/"+a.ID.String())
+	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a, identity.Status{Identity: identity.StatusNone}), Token: token})
+}
+
+// setup registers the first administrator through the one-time link the
+// server logged at start. A wrong token is not_found, as is any token on
+// a server that logged none, so the endpoint says nothing to a stranger;
+// once an administrator exists it is a conflict, on every node (the
+// check is in the registration's transaction).
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
+	if ok, retry := s.registerIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("registrations from your address", int64(retry))
+	}
+	var req struct {
+		Token                string `json:"token"`
+		Handle               string `json:"handle"`
+		Password             string `json:"password"`
+		DisplayName          string `json:"display_name"`
+		BirthDate            string `json:"birth_date"`
+		AcceptedTermsVersion int64  `json:"accepted_terms_version"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	want := s.cfg.SetupToken
+	if want == "" || subtle.ConstantTimeCompare([]byte(req.Token), []byte(want)) != 1 {
+		return plaza.Errorf(plaza.ENotFound, "this setup link is not valid: use the one the server logged at its start")
+	}
+	a, token, err := s.accounts.RegisterFirstAdmin(r.Context(), account.Registration{
+		Handle: req.Handle, Password: req.Password, DisplayName: req.DisplayName,
+		BirthDate: req.BirthDate, AcceptedTermsVersion: req.AcceptedTermsVersion, UserAgent: r.UserAgent(),
+	})
+	if err != nil {
+		return err
+	}
+	infoOf(r).accountID = a.ID
+	s.log.Info("first administrator registered through the setup link", "account_id", a.ID.String())
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", "/api/v1/accounts/"+a.ID.String())
 	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a, identity.Status{Identity: identity.StatusNone}), Token: token})

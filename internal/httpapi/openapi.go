@@ -34,6 +34,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This document", status: 200, response: "object"},
 
 	{method: "GET", path: "/api/v1/terms", tag: "accounts", summary: "The current terms of service", status: 200, response: "Terms"},
+	{method: "POST", path: "/api/v1/setup", tag: "accounts", summary: "First run: register the first administrator with the one-time setup token the server logged at start; 404 for a wrong token or when the server logged none, 409 once an administrator exists", body: "Setup", status: 201, response: "SignedIn", errors: []int{400, 403, 404, 409, 429}},
 	{method: "POST", path: "/api/v1/accounts", tag: "accounts", summary: "Register: accepts the current terms; under the minimum age stores nothing", body: "Registration", status: 201, response: "SignedIn", errors: []int{400, 403, 409, 429}},
 	{method: "POST", path: "/api/v1/sessions", tag: "accounts", summary: "Sign in; the same error for an unknown handle and a wrong password", body: "Login", status: 201, response: "SignedIn", errors: []int{400, 401, 429}},
 	{method: "DELETE", path: "/api/v1/sessions/current", tag: "accounts", summary: "Sign out of this session", auth: anyStanding, status: 204},
@@ -325,6 +326,14 @@ var schemas = map[string]any{
 	"TermsDraft": obj([]string{"title", "body"}, map[string]any{"title": str, "body": str, "requires_reconsent": boolean}),
 	"Registration": obj([]string{"handle", "password", "display_name", "birth_date", "accepted_terms_version"}, map[string]any{
 		"handle":                 map[string]any{"type": "string", "pattern": "^[a-zA-Z0-9_]{3,30}$", "description": "Stored in lower case; unique regardless of case."},
+		"password":               map[string]any{"type": "string", "minLength": 8, "maxLength": 256},
+		"display_name":           map[string]any{"type": "string", "minLength": 1, "maxLength": 64},
+		"birth_date":             map[string]any{"type": "string", "format": "date"},
+		"accepted_terms_version": integer,
+	}),
+	"Setup": obj([]string{"token", "handle", "password", "display_name", "birth_date", "accepted_terms_version"}, map[string]any{
+		"token":                  map[string]any{"type": "string", "description": "The token of the setup link the server logged at start."},
+		"handle":                 map[string]any{"type": "string", "pattern": "^[a-zA-Z0-9_]{3,30}$"},
 		"password":               map[string]any{"type": "string", "minLength": 8, "maxLength": 256},
 		"display_name":           map[string]any{"type": "string", "minLength": 1, "maxLength": 64},
 		"birth_date":             map[string]any{"type": "string", "format": "date"},

@@ -20,6 +20,7 @@ func (s *Server) registerRoutes() {
 	// Terms, registration and sessions.
 	s.handle("GET /api/v1/terms", public, s.getTerms)
 	s.handle("POST /api/v1/accounts", public, s.register)
+	s.handle("POST /api/v1/setup", public, s.setup)
 	s.handle("POST /api/v1/sessions", public, s.login)
 	s.handle("DELETE /api/v1/sessions/current", anyStanding, s.logout)
 

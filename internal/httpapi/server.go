@@ -79,6 +79,9 @@ type Config struct {
 	MinFreeBytes int64
 	// Version is reported by /healthz.
 	Version string
+	// SetupToken, when set, lets POST /api/v1/setup with it register the
+	// first administrator, while the server has none.
+	SetupToken string
 }
 
 // DefaultConfig returns the defaults: 1 MiB bodies; 10 sign-in attempts a

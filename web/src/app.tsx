@@ -97,10 +97,10 @@ export function App() {
     };
   }, [meID, restricted]);
 
-  const signedIn = (m: Me) => {
+  const signedIn = (m: Me, to = '/') => {
     setMe(m);
     setTermsNeeded(false);
-    navigate('/', true);
+    navigate(to, true);
   };
 
   const signOut = async () => {
@@ -138,7 +138,17 @@ export function App() {
             </nav>
           )}
         </header>
-        {path === '/transparency' ? <TransparencyPage /> : path === '/register' ? <Register onSignedIn={signedIn} /> : <Login onSignedIn={signedIn} />}
+        {path === '/transparency' ? (
+          <TransparencyPage />
+        ) : path === '/register' ? (
+          <Register onSignedIn={signedIn} />
+        ) : path === '/setup' ? (
+          // The token rides in the fragment, which never reaches a server
+          // log or another site's Referer.
+          <Register setupToken={location.hash.slice(1)} onSignedIn={(m) => signedIn(m, '/console')} />
+        ) : (
+          <Login onSignedIn={signedIn} />
+        )}
       </div>
     );
   }
@@ -165,7 +175,7 @@ export function App() {
 
 function Routes({ path }: { path: string }) {
   useEffect(() => {
-    if (path === '/login' || path === '/register') navigate('/', true);
+    if (path === '/login' || path === '/register' || path === '/setup') navigate('/', true);
   }, [path]);
   const chat = path.match(/^\/chats\/(\d+)$/);
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;
@@ -187,6 +197,7 @@ function Routes({ path }: { path: string }) {
     case '/':
     case '/login':
     case '/register':
+    case '/setup':
       return <ChatList />;
     case '/settings':
       return <Settings />;

@@ -9,13 +9,18 @@ import { describedBy, ErrorBox, Field } from '../ui';
 
 const fieldNames = ['handle', 'display_name', 'password', 'birth_date', 'accepted_terms_version'] as const;
 
-export function Register({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+/**
+ * Register opens an account; with setupToken (the first-run link's) it
+ * registers the server's first administrator instead.
+ */
+export function Register({ onSignedIn, setupToken }: { onSignedIn: (me: Me) => void; setupToken?: string }) {
   const [terms, setTerms] = useState<Terms | null>(null);
   const [termsError, setTermsError] = useState<unknown>(null);
   const [form, setForm] = useState({ handle: '', display_name: '', password: '', birth_date: '', accept: false });
   const [fields, setFields] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [setupProblem, setSetupProblem] = useState('');
 
   const loadTerms = () =>
     api<Terms>('GET', '/terms')
@@ -41,10 +46,12 @@ export function Register({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     if (!form.birth_date) local.birth_date = 'Enter your birth date.';
     setFields(local);
     setError(null);
+    setSetupProblem('');
     if (Object.keys(local).length) return;
     setBusy(true);
     try {
-      const res = await api<SignedIn>('POST', '/accounts', {
+      const res = await api<SignedIn>('POST', setupToken !== undefined ? '/setup' : '/accounts', {
+        ...(setupToken !== undefined ? { token: setupToken } : {}),
         handle: form.handle.trim(),
         display_name: form.display_name,
         password: form.password,
@@ -59,6 +66,10 @@ export function Register({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         setFields(f);
         // Problems with fields this form does not show go in the box.
         if (!fieldNames.some((n) => f[n])) setError(err);
+      } else if (setupToken !== undefined && err instanceof ApiError && err.code === 'not_found') {
+        setSetupProblem('This setup link is not valid. Use the one the server logged when it started.');
+      } else if (setupToken !== undefined && err instanceof ApiError && err.code === 'conflict' && err.details.field !== 'handle') {
+        setSetupProblem('This server has an administrator already, so the setup link no longer works. Sign in, or register an ordinary account.');
       } else if (err instanceof ApiError && err.code === 'conflict') {
         setFields({ handle: 'This handle is taken. Choose another one.' });
       } else if (err instanceof ApiError && err.code === 'terms_acceptance_required') {
@@ -97,7 +108,18 @@ export function Register({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
 
   return (
     <main class="page narrow">
-      <h1>Create your account</h1>
+      {setupToken !== undefined ? (
+        <>
+          <h1>Set up Plaza</h1>
+          <p>
+            This server has no administrator yet. The account you create here becomes its administrator: it publishes
+            the terms and gives the other roles (reviewer, moderator, compliance) to people, itself included. The link
+            works until an administrator exists.
+          </p>
+        </>
+      ) : (
+        <h1>Create your account</h1>
+      )}
       <form onSubmit={submit} noValidate>
         {input('handle', 'Handle', 'text', 'username', '3–30 characters: a–z, 0–9 and _', {
           autocapitalize: 'none',
@@ -149,6 +171,11 @@ export function Register({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         </section>
 
         <ErrorBox error={error} />
+        {setupProblem && (
+          <div class="error-box" role="alert">
+            <strong>{setupProblem}</strong>
+          </div>
+        )}
         <button class="primary" type="submit" disabled={busy || !terms}>
           {busy ? 'Creating…' : 'Create account'}
         </button>

@@ -123,31 +123,44 @@ func (s *Server) getTerms(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, toTermsJSON(t))
 }
 
-func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
-	if ok, retry := s.registerIP.Allow(s.clientIP(r).String()); !ok {
-		return rateLimited("registrations from your address", int64(retry))
+// registrationJSON is the body of a registration.
+type registrationJSON struct {
+	Handle               string `json:"handle"`
+	Password             string `json:"password"`
+	DisplayName          string `json:"display_name"`
+	BirthDate            string `json:"birth_date"`
+	AcceptedTermsVersion int64  `json:"accepted_terms_version"`
+}
+
+func (j registrationJSON) registration(r *http.Request) account.Registration {
+	return account.Registration{
+		Handle: j.Handle, Password: j.Password, DisplayName: j.DisplayName,
+		BirthDate: j.BirthDate, AcceptedTermsVersion: j.AcceptedTermsVersion, UserAgent: r.UserAgent(),
 	}
-	var req struct {
-		Handle               string `json:"handle"`
-		Password             string `json:"password"`
-		DisplayName          string `json:"display_name"`
-		BirthDate            string `json:"birth_date"`
-		AcceptedTermsVersion int64  `json:"accepted_terms_version"`
-	}
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	a, token, err := s.accounts.Register(r.Context(), account.Registration{
-		Handle: req.Handle, Password: req.Password, DisplayName: req.DisplayName,
-		BirthDate: req.BirthDate, AcceptedTermsVersion: req.AcceptedTermsVersion, UserAgent: r.UserAgent(),
-	})
-	if err != nil {
-		return err
-	}
+}
+
+// writeRegistered answers a registration: 201 with the new account and
+// its session's token.
+func (s *Server) writeRegistered(w http.ResponseWriter, r *http.Request, a account.Account, token string) error {
 	infoOf(r).accountID = a.ID
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", "/api/v1/accounts/"+a.ID.String())
 	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a, identity.Status{Identity: identity.StatusNone}), Token: token})
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	if ok, retry := s.registerIP.Allow(s.clientIP(r).String()); !ok {
+		return rateLimited("registrations from your address", int64(retry))
+	}
+	var req registrationJSON
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	a, token, err := s.accounts.Register(r.Context(), req.registration(r))
+	if err != nil {
+		return err
+	}
+	return s.writeRegistered(w, r, a, token)
 }
 
 // setup registers the first administrator through the one-time link the
@@ -160,12 +173,8 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 		return rateLimited("registrations from your address", int64(retry))
 	}
 	var req struct {
-		Token                string `json:"token"`
-		Handle               string `json:"handle"`
-		Password             string `json:"password"`
-		DisplayName          string `json:"display_name"`
-		BirthDate            string `json:"birth_date"`
-		AcceptedTermsVersion int64  `json:"accepted_terms_version"`
+		Token string `json:"token"`
+		registrationJSON
 	}
 	if err := s.decode(w, r, &req); err != nil {
 		return err
@@ -174,18 +183,12 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if want == "" || subtle.ConstantTimeCompare([]byte(req.Token), []byte(want)) != 1 {
 		return plaza.Errorf(plaza.ENotFound, "this setup link is not valid: use the one the server logged at its start")
 	}
-	a, token, err := s.accounts.RegisterFirstAdmin(r.Context(), account.Registration{
-		Handle: req.Handle, Password: req.Password, DisplayName: req.DisplayName,
-		BirthDate: req.BirthDate, AcceptedTermsVersion: req.AcceptedTermsVersion, UserAgent: r.UserAgent(),
-	})
+	a, token, err := s.accounts.RegisterFirstAdmin(r.Context(), req.registration(r))
 	if err != nil {
 		return err
 	}
-	infoOf(r).accountID = a.ID
 	s.log.Info("first administrator registered through the setup link", "account_id", a.ID.String())
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Location", "/api/v1/accounts/"+a.ID.String())
-	return writeJSON(w, http.StatusCreated, signedInJSON{Account: toMeJSON(a, identity.Status{Identity: identity.StatusNone}), Token: token})
+	return s.writeRegistered(w, r, a, token)
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {

@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -115,31 +114,18 @@ func findBinary(tb testing.TB, name string, also ...string) string {
 	return ""
 }
 
-// freePorts returns n distinct free loopback ports p such that p+10000
-// is free too (SeaweedFS's default for a server's gRPC port).
+// freePorts returns n distinct free loopback ports, asked of the kernel
+// (each listener is held until all are found, so none repeats).
 func freePorts(tb testing.TB, n int) []int {
 	tb.Helper()
-	var out []int
-	for tries := 0; len(out) < n && tries < 1000; tries++ {
-		p := 20000 + rand.IntN(25000)
-		if slices.Contains(out, p) || slices.Contains(out, p+10000) || slices.Contains(out, p-10000) {
-			continue
+	out := make([]int, n)
+	for i := range out {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
 		}
-		ok := true
-		for _, q := range []int{p, p + 10000} {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				ok = false
-				break
-			}
-			l.Close()
-		}
-		if ok {
-			out = append(out, p)
-		}
-	}
-	if len(out) < n {
-		tb.Fatalf("found only %d free ports", len(out))
+		defer l.Close()
+		out[i] = l.Addr().(*net.TCPAddr).Port
 	}
 	return out
 }

@@ -200,15 +200,10 @@ func isUIPath(p string) bool {
 // the peer is a trusted proxy, the last address in X-Forwarded-For that is
 // not itself a trusted proxy.
 func (s *Server) clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
+	peer, ok := peerAddr(r)
+	if !ok {
 		return netip.Addr{}
 	}
-	peer = peer.Unmap()
 	if !s.trusted(peer) {
 		return peer
 	}
@@ -227,15 +222,21 @@ func (s *Server) clientIP(r *http.Request) netip.Addr {
 	return peer
 }
 
-// fromTrustedProxy reports whether the connection's peer is a trusted
-// proxy.
-func (s *Server) fromTrustedProxy(r *http.Request) bool {
+// peerAddr returns the address of the connection's peer.
+func peerAddr(r *http.Request) (netip.Addr, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	peer, err := netip.ParseAddr(host)
-	return err == nil && s.trusted(peer.Unmap())
+	return peer.Unmap(), err == nil
+}
+
+// fromTrustedProxy reports whether the connection's peer is a trusted
+// proxy.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	peer, ok := peerAddr(r)
+	return ok && s.trusted(peer)
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

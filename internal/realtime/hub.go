@@ -329,50 +329,8 @@ func (h *Hub) resyncNow() bool {
 	if failed != nil {
 		h.log.Warn("stream resync: reading the heads failed; the streams left wait for the next pass", "streams", len(conns), "heads_read", len(heads), "err", failed)
 	}
-	h.recheckEveryone()
+	h.recheck(0)
 	return failed == nil
-}
-
-// recheckEveryone re-checks the standing of every stream here, one pass
-// at a time: asked again while a pass runs, it runs one more after it.
-func (h *Hub) recheckEveryone() {
-	if h.standing == nil {
-		return
-	}
-	h.resyncMu.Lock()
-	if h.recheckAll {
-		h.recheckAgain = true
-		h.resyncMu.Unlock()
-		return
-	}
-	h.recheckAll = true
-	h.resyncMu.Unlock()
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		h.resyncMu.Lock()
-		h.recheckAll = false
-		h.resyncMu.Unlock()
-		return
-	}
-	h.live++ // Close waits for the re-check
-	h.mu.Unlock()
-	go func() {
-		defer h.streamDone()
-		for {
-			for _, c := range h.openConns() {
-				c.checkStanding()
-			}
-			h.resyncMu.Lock()
-			again := h.recheckAgain
-			h.recheckAgain = false
-			h.recheckAll = again
-			h.resyncMu.Unlock()
-			if !again {
-				return
-			}
-		}
-	}()
 }
 
 // open counts a new stream as live (Close waits for it), unless the hub

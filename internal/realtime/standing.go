@@ -91,17 +91,18 @@ func StandingNotifier(b bus.Bus, log *slog.Logger) func(ctx context.Context, acc
 }
 
 // recheck re-checks, off the bus's delivery goroutine, the streams of
-// acct on this node (every stream, for acct 0).
+// acct on this node (every stream, for acct 0: see recheckEveryone).
 func (h *Hub) recheck(acct plaza.ID) {
 	if h.standing == nil {
 		return
 	}
+	if acct == 0 {
+		h.recheckEveryone()
+		return
+	}
 	h.mu.Lock()
 	var targets []*Conn
-	for a, ac := range h.accounts {
-		if acct != 0 && a != acct {
-			continue
-		}
+	if ac := h.accounts[acct]; ac != nil {
 		for c := range ac.conns {
 			targets = append(targets, c)
 		}
@@ -116,6 +117,47 @@ func (h *Hub) recheck(acct plaza.ID) {
 		defer h.streamDone()
 		for _, c := range targets {
 			c.checkStanding()
+		}
+	}()
+}
+
+// recheckEveryone re-checks the standing of every stream here, one pass
+// at a time: asked again while a pass runs (new terms, a resync, a
+// standing change for everyone), it runs one more after it, never
+// several at once.
+func (h *Hub) recheckEveryone() {
+	h.resyncMu.Lock()
+	if h.recheckAll {
+		h.recheckAgain = true
+		h.resyncMu.Unlock()
+		return
+	}
+	h.recheckAll = true
+	h.resyncMu.Unlock()
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		h.resyncMu.Lock()
+		h.recheckAll = false
+		h.resyncMu.Unlock()
+		return
+	}
+	h.live++ // Close waits for the re-check
+	h.mu.Unlock()
+	go func() {
+		defer h.streamDone()
+		for {
+			for _, c := range h.openConns() {
+				c.checkStanding()
+			}
+			h.resyncMu.Lock()
+			again := h.recheckAgain
+			h.recheckAgain = false
+			h.recheckAll = again
+			h.resyncMu.Unlock()
+			if !again {
+				return
+			}
 		}
 	}()
 }

@@ -25,6 +25,7 @@ import { Restricted } from './screens/Restricted';
 import { TransparencyPage } from './screens/Transparency';
 import { Unread } from './unread';
 import { DeletionBanner } from './screens/YourData';
+import { Lang, t } from './i18n';
 
 export interface Session {
   me: Me;
@@ -43,7 +44,8 @@ export function useSession(): Session {
   return s;
 }
 
-export function App() {
+// lang is passed only so that a change of language re-renders the app.
+export function App(_props: { lang?: Lang }) {
   const path = usePath();
   const [me, setMe] = useState<Me | null | undefined>(getToken() ? undefined : null);
   const [live, setLive] = useState<{ stream: Stream; unread: Unread } | null>(null);
@@ -120,7 +122,7 @@ export function App() {
   if (me === undefined) {
     return (
       <main class="center" aria-busy="true">
-        {loadError ? <p role="alert">Plaza cannot be reached. Reload the page to try again.</p> : <p>Loading…</p>}
+        {loadError ? <p role="alert">{t('app.unreachable')}</p> : <p>{t('app.loading')}</p>}
       </main>
     );
   }

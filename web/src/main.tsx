@@ -1,5 +1,14 @@
 import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { App } from './app';
+import { lang, onLangChange } from './i18n';
 import './style.css';
 
-render(<App />, document.getElementById('app')!);
+/** Root re-renders the whole client when the language changes, so every t() call runs again. */
+function Root() {
+  const [l, setL] = useState(lang());
+  useEffect(() => onLangChange(setL), []);
+  return <App lang={l} />;
+}
+
+render(<Root />, document.getElementById('app')!);

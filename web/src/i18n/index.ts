@@ -1,0 +1,107 @@
+// Every string the client shows comes from a message catalogue: one per
+// language, the same keys in each (e2e/catalogue.test.mjs fails on a key
+// missing from either). Components call t(key, vars); nothing else picks
+// words.
+import en from './en.json';
+import zhCN from './zh-CN.json';
+
+export type Lang = 'en' | 'zh-CN';
+export const languages: readonly Lang[] = ['en', 'zh-CN'];
+export type Key = keyof typeof en;
+
+/**
+ * A message is a string with {name} placeholders, or, for a count, one
+ * string per plural category of Intl.PluralRules ("one", "other", …) and
+ * the count given as vars.count.
+ */
+type Message = string | Partial<Record<Intl.LDMLPluralRule, string>>;
+
+const catalogues: Record<Lang, Record<string, Message>> = { en, 'zh-CN': zhCN };
+const storageKey = 'plaza.lang';
+
+let current: Lang = initial();
+let plurals = new Intl.PluralRules(current);
+const listeners = new Set<(l: Lang) => void>();
+document.documentElement.lang = current;
+
+/** initial is the language chosen in settings, else the browser's first that Plaza speaks. */
+function initial(): Lang {
+  const saved = safeStorage()?.getItem(storageKey);
+  if (saved && (languages as string[]).includes(saved)) return saved as Lang;
+  return fromBrowser(navigator.languages ?? [navigator.language]);
+}
+
+/** fromBrowser picks the first of the browser's languages that Plaza has: any Chinese is zh-CN. */
+export function fromBrowser(prefs: readonly string[]): Lang {
+  for (const p of prefs) {
+    const l = p.toLowerCase();
+    if (l === 'zh' || l.startsWith('zh-')) return 'zh-CN';
+    if (l === 'en' || l.startsWith('en-')) return 'en';
+  }
+  return 'en';
+}
+
+function safeStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // storage disabled: the choice lasts for this page only
+  }
+}
+
+export function lang(): Lang {
+  return current;
+}
+
+/** setLang switches the interface language, remembers it, and re-renders whoever listens. */
+export function setLang(l: Lang): void {
+  if (l === current) return;
+  current = l;
+  plurals = new Intl.PluralRules(l);
+  document.documentElement.lang = l;
+  safeStorage()?.setItem(storageKey, l);
+  for (const f of listeners) f(l);
+}
+
+export function onLangChange(f: (l: Lang) => void): () => void {
+  listeners.add(f);
+  return () => listeners.delete(f);
+}
+
+export type Vars = Record<string, string | number>;
+
+/** t renders a catalogue message in the current language. */
+export function t(key: Key, vars?: Vars): string {
+  let m = catalogues[current][key] ?? catalogues.en[key];
+  if (m === undefined) return key;
+  if (typeof m !== 'string') {
+    const n = Number(vars?.count ?? 0);
+    m = m[plurals.select(n)] ?? m.other ?? '';
+  }
+  return vars ? interpolate(m, vars) : m;
+}
+
+function interpolate(s: string, vars: Vars): string {
+  return s.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const v = vars[name];
+    if (v === undefined) return whole;
+    return typeof v === 'number' ? formatNumber(v) : v;
+  });
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(current).format(n);
+}
+
+/** formatTime and formatDate show times the way the person's language writes them. */
+export function formatTime(d: Date): string {
+  return new Intl.DateTimeFormat(current, { hour: 'numeric', minute: '2-digit' }).format(d);
+}
+
+export function formatDate(d: Date, opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium' }): string {
+  return new Intl.DateTimeFormat(current, opts).format(d);
+}
+
+export function formatDateTime(d: Date): string {
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}

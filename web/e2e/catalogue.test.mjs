@@ -3,10 +3,28 @@
 // or a half-translated sentence. Runs without a browser or a server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
-const load = (name) => JSON.parse(readFileSync(new URL(`../src/i18n/${name}.json`, import.meta.url), 'utf8'));
-const catalogues = { en: load('en'), 'zh-CN': load('zh-CN') };
+const dir = new URL('../src/i18n/', import.meta.url);
+const languages = ['en', 'zh-CN'];
+// Each language has the same area files; a key lives in exactly one area.
+const load = (lang) => {
+  const all = {};
+  for (const f of readdirSync(new URL(`${lang}/`, dir)).filter((n) => n.endsWith('.json')).sort()) {
+    const part = JSON.parse(readFileSync(new URL(`${lang}/${f}`, dir), 'utf8'));
+    for (const [k, v] of Object.entries(part)) {
+      assert.ok(!(k in all), `${lang}: key ${k} is in two area files`);
+      all[k] = v;
+    }
+  }
+  return all;
+};
+const catalogues = Object.fromEntries(languages.map((l) => [l, load(l)]));
+
+test('every language has the same area files', () => {
+  const files = (l) => readdirSync(new URL(`${l}/`, dir)).filter((n) => n.endsWith('.json')).sort();
+  assert.deepEqual(files('zh-CN'), files('en'));
+});
 
 const placeholders = (m) =>
   [...new Set((typeof m === 'string' ? [m] : Object.values(m)).flatMap((s) => [...s.matchAll(/\{(\w+)\}/g)].map((x) => x[1])))].sort();

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { App } from './app';
 import { lang, onLangChange } from './i18n';
+import './theme';
 import './style.css';
 
 /** Root re-renders the whole client when the language changes, so every t() call runs again. */

@@ -2,8 +2,15 @@
 // language, the same keys in each (e2e/catalogue.test.mjs fails on a key
 // missing from either). Components call t(key, vars); nothing else picks
 // words.
-import en from './en.json';
-import zhCN from './zh-CN.json';
+// Catalogues are split by area so that work on one area does not touch
+// another's file; each language has the same files.
+import enCommon from './en/common.json';
+import enShell from './en/shell.json';
+import zhCommon from './zh-CN/common.json';
+import zhShell from './zh-CN/shell.json';
+
+const en = { ...enCommon, ...enShell };
+const zhCN = { ...zhCommon, ...zhShell };
 
 export type Lang = 'en' | 'zh-CN';
 export const languages: readonly Lang[] = ['en', 'zh-CN'];

@@ -406,31 +406,33 @@ func TestPushSubscriptionsCapped(t *testing.T) {
 }
 
 func TestPushEndsWithSession(t *testing.T) {
-	e, ps := pushEnv(t)
-	alice := e.register("alice")
-	e.subscribe(ps, alice, "signout")
-	e.do("DELETE", "/api/v1/sessions/current", alice.token, nil).want(t, 204, "")
-	again := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "alice", "password": "password-alice"}).want(t, 201, "")
-	alice.token = again.body["token"].(string)
-	if items := e.do("GET", "/api/v1/me/push-subscriptions", alice.token, nil).body["items"].([]any); len(items) != 0 {
-		t.Fatalf("after signing out, subscriptions %v remain", items)
-	}
-
-	// Revoking another session deletes that session's subscriptions only.
-	other := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "alice", "password": "password-alice"}).want(t, 201, "")
-	phone := user{id: alice.id, token: other.body["token"].(string)}
-	e.subscribe(ps, phone, "phone")
-	e.subscribe(ps, alice, "laptop")
-	sessions := e.do("GET", "/api/v1/me/sessions", alice.token, nil).want(t, 200, "").body["items"].([]any)
-	for _, s := range sessions {
-		if s := s.(map[string]any); s["current"] != true {
-			e.do("DELETE", "/api/v1/me/sessions/"+s["id"].(string), alice.token, nil).want(t, 204, "")
+	eachEngine(t, func(t *testing.T, e *testEnv) {
+		ps := newPushService(t, e.push.PublicKey())
+		alice := e.register("alice")
+		e.subscribe(ps, alice, "signout")
+		e.do("DELETE", "/api/v1/sessions/current", alice.token, nil).want(t, 204, "")
+		again := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "alice", "password": "password-alice"}).want(t, 201, "")
+		alice.token = again.body["token"].(string)
+		if items := e.do("GET", "/api/v1/me/push-subscriptions", alice.token, nil).body["items"].([]any); len(items) != 0 {
+			t.Fatalf("after signing out, subscriptions %v remain", items)
 		}
-	}
-	items := e.do("GET", "/api/v1/me/push-subscriptions", alice.token, nil).body["items"].([]any)
-	if len(items) != 1 || !strings.HasSuffix(items[0].(map[string]any)["endpoint"].(string), "/push/laptop") {
-		t.Fatalf("after revoking the other session, subscriptions %v; want the laptop's alone", items)
-	}
+
+		// Revoking another session deletes that session's subscriptions only.
+		other := e.do("POST", "/api/v1/sessions", "", map[string]any{"handle": "alice", "password": "password-alice"}).want(t, 201, "")
+		phone := user{id: alice.id, token: other.body["token"].(string)}
+		e.subscribe(ps, phone, "phone")
+		e.subscribe(ps, alice, "laptop")
+		sessions := e.do("GET", "/api/v1/me/sessions", alice.token, nil).want(t, 200, "").body["items"].([]any)
+		for _, s := range sessions {
+			if s := s.(map[string]any); s["current"] != true {
+				e.do("DELETE", "/api/v1/me/sessions/"+s["id"].(string), alice.token, nil).want(t, 204, "")
+			}
+		}
+		items := e.do("GET", "/api/v1/me/push-subscriptions", alice.token, nil).body["items"].([]any)
+		if len(items) != 1 || !strings.HasSuffix(items[0].(map[string]any)["endpoint"].(string), "/push/laptop") {
+			t.Fatalf("after revoking the other session, subscriptions %v; want the laptop's alone", items)
+		}
+	}, oneSender)
 }
 
 func TestPushWhenOffline(t *testing.T) {
@@ -496,51 +498,53 @@ func TestNoPushWhileConnected(t *testing.T) {
 }
 
 func TestPushMuteAndMention(t *testing.T) {
-	e, ps := pushEnv(t)
-	alice, bob, carol := e.verified("alice"), e.verified("bob"), e.verified("carol")
-	e.befriend(alice, bob)
-	e.befriend(alice, carol)
-	g := e.do("POST", "/api/v1/conversations", alice.token, map[string]any{"kind": "group", "title": "Team", "member_ids": []string{bob.id.String(), carol.id.String()}}).want(t, 201, "")
-	conv := g.body["id"].(string)
-	e.subscribe(ps, bob, "bob")
+	eachEngine(t, func(t *testing.T, e *testEnv) {
+		ps := newPushService(t, e.push.PublicKey())
+		alice, bob, carol := e.verified("alice"), e.verified("bob"), e.verified("carol")
+		e.befriend(alice, bob)
+		e.befriend(alice, carol)
+		g := e.do("POST", "/api/v1/conversations", alice.token, map[string]any{"kind": "group", "title": "Team", "member_ids": []string{bob.id.String(), carol.id.String()}}).want(t, 201, "")
+		conv := g.body["id"].(string)
+		e.subscribe(ps, bob, "bob")
 
-	e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": "yes"}).want(t, 400, "invalid_request")
-	e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": true, "until": "tomorrow"}).want(t, 400, "invalid_request")
-	e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": true, "until": "2001-01-01T00:00:00Z"}).want(t, 400, "invalid_request")
-	stranger := e.verified("stranger")
-	e.do("PUT", "/api/v1/conversations/"+conv+"/mute", stranger.token, map[string]any{"muted": true}).want(t, 404, "not_found")
-	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
-	m := e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": true, "until": until}).want(t, 200, "")
-	if m.body["muted"] != true || m.body["until"] != until {
-		t.Errorf("mute answered %s, want muted until %s", m.raw, until)
-	}
-	m = e.do("PUT", "/api/v1/conversations/"+conv+"/mute", bob.token, map[string]any{"muted": true}).want(t, 200, "")
-	if m.body["muted"] != true || m.body["until"] != nil {
-		t.Errorf("mute answered %s, want muted with until null", m.raw)
-	}
-	items := e.do("GET", "/api/v1/conversations", bob.token, nil).want(t, 200, "").body["items"].([]any)
-	if len(items) != 1 || items[0].(map[string]any)["muted"] != true {
-		t.Errorf("bob's list %v: want the group muted", items)
-	}
-	if items := e.do("GET", "/api/v1/conversations", alice.token, nil).body["items"].([]any); items[0].(map[string]any)["muted"] != false {
-		t.Errorf("alice's list %v: want the group not muted for her", items)
-	}
+		e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": "yes"}).want(t, 400, "invalid_request")
+		e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": true, "until": "tomorrow"}).want(t, 400, "invalid_request")
+		e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": true, "until": "2001-01-01T00:00:00Z"}).want(t, 400, "invalid_request")
+		stranger := e.verified("stranger")
+		e.do("PUT", "/api/v1/conversations/"+conv+"/mute", stranger.token, map[string]any{"muted": true}).want(t, 404, "not_found")
+		until := time.Now().Add(time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+		m := e.do("PUT", "/api/v1/conversations/"+conv+"/mute", carol.token, map[string]any{"muted": true, "until": until}).want(t, 200, "")
+		if m.body["muted"] != true || m.body["until"] != until {
+			t.Errorf("mute answered %s, want muted until %s", m.raw, until)
+		}
+		m = e.do("PUT", "/api/v1/conversations/"+conv+"/mute", bob.token, map[string]any{"muted": true}).want(t, 200, "")
+		if m.body["muted"] != true || m.body["until"] != nil {
+			t.Errorf("mute answered %s, want muted with until null", m.raw)
+		}
+		items := e.do("GET", "/api/v1/conversations", bob.token, nil).want(t, 200, "").body["items"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["muted"] != true {
+			t.Errorf("bob's list %v: want the group muted", items)
+		}
+		if items := e.do("GET", "/api/v1/conversations", alice.token, nil).body["items"].([]any); items[0].(map[string]any)["muted"] != false {
+			t.Errorf("alice's list %v: want the group not muted for her", items)
+		}
 
-	e.send(alice, conv, "m1", "plain news").want(t, 201, "")
-	e.send(alice, conv, "m2", "email bob@bobby.example about it").want(t, 201, "")
-	e.send(alice, conv, "m3", "@BOB, can you look?").want(t, 201, "")
-	got := ps.waitPushes(1)
-	if len(got) != 1 || got[0].payload["body"] != "ALICE: @BOB, can you look?" || got[0].payload["title"] != "Team" || got[0].urgency != "high" {
-		t.Fatalf("pushes %v: want only the mention, through the mute", got)
-	}
+		e.send(alice, conv, "m1", "plain news").want(t, 201, "")
+		e.send(alice, conv, "m2", "email bob@bobby.example about it").want(t, 201, "")
+		e.send(alice, conv, "m3", "@BOB, can you look?").want(t, 201, "")
+		got := ps.waitPushes(1)
+		if len(got) != 1 || got[0].payload["body"] != "ALICE: @BOB, can you look?" || got[0].payload["title"] != "Team" || got[0].urgency != "high" {
+			t.Fatalf("pushes %v: want only the mention, through the mute", got)
+		}
 
-	// Unmuted, plain messages push again.
-	e.do("PUT", "/api/v1/conversations/"+conv+"/mute", bob.token, map[string]any{"muted": false}).want(t, 200, "")
-	e.send(alice, conv, "m4", "plain again").want(t, 201, "")
-	got = ps.waitPushes(2)
-	if got[1].payload["body"] != "ALICE: plain again" || got[1].urgency != "normal" {
-		t.Errorf("push %v: want the plain message, normal urgency", got[1])
-	}
+		// Unmuted, plain messages push again.
+		e.do("PUT", "/api/v1/conversations/"+conv+"/mute", bob.token, map[string]any{"muted": false}).want(t, 200, "")
+		e.send(alice, conv, "m4", "plain again").want(t, 201, "")
+		got = ps.waitPushes(2)
+		if got[1].payload["body"] != "ALICE: plain again" || got[1].urgency != "normal" {
+			t.Errorf("push %v: want the plain message, normal urgency", got[1])
+		}
+	}, oneSender)
 }
 
 func TestPushGoneSubscriptionDeleted(t *testing.T) {

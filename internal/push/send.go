@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	webpush "github.com/SherClockHolmes/webpush-go"
@@ -363,10 +362,11 @@ func mentions(text, handle string) bool {
 	}
 }
 
-// handleRune reports whether r may be part of a handle (so a mention of
-// @ann is not found in @anna or in mail@ann.example).
+// handleRune reports whether r may be part of a handle (a-z, 0-9, _; any
+// case), so a mention of @ann is not found in @anna nor in mail@ann, while
+// 你好@ann。 and "@ann." are mentions.
 func handleRune(r rune) bool {
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-')
+	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
 }
 
 // displayName returns the account's display name, or a neutral word.

@@ -2,6 +2,8 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { App } from './app';
 import { lang, onLangChange } from './i18n';
+import { registerServiceWorker } from './offline';
+import { navigate } from './router';
 import './theme';
 import './style.css';
 
@@ -11,5 +13,8 @@ function Root() {
   useEffect(() => onLangChange(setL), []);
   return <App lang={l} />;
 }
+
+// A notice clicked while the app is open opens its conversation here.
+registerServiceWorker((url) => navigate(url));
 
 render(<Root />, document.getElementById('app')!);

@@ -5,12 +5,14 @@
 // Catalogues are split by area so that work on one area does not touch
 // another's file; each language has the same files.
 import enCommon from './en/common.json';
+import enMessages from './en/messages.json';
 import enShell from './en/shell.json';
 import zhCommon from './zh-CN/common.json';
+import zhMessages from './zh-CN/messages.json';
 import zhShell from './zh-CN/shell.json';
 
-const en = { ...enCommon, ...enShell };
-const zhCN = { ...zhCommon, ...zhShell };
+const en = { ...enCommon, ...enMessages, ...enShell };
+const zhCN = { ...zhCommon, ...zhMessages, ...zhShell };
 
 export type Lang = 'en' | 'zh-CN';
 export const languages: readonly Lang[] = ['en', 'zh-CN'];

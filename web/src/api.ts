@@ -1,6 +1,7 @@
 // The HTTP side of Plaza's API: a fetch wrapper that sends the session
 // token and turns error bodies into ApiError, plus the shapes the app uses.
 import type { Moderated } from './moderation';
+import { t } from './i18n';
 
 const TOKEN_KEY = 'plaza.token';
 
@@ -77,7 +78,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, 'network', 'The server could not be reached.');
+    throw new ApiError(0, 'network', t('api.theServerCouldNot'));
   }
   if (res.status === 204) return undefined as T;
   const data = await res.json().catch(() => null);

@@ -2,6 +2,7 @@
 // token and turns error bodies into ApiError, plus the shapes the app uses.
 import type { Moderated } from './moderation';
 import * as offline from './offline';
+import { t } from './i18n';
 
 const TOKEN_KEY = 'plaza.token';
 
@@ -86,7 +87,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       offline.servedOffline(kept.at);
       return kept.data as T;
     }
-    throw new ApiError(0, 'network', 'The server could not be reached.');
+    throw new ApiError(0, 'network', t('api.theServerCouldNot'));
   }
   offline.servedOffline(null);
   if (res.status === 204) return undefined as T;

@@ -33,6 +33,13 @@ test('the latest conversations stay readable offline', async (t) => {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await poll('the service worker to control the page', () => page.evaluate(() => !!navigator.serviceWorker.controller));
 
+  // The shell holds both catalogues, so the app also starts offline after a switch of language.
+  const kept = await poll('the shell with both catalogues', async () => {
+    const names = await page.evaluate(async () => (await (await caches.open('plaza-shell-v1')).keys()).map((r) => new URL(r.url).pathname));
+    return names.some((n) => /^\/assets\/zh-CN-.*\.js$/.test(n)) && names.some((n) => /^\/assets\/en-.*\.js$/.test(n)) && names;
+  });
+  assert.ok(kept.includes('/'), `the page itself is kept: ${kept}`);
+
   p.expectFailedRequests = true; // the stream and fresh reads fail while offline
   await p.context.setOffline(true);
   await page.goto('/');

@@ -15,7 +15,7 @@ self.addEventListener('install', (event) => {
       if (res.ok) {
         const html = await res.clone().text();
         await cache.put('/', res);
-        await cache.addAll(assetsOf(html));
+        await cache.addAll(await shellAssets(html, cache));
       }
       await self.skipWaiting();
     })(),
@@ -34,6 +34,21 @@ self.addEventListener('activate', (event) => {
 /** assetsOf lists the hashed files an index.html loads. */
 function assetsOf(html) {
   return [...new Set([...html.matchAll(/["'](\/assets\/[^"'?#]+)["']/g)].map((m) => m[1]))];
+}
+
+/**
+ * shellAssets lists what the app may load: the files index.html names and
+ * the chunks its scripts import later (each language's catalogue, the
+ * console), so that the app starts offline in any language.
+ */
+async function shellAssets(html, cache) {
+  const all = new Set(assetsOf(html));
+  for (const a of [...all].filter((x) => x.endsWith('.js'))) {
+    const res = (await cache.match(a)) || (await fetch(a).catch(() => null));
+    if (!res || !res.ok) continue;
+    for (const m of (await res.text()).matchAll(/["'`](?:\.\/|\/?assets\/)([\w.-]+\.(?:js|css))["'`]/g)) all.add(`/assets/${m[1]}`);
+  }
+  return [...all];
 }
 
 self.addEventListener('fetch', (event) => {
@@ -62,7 +77,7 @@ async function page(req) {
     if (res.ok && (res.headers.get('Content-Type') || '').startsWith('text/html')) {
       const html = await res.clone().text();
       await cache.put('/', res.clone());
-      const keep = new Set(assetsOf(html));
+      const keep = new Set(await shellAssets(html, cache));
       for (const r of await cache.keys()) {
         const p = new URL(r.url).pathname;
         if (p.startsWith('/assets/') && !keep.has(p)) await cache.delete(r);

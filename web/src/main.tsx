@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { App } from './app';
-import { lang, onLangChange } from './i18n';
+import { lang, loadLang, onLangChange } from './i18n';
 import { registerServiceWorker } from './offline';
 import { navigate } from './router';
 import './theme';
@@ -17,4 +17,11 @@ function Root() {
 // A notice clicked while the app is open opens its conversation here.
 registerServiceWorker((url) => navigate(url));
 
-render(<Root />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// The catalogue of the language in use comes first; if even that cannot be
+// fetched, index.html's notice (in both languages) says so rather than
+// leaving the page blank.
+loadLang().then(
+  () => render(<Root />, root),
+  () => document.getElementById('load-failed')?.removeAttribute('hidden'),
+);

@@ -1,0 +1,7 @@
+// One language's catalogue, all areas together: it is loaded as one file,
+// and only when that language is in use.
+import common from './common.json';
+import messages from './messages.json';
+import shell from './shell.json';
+
+export default { ...common, ...messages, ...shell };

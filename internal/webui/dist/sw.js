@@ -46,7 +46,7 @@ async function shellAssets(html, cache) {
   for (const a of [...all].filter((x) => x.endsWith('.js'))) {
     const res = (await cache.match(a)) || (await fetch(a).catch(() => null));
     if (!res || !res.ok) continue;
-    for (const m of (await res.text()).matchAll(/["'`](?:\.\/|\/assets\/)([\w.-]+\.(?:js|css))["'`]/g)) all.add(`/assets/${m[1]}`);
+    for (const m of (await res.text()).matchAll(/["'`](?:\.\/|\/?assets\/)([\w.-]+\.(?:js|css))["'`]/g)) all.add(`/assets/${m[1]}`);
   }
   return [...all];
 }

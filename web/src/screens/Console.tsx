@@ -12,6 +12,7 @@ import { ErrorBox, Field, shortTime } from '../ui';
 import { Name } from './Contacts';
 import { MicroPost, textLang } from '../microblog';
 import { AppealQueue, AuthorityOrders, ReportQueue, RulesAdmin } from './ModConsole';
+import { ConsoleOverview } from './ConsoleOverview';
 import { formatDate, formatDateTime, Key, t } from '../i18n';
 import { words } from '../words';
 
@@ -78,6 +79,7 @@ export function Console() {
   return (
     <main class="page">
       <h1>{t('console.operatorConsole')}</h1>
+      <ConsoleOverview open={(id) => mine.some((x) => x.id === id) && setTab(id)} />
       <div class="tabs" role="tablist" aria-label={t('console.consoleSections')}>
         {mine.map((x) => (
           <button

@@ -12,6 +12,8 @@ interface CodeSent {
   status: string;
   expires_at: string;
   resend_after: string;
+  /** outbox: the server writes codes to its development outbox instead of sending them. */
+  delivery?: 'sms' | 'outbox';
 }
 
 /** useSecondsUntil counts down to a moment, re-rendering every second. */
@@ -30,6 +32,7 @@ export function PhoneVerification() {
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState('');
   const [sentTo, setSentTo] = useState('');
+  const [outbox, setOutbox] = useState(false);
   const [resendAt, setResendAt] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -63,6 +66,7 @@ export function PhoneVerification() {
     try {
       const r = await api<CodeSent>('POST', '/me/phone', { phone: phone.trim() });
       setSentTo(phone.trim());
+      setOutbox(r.delivery === 'outbox');
       setResendAt(new Date(r.resend_after).getTime());
       setCode('');
     } catch (err) {
@@ -118,6 +122,11 @@ export function PhoneVerification() {
       {wait > 0 && (
         <p class="muted" role="status">
           {t('verification.youCanAskFor', { seconds: wait })}
+        </p>
+      )}
+      {sentTo && outbox && (
+        <p class="notice" role="note">
+          {t('verification.outbox')}
         </p>
       )}
       {sentTo && (

@@ -2,6 +2,7 @@
 // and only when that language is in use.
 import common from './common.json';
 import messages from './messages.json';
+import operator from './operator.json';
 import shell from './shell.json';
 
-export default { ...common, ...messages, ...shell };
+export default { ...common, ...messages, ...operator, ...shell };

@@ -251,7 +251,7 @@ func lookupSessionByID(ctx context.Context, q sqldb.Queryer, accountID, sessionI
 const sessionRowQuery = `SELECT
 			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
 			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.status_decision, a.created_at, a.deletion_scheduled_at,
-			a.language, `+avatarVersionColumn+`,
+			a.language, ` + avatarVersionColumn + `,
 			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)

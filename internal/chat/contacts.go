@@ -309,3 +309,9 @@ func (s *Service) Blocks(ctx context.Context, account plaza.ID) ([]plaza.ID, err
 	}
 	return out, rows.Err()
 }
+
+// Blocked reports whether blocker has blocked who: lookups, invite links
+// and profile photos treat who as unable to see blocker.
+func (s *Service) Blocked(ctx context.Context, blocker, who plaza.ID) (bool, error) {
+	return blocked(ctx, s.db.Read(), blocker, who)
+}

@@ -128,6 +128,10 @@ func (s *Service) RevokeInvite(ctx context.Context, owner, id plaza.ID) error {
 // unknown, expired, revoked, or its owner can no longer be added.
 var errInviteNotFound = plaza.Errorf(plaza.ENotFound, "this invite link does not work: it may have expired or been revoked")
 
+// InviteNotFound returns the one answer for an invite link that does not
+// work.
+func InviteNotFound() error { return errInviteNotFound }
+
 // ResolveInvite returns the working invite link with token and its
 // owner's profile. Unknown, expired and revoked links, and those of an
 // owner who is not active (suspended, closed, memorialised or deleted),

@@ -31,11 +31,21 @@ func parseLanguage(s string) (Language, string) {
 	return "", "must be en or zh-CN"
 }
 
+// ParseLanguage returns the language s names, or invalid_request on the
+// field language.
+func ParseLanguage(s string) (Language, error) {
+	l, rule := parseLanguage(s)
+	if rule != "" || s == "" {
+		return "", plaza.Invalid("language", "must be en or zh-CN")
+	}
+	return l, nil
+}
+
 // SetLanguage changes the language of id.
 func (s *Service) SetLanguage(ctx context.Context, id plaza.ID, lang string) (Account, error) {
-	l, rule := parseLanguage(lang)
-	if rule != "" || lang == "" {
-		return Account{}, plaza.Invalid("language", "must be en or zh-CN")
+	l, err := ParseLanguage(lang)
+	if err != nil {
+		return Account{}, err
 	}
 	res, err := s.db.Write().ExecContext(ctx, `UPDATE accounts SET language = $1, updated_at = $2 WHERE id = $3 AND status <> 'deleted'`, l, micros(s.now()), id)
 	if err != nil {
@@ -108,6 +118,9 @@ func lockPrivacy(ctx context.Context, tx *sql.Tx, db *sqldb.DB, id plaza.ID) (Pr
 // errNobodyFound is the one answer of a lookup that finds nobody, whether
 // nobody has the handle or number, or its owner keeps it hidden.
 var errNobodyFound = plaza.Errorf(plaza.ENotFound, "nobody found")
+
+// NobodyFound returns the one answer of a lookup that finds nobody.
+func NobodyFound() error { return errNobodyFound }
 
 // findable reports whether a lookup may return an account in this status:
 // deleted and closed accounts are not found.

@@ -285,3 +285,38 @@ func TestAvatar(t *testing.T) {
 		}
 	})
 }
+
+// TestYourAccountPeople: the export holds the language, the privacy
+// settings, the profile photo's item and the working invite links, never
+// a token.
+func TestYourAccountPeople(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		a, _ := register(t, svc, "alice")
+		if _, err := svc.SetLanguage(ctx, a.ID, "zh-CN"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetPrivacy(ctx, a.ID, nil, ptr(true)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetAvatar(ctx, a.ID, 77); err != nil {
+			t.Fatal(err)
+		}
+		inv, token, err := svc.CreateInvite(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := svc.YourAccount(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y.Language != account.SimplifiedChinese || y.Privacy != (account.Privacy{FindByHandle: true, FindByPhone: true}) || y.AvatarMediaID != 77 {
+			t.Errorf("export = language %q, privacy %+v, photo %d", y.Language, y.Privacy, y.AvatarMediaID)
+		}
+		if len(y.Invites) != 1 || y.Invites[0].ID != inv.ID || y.Invites[0].Prefix == token {
+			t.Errorf("exported invites = %+v, want the one link without its token", y.Invites)
+		}
+	})
+}

@@ -89,12 +89,22 @@ func (s *Server) declineContact(w http.ResponseWriter, r *http.Request) error {
 	return s.decideContact(w, r, false)
 }
 
+// contactJSON is a contact with its profile photo's URL.
+type contactJSON struct {
+	chat.Contact
+	AvatarURL *string `json:"avatar_url"`
+}
+
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	cs, err := s.chat.Contacts(r.Context(), authOf(r).Account.ID)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, list[chat.Contact]{Items: cs})
+	out := list[contactJSON]{Items: make([]contactJSON, len(cs))}
+	for i, c := range cs {
+		out.Items[i] = contactJSON{Contact: c, AvatarURL: avatarURL(c.AccountID, c.AvatarVersion)}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) removeContact(w http.ResponseWriter, r *http.Request) error {

@@ -489,7 +489,7 @@ var schemas = map[string]any{
 	"ContactRequest": obj(nil, map[string]any{"id": idSchema, "from_id": idSchema, "to_id": idSchema, "note": str,
 		"status": map[string]any{"type": "string", "enum": []string{"pending", "accepted", "declined"}}, "created_at": dateTime}),
 	"ContactRequestList": listOf("ContactRequest"),
-	"Contact":            obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "since": dateTime}),
+	"Contact":            obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "since": dateTime, "avatar_url": avatarURLSchema}),
 	"ContactList":        listOf("Contact"),
 	"AccountRef":         obj([]string{"account_id"}, map[string]any{"account_id": idSchema}),
 	"BlockList":          listOf("AccountRef"),

@@ -218,7 +218,8 @@ func TestInviteLinks(t *testing.T) {
 
 func TestAvatar(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *testEnv) {
-		alice, bob := e.register("alice"), e.register("bob")
+		alice, bob := e.verified("alice"), e.verified("bob")
+		e.befriend(bob, alice)
 		photo := withSegment(jpegFixture(t, 400, 300), 0xE1, exifGPS())
 		mid := e.upload(alice, "me.jpg", "image/jpeg", photo).want(t, http.StatusCreated, "").body["id"].(string)
 		file := e.upload(alice, "notes.txt", "text/plain", []byte("plain text, not an image")).want(t, http.StatusCreated, "").body["id"].(string)
@@ -247,6 +248,10 @@ func TestAvatar(t *testing.T) {
 			if got := e.do("GET", c.path, c.token, nil).body["avatar_url"]; got != want {
 				t.Errorf("%s: avatar_url = %v, want %s", c.path, got, want)
 			}
+		}
+		contacts := e.do("GET", "/api/v1/contacts", bob.token, nil).want(t, http.StatusOK, "").body["items"].([]any)
+		if len(contacts) != 1 || contacts[0].(map[string]any)["avatar_url"] != want {
+			t.Errorf("bob's contacts = %v, want alice with avatar_url %s", contacts, want)
 		}
 		for _, c := range []struct {
 			query string

@@ -36,6 +36,13 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me/legacy-contact", signedIn, s.getLegacyContact)
 	s.handle("PUT /api/v1/me/legacy-contact", signedIn, s.putLegacyContact)
 	s.handle("DELETE /api/v1/me/legacy-contact", signedIn, s.deleteLegacyContact)
+	s.handle("GET /api/v1/me/privacy", signedIn, s.getPrivacy)
+	s.handle("PATCH /api/v1/me/privacy", signedIn, s.patchPrivacy)
+	s.handle("PUT /api/v1/me/avatar", signedIn, s.putAvatar)
+	s.handle("DELETE /api/v1/me/avatar", signedIn, s.deleteAvatar)
+	s.handle("POST /api/v1/me/invites", signedIn, s.createInvite)
+	s.handle("GET /api/v1/me/invites", signedIn, s.listInvites)
+	s.handle("DELETE /api/v1/me/invites/{id}", signedIn, s.revokeInvite)
 
 	// Your data: exports, allowed in any standing.
 	s.handle("POST /api/v1/me/exports", anyStanding, s.requestExport)
@@ -120,7 +127,10 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/admin/channels/{id}/status", signedIn, s.setChannelStatus, account.Admin)
 
 	// Other people.
+	s.handle("GET /api/v1/accounts/lookup", signedIn, s.lookupAccount)
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
+	s.handle("GET /api/v1/accounts/{id}/avatar", signedIn, s.getAvatar)
+	s.handle("GET /api/v1/invites/{token}", signedIn, s.getInvite)
 	s.handle("POST /api/v1/accounts/{id}/legacy-exports", signedIn, s.legacyExport)
 
 	// Microblog.

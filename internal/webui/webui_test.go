@@ -29,6 +29,7 @@ func TestHandler(t *testing.T) {
 		{"GET", "/index.html", 200, "text/html; charset=utf-8", "no-cache", `<div id="app">`},
 		{"GET", "/chats/384509780243079168", 200, "text/html; charset=utf-8", "no-cache", `<div id="app">`},
 		{"GET", "/settings?x=1", 200, "text/html; charset=utf-8", "no-cache", script},
+		{"GET", "/add/q8Zc1vX0aLw9Rk2mNp4sTu7y", 200, "text/html; charset=utf-8", "no-cache", `<div id="app">`},
 		{"GET", script, 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", ""},
 		{"HEAD", script, 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", ""},
 		{"GET", "/assets/missing-0000.js", 404, "text/plain; charset=utf-8", "no-store", "not found"},

@@ -92,6 +92,7 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/conversations/{id}/messages/{message_id}/recall", tag: "chat", summary: "Recall your message within the recall window (default 2 minutes)", auth: signedIn, status: 200, response: "Message", errors: []int{404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/read", tag: "chat", summary: "Move your read position forward", auth: signedIn, body: "ReadPosition", status: 204, errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/typing", tag: "chat", summary: "Tell the other members you are typing (not stored)", auth: signedIn, status: 204, errors: []int{404}},
+	{method: "GET", path: "/api/v1/messages/search", tag: "chat", summary: "Messages of your conversations matching every term of ?q= (at most 200 characters, 16 terms), Chinese and Japanese without spaces too (天气 finds 今天天气很好), newest first, as history shows them: only conversations you are a member of, from when you joined, never recalled messages, removed ones only to their sender (?conversation_id= to search one, 404 if you are not a member; ?before=ID&limit=N, default 20, max 50)", auth: signedIn, status: 200, response: "MessageSearchPage", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/media", tag: "media", summary: "Upload a file (multipart field file); its type is sniffed from the content; images are re-encoded without metadata", auth: signedIn, body: "Upload", status: 201, response: "Media", errors: []int{400, 413, 415, 429}},
 	{method: "GET", path: "/api/v1/media/{id}", tag: "media", summary: "The bytes, to the uploader (until they delete it), members of a conversation carrying it, anyone signed in for a published channel post's media, and whoever may see a microblog post carrying it (others 404); Range supported", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
 	{method: "GET", path: "/api/v1/media/{id}/thumbnail", tag: "media", summary: "The thumbnail of an image or the poster of a video", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
@@ -520,7 +521,12 @@ var schemas = map[string]any{
 		"recalled": boolean, "created_at": dateTime,
 		"label": modLabel, "removed": modRemoved, "decision_id": modDecision,
 	}),
-	"MessageList":  listOf("Message"),
+	"MessageList": listOf("Message"),
+	"MessageSearchPage": obj([]string{"items", "next", "next_cursor"}, map[string]any{
+		"items":       map[string]any{"type": "array", "items": obj([]string{"message", "conversation_id"}, map[string]any{"message": ref("Message"), "conversation_id": idSchema})},
+		"next":        map[string]any{"type": "string", "description": "Pass as ?before= for the next page; empty when there is none."},
+		"next_cursor": map[string]any{"type": "string", "description": "The same as next."},
+	}),
 	"ReadPosition": obj([]string{"seq"}, map[string]any{"seq": integer}),
 	"SyncPage": obj([]string{"events", "cursor", "more"}, map[string]any{
 		"events": map[string]any{"type": "array", "items": obj([]string{"type", "cursor", "data"}, map[string]any{"type": str, "cursor": str, "data": map[string]any{"type": "object"}})},

@@ -82,6 +82,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/conversations/{id}/messages/{message_id}/recall", signedIn, s.recallMessage)
 	s.handle("POST /api/v1/conversations/{id}/read", signedIn, s.markRead)
 	s.handle("POST /api/v1/conversations/{id}/typing", signedIn, s.typing)
+	s.handle("GET /api/v1/messages/search", signedIn, s.searchMessages)
 
 	// Media.
 	s.handle("POST /api/v1/media", signedIn, s.uploadMedia)

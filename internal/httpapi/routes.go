@@ -83,6 +83,13 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/conversations/{id}/read", signedIn, s.markRead)
 	s.handle("POST /api/v1/conversations/{id}/typing", signedIn, s.typing)
 	s.handle("GET /api/v1/messages/search", signedIn, s.searchMessages)
+	s.handle("PUT /api/v1/conversations/{id}/mute", signedIn, s.muteConversation)
+
+	// Web Push.
+	s.handle("GET /api/v1/push/vapid-key", signedIn, s.vapidKey)
+	s.handle("POST /api/v1/me/push-subscriptions", signedIn, s.subscribePush)
+	s.handle("GET /api/v1/me/push-subscriptions", signedIn, s.listPushSubscriptions)
+	s.handle("DELETE /api/v1/me/push-subscriptions/{id}", signedIn, s.deletePushSubscription)
 
 	// Media.
 	s.handle("POST /api/v1/media", signedIn, s.uploadMedia)

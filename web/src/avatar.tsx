@@ -17,10 +17,15 @@ export function initials(name: string): string {
   return (first + second).toUpperCase();
 }
 
+// colourOf mixes the whole seed (FNV-1a, then a finaliser) so that IDs made
+// moments apart, which differ only in a few digits, still spread out.
 function colourOf(seed: string): number {
-  let h = 0;
-  for (const ch of seed) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
-  return h % colours;
+  let h = 0x811c9dc5;
+  for (const ch of seed) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return (h >>> 0) % colours;
 }
 
 interface Props {

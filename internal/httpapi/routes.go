@@ -167,6 +167,7 @@ func (s *Server) registerRoutes() {
 	s.handle("PUT /api/v1/admin/rules/{id}", signedIn, s.putRule, account.Admin)
 
 	// Operator.
+	s.handle("GET /api/v1/admin/overview", signedIn, s.adminOverview, account.Admin, account.Moderator, account.Reviewer, account.Compliance)
 	s.handle("POST /api/v1/admin/terms", signedIn, s.publishTerms, account.Admin)
 	s.handle("GET /api/v1/admin/accounts", signedIn, s.adminFindAccount, account.Admin, account.Moderator)
 	s.handle("GET /api/v1/admin/accounts/{id}", signedIn, s.adminGetAccount, account.Admin, account.Moderator)

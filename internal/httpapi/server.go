@@ -60,6 +60,9 @@ type Config struct {
 	// a phone code, on top of the per-code attempt cap.
 	PhoneVerifyPerAccount ratelimit.Rate
 	PhoneVerifyPerIP      ratelimit.Rate
+	// SMSOutbox says codes go to the development outbox file rather than
+	// to phones; the verification screen tells people so.
+	SMSOutbox bool
 	// PhoneRegion is the default region for phone numbers typed without
 	// a country code ("" requires the + form).
 	PhoneRegion string

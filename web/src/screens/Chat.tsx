@@ -22,6 +22,10 @@ import { SendRequest } from '../stream';
 import { useTitle } from './title';
 import { ModNote } from './ModNote';
 import { ReportDialog } from './Report';
+import { ForwardDialog, forwardable } from './Forward';
+import { EmojiPicker } from './EmojiPicker';
+import { complete, matches, Member, MentionSuggest, mentionQuery } from './MentionSuggest';
+import { dayLabel, dayOf, MessageText } from '../messagetext';
 
 interface Outgoing {
   client_id: string;
@@ -51,6 +55,10 @@ export function Chat({ id }: { id: string }) {
   const [elapsed, setElapsed] = useState(0);
   const [micError, setMicError] = useState('');
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [emoji, setEmoji] = useState(false);
+  const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
+  const [mentionAt, setMentionAt] = useState(0);
   const [theirRead, setTheirRead] = useState(0); // the other person's read position, from live frames
   const [typist, setTypist] = useState(''); // who else is typing here
   const typistTimer = useRef<number | undefined>(undefined);
@@ -138,6 +146,47 @@ export function Chat({ id }: { id: string }) {
       setTheirRead(0);
     };
   }, [id, stream]);
+
+  // The members' handles and names: for @ suggestions and marking mentions.
+  const memberKey = conv?.member_ids.join(',') ?? '';
+  useEffect(() => {
+    if (!memberKey) return;
+    let live = true;
+    // Bounded: a very large group suggests among its first 300 members.
+    const ids = memberKey.split(',').slice(0, 300);
+    Promise.allSettled(ids.map((m) => profile(m))).then((rs) => {
+      if (!live) return;
+      setMembers(rs.flatMap((r) => (r.status === 'fulfilled' ? [{ id: r.value.id, handle: r.value.handle, display_name: r.value.display_name }] : [])));
+    });
+    return () => {
+      live = false;
+    };
+  }, [memberKey]);
+  const handles = members.map((x) => x.handle.toLowerCase());
+  const suggestions = mention && conv?.kind === 'group' ? matches(members, mention.query, me.id) : [];
+
+  const insertAtCaret = (ins: string) => {
+    const el = document.getElementById('composer-text') as HTMLTextAreaElement | null;
+    const at = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? at;
+    setText(text.slice(0, at) + ins + text.slice(end));
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(at + ins.length, at + ins.length);
+    });
+  };
+
+  const pickMention = (m: Member) => {
+    if (!mention) return;
+    const el = document.getElementById('composer-text') as HTMLTextAreaElement | null;
+    const done = complete(text, mention, m.handle);
+    setText(done.text);
+    setMention(null);
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(done.caret, done.caret);
+    });
+  };
 
   // Mark what is shown as read, when the page is visible.
   const lastSeq = messages.length ? messages[messages.length - 1].seq : 0;
@@ -280,6 +329,24 @@ export function Chat({ id }: { id: string }) {
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
+    if (suggestions.length > 0 && !e.isComposing) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const n = suggestions.length;
+        setMentionAt((i) => (i + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        pickMention(suggestions[Math.min(mentionAt, suggestions.length - 1)]);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setMention(null);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
     else if (e.key === 'Escape' && replyTo) {
       e.preventDefault();
@@ -340,18 +407,25 @@ export function Chat({ id }: { id: string }) {
                 </button>
               </li>
             )}
-            {messages.map((m) => (
+            {messages.map((m, i) => [
+              (i === 0 || dayOf(messages[i - 1].created_at) !== dayOf(m.created_at)) && (
+                <li key={`day-${m.id}`} class="day-sep" role="separator" aria-label={dayLabel(m.created_at)}>
+                  <span>{dayLabel(m.created_at)}</span>
+                </li>
+              ),
               <Bubble
                 key={m.id}
                 m={m}
+                handles={handles}
+                meHandle={me.handle}
                 mine={m.sender_id === me.id}
                 group={conv?.kind === 'group'}
                 quoted={m.reply_to ? byID.get(m.reply_to) ?? null : undefined}
                 read={m.id === readMine}
                 onReply={startReply}
                 onChange={(x) => merge([x])}
-              />
-            ))}
+              />,
+            ])}
             {pending.map((o) => (
               <li key={o.client_id} class="msg mine pending">
                 <div class="bubble">
@@ -417,6 +491,16 @@ export function Chat({ id }: { id: string }) {
                   </button>
                 </div>
               )}
+              {emoji && (
+                <EmojiPicker
+                  onPick={(c) => insertAtCaret(c)}
+                  onClose={() => {
+                    setEmoji(false);
+                    document.getElementById('composer-text')?.focus();
+                  }}
+                />
+              )}
+              <MentionSuggest id="mention-list" items={suggestions} active={Math.min(mentionAt, Math.max(0, suggestions.length - 1))} onPick={pickMention} />
               <form class="composer" onSubmit={send}>
                 <input id="photo-input" ref={photoInput} type="file" accept="image/*,video/*" hidden aria-label={t('shell.chat.photoInput')} onChange={pickPhoto} />
                 <input id="file-input" ref={fileInput} type="file" hidden aria-label={t('shell.chat.fileInput')} onChange={pickFile} />
@@ -429,6 +513,9 @@ export function Chat({ id }: { id: string }) {
                 <button type="button" class="icon" aria-label={t('shell.chat.record')} title={t('shell.chat.record')} onClick={startRecording}>
                   <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></svg>
                 </button>
+                <button type="button" class="icon" aria-label={t('messages.emoji')} title={t('messages.emoji')} aria-expanded={emoji} onClick={() => setEmoji(!emoji)}>
+                  <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="9" /><path d="M8.5 14.5a4.5 4.5 0 0 0 7 0" /><path d="M9 9.5h.01M15 9.5h.01" /></svg>
+                </button>
                 <label for="composer-text" class="visually-hidden">
                   {t('shell.chat.message')}
                 </label>
@@ -438,9 +525,13 @@ export function Chat({ id }: { id: string }) {
                   maxLength={4096}
                   placeholder={t('shell.chat.message')}
                   value={text}
+                  aria-controls={suggestions.length > 0 ? 'mention-list' : undefined}
+                  aria-activedescendant={suggestions.length > 0 ? `mention-list-${Math.min(mentionAt, suggestions.length - 1)}` : undefined}
                   onInput={(e) => {
                     const v = e.currentTarget.value;
                     setText(v);
+                    setMention(mentionQuery(v, e.currentTarget.selectionStart ?? v.length));
+                    setMentionAt(0);
                     // At most one typing frame every 3 seconds.
                     if (v.trim() && Date.now() - lastTyping.current >= 3000) {
                       lastTyping.current = Date.now();
@@ -489,6 +580,9 @@ const RECALL_MS = 2 * 60 * 1000;
 
 interface BubbleProps {
   m: Message;
+  /** handles are the conversation's members' (lower case), whose @mentions are marked; meHandle is the reader's. */
+  handles: string[];
+  meHandle: string;
   mine: boolean;
   group: boolean;
   quoted?: Message | null; // undefined: not a reply; null: the original is not loaded
@@ -497,11 +591,14 @@ interface BubbleProps {
   onChange: (m: Message) => void;
 }
 
-function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps) {
+function Bubble({ m, handles, meHandle, mine, group, quoted, read, onReply, onChange }: BubbleProps) {
   const [sender, setSender] = useState('');
   const [menu, setMenu] = useState(false);
   const [reporting, setReporting] = useState(false);
+  const [forwarding, setForwarding] = useState(false);
+  const [copied, setCopied] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const { me } = useSession();
   const toggle = useRef<HTMLButtonElement>(null);
   const firstAction = useRef<HTMLButtonElement>(null);
   useEffect(() => {
@@ -539,11 +636,15 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
         ) : tombstone ? (
           t('shell.msg.removed')
         ) : m.kind === 'text' ? (
-          m.text
+          <MessageText text={m.text ?? ''} handles={handles} me={meHandle} />
         ) : m.kind === 'image' && m.media_id ? (
           <>
             <Photo id={m.media_id} />
-            {m.text && <div>{m.text}</div>}
+            {m.text && (
+              <div>
+                <MessageText text={m.text} handles={handles} me={meHandle} />
+              </div>
+            )}
           </>
         ) : m.kind === 'voice' && m.media_id ? (
           <Voice id={m.media_id} />
@@ -586,6 +687,32 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
           >
             {t('shell.msg.reply')}
           </button>
+          {m.kind === 'text' && m.text && (
+            <button
+              type="button"
+              onClick={() => {
+                navigator.clipboard?.writeText(m.text ?? '').then(() => {
+                  setCopied(true);
+                  setTimeout(() => setCopied(false), 1500);
+                }, setError);
+                setMenu(false);
+              }}
+            >
+              {t('messages.copy')}
+            </button>
+          )}
+          {forwardable(m, me.id) && (
+            <button
+              type="button"
+              aria-haspopup="dialog"
+              onClick={() => {
+                setMenu(false);
+                setForwarding(true);
+              }}
+            >
+              {t('messages.forward')}
+            </button>
+          )}
           {canRecall && (
             <button type="button" class="danger" onClick={recall}>
               {t('shell.msg.recall')}
@@ -604,6 +731,20 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
             </button>
           )}
         </div>
+      )}
+      {copied && (
+        <div class="msg-meta" role="status">
+          {t('messages.copied')}
+        </div>
+      )}
+      {forwarding && (
+        <ForwardDialog
+          m={m}
+          onClose={() => {
+            setForwarding(false);
+            toggle.current?.focus();
+          }}
+        />
       )}
       {reporting && (
         <ReportDialog

@@ -4,6 +4,7 @@
 // and the photos and files shared in the history loaded so far. Beside the
 // messages on a wide screen; over them on a phone.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { muteConversation } from '../push';
 import { api, Contact, Conversation, goneAccount, List, Message, profile, Profile } from '../api';
 import { useSession } from '../app';
 import { Avatar, useAvatarURL } from '../avatar';
@@ -58,6 +59,7 @@ export function ChatDetails({ conv, title, avatarURL, otherID, messages, onChang
         <p class="details-name">{title}</p>
         <p class="muted">{group ? t('shell.chat.members', { count: conv.member_ids.length }) : other ? `@${other.handle}` : ''}</p>
       </div>
+      <Mute conv={conv} onChange={onChange} />
       {group && (mine === 'owner' || mine === 'admin') && <Rename conv={conv} onChange={onChange} />}
       {group && <Members conv={c} roleOf={roleOf} onChange={onChange} />}
       <section aria-labelledby="details-media">
@@ -258,5 +260,32 @@ function Leave({ conv }: { conv: Conversation }) {
         </ConfirmDialog>
       )}
     </>
+  );
+}
+
+/** Mute turns push notices for this conversation off or on for the reader; a mention still comes through. */
+function Mute({ conv, onChange }: { conv: Conversation; onChange: (c: Conversation) => void }) {
+  const muted = !!(conv as { muted?: boolean }).muted;
+  const [error, setError] = useState<unknown>(null);
+  const toggle = async (on: boolean) => {
+    setError(null);
+    try {
+      const r = await muteConversation(conv.id, on);
+      onChange({ ...conv, muted: r.muted } as Conversation);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section class="details-mute">
+      <label class="switch-row">
+        <input type="checkbox" checked={muted} onChange={(e) => toggle(e.currentTarget.checked)} aria-describedby={`mute-hint-${conv.id}`} />{' '}
+        {t('messages.muted')}
+      </label>
+      <p class="muted small" id={`mute-hint-${conv.id}`}>
+        {t('messages.mutedHint')}
+      </p>
+      <ErrorBox error={error} />
+    </section>
   );
 }

@@ -4,7 +4,7 @@
 // the stream keeps current. On a wide screen it is the left pane, with the
 // open conversation marked.
 import { useEffect, useState } from 'preact/hooks';
-import { Conversation, goneAccount, Message, profile } from '../api';
+import { api, Conversation, goneAccount, Message, profile } from '../api';
 import { useSession } from '../app';
 import { Avatar } from '../avatar';
 import { t } from '../i18n';
@@ -76,6 +76,8 @@ export function ChatList({ pane, selected }: Props) {
         })
       : sorted);
 
+  const found = useMessageSearch(query);
+
   const Tag = pane ? 'section' : 'main';
   return (
     <Tag class={pane ? 'chat-list-pane' : 'page chat-list-page'} aria-labelledby="chats-title">
@@ -112,9 +114,11 @@ export function ChatList({ pane, selected }: Props) {
       ) : sorted!.length === 0 ? (
         <p class="empty">{t('shell.chats.none')}</p>
       ) : shown.length === 0 ? (
-        <p class="empty" role="status">
-          {t('shell.chats.noMatch', { query: query.trim() })}
-        </p>
+        !found?.length && (
+          <p class="empty" role="status">
+            {t('shell.chats.noMatch', { query: query.trim() })}
+          </p>
+        )
       ) : (
         <ul class="chat-list" aria-label={t('shell.chats.list')}>
           {shown.map((c) => (
@@ -122,8 +126,65 @@ export function ChatList({ pane, selected }: Props) {
           ))}
         </ul>
       )}
+      {found && found.length > 0 && (
+        <section aria-labelledby="found-title" class="found">
+          <h2 id="found-title" class="found-title">{t('messages.search.found', { count: found.length })}</h2>
+          <ul class="chat-list">
+            {found.map((f) => {
+              const c = items?.find((x) => x.id === f.conversation_id);
+              return (
+                <li key={f.message.id}>
+                  <a href={`/chats/${f.conversation_id}`} onClick={linkHandler} class="chat-row">
+                    <Avatar seed={c?.kind === 'direct' ? other(c, me.id) : f.conversation_id} name={c ? titleOf(c) : ''} url={c?.kind === 'direct' ? people[other(c, me.id)]?.avatar : undefined} />
+                    <span class="chat-main">
+                      <span class="chat-title">{c ? titleOf(c) : t('shell.group')}</span>
+                      <span class="chat-preview">{f.message.text}</span>
+                    </span>
+                    <span class="chat-meta">
+                      <time dateTime={f.message.created_at}>{shortTime(f.message.created_at)}</time>
+                    </span>
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
     </Tag>
   );
+}
+
+interface Found {
+  conversation_id: string;
+  message: Message;
+}
+
+/**
+ * useMessageSearch asks the server for messages matching the query in the
+ * person's own conversations (Chinese without spaces works), a moment
+ * after typing stops; null while there is no query.
+ */
+function useMessageSearch(query: string): Found[] | null {
+  const [found, setFound] = useState<Found[] | null>(null);
+  useEffect(() => {
+    const q = query.trim();
+    if (!q) {
+      setFound(null);
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      api<{ items: Found[] }>('GET', `/messages/search?q=${encodeURIComponent(q)}&limit=20`).then(
+        (r) => live && setFound(r.items),
+        () => live && setFound([]),
+      );
+    }, 300);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [query]);
+  return found;
 }
 
 function other(c: Conversation, me: string): string {

@@ -15,7 +15,7 @@ import { NewChat } from './screens/NewChat';
 import { NewGroup } from './screens/NewGroup';
 import { Contacts } from './screens/Contacts';
 import { ApplyChannel, ChannelPage, Channels } from './screens/Channels';
-import { Console } from './screens/Console';
+import { lazy } from './lazy';
 import { AcceptTerms } from './screens/AcceptTerms';
 import { Timeline } from './screens/Timeline';
 import { PostPage } from './screens/PostPage';
@@ -33,6 +33,9 @@ import './themecolor';
 import { useWide } from './layout';
 import { ChatsIcon } from './icons';
 import { Brand, NavRail, TabBar, TopBar } from './screens/Shell';
+
+// The operator console is loaded only when opened: most people never do.
+const Console = lazy(() => import('./screens/Console').then((m) => m.Console));
 
 export interface Session {
   me: Me;

@@ -17,8 +17,9 @@ import { BackIcon, MoreIcon } from '../icons';
 import { useWide } from '../layout';
 import { ChatDetails } from './ChatDetails';
 import { ErrorBox, shortTime } from '../ui';
-import { formatDuration, knownDurations, knownPosters, mediaURL, saveMedia, microphoneProblem, Recorder, uploadMedia, VOICE_LIMIT_MS } from '../media';
+import { formatDuration, knownDurations, knownPosters, mediaURL, saveMedia, microphoneProblem, uploadMedia, VOICE_LIMIT_MS } from '../media';
 import { SendRequest } from '../stream';
+import type { Recorder } from '../recorder';
 import { useTitle } from './title';
 import { ModNote } from './ModNote';
 import { ReportDialog } from './Report';
@@ -301,8 +302,10 @@ export function Chat({ id }: { id: string }) {
 
   const startRecording = async () => {
     setMicError('');
-    const r = new Recorder();
+    let r: Recorder;
     try {
+      const { Recorder } = await import('../recorder');
+      r = new Recorder();
       await r.start();
     } catch (err) {
       setMicError(microphoneProblem(err));

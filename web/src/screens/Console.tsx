@@ -16,7 +16,7 @@ import { ConsoleOverview } from './ConsoleOverview';
 import { formatDate, formatDateTime, Key, t } from '../i18n';
 import { words } from '../words';
 
-export const consoleRoles = ['admin', 'reviewer', 'compliance', 'moderator'];
+export { consoleRoles } from '../roles';
 
 interface Review {
   id: string;

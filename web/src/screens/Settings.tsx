@@ -9,7 +9,7 @@ import { api, List, Me, Session } from '../api';
 import { useSession } from '../app';
 import { describedBy, ErrorBox, Field, shortTime } from '../ui';
 import { linkHandler } from '../router';
-import { consoleRoles } from './Console';
+import { consoleRoles } from '../roles';
 import { IdentityVerification, PhoneVerification } from './Verification';
 import { MediaLibrary } from './MediaLibrary';
 import { DeleteAccount, DownloadYourData, LegacyContactSection } from './YourData';

@@ -8,7 +8,7 @@ import { useSession } from '../app';
 import { t } from '../i18n';
 import { BellIcon, ChannelsIcon, ChatsIcon, ConsoleIcon, ContactsIcon, Logo, MeIcon, MomentsIcon, SettingsIcon } from '../icons';
 import { linkHandler } from '../router';
-import { consoleRoles } from './Console';
+import { consoleRoles } from '../roles';
 
 const microPaths = /^\/(timeline|posts|accounts|hashtags|trending|search)(\/|$)/;
 

@@ -562,6 +562,7 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.PhoneVerifyPerAccount, _ = ratelimit.ParseRate(c.PhoneVerifyRateAccount)
 	h.PhoneVerifyPerIP, _ = ratelimit.ParseRate(c.PhoneVerifyRateIP)
 	h.PhoneRegion = c.PhoneRegion
+	h.SMSOutbox = c.SMS == "outbox"
 	h.IdentityProviders, _ = c.providers()
 	h.UploadsDir = filepath.Join(c.Data, "uploads")
 	h.DataDir = c.Data

@@ -174,6 +174,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Push.Start(m.Accounts, m.Chat)
 	m.goBackground(func() { m.Chat.RunPruner(bg, 10*time.Minute) })
+	// Messages become searchable within a poll of their commit; the
+	// indexer runs beside the send path, not in it.
+	m.goBackground(func() { m.Chat.RunSearchIndexer(bg, 500*time.Millisecond) })
 	m.goBackground(func() { ratelimit.RunPruner(bg, db, time.Minute, m.Log) })
 	if err := os.MkdirAll(filepath.Join(m.Config.Data, "tmp"), 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)

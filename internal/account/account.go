@@ -74,6 +74,11 @@ type Account struct {
 	// DeletionScheduledAt is when the deletion its owner asked for takes
 	// effect; zero when none is scheduled.
 	DeletionScheduledAt time.Time
+	// Language is what the server writes to the account in (text
+	// messages): English or Simplified Chinese.
+	Language Language
+	// AvatarVersion counts changes of the profile photo; 0 means none.
+	AvatarVersion int64
 }
 
 // HasRole reports whether a holds any of roles.
@@ -213,6 +218,8 @@ type Profile struct {
 	Handle      string
 	DisplayName string
 	Status      Status
+	// AvatarVersion counts changes of the profile photo; 0 means none.
+	AvatarVersion int64
 }
 
 // Memorialised reports whether the profile is kept in memory of its owner.
@@ -229,7 +236,7 @@ func (s *Service) Profile(ctx context.Context, id plaza.ID) (Profile, error) {
 	if a.Status == Deleted {
 		return Profile{}, errDeletedAccount(id)
 	}
-	return Profile{ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, Status: a.Status}, nil
+	return profileOf(a), nil
 }
 
 // SetDisplayName changes the display name of id.

@@ -37,7 +37,7 @@ func TestRegister(t *testing.T) {
 		}
 		want := account.Account{
 			ID: a.ID, Handle: "alice_1", DisplayName: "Alice Liddell", BirthDate: "1990-05-17",
-			Status: account.Active, Roles: []account.Role{}, CreatedAt: march15,
+			Status: account.Active, Roles: []account.Role{}, CreatedAt: march15, Language: account.English,
 		}
 		if a.ID == 0 {
 			t.Errorf("got ID 0, want a new ID")
@@ -474,7 +474,8 @@ func TestErase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := account.Account{ID: a.ID, Handle: "alice", Status: account.Deleted, Roles: []account.Role{}, CreatedAt: a.CreatedAt.Truncate(time.Microsecond)}
+		want := account.Account{ID: a.ID, Handle: "alice", Status: account.Deleted, Roles: []account.Role{}, CreatedAt: a.CreatedAt.Truncate(time.Microsecond),
+			Language: account.English}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("deleted account keeps only its ID and handle (-want +got):\n%s", diff)
 		}

@@ -63,6 +63,8 @@ type Registration struct {
 	BirthDate            string
 	AcceptedTermsVersion int64
 	UserAgent            string
+	// Language is the account's language; "" is English.
+	Language string
 }
 
 // Register opens an account, records the terms acceptance and signs the
@@ -93,6 +95,10 @@ func (s *Service) register(ctx context.Context, r Registration, also func(tx *sq
 	if rule != "" {
 		p.Add("birth_date", rule)
 	}
+	lang, rule := parseLanguage(r.Language)
+	if rule != "" {
+		p.Add("language", rule)
+	}
 	if err := p.Err(); err != nil {
 		return Account{}, "", err
 	}
@@ -121,7 +127,7 @@ func (s *Service) register(ctx context.Context, r Registration, also func(tx *sq
 		return Account{}, "", fmt.Errorf("register: %w", err)
 	}
 
-	a := Account{ID: plaza.NewID(), Handle: handle, DisplayName: name, BirthDate: r.BirthDate, Status: Active, Roles: []Role{}, CreatedAt: now}
+	a := Account{ID: plaza.NewID(), Handle: handle, DisplayName: name, BirthDate: r.BirthDate, Status: Active, Roles: []Role{}, CreatedAt: now, Language: lang}
 	var token string
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := insertAccount(ctx, tx, a, hash); err != nil {

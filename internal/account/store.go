@@ -17,13 +17,21 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, status_decision, created_at, deletion_scheduled_at`
+const accountColumns = `id, handle, display_name, birth_date, status, status_reason, status_until, status_decision, created_at, deletion_scheduled_at, language,
+	CASE WHEN avatar_media_id IS NULL THEN 0 ELSE avatar_version END`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+// avatarVersionColumn is an account's photo version, 0 while it has no
+// photo (the count goes on across removals, so URLs are never reused).
+const avatarVersionColumn = `CASE WHEN a.avatar_media_id IS NULL THEN 0 ELSE a.avatar_version END`
+
+// scanAccount scans accountColumns, then extra.
+func scanAccount(row interface{ Scan(...any) error }, extra ...any) (Account, error) {
 	var a Account
 	var until, decision, deletion sql.NullInt64
 	var created int64
-	if err := row.Scan(&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &decision, &created, &deletion); err != nil {
+	dest := append([]any{&a.ID, &a.Handle, &a.DisplayName, &a.BirthDate, &a.Status, &a.StatusReason, &until, &decision, &created, &deletion,
+		&a.Language, &a.AvatarVersion}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return Account{}, err
 	}
 	if until.Valid {
@@ -67,9 +75,9 @@ func handleExists(ctx context.Context, q sqldb.Queryer, handle string) (bool, er
 
 func insertAccount(ctx context.Context, tx *sql.Tx, a Account, passwordHash string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO accounts
-		(id, handle, display_name, password_hash, birth_date, status, status_reason, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, '', $7, $7)`,
-		a.ID, a.Handle, a.DisplayName, passwordHash, a.BirthDate, a.Status, micros(a.CreatedAt))
+		(id, handle, display_name, password_hash, birth_date, status, status_reason, created_at, updated_at, language)
+		VALUES ($1, $2, $3, $4, $5, $6, '', $7, $7, $8)`,
+		a.ID, a.Handle, a.DisplayName, passwordHash, a.BirthDate, a.Status, micros(a.CreatedAt), a.Language)
 	if sqldb.IsUniqueViolation(err) {
 		return plaza.Errorf(plaza.EConflict, "handle %q is taken", a.Handle).WithDetails(map[string]any{"field": "handle"})
 	}
@@ -112,13 +120,15 @@ func setStatus(ctx context.Context, q sqldb.Queryer, id plaza.ID, st Status, rea
 }
 
 // scrubAccount removes what a deleted account no longer needs: the
-// password, the birth date, the display name, sessions, roles and legacy
-// contacts (both ways). The ID and handle stay so the handle cannot be
+// password, the birth date, the display name, the profile photo, the
+// privacy settings, sessions, roles, invites and legacy contacts (both
+// ways). The ID and handle stay so the handle cannot be
 // taken over; the consents stay as the record of what was agreed to. It
 // reports false, changing nothing, when the account is already deleted.
 func scrubAccount(ctx context.Context, tx *sql.Tx, id plaza.ID, now time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = '', password_hash = '', birth_date = '', status = 'deleted',
-		status_reason = '', status_until = NULL, deletion_scheduled_at = NULL, updated_at = $2 WHERE id = $1 AND status <> 'deleted'`, id, micros(now))
+		status_reason = '', status_until = NULL, deletion_scheduled_at = NULL, avatar_media_id = NULL, avatar_version = 0,
+		find_by_handle = FALSE, find_by_phone = FALSE, updated_at = $2 WHERE id = $1 AND status <> 'deleted'`, id, micros(now))
 	if err != nil {
 		return false, fmt.Errorf("scrub account: %w", err)
 	}
@@ -130,6 +140,7 @@ func scrubAccount(ctx context.Context, tx *sql.Tx, id plaza.ID, now time.Time) (
 		`DELETE FROM account_roles WHERE account_id = $1`,
 		`DELETE FROM legacy_contacts WHERE account_id = $1`,
 		`DELETE FROM legacy_contacts WHERE contact_id = $1`,
+		`DELETE FROM invites WHERE account_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return false, fmt.Errorf("scrub account: %w", err)
@@ -240,6 +251,7 @@ func lookupSessionByID(ctx context.Context, q sqldb.Queryer, accountID, sessionI
 const sessionRowQuery = `SELECT
 			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
 			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.status_decision, a.created_at, a.deletion_scheduled_at,
+			a.language, ` + avatarVersionColumn + `,
 			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
@@ -254,6 +266,7 @@ func scanSessionRow(row *sql.Row) (sessionRow, error) {
 		&r.session.ID, &r.session.UserAgent, &sCreated, &sUsed, &sExpires,
 		&r.account.ID, &r.account.Handle, &r.account.DisplayName, &r.account.BirthDate, &r.account.Status,
 		&r.account.StatusReason, &until, &decision, &created, &deletion,
+		&r.account.Language, &r.account.AvatarVersion,
 		&r.acceptedTerms, &r.requiredTerms, &r.currentTerms)
 	if err != nil {
 		return r, err

@@ -27,6 +27,12 @@ type YourAccount struct {
 	CreatedAt        time.Time     `json:"created_at"`
 	Sessions         []YourSession `json:"sessions"`
 	Consents         []YourConsent `json:"consents"`
+	// Language, Privacy, the profile photo's media item (in the media
+	// export) and the working invite links, without their tokens.
+	Language      Language `json:"language"`
+	Privacy       Privacy  `json:"privacy"`
+	AvatarMediaID plaza.ID `json:"avatar_media_id,omitempty"`
+	Invites       []Invite `json:"invites"`
 }
 
 // YourSession is a live session, without its token.
@@ -55,7 +61,18 @@ func (s *Service) YourAccount(ctx context.Context, id plaza.ID) (YourAccount, er
 	out := YourAccount{
 		ID: a.ID, Handle: a.Handle, DisplayName: a.DisplayName, BirthDate: a.BirthDate, Roles: a.Roles,
 		Status: a.Status, StatusReason: a.StatusReason, StatusDecisionID: a.StatusDecision, CreatedAt: a.CreatedAt,
-		Sessions: []YourSession{}, Consents: []YourConsent{},
+		Sessions: []YourSession{}, Consents: []YourConsent{}, Language: a.Language,
+	}
+	if out.Privacy, err = s.Privacy(ctx, id); err != nil && plaza.ErrorCode(err) != plaza.ENotFound {
+		return YourAccount{}, fmt.Errorf("your account: %w", err)
+	}
+	if m, _, err := s.Avatar(ctx, id); err == nil {
+		out.AvatarMediaID = m
+	} else if plaza.ErrorCode(err) != plaza.ENotFound {
+		return YourAccount{}, fmt.Errorf("your account: %w", err)
+	}
+	if out.Invites, err = s.Invites(ctx, id); err != nil {
+		return YourAccount{}, fmt.Errorf("your account: %w", err)
 	}
 	if out.Roles == nil {
 		out.Roles = []Role{}

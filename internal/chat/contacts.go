@@ -182,7 +182,8 @@ func (s *Service) decide(ctx context.Context, me, requestID plaza.ID, to string)
 
 // Contacts lists the account's contacts.
 func (s *Service) Contacts(ctx context.Context, account plaza.ID) ([]Contact, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT a.id, a.handle, a.display_name, c.created_at FROM contacts c
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT a.id, a.handle, a.display_name, c.created_at,
+			CASE WHEN a.avatar_media_id IS NULL THEN 0 ELSE a.avatar_version END FROM contacts c
 		JOIN accounts a ON a.id = c.contact_id WHERE c.account_id = $1 AND a.status <> 'deleted' ORDER BY a.handle LIMIT 5000`, account)
 	if err != nil {
 		return nil, err
@@ -191,7 +192,7 @@ func (s *Service) Contacts(ctx context.Context, account plaza.ID) ([]Contact, er
 	out := []Contact{}
 	for rows.Next() {
 		var c Contact
-		if err := rows.Scan(&c.AccountID, &c.Handle, &c.DisplayName, (*microTime)(&c.Since)); err != nil {
+		if err := rows.Scan(&c.AccountID, &c.Handle, &c.DisplayName, (*microTime)(&c.Since), &c.AvatarVersion); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -308,4 +309,10 @@ func (s *Service) Blocks(ctx context.Context, account plaza.ID) ([]plaza.ID, err
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// Blocked reports whether blocker has blocked who: lookups, invite links
+// and profile photos treat who as unable to see blocker.
+func (s *Service) Blocked(ctx context.Context, blocker, who plaza.ID) (bool, error) {
+	return blocked(ctx, s.db.Read(), blocker, who)
 }

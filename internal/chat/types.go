@@ -152,4 +152,7 @@ type Contact struct {
 	Handle      string    `json:"handle"`
 	DisplayName string    `json:"display_name"`
 	Since       time.Time `json:"since"`
+	// AvatarVersion is the version of the contact's profile photo, 0 for
+	// none (the API turns it into avatar_url); Contacts fills it in.
+	AvatarVersion int64 `json:"-"`
 }

@@ -179,7 +179,8 @@ func (x *run) account(ctx context.Context) (string, error) {
 	}
 	pg.fields("ID", a.ID, "Handle", "@"+a.Handle, "Name", a.DisplayName, "Birth date", a.BirthDate,
 		"Roles", joinRoles(a.Roles), "Status", string(a.Status), "Status reason", a.StatusReason, "Until", a.StatusUntil,
-		"Decision", a.StatusDecisionID, "Created", a.CreatedAt)
+		"Decision", a.StatusDecisionID, "Created", a.CreatedAt, "Language", string(a.Language),
+		"Found by handle", a.Privacy.FindByHandle, "Found by phone number", a.Privacy.FindByPhone, "Profile photo", a.AvatarMediaID)
 	pg.heading("verification", "Verification")
 	phone, phoneAt := "none", time.Time{}
 	if v.Phone != nil {
@@ -198,6 +199,14 @@ func (x *run) account(ctx context.Context) (string, error) {
 	pg.table("Device", "Signed in", "Last used", "Expires")
 	for _, se := range a.Sessions {
 		if err := pg.row(se.UserAgent, se.CreatedAt, se.LastUsedAt, se.ExpiresAt); err != nil {
+			return "", err
+		}
+	}
+	pg.endTable()
+	pg.heading("invites", "Invite links")
+	pg.table("Starts with", "Made", "Expires")
+	for _, inv := range a.Invites {
+		if err := pg.row(inv.Prefix, inv.CreatedAt, inv.ExpiresAt); err != nil {
 			return "", err
 		}
 	}

@@ -59,6 +59,10 @@ type meJSON struct {
 	// DeletionScheduledAt is when the deletion the owner asked for takes
 	// effect; absent when none is scheduled.
 	DeletionScheduledAt *time.Time `json:"deletion_scheduled_at,omitempty"`
+	// Language is what the server writes to the account in: en or zh-CN.
+	Language account.Language `json:"language"`
+	// AvatarURL is the profile photo's versioned URL; null when none.
+	AvatarURL *string `json:"avatar_url"`
 }
 
 func toMeJSON(a account.Account, v identity.Status) meJSON {
@@ -67,6 +71,11 @@ func toMeJSON(a account.Account, v identity.Status) meJSON {
 		Verification: toVerificationJSON(v),
 		Status:       a.Status, StatusReason: a.StatusReason, CreatedAt: a.CreatedAt,
 		StatusDecisionID: a.StatusDecision,
+		Language:         a.Language,
+		AvatarURL:        avatarURL(a.ID, a.AvatarVersion),
+	}
+	if m.Language == "" {
+		m.Language = account.English
 	}
 	if m.Roles == nil {
 		m.Roles = []account.Role{}
@@ -91,6 +100,8 @@ type profileJSON struct {
 	// Memorialised marks an account kept in memory of a person who has
 	// died: read-only, nobody signs in to it or messages it.
 	Memorialised bool `json:"memorialised"`
+	// AvatarURL is the profile photo's versioned URL; null when none.
+	AvatarURL *string `json:"avatar_url"`
 	// The microblog's counts, and whether the caller follows the account.
 	microblog.Counts
 }
@@ -130,12 +141,15 @@ type registrationJSON struct {
 	DisplayName          string `json:"display_name"`
 	BirthDate            string `json:"birth_date"`
 	AcceptedTermsVersion int64  `json:"accepted_terms_version"`
+	// Language is the account's language (en or zh-CN); default en.
+	Language string `json:"language"`
 }
 
 func (j registrationJSON) registration(r *http.Request) account.Registration {
 	return account.Registration{
 		Handle: j.Handle, Password: j.Password, DisplayName: j.DisplayName,
 		BirthDate: j.BirthDate, AcceptedTermsVersion: j.AcceptedTermsVersion, UserAgent: r.UserAgent(),
+		Language: j.Language,
 	}
 }
 
@@ -249,15 +263,28 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		DisplayName *string `json:"display_name"`
+		Language    *string `json:"language"`
 	}
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
 	a := authOf(r)
 	acct := a.Account
+	// The language is checked first, so a bad one changes nothing.
+	if req.Language != nil {
+		if _, err := account.ParseLanguage(*req.Language); err != nil {
+			return err
+		}
+	}
 	if req.DisplayName != nil {
 		var err error
 		if acct, err = s.accounts.SetDisplayName(r.Context(), acct.ID, *req.DisplayName); err != nil {
+			return err
+		}
+	}
+	if req.Language != nil {
+		var err error
+		if acct, err = s.accounts.SetLanguage(r.Context(), acct.ID, *req.Language); err != nil {
 			return err
 		}
 	}
@@ -347,16 +374,26 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.identity.Status(r.Context(), id)
+	out, err := s.profileOf(r, p)
 	if err != nil {
 		return err
 	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// profileOf returns p as the caller sees it: with the verified badge, the
+// profile photo's URL and the microblog's counts.
+func (s *Server) profileOf(r *http.Request, p account.Profile) (profileJSON, error) {
+	v, err := s.identity.Status(r.Context(), p.ID)
+	if err != nil {
+		return profileJSON{}, err
+	}
 	out := profileJSON{ID: p.ID, Handle: p.Handle, DisplayName: p.DisplayName, Status: p.Status, Verified: v.Identity == identity.StatusVerified,
-		Memorialised: p.Memorialised()}
+		Memorialised: p.Memorialised(), AvatarURL: avatarURL(p.ID, p.AvatarVersion)}
 	if s.microblog != nil {
-		if out.Counts, err = s.microblog.Counts(r.Context(), authOf(r).Account.ID, id); err != nil {
-			return err
+		if out.Counts, err = s.microblog.Counts(r.Context(), authOf(r).Account.ID, p.ID); err != nil {
+			return profileJSON{}, err
 		}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

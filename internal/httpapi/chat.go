@@ -13,9 +13,26 @@ func (s *Server) requestContact(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		AccountID plaza.ID `json:"account_id"`
 		Note      string   `json:"note"`
+		// InviteToken is the token of the invite link the request comes
+		// from. Contact requests are open to anyone the person has not
+		// blocked, so it grants nothing more: it is checked (a link that
+		// does not work is not_found, one's own a conflict) and names
+		// the person when account_id is left out.
+		InviteToken *string `json:"invite_token"`
 	}
 	if err := s.decode(w, r, &req); err != nil {
 		return err
+	}
+	if req.InviteToken != nil {
+		_, p, err := s.resolveInvite(r, *req.InviteToken)
+		if err != nil {
+			return err
+		}
+		if req.AccountID == 0 {
+			req.AccountID = p.ID
+		} else if req.AccountID != p.ID {
+			return plaza.Invalid("invite_token", "is an invite link of someone else than account_id")
+		}
 	}
 	if req.AccountID == 0 {
 		return plaza.Invalid("account_id", "is required")
@@ -72,12 +89,22 @@ func (s *Server) declineContact(w http.ResponseWriter, r *http.Request) error {
 	return s.decideContact(w, r, false)
 }
 
+// contactJSON is a contact with its profile photo's URL.
+type contactJSON struct {
+	chat.Contact
+	AvatarURL *string `json:"avatar_url"`
+}
+
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	cs, err := s.chat.Contacts(r.Context(), authOf(r).Account.ID)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, list[chat.Contact]{Items: cs})
+	out := list[contactJSON]{Items: make([]contactJSON, len(cs))}
+	for i, c := range cs {
+		out.Items[i] = contactJSON{Contact: c, AvatarURL: avatarURL(c.AccountID, c.AvatarVersion)}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) removeContact(w http.ResponseWriter, r *http.Request) error {

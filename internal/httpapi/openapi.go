@@ -40,7 +40,7 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/v1/sessions/current", tag: "accounts", summary: "Sign out of this session", auth: anyStanding, status: 204},
 
 	{method: "GET", path: "/api/v1/me", tag: "accounts", summary: "One's own account, with its standing and terms state; works while suspended or closed", auth: anyStanding, status: 200, response: "Me"},
-	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
+	{method: "PATCH", path: "/api/v1/me", tag: "accounts", summary: "Change one's display name and/or language (en or zh-CN, the language of the text messages the server sends); a bad value changes nothing", auth: signedIn, body: "MePatch", status: 200, response: "Me", errors: []int{400}},
 	{method: "DELETE", path: "/api/v1/me", tag: "accounts", summary: "Schedule one's account's deletion (password required) after the grace period (default 14 days); every session ends, and signing in again until then shows deletion_scheduled_at; allowed in any standing", auth: anyStanding, body: "Password", status: 202, response: "DeletionScheduled", errors: []int{400, 403, 409}},
 	{method: "POST", path: "/api/v1/me/deletion/cancel", tag: "accounts", summary: "Keep one's account: cancel its scheduled deletion (409 if none is scheduled or the erasure has started); allowed in any standing", auth: anyStanding, status: 200, response: "Me", errors: []int{409}},
 	{method: "POST", path: "/api/v1/me/password", tag: "accounts", summary: "Change one's password (the current one required); signs out every other session and closes its streams; allowed in any standing", auth: anyStanding, body: "PasswordChange", status: 204, errors: []int{400, 403, 429}},
@@ -49,6 +49,13 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/me/consents", tag: "accounts", summary: "Accept the current terms version", auth: consenting, body: "Consent", status: 204, errors: []int{400}},
 	{method: "GET", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "One's legacy contact: who looks after the account once it is memorialised; 204 when none is chosen", auth: signedIn, status: 200, response: "LegacyContact"},
 	{method: "PUT", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Choose one's legacy contact (one of one's contacts, an active account) and whether they may download the account's data", auth: signedIn, body: "LegacyContactSet", status: 200, response: "LegacyContact", errors: []int{400, 403}},
+	{method: "GET", path: "/api/v1/me/privacy", tag: "people", summary: "Who may find you: by exact handle (default on) and by your verified phone number (default off)", auth: signedIn, status: 200, response: "Privacy"},
+	{method: "PATCH", path: "/api/v1/me/privacy", tag: "people", summary: "Change find_by_handle and/or find_by_phone; answers all the settings", auth: signedIn, body: "PrivacyPatch", status: 200, response: "Privacy", errors: []int{400}},
+	{method: "PUT", path: "/api/v1/me/avatar", tag: "people", summary: "Make one of your uploaded images your profile photo: the server keeps a centred square copy (256×256 and 64×64, re-encoded without metadata) as a new media item; someone else's or an unknown media_id 404, not an image 400; answers your profile with its new avatar_url", auth: signedIn, body: "AvatarSet", status: 200, response: "Profile", errors: []int{400, 404, 429}},
+	{method: "DELETE", path: "/api/v1/me/avatar", tag: "people", summary: "Remove your profile photo (its copy is deleted)", auth: signedIn, status: 204},
+	{method: "POST", path: "/api/v1/me/invites", tag: "people", summary: "Make an invite link /add/TOKEN (for a QR code) that works for 7 days; the token is shown only now; at most 20 working links (409)", auth: signedIn, status: 201, response: "InviteCreated", errors: []int{409}},
+	{method: "GET", path: "/api/v1/me/invites", tag: "people", summary: "Your working invite links, newest first, without their tokens (a 4-character prefix tells them apart)", auth: signedIn, status: 200, response: "InviteList"},
+	{method: "DELETE", path: "/api/v1/me/invites/{id}", tag: "people", summary: "Revoke an invite link; someone else's, expired or revoked 404", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "DELETE", path: "/api/v1/me/legacy-contact", tag: "accounts", summary: "Remove one's legacy contact", auth: signedIn, status: 204, errors: []int{404}},
 
 	{method: "POST", path: "/api/v1/me/exports", tag: "your data", summary: "Ask for an export of everything one has (a ZIP written in the background); one at a time (409 with details.export_id), 5 a day (429); allowed in any standing", auth: anyStanding, status: 202, response: "Export", errors: []int{409, 429}},
@@ -63,7 +70,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/me/identity", tag: "identity", summary: "One's latest identity submission and its outcome (without name or number)", auth: signedIn, status: 200, response: "Identity", errors: []int{404}},
 	{method: "POST", path: "/api/v1/webhooks/identity/{provider}", tag: "identity", summary: "A verification provider's decision, signed: X-Plaza-Timestamp and X-Plaza-Signature: sha256=HMAC-SHA256(secret, TIMESTAMP.BODY)", body: "ProviderDecision", status: 200, response: "object", errors: []int{400, 401, 404, 409}},
 
-	{method: "POST", path: "/api/v1/contacts/requests", tag: "contacts", summary: "Ask someone to become a contact, with a note; if they had asked you, you become contacts at once (200)", auth: signedIn, body: "ContactRequestNew", status: 201, response: "ContactRequest", errors: []int{400, 404, 409}},
+	{method: "POST", path: "/api/v1/contacts/requests", tag: "contacts", summary: "Ask someone to become a contact, with a note (account_id, or the invite_token of their invite link); if they had asked you, you become contacts at once (200)", auth: signedIn, body: "ContactRequestNew", status: 201, response: "ContactRequest", errors: []int{400, 404, 409}},
 	{method: "GET", path: "/api/v1/contacts/requests", tag: "contacts", summary: "Pending contact requests (?direction=incoming|outgoing)", auth: signedIn, status: 200, response: "ContactRequestList", errors: []int{400}},
 	{method: "POST", path: "/api/v1/contacts/requests/{id}/accept", tag: "contacts", summary: "Accept a request addressed to you", auth: signedIn, status: 200, response: "ContactRequest", errors: []int{404, 409}},
 	{method: "POST", path: "/api/v1/contacts/requests/{id}/decline", tag: "contacts", summary: "Decline a request addressed to you (the sender is not told)", auth: signedIn, status: 200, response: "ContactRequest", errors: []int{404, 409}},
@@ -90,6 +97,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/me/push-subscriptions", tag: "push", summary: "One's push subscriptions, newest first", auth: signedIn, status: 200, response: "PushSubscriptionList", errors: []int{404}},
 	{method: "DELETE", path: "/api/v1/me/push-subscriptions/{id}", tag: "push", summary: "Delete one of one's push subscriptions", auth: signedIn, status: 204, errors: []int{404}},
 	{method: "POST", path: "/api/v1/conversations/{id}/typing", tag: "chat", summary: "Tell the other members you are typing (not stored)", auth: signedIn, status: 204, errors: []int{404}},
+	{method: "GET", path: "/api/v1/messages/search", tag: "chat", summary: "Messages of your conversations matching every term of ?q= (at most 200 characters, 16 terms), Chinese and Japanese without spaces too (天气 finds 今天天气很好), newest first, as history shows them: only conversations you are a member of, from when you joined, never recalled messages, removed ones only to their sender (?conversation_id= to search one, 404 if you are not a member; ?before=ID&limit=N, default 20, max 50)", auth: signedIn, status: 200, response: "MessageSearchPage", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/media", tag: "media", summary: "Upload a file (multipart field file); its type is sniffed from the content; images are re-encoded without metadata", auth: signedIn, body: "Upload", status: 201, response: "Media", errors: []int{400, 413, 415, 429}},
 	{method: "GET", path: "/api/v1/media/{id}", tag: "media", summary: "The bytes, to the uploader (until they delete it), members of a conversation carrying it, anyone signed in for a published channel post's media, and whoever may see a microblog post carrying it (others 404); Range supported", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
 	{method: "GET", path: "/api/v1/media/{id}/thumbnail", tag: "media", summary: "The thumbnail of an image or the poster of a video", auth: signedIn, status: 200, response: "bytes", errors: []int{404}},
@@ -126,6 +134,9 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/v1/admin/channels/{id}/credentials/{credential_id}", tag: "admin", summary: "Revoke a credential (?reason=)", auth: signedIn, roles: []account.Role{account.Admin}, status: 204, errors: []int{404}},
 	{method: "PATCH", path: "/api/v1/admin/channels/{id}", tag: "admin", summary: "Change a channel's posting quotas", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelLimits", status: 200, response: "Channel", errors: []int{400, 404}},
 	{method: "POST", path: "/api/v1/admin/channels/{id}/status", tag: "admin", summary: "Suspend, close or reinstate a channel, with a reason followers see", auth: signedIn, roles: []account.Role{account.Admin}, body: "ChannelStatus", status: 200, response: "Channel", errors: []int{400, 404, 409}},
+	{method: "GET", path: "/api/v1/accounts/lookup", tag: "people", summary: "Find someone by exact ?handle= (60 an hour) or by verified ?phone= in international form (10 an hour), exactly one of them: the public profile if the person allows that lookup and has not blocked you; otherwise the same 404 whether nobody matches or the person is hidden; the phone is never returned", auth: signedIn, status: 200, response: "Profile", errors: []int{400, 404, 429}},
+	{method: "GET", path: "/api/v1/accounts/{id}/avatar", tag: "people", summary: "An account's profile photo (?size=64 for the small one; default 256); cached privately for a year, since avatar_url carries its version; 404 when there is none or the person blocked you", auth: signedIn, status: 200, response: "bytes", errors: []int{400, 404}},
+	{method: "GET", path: "/api/v1/invites/{token}", tag: "people", summary: "Whose invite link this is: their profile and when the link expires; unknown, expired or revoked links, an owner who is not active or who blocked you, all 404; your own link 409 (details.reason own_invite)", auth: signedIn, status: 200, response: "InviteView", errors: []int{404, 409}},
 	{method: "GET", path: "/api/v1/accounts/{id}", tag: "accounts", summary: "Someone's public profile (never a legal name or phone), with follower_count, following_count, post_count, whether you follow them and whether it is memorialised; a deleted account answers 410 gone", auth: signedIn, status: 200, response: "Profile", errors: []int{404, 410}},
 	{method: "POST", path: "/api/v1/accounts/{id}/legacy-exports", tag: "your data", summary: "Export a memorialised account's data for its legacy contact, if the person allowed it; the caller follows and downloads it as their own export (GET /api/v1/me/exports/{id}); anyone else 404", auth: signedIn, status: 202, response: "Export", errors: []int{404, 409, 429}},
 
@@ -233,6 +244,8 @@ var (
 	modDecision = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "The decision behind label, limited or removed."}
 	counts      = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}}
 	idSchema    = map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "A 64-bit ID as a decimal string."}
+	// avatarURLSchema is a profile photo's versioned URL.
+	avatarURLSchema = map[string]any{"type": []string{"string", "null"}, "description": "/api/v1/accounts/{id}/avatar?v=N: the profile photo, cacheable since N changes with it; null when there is none."}
 )
 
 var schemas = map[string]any{
@@ -335,6 +348,7 @@ var schemas = map[string]any{
 		"display_name":           map[string]any{"type": "string", "minLength": 1, "maxLength": 64},
 		"birth_date":             map[string]any{"type": "string", "format": "date"},
 		"accepted_terms_version": integer,
+		"language":               map[string]any{"type": "string", "enum": []string{"en", "zh-CN"}, "description": "The language of the text messages the server sends; default en."},
 	}),
 	"Setup": obj([]string{"token", "handle", "password", "display_name", "birth_date", "accepted_terms_version"}, map[string]any{
 		"token":                  map[string]any{"type": "string", "description": "The token of the setup link the server logged at start."},
@@ -347,7 +361,7 @@ var schemas = map[string]any{
 	"Login":    obj([]string{"handle", "password"}, map[string]any{"handle": str, "password": str}),
 	"Password": obj([]string{"password"}, map[string]any{"password": str}),
 	"Consent":  obj([]string{"version"}, map[string]any{"version": integer}),
-	"MePatch":  obj(nil, map[string]any{"display_name": str}),
+	"MePatch":  obj(nil, map[string]any{"display_name": str, "language": map[string]any{"type": "string", "enum": []string{"en", "zh-CN"}}}),
 	"Reason":   obj([]string{"reason"}, map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": 1000}}),
 	"PasswordChange": obj([]string{"current_password", "new_password"}, map[string]any{
 		"current_password": str,
@@ -370,6 +384,8 @@ var schemas = map[string]any{
 		}),
 		"created_at":            dateTime,
 		"deletion_scheduled_at": map[string]any{"type": "string", "format": "date-time", "description": "When the deletion the owner asked for takes effect; absent when none is scheduled."},
+		"language":              map[string]any{"type": "string", "enum": []string{"en", "zh-CN"}},
+		"avatar_url":            avatarURLSchema,
 	}),
 	"MeList":            listOf("Me"),
 	"SignedIn":          obj([]string{"account", "token"}, map[string]any{"account": ref("Me"), "token": str}),
@@ -381,7 +397,19 @@ var schemas = map[string]any{
 	"Profile": obj([]string{"id", "handle", "display_name", "verified", "memorialised", "follower_count", "following_count", "post_count"}, map[string]any{
 		"id": idSchema, "handle": str, "display_name": str, "verified": boolean, "status": str, "memorialised": boolean,
 		"follower_count": integer, "following_count": integer, "post_count": integer, "following": boolean,
+		"avatar_url": avatarURLSchema,
 	}),
+	"Privacy":      obj([]string{"find_by_handle", "find_by_phone"}, map[string]any{"find_by_handle": boolean, "find_by_phone": boolean}),
+	"PrivacyPatch": obj(nil, map[string]any{"find_by_handle": boolean, "find_by_phone": boolean}),
+	"AvatarSet":    obj([]string{"media_id"}, map[string]any{"media_id": idSchema}),
+	"InviteCreated": obj([]string{"id", "token", "url", "prefix", "created_at", "expires_at"}, map[string]any{
+		"id": idSchema, "token": map[string]any{"type": "string", "description": "144 random bits, base64url; shown only once."},
+		"url":    map[string]any{"type": "string", "description": "/add/TOKEN: the web client's page that opens a contact request."},
+		"prefix": str, "created_at": dateTime, "expires_at": dateTime,
+	}),
+	"Invite":     obj([]string{"id", "account_id", "prefix", "created_at", "expires_at"}, map[string]any{"id": idSchema, "account_id": idSchema, "prefix": str, "created_at": dateTime, "expires_at": dateTime}),
+	"InviteList": listOf("Invite"),
+	"InviteView": obj([]string{"account", "expires_at"}, map[string]any{"account": ref("Profile"), "expires_at": dateTime}),
 	"MicroPostNew": obj(nil, map[string]any{
 		"text":       map[string]any{"type": "string", "maxLength": 2000, "description": "At most 2,000 Unicode code points; #tag, #话题# and @handle are parsed."},
 		"media_ids":  map[string]any{"type": "array", "items": idSchema, "maxItems": 9},
@@ -460,13 +488,14 @@ var schemas = map[string]any{
 		"legal_name": str, "document_number": str, "decided_by": str,
 		"open_error": map[string]any{"type": "string", "description": "Set when the sealed fields do not open (tampering or a lost key)."},
 	})}},
-	"ReviewList":        listOf("Review"),
-	"Decision":          obj([]string{"approve"}, map[string]any{"approve": boolean, "reason": map[string]any{"type": "string", "maxLength": 1000}}),
-	"ContactRequestNew": obj([]string{"account_id"}, map[string]any{"account_id": idSchema, "note": map[string]any{"type": "string", "maxLength": 200}}),
+	"ReviewList": listOf("Review"),
+	"Decision":   obj([]string{"approve"}, map[string]any{"approve": boolean, "reason": map[string]any{"type": "string", "maxLength": 1000}}),
+	"ContactRequestNew": obj(nil, map[string]any{"account_id": idSchema, "note": map[string]any{"type": "string", "maxLength": 200},
+		"invite_token": map[string]any{"type": "string", "description": "The token of the invite link the request comes from: checked (404 if it does not work, 409 if it is your own, 400 if it is not account_id's) and, without account_id, names the person. account_id or invite_token is required."}}),
 	"ContactRequest": obj(nil, map[string]any{"id": idSchema, "from_id": idSchema, "to_id": idSchema, "note": str,
 		"status": map[string]any{"type": "string", "enum": []string{"pending", "accepted", "declined"}}, "created_at": dateTime}),
 	"ContactRequestList": listOf("ContactRequest"),
-	"Contact":            obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "since": dateTime}),
+	"Contact":            obj(nil, map[string]any{"id": idSchema, "handle": str, "display_name": str, "since": dateTime, "avatar_url": avatarURLSchema}),
 	"ContactList":        listOf("Contact"),
 	"AccountRef":         obj([]string{"account_id"}, map[string]any{"account_id": idSchema}),
 	"BlockList":          listOf("AccountRef"),
@@ -508,7 +537,12 @@ var schemas = map[string]any{
 		"recalled": boolean, "created_at": dateTime,
 		"label": modLabel, "removed": modRemoved, "decision_id": modDecision,
 	}),
-	"MessageList":  listOf("Message"),
+	"MessageList": listOf("Message"),
+	"MessageSearchPage": obj([]string{"items", "next", "next_cursor"}, map[string]any{
+		"items":       map[string]any{"type": "array", "items": obj([]string{"message", "conversation_id"}, map[string]any{"message": ref("Message"), "conversation_id": idSchema})},
+		"next":        map[string]any{"type": "string", "description": "Pass as ?before= for the next page; empty when there is none."},
+		"next_cursor": map[string]any{"type": "string", "description": "The same as next."},
+	}),
 	"ReadPosition": obj([]string{"seq"}, map[string]any{"seq": integer}),
 	"SyncPage": obj([]string{"events", "cursor", "more"}, map[string]any{
 		"events": map[string]any{"type": "array", "items": obj([]string{"type", "cursor", "data"}, map[string]any{"type": str, "cursor": str, "data": map[string]any{"type": "object"}})},

@@ -36,6 +36,13 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/me/legacy-contact", signedIn, s.getLegacyContact)
 	s.handle("PUT /api/v1/me/legacy-contact", signedIn, s.putLegacyContact)
 	s.handle("DELETE /api/v1/me/legacy-contact", signedIn, s.deleteLegacyContact)
+	s.handle("GET /api/v1/me/privacy", signedIn, s.getPrivacy)
+	s.handle("PATCH /api/v1/me/privacy", signedIn, s.patchPrivacy)
+	s.handle("PUT /api/v1/me/avatar", signedIn, s.putAvatar)
+	s.handle("DELETE /api/v1/me/avatar", signedIn, s.deleteAvatar)
+	s.handle("POST /api/v1/me/invites", signedIn, s.createInvite)
+	s.handle("GET /api/v1/me/invites", signedIn, s.listInvites)
+	s.handle("DELETE /api/v1/me/invites/{id}", signedIn, s.revokeInvite)
 
 	// Your data: exports, allowed in any standing.
 	s.handle("POST /api/v1/me/exports", anyStanding, s.requestExport)
@@ -75,6 +82,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/conversations/{id}/messages/{message_id}/recall", signedIn, s.recallMessage)
 	s.handle("POST /api/v1/conversations/{id}/read", signedIn, s.markRead)
 	s.handle("POST /api/v1/conversations/{id}/typing", signedIn, s.typing)
+	s.handle("GET /api/v1/messages/search", signedIn, s.searchMessages)
 	s.handle("PUT /api/v1/conversations/{id}/mute", signedIn, s.muteConversation)
 
 	// Web Push.
@@ -127,7 +135,10 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/admin/channels/{id}/status", signedIn, s.setChannelStatus, account.Admin)
 
 	// Other people.
+	s.handle("GET /api/v1/accounts/lookup", signedIn, s.lookupAccount)
 	s.handle("GET /api/v1/accounts/{id}", signedIn, s.getProfile)
+	s.handle("GET /api/v1/accounts/{id}/avatar", signedIn, s.getAvatar)
+	s.handle("GET /api/v1/invites/{token}", signedIn, s.getInvite)
 	s.handle("POST /api/v1/accounts/{id}/legacy-exports", signedIn, s.legacyExport)
 
 	// Microblog.
@@ -174,6 +185,7 @@ func (s *Server) registerRoutes() {
 	s.handle("PUT /api/v1/admin/rules/{id}", signedIn, s.putRule, account.Admin)
 
 	// Operator.
+	s.handle("GET /api/v1/admin/overview", signedIn, s.adminOverview, account.Admin, account.Moderator, account.Reviewer, account.Compliance)
 	s.handle("POST /api/v1/admin/terms", signedIn, s.publishTerms, account.Admin)
 	s.handle("GET /api/v1/admin/accounts", signedIn, s.adminFindAccount, account.Admin, account.Moderator)
 	s.handle("GET /api/v1/admin/accounts/{id}", signedIn, s.adminGetAccount, account.Admin, account.Moderator)

@@ -61,6 +61,9 @@ type Config struct {
 	// a phone code, on top of the per-code attempt cap.
 	PhoneVerifyPerAccount ratelimit.Rate
 	PhoneVerifyPerIP      ratelimit.Rate
+	// SMSOutbox says codes go to the development outbox file rather than
+	// to phones; the verification screen tells people so.
+	SMSOutbox bool
 	// PhoneRegion is the default region for phone numbers typed without
 	// a country code ("" requires the + form).
 	PhoneRegion string
@@ -80,6 +83,11 @@ type Config struct {
 	MinFreeBytes int64
 	// Version is reported by /healthz.
 	Version string
+	// LookupHandlePerAccount and LookupPhonePerAccount limit how often
+	// one account may look people up by handle and by phone number, so
+	// lookups cannot list who is on the server or who has which number.
+	LookupHandlePerAccount ratelimit.Rate
+	LookupPhonePerAccount  ratelimit.Rate
 	// SetupToken, when set, lets POST /api/v1/setup with it register the
 	// first administrator, while the server has none.
 	SetupToken string
@@ -89,22 +97,25 @@ type Config struct {
 // minute per IP and per (account, IP), 100 an hour per account; 5
 // registrations an hour per IP; 10 phone codes an hour per IP and 5 per
 // number; 30 code entries an hour per account and 60 per IP; 60 uploads an
-// hour per account.
+// hour per account; 60 lookups by handle an hour per account and 10 by
+// phone number.
 func DefaultConfig() Config {
 	return Config{
-		MaxBodyBytes:          1 << 20,
-		RateLimits:            true,
-		LoginPerIP:            ratelimit.Rate{N: 10, Per: time.Minute},
-		LoginPerAccountIP:     ratelimit.Rate{N: 10, Per: time.Minute},
-		LoginPerAccount:       ratelimit.Rate{N: 100, Per: time.Hour},
-		RegisterPerIP:         ratelimit.Rate{N: 5, Per: time.Hour},
-		TransparencyPerIP:     ratelimit.Rate{N: 30, Per: time.Minute},
-		PhonePerIP:            ratelimit.Rate{N: 10, Per: time.Hour},
-		PhonePerNumber:        ratelimit.Rate{N: 5, Per: time.Hour},
-		PhoneVerifyPerAccount: ratelimit.Rate{N: 30, Per: time.Hour},
-		PhoneVerifyPerIP:      ratelimit.Rate{N: 60, Per: time.Hour},
-		UploadsPerAccount:     ratelimit.Rate{N: 60, Per: time.Hour},
-		UploadMinDeadline:     time.Minute,
+		MaxBodyBytes:           1 << 20,
+		RateLimits:             true,
+		LoginPerIP:             ratelimit.Rate{N: 10, Per: time.Minute},
+		LoginPerAccountIP:      ratelimit.Rate{N: 10, Per: time.Minute},
+		LoginPerAccount:        ratelimit.Rate{N: 100, Per: time.Hour},
+		RegisterPerIP:          ratelimit.Rate{N: 5, Per: time.Hour},
+		TransparencyPerIP:      ratelimit.Rate{N: 30, Per: time.Minute},
+		PhonePerIP:             ratelimit.Rate{N: 10, Per: time.Hour},
+		PhonePerNumber:         ratelimit.Rate{N: 5, Per: time.Hour},
+		PhoneVerifyPerAccount:  ratelimit.Rate{N: 30, Per: time.Hour},
+		PhoneVerifyPerIP:       ratelimit.Rate{N: 60, Per: time.Hour},
+		UploadsPerAccount:      ratelimit.Rate{N: 60, Per: time.Hour},
+		UploadMinDeadline:      time.Minute,
+		LookupHandlePerAccount: ratelimit.Rate{N: 60, Per: time.Hour},
+		LookupPhonePerAccount:  ratelimit.Rate{N: 10, Per: time.Hour},
 	}
 }
 
@@ -173,6 +184,7 @@ type Server struct {
 	phoneIP, phoneNumber                              *ratelimit.Limiter
 	phoneVerifyAccount, phoneVerifyIP                 *ratelimit.Limiter
 	uploadBudget                                      *ratelimit.Budget
+	lookupHandle, lookupPhone                         *ratelimit.Limiter
 }
 
 // rateLimitKeys bounds each limiter's memory.
@@ -212,6 +224,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.uploadBudget = ratelimit.NewBudget(d.DB, "uploads", "uploads", cfg.UploadsPerAccount)
 		s.phoneVerifyAccount = ratelimit.New(cfg.PhoneVerifyPerAccount, rateLimitKeys)
 		s.phoneVerifyIP = ratelimit.New(cfg.PhoneVerifyPerIP, rateLimitKeys)
+		s.lookupHandle = ratelimit.New(cfg.LookupHandlePerAccount, rateLimitKeys)
+		s.lookupPhone = ratelimit.New(cfg.LookupPhonePerAccount, rateLimitKeys)
 	}
 	if cfg.UploadsDir != "" && s.media != nil {
 		var err error

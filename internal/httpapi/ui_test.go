@@ -24,6 +24,7 @@ func TestUIMount(t *testing.T) {
 	}{
 		{"GET", "/", 200, true, ""},
 		{"GET", "/chats/123", 200, true, ""},
+		{"GET", "/add/q8Zc1vX0aLw9Rk2mNp4sTu7y", 200, true, ""},
 		{"HEAD", "/settings", 200, true, ""},
 		{"GET", "/assets/index-abc.js", 200, true, ""},
 		{"GET", "/apifoo", 200, true, ""},

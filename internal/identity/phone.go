@@ -98,13 +98,54 @@ func (s *Service) StartPhone(ctx context.Context, accountID plaza.ID, raw string
 	if err != nil {
 		return Challenge{}, fmt.Errorf("send phone code: %w", err)
 	}
-	msg := sms.Message{To: phone, Code: code, Body: fmt.Sprintf("Your %s verification code is %s. It expires in %d minutes. Do not share it.", s.cfg.ServiceName, code, int(s.cfg.CodeTTL.Minutes()))}
+	lang, err := languageOf(ctx, s.db.Read(), accountID)
+	if err != nil {
+		_ = deleteChallenge(ctx, s.db.Write(), accountID)
+		return Challenge{}, fmt.Errorf("send phone code: %w", err)
+	}
+	msg := sms.Message{To: phone, Code: code, Body: sms.VerificationText(lang, s.cfg.ServiceName, code, s.cfg.CodeTTL)}
 	if err := s.sms.Send(ctx, msg); err != nil {
 		// Let the person ask again at once: the code never arrived.
 		_ = deleteChallenge(ctx, s.db.Write(), accountID)
 		return Challenge{}, fmt.Errorf("send phone code: %w", err)
 	}
 	return ch, nil
+}
+
+// languageOf returns the language the account chose for what the server
+// writes to it; an unknown account gets English.
+func languageOf(ctx context.Context, q sqldb.Queryer, accountID plaza.ID) (string, error) {
+	var lang string
+	err := q.QueryRowContext(ctx, `SELECT language FROM accounts WHERE id = $1`, accountID).Scan(&lang)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "en", nil
+	}
+	return lang, err
+}
+
+// AccountsWithPhone returns the accounts that verified the number raw
+// (normalised as StartPhone does; an invalid number is invalid_request),
+// most recently verified first. It says nothing about whether they may be
+// found by it: the caller asks each account's privacy settings.
+func (s *Service) AccountsWithPhone(ctx context.Context, raw string) ([]plaza.ID, error) {
+	phone, err := NormalizePhone(raw, s.cfg.DefaultRegion)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT account_id FROM phones WHERE phone = $1 ORDER BY verified_at DESC, account_id LIMIT 20`, phone)
+	if err != nil {
+		return nil, fmt.Errorf("find by phone: %w", err)
+	}
+	defer rows.Close()
+	out := []plaza.ID{}
+	for rows.Next() {
+		var id plaza.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find by phone: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // checkPhoneFree refuses a number verified on another account when the

@@ -116,3 +116,14 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	}
 	return nil
 }
+
+// VerificationText is the body of a verification code's message in lang
+// ("en" or "zh-CN"; anything else is English): service is the name the
+// operator gives the service, ttl how long the code works.
+func VerificationText(lang, service, code string, ttl time.Duration) string {
+	minutes := int(ttl.Minutes())
+	if lang == "zh-CN" {
+		return fmt.Sprintf("您的 %s 验证码是 %s，%d 分钟内有效。请勿告诉他人。", service, code, minutes)
+	}
+	return fmt.Sprintf("Your %s verification code is %s. It expires in %d minutes. Do not share it.", service, code, minutes)
+}

@@ -85,3 +85,19 @@ func TestWebhookSignsAndReportsFailures(t *testing.T) {
 		t.Errorf("got %v, want an error that does not name the recipient", err)
 	}
 }
+
+func TestVerificationText(t *testing.T) {
+	tests := []struct {
+		lang, want string
+	}{
+		{"en", "Your Plaza verification code is 123456. It expires in 10 minutes. Do not share it."},
+		{"zh-CN", "您的 Plaza 验证码是 123456，10 分钟内有效。请勿告诉他人。"},
+		{"", "Your Plaza verification code is 123456. It expires in 10 minutes. Do not share it."},
+		{"fr", "Your Plaza verification code is 123456. It expires in 10 minutes. Do not share it."},
+	}
+	for _, tt := range tests {
+		if got := VerificationText(tt.lang, "Plaza", "123456", 10*time.Minute); got != tt.want {
+			t.Errorf("VerificationText(%q) = %q, want %q", tt.lang, got, tt.want)
+		}
+	}
+}

@@ -1,4 +1,6 @@
-// The app shell: who is signed in, the stream, the top bar and the routes.
+// The app shell: who is signed in, the stream, the navigation (a rail on
+// wide screens, a tab bar on phones) and the routes; on wide screens the
+// chats show as two panes, the list beside the open conversation.
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
 import { api, ApiError, getToken, Me, onAuthProblem, setToken } from './api';
@@ -13,7 +15,7 @@ import { NewChat } from './screens/NewChat';
 import { NewGroup } from './screens/NewGroup';
 import { Contacts } from './screens/Contacts';
 import { ApplyChannel, ChannelPage, Channels } from './screens/Channels';
-import { Console, consoleRoles } from './screens/Console';
+import { lazy } from './lazy';
 import { AcceptTerms } from './screens/AcceptTerms';
 import { Timeline } from './screens/Timeline';
 import { PostPage } from './screens/PostPage';
@@ -26,11 +28,21 @@ import { TransparencyPage } from './screens/Transparency';
 import { Unread } from './unread';
 import { DeletionBanner } from './screens/YourData';
 import { Lang, t } from './i18n';
+import { Chats } from './chats';
+import './themecolor';
+import { useWide } from './layout';
+import { ChatsIcon } from './icons';
+import { Brand, NavRail, TabBar, TopBar } from './screens/Shell';
+
+// The operator console is loaded only when opened: most people never do.
+const Console = lazy(() => import('./screens/Console').then((m) => m.Console));
 
 export interface Session {
   me: Me;
   stream: Stream;
   unread: Unread;
+  /** chats is the conversation list, shared by the list screen and the unread badge. */
+  chats: Chats;
   setMe: (me: Me) => void;
   signOut: () => Promise<void>;
 }
@@ -48,7 +60,8 @@ export function useSession(): Session {
 export function App(_props: { lang?: Lang }) {
   const path = usePath();
   const [me, setMe] = useState<Me | null | undefined>(getToken() ? undefined : null);
-  const [live, setLive] = useState<{ stream: Stream; unread: Unread } | null>(null);
+  const [live, setLive] = useState<{ stream: Stream; unread: Unread; chats: Chats } | null>(null);
+  const wide = useWide();
   const [termsNeeded, setTermsNeeded] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
 
@@ -91,8 +104,10 @@ export function App(_props: { lang?: Lang }) {
     if (!meID || restricted) return;
     const s = new Stream();
     const u = new Unread(s);
-    setLive({ stream: s, unread: u });
+    const c = new Chats(s);
+    setLive({ stream: s, unread: u, chats: c });
     return () => {
+      c.close();
       u.close();
       s.close();
       setLive(null);
@@ -129,13 +144,13 @@ export function App(_props: { lang?: Lang }) {
 
   if (me === null) {
     return (
-      <div class="shell">
-        <header class="topbar">
-          <span class="brand">Plaza</span>
+      <div class="shell signed-out">
+        <header class="topbar brandbar">
+          <Brand />
           {path === '/transparency' && (
-            <nav aria-label="Main">
+            <nav aria-label={t('shell.nav.main')}>
               <a href="/login" onClick={linkHandler}>
-                Sign in
+                {t('shell.signIn')}
               </a>
             </nav>
           )}
@@ -160,26 +175,68 @@ export function App(_props: { lang?: Lang }) {
   }
 
   if (!live) return null;
-  const { stream, unread } = live;
-  const session: Session = { me, stream, unread, setMe, signOut };
+  const { stream, unread, chats } = live;
+  const session: Session = { me, stream, unread, chats, setMe, signOut };
+  // On a phone an open conversation takes the whole screen: its own header
+  // has the way back, and the tab bar would only take room from the messages.
+  const fullScreen = !wide && chatPath.test(path);
   return (
     <SessionContext.Provider value={session}>
-      <div class="shell">
-        <TopBar path={path} />
-        <ConnectionBanner stream={stream} />
-        <DecisionBanner stream={stream} path={path} setMe={setMe} />
-        {path !== '/settings' && <DeletionBanner me={me} setMe={setMe} />}
-        {termsNeeded ? <AcceptTerms onAccepted={() => setTermsNeeded(false)} /> : <Routes path={path} />}
+      <div class={wide ? 'shell wide' : 'shell narrow'}>
+        {wide ? <NavRail path={path} /> : !fullScreen && <TopBar path={path} />}
+        <div class="main-col">
+          <ConnectionBanner stream={stream} />
+          <DecisionBanner stream={stream} path={path} setMe={setMe} />
+          {path !== '/settings' && <DeletionBanner me={me} setMe={setMe} />}
+          {termsNeeded ? <AcceptTerms onAccepted={() => setTermsNeeded(false)} /> : <Routes path={path} wide={wide} />}
+        </div>
+        {!wide && !fullScreen && <TabBar path={path} />}
       </div>
     </SessionContext.Provider>
   );
 }
 
-function Routes({ path }: { path: string }) {
+const chatPath = /^\/chats\/(\d+)$/;
+
+/** isChatSection reports whether a path belongs to the chats: the list, a conversation, or starting one. */
+export function isChatSection(path: string): boolean {
+  return path === '/' || chatPath.test(path) || path === '/new' || path === '/new-group';
+}
+
+/**
+ * ChatPanes is the chats section on a wide screen: the list on the left,
+ * the open conversation (or starting one, or an empty state) on the right.
+ */
+function ChatPanes({ path }: { path: string }) {
+  const chat = path.match(chatPath);
+  return (
+    <div class="panes">
+      <ChatList pane selected={chat?.[1]} />
+      <div class="pane-main">
+        {chat ? (
+          <Chat key={chat[1]} id={chat[1]} />
+        ) : path === '/new' ? (
+          <NewChat />
+        ) : path === '/new-group' ? (
+          <NewGroup />
+        ) : (
+          <main class="pane-empty" aria-labelledby="pane-empty-title">
+            <ChatsIcon size={56} />
+            <h1 id="pane-empty-title">{t('shell.empty.title')}</h1>
+            <p class="muted">{t('shell.empty.hint')}</p>
+          </main>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Routes({ path, wide }: { path: string; wide: boolean }) {
   useEffect(() => {
     if (path === '/login' || path === '/register' || path === '/setup') navigate('/', true);
   }, [path]);
-  const chat = path.match(/^\/chats\/(\d+)$/);
+  if (wide && isChatSection(path)) return <ChatPanes path={path} />;
+  const chat = path.match(chatPath);
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;
   const channel = path.match(/^\/channels\/(\d+)$/);
   if (channel) return <ChannelPage key={channel[1]} id={channel[1]} />;
@@ -232,13 +289,12 @@ function Routes({ path }: { path: string }) {
     default:
       return (
         <main class="page">
-          <h1>Not found</h1>
+          <h1>{t('shell.notFound.title')}</h1>
           <p>
-            There is nothing at this address.{' '}
+            {t('shell.notFound.text')}{' '}
             <a href="/" onClick={linkHandler}>
-              Go to your chats
+              {t('shell.notFound.link')}
             </a>
-            .
           </p>
         </main>
       );
@@ -252,51 +308,6 @@ function decodePath(seg: string): string | null {
   } catch {
     return null;
   }
-}
-
-const microPaths = /^\/(timeline|posts|accounts|hashtags|trending|search)(\/|$)/;
-
-function TopBar({ path }: { path: string }) {
-  const { me, unread } = useSession();
-  const [count, setCount] = useState(unread.count);
-  useEffect(() => {
-    setCount(unread.count);
-    return unread.onChange(setCount);
-  }, [unread]);
-  const operator = me.roles?.some((r) => consoleRoles.includes(r));
-  const item = (href: string, label: string, active: boolean, cls?: string) => (
-    <a href={href} onClick={linkHandler} aria-current={active ? 'page' : undefined} class={cls}>
-      {label}
-    </a>
-  );
-  return (
-    <header class="topbar">
-      <span class="brand">Plaza</span>
-      <nav aria-label="Main">
-        {item('/', 'Chats', path === '/' || path.startsWith('/chats/') || path === '/new' || path === '/new-group')}
-        {item('/timeline', 'Posts', microPaths.test(path))}
-        {item('/contacts', 'Contacts', path === '/contacts')}
-        {item('/channels', 'Channels', path.startsWith('/channels'))}
-        {item('/settings', 'Settings', path === '/settings' || path.startsWith('/me/'))}
-        {operator && item('/console', 'Console', path === '/console', 'wide-only')}
-        <a
-          href="/notifications"
-          onClick={linkHandler}
-          aria-current={path === '/notifications' ? 'page' : undefined}
-          class="bell"
-          aria-label={count > 0 ? `Notifications, ${count} unread` : 'Notifications'}
-          title="Notifications"
-        >
-          <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" /><path d="M10 20.5a2 2 0 0 0 4 0" /></svg>
-          {count > 0 && (
-            <span class="badge" aria-hidden="true">
-              {count > 99 ? '99+' : count}
-            </span>
-          )}
-        </a>
-      </nav>
-    </header>
-  );
 }
 
 /**
@@ -325,11 +336,11 @@ function DecisionBanner({ stream, path, setMe }: { stream: Stream; path: string;
     <div role="status" aria-live="polite" class="decision-banner-wrap">
       {shown && (
         <div class="decision-banner">
-          <span>A moderator decided about you or something you posted.</span>{' '}
+          <span>{t('shell.decision.text')}</span>{' '}
           <a href={`/me/decisions/${id}`} onClick={(e) => { setID(''); linkHandler(e); }}>
-            Read the decision
+            {t('shell.decision.link')}
           </a>
-          <button type="button" onClick={() => setID('')} aria-label="Dismiss the notice">
+          <button type="button" onClick={() => setID('')} aria-label={t('shell.decision.dismiss')}>
             ×
           </button>
         </div>
@@ -346,7 +357,7 @@ function ConnectionBanner({ stream }: { stream: Stream }) {
   }, [stream]);
   return (
     <div class="conn" role="status" aria-live="polite">
-      {state === 'reconnecting' && <span class="conn-reconnecting">Reconnecting…</span>}
+      {state === 'reconnecting' && <span class="conn-reconnecting">{t('shell.reconnecting')}</span>}
     </div>
   );
 }
@@ -379,12 +390,12 @@ function RestrictedShell({ me, path, setMe, signOut }: RestrictedProps) {
     </a>
   );
   return (
-    <div class="shell">
-      <header class="topbar">
-        <span class="brand">Plaza</span>
-        <nav aria-label="Main">
-          {item('/', 'Your account', !decision && !path.startsWith('/me/') && path !== '/transparency')}
-          {item('/me/decisions', 'Decisions', !!decision || path.startsWith('/me/'))}
+    <div class="shell restricted-shell">
+      <header class="topbar brandbar">
+        <Brand />
+        <nav aria-label={t('shell.nav.main')}>
+          {item('/', t('shell.restricted.account'), !decision && !path.startsWith('/me/') && path !== '/transparency')}
+          {item('/me/decisions', t('shell.restricted.decisions'), !!decision || path.startsWith('/me/'))}
         </nav>
       </header>
       {!(body.type === Restricted) && <DeletionBanner me={me} setMe={setMe} />}

@@ -3,6 +3,7 @@
 // blob: URLs (an <img> or <audio> cannot send the Authorization header),
 // and voice recording with MediaRecorder.
 import { ApiError, getToken } from './api';
+import { t } from './i18n';
 
 export interface Media {
   id: string;
@@ -27,7 +28,7 @@ export function uploadMedia(file: Blob, name: string, onProgress: (fraction: num
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'The server could not be reached.'));
+    xhr.onerror = () => reject(new ApiError(0, 'network', t('media.theServerCouldNot')));
     xhr.onload = () => {
       let data: any = null;
       try {
@@ -62,7 +63,7 @@ export function mediaURL(id: string, thumbnail = false): Promise<string> {
       try {
         res = await fetch(`/api/v1/media/${key}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
       } catch {
-        throw new ApiError(0, 'network', 'The server could not be reached.');
+        throw new ApiError(0, 'network', t('media.theServerCouldNot'));
       }
       if (!res.ok) throw new ApiError(res.status, res.status === 404 ? 'not_found' : 'internal', res.statusText);
       return URL.createObjectURL(await res.blob());
@@ -98,47 +99,14 @@ export function formatDuration(ms: number): string {
 
 export const VOICE_LIMIT_MS = 60000;
 
-/** Recorder records one voice message from the microphone. */
-export class Recorder {
-  private rec: MediaRecorder | null = null;
-  private chunks: Blob[] = [];
-  private mic: MediaStream | null = null;
-  startedAt = 0;
-
-  async start(): Promise<void> {
-    this.mic = await navigator.mediaDevices.getUserMedia({ audio: true });
-    const type = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'].find((t) => MediaRecorder.isTypeSupported(t));
-    this.rec = new MediaRecorder(this.mic, type ? { mimeType: type } : undefined);
-    this.chunks = [];
-    this.rec.ondataavailable = (e) => {
-      if (e.data.size > 0) this.chunks.push(e.data);
-    };
-    this.rec.start();
-    this.startedAt = Date.now();
-  }
-
-  /** stop ends the recording and returns it (null when cancelled). */
-  stop(keep = true): Promise<Blob | null> {
-    const rec = this.rec;
-    if (!rec) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      rec.onstop = () => {
-        this.mic?.getTracks().forEach((t) => t.stop());
-        this.rec = null;
-        resolve(keep ? new Blob(this.chunks, { type: rec.mimeType || 'audio/webm' }) : null);
-      };
-      rec.stop();
-    });
-  }
-}
 
 /** microphoneProblem explains why recording could not start. */
 export function microphoneProblem(e: unknown): string {
   const name = (e as { name?: string })?.name;
   if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return 'Plaza may not use the microphone. Allow it in your browser’s site settings, then try again.';
+    return t('media.plazaMayNotUse');
   }
-  if (name === 'NotFoundError') return 'No microphone was found. Connect one and try again.';
-  if (typeof MediaRecorder === 'undefined' || !navigator.mediaDevices) return 'This browser cannot record audio. Try a current browser.';
-  return 'Recording could not start. Try again.';
+  if (name === 'NotFoundError') return t('media.noMicrophoneWasFound');
+  if (typeof MediaRecorder === 'undefined' || !navigator.mediaDevices) return t('media.thisBrowserCannotRecord');
+  return t('media.recordingCouldNotStart');
 }

@@ -3,18 +3,30 @@
 // upload progress), videos, files and voice messages over the stream, showing
 // each message as sending until the server acknowledges it. Messages have a
 // small menu (reply, recall); typing and, in direct chats, reading show live.
+// The header names the person or group with an avatar (and a group's member
+// count) and opens the details panel: members, renaming, leaving, and the
+// photos and files shared in the loaded history.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, Contact, Conversation, goneAccount, List, Message, newClientID, profile } from '../api';
+import { api, ApiError, Conversation, goneAccount, List, Message, newClientID, profile } from '../api';
 import { useSession } from '../app';
 import { explain } from '../errors';
-import { linkHandler, navigate } from '../router';
-import { Name } from './Contacts';
+import { linkHandler } from '../router';
+import { t } from '../i18n';
+import { Avatar, useAvatarURL } from '../avatar';
+import { BackIcon, MoreIcon } from '../icons';
+import { useWide } from '../layout';
+import { ChatDetails } from './ChatDetails';
 import { ErrorBox, shortTime } from '../ui';
-import { formatDuration, knownDurations, knownPosters, mediaURL, saveMedia, microphoneProblem, Recorder, uploadMedia, VOICE_LIMIT_MS } from '../media';
+import { formatDuration, knownDurations, knownPosters, mediaURL, saveMedia, microphoneProblem, uploadMedia, VOICE_LIMIT_MS } from '../media';
 import { SendRequest } from '../stream';
+import type { Recorder } from '../recorder';
 import { useTitle } from './title';
 import { ModNote } from './ModNote';
 import { ReportDialog } from './Report';
+import { ForwardDialog, forwardable } from './Forward';
+import { EmojiPicker } from './EmojiPicker';
+import { complete, matches, Member, MentionSuggest, mentionQuery } from './MentionSuggest';
+import { dayLabel, dayOf, MessageText } from '../messagetext';
 
 interface Outgoing {
   client_id: string;
@@ -44,6 +56,10 @@ export function Chat({ id }: { id: string }) {
   const [elapsed, setElapsed] = useState(0);
   const [micError, setMicError] = useState('');
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [emoji, setEmoji] = useState(false);
+  const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
+  const [mentionAt, setMentionAt] = useState(0);
   const [theirRead, setTheirRead] = useState(0); // the other person's read position, from live frames
   const [typist, setTypist] = useState(''); // who else is typing here
   const typistTimer = useRef<number | undefined>(undefined);
@@ -53,6 +69,10 @@ export function Chat({ id }: { id: string }) {
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
   const title = useTitle(conv);
+  const wide = useWide();
+  const otherID = conv?.kind === 'direct' ? conv.member_ids.find((m) => m !== me.id) ?? me.id : null;
+  const avatarURL = useAvatarURL(otherID);
+  const detailsButton = useRef<HTMLButtonElement>(null);
 
   // merge adds or replaces messages by id, keeping them ordered by seq.
   const merge = (add: Message[]) =>
@@ -127,6 +147,47 @@ export function Chat({ id }: { id: string }) {
       setTheirRead(0);
     };
   }, [id, stream]);
+
+  // The members' handles and names: for @ suggestions and marking mentions.
+  const memberKey = conv?.member_ids.join(',') ?? '';
+  useEffect(() => {
+    if (!memberKey) return;
+    let live = true;
+    // Bounded: a very large group suggests among its first 300 members.
+    const ids = memberKey.split(',').slice(0, 300);
+    Promise.allSettled(ids.map((m) => profile(m))).then((rs) => {
+      if (!live) return;
+      setMembers(rs.flatMap((r) => (r.status === 'fulfilled' ? [{ id: r.value.id, handle: r.value.handle, display_name: r.value.display_name }] : [])));
+    });
+    return () => {
+      live = false;
+    };
+  }, [memberKey]);
+  const handles = members.map((x) => x.handle.toLowerCase());
+  const suggestions = mention && conv?.kind === 'group' ? matches(members, mention.query, me.id) : [];
+
+  const insertAtCaret = (ins: string) => {
+    const el = document.getElementById('composer-text') as HTMLTextAreaElement | null;
+    const at = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? at;
+    setText(text.slice(0, at) + ins + text.slice(end));
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(at + ins.length, at + ins.length);
+    });
+  };
+
+  const pickMention = (m: Member) => {
+    if (!mention) return;
+    const el = document.getElementById('composer-text') as HTMLTextAreaElement | null;
+    const done = complete(text, mention, m.handle);
+    setText(done.text);
+    setMention(null);
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(done.caret, done.caret);
+    });
+  };
 
   // Mark what is shown as read, when the page is visible.
   const lastSeq = messages.length ? messages[messages.length - 1].seq : 0;
@@ -241,8 +302,10 @@ export function Chat({ id }: { id: string }) {
 
   const startRecording = async () => {
     setMicError('');
-    const r = new Recorder();
+    let r: Recorder;
     try {
+      const { Recorder } = await import('../recorder');
+      r = new Recorder();
       await r.start();
     } catch (err) {
       setMicError(microphoneProblem(err));
@@ -269,6 +332,24 @@ export function Chat({ id }: { id: string }) {
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
+    if (suggestions.length > 0 && !e.isComposing) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const n = suggestions.length;
+        setMentionAt((i) => (i + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        pickMention(suggestions[Math.min(mentionAt, suggestions.length - 1)]);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setMention(null);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
     else if (e.key === 'Escape' && replyTo) {
       e.preventDefault();
@@ -287,167 +368,224 @@ export function Chat({ id }: { id: string }) {
     document.getElementById('composer-text')?.focus();
   };
 
+  // Beside the list (wide) the list has the page's h1; alone, the conversation has it.
+  const Heading = wide ? 'h2' : 'h1';
   return (
-    <main class="chat">
+    <main class="chat" aria-labelledby="chat-title">
       <div class="chat-head">
-        <a href="/" onClick={linkHandler} class="back" aria-label="Back to chats">
-          ←
+        <a href="/" onClick={linkHandler} class="back" aria-label={t('shell.chat.back')}>
+          <BackIcon />
         </a>
-        <h1>{title || 'Chat'}</h1>
-        {conv?.kind === 'group' && (
-          <button type="button" class="head-actions" aria-expanded={showInfo} aria-controls="group-info" onClick={() => setShowInfo(!showInfo)}>
-            Group info
+        {conv && <Avatar seed={otherID ?? conv.id} name={title} url={avatarURL} size="small" />}
+        <div class="chat-head-text">
+          <Heading id="chat-title">{title || t('shell.chat.untitled')}</Heading>
+          {conv?.kind === 'group' && <span class="chat-sub">{t('shell.chat.members', { count: conv.member_ids.length })}</span>}
+        </div>
+        {conv && (
+          <button
+            type="button"
+            ref={detailsButton}
+            class="head-actions icon-button"
+            aria-expanded={showInfo}
+            aria-controls="chat-details"
+            aria-label={conv.kind === 'group' ? t('shell.chat.groupInfo') : t('shell.chat.chatInfo')}
+            title={conv.kind === 'group' ? t('shell.chat.groupInfo') : t('shell.chat.chatInfo')}
+            onClick={() => setShowInfo(!showInfo)}
+          >
+            <MoreIcon />
           </button>
         )}
       </div>
-      {conv?.kind === 'group' && showInfo && (
-        <div id="group-info">
-          <GroupInfo conv={conv} onChange={setConv} />
-        </div>
-      )}
-      <p class="typing" role="status" aria-live="polite">
-        {typist && `${typist} is typing…`}
-      </p>
-      <ErrorBox error={loadError} />
-      <ol class="messages" ref={listRef} onScroll={onScroll} aria-label="Messages" aria-live="polite" tabIndex={0}>
-        {hasEarlier && (
-          <li class="earlier">
-            <button type="button" onClick={loadEarlier}>
-              Show earlier messages
-            </button>
-          </li>
-        )}
-        {messages.map((m) => (
-          <Bubble
-            key={m.id}
-            m={m}
-            mine={m.sender_id === me.id}
-            group={conv?.kind === 'group'}
-            quoted={m.reply_to ? byID.get(m.reply_to) ?? null : undefined}
-            read={m.id === readMine}
-            onReply={startReply}
-            onChange={(x) => merge([x])}
-          />
-        ))}
-        {pending.map((o) => (
-          <li key={o.client_id} class="msg mine pending">
-            <div class="bubble">
-              {o.kind === 'image' ? (
-                <img class="photo" src={o.preview} alt="Photo being sent" />
-              ) : o.kind === 'voice' ? (
-                'Voice message'
-              ) : o.kind === 'video' ? (
-                'Video'
-              ) : o.kind === 'file' ? (
-                `File: ${o.text}`
-              ) : (
-                o.text
-              )}
-            </div>
-            {o.kind !== 'text' && !o.media_id && !o.error && (
-              <div class="msg-meta">
-                <progress max={1} value={o.progress ?? 0} aria-label={{ image: 'Photo upload', voice: 'Voice message upload', video: 'Video upload', file: 'File upload', text: '' }[o.kind]} /> Uploading… {Math.round((o.progress ?? 0) * 100)}%
-              </div>
+      <div class="chat-body">
+        <div class="chat-col">
+          <p class="typing" role="status" aria-live="polite">
+            {typist && t('shell.chat.typing', { name: typist })}
+          </p>
+          <ErrorBox error={loadError} />
+          <ol class="messages" ref={listRef} onScroll={onScroll} aria-label={t('shell.chat.messages')} aria-live="polite" tabIndex={0}>
+            {hasEarlier && (
+              <li class="earlier">
+                <button type="button" onClick={loadEarlier}>
+                  {t('shell.chat.earlier')}
+                </button>
+              </li>
             )}
-            {o.error ? (
-              <div class="msg-error" role="alert">
-                Not sent: {explain(o.error).title} {explain(o.error).next}{' '}
-                {!(o.error instanceof ApiError && ['not_a_contact', 'blocked'].includes(o.error.code)) && (
-                  <button type="button" onClick={() => retry(o)}>
-                    Retry
-                  </button>
+            {messages.map((m, i) => [
+              (i === 0 || dayOf(messages[i - 1].created_at) !== dayOf(m.created_at)) && (
+                <li key={`day-${m.id}`} class="day-sep" role="separator" aria-label={dayLabel(m.created_at)}>
+                  <span>{dayLabel(m.created_at)}</span>
+                </li>
+              ),
+              <Bubble
+                key={m.id}
+                m={m}
+                handles={handles}
+                meHandle={me.handle}
+                mine={m.sender_id === me.id}
+                group={conv?.kind === 'group'}
+                quoted={m.reply_to ? byID.get(m.reply_to) ?? null : undefined}
+                read={m.id === readMine}
+                onReply={startReply}
+                onChange={(x) => merge([x])}
+              />,
+            ])}
+            {pending.map((o) => (
+              <li key={o.client_id} class="msg mine pending">
+                <div class="bubble">
+                  {o.kind === 'image' ? (
+                    <img class="photo" src={o.preview} alt={t('shell.chat.photoSending')} />
+                  ) : o.kind === 'voice' ? (
+                    t('shell.kind.voice')
+                  ) : o.kind === 'video' ? (
+                    t('shell.kind.video')
+                  ) : o.kind === 'file' ? (
+                    t('shell.kind.fileNamed', { name: o.text })
+                  ) : (
+                    o.text
+                  )}
+                </div>
+                {o.kind !== 'text' && !o.media_id && !o.error && (
+                  <div class="msg-meta">
+                    <progress max={1} value={o.progress ?? 0} aria-label={{ image: t('shell.upload.photo'), voice: t('shell.upload.voice'), video: t('shell.upload.video'), file: t('shell.upload.file'), text: '' }[o.kind]} />{' '}
+                    {t('shell.upload.progress', { percent: Math.round((o.progress ?? 0) * 100) })}
+                  </div>
                 )}
-              </div>
-            ) : (
-              (o.kind === 'text' || o.media_id) && <div class="msg-meta">Sending…</div>
-            )}
-          </li>
-        ))}
-      </ol>
-      {micError && (
-        <div class="error-box" role="alert">
-          {micError}
-        </div>
-      )}
-      {recording ? (
-        <div class="composer">
-          <span class="rec" role="status">
-            <span class="rec-dot" aria-hidden="true" /> Recording {formatDuration(elapsed)}
-          </span>
-          <button type="button" onClick={() => finishRecording(false)}>
-            Cancel recording
-          </button>
-          <button type="button" class="primary" onClick={() => finishRecording(true)}>
-            Stop and send
-          </button>
-        </div>
-      ) : (
-        <>
-          {replyTo && (
-            <div class="reply-bar">
-              <span class="reply-quote" aria-label={`Replying to: ${summary(replyTo)}`}>
-                <span class="muted">Replying to</span> {summary(replyTo)}
-              </span>
-              <button type="button" onClick={() => { setReplyTo(null); document.getElementById('composer-text')?.focus(); }} aria-label="Cancel the reply">
-                Cancel
-              </button>
+                {o.error ? (
+                  <div class="msg-error" role="alert">
+                    {t('shell.chat.notSent')} {explain(o.error).title} {explain(o.error).next}{' '}
+                    {!(o.error instanceof ApiError && ['not_a_contact', 'blocked'].includes(o.error.code)) && (
+                      <button type="button" onClick={() => retry(o)}>
+                        {t('shell.chat.retry')}
+                      </button>
+                    )}
+                  </div>
+                ) : (
+                  (o.kind === 'text' || o.media_id) && <div class="msg-meta">{t('shell.chat.sending')}</div>
+                )}
+              </li>
+            ))}
+          </ol>
+          {micError && (
+            <div class="error-box" role="alert">
+              {micError}
             </div>
           )}
-          <form class="composer" onSubmit={send}>
-            <input id="photo-input" ref={photoInput} type="file" accept="image/*,video/*" hidden aria-label="Photo or video to send" onChange={pickPhoto} />
-            <input id="file-input" ref={fileInput} type="file" hidden aria-label="File to send" onChange={pickFile} />
-            <button type="button" class="icon" aria-label="Attach a photo or video" title="Attach a photo or video" onClick={() => photoInput.current?.click()}>
-              <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 8h3l2-3h6l2 3h3v11H4z" /><circle cx="12" cy="13" r="3.5" /></svg>
-            </button>
-            <button type="button" class="icon" aria-label="Attach a file" title="Attach a file" onClick={() => fileInput.current?.click()}>
-              <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" /></svg>
-            </button>
-            <button type="button" class="icon" aria-label="Record a voice message" title="Record a voice message" onClick={startRecording}>
-              <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></svg>
-            </button>
-            <label for="composer-text" class="visually-hidden">
-              Message
-            </label>
-            <textarea
-              id="composer-text"
-              rows={1}
-              maxLength={4096}
-              placeholder="Message"
-              value={text}
-              onInput={(e) => {
-                const v = e.currentTarget.value;
-                setText(v);
-                // At most one typing frame every 3 seconds.
-                if (v.trim() && Date.now() - lastTyping.current >= 3000) {
-                  lastTyping.current = Date.now();
-                  stream.typing(id);
-                }
-              }}
-              onKeyDown={onKeyDown}
-            />
-            <button type="submit" class="primary" disabled={!text.trim()}>
-              Send
-            </button>
-          </form>
-        </>
-      )}
+          {recording ? (
+            <div class="composer">
+              <span class="rec" role="status">
+                <span class="rec-dot" aria-hidden="true" /> {t('shell.chat.recording', { duration: formatDuration(elapsed) })}
+              </span>
+              <button type="button" onClick={() => finishRecording(false)}>
+                {t('shell.chat.cancelRecording')}
+              </button>
+              <button type="button" class="primary" onClick={() => finishRecording(true)}>
+                {t('shell.chat.stopAndSend')}
+              </button>
+            </div>
+          ) : (
+            <>
+              {replyTo && (
+                <div class="reply-bar">
+                  <span class="reply-quote" aria-label={t('shell.chat.replyingTo', { text: summary(replyTo) })}>
+                    <span class="muted">{t('shell.chat.replyingToLabel')}</span> {summary(replyTo)}
+                  </span>
+                  <button type="button" onClick={() => { setReplyTo(null); document.getElementById('composer-text')?.focus(); }} aria-label={t('shell.chat.cancelReply')}>
+                    {t('shell.cancel')}
+                  </button>
+                </div>
+              )}
+              {emoji && (
+                <EmojiPicker
+                  onPick={(c) => insertAtCaret(c)}
+                  onClose={() => {
+                    setEmoji(false);
+                    document.getElementById('composer-text')?.focus();
+                  }}
+                />
+              )}
+              <MentionSuggest id="mention-list" items={suggestions} active={Math.min(mentionAt, Math.max(0, suggestions.length - 1))} onPick={pickMention} />
+              <form class="composer" onSubmit={send}>
+                <input id="photo-input" ref={photoInput} type="file" accept="image/*,video/*" hidden aria-label={t('shell.chat.photoInput')} onChange={pickPhoto} />
+                <input id="file-input" ref={fileInput} type="file" hidden aria-label={t('shell.chat.fileInput')} onChange={pickFile} />
+                <button type="button" class="icon" aria-label={t('shell.chat.attachPhoto')} title={t('shell.chat.attachPhoto')} onClick={() => photoInput.current?.click()}>
+                  <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 8h3l2-3h6l2 3h3v11H4z" /><circle cx="12" cy="13" r="3.5" /></svg>
+                </button>
+                <button type="button" class="icon" aria-label={t('shell.chat.attachFile')} title={t('shell.chat.attachFile')} onClick={() => fileInput.current?.click()}>
+                  <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" /></svg>
+                </button>
+                <button type="button" class="icon" aria-label={t('shell.chat.record')} title={t('shell.chat.record')} onClick={startRecording}>
+                  <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></svg>
+                </button>
+                <button type="button" class="icon" aria-label={t('messages.emoji')} title={t('messages.emoji')} aria-expanded={emoji} onClick={() => setEmoji(!emoji)}>
+                  <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="9" /><path d="M8.5 14.5a4.5 4.5 0 0 0 7 0" /><path d="M9 9.5h.01M15 9.5h.01" /></svg>
+                </button>
+                <label for="composer-text" class="visually-hidden">
+                  {t('shell.chat.message')}
+                </label>
+                <textarea
+                  id="composer-text"
+                  rows={1}
+                  maxLength={4096}
+                  placeholder={t('shell.chat.message')}
+                  value={text}
+                  aria-controls={suggestions.length > 0 ? 'mention-list' : undefined}
+                  aria-activedescendant={suggestions.length > 0 ? `mention-list-${Math.min(mentionAt, suggestions.length - 1)}` : undefined}
+                  onInput={(e) => {
+                    const v = e.currentTarget.value;
+                    setText(v);
+                    setMention(mentionQuery(v, e.currentTarget.selectionStart ?? v.length));
+                    setMentionAt(0);
+                    // At most one typing frame every 3 seconds.
+                    if (v.trim() && Date.now() - lastTyping.current >= 3000) {
+                      lastTyping.current = Date.now();
+                      stream.typing(id);
+                    }
+                  }}
+                  onKeyDown={onKeyDown}
+                />
+                <button type="submit" class="primary" disabled={!text.trim()}>
+                  {t('shell.chat.send')}
+                </button>
+              </form>
+            </>
+          )}
+        </div>
+        {conv && showInfo && (
+          <ChatDetails
+            conv={conv}
+            title={title}
+            avatarURL={avatarURL}
+            otherID={otherID}
+            messages={messages}
+            onChange={setConv}
+            onClose={() => {
+              setShowInfo(false);
+              detailsButton.current?.focus();
+            }}
+          />
+        )}
+      </div>
     </main>
   );
 }
 
 /** summary is a one-line stand-in for a message, for quotes. */
 function summary(m: Message): string {
-  if (m.recalled) return 'Message recalled';
-  if (m.removed && !m.text && !m.media_id) return 'Message removed by a moderator';
+  if (m.recalled) return t('shell.msg.recalled');
+  if (m.removed && !m.text && !m.media_id) return t('shell.msg.removed');
   if (m.kind === 'text') return m.text ?? '';
-  const kinds: Record<string, string> = { image: 'Photo', voice: 'Voice message', video: 'Video', file: 'File' };
-  return (kinds[m.kind] ?? 'Message') + (m.text ? `: ${m.text}` : '');
+  const kinds: Record<string, string> = { image: t('shell.kind.photo'), voice: t('shell.kind.voice'), video: t('shell.kind.video'), file: t('shell.kind.file') };
+  const kind = kinds[m.kind] ?? t('shell.kind.message');
+  return m.text ? t('shell.kind.withText', { kind, text: m.text }) : kind;
 }
 
 const RECALL_MS = 2 * 60 * 1000;
 
 interface BubbleProps {
   m: Message;
+  /** handles are the conversation's members' (lower case), whose @mentions are marked; meHandle is the reader's. */
+  handles: string[];
+  meHandle: string;
   mine: boolean;
   group: boolean;
   quoted?: Message | null; // undefined: not a reply; null: the original is not loaded
@@ -456,11 +594,14 @@ interface BubbleProps {
   onChange: (m: Message) => void;
 }
 
-function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps) {
+function Bubble({ m, handles, meHandle, mine, group, quoted, read, onReply, onChange }: BubbleProps) {
   const [sender, setSender] = useState('');
   const [menu, setMenu] = useState(false);
   const [reporting, setReporting] = useState(false);
+  const [forwarding, setForwarding] = useState(false);
+  const [copied, setCopied] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const { me } = useSession();
   const toggle = useRef<HTMLButtonElement>(null);
   const firstAction = useRef<HTMLButtonElement>(null);
   useEffect(() => {
@@ -483,7 +624,7 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
     }
   };
   useEffect(() => {
-    if (group && !mine) profile(m.sender_id).then((p) => setSender(p.display_name), (e) => goneAccount(e) && setSender('Deleted account'));
+    if (group && !mine) profile(m.sender_id).then((p) => setSender(p.display_name), (e) => goneAccount(e) && setSender(t('shell.deletedAccount')));
   }, [m.sender_id, group, mine]);
   return (
     <li class={mine ? 'msg mine' : 'msg'} data-seq={m.seq}>
@@ -491,18 +632,22 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
       <div class={m.recalled ? 'bubble recalled' : tombstone ? 'bubble recalled' : m.removed ? 'bubble removed' : 'bubble'}>
         {!m.recalled && !tombstone && <ModNote m={m} own={mine} what="message" />}
         {quoted !== undefined && !m.recalled && !tombstone && (
-          <span class="quote">{quoted ? summary(quoted) : 'Earlier message'}</span>
+          <span class="quote">{quoted ? summary(quoted) : t('shell.msg.earlier')}</span>
         )}
         {m.recalled ? (
-          'Message recalled'
+          t('shell.msg.recalled')
         ) : tombstone ? (
-          'Message removed by a moderator'
+          t('shell.msg.removed')
         ) : m.kind === 'text' ? (
-          m.text
+          <MessageText text={m.text ?? ''} handles={handles} me={meHandle} />
         ) : m.kind === 'image' && m.media_id ? (
           <>
             <Photo id={m.media_id} />
-            {m.text && <div>{m.text}</div>}
+            {m.text && (
+              <div>
+                <MessageText text={m.text} handles={handles} me={meHandle} />
+              </div>
+            )}
           </>
         ) : m.kind === 'voice' && m.media_id ? (
           <Voice id={m.media_id} />
@@ -512,20 +657,20 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
             {m.text && <div>{m.text}</div>}
           </>
         ) : m.kind === 'file' && m.media_id ? (
-          <FileChip id={m.media_id} name={m.text || 'file'} />
+          <FileChip id={m.media_id} name={m.text || t('shell.kind.attachment')} />
         ) : (
           `[${m.kind}${m.text ? `: ${m.text}` : ''}]`
         )}
       </div>
       <div class="msg-meta">
         <time dateTime={m.created_at}>{shortTime(m.created_at)}</time>
-        {read && <span class="read"> · Read</span>}
+        {read && <span class="read"> · {t('shell.msg.read')}</span>}
         {!m.recalled && !tombstone && (
           <button
             type="button"
             class="msg-menu"
             ref={toggle}
-            aria-label="Message actions"
+            aria-label={t('shell.msg.actions')}
             aria-expanded={menu}
             onClick={() => setMenu(!menu)}
           >
@@ -534,7 +679,7 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
         )}
       </div>
       {menu && !m.recalled && !tombstone && (
-        <div class="msg-actions" role="group" aria-label="Message actions" onKeyDown={(e) => e.key === 'Escape' && closeMenu()}>
+        <div class="msg-actions" role="group" aria-label={t('shell.msg.actions')} onKeyDown={(e) => e.key === 'Escape' && closeMenu()}>
           <button
             type="button"
             ref={firstAction}
@@ -543,11 +688,37 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
               onReply(m);
             }}
           >
-            Reply
+            {t('shell.msg.reply')}
           </button>
+          {m.kind === 'text' && m.text && (
+            <button
+              type="button"
+              onClick={() => {
+                navigator.clipboard?.writeText(m.text ?? '').then(() => {
+                  setCopied(true);
+                  setTimeout(() => setCopied(false), 1500);
+                }, setError);
+                setMenu(false);
+              }}
+            >
+              {t('messages.copy')}
+            </button>
+          )}
+          {forwardable(m, me.id) && (
+            <button
+              type="button"
+              aria-haspopup="dialog"
+              onClick={() => {
+                setMenu(false);
+                setForwarding(true);
+              }}
+            >
+              {t('messages.forward')}
+            </button>
+          )}
           {canRecall && (
             <button type="button" class="danger" onClick={recall}>
-              Recall
+              {t('shell.msg.recall')}
             </button>
           )}
           {!mine && (
@@ -559,16 +730,30 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
                 setReporting(true);
               }}
             >
-              Report
+              {t('shell.msg.report')}
             </button>
           )}
         </div>
+      )}
+      {copied && (
+        <div class="msg-meta" role="status">
+          {t('messages.copied')}
+        </div>
+      )}
+      {forwarding && (
+        <ForwardDialog
+          m={m}
+          onClose={() => {
+            setForwarding(false);
+            toggle.current?.focus();
+          }}
+        />
       )}
       {reporting && (
         <ReportDialog
           type="message"
           id={m.id}
-          what="this message"
+          what={t('shell.msg.this')}
           onClose={() => {
             setReporting(false);
             toggle.current?.focus();
@@ -581,74 +766,6 @@ function Bubble({ m, mine, group, quoted, read, onReply, onChange }: BubbleProps
         </div>
       ) : null}
     </li>
-  );
-}
-
-/** GroupInfo lists a group's members, invites contacts and leaves the group. */
-function GroupInfo({ conv, onChange }: { conv: Conversation; onChange: (c: Conversation) => void }) {
-  const { me } = useSession();
-  const [contacts, setContacts] = useState<Contact[]>([]);
-  const [invitee, setInvitee] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    api<List<Contact>>('GET', '/contacts').then((l) => setContacts(l.items), setError);
-  }, []);
-  const candidates = contacts.filter((c) => !conv.member_ids.includes(c.id));
-
-  const invite = async (e: Event) => {
-    e.preventDefault();
-    if (!invitee) return;
-    setError(null);
-    try {
-      await api('POST', `/conversations/${conv.id}/members`, { account_ids: [invitee] });
-      onChange(await api<Conversation>('GET', `/conversations/${conv.id}`));
-      setInvitee('');
-    } catch (err) {
-      setError(err);
-    }
-  };
-
-  const leave = async () => {
-    setError(null);
-    try {
-      await api('DELETE', `/conversations/${conv.id}/members/${me.id}`);
-      navigate('/');
-    } catch (err) {
-      setError(err);
-    }
-  };
-
-  return (
-    <section class="group-info" aria-label="Group info">
-      <h2 class="visually-hidden">Group info</h2>
-      <ul aria-label="Members">
-        {conv.member_ids.map((id) => (
-          <li key={id}>{id === me.id ? 'You' : <Name id={id} />}</li>
-        ))}
-      </ul>
-      {candidates.length > 0 && (
-        <form onSubmit={invite} class="row">
-          <label for="invitee" class="visually-hidden">
-            Contact to invite
-          </label>
-          <select id="invitee" value={invitee} onChange={(e) => setInvitee(e.currentTarget.value)}>
-            <option value="">Choose a contact…</option>
-            {candidates.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.display_name} (@{c.handle})
-              </option>
-            ))}
-          </select>
-          <button type="submit" disabled={!invitee}>
-            Invite
-          </button>
-        </form>
-      )}
-      <ErrorBox error={error} />
-      <button type="button" class="danger" onClick={leave}>
-        Leave group
-      </button>
-    </section>
   );
 }
 
@@ -687,18 +804,18 @@ export function Photo({ id }: { id: string }) {
     setOpen(false);
     opener.current?.focus();
   };
-  if (failed) return <span class="muted">The photo could not be loaded.</span>;
-  if (!src) return <span class="photo photo-loading" role="img" aria-label="Photo loading" />;
+  if (failed) return <span class="muted">{t('shell.photo.failed')}</span>;
+  if (!src) return <span class="photo photo-loading" role="img" aria-label={t('shell.photo.loading')} />;
   return (
     <>
-      <button type="button" class="photo-open" ref={opener} onClick={show} aria-label="Open the photo full size">
-        <img class="photo" src={src} alt="Photo" />
+      <button type="button" class="photo-open" ref={opener} onClick={show} aria-label={t('shell.photo.open')}>
+        <img class="photo" src={src} alt={t('shell.kind.photo')} />
       </button>
       {open && (
-        <div class="viewer" role="dialog" aria-modal="true" aria-label="Photo" onClick={close}>
-          {full ? <img src={full} alt="Photo, full size" /> : <p>Loading…</p>}
+        <div class="viewer" role="dialog" aria-modal="true" aria-label={t('shell.kind.photo')} onClick={close}>
+          {full ? <img src={full} alt={t('shell.photo.full')} /> : <p>{t('shell.loading')}</p>}
           <button type="button" ref={closeRef} onClick={close}>
-            Close
+            {t('shell.close')}
           </button>
         </div>
       )}
@@ -741,19 +858,20 @@ function Voice({ id }: { id: string }) {
       a.currentTime = 0;
     }
   };
-  if (failed) return <span class="muted">The voice message could not be loaded.</span>;
+  if (failed) return <span class="muted">{t('shell.voice.failed')}</span>;
   const length = ms ? formatDuration(ms) : '';
   return (
     <span class="voice">
       <span class="voice-label">
-        Voice message{length && <span class="voice-duration">, {length}</span>}
+        {t('shell.kind.voice')}
+        {length && <span class="voice-duration">{t('shell.voice.duration', { duration: length })}</span>}
       </span>
       {src && (
         <audio
           controls
           preload="metadata"
           src={src}
-          aria-label={length ? `Voice message, ${length}` : 'Voice message'}
+          aria-label={length ? t('shell.voice.label', { duration: length }) : t('shell.kind.voice')}
           onLoadedMetadata={onMeta}
           onDurationChange={onDuration}
         />
@@ -778,21 +896,21 @@ function Video({ id }: { id: string }) {
     setState('loading');
     mediaURL(id).then(setSrc, () => setState('failed'));
   };
-  if (src) return <video class="video" controls autoPlay playsInline src={src} poster={poster || undefined} aria-label="Video" />;
+  if (src) return <video class="video" controls autoPlay playsInline src={src} poster={poster || undefined} aria-label={t('shell.kind.video')} />;
   return (
     <span class="video-wrap">
-      <button type="button" class="video-open" onClick={play} aria-label="Play the video" disabled={state === 'loading'}>
+      <button type="button" class="video-open" onClick={play} aria-label={t('shell.video.play')} disabled={state === 'loading'}>
         {poster ? <img class="photo" src={poster} alt="" /> : <span class="video-blank" aria-hidden="true" />}
         <span class="play" aria-hidden="true">▶</span>
       </button>
-      {state === 'loading' && <span class="muted"> Loading…</span>}
-      {state === 'failed' && <span class="muted"> The video could not be loaded.</span>}
+      {state === 'loading' && <span class="muted"> {t('shell.loading')}</span>}
+      {state === 'failed' && <span class="muted"> {t('shell.video.failed')}</span>}
     </span>
   );
 }
 
 /** FileChip saves a file message's bytes under its name. */
-function FileChip({ id, name }: { id: string; name: string }) {
+export function FileChip({ id, name }: { id: string; name: string }) {
   const [state, setState] = useState<'idle' | 'loading' | 'failed'>('idle');
   const save = async () => {
     setState('loading');
@@ -805,12 +923,12 @@ function FileChip({ id, name }: { id: string; name: string }) {
   };
   return (
     <span class="file-chip">
-      <button type="button" onClick={save} disabled={state === 'loading'} aria-label={`Download ${name}`}>
+      <button type="button" onClick={save} disabled={state === 'loading'} aria-label={t('shell.file.download', { name })}>
         <span aria-hidden="true">⬇ </span>
         {name}
       </button>
-      {state === 'loading' && <span class="muted"> Downloading…</span>}
-      {state === 'failed' && <span class="muted"> The file could not be downloaded.</span>}
+      {state === 'loading' && <span class="muted"> {t('shell.file.downloading')}</span>}
+      {state === 'failed' && <span class="muted"> {t('shell.file.failed')}</span>}
     </span>
   );
 }

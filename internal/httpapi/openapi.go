@@ -179,6 +179,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/v1/admin/authority-orders", tag: "moderation", summary: "Recorded authority orders, newest first (?cursor=&limit=)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "OrderList", errors: []int{400}},
 	{method: "PUT", path: "/api/v1/admin/rules/{id}", tag: "moderation", summary: "Publish or change rule number id (1–999)", auth: signedIn, roles: []account.Role{account.Admin}, body: "RuleDraft", status: 200, response: "Rule", errors: []int{400}},
 
+	{method: "GET", path: "/api/v1/admin/overview", tag: "admin", summary: "How much waits in each queue the caller's roles work (counts stop at count_limit)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator, account.Reviewer, account.Compliance}, status: 200, response: "Overview"},
 	{method: "POST", path: "/api/v1/admin/terms", tag: "admin", summary: "Publish a new terms version", auth: signedIn, roles: []account.Role{account.Admin}, body: "TermsDraft", status: 201, response: "Terms", errors: []int{400}},
 	{method: "GET", path: "/api/v1/admin/accounts", tag: "admin", summary: "Find an account by handle (?handle=)", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "MeList", errors: []int{400}},
 	{method: "GET", path: "/api/v1/admin/accounts/{id}", tag: "admin", summary: "An account with its standing and roles", auth: signedIn, roles: []account.Role{account.Admin, account.Moderator}, status: 200, response: "Me", errors: []int{404}},
@@ -465,8 +466,10 @@ var schemas = map[string]any{
 	"AuditList": listOf("AuditEntry"),
 	"Policy": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string", "enum": []string{"none", "phone", "identity"}},
 		"description": "Action (contact.request, conversation.create, message.send, post.create, identity.submit, channel.apply, channel.publish) → level."},
-	"Phone":    obj([]string{"phone"}, map[string]any{"phone": map[string]any{"type": "string", "description": "International form, e.g. +8613800138000."}}),
-	"CodeSent": obj([]string{"status", "expires_at", "resend_after"}, map[string]any{"status": str, "expires_at": dateTime, "resend_after": dateTime}),
+	"Phone": obj([]string{"phone"}, map[string]any{"phone": map[string]any{"type": "string", "description": "International form, e.g. +8613800138000."}}),
+	"CodeSent": obj([]string{"status", "expires_at", "resend_after", "delivery"}, map[string]any{"status": str, "expires_at": dateTime, "resend_after": dateTime,
+		"delivery": map[string]any{"type": "string", "enum": []string{"sms", "outbox"}, "description": "outbox: the development sender wrote the code to DATA/outbox/sms.jsonl; no text message was sent."}}),
+	"Overview": obj([]string{"roles", "waiting", "count_limit"}, map[string]any{"roles": map[string]any{"type": "array", "items": str}, "waiting": counts, "count_limit": integer}),
 	"Code":     obj([]string{"code"}, map[string]any{"code": map[string]any{"type": "string", "pattern": "^[0-9]{6}$"}}),
 	"Verification": obj([]string{"phone", "identity"}, map[string]any{
 		"phone":           boolean,

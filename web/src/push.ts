@@ -1,6 +1,6 @@
 // Web Push on this device: the server sends a notice for messages,
 // mentions, replies and decisions while none of the account's devices is
-// connected (docs/api.md, "Push"). Turning it on asks the browser's
+// connected (docs/api.md, "Web Push"). Turning it on asks the browser's
 // permission, subscribes with the server's VAPID key and registers the
 // subscription; it is bound to this session and ends with it.
 import { api } from './api';

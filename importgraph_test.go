@@ -47,6 +47,7 @@ var layers = map[string]string{
 	// The edge speaks HTTP and WebSocket to clients.
 	"internal/httpapi":  "edge",
 	"internal/realtime": "edge",
+	"internal/push":     "edge",
 	// Test support is imported by tests only.
 	"internal/sqldb/sqldbtest": "testsupport",
 	"internal/plazatest":       "testsupport",

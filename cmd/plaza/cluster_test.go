@@ -27,6 +27,7 @@ type twoNodes struct {
 	a, b       *server
 	alice, bob user
 	conv       string
+	db         string // the database's URL
 }
 
 // startTwoNodes starts the cluster, or skips the test unless both
@@ -52,7 +53,7 @@ func startTwoNodes(t *testing.T, extra ...string) twoNodes {
 	a, dataA := node()
 	b, dataB := node()
 
-	c := twoNodes{a: a, b: b, alice: register(t, a.URL, "alice"), bob: register(t, b.URL, "bob")}
+	c := twoNodes{a: a, b: b, alice: register(t, a.URL, "alice"), bob: register(t, b.URL, "bob"), db: dbURL}
 	verifyPhone(t, a.URL, dataA, c.alice)
 	verifyPhone(t, b.URL, dataB, c.bob)
 	befriend(t, a.URL, c.alice, b.URL, c.bob)

@@ -19,6 +19,7 @@ import (
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
+	"github.com/plaza-im/plaza/internal/push"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 )
@@ -95,6 +96,12 @@ type Config struct {
 
 	DebugListen string // pprof, off when empty
 
+	// PushSubject is the VAPID contact (mailto: or https:) push services
+	// may write to; PushAllowLoopback lets subscriptions name loopback
+	// endpoints (tests, development).
+	PushSubject       string
+	PushAllowLoopback bool
+
 	LogFormat string // auto | text | json
 	LogLevel  string // debug | info | warn | error
 }
@@ -146,6 +153,7 @@ func DefaultConfig() Config {
 		MaxBodyBytes:           1 << 20,
 		ShutdownTimeout:        20 * time.Second,
 		DrainWindow:            10 * time.Second,
+		PushSubject:            push.DefaultConfig().Subject,
 		LogFormat:              "auto",
 		LogLevel:               "info",
 	}
@@ -213,6 +221,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest JSON request body in `bytes`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long the graceful shutdown may take: the drain window, then in-flight requests finishing")
 	fs.DurationVar(&c.DrainWindow, "drain-window", c.DrainWindow, "at shutdown, spread the closes of the event streams over this `duration` (0: all at once); less than --shutdown-timeout")
+	fs.StringVar(&c.PushSubject, "push-subject", c.PushSubject, "the contact push services may write to about this server's Web Push: mailto:ADDRESS or an https:// URL")
+	fs.BoolVar(&c.PushAllowLoopback, "push-allow-loopback", c.PushAllowLoopback, "let push subscriptions name loopback endpoints, over http too (for tests and development only)")
 }
 
 // parse parses args into the flag set, filling every flag not given on the
@@ -374,6 +384,9 @@ func (c *Config) Validate() error {
 	if c.DrainWindow < 0 || c.DrainWindow >= c.ShutdownTimeout {
 		bad("--drain-window must be 0 or more and less than --shutdown-timeout (%v)", c.ShutdownTimeout)
 	}
+	if !strings.HasPrefix(c.PushSubject, "mailto:") && !strings.HasPrefix(c.PushSubject, "https://") || len(c.PushSubject) > 256 {
+		bad("--push-subject must be mailto:ADDRESS or an https:// URL, at most 256 characters")
+	}
 	return errors.Join(errs...)
 }
 
@@ -489,6 +502,13 @@ func (c *Config) mediaConfig() media.Config {
 }
 
 // chatConfig derives the chat rules; call after Validate.
+func (c *Config) pushConfig() push.Config {
+	pc := push.DefaultConfig()
+	pc.Subject = c.PushSubject
+	pc.AllowLoopback = c.PushAllowLoopback
+	return pc
+}
+
 func (c *Config) chatConfig() chat.Config {
 	cc := chat.DefaultConfig()
 	cc.DirectPolicy = c.DirectMessages
@@ -542,6 +562,7 @@ func (c *Config) httpConfig() httpapi.Config {
 	h.PhoneVerifyPerAccount, _ = ratelimit.ParseRate(c.PhoneVerifyRateAccount)
 	h.PhoneVerifyPerIP, _ = ratelimit.ParseRate(c.PhoneVerifyRateIP)
 	h.PhoneRegion = c.PhoneRegion
+	h.SMSOutbox = c.SMS == "outbox"
 	h.IdentityProviders, _ = c.providers()
 	h.UploadsDir = filepath.Join(c.Data, "uploads")
 	h.DataDir = c.Data

@@ -33,6 +33,7 @@ import (
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
+	"github.com/plaza-im/plaza/internal/push"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
@@ -87,7 +88,9 @@ type Main struct {
 	Jobs *jobs.Queue
 	// Exports writes people's data exports, as jobs on Jobs.
 	Exports *export.Service
-	API     *httpapi.Server
+	// Push sends Web Push to accounts with no device connected.
+	Push *push.Service
+	API  *httpapi.Server
 
 	// setupToken is the one-time first-run token, set when the server
 	// started without an administrator.
@@ -160,10 +163,20 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	m.stop = stop
-	if m.Chat, err = chat.NewService(ctx, db, m.Bus, m.Accounts, m.Identity, m.Config.chatConfig(), m.Log); err != nil {
+	// Push sees every stored event once, on the node that commits it,
+	// through the bus the sync log publishes on.
+	if m.Push, err = push.NewService(ctx, db, m.Config.pushConfig(), m.Log); err != nil {
 		return err
 	}
+	reg.MustRegister(m.Push.Collectors()...)
+	if m.Chat, err = chat.NewService(ctx, db, m.Push.Tap(m.Bus), m.Accounts, m.Identity, m.Config.chatConfig(), m.Log); err != nil {
+		return err
+	}
+	m.Push.Start(m.Accounts, m.Chat)
 	m.goBackground(func() { m.Chat.RunPruner(bg, 10*time.Minute) })
+	// Messages become searchable within a poll of their commit; the
+	// indexer runs beside the send path, not in it.
+	m.goBackground(func() { m.Chat.RunSearchIndexer(bg, 500*time.Millisecond) })
 	m.goBackground(func() { ratelimit.RunPruner(bg, db, time.Minute, m.Log) })
 	if err := os.MkdirAll(filepath.Join(m.Config.Data, "tmp"), 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -196,6 +209,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ConstLabels: prometheus.Labels{"version": version, "node": node},
 	}, func() float64 { return 1 }))
 	m.Hub = realtime.NewHub(m.Config.streamConfig(), m.Bus, m.Chat.Events(), httpapi.StreamDomain(m.Chat), m.Log, reg)
+	m.Hub.UsePresence(m.Push.Presence)
 	// Streams close when their session or their account's standing ends,
 	// on every node.
 	if err := m.Hub.UseStanding(httpapi.StreamStanding(m.Accounts)); err != nil {
@@ -268,6 +282,7 @@ func (m *Main) Open(ctx context.Context) error {
 	httpCfg.SetupToken = m.setupToken
 	m.API, err = httpapi.New(httpCfg, httpapi.Deps{
 		Log: m.Log, Metrics: reg, Gatherer: reg, DB: db, Accounts: m.Accounts, Identity: m.Identity, Chat: m.Chat, Hub: m.Hub, Media: m.Media, Channels: m.Channels, Microblog: m.Microblog, Moderation: m.Moderation, Exports: m.Exports, Audit: m.Audit,
+		Push:         m.Push,
 		UploadBucket: uploadBucket,
 		UI:           webui.Handler(),
 	})
@@ -413,6 +428,9 @@ func (m *Main) Close() error {
 	}
 	if m.Chat != nil {
 		m.Chat.Close() // commits the sends already queued
+	}
+	if m.Push != nil {
+		m.Push.Close() // after the last events; removes this node's presence
 	}
 	if m.Bus != nil {
 		_ = m.Bus.Close()

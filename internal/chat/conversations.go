@@ -224,9 +224,10 @@ func (s *Service) List(ctx context.Context, account plaza.ID, after ListCursor, 
 	if after.UpdatedAt <= 0 {
 		after = ListCursor{UpdatedAt: 1<<63 - 1}
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+conversationColumns+`, mb.read_seq, `+messageColumnsM+`
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+conversationColumns+`, mb.read_seq, mu.until, `+messageColumnsM+`
 		FROM members mb JOIN conversations c ON c.id = mb.conversation_id
 		LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq AND c.last_seq > mb.joined_seq
+		LEFT JOIN conversation_mutes mu ON mu.conversation_id = mb.conversation_id AND mu.account_id = mb.account_id
 		WHERE mb.account_id = $1 AND (c.updated_at < $2 OR c.updated_at = $2 AND c.id < $3)
 		ORDER BY c.updated_at DESC, c.id DESC LIMIT $4`, account, after.UpdatedAt, after.ID, limit)
 	if err != nil {
@@ -234,11 +235,13 @@ func (s *Service) List(ctx context.Context, account plaza.ID, after ListCursor, 
 	}
 	defer rows.Close()
 	var out []Summary
+	now := s.now()
 	for rows.Next() {
 		var sm Summary
 		var nm nullMessage
+		var until sql.NullInt64
 		dest := scanConversation(nil, &sm.Conversation)
-		dest = append(dest, &sm.ReadSeq)
+		dest = append(dest, &sm.ReadSeq, &until)
 		dest = append(dest, nm.dest()...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, ListCursor{}, fmt.Errorf("list conversations: %w", err)
@@ -248,6 +251,8 @@ func (s *Service) List(ctx context.Context, account plaza.ID, after ListCursor, 
 			sm.LastMessage = &m
 		}
 		sm.UnreadCount = max(sm.LastSeq-sm.ReadSeq, 0)
+		mute := muteOf(until.Int64, until.Valid, now)
+		sm.Muted, sm.MutedUntil = mute.Muted, mute.Until
 		out = append(out, sm)
 	}
 	if err := rows.Err(); err != nil {

@@ -240,8 +240,8 @@ func (s *Service) History(ctx context.Context, account, conv plaza.ID, afterSeq,
 }
 
 // Recall withdraws a message its sender sent within the recall window.
-// The message keeps its id and seq, loses its text and media, and every
-// member gets message.recalled.
+// The message keeps its id and seq, loses its text and media (and its
+// place in the search index), and every member gets message.recalled.
 func (s *Service) Recall(ctx context.Context, account, conv, messageID plaza.ID) (Message, error) {
 	if _, err := s.memberConversation(ctx, conv, account); err != nil {
 		return Message{}, err
@@ -267,6 +267,9 @@ func (s *Service) Recall(ctx context.Context, account, conv, messageID plaza.ID)
 				WithDetails(map[string]any{"window_seconds": int(s.cfg.RecallWindow.Seconds())})
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET recalled = $1, text = '', media_id = NULL WHERE id = $2`, true, messageID); err != nil {
+			return err
+		}
+		if err := s.unindex(ctx, tx, conv, messageID); err != nil {
 			return err
 		}
 		m.Recalled, m.Text, m.MediaID = true, "", nil

@@ -77,6 +77,10 @@ type Summary struct {
 	ReadSeq     int64    `json:"read_seq"`
 	UnreadCount int64    `json:"unread_count"`
 	LastMessage *Message `json:"last_message"`
+	// Muted says the member muted the conversation (SetMute), until
+	// MutedUntil if that is set.
+	Muted      bool       `json:"muted"`
+	MutedUntil *time.Time `json:"muted_until,omitempty"`
 }
 
 // nullMessage scans a message from a LEFT JOIN, where every column may be

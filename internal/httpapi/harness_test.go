@@ -30,6 +30,7 @@ import (
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
+	"github.com/plaza-im/plaza/internal/push"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sms"
@@ -51,6 +52,7 @@ type testEnv struct {
 	microblog *microblog.Service
 	mod       *moderation.Service
 	exports   *export.Service
+	push      *push.Service
 	// startJobs starts the background job queue, unless it runs already
 	// (see withJobsPaused).
 	startJobs func()
@@ -88,6 +90,8 @@ type envConfig struct {
 	db *sqldb.DB
 	// bucket, if set, keeps media and resumable uploads in S3.
 	bucket *blob.S3
+	// push, if set, changes push's configuration.
+	push func(*push.Config)
 }
 
 type envOption func(*envConfig)
@@ -160,11 +164,24 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	if cfg.wrapBus != nil {
 		b = cfg.wrapBus(b)
 	}
-	chats, err := chat.NewService(context.Background(), db, b, accounts, ids, cfg.chat, log)
+	pcfg := push.DefaultConfig()
+	pcfg.AllowLoopback = true
+	pcfg.RetryBase = 10 * time.Millisecond
+	pcfg.FlushDelay = 5 * time.Millisecond
+	if cfg.push != nil {
+		cfg.push(&pcfg)
+	}
+	pushes, err := push.NewService(context.Background(), db, pcfg, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pushes.Close)
+	chats, err := chat.NewService(context.Background(), db, pushes.Tap(b), accounts, ids, cfg.chat, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(chats.Close)
+	pushes.Start(accounts, chats)
 	mediaDir := filepath.Join(dir, "media")
 	store, err := blob.NewDisk(mediaDir)
 	if err != nil {
@@ -196,6 +213,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 		hcfg.Transport = tr
 	}
 	hub := realtime.NewHub(hcfg, b, chats.Events(), StreamDomain(chats), apiLog, reg)
+	hub.UsePresence(pushes.Presence)
 	if err := hub.UseStanding(StreamStanding(accounts)); err != nil {
 		tb.Fatal(err)
 	}
@@ -257,7 +275,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	api, err := New(cfg.Config, Deps{
 		Log: apiLog, Metrics: reg, Gatherer: reg,
-		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Exports: exports, Audit: al,
+		DB: db, Accounts: accounts, Identity: ids, Chat: chats, Hub: hub, Media: medias, Channels: chans, Microblog: mb, Moderation: mod, Exports: exports, Audit: al, Push: pushes,
 		UploadBucket: cfg.bucket,
 		UI:           cfg.ui,
 	})
@@ -267,7 +285,7 @@ func newEnv(tb testing.TB, opts ...envOption) *testEnv {
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(hub.Close)
-	return &testEnv{t: tb, srv: srv, api: api, db: db, media: mediaDir, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, exports: exports, startJobs: startJobs, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
+	return &testEnv{t: tb, srv: srv, api: api, db: db, media: mediaDir, accounts: accounts, identity: ids, chat: chats, channels: chans, microblog: mb, mod: mod, exports: exports, push: pushes, startJobs: startJobs, outbox: outbox.Path(), logs: logs, logMu: &lw.mu}
 }
 
 // resp is a decoded response.

@@ -63,7 +63,11 @@ func (s *Server) startPhone(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusAccepted, map[string]any{"status": "sent", "expires_at": ch.ExpiresAt, "resend_after": ch.ResendAfter})
+	delivery := "sms"
+	if s.cfg.SMSOutbox {
+		delivery = "outbox"
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]any{"status": "sent", "expires_at": ch.ExpiresAt, "resend_after": ch.ResendAfter, "delivery": delivery})
 }
 
 func (s *Server) verifyPhone(w http.ResponseWriter, r *http.Request) error {

@@ -82,6 +82,14 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/conversations/{id}/messages/{message_id}/recall", signedIn, s.recallMessage)
 	s.handle("POST /api/v1/conversations/{id}/read", signedIn, s.markRead)
 	s.handle("POST /api/v1/conversations/{id}/typing", signedIn, s.typing)
+	s.handle("GET /api/v1/messages/search", signedIn, s.searchMessages)
+	s.handle("PUT /api/v1/conversations/{id}/mute", signedIn, s.muteConversation)
+
+	// Web Push.
+	s.handle("GET /api/v1/push/vapid-key", signedIn, s.vapidKey)
+	s.handle("POST /api/v1/me/push-subscriptions", signedIn, s.subscribePush)
+	s.handle("GET /api/v1/me/push-subscriptions", signedIn, s.listPushSubscriptions)
+	s.handle("DELETE /api/v1/me/push-subscriptions/{id}", signedIn, s.deletePushSubscription)
 
 	// Media.
 	s.handle("POST /api/v1/media", signedIn, s.uploadMedia)
@@ -177,6 +185,7 @@ func (s *Server) registerRoutes() {
 	s.handle("PUT /api/v1/admin/rules/{id}", signedIn, s.putRule, account.Admin)
 
 	// Operator.
+	s.handle("GET /api/v1/admin/overview", signedIn, s.adminOverview, account.Admin, account.Moderator, account.Reviewer, account.Compliance)
 	s.handle("POST /api/v1/admin/terms", signedIn, s.publishTerms, account.Admin)
 	s.handle("GET /api/v1/admin/accounts", signedIn, s.adminFindAccount, account.Admin, account.Moderator)
 	s.handle("GET /api/v1/admin/accounts/{id}", signedIn, s.adminGetAccount, account.Admin, account.Moderator)

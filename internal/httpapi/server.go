@@ -23,6 +23,7 @@ import (
 	"github.com/plaza-im/plaza/internal/media"
 	"github.com/plaza-im/plaza/internal/microblog"
 	"github.com/plaza-im/plaza/internal/moderation"
+	"github.com/plaza-im/plaza/internal/push"
 	"github.com/plaza-im/plaza/internal/ratelimit"
 	"github.com/plaza-im/plaza/internal/realtime"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -60,6 +61,9 @@ type Config struct {
 	// a phone code, on top of the per-code attempt cap.
 	PhoneVerifyPerAccount ratelimit.Rate
 	PhoneVerifyPerIP      ratelimit.Rate
+	// SMSOutbox says codes go to the development outbox file rather than
+	// to phones; the verification screen tells people so.
+	SMSOutbox bool
 	// PhoneRegion is the default region for phone numbers typed without
 	// a country code ("" requires the + form).
 	PhoneRegion string
@@ -139,7 +143,10 @@ type Deps struct {
 	Moderation *moderation.Service
 	// Exports writes and serves data exports; nil: none.
 	Exports *export.Service
-	Audit   *audit.Log
+	// Push serves Web Push subscriptions; nil: none (its routes answer
+	// not_found).
+	Push  *push.Service
+	Audit *audit.Log
 	// UI serves the web client for GET and HEAD requests outside the API
 	// (see isUIPath); it sets its own Content-Security-Policy. Nil: no UI,
 	// and such paths answer the API's JSON 404.
@@ -160,6 +167,7 @@ type Server struct {
 	channels   *channel.Service
 	microblog  *microblog.Service
 	moderation *moderation.Service
+	push       *push.Service
 	exports    *export.Service
 	audit      *audit.Log
 	ui         http.Handler
@@ -196,6 +204,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		channels:   d.Channels,
 		microblog:  d.Microblog,
 		moderation: d.Moderation,
+		push:       d.Push,
 		exports:    d.Exports,
 		audit:      d.Audit,
 		ui:         d.UI,

@@ -122,6 +122,9 @@ type Hub struct {
 	standing StandingCheck
 	allSub   bus.Subscription
 	limits   *limiter
+	// presence is told of each account's first device on this node and
+	// of its last one leaving (UsePresence); called with mu held.
+	presence func(account plaza.ID, online bool)
 
 	// controls are control messages from account subjects waiting for
 	// the goroutine that applies them (controlLoop, running while any
@@ -405,6 +408,13 @@ func (h *Hub) due(conns []*Conn, duties []uint8) {
 	}()
 }
 
+// UsePresence makes the hub call presence when an account's first device
+// connects to this node (online true) and when its last one here leaves
+// (false), in that order for each account. It is called with the hub's
+// lock held, so it must only note the change and return (never block, nor
+// call the hub). Call it while wiring, before any stream.
+func (h *Hub) UsePresence(presence func(account plaza.ID, online bool)) { h.presence = presence }
+
 // UseChannels makes the hub deliver posts of the channels each connected
 // account follows; followed lists them. Call it while wiring.
 func (h *Hub) UseChannels(followed func(ctx context.Context, account plaza.ID) ([]plaza.ID, error)) {
@@ -450,6 +460,9 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 		h.accounts[c.account] = ac
 	}
 	ac.conns[c] = struct{}{}
+	if first && h.presence != nil {
+		h.presence(c.account, true)
+	}
 	h.mu.Unlock()
 	h.conns.Inc()
 	if first {
@@ -524,6 +537,9 @@ func (h *Hub) detach(c *Conn) {
 		delete(h.accounts, c.account)
 		for subject := range ac.topics {
 			topics = append(topics, subject)
+		}
+		if h.presence != nil {
+			h.presence(c.account, false)
 		}
 	}
 	h.mu.Unlock()

@@ -135,6 +135,8 @@ async function verifyPhone(p, number, { wrongFirst } = {}) {
   await page.getByLabel('Phone number').fill(number);
   await page.getByRole('button', { name: 'Send code' }).click();
   await page.getByText(/You can ask for a new code in \d+ s/).waitFor();
+  // The development sender is in use: the screen says where the code went.
+  await page.getByRole('note').filter({ hasText: 'DATA/outbox/sms.jsonl' }).waitFor();
   const code = smsCode(number);
   if (wrongFirst) {
     p.expectFailedRequests = true;

@@ -58,6 +58,11 @@ test('first run: the logged setup link makes the first person the administrator,
     return res.json();
   });
   assert.ok(me.roles.includes('admin'), `the first person's roles: ${me.roles}`);
+  // The console says what waits for an administrator and what each role does.
+  await page.getByRole('heading', { name: 'Waiting for you' }).waitFor();
+  await page.getByRole('button', { name: /0\s*reported items/ }).waitFor();
+  await page.getByText('What each role does').click();
+  await page.getByText('The only role that sees legal names').waitFor();
   await context.close();
 
   // The link is spent: a second person sees why, and gets no account.

@@ -1,6 +1,8 @@
 // The HTTP side of Plaza's API: a fetch wrapper that sends the session
 // token and turns error bodies into ApiError, plus the shapes the app uses.
 import type { Moderated } from './moderation';
+import * as offline from './offline';
+import { t } from './i18n';
 
 const TOKEN_KEY = 'plaza.token';
 
@@ -13,6 +15,8 @@ export function getToken(): string | null {
 }
 
 export function setToken(token: string | null): void {
+  // What was kept for offline reading belongs to the session that read it.
+  if (token !== getToken()) offline.forget();
   if (token) localStorage.setItem(TOKEN_KEY, token);
   else localStorage.removeItem(TOKEN_KEY);
 }
@@ -77,8 +81,15 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, 'network', 'The server could not be reached.');
+    // Offline: a kept copy of a GET answer keeps the app readable.
+    const kept = method === 'GET' && token ? offline.saved(path) : undefined;
+    if (kept) {
+      offline.servedOffline(kept.at);
+      return kept.data as T;
+    }
+    throw new ApiError(0, 'network', t('api.theServerCouldNot'));
   }
+  offline.servedOffline(null);
   if (res.status === 204) return undefined as T;
   const data = await res.json().catch(() => null);
   if (!res.ok) {
@@ -89,6 +100,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     }
     throw err;
   }
+  if (method === 'GET' && token) offline.save(path, data);
   return data as T;
 }
 

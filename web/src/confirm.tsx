@@ -6,6 +6,7 @@
 import { ComponentChildren, RefObject } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { ErrorBox } from './ui';
+import { t } from './i18n';
 
 interface Props {
   /** id prefix for the title and description. */
@@ -51,7 +52,7 @@ export function ConfirmDialog({ id, title, children, confirmLabel, busyLabel, bu
       <ErrorBox error={error} />
       <div class="row modal-actions">
         <button type="button" data-cancel onClick={onCancel} disabled={busy}>
-          Cancel
+          {t('confirm.cancel')}
         </button>
         <button type="button" class="primary danger-button" onClick={onConfirm} disabled={busy} aria-busy={busy}>
           {busy ? busyLabel : confirmLabel}

@@ -1,7 +1,9 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { App } from './app';
-import { lang, onLangChange } from './i18n';
+import { lang, loadLang, onLangChange } from './i18n';
+import { registerServiceWorker } from './offline';
+import { navigate } from './router';
 import './theme';
 import './style.css';
 
@@ -12,4 +14,14 @@ function Root() {
   return <App lang={l} />;
 }
 
-render(<Root />, document.getElementById('app')!);
+// A notice clicked while the app is open opens its conversation here.
+registerServiceWorker((url) => navigate(url));
+
+const root = document.getElementById('app')!;
+// The catalogue of the language in use comes first; if even that cannot be
+// fetched, index.html's notice (in both languages) says so rather than
+// leaving the page blank.
+loadLang().then(
+  () => render(<Root />, root),
+  () => document.getElementById('load-failed')?.removeAttribute('hidden'),
+);

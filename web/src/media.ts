@@ -3,6 +3,7 @@
 // blob: URLs (an <img> or <audio> cannot send the Authorization header),
 // and voice recording with MediaRecorder.
 import { ApiError, getToken } from './api';
+import { t } from './i18n';
 
 export interface Media {
   id: string;
@@ -27,7 +28,7 @@ export function uploadMedia(file: Blob, name: string, onProgress: (fraction: num
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'The server could not be reached.'));
+    xhr.onerror = () => reject(new ApiError(0, 'network', t('media.theServerCouldNot')));
     xhr.onload = () => {
       let data: any = null;
       try {
@@ -62,7 +63,7 @@ export function mediaURL(id: string, thumbnail = false): Promise<string> {
       try {
         res = await fetch(`/api/v1/media/${key}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
       } catch {
-        throw new ApiError(0, 'network', 'The server could not be reached.');
+        throw new ApiError(0, 'network', t('media.theServerCouldNot'));
       }
       if (!res.ok) throw new ApiError(res.status, res.status === 404 ? 'not_found' : 'internal', res.statusText);
       return URL.createObjectURL(await res.blob());
@@ -136,9 +137,9 @@ export class Recorder {
 export function microphoneProblem(e: unknown): string {
   const name = (e as { name?: string })?.name;
   if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return 'Plaza may not use the microphone. Allow it in your browser’s site settings, then try again.';
+    return t('media.plazaMayNotUse');
   }
-  if (name === 'NotFoundError') return 'No microphone was found. Connect one and try again.';
-  if (typeof MediaRecorder === 'undefined' || !navigator.mediaDevices) return 'This browser cannot record audio. Try a current browser.';
-  return 'Recording could not start. Try again.';
+  if (name === 'NotFoundError') return t('media.noMicrophoneWasFound');
+  if (typeof MediaRecorder === 'undefined' || !navigator.mediaDevices) return t('media.thisBrowserCannotRecord');
+  return t('media.recordingCouldNotStart');
 }

@@ -4,6 +4,7 @@
 // posts for quoting reposts.
 import { api, ApiError, Profile } from './api';
 import type { Moderated } from './moderation';
+import { words } from './words';
 
 export type Visibility = 'public' | 'followers' | 'contacts';
 
@@ -61,17 +62,17 @@ export function codePoints(s: string): number {
   return n;
 }
 
-export const visibilityWords: Record<Visibility, string> = {
-  public: 'Public',
-  followers: 'Followers',
-  contacts: 'Contacts',
-};
+export const visibilityWords = words<Visibility>({
+  public: 'microblog.visibilityWords.public',
+  followers: 'microblog.visibilityWords.followers',
+  contacts: 'microblog.visibilityWords.contacts',
+});
 
-export const visibilityHints: Record<Visibility, string> = {
-  public: 'Anyone, also in search and trending.',
-  followers: 'Only people who follow you.',
-  contacts: 'Only your contacts.',
-};
+export const visibilityHints = words<Visibility>({
+  public: 'microblog.anyoneAlsoInSearch',
+  followers: 'microblog.onlyPeopleWhoFollow',
+  contacts: 'microblog.onlyYourContacts',
+});
 
 /** Segment is a run of post text: plain, or a link to a hashtag, an account or a web page. */
 export type Segment =
@@ -215,9 +216,4 @@ export function byNewest(a: { id: string }, b: { id: string }): number {
 /** fieldOf maps a server field path (media_ids[2], data.text) to the form control it belongs to. */
 export function fieldOf(path: string): string {
   return path.replace(/^data\./, '').split(/[.[]/)[0];
-}
-
-/** countLabel writes "3 likes" or "1 like". */
-export function countLabel(n: number, one: string, many: string): string {
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }

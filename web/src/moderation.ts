@@ -3,6 +3,8 @@
 // and the transparency report; and the plain words the screens use for
 // actions, sources and targets.
 import { api } from './api';
+import { formatDateTime, t } from './i18n';
+import { words } from './words';
 
 /** Rule is one of the operator's published, numbered rules. */
 export interface Rule {
@@ -212,65 +214,65 @@ export function forgetRules(): void {
 /** ruleTitle names a rule by number, "Rule 3: Spam". */
 export function ruleTitle(list: Rule[] | null, id: number): string {
   const r = list?.find((x) => x.id === id);
-  return r ? `Rule ${id}: ${r.title}` : `Rule ${id}`;
+  return r ? t('moderation.ruleTitle', { id, title: r.title }) : t('moderation.rule', { id });
 }
 
-export const targetWords: Record<TargetType, string> = {
-  post: 'Post',
-  message: 'Message',
-  account: 'Account',
-  channel: 'Public account',
-  channel_post: 'Public account post',
-};
+export const targetWords = words<TargetType>({
+  post: 'moderation.targetWords.post',
+  message: 'moderation.targetWords.message',
+  account: 'moderation.targetWords.account',
+  channel: 'moderation.targetWords.channel',
+  channel_post: 'moderation.targetWords.channel_post',
+});
 
 /** actionWords says what an action does, for moderators and reporters. */
-export const actionWords: Record<Action, string> = {
-  dismiss: 'No action (dismissed)',
-  label: 'Labelled',
-  limit: 'Visibility limited',
-  remove: 'Removed',
-  suspend: 'Account suspended',
-  close: 'Account closed',
-};
+export const actionWords = words<Action>({
+  dismiss: 'moderation.actionWords.dismiss',
+  label: 'moderation.actionWords.label',
+  limit: 'moderation.actionWords.limit',
+  remove: 'moderation.actionWords.remove',
+  suspend: 'moderation.actionWords.suspend',
+  close: 'moderation.actionWords.close',
+});
 
 /** actionHelp explains each action in the decision form. */
-export const actionHelp: Record<Action, string> = {
-  dismiss: 'The report does not show a breach: nothing changes.',
-  label: 'A note shown with the content to everyone.',
-  limit: 'Out of search, trending, hashtag pages and non-followers’ views.',
-  remove: 'Hidden from everyone but the author, who sees it marked removed.',
-  suspend: 'The owner cannot post, send or follow for a number of days.',
-  close: 'The owner’s account is closed; they can still read decisions, appeal and export.',
-};
+export const actionHelp = words<Action>({
+  dismiss: 'moderation.actionHelp.dismiss',
+  label: 'moderation.actionHelp.label',
+  limit: 'moderation.actionHelp.limit',
+  remove: 'moderation.actionHelp.remove',
+  suspend: 'moderation.actionHelp.suspend',
+  close: 'moderation.actionHelp.close',
+});
 
-export const sourceWords: Record<Statement['source'], string> = {
-  report: 'A report from someone using Plaza led to this decision.',
-  own_initiative: 'A moderator found this on their own initiative; nobody reported it.',
-  authority_order: 'An order from an authority led to this decision.',
-};
+export const sourceWords = words<Statement['source']>({
+  report: 'moderation.sourceWords.report',
+  own_initiative: 'moderation.sourceWords.own_initiative',
+  authority_order: 'moderation.sourceWords.authority_order',
+});
 
 /** sourceShort names a decision's source in a chart. */
-export const sourceShort: Record<string, string> = {
-  report: 'After a report',
-  own_initiative: 'Own initiative',
-  authority_order: 'Authority order',
-};
+export const sourceShort = words<string>({
+  report: 'moderation.sourceShort.report',
+  own_initiative: 'moderation.sourceShort.own_initiative',
+  authority_order: 'moderation.sourceShort.authority_order',
+});
 
-export const outcomeWords: Record<AuthorityOrder['outcome'], string> = {
-  complied: 'Complied',
-  partially_complied: 'Partially complied',
-  rejected: 'Rejected',
-};
+export const outcomeWords = words<AuthorityOrder['outcome']>({
+  complied: 'moderation.outcomeWords.complied',
+  partially_complied: 'moderation.outcomeWords.partially_complied',
+  rejected: 'moderation.outcomeWords.rejected',
+});
 
 /**
  * actionsFor lists the actions the server allows on a target: an account
  * has no content to label, limit or remove, and a message in a private
  * conversation has no wider audience to limit it from.
  */
-export function actionsFor(t: TargetType, opts: { report?: boolean; admin?: boolean } = {}): Action[] {
+export function actionsFor(tt: TargetType, opts: { report?: boolean; admin?: boolean } = {}): Action[] {
   let out: Action[] = ['dismiss', 'label', 'limit', 'remove', 'suspend', 'close'];
-  if (t === 'account') out = ['dismiss', 'suspend', 'close'];
-  if (t === 'message') out = ['dismiss', 'label', 'remove', 'suspend', 'close'];
+  if (tt === 'account') out = ['dismiss', 'suspend', 'close'];
+  if (tt === 'message') out = ['dismiss', 'label', 'remove', 'suspend', 'close'];
   // Dismissing needs a report to dismiss; closing an account is for admins.
   if (opts.report === false) out = out.filter((a) => a !== 'dismiss');
   if (!opts.admin) out = out.filter((a) => a !== 'close');
@@ -278,8 +280,8 @@ export function actionsFor(t: TargetType, opts: { report?: boolean; admin?: bool
 }
 
 /** targetPath is where the client shows a target, when it has a page for it. */
-export function targetPath(t: TargetType, id: string, snapshot?: Snapshot | null): string | null {
-  switch (t) {
+export function targetPath(tt: TargetType, id: string, snapshot?: Snapshot | null): string | null {
+  switch (tt) {
     case 'post':
       return `/posts/${id}`;
     case 'account':
@@ -295,31 +297,34 @@ export function targetPath(t: TargetType, id: string, snapshot?: Snapshot | null
   }
 }
 
-/** longDate writes a date and time in the reader's locale. */
+/** longDate writes a date and time in the interface language. */
 export function longDate(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
 /** whatHappened says in one sentence what a decision did to the person it concerns. */
 export function whatHappened(s: Statement): string {
-  const thing = s.target_type === 'account' ? 'your account' : `your ${targetWords[s.target_type]?.toLowerCase() ?? 'content'}`;
+  const thing = s.target_type === 'account' ? t('moderation.happened.yourAccount') : t('moderation.happened.yourThing', { thing: targetWords[s.target_type]?.toLowerCase() ?? t('moderation.happened.content') });
   switch (s.action) {
     case 'dismiss':
-      return `No action was taken against ${thing}.`;
+      return t('moderation.happened.dismiss', { thing });
     case 'label':
-      return `A moderators’ note is shown with ${thing} to everyone: “${s.label}”.`;
+      return t('moderation.happened.label', { thing, label: s.label ?? '' });
     case 'limit':
-      return `The visibility of ${thing} is limited: it is kept out of search, trending and hashtag pages, and only you and your followers see it.`;
+      return t('moderation.happened.limit', { thing });
     case 'remove':
-      return `${cap(thing)} was removed: nobody but you can see it, and you see it marked removed.`;
-    case 'suspend':
-      return `Your account is suspended${s.ends_at ? ` until ${longDate(s.ends_at)}` : ''}${s.duration_days ? ` (${s.duration_days} day${s.duration_days === 1 ? '' : 's'})` : ''}: you cannot post, send messages or follow until then. You can still read your decisions, appeal and export your data.`;
+      return t('moderation.happened.remove', { thing: cap(thing) });
+    case 'suspend': {
+      const parts = [s.ends_at ? t('moderation.happened.suspendedUntil', { time: longDate(s.ends_at) }) : t('moderation.happened.suspended')];
+      if (s.duration_days) parts.push(t('moderation.happened.days', { count: s.duration_days }));
+      return t('moderation.happened.suspend', { suspended: parts.join(' ') });
+    }
     case 'close':
-      return 'Your account was closed. You can still sign in to read your decisions, appeal and export your data.';
+      return t('moderation.happened.close');
     default:
-      return `Decision: ${s.action}.`;
+      return t('moderation.happened.other', { action: s.action });
   }
 }
 

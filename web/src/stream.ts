@@ -2,6 +2,7 @@
 // itself with backoff, resumes from the last cursor it saw, and resends
 // unacknowledged messages (their client_id makes the resend idempotent).
 import { api, ApiError, getToken, Message } from './api';
+import { t } from './i18n';
 
 export type StreamState = 'connecting' | 'online' | 'reconnecting' | 'closed';
 
@@ -86,7 +87,7 @@ export class Stream {
     clearTimeout(this.timer);
     this.ws?.close(1000);
     this.setState('closed');
-    for (const p of this.pending.values()) p.reject(new ApiError(0, 'network', 'Signed out before the message was sent.'));
+    for (const p of this.pending.values()) p.reject(new ApiError(0, 'network', t('stream.signedOutBeforeThe')));
     this.pending.clear();
   }
 

@@ -2,6 +2,7 @@
 // and time formatting.
 import { ComponentChildren } from 'preact';
 import { explain } from './errors';
+import { formatDate, formatTime, lang } from './i18n';
 
 interface FieldProps {
   id: string;
@@ -54,9 +55,9 @@ export function shortTime(iso: string): string {
   const d = new Date(iso);
   const now = new Date();
   if (d.toDateString() === now.toDateString()) {
-    return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    return formatTime(d);
   }
-  return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  return formatDate(d, { month: 'short', day: 'numeric' });
 }
 
 const byteUnits = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'];
@@ -69,7 +70,7 @@ export function formatBytes(n: number): string {
     v /= 1000;
     i++;
   }
-  return new Intl.NumberFormat(undefined, {
+  return new Intl.NumberFormat(lang(), {
     style: 'unit',
     unit: byteUnits[i],
     unitDisplay: i === 0 ? 'long' : 'short',
@@ -81,5 +82,5 @@ export function formatBytes(n: number): string {
 export function longDay(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
+  return Number.isNaN(d.getTime()) ? iso : formatDate(d);
 }

@@ -2,19 +2,16 @@
 // language, the same keys in each (e2e/catalogue.test.mjs fails on a key
 // missing from either). Components call t(key, vars); nothing else picks
 // words.
+//
 // Catalogues are split by area so that work on one area does not touch
-// another's file; each language has the same files.
-import enCommon from './en/common.json';
-import enShell from './en/shell.json';
-import zhCommon from './zh-CN/common.json';
-import zhShell from './zh-CN/shell.json';
-
-const en = { ...enCommon, ...enShell };
-const zhCN = { ...zhCommon, ...zhShell };
+// another's file; each language has the same files, gathered by its
+// index.ts. Only the language in use is loaded (loadLang), so the first
+// screen carries one catalogue, not two.
+import type * as English from './en/index';
 
 export type Lang = 'en' | 'zh-CN';
 export const languages: readonly Lang[] = ['en', 'zh-CN'];
-export type Key = keyof typeof en;
+export type Key = keyof typeof English.default;
 
 /**
  * A message is a string with {name} placeholders, or, for a count, one
@@ -23,7 +20,17 @@ export type Key = keyof typeof en;
  */
 type Message = string | Partial<Record<Intl.LDMLPluralRule, string>>;
 
-const catalogues: Record<Lang, Record<string, Message>> = { en, 'zh-CN': zhCN };
+type Catalogue = Record<string, Message>;
+const loaders: Record<Lang, () => Promise<{ default: Catalogue }>> = {
+  en: () => import('./en/index'),
+  'zh-CN': () => import('./zh-CN/index'),
+};
+const catalogues: Partial<Record<Lang, Catalogue>> = {};
+
+/** loadLang fetches a language's catalogue once; main.tsx awaits the first before rendering. */
+export async function loadLang(l: Lang = current): Promise<void> {
+  catalogues[l] ??= (await loaders[l]()).default;
+}
 const storageKey = 'plaza.lang';
 
 let current: Lang = initial();
@@ -60,9 +67,13 @@ export function lang(): Lang {
   return current;
 }
 
-/** setLang switches the interface language, remembers it, and re-renders whoever listens. */
-export function setLang(l: Lang): void {
+/**
+ * setLang switches the interface language once its catalogue is loaded,
+ * remembers it, and re-renders whoever listens.
+ */
+export async function setLang(l: Lang): Promise<void> {
   if (l === current) return;
+  await loadLang(l);
   current = l;
   plurals = new Intl.PluralRules(l);
   document.documentElement.lang = l;
@@ -79,7 +90,7 @@ export type Vars = Record<string, string | number>;
 
 /** t renders a catalogue message in the current language. */
 export function t(key: Key, vars?: Vars): string {
-  let m = catalogues[current][key] ?? catalogues.en[key];
+  let m = catalogues[current]?.[key];
   if (m === undefined) return key;
   if (typeof m !== 'string') {
     const n = Number(vars?.count ?? 0);

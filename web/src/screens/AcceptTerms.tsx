@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, Terms } from '../api';
 import { useSession } from '../app';
 import { ErrorBox } from '../ui';
+import { t } from '../i18n';
 
 export function AcceptTerms({ onAccepted }: { onAccepted: () => void }) {
   const { signOut, setMe } = useSession();
@@ -29,14 +30,14 @@ export function AcceptTerms({ onAccepted }: { onAccepted: () => void }) {
 
   return (
     <main class="page narrow">
-      <h1>Plaza's terms have changed</h1>
-      <p>Read the new version and accept it to keep using Plaza. You can also sign out.</p>
+      <h1>{t('acceptTerms.plazasTermsHaveChanged')}</h1>
+      <p>{t('acceptTerms.readTheNewVersion')}</p>
       {terms && (
         <section class="terms" aria-labelledby="terms-title">
           <h2 id="terms-title">
-            {terms.title} <span class="muted">(version {terms.version})</span>
+            {terms.title} <span class="muted">{t('acceptTerms.version', { version: terms.version })}</span>
           </h2>
-          <div class="terms-body" tabIndex={0} aria-label="Terms of service text">
+          <div class="terms-body" tabIndex={0} aria-label={t('acceptTerms.termsOfServiceText')}>
             {terms.body}
           </div>
         </section>
@@ -44,15 +45,15 @@ export function AcceptTerms({ onAccepted }: { onAccepted: () => void }) {
       <form onSubmit={submit}>
         <div class="check">
           <input id="reaccept" type="checkbox" checked={accept} onChange={(e) => setAccept(e.currentTarget.checked)} />
-          <label for="reaccept">I have read and accept these terms</label>
+          <label for="reaccept">{t('acceptTerms.iHaveReadAnd')}</label>
         </div>
         <ErrorBox error={error} />
         <div class="row">
           <button class="primary" type="submit" disabled={!terms || !accept}>
-            Accept and continue
+            {t('acceptTerms.acceptAndContinue')}
           </button>
           <button type="button" onClick={signOut}>
-            Sign out
+            {t('acceptTerms.signOut')}
           </button>
         </div>
       </form>

@@ -10,13 +10,14 @@ import { linkHandler, navigate } from '../router';
 import { describedBy, ErrorBox, Field, shortTime } from '../ui';
 import { ModNote } from './ModNote';
 import { ReportButton } from './Report';
+import { t } from '../i18n';
 
 type Unread = { channel_id: string; unread_count: number };
 
 function ChannelName({ id }: { id: string }) {
   const [name, setName] = useState('');
   useEffect(() => {
-    channelInfo(id).then((c) => setName(c.name), () => setName('A public account'));
+    channelInfo(id).then((c) => setName(c.name), () => setName(t('channels.aPublicAccount')));
   }, [id]);
   return <>{name || '…'}</>;
 }
@@ -36,7 +37,7 @@ function PostCard({ p, showChannel, own }: { p: Post; showChannel?: boolean; own
         {p.status !== 'published' && (
           <strong class="post-status">
             {' '}
-            · {p.status === 'pending_review' ? 'waiting for review' : `rejected${p.reason ? `: ${p.reason}` : ''}`}
+            · {p.status === 'pending_review' ? t('channels.waitingForReview') : p.reason ? t('channels.rejectedReason', { reason: p.reason }) : t('channels.status.rejected')}
           </strong>
         )}
       </div>
@@ -110,37 +111,37 @@ export function Channels() {
   return (
     <main class="page">
       <div class="page-head">
-        <h1>Public accounts</h1>
+        <h1>{t('channels.publicAccounts')}</h1>
         <a class="button" href="/channels/apply" onClick={linkHandler}>
-          Apply
+          {t('channels.apply')}
         </a>
       </div>
 
       <section aria-labelledby="dir-h">
         <h2 id="dir-h" class="visually-hidden">
-          Directory
+          {t('channels.directory')}
         </h2>
         <form role="search" onSubmit={onSearch} class="row">
           <label for="channel-q" class="visually-hidden">
-            Search public accounts
+            {t('channels.searchPublicAccounts')}
           </label>
-          <input id="channel-q" type="search" placeholder="Search public accounts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-          <button type="submit">Search</button>
+          <input id="channel-q" type="search" placeholder={t('channels.searchPublicAccounts')} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+          <button type="submit">{t('channels.search')}</button>
         </form>
         <ErrorBox error={searchError} />
         {found !== null &&
           (found.length === 0 ? (
-            <p class="empty">No public accounts match. Try another word.</p>
+            <p class="empty">{t('channels.noPublicAccountsMatch')}</p>
           ) : (
-            <ul class="people" aria-label="Public accounts">
+            <ul class="people" aria-label={t('channels.publicAccounts')}>
               {found.map((c) => (
                 <li key={c.id}>
                   <a href={`/channels/${c.id}`} onClick={linkHandler} class="person">
                     <span>
-                      {c.name} {c.verified && <span class="verified" title="Verified public account" aria-label="verified">✓</span>}
+                      {c.name} {c.verified && <span class="verified" title={t('channels.verifiedPublicAccount')} aria-label={t('channels.verified')}>✓</span>}
                     </span>
                     <span class="muted">
-                      @{c.handle} · {c.follower_count} follower{c.follower_count === 1 ? '' : 's'}
+                      @{c.handle} · {t('channels.followers', { count: c.follower_count })}
                     </span>
                   </a>
                 </li>
@@ -150,15 +151,15 @@ export function Channels() {
       </section>
 
       <section aria-labelledby="feed-h">
-        <h2 id="feed-h">Feed</h2>
+        <h2 id="feed-h">{t('channels.feed')}</h2>
         {withUnread.length > 0 && (
-          <ul class="unread-list" aria-label="Unread posts">
+          <ul class="unread-list" aria-label={t('channels.unreadPosts')}>
             {withUnread.map((u) => (
               <li key={u.channel_id}>
                 <a href={`/channels/${u.channel_id}`} onClick={linkHandler}>
                   <ChannelName id={u.channel_id} />
                 </a>{' '}
-                <span class="badge" aria-label={`${u.unread_count} unread`}>
+                <span class="badge" aria-label={t('channels.unreadCountUnread', { unread_count: u.unread_count })}>
                   {u.unread_count}
                 </span>
               </li>
@@ -167,11 +168,11 @@ export function Channels() {
         )}
         <ErrorBox error={error} />
         {posts === null ? (
-          !error && <p>Loading…</p>
+          !error && <p>{t('channels.loading')}</p>
         ) : posts.length === 0 ? (
-          <p class="empty">Nothing yet. Follow public accounts to see their posts here.</p>
+          <p class="empty">{t('channels.nothingYetFollowPublic')}</p>
         ) : (
-          <div class="posts" aria-label="Posts from accounts you follow">
+          <div class="posts" aria-label={t('channels.postsFromAccountsYou')}>
             {posts.map((p) => (
               <PostCard key={p.id} p={p} showChannel own={p.author_id === me.id} />
             ))}
@@ -241,30 +242,29 @@ export function ChannelPage({ id }: { id: string }) {
   return (
     <main class="page">
       <a href="/channels" onClick={linkHandler} class="back-link">
-        ← Public accounts
+        {t('channels.publicAccounts2')}
       </a>
       <ErrorBox error={error} />
       {ch && (
         <>
           <header class="channel-head">
             <h1>
-              {ch.name} {ch.verified && <span class="verified" title="Verified public account" aria-label="verified">✓</span>}
+              {ch.name} {ch.verified && <span class="verified" title={t('channels.verifiedPublicAccount')} aria-label={t('channels.verified')}>✓</span>}
             </h1>
             <p class="muted">
-              @{ch.handle} · {ch.kind === 'service' ? 'Service account' : 'Subscription account'} · {ch.follower_count} follower
-              {ch.follower_count === 1 ? '' : 's'}
+              @{ch.handle} · {ch.kind === 'service' ? t('channels.serviceAccount') : t('channels.subscriptionAccount')} · {t('channels.followers', { count: ch.follower_count })}
             </p>
             {ch.description && <p>{ch.description}</p>}
             {ch.status !== 'active' && (
               <p class="error-box" role="status">
-                This account is {ch.status}
+                {t('channels.thisAccountIs')} {ch.status}
                 {ch.status_reason ? `: ${ch.status_reason}` : ''}.
               </p>
             )}
             <ModNote m={ch} own={canPost} what="public account" />
             <div class="row">
               <button type="button" class={ch.following ? '' : 'primary'} onClick={toggleFollow} aria-pressed={ch.following ? true : false}>
-                {ch.following ? 'Following' : 'Follow'}
+                {ch.following ? t('channels.following') : t('channels.follow')}
               </button>
               {!canPost && <ReportButton type="channel" id={ch.id} what={ch.name} />}
             </div>
@@ -273,16 +273,16 @@ export function ChannelPage({ id }: { id: string }) {
           {canPost && <Composer channel={ch} onPosted={posted} />}
           {canPost && held.length > 0 && (
             <section aria-labelledby="held-h">
-              <h2 id="held-h">Not published</h2>
+              <h2 id="held-h">{t('channels.notPublished')}</h2>
               {held.map((p) => (
                 <PostCard key={p.id} p={p} own />
               ))}
             </section>
           )}
           <section aria-labelledby="posts-h">
-            <h2 id="posts-h">Posts</h2>
+            <h2 id="posts-h">{t('channels.posts')}</h2>
             {posts.length === 0 ? (
-              <p class="empty">No posts yet.</p>
+              <p class="empty">{t('channels.noPostsYet')}</p>
             ) : (
               <div class="posts">
                 {posts.map((p) => (
@@ -326,7 +326,7 @@ function Composer({ channel, onPosted }: { channel: Channel; onPosted: (p: Post)
       onPosted(p);
       setTitle('');
       setBody('');
-      setNote(p.status === 'published' ? 'Published.' : 'Sent for review: it appears once a reviewer approves it.');
+      setNote(p.status === 'published' ? t('channels.published') : t('channels.sentForReviewIt'));
     } catch (err) {
       const f = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
       if (Object.keys(f).length) setFields(f);
@@ -336,20 +336,20 @@ function Composer({ channel, onPosted }: { channel: Channel; onPosted: (p: Post)
     }
   };
 
-  const markdownHint = 'Markdown: **bold**, _italic_, [links](https://…), lists.';
+  const markdownHint = t('channels.markdownHint');
   const policyWords: Record<string, string> = {
-    open: 'published at once',
-    review: 'reviewed before publishing',
-    credential: 'needs a credential',
+    open: t('channels.policy.open'),
+    review: t('channels.policy.review'),
+    credential: t('channels.policy.credential'),
   };
   return (
     <section aria-labelledby="compose-h" class="compose-post">
-      <h2 id="compose-h">New post</h2>
+      <h2 id="compose-h">{t('channels.newPost')}</h2>
       {cats !== null && cats.length === 0 ? (
-        <p class="empty">The operator has not opened any categories yet, so nothing can be posted. Ask the operator.</p>
+        <p class="empty">{t('channels.theOperatorHasNot')}</p>
       ) : (
         <form onSubmit={submit}>
-          <Field id="post-title" label="Title" error={fields.title}>
+          <Field id="post-title" label={t('channels.title')} error={fields.title}>
             <input
               id="post-title"
               required
@@ -360,7 +360,7 @@ function Composer({ channel, onPosted }: { channel: Channel; onPosted: (p: Post)
               aria-describedby={describedBy('post-title', fields.title)}
             />
           </Field>
-          <Field id="post-category" label="Category" error={fields.category}>
+          <Field id="post-category" label={t('channels.category')} error={fields.category}>
             <select id="post-category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
               {(cats ?? []).map((c) => (
                 <option key={c.name} value={c.name}>
@@ -369,7 +369,7 @@ function Composer({ channel, onPosted }: { channel: Channel; onPosted: (p: Post)
               ))}
             </select>
           </Field>
-          <Field id="post-body" label="Text" hint={markdownHint} error={fields.body}>
+          <Field id="post-body" label={t('channels.text')} hint={markdownHint} error={fields.body}>
             <textarea
               id="post-body"
               rows={6}
@@ -383,7 +383,7 @@ function Composer({ channel, onPosted }: { channel: Channel; onPosted: (p: Post)
           <ErrorBox error={error} />
           <div class="row">
             <button type="submit" class="primary" disabled={busy || !category}>
-              Publish
+              {t('channels.publish')}
             </button>
             <span role="status">{note}</span>
           </div>
@@ -428,18 +428,22 @@ export function ApplyChannel() {
     }
   };
 
-  const handleHint = '3–30 letters, digits or _.';
-  const status: Record<string, string> = { pending: 'waiting for review', approved: 'approved', rejected: 'rejected' };
+  const handleHint = t('channels.handleHint');
+  const status: Record<string, string> = {
+    pending: t('channels.status.pending'),
+    approved: t('channels.status.approved'),
+    rejected: t('channels.status.rejected'),
+  };
   return (
     <main class="page narrow">
       <a href="/channels" onClick={linkHandler} class="back-link">
-        ← Public accounts
+        {t('channels.publicAccounts2')}
       </a>
-      <h1>Apply for a public account</h1>
+      <h1>{t('channels.applyForAPublic')}</h1>
       {apps && apps.length > 0 && (
         <section aria-labelledby="apps-h">
-          <h2 id="apps-h">Your applications</h2>
-          <ul class="people" aria-label="Your applications">
+          <h2 id="apps-h">{t('channels.yourApplications')}</h2>
+          <ul class="people" aria-label={t('channels.yourApplications')}>
             {apps.map((a) => (
               <li key={a.id}>
                 <span class="person">
@@ -452,8 +456,8 @@ export function ApplyChannel() {
                   </span>
                 </span>
                 {a.channel_id && (
-                  <button type="button" onClick={() => navigate(`/channels/${a.channel_id}`)} aria-label={`Open ${a.name}`}>
-                    Open
+                  <button type="button" onClick={() => navigate(`/channels/${a.channel_id}`)} aria-label={t('channels.openName', { name: a.name })}>
+                    {t('channels.open')}
                   </button>
                 )}
               </li>
@@ -461,9 +465,9 @@ export function ApplyChannel() {
           </ul>
         </section>
       )}
-      <p class="muted">A reviewer checks every application. Applying needs a verified identity (see Settings).</p>
+      <p class="muted">{t('channels.aReviewerChecksEvery')}</p>
       <form onSubmit={submit}>
-        <Field id="ch-handle" label="Handle" hint={handleHint} error={fields.handle}>
+        <Field id="ch-handle" label={t('channels.handle')} hint={handleHint} error={fields.handle}>
           <input
             id="ch-handle"
             required
@@ -473,7 +477,7 @@ export function ApplyChannel() {
             aria-describedby={describedBy('ch-handle', fields.handle, handleHint)}
           />
         </Field>
-        <Field id="ch-name" label="Name" error={fields.name}>
+        <Field id="ch-name" label={t('channels.name')} error={fields.name}>
           <input
             id="ch-name"
             required
@@ -483,18 +487,18 @@ export function ApplyChannel() {
             aria-describedby={describedBy('ch-name', fields.name)}
           />
         </Field>
-        <Field id="ch-desc" label="Description" error={fields.description}>
+        <Field id="ch-desc" label={t('channels.description')} error={fields.description}>
           <textarea id="ch-desc" rows={3} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
-        <Field id="ch-kind" label="Kind" hint="A subscription account may post once a day; a service account 4 times a month." error={fields.kind}>
+        <Field id="ch-kind" label={t('channels.kind')} hint={t('channels.aSubscriptionAccountMay')} error={fields.kind}>
           <select id="ch-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)} aria-describedby="ch-kind-hint">
-            <option value="subscription">Subscription account</option>
-            <option value="service">Service account</option>
+            <option value="subscription">{t('channels.subscriptionAccount')}</option>
+            <option value="service">{t('channels.serviceAccount')}</option>
           </select>
         </Field>
         <ErrorBox error={error} />
         <button type="submit" class="primary" disabled={busy}>
-          Send application
+          {t('channels.sendApplication')}
         </button>
       </form>
     </main>

@@ -9,6 +9,7 @@ import { explain } from '../errors';
 import { Media, uploadMedia } from '../media';
 import { codePoints, fieldOf, MAX_PHOTOS, MicroPost, TEXT_LIMIT, Visibility, visibilityHints, visibilityWords } from '../microblog';
 import { ErrorBox } from '../ui';
+import { formatNumber, t } from '../i18n';
 
 interface Slot {
   key: string;
@@ -77,7 +78,7 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
     input.value = '';
     const room = MAX_PHOTOS - photos.length;
     const take = chosen.slice(0, Math.max(0, room));
-    setPhotoNote(chosen.length > take.length ? `A post holds at most ${MAX_PHOTOS} photos: ${chosen.length - take.length} not added.` : '');
+    setPhotoNote(chosen.length > take.length ? t('composer.aPostHoldsAt', { max: MAX_PHOTOS, skipped: chosen.length - take.length }) : '');
     setFields((f) => ({ ...f, media_ids: '' }));
     const slots = take.map((file) => {
       const key = newClientID();
@@ -117,7 +118,7 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
       try {
         mediaIDs = await Promise.all(photos.map((s) => uploads.current.get(s.key)!));
       } catch {
-        setFields({ media_ids: 'A photo could not be uploaded: try it again or remove it.' });
+        setFields({ media_ids: t('composer.aPhotoCouldNot') });
         return;
       }
       const body: Record<string, unknown> = { text, media_ids: mediaIDs, visibility: replyTo ? replyTo.visibility : visibility };
@@ -129,7 +130,7 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
       setPhotos([]);
       setText('');
       setPhotoNote('');
-      setNote(p.status === 'pending_review' ? 'Sent for review: others see it once a reviewer approves it.' : replyTo ? 'Replied.' : 'Posted.');
+      setNote(p.status === 'pending_review' ? t('composer.sentForReviewOthers') : replyTo ? t('composer.replied') : t('composer.posted'));
       onPosted(p);
     } catch (err) {
       const f = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
@@ -152,9 +153,9 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
   };
 
   const describe = [id('count'), fields.text && id('text-error')].filter(Boolean).join(' ');
-  const label = replyTo ? 'Reply text' : 'Post text';
+  const label = replyTo ? t('composer.replyText') : t('composer.postText');
   return (
-    <form class={replyTo ? 'mb-compose reply' : 'mb-compose'} onSubmit={submit} aria-label={replyTo ? 'Reply' : 'New post'}>
+    <form class={replyTo ? 'mb-compose reply' : 'mb-compose'} onSubmit={submit} aria-label={replyTo ? t('composer.reply') : t('composer.newPost')}>
       <div class={fields.text || over > 0 ? 'field field-invalid' : 'field'}>
         <label for={id('text')} class="visually-hidden">
           {label}
@@ -162,7 +163,7 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
         <textarea
           id={id('text')}
           rows={replyTo ? 2 : 3}
-          placeholder={replyTo ? 'Write a reply' : 'What’s happening?'}
+          placeholder={replyTo ? t('composer.writeAReply') : t('composer.whatsHappening')}
           value={text}
           onInput={(e) => {
             setText(e.currentTarget.value);
@@ -175,14 +176,14 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
         <div class="mb-compose-meta">
           <span id={id('count')} class={over > 0 ? 'counter over' : used > TEXT_LIMIT - 100 ? 'counter near' : 'counter'}>
             <span aria-hidden="true">
-              {used.toLocaleString()} / {TEXT_LIMIT.toLocaleString()}
+              {formatNumber(used)} / {formatNumber(TEXT_LIMIT)}
             </span>
             <span class="visually-hidden">
-              {used.toLocaleString()} of {TEXT_LIMIT.toLocaleString()} characters
+              {t('composer.used', { used, limit: TEXT_LIMIT })}
             </span>
           </span>
           <span role="status" class="counter-over">
-            {over > 0 ? `${over.toLocaleString()} ${over === 1 ? 'character' : 'characters'} over the limit: shorten the text to post it.` : ''}
+            {over > 0 ? t('composer.overLimit', { count: over }) : ''}
           </span>
         </div>
         {fields.text && (
@@ -193,22 +194,22 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
       </div>
 
       {photos.length > 0 && (
-        <ul class="mb-slots" aria-label="Photos to post">
+        <ul class="mb-slots" aria-label={t('composer.photosToPost')}>
           {photos.map((s, i) => (
             <li key={s.key} class={s.error ? 'mb-slot failed' : 'mb-slot'}>
-              <img src={s.preview} alt={`Photo ${i + 1}: ${s.name}`} />
+              <img src={s.preview} alt={t('composer.photoVName', { n: i + 1, name: s.name })} />
               {!s.mediaID && !s.error && (
-                <progress max={1} value={s.progress} aria-label={`Uploading photo ${i + 1}`} />
+                <progress max={1} value={s.progress} aria-label={t('composer.uploadingPhotoV', { n: i + 1 })} />
               )}
               {s.error ? (
                 <span class="mb-slot-error" role="alert">
                   {explain(s.error).title}{' '}
                   <button type="button" onClick={() => retry(s)}>
-                    Retry
+                    {t('composer.retry')}
                   </button>
                 </span>
               ) : null}
-              <button type="button" class="mb-slot-remove" onClick={() => removePhoto(s)} aria-label={`Remove photo ${i + 1}`}>
+              <button type="button" class="mb-slot-remove" onClick={() => removePhoto(s)} aria-label={t('composer.removePhotoV', { n: i + 1 })}>
                 ×
               </button>
             </li>
@@ -223,7 +224,7 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
 
       {!replyTo && (
         <fieldset class="mb-visibility" aria-describedby={fields.visibility ? id('vis-error') : id('vis-hint')}>
-          <legend class="visually-hidden">Who can see this</legend>
+          <legend class="visually-hidden">{t('composer.whoCanSeeThis')}</legend>
           {(Object.keys(visibilityWords) as Visibility[]).map((v) => (
             <label key={v} class={visibility === v ? 'seg on' : 'seg'}>
               <input type="radio" name={id('vis')} value={v} checked={visibility === v} onChange={() => setVisibility(v)} />
@@ -245,24 +246,24 @@ export function PostComposer({ replyTo, onPosted, idPrefix = 'compose' }: Compos
 
       <ErrorBox error={error} />
       <div class="row mb-compose-actions">
-        <input ref={picker} id={id('photos')} type="file" accept="image/*" multiple hidden onChange={pick} aria-label="Photos to add" />
+        <input ref={picker} id={id('photos')} type="file" accept="image/*" multiple hidden onChange={pick} aria-label={t('composer.photosToAdd')} />
         <button
           type="button"
           class="icon"
           onClick={() => picker.current?.click()}
           disabled={photos.length >= MAX_PHOTOS}
-          aria-label={`Add photos (${photos.length} of ${MAX_PHOTOS})`}
-          title="Add photos"
+          aria-label={t('composer.addPhotosLengthOf', { n: photos.length, max: MAX_PHOTOS })}
+          title={t('composer.addPhotos')}
           aria-describedby={fields.media_ids || photoNote ? id('media-error') : undefined}
         >
           <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="3" y="5" width="18" height="14" rx="2" /><circle cx="9" cy="10" r="1.8" /><path d="M21 16l-5-5-8 8" /></svg>
           {photos.length > 0 && <span class="mb-photo-count"> {photos.length}/{MAX_PHOTOS}</span>}
         </button>
         <span class="muted mb-note" role="status">
-          {busy ? (uploading ? 'Uploading photos…' : replyTo ? 'Replying…' : 'Posting…') : note}
+          {busy ? (uploading ? t('composer.uploadingPhotos') : replyTo ? t('composer.replying') : t('composer.posting')) : note}
         </span>
         <button type="submit" class="primary" disabled={busy || over > 0 || empty} aria-busy={busy}>
-          {busy ? (replyTo ? 'Replying…' : 'Posting…') : replyTo ? 'Reply' : 'Post'}
+          {busy ? (replyTo ? t('composer.replying') : t('composer.posting')) : replyTo ? t('composer.reply') : t('composer.post')}
         </button>
       </div>
     </form>

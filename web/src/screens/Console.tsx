@@ -12,6 +12,9 @@ import { ErrorBox, Field, shortTime } from '../ui';
 import { Name } from './Contacts';
 import { MicroPost, textLang } from '../microblog';
 import { AppealQueue, AuthorityOrders, ReportQueue, RulesAdmin } from './ModConsole';
+import { ConsoleOverview } from './ConsoleOverview';
+import { formatDate, formatDateTime, Key, t } from '../i18n';
+import { words } from '../words';
 
 export const consoleRoles = ['admin', 'reviewer', 'compliance', 'moderator'];
 
@@ -44,51 +47,52 @@ interface Credential {
   revoked_at?: string;
 }
 
-type Tab = { id: string; label: string; roles: string[] };
+type Tab = { id: string; label: Key; roles: string[] };
 const tabs: Tab[] = [
-  { id: 'identity', label: 'Identity reviews', roles: ['compliance'] },
-  { id: 'applications', label: 'Channel applications', roles: ['reviewer'] },
-  { id: 'posts', label: 'Post reviews', roles: ['reviewer'] },
-  { id: 'microblog', label: 'Microblog reviews', roles: ['reviewer'] },
-  { id: 'reports', label: 'Reports', roles: ['moderator', 'admin'] },
-  { id: 'appeals', label: 'Appeals', roles: ['moderator', 'admin'] },
-  { id: 'orders', label: 'Authority orders', roles: ['admin'] },
-  { id: 'rules', label: 'Rules', roles: ['admin'] },
-  { id: 'categories', label: 'Categories', roles: ['admin'] },
-  { id: 'credentials', label: 'Credentials', roles: ['admin'] },
-  { id: 'terms', label: 'Terms', roles: ['admin'] },
-  { id: 'accounts', label: 'Accounts', roles: ['admin', 'moderator'] },
-  { id: 'audit', label: 'Audit log', roles: ['admin'] },
+  { id: 'identity', label: 'console.identityReviews', roles: ['compliance'] },
+  { id: 'applications', label: 'console.channelApplications', roles: ['reviewer'] },
+  { id: 'posts', label: 'console.postReviews', roles: ['reviewer'] },
+  { id: 'microblog', label: 'console.microblogReviews', roles: ['reviewer'] },
+  { id: 'reports', label: 'console.tab.reports', roles: ['moderator', 'admin'] },
+  { id: 'appeals', label: 'console.tab.appeals', roles: ['moderator', 'admin'] },
+  { id: 'orders', label: 'console.authorityOrders', roles: ['admin'] },
+  { id: 'rules', label: 'console.tab.rules', roles: ['admin'] },
+  { id: 'categories', label: 'console.tab.categories', roles: ['admin'] },
+  { id: 'credentials', label: 'console.tab.credentials', roles: ['admin'] },
+  { id: 'terms', label: 'console.tab.terms', roles: ['admin'] },
+  { id: 'accounts', label: 'console.tab.accounts', roles: ['admin', 'moderator'] },
+  { id: 'audit', label: 'console.auditLog', roles: ['admin'] },
 ];
 
 export function Console() {
   const { me } = useSession();
-  const mine = tabs.filter((t) => t.roles.some((r) => me.roles?.includes(r)));
+  const mine = tabs.filter((tab) => tab.roles.some((r) => me.roles?.includes(r)));
   const [tab, setTab] = useState(mine[0]?.id ?? '');
   if (mine.length === 0) {
     return (
       <main class="page narrow">
-        <h1>Operator console</h1>
-        <p>Your account has no operator role. An administrator can grant one.</p>
+        <h1>{t('console.operatorConsole')}</h1>
+        <p>{t('console.yourAccountHasNo')}</p>
       </main>
     );
   }
   return (
     <main class="page">
-      <h1>Operator console</h1>
-      <div class="tabs" role="tablist" aria-label="Console sections">
-        {mine.map((t) => (
+      <h1>{t('console.operatorConsole')}</h1>
+      <ConsoleOverview open={(id) => mine.some((x) => x.id === id) && setTab(id)} />
+      <div class="tabs" role="tablist" aria-label={t('console.consoleSections')}>
+        {mine.map((x) => (
           <button
-            key={t.id}
+            key={x.id}
             type="button"
             role="tab"
-            id={`tab-${t.id}`}
-            aria-selected={tab === t.id}
+            id={`tab-${x.id}`}
+            aria-selected={tab === x.id}
             aria-controls="console-panel"
-            class={tab === t.id ? 'tab active' : 'tab'}
-            onClick={() => setTab(t.id)}
+            class={tab === x.id ? 'tab active' : 'tab'}
+            onClick={() => setTab(x.id)}
           >
-            {t.label}
+            {t(x.label)}
           </button>
         ))}
       </div>
@@ -126,15 +130,15 @@ function Decide({ id, label, onDecide }: { id: string; label: string; onDecide: 
   return (
     <div class="decide">
       <label for={`reason-${id}`} class="visually-hidden">
-        Reason for {label}
+        {t('console.reasonFor')} {label}
       </label>
-      <input id={`reason-${id}`} placeholder="Reason (shown to the person)" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      <input id={`reason-${id}`} placeholder={t('console.reasonShownToThe')} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
       <div class="actions">
-        <button type="button" class="primary" onClick={() => go(true)} aria-label={`Approve ${label}`}>
-          Approve
+        <button type="button" class="primary" onClick={() => go(true)} aria-label={t('console.approveLabel', { label })}>
+          {t('console.approve')}
         </button>
-        <button type="button" onClick={() => go(false)} aria-label={`Reject ${label}`}>
-          Reject
+        <button type="button" onClick={() => go(false)} aria-label={t('console.rejectLabel', { label })}>
+          {t('console.reject')}
         </button>
       </div>
       <ErrorBox error={error} />
@@ -161,7 +165,7 @@ function useList<T>(path: string): [T[] | null, unknown, () => void] {
 
 function Empty({ items, error, children }: { items: unknown[] | null; error: unknown; children: ComponentChildren }) {
   if (error) return <ErrorBox error={error} />;
-  if (items === null) return <p>Loading…</p>;
+  if (items === null) return <p>{t('console.loading')}</p>;
   if (items.length === 0) return <p class="empty">{children}</p>;
   return null;
 }
@@ -170,24 +174,24 @@ function IdentityReviews() {
   const [items, error, load] = useList<Review>('/admin/identity-reviews?status=pending');
   return (
     <>
-      <h2>Identity reviews</h2>
-      <p class="muted">Legal names and document numbers are shown only here; each view is written to the audit log.</p>
+      <h2>{t('console.identityReviews')}</h2>
+      <p class="muted">{t('console.legalNamesAndDocument')}</p>
       <Empty items={items} error={error}>
-        No identities are waiting.
+        {t('console.noIdentitiesAreWaiting')}
       </Empty>
       <ul class="cards">
         {items?.map((r) => (
           <li key={r.id} class="card">
             <strong>{r.legal_name}</strong>
             <div class="muted">
-              Account <Name id={r.account_id} /> · submitted {shortTime(r.submitted_at)}
+              {t('console.account')} <Name id={r.account_id} /> {t('console.submitted')} {shortTime(r.submitted_at)}
             </div>
             <div>
-              {r.document_type === 'passport' ? 'Passport' : 'National ID'} {r.document_number} ({r.document_country})
+              {r.document_type === 'passport' ? t('console.passport') : t('console.nationalId')} {r.document_number} ({r.document_country})
             </div>
             <Decide
               id={r.id}
-              label={`identity of ${r.legal_name}`}
+              label={t('console.identityOfLegalName', { legal_name: r.legal_name })}
               onDecide={async (approve, reason) => {
                 await api('POST', `/admin/identity-reviews/${r.id}/decision`, { approve, reason });
                 load();
@@ -204,21 +208,21 @@ function Applications() {
   const [items, error, load] = useList<ChannelApplication>('/admin/channel-applications?status=pending');
   return (
     <>
-      <h2>Channel applications</h2>
+      <h2>{t('console.channelApplications')}</h2>
       <Empty items={items} error={error}>
-        No applications are waiting.
+        {t('console.noApplicationsAreWaiting')}
       </Empty>
       <ul class="cards">
         {items?.map((a) => (
           <li key={a.id} class="card">
             <strong>{a.name}</strong> <span class="muted">@{a.handle}</span>
             <div class="muted">
-              {a.kind === 'service' ? 'Service' : 'Subscription'} account · by <Name id={a.applicant_id} /> · {shortTime(a.created_at)}
+              {a.kind === 'service' ? t('console.service') : t('console.subscription')} {t('console.accountBy')} <Name id={a.applicant_id} /> · {shortTime(a.created_at)}
             </div>
             {a.description && <p>{a.description}</p>}
             <Decide
               id={a.id}
-              label={`application for ${a.name}`}
+              label={t('console.applicationForName', { name: a.name })}
               onDecide={async (approve, reason) => {
                 await api('POST', `/admin/channel-applications/${a.id}/decision`, { approve, reason });
                 load();
@@ -236,9 +240,9 @@ function MicroblogReviews() {
   const [items, error, load] = useList<MicroPost>('/admin/microblog-reviews?status=pending');
   return (
     <>
-      <h2>Microblog reviews</h2>
+      <h2>{t('console.microblogReviews')}</h2>
       <Empty items={items} error={error}>
-        No microblog posts are waiting.
+        {t('console.noMicroblogPostsAre')}
       </Empty>
       <ul class="cards">
         {items?.map((p) => (
@@ -246,14 +250,14 @@ function MicroblogReviews() {
             <Name id={p.author_id} />
             <div class="muted">
               {p.category} · {p.visibility} · {shortTime(p.created_at)}
-              {(p.media_ids ?? []).length > 0 && ` · ${(p.media_ids ?? []).length} photo${(p.media_ids ?? []).length === 1 ? '' : 's'}`}
+              {(p.media_ids ?? []).length > 0 && t('console.photos', { count: (p.media_ids ?? []).length })}
             </div>
             <p class="mb-text" lang={textLang(p.text)}>
               {p.text}
             </p>
             <Decide
               id={p.id}
-              label={`microblog post ${p.id}`}
+              label={t('console.microblogPostId', { id: p.id })}
               onDecide={async (approve, reason) => {
                 await api('POST', `/admin/microblog-reviews/${p.id}/decision`, { approve, reason });
                 load();
@@ -270,9 +274,9 @@ function PostReviews() {
   const [items, error, load] = useList<Post>('/admin/post-reviews?status=pending');
   return (
     <>
-      <h2>Post reviews</h2>
+      <h2>{t('console.postReviews')}</h2>
       <Empty items={items} error={error}>
-        No posts are waiting.
+        {t('console.noPostsAreWaiting')}
       </Empty>
       <ul class="cards">
         {items?.map((p) => (
@@ -284,7 +288,7 @@ function PostReviews() {
             <div class="post-body" dangerouslySetInnerHTML={{ __html: p.body_html }} />
             <Decide
               id={p.id}
-              label={`post ${p.title}`}
+              label={t('console.postTitle', { title: p.title })}
               onDecide={async (approve, reason) => {
                 await api('POST', `/admin/post-reviews/${p.id}/decision`, { approve, reason });
                 load();
@@ -297,12 +301,12 @@ function PostReviews() {
   );
 }
 
-const policyWords: Record<string, string> = {
-  open: 'Open: published at once',
-  review: 'Review: held until a reviewer decides',
-  credential: 'Credential: needs a credential',
-  forbidden: 'Forbidden',
-};
+const policyWords = words<string>({
+  open: 'console.policyWords.open',
+  review: 'console.policyWords.review',
+  credential: 'console.policyWords.credential',
+  forbidden: 'console.policyWords.forbidden',
+});
 
 function Categories() {
   const [items, error, load] = useList<Category>('/categories');
@@ -317,7 +321,7 @@ function Categories() {
     setSaved('');
     try {
       await api('PUT', `/admin/categories/${encodeURIComponent(name.trim())}`, { policy, description: description.trim() });
-      setSaved(`Saved “${name.trim()}”.`);
+      setSaved(t('console.savedName', { name: name.trim() }));
       setName('');
       setDescription('');
       load();
@@ -327,11 +331,11 @@ function Categories() {
   };
   return (
     <>
-      <h2>Categories</h2>
+      <h2>{t('console.categories')}</h2>
       <Empty items={items} error={error}>
-        No categories yet: nobody can post until you create one.
+        {t('console.noCategoriesYetNobody')}
       </Empty>
-      <ul class="people" aria-label="Categories">
+      <ul class="people" aria-label={t('console.categories')}>
         {items?.map((c) => (
           <li key={c.name}>
             <span class="person">
@@ -342,12 +346,12 @@ function Categories() {
           </li>
         ))}
       </ul>
-      <h3>Create or change a category</h3>
+      <h3>{t('console.createOrChangeA')}</h3>
       <form onSubmit={save}>
-        <Field id="cat-name" label="Category name">
+        <Field id="cat-name" label={t('console.categoryName')}>
           <input id="cat-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </Field>
-        <Field id="cat-policy" label="Policy">
+        <Field id="cat-policy" label={t('console.policy')}>
           <select id="cat-policy" value={policy} onChange={(e) => setPolicy(e.currentTarget.value)}>
             {Object.entries(policyWords).map(([k, v]) => (
               <option key={k} value={k}>
@@ -356,13 +360,13 @@ function Categories() {
             ))}
           </select>
         </Field>
-        <Field id="cat-desc" label="Category description">
+        <Field id="cat-desc" label={t('console.categoryDescription')}>
           <input id="cat-desc" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
         <ErrorBox error={saveError} />
         <div class="row">
           <button type="submit" class="primary">
-            Save category
+            {t('console.saveCategory')}
           </button>
           <span role="status">{saved}</span>
         </div>
@@ -413,30 +417,30 @@ function Credentials() {
   };
   return (
     <>
-      <h2>Credentials</h2>
+      <h2>{t('console.credentials')}</h2>
       <form onSubmit={find} class="row">
         <label for="cred-channel" class="visually-hidden">
-          Channel ID
+          {t('console.channelId')}
         </label>
-        <input id="cred-channel" class="mono" inputMode="numeric" placeholder="Channel ID" required value={channelID} onInput={(e) => setChannelID(e.currentTarget.value)} />
-        <button type="submit">Show</button>
+        <input id="cred-channel" class="mono" inputMode="numeric" placeholder={t('console.channelId')} required value={channelID} onInput={(e) => setChannelID(e.currentTarget.value)} />
+        <button type="submit">{t('console.show')}</button>
       </form>
       <ErrorBox error={error} />
       {shown && items && (
         <>
           {items.length === 0 ? (
-            <p class="empty">This channel holds no credentials.</p>
+            <p class="empty">{t('console.thisChannelHoldsNo')}</p>
           ) : (
-            <ul class="people" aria-label="Credentials">
+            <ul class="people" aria-label={t('console.credentials')}>
               {items.map((c) => (
                 <li key={c.id}>
                   <span>
-                    {c.category} · until {new Date(c.expires_at).toLocaleDateString()}
-                    {c.revoked_at ? ' · revoked' : ''}
+                    {t('console.categoryUntil', { category: c.category, date: formatDate(new Date(c.expires_at)) })}
+                    {c.revoked_at ? t('console.revoked') : ''}
                   </span>
                   {!c.revoked_at && (
-                    <button type="button" onClick={() => revoke(c)} aria-label={`Revoke credential for ${c.category}`}>
-                      Revoke
+                    <button type="button" onClick={() => revoke(c)} aria-label={t('console.revokeCredentialForCategory', { category: c.category })}>
+                      {t('console.revoke')}
                     </button>
                   )}
                 </li>
@@ -444,14 +448,14 @@ function Credentials() {
             </ul>
           )}
           <form onSubmit={add}>
-            <Field id="cred-category" label="Credential category">
+            <Field id="cred-category" label={t('console.credentialCategory')}>
               <input id="cred-category" required value={category} onInput={(e) => setCategory(e.currentTarget.value)} />
             </Field>
-            <Field id="cred-expires" label="Valid until">
+            <Field id="cred-expires" label={t('console.validUntil')}>
               <input id="cred-expires" type="date" required value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
             </Field>
             <button type="submit" class="primary">
-              Grant credential
+              {t('console.grantCredential')}
             </button>
           </form>
         </>
@@ -471,8 +475,8 @@ function TermsAdmin() {
     setError(null);
     setDone('');
     try {
-      const t = await api<{ version: number }>('POST', '/admin/terms', { title: title.trim(), body, requires_reconsent: reconsent });
-      setDone(`Published version ${t.version}.`);
+      const terms = await api<{ version: number }>('POST', '/admin/terms', { title: title.trim(), body, requires_reconsent: reconsent });
+      setDone(t('console.publishedVersionVersion', { version: terms.version }));
       setTitle('');
       setBody('');
     } catch (err) {
@@ -481,22 +485,22 @@ function TermsAdmin() {
   };
   return (
     <>
-      <h2>Publish terms</h2>
+      <h2>{t('console.publishTerms')}</h2>
       <form onSubmit={publish}>
-        <Field id="terms-title" label="Terms title">
+        <Field id="terms-title" label={t('console.termsTitle')}>
           <input id="terms-title" required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
         </Field>
-        <Field id="terms-body" label="Terms text">
+        <Field id="terms-body" label={t('console.termsText')}>
           <textarea id="terms-body" rows={8} required value={body} onInput={(e) => setBody(e.currentTarget.value)} />
         </Field>
         <div class="check">
           <input id="terms-reconsent" type="checkbox" checked={reconsent} onChange={(e) => setReconsent(e.currentTarget.checked)} />
-          <label for="terms-reconsent">Everyone must accept again before continuing</label>
+          <label for="terms-reconsent">{t('console.everyoneMustAcceptAgain')}</label>
         </div>
         <ErrorBox error={error} />
         <div class="row">
           <button type="submit" class="primary">
-            Publish terms
+            {t('console.publishTerms')}
           </button>
           <span role="status">{done}</span>
         </div>
@@ -522,20 +526,19 @@ function Accounts() {
   };
   return (
     <>
-      <h2>Accounts</h2>
+      <h2>{t('console.accounts')}</h2>
       <p class="muted">
-        Suspending or closing here cites no rule, sends no statement of reasons, cannot be appealed and is not counted in the transparency report. To act on
-        someone, decide under Reports › Act without a report (target type Account).
+        {t('console.suspendingOrClosingHere')}
       </p>
       <form onSubmit={find} class="row">
         <label for="acct-handle" class="visually-hidden">
-          Handle to find
+          {t('console.handleToFind')}
         </label>
-        <input id="acct-handle" placeholder="Handle" required value={handle} onInput={(e) => setHandle(e.currentTarget.value)} />
-        <button type="submit">Find</button>
+        <input id="acct-handle" placeholder={t('console.handle')} required value={handle} onInput={(e) => setHandle(e.currentTarget.value)} />
+        <button type="submit">{t('console.find')}</button>
       </form>
       <ErrorBox error={error} />
-      {found !== null && found.length === 0 && <p class="empty">No account has that handle.</p>}
+      {found !== null && found.length === 0 && <p class="empty">{t('console.noAccountHasThat')}</p>}
       <ul class="cards">
         {found?.map((a) => (
           <AccountCard key={a.id} a={a} self={a.id === me.id} admin={me.roles.includes('admin')} onChange={() => find()} />
@@ -563,36 +566,36 @@ function AccountCard({ a, self, admin, onChange }: { a: Me & { status_reason?: s
     <li class="card">
       <strong>{a.display_name}</strong> <span class="muted">@{a.handle}</span>
       <div>
-        Status: <strong>{a.status}</strong>
+        {t('console.status')} <strong>{a.status}</strong>
         {a.status_reason ? ` (${a.status_reason})` : ''}
-        {a.status_until ? ` until ${new Date(a.status_until).toLocaleString()}` : ''}
+        {a.status_until ? t('console.untilV', { time: formatDateTime(new Date(a.status_until)) }) : ''}
       </div>
       {self ? (
-        <p class="muted">You cannot suspend or close your own account.</p>
+        <p class="muted">{t('console.youCannotSuspendOr')}</p>
       ) : (
         <>
-          <Field id={`acct-reason-${a.id}`} label="Reason" hint="Needed for every change; the person sees it.">
+          <Field id={`acct-reason-${a.id}`} label={t('console.reason')} hint={t('console.neededForEveryChange')}>
             <input id={`acct-reason-${a.id}`} value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-describedby={`acct-reason-${a.id}-hint`} />
           </Field>
           {a.status === 'active' && (
-            <Field id={`acct-until-${a.id}`} label="Suspend until (optional)">
+            <Field id={`acct-until-${a.id}`} label={t('console.suspendUntilOptional')}>
               <input id={`acct-until-${a.id}`} type="date" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
             </Field>
           )}
           <div class="actions">
             {a.status === 'active' && (
               <button type="button" onClick={() => act('suspension', until ? { reason, until: new Date(until).toISOString() } : { reason })}>
-                Suspend
+                {t('console.suspend')}
               </button>
             )}
             {a.status === 'suspended' && (
               <button type="button" onClick={() => act('reinstatement', { reason })}>
-                Reinstate
+                {t('console.reinstate')}
               </button>
             )}
             {admin && a.status !== 'closed' && (
               <button type="button" class="danger-inline" onClick={() => act('closure', { reason })}>
-                Close account
+                {t('console.closeAccount')}
               </button>
             )}
           </div>
@@ -612,22 +615,22 @@ function Audit() {
   }, []);
   return (
     <>
-      <h2>Audit log</h2>
+      <h2>{t('console.auditLog')}</h2>
       <ErrorBox error={chainError} />
       {chain && (
         <p class={chain.ok ? 'chain-ok' : 'error-box'} role="status">
           {chain.ok
-            ? `Chain intact: ${chain.rows} entries verified.`
-            : `Chain broken at entry ${chain.first_broken_seq}: ${chain.problem}. The log was changed outside Plaza; keep a copy and investigate.`}
+            ? t('console.chainIntactRowsEntries', { rows: chain.rows })
+            : t('console.chainBrokenAtEntry', { first_broken_seq: String(chain.first_broken_seq), problem: String(chain.problem) })}
         </p>
       )}
       <Empty items={items} error={error}>
-        The log is empty.
+        {t('console.theLogIsEmpty')}
       </Empty>
-      <ol class="audit" aria-label="Audit entries">
+      <ol class="audit" aria-label={t('console.auditEntries')}>
         {items?.map((e) => (
           <li key={e.seq}>
-            <span class="mono">#{e.seq}</span> {shortTime(e.at)} · <strong>{e.action}</strong> by {e.actor} on {e.target_type} {e.target_id}
+            <span class="mono">#{e.seq}</span> {shortTime(e.at)} · <strong>{e.action}</strong> {t('console.by')} {e.actor} {t('console.on')} {e.target_type} {e.target_id}
             {e.reason ? ` — ${e.reason}` : ''}
           </li>
         ))}

@@ -6,6 +6,7 @@ import { api, ApiError, Contact, ContactRequest, List, profile, startDirect } fr
 import { useSession } from '../app';
 import { navigate } from '../router';
 import { describedBy, ErrorBox, Field } from '../ui';
+import { t } from '../i18n';
 
 const refreshOn = new Set(['contact.request', 'contact.accepted']);
 
@@ -16,7 +17,7 @@ export function Name({ id }: { id: string }) {
     let live = true;
     profile(id).then(
       (p) => live && setName(`${p.display_name} (@${p.handle})`),
-      () => live && setName('Someone'),
+      () => live && setName(t('common.someone')),
     );
     return () => {
       live = false;
@@ -28,9 +29,9 @@ export function Name({ id }: { id: string }) {
 function useName(id: string): string {
   const [name, setName] = useState('');
   useEffect(() => {
-    profile(id).then((p) => setName(p.display_name), () => setName('someone'));
+    profile(id).then((p) => setName(p.display_name), () => setName(t('contacts.someone')));
   }, [id]);
-  return name || 'someone';
+  return name || t('contacts.someone');
 }
 
 export function Contacts() {
@@ -84,18 +85,18 @@ export function Contacts() {
     setSendError(null);
     setSent('');
     const id = who.trim();
-    if (!/^\d{1,20}$/.test(id)) return setWhoError('An account ID is a number, like 384509780243079168.');
-    if (id === me.id) return setWhoError('That is your own ID. Enter the other person’s.');
+    if (!/^\d{1,20}$/.test(id)) return setWhoError(t('contacts.anAccountIdIs'));
+    if (id === me.id) return setWhoError(t('contacts.thatIsYourOwn'));
     setWhoError('');
     try {
       const r = await api<ContactRequest>('POST', '/contacts/requests', { account_id: id, note: note.trim() });
-      setSent(r.status === 'accepted' ? 'They had asked you already: you are now contacts.' : 'Request sent. You become contacts when they accept.');
+      setSent(r.status === 'accepted' ? t('contacts.theyHadAskedYou') : t('contacts.requestSentYouBecome'));
       setWho('');
       setNote('');
       await load();
     } catch (err) {
       const f = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
-      if (f.account_id) setWhoError(`The account ID ${f.account_id}.`);
+      if (f.account_id) setWhoError(t('contacts.accountIdProblem', { problem: f.account_id }));
       else setSendError(err);
     }
   };
@@ -106,20 +107,20 @@ export function Contacts() {
       navigate(`/chats/${c.id}`);
     });
 
-  const hint = 'They find it under Settings → Your account ID.';
+  const hint = t('contacts.theyFindItUnder');
   return (
     <main class="page narrow">
-      <h1>Contacts</h1>
+      <h1>{t('contacts.contacts')}</h1>
       <ErrorBox error={error} />
 
       <section aria-labelledby="req-in-h">
-        <h2 id="req-in-h">Requests for you</h2>
+        <h2 id="req-in-h">{t('contacts.requestsForYou')}</h2>
         {incoming === null ? (
-          <p>Loading…</p>
+          <p>{t('contacts.loading')}</p>
         ) : incoming.length === 0 ? (
-          <p class="empty">No requests waiting.</p>
+          <p class="empty">{t('contacts.noRequestsWaiting')}</p>
         ) : (
-          <ul class="people" aria-label="Requests for you">
+          <ul class="people" aria-label={t('contacts.requestsForYou')}>
             {incoming.map((r) => (
               <IncomingRow key={r.id} r={r} onAccept={() => act(() => api('POST', `/contacts/requests/${r.id}/accept`))} onDecline={() => act(() => api('POST', `/contacts/requests/${r.id}/decline`))} />
             ))}
@@ -128,27 +129,27 @@ export function Contacts() {
       </section>
 
       <section aria-labelledby="contacts-h">
-        <h2 id="contacts-h">Your contacts</h2>
+        <h2 id="contacts-h">{t('contacts.yourContacts')}</h2>
         {contacts === null ? (
-          <p>Loading…</p>
+          <p>{t('contacts.loading')}</p>
         ) : contacts.length === 0 ? (
-          <p class="empty">No contacts yet. Send a request below with the other person’s account ID.</p>
+          <p class="empty">{t('contacts.noContactsYetSend')}</p>
         ) : (
-          <ul class="people" aria-label="Your contacts">
+          <ul class="people" aria-label={t('contacts.yourContacts')}>
             {contacts.map((c) => (
               <li key={c.id}>
                 <span class="person">
                   {c.display_name} <span class="muted">@{c.handle}</span>
                 </span>
                 <span class="actions">
-                  <button type="button" class="primary" onClick={() => chat(c.id)} aria-label={`Chat with ${c.display_name}`}>
-                    Chat
+                  <button type="button" class="primary" onClick={() => chat(c.id)} aria-label={t('contacts.chatWithDisplayName', { display_name: c.display_name })}>
+                    {t('contacts.chat')}
                   </button>
-                  <button type="button" onClick={() => act(() => api('DELETE', `/contacts/${c.id}`))} aria-label={`Remove ${c.display_name} from contacts`}>
-                    Remove
+                  <button type="button" onClick={() => act(() => api('DELETE', `/contacts/${c.id}`))} aria-label={t('contacts.removeDisplayNameFrom', { display_name: c.display_name })}>
+                    {t('contacts.remove')}
                   </button>
-                  <button type="button" onClick={() => act(() => api('POST', '/blocks', { account_id: c.id }))} aria-label={`Block ${c.display_name}`}>
-                    Block
+                  <button type="button" onClick={() => act(() => api('POST', '/blocks', { account_id: c.id }))} aria-label={t('contacts.blockDisplayName', { display_name: c.display_name })}>
+                    {t('contacts.block')}
                   </button>
                 </span>
               </li>
@@ -158,9 +159,9 @@ export function Contacts() {
       </section>
 
       <section aria-labelledby="add-h">
-        <h2 id="add-h">Add a contact</h2>
+        <h2 id="add-h">{t('contacts.addAContact')}</h2>
         <form onSubmit={request}>
-          <Field id="contact-id" label="Their account ID" hint={hint} error={whoError}>
+          <Field id="contact-id" label={t('contacts.theirAccountId')} hint={hint} error={whoError}>
             <input
               id="contact-id"
               inputMode="numeric"
@@ -173,27 +174,27 @@ export function Contacts() {
               aria-describedby={describedBy('contact-id', whoError, hint)}
             />
           </Field>
-          <Field id="contact-note" label="Note (optional)">
+          <Field id="contact-note" label={t('contacts.noteOptional')}>
             <input id="contact-note" maxLength={200} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           </Field>
           <ErrorBox error={sendError} />
           <div class="row">
             <button type="submit" class="primary">
-              Send request
+              {t('contacts.sendRequest')}
             </button>
             <span role="status">{sent}</span>
           </div>
         </form>
         {outgoing.length > 0 && (
           <>
-            <h3>Waiting for an answer</h3>
-            <ul class="people" aria-label="Your requests">
+            <h3>{t('contacts.waitingForAnAnswer')}</h3>
+            <ul class="people" aria-label={t('contacts.yourRequests')}>
               {outgoing.map((r) => (
                 <li key={r.id}>
                   <span class="person">
                     <Name id={r.to_id} />
                   </span>
-                  <span class="muted">waiting</span>
+                  <span class="muted">{t('contacts.waiting')}</span>
                 </li>
               ))}
             </ul>
@@ -203,8 +204,8 @@ export function Contacts() {
 
       {blocked.length > 0 && (
         <section aria-labelledby="blocked-h">
-          <h2 id="blocked-h">Blocked</h2>
-          <ul class="people" aria-label="Blocked">
+          <h2 id="blocked-h">{t('contacts.blocked')}</h2>
+          <ul class="people" aria-label={t('contacts.blocked')}>
             {blocked.map((id) => (
               <BlockedRow key={id} id={id} onUnblock={() => act(() => api('DELETE', `/blocks/${id}`))} />
             ))}
@@ -224,11 +225,11 @@ function IncomingRow({ r, onAccept, onDecline }: { r: ContactRequest; onAccept: 
         {r.note && <span class="note">“{r.note}”</span>}
       </span>
       <span class="actions">
-        <button type="button" class="primary" onClick={onAccept} aria-label={`Accept ${name}`}>
-          Accept
+        <button type="button" class="primary" onClick={onAccept} aria-label={t('contacts.acceptName', { name })}>
+          {t('contacts.accept')}
         </button>
-        <button type="button" onClick={onDecline} aria-label={`Decline ${name}`}>
-          Decline
+        <button type="button" onClick={onDecline} aria-label={t('contacts.declineName', { name })}>
+          {t('contacts.decline')}
         </button>
       </span>
     </li>
@@ -242,8 +243,8 @@ function BlockedRow({ id, onUnblock }: { id: string; onUnblock: () => void }) {
       <span class="person">
         <Name id={id} />
       </span>
-      <button type="button" onClick={onUnblock} aria-label={`Unblock ${name}`}>
-        Unblock
+      <button type="button" onClick={onUnblock} aria-label={t('contacts.unblockName', { name })}>
+        {t('contacts.unblock')}
       </button>
     </li>
   );

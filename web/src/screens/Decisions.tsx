@@ -25,6 +25,7 @@ import {
 import { textLang } from '../microblog';
 import { linkHandler } from '../router';
 import { describedBy, ErrorBox, Field } from '../ui';
+import { t } from '../i18n';
 
 /** useRules loads the published rules for naming them; failures leave it null. */
 export function useRules(): Rule[] | null {
@@ -50,9 +51,9 @@ export function MeNav({ at }: { at: 'reports' | 'decisions' | '' }) {
     </a>
   );
   return (
-    <nav class="tabs mb-nav" aria-label="Moderation">
-      {link('/me/reports', 'My reports', at === 'reports')}
-      {link('/me/decisions', 'Decisions about you', at === 'decisions')}
+    <nav class="tabs mb-nav" aria-label={t('decisions.moderation')}>
+      {link('/me/reports', t('decisions.myReports'), at === 'reports')}
+      {link('/me/decisions', t('decisions.decisionsAboutYou'), at === 'decisions')}
     </nav>
   );
 }
@@ -79,15 +80,15 @@ export function MyReports() {
   return (
     <main class="page narrow">
       <MeNav at="reports" />
-      <h1>My reports</h1>
-      <p class="muted">What you reported, and what the moderators decided.</p>
+      <h1>{t('decisions.myReports')}</h1>
+      <p class="muted">{t('decisions.whatYouReportedAnd')}</p>
       <ErrorBox error={error} />
       {items === null ? (
-        !error && <p>Loading…</p>
+        !error && <p>{t('decisions.loading')}</p>
       ) : items.length === 0 ? (
-        <p class="empty">You have not reported anything.</p>
+        <p class="empty">{t('decisions.youHaveNotReported')}</p>
       ) : (
-        <ul class="cards" aria-label="My reports">
+        <ul class="cards" aria-label={t('decisions.myReports')}>
           {items.map((r) => (
             <ReportRow key={r.id} r={r} list={list} />
           ))}
@@ -95,7 +96,7 @@ export function MyReports() {
       )}
       {cursor && (
         <button type="button" onClick={() => load(cursor)}>
-          Load more
+          {t('decisions.loadMore')}
         </button>
       )}
     </main>
@@ -106,9 +107,9 @@ function ReportRow({ r, list }: { r: MyReport; list: Rule[] | null }) {
   const path = targetPath(r.target_type, r.target_id);
   const what = targetWords[r.target_type] ?? r.target_type;
   let state: string;
-  if (r.status === 'open' || !r.outcome) state = 'Open: waiting for a moderator';
-  else if (r.outcome.reversed) state = `Decided: ${actionWords[r.outcome.action] ?? r.outcome.action}, later reversed on appeal`;
-  else state = `Decided: ${actionWords[r.outcome.action] ?? r.outcome.action}`;
+  if (r.status === 'open' || !r.outcome) state = t('decisions.state.open');
+  else if (r.outcome.reversed) state = t('decisions.state.reversed', { action: actionWords[r.outcome.action] ?? r.outcome.action });
+  else state = t('decisions.state.decided', { action: actionWords[r.outcome.action] ?? r.outcome.action });
   return (
     <li class="card report-row" data-report-id={r.id}>
       <div class="row spread">
@@ -121,10 +122,10 @@ function ReportRow({ r, list }: { r: MyReport; list: Rule[] | null }) {
             what
           )}
         </strong>
-        <span class={r.status === 'open' ? 'pill open' : 'pill decided'}>{r.status === 'open' ? 'Open' : 'Decided'}</span>
+        <span class={r.status === 'open' ? 'pill open' : 'pill decided'}>{r.status === 'open' ? t('decisions.open') : t('decisions.decided')}</span>
       </div>
       <div class="muted">
-        {ruleTitle(list, r.rule_id)} · reported {longDate(r.created_at)}
+        {ruleTitle(list, r.rule_id)} {t('decisions.reported')} {longDate(r.created_at)}
       </div>
       {r.comment && (
         <p class="quote-text" lang={textLang(r.comment)}>
@@ -149,19 +150,19 @@ export function DecisionList() {
   return (
     <main class="page narrow">
       <MeNav at="decisions" />
-      <h1>Decisions about you</h1>
-      <p class="muted">Each decision a moderator takes about your account or what you posted comes with its reasons, and you can appeal it.</p>
+      <h1>{t('decisions.decisionsAboutYou')}</h1>
+      <p class="muted">{t('decisions.eachDecisionAModerator')}</p>
       <ErrorBox error={error} />
-      {items === null ? !error && <p>Loading…</p> : <DecisionRows items={items} />}
+      {items === null ? !error && <p>{t('decisions.loading')}</p> : <DecisionRows items={items} />}
     </main>
   );
 }
 
 /** DecisionRows is the list of statements, each linked to its page. */
 export function DecisionRows({ items }: { items: Statement[] }) {
-  if (items.length === 0) return <p class="empty">No moderator has decided anything about you.</p>;
+  if (items.length === 0) return <p class="empty">{t('decisions.noModeratorHasDecided')}</p>;
   return (
-    <ul class="cards" aria-label="Decisions">
+    <ul class="cards" aria-label={t('decisions.decisions')}>
       {items.map((s) => (
         <li key={s.id} class="card">
           <a href={`/me/decisions/${s.id}`} onClick={linkHandler} class="decision-link">
@@ -170,18 +171,18 @@ export function DecisionRows({ items }: { items: Statement[] }) {
             </strong>
           </a>
           <div class="muted">
-            {longDate(s.created_at)} · {s.rule ? `Rule ${s.rule.id}: ${s.rule.title}` : ''}
+            {longDate(s.created_at)} · {s.rule ? t('decisions.ruleIdTitle', { id: s.rule.id, title: s.rule.title }) : ''}
           </div>
           <div>
             {s.status === 'reversed'
-              ? 'Reversed'
+              ? t('decisions.reversed')
               : s.appeal
                 ? s.appeal.status === 'open'
-                  ? 'Appeal waiting for a decision'
+                  ? t('decisions.appealWaitingForA')
                   : s.appeal.outcome === 'upheld'
-                    ? 'Appeal decided: upheld'
-                    : 'Appeal decided: reversed'
-                : 'In force'}
+                    ? t('decisions.appealDecidedUpheld')
+                    : t('decisions.appealDecidedReversed')
+                : t('decisions.inForce')}
           </div>
         </li>
       ))}
@@ -208,7 +209,7 @@ export function DecisionPage({ id }: { id: string }) {
     <main class="page narrow">
       <MeNav at="" />
       <a href="/me/decisions" onClick={linkHandler} class="back-link">
-        ← Decisions about you
+        {t('decisions.decisionsAboutYou2')}
       </a>
       <ErrorBox error={error} />
       {s && <StatementView s={s} onChange={load} />}
@@ -225,70 +226,70 @@ export function StatementView({ s, onChange, headingLevel = 1 }: { s: Statement;
   return (
     <article class="statement" aria-labelledby={`statement-${s.id}`} data-decision-id={s.id}>
       <H id={`statement-${s.id}`}>
-        Statement of reasons: {actionWords[s.action] ?? s.action}
+        {t('decisions.statementOfReasons')} {actionWords[s.action] ?? s.action}
       </H>
       <p class="muted">
-        Decision {s.id} · {longDate(s.created_at)} · {what}
+        {t('decisions.decision')} {s.id} · {longDate(s.created_at)} · {what}
       </p>
       {reversed && (
         <p class="mod-note reversed" role="status">
-          <strong>This decision was reversed.</strong> It no longer applies: what it did has been undone.
+          <strong>{t('decisions.thisDecisionWasReversed')}</strong> {t('decisions.itNoLongerApplies')}
         </p>
       )}
 
       <section aria-labelledby={`st-${s.id}-what`}>
-        <Sub id={`st-${s.id}-what`}>What was decided</Sub>
+        <Sub id={`st-${s.id}-what`}>{t('decisions.whatWasDecided')}</Sub>
         <p>{whatHappened(s)}</p>
         <p class="muted">
           {s.action === 'suspend' && s.ends_at
-            ? `Duration: until ${longDate(s.ends_at)}.`
+            ? t('decisions.durationUntilV', { date: longDate(s.ends_at) })
             : s.action === 'dismiss'
-              ? 'Nothing changes.'
-              : 'Duration: until it is reversed, on appeal or otherwise.'}
+              ? t('decisions.nothingChanges')
+              : t('decisions.durationUntilItIs')}
         </p>
       </section>
 
       <section aria-labelledby={`st-${s.id}-why`}>
-        <Sub id={`st-${s.id}-why`}>Facts and reasons</Sub>
+        <Sub id={`st-${s.id}-why`}>{t('decisions.factsAndReasons')}</Sub>
         <p class="statement-reason" lang={textLang(s.reason)}>
-          {s.reason || 'The moderator gave no further reasons.'}
+          {s.reason || t('decisions.theModeratorGaveNo')}
         </p>
       </section>
 
       <section aria-labelledby={`st-${s.id}-how`}>
-        <Sub id={`st-${s.id}-how`}>How it came about</Sub>
+        <Sub id={`st-${s.id}-how`}>{t('decisions.howItCameAbout')}</Sub>
         <p>{sourceWords[s.source] ?? s.source}</p>
         <p>
           {s.automated
-            ? 'Automated means were used in detecting or deciding this.'
-            : 'No automated means were used: a person found and decided this.'}
+            ? t('decisions.automatedMeansWereUsed')
+            : t('decisions.noAutomatedMeansWere')}
         </p>
       </section>
 
       <section aria-labelledby={`st-${s.id}-ground`}>
-        <Sub id={`st-${s.id}-ground`}>Ground</Sub>
+        <Sub id={`st-${s.id}-ground`}>{t('decisions.ground')}</Sub>
         {s.ground === 'law' ? (
           <p>
-            The law{s.legal_basis ? `: ${s.legal_basis}` : ''}.
-            {s.rule && ` Plaza’s rule ${s.rule.id} (${s.rule.title}) applies too.`}
+            {t('decisions.theLaw')}{s.legal_basis ? `: ${s.legal_basis}` : ''}.
+            {s.rule && t('decisions.plazasRuleIdTitle', { id: s.rule.id, title: s.rule.title })}
           </p>
         ) : (
           <p>
-            Plaza’s terms, rule {s.rule?.id}: <strong>{s.rule?.title}</strong>.
+            {t('decisions.plazasTermsRule')} {s.rule?.id}: <strong>{s.rule?.title}</strong>.
           </p>
         )}
       </section>
 
       <section aria-labelledby={`st-${s.id}-content`}>
-        <Sub id={`st-${s.id}-content`}>The content concerned</Sub>
+        <Sub id={`st-${s.id}-content`}>{t('decisions.theContentConcerned')}</Sub>
         <SnapshotView snap={s.content} type={s.target_type} />
       </section>
 
       <section aria-labelledby={`st-${s.id}-appeal`}>
-        <Sub id={`st-${s.id}-appeal`}>How to appeal</Sub>
+        <Sub id={`st-${s.id}-appeal`}>{t('decisions.howToAppeal')}</Sub>
         <AppealBox s={s} onChange={onChange} />
         <p class="muted small">
-          You may also take the matter to a court, or to an out-of-court dispute settlement body where one is available to you. Appealing here does not stop you.
+          {t('decisions.youMayAlsoTake')}
         </p>
       </section>
     </article>
@@ -310,7 +311,7 @@ function AppealBox({ s, onChange }: { s: Statement; onChange: () => void }) {
     e.preventDefault();
     if (busy) return;
     if (!text.trim()) {
-      setFieldError('Say why you think the decision is wrong.');
+      setFieldError(t('decisions.sayWhyYouThink'));
       return;
     }
     setBusy(true);
@@ -336,16 +337,16 @@ function AppealBox({ s, onChange }: { s: Statement; onChange: () => void }) {
       <div class="appeal-state" role="status">
         {a.status === 'open' ? (
           <p>
-            <strong>Your appeal is waiting for a decision.</strong> A moderator other than the one who took this decision will review it, and you will see the outcome here.
+            <strong>{t('decisions.yourAppealIsWaiting')}</strong> {t('decisions.aModeratorOtherThan')}
           </p>
         ) : (
           <>
             <p>
-              <strong>{a.outcome === 'reversed' ? 'Your appeal succeeded: the decision was reversed.' : 'Your appeal was decided: the decision stands.'}</strong>
+              <strong>{a.outcome === 'reversed' ? t('decisions.yourAppealSucceededThe') : t('decisions.yourAppealWasDecided')}</strong>
             </p>
             {a.reason && (
               <p lang={textLang(a.reason)}>
-                <span class="muted">Reason: </span>
+                <span class="muted">{t('decisions.reason')} </span>
                 {a.reason}
               </p>
             )}
@@ -354,21 +355,21 @@ function AppealBox({ s, onChange }: { s: Statement; onChange: () => void }) {
       </div>
     );
   }
-  if (s.status === 'reversed') return <p>There is nothing to appeal: the decision was reversed.</p>;
+  if (s.status === 'reversed') return <p>{t('decisions.thereIsNothingTo')}</p>;
   if (!open) {
     return (
       <p>
-        The time to appeal ended{deadline ? ` on ${longDate(s.appeal_deadline)}` : ''}. {error ? explain(error).title : ''}
+        {deadline ? t('decisions.theTimeToAppealOn', { date: longDate(s.appeal_deadline) }) : t('decisions.theTimeToAppeal')} {error ? explain(error).title : ''}
       </p>
     );
   }
   return (
     <>
       <p>
-        You can appeal until <strong>{longDate(s.appeal_deadline)}</strong>. A different moderator reviews your appeal; if they reverse the decision, everything it did is undone.
+        {t('decisions.youCanAppealUntil', { date: longDate(s.appeal_deadline) })}
       </p>
       <form onSubmit={send} class="appeal-form">
-        <Field id={fid} label="Why the decision is wrong" error={fieldError}>
+        <Field id={fid} label={t('decisions.whyTheDecisionIs')} error={fieldError}>
           <textarea
             id={fid}
             rows={4}
@@ -383,7 +384,7 @@ function AppealBox({ s, onChange }: { s: Statement; onChange: () => void }) {
         </Field>
         <ErrorBox error={error} />
         <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-          {busy ? 'Sending…' : 'Appeal'}
+          {busy ? t('decisions.sending') : t('decisions.appeal')}
         </button>
       </form>
     </>
@@ -392,7 +393,7 @@ function AppealBox({ s, onChange }: { s: Statement; onChange: () => void }) {
 
 /** SnapshotView shows content as it was when reported or decided, even if it changed or was deleted since. */
 export function SnapshotView({ snap, type }: { snap: Snapshot | null; type: string }) {
-  if (!snap) return <p class="muted">The content was not kept.</p>;
+  if (!snap) return <p class="muted">{t('decisions.theContentWasNot')}</p>;
   const media = snap.media_ids?.length ?? 0;
   const who = snap.display_name || snap.name;
   return (
@@ -418,10 +419,11 @@ export function SnapshotView({ snap, type }: { snap: Snapshot | null; type: stri
         </blockquote>
       )}
       {snap.description && <p lang={textLang(snap.description)}>{snap.description}</p>}
-      {media > 0 && <p class="muted">{media === 1 ? 'With 1 attachment.' : `With ${media} attachments.`}</p>}
+      {media > 0 && <p class="muted">{t('decisions.attachments', { count: media })}</p>}
       <figcaption class="muted">
         {targetWords[type as keyof typeof targetWords] ?? type}
-        {snap.created_at ? `, created ${longDate(snap.created_at)}` : ''}; as it was when reported or decided.
+        {snap.created_at ? t('decisions.createdV', { date: longDate(snap.created_at) }) : ''}
+        {t('decisions.asItWasWhen')}
       </figcaption>
     </figure>
   );

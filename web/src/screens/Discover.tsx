@@ -9,6 +9,7 @@ import { linkHandler } from '../router';
 import { ErrorBox } from '../ui';
 import { PostCard } from './PostCard';
 import { MicroNav, MoreLoader, usePostList } from './postlist';
+import { t } from '../i18n';
 
 /** tagLabel writes a tag the way people type it: #tag, or #话题# when it holds a space or CJK. */
 export function tagLabel(tag: string): string {
@@ -23,8 +24,8 @@ export function HashtagPage({ tag }: { tag: string }) {
       <h1 lang={textLang(tag)} class="mb-tag-head">
         {tagLabel(tag)}
       </h1>
-      <section aria-label={`Posts with ${tagLabel(tag)}`} class="mb-list">
-        {posts.items?.length === 0 && <p class="empty">No posts with this hashtag that you can see.</p>}
+      <section aria-label={t('discover.postsWithV', { tag: tagLabel(tag) })} class="mb-list">
+        {posts.items?.length === 0 && <p class="empty">{t('discover.noPostsWithThis')}</p>}
         {posts.items?.map((p) => (
           <PostCard key={p.id} post={p} onChange={posts.replace} onDeleted={posts.remove} />
         ))}
@@ -35,8 +36,8 @@ export function HashtagPage({ tag }: { tag: string }) {
 }
 
 const windows = [
-  { id: '1h', label: 'Last hour' },
-  { id: '24h', label: 'Last 24 hours' },
+  { id: '1h', label: 'discover.lastHour' },
+  { id: '24h', label: 'discover.last24Hours' },
 ] as const;
 
 export function Trending() {
@@ -61,8 +62,8 @@ export function Trending() {
   return (
     <main class="page mb-page">
       <MicroNav at="trending" />
-      <h1>Trending</h1>
-      <div class="tabs" role="tablist" aria-label="Time window">
+      <h1>{t('discover.trending')}</h1>
+      <div class="tabs" role="tablist" aria-label={t('discover.timeWindow')}>
         {windows.map((w) => (
           <button
             key={w.id}
@@ -74,29 +75,28 @@ export function Trending() {
             class={win === w.id ? 'tab active' : 'tab'}
             onClick={() => setWin(w.id)}
           >
-            {w.label}
+            {t(w.label)}
           </button>
         ))}
       </div>
       <section id="trending-panel" role="tabpanel" aria-labelledby={`win-${win}`}>
         <ErrorBox error={error} />
         {items === null ? (
-          !error && <p aria-busy="true">Loading…</p>
+          !error && <p aria-busy="true">{t('discover.loading')}</p>
         ) : items.length === 0 ? (
-          <p class="empty">No hashtags in this window yet.</p>
+          <p class="empty">{t('discover.noHashtagsInThis')}</p>
         ) : (
-          <ol class="mb-trends" aria-label="Trending hashtags">
-            {items.map((t, i) => (
-              <li key={t.tag}>
+          <ol class="mb-trends" aria-label={t('discover.trendingHashtags')}>
+            {items.map((tag, i) => (
+              <li key={tag.tag}>
                 <span class="mb-rank" aria-hidden="true">
                   {i + 1}
                 </span>
-                <a href={hashtagPath(t.tag)} onClick={linkHandler} lang={textLang(t.tag)}>
-                  {tagLabel(t.tag)}
+                <a href={hashtagPath(tag.tag)} onClick={linkHandler} lang={textLang(tag.tag)}>
+                  {tagLabel(tag.tag)}
                 </a>
                 <span class="muted">
-                  {t.account_count.toLocaleString()} {t.account_count === 1 ? 'person' : 'people'} · {t.post_count.toLocaleString()}{' '}
-                  {t.post_count === 1 ? 'post' : 'posts'}
+                  {t('discover.people', { count: tag.account_count })} · {t('discover.posts', { count: tag.post_count })}
                 </span>
               </li>
             ))}
@@ -139,18 +139,18 @@ export function SearchPosts() {
   return (
     <main class="page mb-page">
       <MicroNav at="search" />
-      <h1>Search posts</h1>
+      <h1>{t('discover.searchPosts')}</h1>
       <form role="search" class="row" onSubmit={submit}>
         <label for="post-q" class="visually-hidden">
-          Search posts
+          {t('discover.searchPosts')}
         </label>
-        <input id="post-q" type="search" value={q} placeholder="Words, 中文, #tags" onInput={(e) => setQ(e.currentTarget.value)} />
-        <button type="submit">Search</button>
+        <input id="post-q" type="search" value={q} placeholder={t('discover.wordsTags')} onInput={(e) => setQ(e.currentTarget.value)} />
+        <button type="submit">{t('discover.search')}</button>
       </form>
-      <p class="hint">Public posts that contain every word you type. Chinese and Japanese work without spaces.</p>
+      <p class="hint">{t('discover.publicPostsThatContain')}</p>
       {query.trim() && (
-        <section aria-label="Search results" class="mb-list">
-          {posts.items?.length === 0 && <p class="empty">No public posts match. Try fewer or other words.</p>}
+        <section aria-label={t('discover.searchResults')} class="mb-list">
+          {posts.items?.length === 0 && <p class="empty">{t('discover.noPublicPostsMatch')}</p>}
           {posts.items?.map((p) => (
             <PostCard key={p.id} post={p} onChange={posts.replace} onDeleted={posts.remove} highlight={terms} />
           ))}

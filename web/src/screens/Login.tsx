@@ -6,6 +6,7 @@ import { linkHandler } from '../router';
 import { ErrorBox, Field } from '../ui';
 import { longDate } from '../moderation';
 import { deletionNoticeKey } from './YourData';
+import { t } from '../i18n';
 
 /** deletionNotice returns the date a deletion was scheduled for in this tab, if any. */
 function deletionNotice(): string {
@@ -38,7 +39,7 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
       onSignedIn(res.account);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
-        setError(new ApiError(401, 'bad_credentials', 'The handle or the password is wrong.'));
+        setError(new ApiError(401, 'bad_credentials', t('login.theHandleOrThe')));
       } else {
         setError(err);
       }
@@ -49,14 +50,14 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
 
   return (
     <main class="page narrow">
-      <h1>Sign in</h1>
+      <h1>{t('login.signIn')}</h1>
       {deletion && (
         <p class="notice" role="status">
-          Your account will be deleted on {longDate(deletion)}. To keep it, sign in before then and choose Cancel deletion.
+          {t('login.yourAccountWillBe', { date: longDate(deletion) })}
         </p>
       )}
       <form onSubmit={submit}>
-        <Field id="login-handle" label="Handle">
+        <Field id="login-handle" label={t('login.handle')}>
           <input
             id="login-handle"
             name="handle"
@@ -68,7 +69,7 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
             required
           />
         </Field>
-        <Field id="login-password" label="Password">
+        <Field id="login-password" label={t('login.password')}>
           <input
             id="login-password"
             name="password"
@@ -81,18 +82,18 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         </Field>
         <ErrorBox error={error} />
         <button class="primary" type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t('login.signingIn') : t('login.signIn')}
         </button>
       </form>
       <p>
-        New to Plaza?{' '}
+        {t('login.newToPlaza')}{' '}
         <a href="/register" onClick={linkHandler}>
-          Create an account
+          {t('login.createAnAccount')}
         </a>
       </p>
       <footer class="page-footer">
         <a href="/transparency" onClick={linkHandler}>
-          Transparency report
+          {t('login.transparencyReport')}
         </a>
       </footer>
     </main>

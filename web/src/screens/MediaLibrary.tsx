@@ -7,16 +7,24 @@ import { api, List, MediaItem, MediaUsage } from '../api';
 import { ConfirmDialog } from '../confirm';
 import { formatDuration, mediaURL } from '../media';
 import { ErrorBox, formatBytes, longDay } from '../ui';
+import { t } from '../i18n';
+import { words } from '../words';
 
-const kindNames: Record<MediaItem['kind'], string> = { image: 'Photo', video: 'Video', audio: 'Audio', file: 'File' };
+const kindNames = words<MediaItem['kind']>({
+  image: 'mediaLibrary.kind.image',
+  video: 'mediaLibrary.kind.video',
+  audio: 'mediaLibrary.kind.audio',
+  file: 'mediaLibrary.kind.file',
+});
 
 /** describe names an item in a few words: "Photo, 1.2 MB, 5 Dec 2025". */
 function describe(m: MediaItem): string {
-  return `${kindNames[m.kind] ?? 'File'}, ${formatBytes(m.size)}, ${longDay(m.created_at)}`;
+  return t('mediaLibrary.describe', { kind: kindNames[m.kind] ?? kindNames.file, size: formatBytes(m.size), date: longDay(m.created_at) });
 }
 
 /** MediaLibrary is the Media section of Settings. */
-export function MediaLibrary() {
+export function MediaLibrary({ headingLevel = 2 }: { headingLevel?: 2 | 3 }) {
+  const H = headingLevel === 2 ? 'h2' : 'h3';
   const [items, setItems] = useState<MediaItem[] | null>(null);
   const [cursor, setCursor] = useState('');
   const [usage, setUsage] = useState<MediaUsage | null>(null);
@@ -60,7 +68,7 @@ export function MediaLibrary() {
     try {
       await api('DELETE', `/media/${asking.id}`);
       setItems((cur) => cur?.filter((m) => m.id !== asking.id) ?? null);
-      setDone(`Deleted: ${describe(asking)}.`);
+      setDone(t('mediaLibrary.deleted', { what: describe(asking) }));
       focusAfter.current = heading.current;
       setAsking(null);
       loadUsage();
@@ -80,32 +88,31 @@ export function MediaLibrary() {
 
   return (
     <section aria-labelledby="media-h">
-      <h2 id="media-h" ref={heading} tabIndex={-1}>
-        Media
-      </h2>
+      <H id="media-h" ref={heading} tabIndex={-1}>
+        {t('mediaLibrary.media')}
+      </H>
       {usage && (
         <div class="media-usage">
           <label for="media-usage-meter">
-            Storage used: {formatBytes(usage.used_bytes)} of {formatBytes(usage.quota_bytes)}
+            {t('mediaLibrary.storageUsed', { used: formatBytes(usage.used_bytes), quota: formatBytes(usage.quota_bytes) })}
           </label>
           <meter id="media-usage-meter" min={0} max={usage.quota_bytes} value={usage.used_bytes} high={usage.quota_bytes * 0.9} />
-          {usage.reserved_bytes > 0 && <p class="hint">Uploads in progress hold {formatBytes(usage.reserved_bytes)} more.</p>}
+          {usage.reserved_bytes > 0 && <p class="hint">{t('mediaLibrary.uploadsInProgressHold', { size: formatBytes(usage.reserved_bytes) })}</p>}
         </div>
       )}
       <p class="hint">
-        Deleting frees its space at once. A photo or file you sent in a chat stays visible to the people there until you recall that
-        message; in posts it disappears.
+        {t('mediaLibrary.deletingFreesItsSpace')}
       </p>
       <p role="status" class="media-done">
         {done}
       </p>
       <ErrorBox error={error} />
       {items === null ? (
-        !error && <p>Loading…</p>
+        !error && <p>{t('mediaLibrary.loading')}</p>
       ) : items.length === 0 ? (
-        <p class="empty">You have not uploaded anything.</p>
+        <p class="empty">{t('mediaLibrary.youHaveNotUploaded')}</p>
       ) : (
-        <ul class="media-list" aria-label="Your media">
+        <ul class="media-list" aria-label={t('mediaLibrary.yourMedia')}>
           {items.map((m) => (
             <MediaRow key={m.id} m={m} onDelete={(e) => ask(m, e)} />
           ))}
@@ -113,15 +120,15 @@ export function MediaLibrary() {
       )}
       {cursor && (
         <button type="button" onClick={() => load(cursor)}>
-          Show more
+          {t('mediaLibrary.showMore')}
         </button>
       )}
       {asking && (
         <ConfirmDialog
           id="media-delete"
-          title={`Delete this ${kindNames[asking.kind]?.toLowerCase() ?? 'file'}?`}
-          confirmLabel="Delete"
-          busyLabel="Deleting…"
+          title={t('mediaLibrary.deleteThisV', { kind: (kindNames[asking.kind] ?? kindNames.file).toLowerCase() })}
+          confirmLabel={t('mediaLibrary.delete')}
+          busyLabel={t('mediaLibrary.deleting')}
           busy={busy}
           error={deleteError}
           onConfirm={remove}
@@ -129,14 +136,14 @@ export function MediaLibrary() {
           focusAfter={focusAfter}
         >
           <p>
-            {describe(asking)}. Deleting frees {formatBytes(asking.size)} of your storage and cannot be undone.
+            {t('mediaLibrary.deletingFrees', { what: describe(asking), size: formatBytes(asking.size) })}
           </p>
           {asking.in_messages ? (
             <p>
-              You sent it in a chat: the people there can still see it until you recall that message.
+              {t('mediaLibrary.youSentItIn')}
             </p>
           ) : (
-            <p>It disappears from any post that shows it.</p>
+            <p>{t('mediaLibrary.itDisappearsFromAny')}</p>
           )}
         </ConfirmDialog>
       )}
@@ -165,16 +172,16 @@ function MediaRow({ m, onDelete }: { m: MediaItem; onDelete: (e: Event) => void 
         {thumb ? <img src={thumb} alt="" /> : <span class="media-kind">{kindIcon[m.kind] ?? '📄'}</span>}
       </span>
       <span class="media-info">
-        <span class="media-name">{kindNames[m.kind] ?? 'File'}</span>
+        <span class="media-name">{kindNames[m.kind] ?? t('mediaLibrary.file')}</span>
         <span class="muted">
           {formatBytes(m.size)}
           {m.kind === 'image' && m.width > 0 ? ` · ${m.width}×${m.height}` : ''}
           {m.duration_ms > 0 ? ` · ${formatDuration(m.duration_ms)}` : ''} · <time dateTime={m.created_at}>{longDay(m.created_at)}</time>
         </span>
-        {m.in_messages && <span class="muted small">Sent in a chat</span>}
+        {m.in_messages && <span class="muted small">{t('mediaLibrary.sentInAChat')}</span>}
       </span>
-      <button type="button" class="link-button danger-inline" onClick={onDelete} aria-haspopup="dialog" aria-label={`Delete ${name}`}>
-        Delete
+      <button type="button" class="link-button danger-inline" onClick={onDelete} aria-haspopup="dialog" aria-label={t('mediaLibrary.deleteName', { name })}>
+        {t('mediaLibrary.delete')}
       </button>
     </li>
   );

@@ -33,6 +33,8 @@ import { useSession } from '../app';
 import { ErrorBox, Field } from '../ui';
 import { Name } from './Contacts';
 import { SnapshotView, useRules } from './Decisions';
+import { t } from '../i18n';
+import { words } from '../words';
 
 const targetTypes = Object.keys(targetWords) as TargetType[];
 
@@ -70,20 +72,20 @@ export function ReportQueue() {
 
   return (
     <>
-      <h2>Reports</h2>
-      <p class="muted">Oldest first. Private messages appear here only when a participant attached them to a report.</p>
-      <div class="filters" role="group" aria-label="Filter reports">
+      <h2>{t('modConsole.reportsHeading')}</h2>
+      <p class="muted">{t('modConsole.oldestFirstPrivateMessages')}</p>
+      <div class="filters" role="group" aria-label={t('modConsole.filterReports')}>
         <div class="field">
-          <label for="q-status">Status</label>
+          <label for="q-status">{t('modConsole.status')}</label>
           <select id="q-status" value={status} onChange={(e) => setStatus(e.currentTarget.value as 'open' | 'decided')}>
-            <option value="open">Open</option>
-            <option value="decided">Decided</option>
+            <option value="open">{t('modConsole.open')}</option>
+            <option value="decided">{t('modConsole.decidedStatus')}</option>
           </select>
         </div>
         <div class="field">
-          <label for="q-rule">Rule</label>
+          <label for="q-rule">{t('modConsole.rule')}</label>
           <select id="q-rule" value={rule} onChange={(e) => setRule(e.currentTarget.value)}>
-            <option value="">All rules</option>
+            <option value="">{t('modConsole.allRules')}</option>
             {list?.map((r) => (
               <option key={r.id} value={String(r.id)}>
                 {r.id}. {r.title}
@@ -92,9 +94,9 @@ export function ReportQueue() {
           </select>
         </div>
         <div class="field">
-          <label for="q-type">Reported</label>
+          <label for="q-type">{t('modConsole.reported')}</label>
           <select id="q-type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
-            <option value="">Everything</option>
+            <option value="">{t('modConsole.everything')}</option>
             {targetTypes.map((t) => (
               <option key={t} value={t}>
                 {targetWords[t]}
@@ -108,11 +110,11 @@ export function ReportQueue() {
         {done}
       </p>
       {items === null ? (
-        !error && <p>Loading…</p>
+        !error && <p>{t('modConsole.loading')}</p>
       ) : items.length === 0 ? (
-        <p class="empty">{status === 'open' ? 'No reports are waiting.' : 'Nothing decided matches.'}</p>
+        <p class="empty">{status === 'open' ? t('modConsole.noReportsAreWaiting') : t('modConsole.nothingDecidedMatches')}</p>
       ) : (
-        <ul class="cards" aria-label="Reported items">
+        <ul class="cards" aria-label={t('modConsole.reportedItems')}>
           {items.map((it) => (
             <QueueCard
               key={it.id}
@@ -128,7 +130,7 @@ export function ReportQueue() {
       )}
       {cursor && (
         <button type="button" onClick={() => load(cursor)}>
-          Load more
+          {t('modConsole.loadMore')}
         </button>
       )}
       <OwnInitiative list={list} />
@@ -157,32 +159,32 @@ function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null
             <span class="mono">{it.target_id}</span>
           )}
         </h3>
-        <span class="pill">{it.report_count === 1 ? '1 report' : `${it.report_count} reports`}</span>
+        <span class="pill">{t('modConsole.reports', { count: it.report_count })}</span>
       </div>
       <div class="muted">
         {it.owner_id && (
           <>
-            By <Name id={it.owner_id} /> ·{' '}
+            {t('modConsole.by')} <Name id={it.owner_id} /> ·{' '}
           </>
         )}
-        first reported {longDate(it.created_at)}
+        {t('modConsole.firstReported')} {longDate(it.created_at)}
       </div>
       <SnapshotView snap={it.snapshot} type={it.target_type} />
-      <h4>Reports</h4>
-      <ol class="report-list" aria-label="Reports">
+      <h4>{t('modConsole.reportsHeading')}</h4>
+      <ol class="report-list" aria-label={t('modConsole.reportsHeading')}>
         {reports.map((r) => (
           <ReportEntry key={r.id} r={r} list={list} targetID={it.target_id} />
         ))}
       </ol>
-      <h4>Earlier decisions about this account</h4>
+      <h4>{t('modConsole.earlierDecisionsAboutThis')}</h4>
       {history.length === 0 ? (
-        <p class="muted">None.</p>
+        <p class="muted">{t('modConsole.none')}</p>
       ) : (
-        <ul class="history" aria-label="Earlier decisions">
+        <ul class="history" aria-label={t('modConsole.earlierDecisions')}>
           {history.map((h) => (
             <li key={h.id}>
-              {longDate(h.created_at)}: {actionWords[h.action] ?? h.action} · {h.rule_title ? `Rule ${h.rule_id}: ${h.rule_title}` : ruleTitle(list, h.rule_id)}
-              {h.status === 'reversed' ? ' · reversed' : ''}
+              {longDate(h.created_at)}: {actionWords[h.action] ?? h.action} · {h.rule_title ? t('modConsole.ruleRuleIdRule', { rule_id: h.rule_id, rule_title: h.rule_title }) : ruleTitle(list, h.rule_id)}
+              {h.status === 'reversed' ? t('modConsole.reversed') : ''}
             </li>
           ))}
         </ul>
@@ -194,7 +196,7 @@ function QueueCard({ it, list, onDecided }: { it: QueueItem; list: Rule[] | null
           report
           list={list}
           defaultRule={likely}
-          submitLabel="Decide"
+          submitLabel={t('modConsole.decide')}
           send={(body) => api<Statement & { decision_id: string }>('POST', `/admin/reports/${it.id}/decision`, body)}
           onDone={onDecided}
         />
@@ -208,24 +210,24 @@ function ReportEntry({ r, list, targetID }: { r: QueueReport; list: Rule[] | nul
   return (
     <li>
       <div>
-        <strong>{r.rule_title ? `Rule ${r.rule_id}: ${r.rule_title}` : ruleTitle(list, r.rule_id)}</strong> · <Name id={r.reporter_id} /> · <span class="muted">{longDate(r.created_at)}</span>
+        <strong>{r.rule_title ? t('modConsole.ruleRuleIdRule', { rule_id: r.rule_id, rule_title: r.rule_title }) : ruleTitle(list, r.rule_id)}</strong> · <Name id={r.reporter_id} /> · <span class="muted">{longDate(r.created_at)}</span>
       </div>
       {r.comment ? (
         <p class="quote-text" lang={textLang(r.comment)}>
           “{r.comment}”
         </p>
       ) : (
-        <p class="muted">No comment.</p>
+        <p class="muted">{t('modConsole.noComment')}</p>
       )}
       {evidence.length > 0 && (
         <details class="evidence" open>
-          <summary>Attached messages ({evidence.length})</summary>
-          <ol aria-label="Attached messages">
+          <summary>{t('modConsole.attachedMessagesCount', { count: evidence.length })}</summary>
+          <ol aria-label={t('modConsole.attachedMessages2')}>
             {evidence.map((m) => (
               <li key={m.id} class={m.id === targetID ? 'reported' : undefined}>
                 <span class="muted">
-                  {m.owner_id || m.sender_id ? <Name id={String(m.owner_id || m.sender_id)} /> : 'Someone'}, {longDate(m.created_at)}
-                  {m.id === targetID ? ' (reported)' : ''}:
+                  {m.owner_id || m.sender_id ? <Name id={String(m.owner_id || m.sender_id)} /> : t('modConsole.someone')}, {longDate(m.created_at)}
+                  {m.id === targetID ? t('modConsole.reported2') : ''}:
                 </span>{' '}
                 <span lang={textLang(m.text ?? '')}>{m.text || `[${m.kind ?? 'message'}]`}</span>
               </li>
@@ -284,11 +286,11 @@ function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitL
     e.preventDefault();
     if (busy) return;
     const f: Record<string, string> = {};
-    if (!action) f.action = 'Choose an action.';
-    if (!ruleID) f.rule_id = 'Choose the rule.';
-    if (action && action !== 'dismiss' && !reason.trim()) f.reason = 'Give the reasons: the person concerned reads them.';
-    if (action === 'label' && !label.trim()) f.label = 'Write the note shown with the content.';
-    if (action === 'suspend' && !(Number(days) >= 1)) f.duration_days = 'At least one day.';
+    if (!action) f.action = t('modConsole.chooseAnAction');
+    if (!ruleID) f.rule_id = t('modConsole.chooseTheRule');
+    if (action && action !== 'dismiss' && !reason.trim()) f.reason = t('modConsole.giveTheReasonsThe');
+    if (action === 'label' && !label.trim()) f.label = t('modConsole.writeTheNoteShown');
+    if (action === 'suspend' && !(Number(days) >= 1)) f.duration_days = t('modConsole.atLeastOneDay');
     setFields(f);
     if (Object.keys(f).length || !action) return;
     setBusy(true);
@@ -298,14 +300,14 @@ function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitL
       if (action === 'label') body.label = label.trim();
       if (action === 'suspend') body.duration_days = Number(days);
       const d = await send(body);
-      const what = `Decided: ${actionWords[action]} (decision ${d.decision_id ?? d.id}).`;
+      const what = t('modConsole.decided', { action: actionWords[action], id: d.decision_id ?? d.id });
       setDone(what);
       onDone(what);
     } catch (err) {
       const ff = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
       if (Object.keys(ff).length) setFields(ff);
       else if (err instanceof ApiError && err.code === 'conflict') {
-        setError(new ApiError(409, 'decided_elsewhere', 'Another moderator decided this first.'));
+        setError(new ApiError(409, 'decided_elsewhere', t('modConsole.anotherModeratorDecidedThis')));
         onDone('');
       } else setError(err);
     } finally {
@@ -314,9 +316,9 @@ function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitL
   };
 
   return (
-    <form class="decision-form" onSubmit={submit} aria-label="Decision" noValidate>
+    <form class="decision-form" onSubmit={submit} aria-label={t('modConsole.decision')} noValidate>
       <fieldset class="plain">
-        <legend>Action</legend>
+        <legend>{t('modConsole.action')}</legend>
         <div class="action-options">
           {actions.map((a) => (
             <label key={a} class={action === a ? 'action-option on' : 'action-option'} title={actionHelp[a]}>
@@ -328,9 +330,9 @@ function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitL
         {action && <p class="hint">{actionHelp[action]}</p>}
         {fields.action && <p class="field-error">{fields.action}</p>}
       </fieldset>
-      <Field id={`${idPrefix}-rule`} label="Rule cited" error={fields.rule_id}>
+      <Field id={`${idPrefix}-rule`} label={t('modConsole.ruleCited')} error={fields.rule_id}>
         <select id={`${idPrefix}-rule`} value={String(ruleID)} onChange={(e) => edit('rule_id', setRuleID)(Number(e.currentTarget.value))}>
-          {!ruleID && <option value="0">Choose a rule…</option>}
+          {!ruleID && <option value="0">{t('modConsole.chooseARule')}</option>}
           {list?.map((r) => (
             <option key={r.id} value={String(r.id)}>
               {r.id}. {r.title}
@@ -338,16 +340,16 @@ function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitL
           ))}
         </select>
       </Field>
-      <Field id={`${idPrefix}-reason`} label={action === 'dismiss' ? 'Reason (optional)' : 'Reason (shown to the person)'} error={fields.reason}>
+      <Field id={`${idPrefix}-reason`} label={action === 'dismiss' ? t('modConsole.reasonOptional') : t('modConsole.reasonShownToThe')} error={fields.reason}>
         <textarea id={`${idPrefix}-reason`} rows={3} value={reason} onInput={(e) => edit('reason', setReason)(e.currentTarget.value)} aria-invalid={fields.reason ? true : undefined} />
       </Field>
       {action === 'label' && (
-        <Field id={`${idPrefix}-label`} label="Label text (shown with the content to everyone)" error={fields.label}>
+        <Field id={`${idPrefix}-label`} label={t('modConsole.labelTextShownWith')} error={fields.label}>
           <input id={`${idPrefix}-label`} value={label} onInput={(e) => edit('label', setLabel)(e.currentTarget.value)} aria-invalid={fields.label ? true : undefined} />
         </Field>
       )}
       {action === 'suspend' && (
-        <Field id={`${idPrefix}-days`} label="Suspend for (days)" error={fields.duration_days}>
+        <Field id={`${idPrefix}-days`} label={t('modConsole.suspendForDays')} error={fields.duration_days}>
           <input id={`${idPrefix}-days`} type="number" min={1} max={3650} inputMode="numeric" value={days} onInput={(e) => edit('duration_days', setDays)(e.currentTarget.value)} />
         </Field>
       )}
@@ -362,14 +364,14 @@ function DecisionForm({ idPrefix, targetType, report, list, defaultRule, submitL
   );
 }
 
-const actionLabel: Record<Action, string> = {
-  dismiss: 'Dismiss',
-  label: 'Label',
-  limit: 'Limit',
-  remove: 'Remove',
-  suspend: 'Suspend',
-  close: 'Close account',
-};
+const actionLabel = words<Action>({
+  dismiss: 'modConsole.actionLabel.dismiss',
+  label: 'modConsole.actionLabel.label',
+  limit: 'modConsole.actionLabel.limit',
+  remove: 'modConsole.actionLabel.remove',
+  suspend: 'modConsole.actionLabel.suspend',
+  close: 'modConsole.closeAccount',
+});
 
 /** OwnInitiative decides about a target nobody reported, or carries out an authority order. */
 function OwnInitiative({ list }: { list: Rule[] | null }) {
@@ -381,11 +383,11 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
   const [done, setDone] = useState('');
   return (
     <details class="own-initiative">
-      <summary>Act without a report</summary>
-      <p class="muted">On your own initiative, or to carry out an authority order recorded by an admin. The statement of reasons says which.</p>
+      <summary>{t('modConsole.actWithoutAReport')}</summary>
+      <p class="muted">{t('modConsole.onYourOwnInitiative')}</p>
       <div class="filters">
         <div class="field">
-          <label for="oi-type">Target type</label>
+          <label for="oi-type">{t('modConsole.targetType')}</label>
           <select id="oi-type" value={type} onChange={(e) => setType(e.currentTarget.value as TargetType)}>
             {targetTypes.filter((t) => t !== 'message').map((t) => (
               <option key={t} value={t}>
@@ -394,10 +396,10 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
             ))}
           </select>
         </div>
-        <Field id="oi-target" label="Target ID" error={targetError}>
+        <Field id="oi-target" label={t('modConsole.targetId')} error={targetError}>
           <input id="oi-target" class="mono" inputMode="numeric" value={target} onInput={(e) => setTarget(e.currentTarget.value.trim())} />
         </Field>
-        <Field id="oi-order" label="Authority order ID (optional)">
+        <Field id="oi-order" label={t('modConsole.authorityOrderIdOptional')}>
           <input id="oi-order" class="mono" inputMode="numeric" value={order} onInput={(e) => setOrder(e.currentTarget.value.trim())} />
         </Field>
       </div>
@@ -408,11 +410,11 @@ function OwnInitiative({ list }: { list: Rule[] | null }) {
         report={false}
         list={list}
         defaultRule={list?.[0]?.id ?? 0}
-        submitLabel="Decide"
+        submitLabel={t('modConsole.decide')}
         send={(body) => {
           if (!target) {
-            setTargetError('Give the ID of what you decide about.');
-            return Promise.reject(new ApiError(400, 'invalid_request', 'A target ID is needed.', { fields: [{ field: 'target_id', rule: 'required' }] }));
+            setTargetError(t('modConsole.giveTheIdOf'));
+            return Promise.reject(new ApiError(400, 'invalid_request', t('modConsole.aTargetIdIs'), { fields: [{ field: 'target_id', rule: 'required' }] }));
           }
           setTargetError('');
           setDone('');
@@ -451,15 +453,15 @@ export function AppealQueue() {
   }, []);
   return (
     <>
-      <h2>Appeals</h2>
-      <p class="muted">A moderator other than the one who took a decision decides its appeal. Reversing undoes the decision completely.</p>
+      <h2>{t('modConsole.appeals')}</h2>
+      <p class="muted">{t('modConsole.aModeratorOtherThan')}</p>
       <ErrorBox error={error} />
       {items === null ? (
-        !error && <p>Loading…</p>
+        !error && <p>{t('modConsole.loading')}</p>
       ) : items.length === 0 ? (
-        <p class="empty">No appeals are waiting.</p>
+        <p class="empty">{t('modConsole.noAppealsAreWaiting')}</p>
       ) : (
-        <ul class="cards" aria-label="Appeals">
+        <ul class="cards" aria-label={t('modConsole.appeals')}>
           {items.map((a) => (
             <AppealCard key={a.id} a={a} list={list} onDone={load} />
           ))}
@@ -478,7 +480,7 @@ function AppealCard({ a, list, onDone }: { a: AppealItem; list: Rule[] | null; o
   const decide = async (uphold: boolean) => {
     if (busy) return;
     if (!reason.trim()) {
-      setFieldError('Give the reasons: the person who appealed reads them.');
+      setFieldError(t('modConsole.giveTheReasonsThe2'));
       return;
     }
     setFieldError('');
@@ -497,41 +499,41 @@ function AppealCard({ a, list, onDone }: { a: AppealItem; list: Rule[] | null; o
   return (
     <li class="card appeal-item" data-appeal-id={a.id} aria-labelledby={`ap-${a.id}`}>
       <h3 id={`ap-${a.id}`} class="queue-title">
-        Appeal against: {actionWords[d.action] ?? d.action} · {targetWords[d.target_type] ?? d.target_type}
+        {t('modConsole.appealAgainst')} {actionWords[d.action] ?? d.action} · {targetWords[d.target_type] ?? d.target_type}
       </h3>
       <div class="muted">
-        By <Name id={a.account_id} /> · {longDate(a.created_at)}
+        {t('modConsole.by')} <Name id={a.account_id} /> · {longDate(a.created_at)}
       </div>
       <p class="quote-text" lang={textLang(a.text)}>
         “{a.text}”
       </p>
-      <h4>The decision</h4>
+      <h4>{t('modConsole.theDecision')}</h4>
       <dl class="facts">
-        <dt>Decided</dt>
+        <dt>{t('modConsole.decidedStatus')}</dt>
         <dd>
           {longDate(d.created_at)}
           {d.moderator_id && (
             <>
               {' '}
-              by <Name id={d.moderator_id} />
+              {t('modConsole.by2')} <Name id={d.moderator_id} />
             </>
           )}
         </dd>
-        <dt>Rule</dt>
-        <dd>{d.rule ? `Rule ${d.rule.id}: ${d.rule.title}` : ruleTitle(list, 0)}</dd>
-        <dt>Source</dt>
+        <dt>{t('modConsole.rule')}</dt>
+        <dd>{d.rule ? t('modConsole.ruleIdTitle', { id: d.rule.id, title: d.rule.title }) : ruleTitle(list, 0)}</dd>
+        <dt>{t('modConsole.source')}</dt>
         <dd>{sourceWords[d.source] ?? d.source}</dd>
-        <dt>Reason</dt>
+        <dt>{t('modConsole.reason')}</dt>
         <dd lang={textLang(d.reason)}>{d.reason || '—'}</dd>
         {d.label && (
           <>
-            <dt>Label</dt>
+            <dt>{t('modConsole.label')}</dt>
             <dd>{d.label}</dd>
           </>
         )}
       </dl>
       <SnapshotView snap={d.content} type={d.target_type} />
-      <Field id={`ap-reason-${a.id}`} label="Reason for your decision on the appeal" error={fieldError}>
+      <Field id={`ap-reason-${a.id}`} label={t('modConsole.reasonForYourDecision')} error={fieldError}>
         <textarea
           id={`ap-reason-${a.id}`}
           rows={2}
@@ -545,17 +547,17 @@ function AppealCard({ a, list, onDone }: { a: AppealItem; list: Rule[] | null; o
       </Field>
       {sameModerator ? (
         <div class="error-box" role="alert">
-          <strong>You took this decision, so you cannot decide its appeal.</strong> <span>Another moderator must review it.</span>
+          <strong>{t('modConsole.youTookThisDecision')}</strong> <span>{t('modConsole.anotherModeratorMustReview')}</span>
         </div>
       ) : (
         <ErrorBox error={error} />
       )}
       <div class="actions">
         <button type="button" onClick={() => decide(true)} disabled={busy}>
-          Uphold the decision
+          {t('modConsole.upholdTheDecision')}
         </button>
         <button type="button" class="primary" onClick={() => decide(false)} disabled={busy}>
-          Reverse the decision
+          {t('modConsole.reverseTheDecision')}
         </button>
       </div>
     </li>
@@ -588,10 +590,10 @@ export function AuthorityOrders() {
     setSaveError(null);
     setDone('');
     const f: Record<string, string> = {};
-    if (!form.authority.trim()) f.authority = 'Name the authority.';
-    if (!form.legal_basis.trim()) f.legal_basis = 'Give the legal basis it cites.';
-    if (!form.received_at) f.received_at = 'When did it arrive?';
-    if (form.target_id && !form.target_type) f.target_id = 'Choose the target type too, or leave the ID empty.';
+    if (!form.authority.trim()) f.authority = t('modConsole.nameTheAuthority');
+    if (!form.legal_basis.trim()) f.legal_basis = t('modConsole.giveTheLegalBasis');
+    if (!form.received_at) f.received_at = t('modConsole.whenDidItArrive');
+    if (form.target_id && !form.target_type) f.target_id = t('modConsole.chooseTheTargetType');
     setFields(f);
     if (Object.keys(f).length) return;
     try {
@@ -608,7 +610,7 @@ export function AuthorityOrders() {
         body.target_id = form.target_id;
       }
       const o = await api<AuthorityOrder>('POST', '/admin/authority-orders', body);
-      setDone(`Recorded as order ${o.id}.`);
+      setDone(t('modConsole.recordedAsOrderId', { id: o.id }));
       setForm({ ...form, authority: '', legal_basis: '', scope: '', target_id: '', note: '' });
       load();
     } catch (err) {
@@ -620,26 +622,26 @@ export function AuthorityOrders() {
 
   return (
     <>
-      <h2>Authority orders</h2>
-      <p class="muted">Record every request from an authority, whatever you did about it: each one is counted in the public transparency report.</p>
-      <form onSubmit={save} aria-label="Record an authority order" noValidate>
-        <Field id="ao-authority" label="Authority" error={fields.authority}>
+      <h2>{t('modConsole.authorityOrders')}</h2>
+      <p class="muted">{t('modConsole.recordEveryRequestFrom')}</p>
+      <form onSubmit={save} aria-label={t('modConsole.recordAnAuthorityOrder')} noValidate>
+        <Field id="ao-authority" label={t('modConsole.authority')} error={fields.authority}>
           <input id="ao-authority" value={form.authority} onInput={set('authority')} />
         </Field>
-        <Field id="ao-basis" label="Legal basis" error={fields.legal_basis}>
+        <Field id="ao-basis" label={t('modConsole.legalBasis')} error={fields.legal_basis}>
           <input id="ao-basis" value={form.legal_basis} onInput={set('legal_basis')} />
         </Field>
-        <Field id="ao-received" label="Received" error={fields.received_at}>
+        <Field id="ao-received" label={t('modConsole.received')} error={fields.received_at}>
           <input id="ao-received" type="datetime-local" value={form.received_at} onInput={set('received_at')} />
         </Field>
-        <Field id="ao-scope" label="Scope (what it asks for)" error={fields.scope}>
+        <Field id="ao-scope" label={t('modConsole.scopeWhatItAsks')} error={fields.scope}>
           <textarea id="ao-scope" rows={2} value={form.scope} onInput={set('scope')} />
         </Field>
         <div class="filters">
           <div class="field">
-            <label for="ao-type">Target type</label>
+            <label for="ao-type">{t('modConsole.targetType')}</label>
             <select id="ao-type" value={form.target_type} onChange={set('target_type')}>
-              <option value="">None (a general request)</option>
+              <option value="">{t('modConsole.noneAGeneralRequest')}</option>
               {targetTypes.map((t) => (
                 <option key={t} value={t}>
                   {targetWords[t]}
@@ -647,11 +649,11 @@ export function AuthorityOrders() {
               ))}
             </select>
           </div>
-          <Field id="ao-target" label="Target ID" error={fields.target_id}>
+          <Field id="ao-target" label={t('modConsole.targetId')} error={fields.target_id}>
             <input id="ao-target" class="mono" inputMode="numeric" value={form.target_id} onInput={set('target_id')} />
           </Field>
           <div class="field">
-            <label for="ao-outcome">Outcome</label>
+            <label for="ao-outcome">{t('modConsole.outcome')}</label>
             <select id="ao-outcome" value={form.outcome} onChange={set('outcome')}>
               {Object.entries(outcomeWords).map(([k, v]) => (
                 <option key={k} value={k}>
@@ -661,26 +663,26 @@ export function AuthorityOrders() {
             </select>
           </div>
         </div>
-        <Field id="ao-note" label="Note" error={fields.note}>
+        <Field id="ao-note" label={t('modConsole.note')} error={fields.note}>
           <textarea id="ao-note" rows={2} value={form.note} onInput={set('note')} />
         </Field>
         <ErrorBox error={saveError} />
         <div class="row">
           <button type="submit" class="primary">
-            Record order
+            {t('modConsole.recordOrder')}
           </button>
           <span role="status">{done}</span>
         </div>
       </form>
-      <h3>Recorded orders</h3>
+      <h3>{t('modConsole.recordedOrders')}</h3>
       <ErrorBox error={error} />
-      {items?.length === 0 && <p class="empty">No orders recorded.</p>}
-      <ul class="cards" aria-label="Authority orders">
+      {items?.length === 0 && <p class="empty">{t('modConsole.noOrdersRecorded')}</p>}
+      <ul class="cards" aria-label={t('modConsole.authorityOrders')}>
         {items?.map((o) => (
           <li key={o.id} class="card">
             <strong>{o.authority}</strong> · {outcomeWords[o.outcome] ?? o.outcome}
             <div class="muted">
-              Order {o.id} · received {longDate(o.received_at)} · {o.legal_basis}
+              {t('modConsole.order')} {o.id} {t('modConsole.received2')} {longDate(o.received_at)} · {o.legal_basis}
             </div>
             {o.scope && <p>{o.scope}</p>}
             <div class="muted">
@@ -702,12 +704,12 @@ export function RulesAdmin() {
   const rows = edited ?? list;
   return (
     <>
-      <h2>Rules</h2>
-      <p class="muted">Published at /rules for everyone; every decision cites one. Numbers never change, so old decisions keep their meaning.</p>
+      <h2>{t('modConsole.rules')}</h2>
+      <p class="muted">{t('modConsole.publishedAtRulesFor')}</p>
       {rows === null ? (
-        <p>Loading…</p>
+        <p>{t('modConsole.loading')}</p>
       ) : (
-        <ul class="cards" aria-label="Rules">
+        <ul class="cards" aria-label={t('modConsole.rules')}>
           {rows.map((r) => (
             <RuleEditor
               key={r.id}
@@ -736,23 +738,23 @@ function RuleEditor({ r, onSaved }: { r: Rule; onSaved: (r: Rule) => void }) {
     try {
       const x = await api<Rule>('PUT', `/admin/rules/${r.id}`, { title: title.trim(), description: description.trim() });
       onSaved(x ?? { ...r, title, description });
-      setDone('Saved.');
+      setDone(t('common.saved'));
     } catch (err) {
       setError(err);
     }
   };
   return (
     <li class="card">
-      <form onSubmit={save} aria-label={`Rule ${r.id}`}>
-        <Field id={`rule-${r.id}-title`} label={`Rule ${r.id} title`}>
+      <form onSubmit={save} aria-label={t('modConsole.ruleId', { id: r.id })}>
+        <Field id={`rule-${r.id}-title`} label={t('modConsole.ruleIdTitle2', { id: r.id })}>
           <input id={`rule-${r.id}-title`} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
         </Field>
-        <Field id={`rule-${r.id}-desc`} label={`Rule ${r.id} description`}>
+        <Field id={`rule-${r.id}-desc`} label={t('modConsole.ruleIdDescription', { id: r.id })}>
           <textarea id={`rule-${r.id}-desc`} rows={2} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
         <ErrorBox error={error} />
         <div class="row">
-          <button type="submit">Save rule {r.id}</button>
+          <button type="submit">{t('modConsole.saveRule')} {r.id}</button>
           <span role="status">{done}</span>
         </div>
       </form>

@@ -3,12 +3,23 @@
 // a link to the statement of reasons.
 import { Moderated } from '../moderation';
 import { linkHandler } from '../router';
+import { t } from '../i18n';
+import { words } from '../words';
+
+// The kinds of content a note can be on, as the screens name them.
+const kinds = words({
+  post: 'modNote.kind.post',
+  reply: 'modNote.kind.reply',
+  message: 'modNote.kind.message',
+  'channel post': 'modNote.kind.channelPost',
+  'public account': 'modNote.kind.publicAccount',
+});
 
 interface Props {
   m: Moderated;
   /** own is true when the viewer wrote the content: only they can open the decision. */
   own: boolean;
-  /** what names the content: "post", "message". */
+  /** what is the kind of content: "post", "reply", "message", "channel post" or "public account". */
   what?: string;
 }
 
@@ -24,7 +35,7 @@ export function ModNote({ m, own, what = 'post' }: Props) {
       <>
         {' '}
         <a href={`/me/decisions/${m.decision_id}`} onClick={linkHandler}>
-          See the decision
+          {t('modNote.seeTheDecision')}
         </a>
       </>
     ) : null;
@@ -32,22 +43,22 @@ export function ModNote({ m, own, what = 'post' }: Props) {
     <div class="mod-notes">
       {removed && (
         <p class="mod-note removed">
-          <strong>Removed by a moderator.</strong> Only you can see this {what}.{link}
+          <strong>{t('modNote.removedByAModerator')}</strong> {t('modNote.onlyYouCanSee', { what: (kinds as Record<string, string>)[what] ?? what })}{link}
         </p>
       )}
       {limited && (
         <p class="mod-note limited">
-          <strong>Limited by a moderator.</strong>{' '}
+          <strong>{t('modNote.limitedByAModerator')}</strong>{' '}
           {what === 'post' || what === 'reply'
-            ? 'Kept out of search, trending and hashtag pages; only you and your followers see it.'
-            : 'Only its followers, owner and editors see it, and it is left out of search.'}
+            ? t('modNote.keptOutOfSearch')
+            : t('modNote.onlyItsFollowersOwner')}
           {link}
         </p>
       )}
       {m.label && (
         <p class="mod-note label">
           <span aria-hidden="true">ⓘ </span>
-          <strong>Moderators’ note:</strong> <span>{m.label}</span>
+          <strong>{t('modNote.moderatorsNote')}</strong> <span>{m.label}</span>
           {!removed && !limited && link}
         </p>
       )}

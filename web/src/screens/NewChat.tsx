@@ -5,6 +5,7 @@ import { api, Conversation, profile } from '../api';
 import { useSession } from '../app';
 import { navigate } from '../router';
 import { describedBy, ErrorBox, Field } from '../ui';
+import { t } from '../i18n';
 
 export function NewChat() {
   const { me } = useSession();
@@ -17,8 +18,8 @@ export function NewChat() {
     e.preventDefault();
     setError(null);
     const want = id.trim();
-    if (!/^\d{1,20}$/.test(want)) return setFieldError('An account ID is a number, like 384509780243079168.');
-    if (want === me.id) return setFieldError('That is your own ID. Enter the other person’s.');
+    if (!/^\d{1,20}$/.test(want)) return setFieldError(t('newChat.anAccountIdIs'));
+    if (want === me.id) return setFieldError(t('newChat.thatIsYourOwn'));
     setFieldError('');
     setBusy(true);
     try {
@@ -32,12 +33,12 @@ export function NewChat() {
     }
   };
 
-  const hint = 'They find it under Settings → Your account ID.';
+  const hint = t('newChat.theyFindItUnder');
   return (
     <main class="page narrow">
-      <h1>Start a chat</h1>
+      <h1>{t('newChat.startAChat')}</h1>
       <form onSubmit={submit}>
-        <Field id="peer-id" label="Their account ID" hint={hint} error={fieldError}>
+        <Field id="peer-id" label={t('newChat.theirAccountId')} hint={hint} error={fieldError}>
           <input
             id="peer-id"
             inputMode="numeric"
@@ -52,7 +53,7 @@ export function NewChat() {
         </Field>
         <ErrorBox error={error} />
         <button class="primary" type="submit" disabled={busy}>
-          {busy ? 'Starting…' : 'Start chat'}
+          {busy ? t('newChat.starting') : t('newChat.startChat')}
         </button>
       </form>
     </main>

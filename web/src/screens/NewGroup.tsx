@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, Contact, Conversation, List } from '../api';
 import { linkHandler, navigate } from '../router';
 import { describedBy, ErrorBox, Field } from '../ui';
+import { t } from '../i18n';
 
 export function NewGroup() {
   const [contacts, setContacts] = useState<Contact[] | null>(null);
@@ -27,7 +28,7 @@ export function NewGroup() {
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    if (!title.trim()) return setTitleError('Give the group a title.');
+    if (!title.trim()) return setTitleError(t('newGroup.giveTheGroupA'));
     setTitleError('');
     setBusy(true);
     try {
@@ -42,9 +43,9 @@ export function NewGroup() {
 
   return (
     <main class="page narrow">
-      <h1>New group</h1>
+      <h1>{t('newGroup.newGroup')}</h1>
       <form onSubmit={submit}>
-        <Field id="group-title" label="Group title" error={titleError}>
+        <Field id="group-title" label={t('newGroup.groupTitle')} error={titleError}>
           <input
             id="group-title"
             maxLength={64}
@@ -55,16 +56,16 @@ export function NewGroup() {
           />
         </Field>
         <fieldset class="plain">
-          <legend>Members</legend>
+          <legend>{t('newGroup.members')}</legend>
           {contacts === null ? (
-            !error && <p>Loading…</p>
+            !error && <p>{t('newGroup.loading')}</p>
           ) : contacts.length === 0 ? (
             <p class="empty">
-              You have no contacts to add yet. Add some under{' '}
+              {t('newGroup.youHaveNoContacts')}{' '}
               <a href="/contacts" onClick={linkHandler}>
-                Contacts
+                {t('newGroup.contacts')}
               </a>
-              ; you can invite them later too.
+              {t('newGroup.youCanInviteThem')}
             </p>
           ) : (
             <ul class="picker">
@@ -81,7 +82,7 @@ export function NewGroup() {
         </fieldset>
         <ErrorBox error={error} />
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Creating…' : 'Create group'}
+          {busy ? t('newGroup.creating') : t('newGroup.createGroup')}
         </button>
       </form>
     </main>

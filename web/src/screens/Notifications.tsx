@@ -9,18 +9,20 @@ import { ErrorBox, shortTime } from '../ui';
 import { Notice, NoticeList } from '../unread';
 import { useProfile } from './PostCard';
 import { MicroNav } from './postlist';
+import { t } from '../i18n';
+import { words } from '../words';
 
-const what: Record<string, string> = {
-  mention: 'mentioned you',
-  reply: 'replied to your post',
-  like: 'liked your post',
-  repost: 'reposted your post',
-  follow: 'followed you',
-};
+const what = words<string>({
+  mention: 'notifications.what.mention',
+  reply: 'notifications.what.reply',
+  like: 'notifications.what.like',
+  repost: 'notifications.what.repost',
+  follow: 'notifications.what.follow',
+});
 
 function Row({ n }: { n: Notice }) {
   const p = useProfile(n.actor_id);
-  const name = p === 'failed' ? 'Someone' : p?.display_name ?? '…';
+  const name = p === 'failed' ? t('common.someone') : p?.display_name ?? '…';
   const href = n.kind === 'follow' || !n.post_id ? `/accounts/${n.actor_id}` : `/posts/${n.post_id}`;
   return (
     <li class={n.read ? 'mb-notice' : 'mb-notice unread'}>
@@ -30,7 +32,7 @@ function Row({ n }: { n: Notice }) {
         </span>
         <span class="mb-notice-text">
           <strong>{name}</strong> {what[n.kind] ?? n.kind}
-          {!n.read && <span class="visually-hidden"> (unread)</span>}
+          {!n.read && <span class="visually-hidden"> {t('notifications.unread')}</span>}
         </span>
         <time class="muted" dateTime={n.created_at}>
           {shortTime(n.created_at)}
@@ -93,18 +95,18 @@ export function Notifications() {
     <main class="page mb-page">
       <MicroNav at="" />
       <div class="page-head">
-        <h1>Notifications</h1>
+        <h1>{t('notifications.notifications')}</h1>
         <button type="button" onClick={markAll} disabled={!anyUnread || busy || !items?.length}>
-          Mark all as read
+          {t('notifications.markAllAsRead')}
         </button>
       </div>
       <ErrorBox error={error} />
       {items === null ? (
-        !error && <p aria-busy="true">Loading…</p>
+        !error && <p aria-busy="true">{t('notifications.loading')}</p>
       ) : items.length === 0 ? (
-        <p class="empty">Nothing yet. You hear here when someone mentions you, replies, likes, reposts or follows you.</p>
+        <p class="empty">{t('notifications.nothingYetYouHear')}</p>
       ) : (
-        <ul class="mb-notices" aria-label="Notifications">
+        <ul class="mb-notices" aria-label={t('notifications.notifications')}>
           {items.map((n) => (
             <Row key={n.id} n={n} />
           ))}
@@ -112,7 +114,7 @@ export function Notifications() {
       )}
       {cursor && (
         <button type="button" onClick={() => load(cursor)}>
-          Load more
+          {t('notifications.loadMore')}
         </button>
       )}
     </main>

@@ -7,7 +7,6 @@ import { api, profile, Profile } from '../api';
 import { explain } from '../errors';
 import {
   codePoints,
-  countLabel,
   forgetPost,
   hashtagPath,
   MicroPost,
@@ -25,6 +24,7 @@ import { Photo } from './Chat';
 import { useSession } from '../app';
 import { ModNote } from './ModNote';
 import { ReportButton } from './Report';
+import { formatDateTime, formatNumber, t } from '../i18n';
 
 /** useProfile returns an account's public profile (cached per page load), or null while it loads. */
 export function useProfile(id: string): Profile | null | 'failed' {
@@ -92,7 +92,7 @@ function MentionLink({ text, handle, accountID }: { text: string; handle: string
 /** AuthorLine shows who wrote a post, linked to their profile. */
 function AuthorLine({ id }: { id: string }) {
   const p = useProfile(id);
-  const name = p === 'failed' ? 'Someone' : p?.display_name ?? '…';
+  const name = p === 'failed' ? t('common.someone') : p?.display_name ?? '…';
   return (
     <a href={`/accounts/${id}`} onClick={linkHandler} class="mb-author">
       <span class="avatar small" aria-hidden="true">
@@ -102,7 +102,7 @@ function AuthorLine({ id }: { id: string }) {
         <span class="mb-name">
           {name}
           {p && p !== 'failed' && p.verified && (
-            <span class="verified" title="Verified" aria-label="verified">
+            <span class="verified" title={t('postCard.verified')} aria-label={t('postCard.verified2')}>
               {' '}
               ✓
             </span>
@@ -139,7 +139,7 @@ function QuotedPost({ id }: { id: string }) {
       live = false;
     };
   }, [id]);
-  if (p === 'gone') return <div class="mb-quote muted">This post is not available.</div>;
+  if (p === 'gone') return <div class="mb-quote muted">{t('postCard.thisPostIsNot')}</div>;
   if (!p) return <div class="mb-quote muted">…</div>;
   return (
     <div class="mb-quote">
@@ -149,11 +149,11 @@ function QuotedPost({ id }: { id: string }) {
       <PhotoGrid ids={p.media_ids ?? []} />
       {p.repost_of && (
         <a href={`/posts/${p.repost_of}`} onClick={linkHandler} class="muted mb-context">
-          Reposting another post
+          {t('postCard.repostingAnotherPost')}
         </a>
       )}
       <a href={`/posts/${p.id}`} onClick={linkHandler} class="mb-open">
-        Open the original post
+        {t('postCard.openTheOriginalPost')}
       </a>
     </div>
   );
@@ -245,7 +245,7 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
   const own = p.author_id === me.id;
   const pureRepost = !!p.repost_of && !p.text && !(p.media_ids ?? []).length;
   const when = (
-    <time dateTime={p.created_at} title={new Date(p.created_at).toLocaleString()}>
+    <time dateTime={p.created_at} title={formatDateTime(new Date(p.created_at))}>
       {shortTime(p.created_at)}
     </time>
   );
@@ -254,16 +254,16 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
       <header class="mb-head">
         <AuthorLine id={p.author_id} />
         <span class="muted mb-meta">
-          {pureRepost && <span>reposted · </span>}
+          {pureRepost && <span>{t('postCard.reposted')} </span>}
           {detail ? (
             when
           ) : (
-            <a href={`/posts/${p.id}`} onClick={linkHandler} class="mb-time" aria-label={`Open the post from ${shortTime(p.created_at)}`}>
+            <a href={`/posts/${p.id}`} onClick={linkHandler} class="mb-time" aria-label={t('postCard.openThePostFrom', { time: shortTime(p.created_at) })}>
               {when}
             </a>
           )}
           {p.visibility !== 'public' && (
-            <span title={`Visible to: ${visibilityWords[p.visibility]}`}>
+            <span title={t('postCard.visibleToV', { audience: visibilityWords[p.visibility] })}>
               {' '}
               · <span aria-hidden="true">{visibilityMark[p.visibility]}</span> {visibilityWords[p.visibility]}
             </span>
@@ -271,11 +271,11 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
         </span>
       </header>
       {p.status !== 'published' && (
-        <p class="mb-status">{p.status === 'pending_review' ? 'Waiting for review: only you can see it until a reviewer approves it.' : 'Rejected by a reviewer.'}</p>
+        <p class="mb-status">{p.status === 'pending_review' ? t('postCard.waitingForReviewOnly') : t('postCard.rejectedByAReviewer')}</p>
       )}
       {p.reply_to && !detail && !inThread && (
         <a href={`/posts/${p.reply_to}`} onClick={linkHandler} class="muted mb-context">
-          ↩ In reply to a post
+          {t('postCard.inReplyToA')}
         </a>
       )}
       <ModNote m={p} own={own} what={p.reply_to ? 'reply' : 'post'} />
@@ -283,7 +283,7 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
       <PhotoGrid ids={p.media_ids ?? []} />
       {p.repost_of && <QuotedPost id={p.repost_of} />}
       <footer class="mb-actions">
-        <button type="button" class="mb-action" onClick={reply} aria-label={`Reply (${countLabel(p.reply_count, 'reply', 'replies')})`}>
+        <button type="button" class="mb-action" onClick={reply} aria-label={t('postCard.replyCount', { count: p.reply_count })}>
           <Icon name="reply" /> <span class="mb-count">{p.reply_count}</span>
         </button>
         <button
@@ -291,7 +291,7 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
           class="mb-action"
           onClick={() => setReposting(!reposting)}
           aria-expanded={reposting}
-          aria-label={`Repost (${countLabel(p.repost_count, 'repost', 'reposts')})`}
+          aria-label={t('postCard.repostCount', { count: p.repost_count })}
         >
           <Icon name="repost" /> <span class="mb-count">{p.repost_count}</span>
         </button>
@@ -300,27 +300,27 @@ export function PostCard({ post, onChange, onDeleted, onReposted, onReply, detai
           class={p.liked ? 'mb-action liked' : 'mb-action'}
           onClick={toggleLike}
           aria-pressed={p.liked}
-          aria-label={`Like (${countLabel(p.like_count, 'like', 'likes')})`}
+          aria-label={t('postCard.likeCount', { count: p.like_count })}
         >
           <Icon name="like" filled={p.liked} /> <span class="mb-count">{p.like_count}</span>
         </button>
         {own &&
           (confirmDelete ? (
-            <span class="mb-confirm" role="group" aria-label="Delete this post?">
-              <span>Delete?</span>
+            <span class="mb-confirm" role="group" aria-label={t('postCard.deleteThisPost')}>
+              <span>{t('postCard.delete')}</span>
               <button type="button" class="danger-inline" onClick={remove}>
-                Delete
+                {t('postCard.delete2')}
               </button>
               <button type="button" onClick={() => setConfirmDelete(false)}>
-                Keep
+                {t('postCard.keep')}
               </button>
             </span>
           ) : (
-            <button type="button" class="mb-action mb-delete" onClick={() => setConfirmDelete(true)} aria-label="Delete this post">
-              Delete
+            <button type="button" class="mb-action mb-delete" onClick={() => setConfirmDelete(true)} aria-label={t('postCard.deleteThisPost2')}>
+              {t('postCard.delete2')}
             </button>
           ))}
-        {!own && <ReportButton type="post" id={p.id} what={p.reply_to ? 'this reply' : 'this post'} class="mb-action mb-report" />}
+        {!own && <ReportButton type="post" id={p.id} what={p.reply_to ? t('postCard.thisReply') : t('postCard.thisPost')} class="mb-action mb-report" />}
       </footer>
       {reposting && (
         <RepostPanel
@@ -381,8 +381,8 @@ function RepostPanel({ post, onDone, onCount }: RepostProps) {
   };
 
   return (
-    <form class="mb-repost" onSubmit={submit} aria-label="Repost">
-      <label for={`${id}-text`}>Comment (optional)</label>
+    <form class="mb-repost" onSubmit={submit} aria-label={t('postCard.repost')}>
+      <label for={`${id}-text`}>{t('postCard.commentOptional')}</label>
       <textarea
         id={`${id}-text`}
         rows={2}
@@ -392,7 +392,7 @@ function RepostPanel({ post, onDone, onCount }: RepostProps) {
         aria-describedby={`${id}-count${fieldError ? ` ${id}-error` : ''}`}
       />
       <span id={`${id}-count`} class={over ? 'counter over' : 'counter'}>
-        {used.toLocaleString()} / {TEXT_LIMIT.toLocaleString()}
+        {formatNumber(used)} / {formatNumber(TEXT_LIMIT)}
       </span>
       {fieldError && (
         <p class="field-error" id={`${id}-error`}>
@@ -401,7 +401,7 @@ function RepostPanel({ post, onDone, onCount }: RepostProps) {
       )}
       <div class="row mb-repost-row">
         <label for={`${id}-vis`} class="visually-hidden">
-          Who can see the repost
+          {t('postCard.whoCanSeeThe')}
         </label>
         <select id={`${id}-vis`} value={visibility} onChange={(e) => setVisibility(e.currentTarget.value as Visibility)}>
           {(Object.keys(visibilityWords) as Visibility[]).map((v) => (
@@ -411,10 +411,10 @@ function RepostPanel({ post, onDone, onCount }: RepostProps) {
           ))}
         </select>
         <button type="button" onClick={() => onDone(null)}>
-          Cancel
+          {t('postCard.cancel')}
         </button>
         <button type="submit" class="primary" disabled={busy || over} aria-busy={busy}>
-          {busy ? 'Reposting…' : comment.trim() ? 'Repost with comment' : 'Repost'}
+          {busy ? t('postCard.reposting') : comment.trim() ? t('postCard.repostWithComment') : t('postCard.repost')}
         </button>
       </div>
       {error ? (

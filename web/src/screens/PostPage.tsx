@@ -10,6 +10,7 @@ import { ErrorBox } from '../ui';
 import { PostComposer } from './Composer';
 import { PostCard } from './PostCard';
 import { MicroNav, MoreLoader, usePostList } from './postlist';
+import { t } from '../i18n';
 
 export function PostPage({ id }: { id: string }) {
   const { stream } = useSession();
@@ -63,15 +64,15 @@ export function PostPage({ id }: { id: string }) {
     <main class="page mb-page">
       <MicroNav at="" />
       <a href="/timeline" onClick={linkHandler} class="back-link">
-        ← Home
+        {t('postPage.home')}
       </a>
-      <h1 class="visually-hidden">Post</h1>
+      <h1 class="visually-hidden">{t('postPage.post')}</h1>
       <ErrorBox error={error} />
       {post && (
         <>
           {post.reply_to && (
             <a href={`/posts/${post.reply_to}`} onClick={linkHandler} class="mb-context">
-              ↑ Show the post this replies to
+              {t('postPage.showThePostThis')}
             </a>
           )}
           <PostCard
@@ -82,10 +83,10 @@ export function PostPage({ id }: { id: string }) {
             onDeleted={() => navigate('/timeline', true)}
           />
           <section aria-labelledby="replies-h" class="mb-replies">
-            <h2 id="replies-h">Replies</h2>
+            <h2 id="replies-h">{t('postPage.replies')}</h2>
             <PostComposer replyTo={post} idPrefix="reply" onPosted={addReply} />
-            {replies.items?.length === 0 && <p class="empty">No replies yet.</p>}
-            <div class="mb-list" aria-label="Replies">
+            {replies.items?.length === 0 && <p class="empty">{t('postPage.noRepliesYet')}</p>}
+            <div class="mb-list" aria-label={t('postPage.replies')}>
               {replies.items?.map((r) => (
                 <PostCard
                   key={r.id}

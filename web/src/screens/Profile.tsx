@@ -5,12 +5,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, List, Profile } from '../api';
 import { useSession } from '../app';
-import { AccountProfile, countLabel, textLang } from '../microblog';
+import { AccountProfile, textLang } from '../microblog';
 import { linkHandler } from '../router';
 import { ErrorBox } from '../ui';
 import { PostCard, useProfile } from './PostCard';
 import { MicroNav, MoreLoader, usePostList } from './postlist';
 import { ReportButton } from './Report';
+import { formatNumber, t } from '../i18n';
 
 export function ProfilePage({ id }: { id: string }) {
   const { me } = useSession();
@@ -54,8 +55,8 @@ export function ProfilePage({ id }: { id: string }) {
       <MicroNav at={own ? 'me' : ''} />
       {error instanceof ApiError && error.status === 410 ? (
         <header class="mb-profile">
-          <h1>Deleted account</h1>
-          <p class="muted">This account was deleted. Its messages stay in the chats they were sent to.</p>
+          <h1>{t('profile.deletedAccount')}</h1>
+          <p class="muted">{t('profile.thisAccountWasDeleted')}</p>
         </header>
       ) : (
         <ErrorBox error={error} />
@@ -67,9 +68,9 @@ export function ProfilePage({ id }: { id: string }) {
           </span>
           <div class="mb-profile-main">
             <h1 lang={textLang(p.display_name)}>
-              {p.memorialised ? `Remembering ${p.display_name}` : p.display_name}
+              {p.memorialised ? t('profile.rememberingDisplayName', { display_name: p.display_name }) : p.display_name}
               {p.verified && (
-                <span class="verified" title="Verified" aria-label="verified">
+                <span class="verified" title={t('profile.verified')} aria-label={t('profile.verified2')}>
                   {' '}
                   ✓
                 </span>
@@ -77,27 +78,27 @@ export function ProfilePage({ id }: { id: string }) {
             </h1>
             <p class="muted mb-handle">
               @{p.handle}
-              {p.followed_by && !own && <span class="mb-chip">Follows you</span>}
+              {p.followed_by && !own && <span class="mb-chip">{t('profile.followsYou')}</span>}
             </p>
             {p.memorialised && (
-              <p class="memorial-note">This account is memorialised: it stays as it was, in memory of its owner, and no one can sign in to it.</p>
+              <p class="memorial-note">{t('profile.thisAccountIsMemorialised')}</p>
             )}
             <p class="mb-counts">
               <span>
-                <strong>{(p.post_count ?? 0).toLocaleString()}</strong> {p.post_count === 1 ? 'post' : 'posts'}
+                <strong>{formatNumber(p.post_count ?? 0)}</strong> {t('profile.postsWord', { count: p.post_count ?? 0 })}
               </span>
               <a href={`/accounts/${id}/following`} onClick={linkHandler}>
-                <strong>{(p.following_count ?? 0).toLocaleString()}</strong> following
+                <strong>{formatNumber(p.following_count ?? 0)}</strong> {t('profile.following')}
               </a>
-              <a href={`/accounts/${id}/followers`} onClick={linkHandler} aria-label={countLabel(p.follower_count ?? 0, 'follower', 'followers')}>
-                <strong>{(p.follower_count ?? 0).toLocaleString()}</strong> {p.follower_count === 1 ? 'follower' : 'followers'}
+              <a href={`/accounts/${id}/followers`} onClick={linkHandler} aria-label={t('profile.followers', { count: p.follower_count ?? 0 })}>
+                <strong>{formatNumber(p.follower_count ?? 0)}</strong> {t('profile.followersWord', { count: p.follower_count ?? 0 })}
               </a>
             </p>
           </div>
           {!own && !p.memorialised && (
             <div class="mb-profile-actions">
               <button type="button" class={p.following ? 'mb-follow' : 'mb-follow primary'} onClick={toggleFollow} aria-pressed={!!p.following} disabled={busy}>
-                {p.following ? 'Following' : 'Follow'}
+                {p.following ? t('profile.following2') : t('profile.follow')}
               </button>
               <ReportButton type="account" id={p.id} what={`@${p.handle}`} class="link-button" />
             </div>
@@ -105,8 +106,8 @@ export function ProfilePage({ id }: { id: string }) {
         </header>
       )}
       <ErrorBox error={followError} />
-      <section aria-label={own ? 'Your posts' : 'Posts'} class="mb-list">
-        {posts.items?.length === 0 && <p class="empty">{own ? 'You have not posted yet.' : 'No posts you can see.'}</p>}
+      <section aria-label={own ? t('profile.yourPosts') : t('profile.posts2')} class="mb-list">
+        {posts.items?.length === 0 && <p class="empty">{own ? t('profile.youHaveNotPosted') : t('profile.noPostsYouCan')}</p>}
         {posts.items?.map((x) => (
           <PostCard key={x.id} post={x} onChange={posts.replace} onDeleted={posts.remove} />
         ))}
@@ -119,7 +120,7 @@ export function ProfilePage({ id }: { id: string }) {
 /** Person is one row of a follower or following list. */
 function Person({ id }: { id: string }) {
   const p = useProfile(id);
-  const name = p === 'failed' ? 'Someone' : p?.display_name ?? '…';
+  const name = p === 'failed' ? t('common.someone') : p?.display_name ?? '…';
   return (
     <li>
       <a href={`/accounts/${id}`} onClick={linkHandler} class="person">
@@ -159,14 +160,14 @@ export function FollowList({ id, which }: { id: string; which: 'followers' | 'fo
       <a href={`/accounts/${id}`} onClick={linkHandler} class="back-link">
         ← {whose}
       </a>
-      <h1>{which === 'followers' ? `Followers of ${whose}` : `Followed by ${whose}`}</h1>
+      <h1>{which === 'followers' ? t('profile.followersOfWhose', { whose }) : t('profile.followedByWhose', { whose })}</h1>
       <ErrorBox error={error} />
       {rows === null ? (
-        !error && <p>Loading…</p>
+        !error && <p>{t('profile.loading')}</p>
       ) : rows.length === 0 ? (
-        <p class="empty">{which === 'followers' ? 'No followers yet.' : 'Not following anyone yet.'}</p>
+        <p class="empty">{which === 'followers' ? t('profile.noFollowersYet') : t('profile.notFollowingAnyoneYet')}</p>
       ) : (
-        <ul class="people" aria-label={which === 'followers' ? 'Followers' : 'Following'}>
+        <ul class="people" aria-label={which === 'followers' ? t('profile.followers2') : t('profile.following2')}>
           {rows.map((r) => (
             <Person key={r} id={r} />
           ))}
@@ -174,7 +175,7 @@ export function FollowList({ id, which }: { id: string; which: 'followers' | 'fo
       )}
       {cursor && (
         <button type="button" onClick={() => load(cursor)}>
-          Load more
+          {t('profile.loadMore')}
         </button>
       )}
     </main>

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, Me, setToken, SignedIn, Terms } from '../api';
 import { linkHandler } from '../router';
 import { describedBy, ErrorBox, Field } from '../ui';
+import { t } from '../i18n';
 
 const fieldNames = ['handle', 'display_name', 'password', 'birth_date', 'accepted_terms_version'] as const;
 
@@ -42,8 +43,8 @@ export function Register({ onSignedIn, setupToken }: { onSignedIn: (me: Me) => v
     e.preventDefault();
     if (!terms) return;
     const local: Record<string, string> = {};
-    if (!form.accept) local.accepted_terms_version = 'Accept the terms to create an account.';
-    if (!form.birth_date) local.birth_date = 'Enter your birth date.';
+    if (!form.accept) local.accepted_terms_version = t('register.acceptTheTermsTo');
+    if (!form.birth_date) local.birth_date = t('register.enterYourBirthDate');
     setFields(local);
     setError(null);
     setSetupProblem('');
@@ -67,16 +68,16 @@ export function Register({ onSignedIn, setupToken }: { onSignedIn: (me: Me) => v
         // Problems with fields this form does not show go in the box.
         if (!fieldNames.some((n) => f[n])) setError(err);
       } else if (setupToken !== undefined && err instanceof ApiError && err.code === 'not_found') {
-        setSetupProblem('This setup link is not valid. Use the one the server logged when it started.');
+        setSetupProblem(t('register.thisSetupLinkIs'));
       } else if (setupToken !== undefined && err instanceof ApiError && err.code === 'conflict' && err.details.field !== 'handle') {
-        setSetupProblem('This server has an administrator already, so the setup link no longer works. Sign in, or register an ordinary account.');
+        setSetupProblem(t('register.thisServerHasAn'));
       } else if (err instanceof ApiError && err.code === 'conflict') {
-        setFields({ handle: 'This handle is taken. Choose another one.' });
+        setFields({ handle: t('register.thisHandleIsTaken') });
       } else if (err instanceof ApiError && err.code === 'terms_acceptance_required') {
         // The terms changed while the form was open: show the new ones.
         setForm({ ...form, accept: false });
         await loadTerms();
-        setFields({ accepted_terms_version: 'The terms have just changed. Read the new version and accept it.' });
+        setFields({ accepted_terms_version: t('register.theTermsHaveJust') });
       } else {
         setError(err);
       }
@@ -110,46 +111,44 @@ export function Register({ onSignedIn, setupToken }: { onSignedIn: (me: Me) => v
     <main class="page narrow">
       {setupToken !== undefined ? (
         <>
-          <h1>Set up Plaza</h1>
+          <h1>{t('register.setUpPlaza')}</h1>
           <p>
-            This server has no administrator yet. The account you create here becomes its administrator: it publishes
-            the terms and gives the other roles (reviewer, moderator, compliance) to people, itself included. The link
-            works until an administrator exists.
+            {t('register.thisServerHasNo')}
           </p>
         </>
       ) : (
-        <h1>Create your account</h1>
+        <h1>{t('register.createYourAccount')}</h1>
       )}
       <form onSubmit={submit} noValidate>
-        {input('handle', 'Handle', 'text', 'username', '3–30 characters: a–z, 0–9 and _', {
+        {input('handle', t('register.handle'), 'text', 'username', t('register.handleHint'), {
           autocapitalize: 'none',
           spellcheck: false,
           maxLength: 30,
         })}
-        {input('display_name', 'Display name', 'text', 'nickname', 'How others see you', { maxLength: 64 })}
-        {input('password', 'Password', 'password', 'new-password', 'At least 8 characters', { minLength: 8 })}
-        {input('birth_date', 'Birth date', 'date', 'bday')}
+        {input('display_name', t('register.displayName'), 'text', 'nickname', t('register.howOthersSeeYou'), { maxLength: 64 })}
+        {input('password', t('register.password'), 'password', 'new-password', t('register.atLeast8Characters'), { minLength: 8 })}
+        {input('birth_date', t('register.birthDate'), 'date', 'bday')}
 
         <section class="terms" aria-labelledby="terms-title">
           {terms ? (
             <>
               <h2 id="terms-title">
-                {terms.title} <span class="muted">(version {terms.version})</span>
+                {terms.title} <span class="muted">{t('register.version', { version: terms.version })}</span>
               </h2>
-              <div class="terms-body" tabIndex={0} aria-label="Terms of service text">
+              <div class="terms-body" tabIndex={0} aria-label={t('register.termsOfServiceText')}>
                 {terms.body}
               </div>
             </>
           ) : termsError ? (
             <>
-              <h2 id="terms-title">Terms of service</h2>
+              <h2 id="terms-title">{t('register.termsOfService')}</h2>
               <ErrorBox error={termsError} />
               <button type="button" onClick={loadTerms}>
-                Load the terms again
+                {t('register.loadTheTermsAgain')}
               </button>
             </>
           ) : (
-            <h2 id="terms-title">Loading the terms…</h2>
+            <h2 id="terms-title">{t('register.loadingTheTerms')}</h2>
           )}
           <div class={fields.accepted_terms_version ? 'check field-invalid' : 'check'}>
             <input
@@ -161,7 +160,7 @@ export function Register({ onSignedIn, setupToken }: { onSignedIn: (me: Me) => v
               aria-invalid={fields.accepted_terms_version ? true : undefined}
               aria-describedby={fields.accepted_terms_version ? 'accept-error' : undefined}
             />
-            <label for="accept">I have read and accept these terms</label>
+            <label for="accept">{t('register.iHaveReadAnd')}</label>
           </div>
           {fields.accepted_terms_version && (
             <p class="field-error" id="accept-error">
@@ -177,13 +176,13 @@ export function Register({ onSignedIn, setupToken }: { onSignedIn: (me: Me) => v
           </div>
         )}
         <button class="primary" type="submit" disabled={busy || !terms}>
-          {busy ? 'Creating…' : 'Create account'}
+          {busy ? t('register.creating') : t('register.createAccount')}
         </button>
       </form>
       <p>
-        Already have an account?{' '}
+        {t('register.alreadyHaveAnAccount')}{' '}
         <a href="/login" onClick={linkHandler}>
-          Sign in
+          {t('register.signIn')}
         </a>
       </p>
     </main>

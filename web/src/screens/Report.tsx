@@ -8,6 +8,7 @@ import { explain } from '../errors';
 import { Rule, rules, TargetType } from '../moderation';
 import { linkHandler } from '../router';
 import { describedBy, Field } from '../ui';
+import { t } from '../i18n';
 
 const COMMENT_LIMIT = 2000;
 
@@ -54,7 +55,7 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
     if (busy) return;
     setProblem(null);
     if (!ruleID) {
-      setFields({ rule_id: 'Choose the rule it breaks.' });
+      setFields({ rule_id: t('report.chooseTheRuleIt') });
       ref.current?.querySelector<HTMLInputElement>('input[name="rule"]')?.focus();
       return;
     }
@@ -79,7 +80,7 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
   }, [sent]);
 
   const over = [...comment].length > COMMENT_LIMIT;
-  const contextHint = 'They are copied into the report for the moderator. Nothing else from this conversation is shared.';
+  const contextHint = t('report.theyAreCopiedInto');
   return (
     <dialog
       ref={ref}
@@ -90,28 +91,28 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
         close();
       }}
     >
-      <h2 id={`${base}-title`}>Report {what}</h2>
+      <h2 id={`${base}-title`}>{t('report.reportWhat', { what })}</h2>
       {sent ? (
         <>
-          <p role="status">Thank you. Your report was sent; a moderator will review it.</p>
+          <p role="status">{t('report.thankYouYourReport')}</p>
           <p>
-            You can follow what happens to it in{' '}
+            {t('report.youCanFollowWhat')}{' '}
             <a href="/me/reports" onClick={(e) => { close(); linkHandler(e); }}>
-              My reports
+              {t('report.myReports')}
             </a>
             .
           </p>
           <div class="row modal-actions">
             <button type="button" class="primary" onClick={close}>
-              Close
+              {t('report.close')}
             </button>
           </div>
         </>
       ) : (
         <form onSubmit={submit} noValidate>
           <fieldset class="plain rules-pick" aria-describedby={fields.rule_id ? `${base}-rule-error` : undefined} aria-invalid={fields.rule_id ? true : undefined}>
-            <legend>Which of Plaza’s rules does it break?</legend>
-            {list === null && !problem && <p>Loading the rules…</p>}
+            <legend>{t('report.whichOfPlazasRules')}</legend>
+            {list === null && !problem && <p>{t('report.loadingTheRules')}</p>}
             {list?.map((r) => (
               <label key={r.id} class="rule-option">
                 <input
@@ -138,7 +139,7 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
               </p>
             )}
           </fieldset>
-          <Field id={`${base}-comment`} label="What is wrong (optional)" error={fields.comment ?? (over ? `At most ${COMMENT_LIMIT} characters.` : undefined)}>
+          <Field id={`${base}-comment`} label={t('report.whatIsWrongOptional')} error={fields.comment ?? (over ? t('report.atMostCommentLimit', { max: COMMENT_LIMIT }) : undefined)}>
             <textarea
               id={`${base}-comment`}
               rows={3}
@@ -151,7 +152,7 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
           {type === 'message' && (
             <div class="check report-context">
               <input id={`${base}-context`} type="checkbox" checked={context} onChange={(e) => setContext(e.currentTarget.checked)} aria-describedby={`${base}-context-hint`} />
-              <label for={`${base}-context`}>Include up to 10 earlier messages as context</label>
+              <label for={`${base}-context`}>{t('report.includeUpTo10')}</label>
             </div>
           )}
           {type === 'message' && (
@@ -166,10 +167,10 @@ export function ReportDialog({ type, id, what, onClose }: DialogProps) {
           )}
           <div class="row modal-actions">
             <button type="button" onClick={close}>
-              Cancel
+              {t('report.cancel')}
             </button>
             <button type="submit" class="primary" disabled={busy || over || list === null} aria-busy={busy}>
-              {busy ? 'Sending…' : 'Send report'}
+              {busy ? t('report.sending') : t('report.sendReport')}
             </button>
           </div>
         </form>
@@ -183,11 +184,11 @@ function reportProblem(err: unknown): { title: string; next: string } {
   if (err instanceof ApiError) {
     switch (err.code) {
       case 'conflict':
-        return { title: 'You have already reported this, and that report is still open.', next: 'A moderator will look at it; you can follow it in My reports.' };
+        return { title: t('report.youHaveAlreadyReported'), next: t('report.aModeratorWillLook') };
       case 'rate_limited':
-        return { title: 'You have sent many reports in a short time.', next: explain(err).next };
+        return { title: t('report.youHaveSentMany'), next: explain(err).next };
       case 'not_found':
-        return { title: 'This is gone, or you can no longer see it.', next: 'There is nothing left to report.' };
+        return { title: t('report.thisIsGoneOr'), next: t('report.thereIsNothingLeft') };
     }
   }
   return explain(err);
@@ -207,8 +208,8 @@ export function ReportButton({ type, id, what, class: cls, label }: ButtonProps)
   const btn = useRef<HTMLButtonElement>(null);
   return (
     <>
-      <button type="button" ref={btn} class={cls} onClick={() => setOpen(true)} aria-haspopup="dialog" aria-label={label ?? `Report ${what}`}>
-        Report
+      <button type="button" ref={btn} class={cls} onClick={() => setOpen(true)} aria-haspopup="dialog" aria-label={label ?? t('report.reportWhat', { what })}>
+        {t('report.report')}
       </button>
       {open && (
         <ReportDialog

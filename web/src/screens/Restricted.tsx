@@ -9,6 +9,7 @@ import { longDate, Statement } from '../moderation';
 import { ErrorBox } from '../ui';
 import { DecisionRows, StatementView } from './Decisions';
 import { DeleteAccount, DownloadYourData } from './YourData';
+import { t } from '../i18n';
 
 interface Props {
   me: Me & { status_reason?: string; status_until?: string; status_decision_id?: string };
@@ -45,35 +46,37 @@ export function Restricted({ me, setMe, onRecheck, signOut }: Props) {
 
   return (
     <main class="page narrow restricted">
-      <h1>{closed ? 'Your account is closed' : 'Your account is suspended'}</h1>
+      <h1>{closed ? t('restricted.yourAccountIsClosed') : t('restricted.yourAccountIsSuspended')}</h1>
       <p>
         {closed
-          ? 'You cannot post, send messages or follow anyone.'
-          : `You cannot post, send messages or follow anyone${me.status_until ? ` until ${longDate(me.status_until)}` : ''}.`}{' '}
-        You can still read why, appeal the decision, and download your data.
+          ? t('restricted.youCannotPostSend')
+          : me.status_until
+            ? t('restricted.youCannotPostSendUntil', { date: longDate(me.status_until) })
+            : t('restricted.youCannotPostSend')}{' '}
+        {t('restricted.youCanStillRead')}
       </p>
       <ErrorBox error={error} />
-      {items === null && !error && <p>Loading the decision…</p>}
+      {items === null && !error && <p>{t('restricted.loadingTheDecision')}</p>}
       {deciding && (
         <div class="card">
           <StatementView s={deciding} onChange={load} headingLevel={2} />
         </div>
       )}
-      {items !== null && !deciding && me.status_reason && <p>Reason given: {me.status_reason}</p>}
+      {items !== null && !deciding && me.status_reason && <p>{t('restricted.reasonGiven')} {me.status_reason}</p>}
       {others.length > 0 && (
         <section aria-labelledby="other-decisions-h">
-          <h2 id="other-decisions-h">Other decisions about you</h2>
+          <h2 id="other-decisions-h">{t('restricted.otherDecisionsAboutYou')}</h2>
           <DecisionRows items={others} />
         </section>
       )}
       <section aria-labelledby="still-h">
-        <h2 id="still-h">What you can still do</h2>
+        <h2 id="still-h">{t('restricted.whatYouCanStill')}</h2>
         <div class="actions">
           <button type="button" onClick={onRecheck}>
-            Check my account again
+            {t('restricted.checkMyAccountAgain')}
           </button>
           <button type="button" class="danger-inline" onClick={signOut}>
-            Sign out
+            {t('restricted.signOut')}
           </button>
         </div>
         <DownloadYourData handle={me.handle} headingLevel={3} />

@@ -9,6 +9,7 @@ import { MicroPost } from '../microblog';
 import { PostComposer } from './Composer';
 import { PostCard } from './PostCard';
 import { MicroNav, MoreLoader, usePostList } from './postlist';
+import { t } from '../i18n';
 
 export function Timeline() {
   const { stream } = useSession();
@@ -48,21 +49,21 @@ export function Timeline() {
   return (
     <main class="page mb-page" ref={page}>
       <MicroNav at="home" />
-      <h1 class="visually-hidden">Home timeline</h1>
+      <h1 class="visually-hidden">{t('timeline.homeTimeline')}</h1>
       <PostComposer onPosted={(p) => list.prepend([p])} />
       {unseen.length > 0 && (
         <button type="button" class="mb-new" onClick={showWaiting}>
-          {unseen.length === 1 ? '1 new post' : `${unseen.length} new posts`}
+          {t('timeline.newPosts', { count: unseen.length })}
         </button>
       )}
-      <section aria-label="Timeline" class="mb-list">
+      <section aria-label={t('timeline.timeline')} class="mb-list">
         {list.items?.length === 0 && (
-          <p class="empty">Nothing here yet. Write your first post, or follow people from their profiles to see their posts here.</p>
+          <p class="empty">{t('timeline.nothingHereYetWrite')}</p>
         )}
         {list.items?.map((p) => (
           <PostCard key={p.id} post={p} onChange={list.replace} onDeleted={list.remove} onReposted={(r) => list.prepend([r])} />
         ))}
-        <MoreLoader list={list} endText="You are all caught up." />
+        <MoreLoader list={list} endText={t('timeline.youAreAllCaught')} />
       </section>
     </main>
   );

@@ -8,6 +8,7 @@ import { api } from '../api';
 import { actionWords, Counts, outcomeWords, Rule, rules, sourceShort, targetWords, Transparency } from '../moderation';
 import { navigate } from '../router';
 import { ErrorBox } from '../ui';
+import { formatNumber, lang, t } from '../i18n';
 
 /** day formats a date as YYYY-MM-DD in UTC, as the server counts days. */
 function day(d: Date): string {
@@ -57,45 +58,44 @@ export function TransparencyPage() {
     };
   }, [period.from, period.to]);
 
-  const show = (f: string, t: string) => {
-    if (!validDay.test(f) || !validDay.test(t)) {
-      setFormError('Choose both dates.');
+  const show = (f: string, to: string) => {
+    if (!validDay.test(f) || !validDay.test(to)) {
+      setFormError(t('transparency.chooseBothDates'));
       return;
     }
-    if (f > t) {
-      setFormError('The start must not be after the end.');
+    if (f > to) {
+      setFormError(t('transparency.theStartMustNot'));
       return;
     }
     setFormError('');
     setFrom(f);
-    setTo(t);
-    setPeriod({ from: f, to: t });
-    navigate(`/transparency?from=${f}&to=${t}`, true);
+    setTo(to);
+    setPeriod({ from: f, to });
+    navigate(`/transparency?from=${f}&to=${to}`, true);
   };
 
   const year = new Date().getUTCFullYear();
   const presets: [string, string, string][] = [
-    ['Last 30 days', day(daysAgo(29)), day(new Date())],
+    [t('transparency.last30Days'), day(daysAgo(29)), day(new Date())],
     [`${year}`, `${year}-01-01`, day(new Date())],
     [`${year - 1}`, `${year - 1}-01-01`, `${year - 1}-12-31`],
   ];
   // The report names the rules as they were titled; the published list is the fallback.
   const ruleName = (id: string) => {
     const title = report?.rules?.[id] ?? ruleList?.find((x) => String(x.id) === id)?.title;
-    return title ? `${id}. ${title}` : `Rule ${id}`;
+    return title ? `${id}. ${title}` : t('moderation.rule', { id });
   };
   const csv = `/api/v1/transparency?from=${period.from}&to=${period.to}&format=csv`;
 
   return (
     <main class="page transparency">
-      <h1>Transparency report</h1>
+      <h1>{t('transparency.transparencyReport')}</h1>
       <p class="muted">
-        What was reported on Plaza, what moderators decided and how fast, how appeals went, and what authorities asked for. Every figure is counted from the
-        operator’s tamper-evident audit log.
+        {t('transparency.whatWasReportedOn')}
       </p>
       <form
         class="period"
-        aria-label="Period"
+        aria-label={t('transparency.period')}
         onSubmit={(e) => {
           e.preventDefault();
           show(from, to);
@@ -103,20 +103,20 @@ export function TransparencyPage() {
       >
         <div class="period-dates">
           <div class="field">
-            <label for="tr-from">From</label>
+            <label for="tr-from">{t('transparency.from')}</label>
             <input id="tr-from" type="date" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} />
           </div>
           <div class="field">
-            <label for="tr-to">To</label>
+            <label for="tr-to">{t('transparency.to')}</label>
             <input id="tr-to" type="date" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} />
           </div>
           <button type="submit" class="primary">
-            Show
+            {t('transparency.show')}
           </button>
         </div>
-        <div class="actions" role="group" aria-label="Quick periods">
-          {presets.map(([label, f, t]) => (
-            <button key={label} type="button" aria-pressed={period.from === f && period.to === t} onClick={() => show(f, t)}>
+        <div class="actions" role="group" aria-label={t('transparency.quickPeriods')}>
+          {presets.map(([label, f, to]) => (
+            <button key={label} type="button" aria-pressed={period.from === f && period.to === to} onClick={() => show(f, to)}>
               {label}
             </button>
           ))}
@@ -128,41 +128,41 @@ export function TransparencyPage() {
         )}
       </form>
       <ErrorBox error={error} />
-      {!report && !error && <p aria-busy="true">Loading…</p>}
+      {!report && !error && <p aria-busy="true">{t('transparency.loading')}</p>}
       {report && (
         <>
           <p class="period-shown" role="status">
-            From {report.from} to {report.to} (UTC).{' '}
+            {t('transparency.from')} {report.from} {t('transparency.to2')} {report.to} {t('transparency.utc')}{' '}
             <a href={csv} download={`plaza-transparency-${period.from}-${period.to}.csv`}>
-              Download as CSV
+              {t('transparency.downloadAsCsv')}
             </a>
           </p>
-          <dl class="stats" aria-label="Totals">
-            <Stat label="Reports" value={report.reports.total} />
-            <Stat label="Decisions" value={report.decisions.total} />
-            <Stat label="Median time to decision" value={hours(report.decisions.median_hours_to_decision)} />
-            <Stat label="Appeals" value={report.appeals.total} />
-            <Stat label="Decisions reversed on appeal" value={report.appeals.reversed} />
-            <Stat label="Authority orders" value={report.authority_orders.total} />
-            <Stat label="Decided by automated means" value={report.decisions.automated ?? 0} />
+          <dl class="stats" aria-label={t('transparency.totals')}>
+            <Stat label={t('transparency.reports')} value={report.reports.total} />
+            <Stat label={t('transparency.decisions')} value={report.decisions.total} />
+            <Stat label={t('transparency.medianTimeToDecision')} value={hours(report.decisions.median_hours_to_decision)} />
+            <Stat label={t('transparency.appeals')} value={report.appeals.total} />
+            <Stat label={t('transparency.decisionsReversedOnAppeal')} value={report.appeals.reversed} />
+            <Stat label={t('transparency.authorityOrders')} value={report.authority_orders.total} />
+            <Stat label={t('transparency.decidedByAutomatedMeans')} value={report.decisions.automated ?? 0} />
           </dl>
           <div class="charts">
-            <BarChart id="ch-reports-rule" title="Reports by rule" data={entries(report.reports.by_rule, ruleName)} />
-            <BarChart id="ch-reports-type" title="Reports by what was reported" data={entries(report.reports.by_target_type, (k) => targetWords[k as keyof typeof targetWords] ?? k)} />
-            <BarChart id="ch-decisions-action" title="Decisions by action" data={entries(report.decisions.by_action, (k) => actionWords[k as keyof typeof actionWords] ?? k)} />
-            <BarChart id="ch-decisions-rule" title="Decisions by rule" data={entries(report.decisions.by_rule, ruleName)} />
-            <BarChart id="ch-decisions-source" title="Decisions by source" data={entries(report.decisions.by_source, (k) => sourceShort[k] ?? k)} />
-            <BarChart id="ch-appeals" title="Appeals" data={appealRows(report)} />
-            <BarChart id="ch-orders-authority" title="Authority orders by authority" data={entries(report.authority_orders.by_authority, (k) => k)} />
-            <BarChart id="ch-orders-outcome" title="Authority orders by outcome" data={entries(report.authority_orders.by_outcome, (k) => outcomeWords[k as keyof typeof outcomeWords] ?? k)} />
+            <BarChart id="ch-reports-rule" title={t('transparency.reportsByRule')} data={entries(report.reports.by_rule, ruleName)} />
+            <BarChart id="ch-reports-type" title={t('transparency.reportsByWhatWas')} data={entries(report.reports.by_target_type, (k) => targetWords[k as keyof typeof targetWords] ?? k)} />
+            <BarChart id="ch-decisions-action" title={t('transparency.decisionsByAction')} data={entries(report.decisions.by_action, (k) => actionWords[k as keyof typeof actionWords] ?? k)} />
+            <BarChart id="ch-decisions-rule" title={t('transparency.decisionsByRule')} data={entries(report.decisions.by_rule, ruleName)} />
+            <BarChart id="ch-decisions-source" title={t('transparency.decisionsBySource')} data={entries(report.decisions.by_source, (k) => sourceShort[k] ?? k)} />
+            <BarChart id="ch-appeals" title={t('transparency.appeals')} data={appealRows(report)} />
+            <BarChart id="ch-orders-authority" title={t('transparency.authorityOrdersByAuthority')} data={entries(report.authority_orders.by_authority, (k) => k)} />
+            <BarChart id="ch-orders-outcome" title={t('transparency.authorityOrdersByOutcome')} data={entries(report.authority_orders.by_outcome, (k) => outcomeWords[k as keyof typeof outcomeWords] ?? k)} />
             <BarChart
               id="ch-reviews"
-              title="Identity reviews and public-account applications"
+              title={t('transparency.identityReviewsAndPublic')}
               data={[
-                ['Identities approved', report.identity_reviews.approved],
-                ['Identities rejected', report.identity_reviews.rejected],
-                ['Applications approved', report.channel_applications.approved],
-                ['Applications rejected', report.channel_applications.rejected],
+                [t('transparency.identitiesApproved'), report.identity_reviews.approved],
+                [t('transparency.identitiesRejected'), report.identity_reviews.rejected],
+                [t('transparency.applicationsApproved'), report.channel_applications.approved],
+                [t('transparency.applicationsRejected'), report.channel_applications.rejected],
               ]}
             />
           </div>
@@ -173,25 +173,25 @@ export function TransparencyPage() {
 }
 
 /** appealRows splits appeals into reversed, upheld and still open. */
-function appealRows(t: Transparency): [string, number][] {
-  const { total, reversed } = t.appeals;
-  if (t.appeals.upheld === undefined) return [['Reversed', reversed], ['Upheld or still open', Math.max(0, total - reversed)]];
-  const upheld = t.appeals.upheld;
-  return [['Reversed', reversed], ['Upheld', upheld], ['Still open', Math.max(0, total - reversed - upheld)]];
+function appealRows(tr: Transparency): [string, number][] {
+  const { total, reversed } = tr.appeals;
+  if (tr.appeals.upheld === undefined) return [[t('transparency.reversed'), reversed], [t('transparency.upheldOrStillOpen'), Math.max(0, total - reversed)]];
+  const upheld = tr.appeals.upheld;
+  return [[t('transparency.reversed'), reversed], [t('transparency.upheld'), upheld], [t('transparency.stillOpen'), Math.max(0, total - reversed - upheld)]];
 }
 
 function hours(h: number | null | undefined): string {
   if (h === null || h === undefined) return '—';
-  if (h * 60 < 1) return '< 1 min';
-  if (h < 1) return `${Math.round(h * 60)} min`;
-  return `${h.toLocaleString(undefined, { maximumFractionDigits: 1 })} h`;
+  if (h * 60 < 1) return t('transparency.underAMinute');
+  if (h < 1) return t('transparency.minutes', { minutes: Math.round(h * 60) });
+  return t('transparency.hours', { hours: new Intl.NumberFormat(lang(), { maximumFractionDigits: 1 }).format(h) });
 }
 
 function Stat({ label, value }: { label: string; value: number | string }) {
   return (
     <div class="stat">
       <dt>{label}</dt>
-      <dd>{typeof value === 'number' ? value.toLocaleString() : value}</dd>
+      <dd>{typeof value === 'number' ? formatNumber(value) : value}</dd>
     </div>
   );
 }
@@ -219,7 +219,7 @@ export function BarChart({ id, title, data }: { id: string; title: string; data:
     <figure class="chart" aria-labelledby={`${id}-title`}>
       <figcaption id={`${id}-title`}>{title}</figcaption>
       {data.length === 0 ? (
-        <p class="muted">None in this period.</p>
+        <p class="muted">{t('transparency.noneInThisPeriod')}</p>
       ) : (
         <svg viewBox={`0 0 ${WIDTH} ${height}`} width="100%" aria-hidden="true" data-summary={summary} preserveAspectRatio="xMinYMin meet">
           {data.map(([label, v], i) => {
@@ -232,7 +232,7 @@ export function BarChart({ id, title, data }: { id: string; title: string; data:
                 </text>
                 <rect x="0" y={y + 18} width={w} height="14" rx="3" class="chart-bar" />
                 <text x={w + 6} y={y + 30} class="chart-value">
-                  {v.toLocaleString()}
+                  {formatNumber(v)}
                 </text>
               </g>
             );
@@ -243,7 +243,7 @@ export function BarChart({ id, title, data }: { id: string; title: string; data:
         <thead>
           <tr>
             <th scope="col">{title}</th>
-            <th scope="col">Count</th>
+            <th scope="col">{t('transparency.count')}</th>
           </tr>
         </thead>
         <tbody>

@@ -5,11 +5,15 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, Me } from '../api';
 import { useSession } from '../app';
 import { describedBy, ErrorBox, Field } from '../ui';
+import { t } from '../i18n';
+import { words } from '../words';
 
 interface CodeSent {
   status: string;
   expires_at: string;
   resend_after: string;
+  /** outbox: the server writes codes to its development outbox instead of sending them. */
+  delivery?: 'sms' | 'outbox';
 }
 
 /** useSecondsUntil counts down to a moment, re-rendering every second. */
@@ -28,6 +32,7 @@ export function PhoneVerification() {
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState('');
   const [sentTo, setSentTo] = useState('');
+  const [outbox, setOutbox] = useState(false);
   const [resendAt, setResendAt] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -38,7 +43,7 @@ export function PhoneVerification() {
   if (me.verification?.phone) {
     return (
       <p>
-        Phone: <strong>verified</strong>. {done}
+        {t('verification.phone')} <strong>{t('verification.verified')}</strong>. {done}
       </p>
     );
   }
@@ -61,6 +66,7 @@ export function PhoneVerification() {
     try {
       const r = await api<CodeSent>('POST', '/me/phone', { phone: phone.trim() });
       setSentTo(phone.trim());
+      setOutbox(r.delivery === 'outbox');
       setResendAt(new Date(r.resend_after).getTime());
       setCode('');
     } catch (err) {
@@ -78,7 +84,7 @@ export function PhoneVerification() {
     try {
       await api('POST', '/me/phone/verify', { code: code.trim() });
       setMe(await api<Me>('GET', '/me'));
-      setDone('Thank you.');
+      setDone(t('verification.thankYou'));
     } catch (err) {
       refusal(err);
     } finally {
@@ -86,16 +92,16 @@ export function PhoneVerification() {
     }
   };
 
-  const codeError = fields.code ? `The code ${fields.code}.` : undefined;
-  const phoneHint = 'With the country code, for example +8613800138000.';
-  const codeHint = `Enter the 6 digits sent to ${sentTo}.`;
+  const codeError = fields.code ? t('verification.theCodeCode', { code: fields.code }) : undefined;
+  const phoneHint = t('verification.withTheCountryCode');
+  const codeHint = t('verification.enterThe6Digits', { sentTo });
   return (
     <div>
       <p>
-        Phone: <strong>not verified</strong>. Chatting and contact requests may need a verified phone number.
+        {t('verification.phone')} <strong>{t('verification.notVerified')}</strong>. {t('verification.chattingAndContactRequests')}
       </p>
       <form onSubmit={send}>
-        <Field id="phone" label="Phone number" error={fields.phone} hint={phoneHint}>
+        <Field id="phone" label={t('verification.phoneNumber')} error={fields.phone} hint={phoneHint}>
           <div class="row">
             <input
               id="phone"
@@ -108,19 +114,24 @@ export function PhoneVerification() {
               aria-describedby={describedBy('phone', fields.phone, phoneHint)}
             />
             <button type="submit" disabled={busy || wait > 0}>
-              {sentTo ? 'Send a new code' : 'Send code'}
+              {sentTo ? t('verification.sendANewCode') : t('verification.sendCode')}
             </button>
           </div>
         </Field>
       </form>
       {wait > 0 && (
         <p class="muted" role="status">
-          You can ask for a new code in {wait} s.
+          {t('verification.youCanAskFor', { seconds: wait })}
+        </p>
+      )}
+      {sentTo && outbox && (
+        <p class="notice" role="note">
+          {t('verification.outbox')}
         </p>
       )}
       {sentTo && (
         <form onSubmit={verify}>
-          <Field id="phone-code" label="Verification code" error={codeError} hint={codeHint}>
+          <Field id="phone-code" label={t('verification.verificationCode')} error={codeError} hint={codeHint}>
             <div class="row">
               <input
                 id="phone-code"
@@ -135,7 +146,7 @@ export function PhoneVerification() {
                 aria-describedby={describedBy('phone-code', codeError, codeHint)}
               />
               <button type="submit" class="primary" disabled={busy}>
-                Verify
+                {t('verification.verify')}
               </button>
             </div>
           </Field>
@@ -146,12 +157,12 @@ export function PhoneVerification() {
   );
 }
 
-const identityWords: Record<string, string> = {
-  none: 'not submitted',
-  pending: 'submitted, waiting for review',
-  verified: 'verified',
-  rejected: 'rejected',
-};
+const identityWords = words<string>({
+  none: 'verification.identityWords.none',
+  pending: 'verification.identityWords.pending',
+  verified: 'verification.identityWords.verified',
+  rejected: 'verification.identityWords.rejected',
+});
 
 export function IdentityVerification() {
   const { me, setMe } = useSession();
@@ -193,19 +204,19 @@ export function IdentityVerification() {
     }
   };
 
-  const countryHint = 'Two-letter code, for example CN.';
+  const countryHint = t('verification.countryHint');
   const canSubmit = status === 'none' || status === 'rejected';
   return (
     <div>
       <p>
-        Identity: <strong data-testid="identity-status">{identityWords[status] ?? status}</strong>.
-        {status === 'rejected' && reason ? ` Reason: ${reason}. You can correct the details and submit again.` : ''}
-        {status === 'pending' ? ' A reviewer will decide soon; this page shows the outcome.' : ''}
+        {t('verification.identity')} <strong data-testid="identity-status">{identityWords[status] ?? status}</strong>.
+        {status === 'rejected' && reason ? t('verification.reasonReasonYouCan', { reason }) : ''}
+        {status === 'pending' ? t('verification.aReviewerWillDecide') : ''}
       </p>
       {canSubmit && (
         <form onSubmit={submit}>
-          <p class="muted">Publishing a public account needs a verified identity. Only the operator's reviewers see these details.</p>
-          <Field id="legal-name" label="Legal name" error={fields.legal_name}>
+          <p class="muted">{t('verification.publishingAPublicAccount')}</p>
+          <Field id="legal-name" label={t('verification.legalName')} error={fields.legal_name}>
             <input
               id="legal-name"
               autoComplete="name"
@@ -216,13 +227,13 @@ export function IdentityVerification() {
               aria-describedby={describedBy('legal-name', fields.legal_name)}
             />
           </Field>
-          <Field id="doc-type" label="Document type" error={fields.document_type}>
+          <Field id="doc-type" label={t('verification.documentType')} error={fields.document_type}>
             <select id="doc-type" value={docType} onChange={(e) => setDocType(e.currentTarget.value)}>
-              <option value="national_id">National ID card</option>
-              <option value="passport">Passport</option>
+              <option value="national_id">{t('verification.nationalIdCard')}</option>
+              <option value="passport">{t('verification.passport')}</option>
             </select>
           </Field>
-          <Field id="doc-number" label="Document number" error={fields.document_number}>
+          <Field id="doc-number" label={t('verification.documentNumber')} error={fields.document_number}>
             <input
               id="doc-number"
               required
@@ -232,7 +243,7 @@ export function IdentityVerification() {
               aria-describedby={describedBy('doc-number', fields.document_number)}
             />
           </Field>
-          <Field id="doc-country" label="Issuing country" error={fields.document_country} hint={countryHint}>
+          <Field id="doc-country" label={t('verification.issuingCountry')} error={fields.document_country} hint={countryHint}>
             <input
               id="doc-country"
               required
@@ -245,7 +256,7 @@ export function IdentityVerification() {
           </Field>
           <ErrorBox error={error} />
           <button type="submit" class="primary" disabled={busy}>
-            Submit for review
+            {t('verification.submitForReview')}
           </button>
         </form>
       )}

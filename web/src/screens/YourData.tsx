@@ -8,6 +8,8 @@ import { api, ApiError, Contact, Export, getToken, LegacyContact, List, Me, setT
 import { ConfirmDialog } from '../confirm';
 import { describedBy, ErrorBox, Field, formatBytes, longDay } from '../ui';
 import { longDate } from '../moderation';
+import { t } from '../i18n';
+import { words } from '../words';
 
 /** DELETION_GRACE_DAYS is the server's default grace period before an account is deleted. */
 const DELETION_GRACE_DAYS = 14;
@@ -30,7 +32,7 @@ async function saveExport(x: Export, handle: string): Promise<void> {
   try {
     res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
   } catch {
-    throw new ApiError(0, 'network', 'The server could not be reached.');
+    throw new ApiError(0, 'network', t('yourData.theServerCouldNot'));
   }
   if (!res.ok) {
     const body = await res.json().catch(() => null);
@@ -49,13 +51,13 @@ async function saveExport(x: Export, handle: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(href), 60000);
 }
 
-const statusWords: Record<Export['status'], string> = {
-  pending: 'Waiting to start',
-  running: 'Being prepared',
-  ready: 'Ready',
-  failed: 'Failed',
-  expired: 'Expired',
-};
+const statusWords = words<Export['status']>({
+  pending: 'yourData.waitingToStart',
+  running: 'yourData.beingPrepared',
+  ready: 'yourData.statusWords.ready',
+  failed: 'yourData.statusWords.failed',
+  expired: 'yourData.statusWords.expired',
+});
 
 /** DownloadYourData asks for a copy of one's data, shows its progress and saves it. */
 export function DownloadYourData({ handle, headingLevel = 2 }: { handle: string; headingLevel?: 2 | 3 }) {
@@ -137,54 +139,54 @@ export function DownloadYourData({ handle, headingLevel = 2 }: { handle: string;
   const earlier = (list ?? []).filter((x) => x.id !== current?.id);
   return (
     <section aria-labelledby="export-h" class="your-data">
-      <H id="export-h">Download your data</H>
+      <H id="export-h">{t('yourData.downloadYourData')}</H>
       <p>
-        A copy of what Plaza holds about you — your account, contacts, conversations, posts, decisions and media — as a ZIP file that
-        you can open and read without Plaza.
+        {t('yourData.aCopyOfWhat')}
       </p>
       <button type="button" class="primary" onClick={request} disabled={busy || running} aria-busy={busy}>
-        {running ? 'Preparing…' : 'Prepare a download'}
+        {running ? t('yourData.preparing') : t('yourData.prepareADownload')}
       </button>
       <ErrorBox error={error} />
       <div role="status" aria-live="polite">
         {current && running && (
           <div class="export-progress">
             <label for="export-bar">
-              {current.status === 'pending' ? 'Waiting to start…' : 'Preparing your data…'} {percent(current)}%
+              {current.status === 'pending' ? t('yourData.waitingToStart2') : t('yourData.preparingYourData')} {percent(current)}%
             </label>
             <progress id="export-bar" max={100} value={percent(current)} />
           </div>
         )}
         {current?.status === 'ready' && (
           <p class="export-ready">
-            Your data is ready ({formatBytes(current.size)}).{current.expires_at ? ` You can download it until ${longDate(current.expires_at)}.` : ''}
+            {t('yourData.yourDataIsReady', { size: formatBytes(current.size) })}
+            {current.expires_at ? ` ${t('yourData.youCanDownloadIt', { date: longDate(current.expires_at) })}` : ''}
           </p>
         )}
-        {current?.status === 'failed' && <p class="field-error">Preparing your data failed. Try again; if it keeps failing, tell the operator.</p>}
+        {current?.status === 'failed' && <p class="field-error">{t('yourData.preparingYourDataFailed')}</p>}
       </div>
       {current?.status === 'ready' && (
         <button type="button" onClick={() => save(current)} disabled={saving === current.id} aria-busy={saving === current.id}>
-          {saving === current.id ? 'Downloading…' : 'Download'}
+          {saving === current.id ? t('yourData.downloading') : t('yourData.download')}
         </button>
       )}
       <ErrorBox error={saveError} />
       {earlier.length > 0 && (
         <>
-          <Sub class="sub-h">Earlier downloads</Sub>
+          <Sub class="sub-h">{t('yourData.earlierDownloads')}</Sub>
           <ul class="exports">
             {earlier.map((x) => (
               <li key={x.id}>
                 <div>
-                  <div>{x.created_at ? longDate(x.created_at) : `Download ${x.id}`}</div>
+                  <div>{x.created_at ? longDate(x.created_at) : t('yourData.downloadId', { id: x.id })}</div>
                   <div class="muted">
                     {statusWords[x.status] ?? x.status}
                     {x.status === 'ready' && x.size > 0 ? ` · ${formatBytes(x.size)}` : ''}
-                    {x.status === 'ready' && x.expires_at ? ` · until ${longDay(x.expires_at)}` : ''}
+                    {x.status === 'ready' && x.expires_at ? t('yourData.untilV', { date: longDay(x.expires_at) }) : ''}
                   </div>
                 </div>
                 {x.status === 'ready' && (
-                  <button type="button" onClick={() => save(x)} disabled={saving === x.id} aria-label={`Download the copy of ${x.created_at ? longDate(x.created_at) : x.id}`}>
-                    Download
+                  <button type="button" onClick={() => save(x)} disabled={saving === x.id} aria-label={t('yourData.downloadTheCopyOf', { date: x.created_at ? longDate(x.created_at) : x.id })}>
+                    {t('yourData.download')}
                   </button>
                 )}
               </li>
@@ -233,7 +235,7 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
     setError(null);
     setDone('');
     if (!password) {
-      setFieldError('Enter your password to delete your account.');
+      setFieldError(t('yourData.enterYourPasswordTo'));
       input.current?.focus();
       return;
     }
@@ -265,7 +267,7 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
       if (f.password) {
         focusAfter.current = input.current;
         setAsking(false);
-        setFieldError(e instanceof ApiError && e.code === 'forbidden' ? 'The password is wrong.' : f.password);
+        setFieldError(e instanceof ApiError && e.code === 'forbidden' ? t('yourData.thePasswordIsWrong') : f.password);
       } else {
         setError(e);
       }
@@ -279,7 +281,7 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
     setError(null);
     try {
       await cancelDeletion({ me, setMe });
-      setDone('Deletion cancelled: your account stays.');
+      setDone(t('yourData.deletionCancelledYourAccount'));
     } catch (e) {
       setError(e);
     } finally {
@@ -290,27 +292,26 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
   if (me.deletion_scheduled_at) {
     return (
       <section aria-labelledby="delete-h">
-        <H id="delete-h">Delete account</H>
+        <H id="delete-h">{t('yourData.deleteAccount')}</H>
         <p class="deletion-date">
-          <strong>Your account will be deleted on {longDate(me.deletion_scheduled_at)}.</strong> Until then you can change your mind.
+          <strong>{t('yourData.yourAccountWillBe', { date: longDate(me.deletion_scheduled_at) })}</strong> {t('yourData.untilThenYouCan')}
         </p>
         <ErrorBox error={error} />
         <button type="button" class="primary" onClick={cancel} disabled={busy} aria-busy={busy}>
-          {busy ? 'Cancelling…' : 'Cancel deletion'}
+          {busy ? t('yourData.cancelling') : t('yourData.cancelDeletion')}
         </button>
       </section>
     );
   }
   return (
     <section aria-labelledby="delete-h">
-      <H id="delete-h">Delete account</H>
+      <H id="delete-h">{t('yourData.deleteAccount')}</H>
       <p>
-        Plaza waits {DELETION_GRACE_DAYS} days before it deletes your account, so you can change your mind. Download your data first if
-        you want a copy.
+        {t('yourData.plazaWaits', { count: DELETION_GRACE_DAYS })}
       </p>
       <p role="status">{done}</p>
       <form onSubmit={ask} noValidate>
-        <Field id="delete-password" label="Your password" error={fieldError}>
+        <Field id="delete-password" label={t('yourData.yourPassword')} error={fieldError}>
           <input
             id="delete-password"
             ref={input}
@@ -324,15 +325,15 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
         </Field>
         <ErrorBox error={asking ? null : error} />
         <button type="submit" ref={opener} class="danger-inline" aria-haspopup="dialog">
-          Delete my account…
+          {t('yourData.deleteMyAccount')}
         </button>
       </form>
       {asking && (
         <ConfirmDialog
           id="delete-account"
-          title="Delete your account?"
-          confirmLabel="Delete my account"
-          busyLabel="Deleting…"
+          title={t('yourData.deleteYourAccount')}
+          confirmLabel={t('yourData.deleteMyAccount2')}
+          busyLabel={t('yourData.deleting')}
           busy={busy}
           error={error}
           onConfirm={confirm}
@@ -340,12 +341,10 @@ export function DeleteAccount({ me, setMe, headingLevel = 2 }: AccountProps & { 
           focusAfter={focusAfter}
         >
           <p>
-            Your account will be deleted after a grace period of {DELETION_GRACE_DAYS} days. Until then you can sign in and cancel the
-            deletion.
+            {t('yourData.gracePeriod', { count: DELETION_GRACE_DAYS })}
           </p>
           <p>
-            After it, your profile, contacts, posts and media are erased for good. Messages you sent stay in the chats, shown as from a
-            deleted account.
+            {t('yourData.afterItYourProfile')}
           </p>
         </ConfirmDialog>
       )}
@@ -370,10 +369,10 @@ export function DeletionBanner({ me, setMe }: AccountProps) {
     }
   };
   return (
-    <div class="deletion-banner" role="region" aria-label="Account deletion">
-      <span>Your account will be deleted on {longDay(me.deletion_scheduled_at)}.</span>
+    <div class="deletion-banner" role="region" aria-label={t('yourData.accountDeletion')}>
+      <span>{t('yourData.yourAccountWillBe', { date: longDay(me.deletion_scheduled_at) })}</span>
       <button type="button" onClick={cancel} disabled={busy} aria-busy={busy}>
-        Cancel deletion
+        {t('yourData.cancelDeletion')}
       </button>
       <ErrorBox error={error} />
     </div>
@@ -381,7 +380,8 @@ export function DeletionBanner({ me, setMe }: AccountProps) {
 }
 
 /** LegacyContactSection chooses who may look after the account once it is memorialised. */
-export function LegacyContactSection() {
+export function LegacyContactSection({ headingLevel = 2 }: { headingLevel?: 2 | 3 }) {
+  const H = headingLevel === 2 ? 'h2' : 'h3';
   const [contacts, setContacts] = useState<Contact[] | null>(null);
   const [current, setCurrent] = useState<LegacyContact | null | undefined>(undefined);
   const [choice, setChoice] = useState('');
@@ -411,7 +411,7 @@ export function LegacyContactSection() {
 
   const nameOf = (id: string) => {
     const c = contacts?.find((x) => x.id === id);
-    return c ? `${c.display_name} (@${c.handle})` : 'a former contact';
+    return c ? `${c.display_name} (@${c.handle})` : t('yourData.aFormerContact');
   };
 
   const save = async (e: Event) => {
@@ -419,7 +419,7 @@ export function LegacyContactSection() {
     setError(null);
     setDone('');
     if (!choice) {
-      setFields({ account_id: 'Choose one of your contacts.' });
+      setFields({ account_id: t('yourData.chooseOneOfYour') });
       return;
     }
     setFields({});
@@ -428,7 +428,7 @@ export function LegacyContactSection() {
       const body = { account_id: choice, may_download: mayDownload };
       const res = await api<LegacyContact | undefined>('PUT', '/me/legacy-contact', body);
       setCurrent(res && res.account_id ? res : body);
-      setDone(`Saved: ${nameOf(choice)} is your legacy contact.`);
+      setDone(t('yourData.savedLegacyContact', { name: nameOf(choice) }));
     } catch (err) {
       const f = err instanceof ApiError && err.code === 'invalid_request' ? err.fields() : {};
       if (Object.keys(f).length) setFields(f);
@@ -447,7 +447,7 @@ export function LegacyContactSection() {
       setCurrent(null);
       setChoice('');
       setMayDownload(false);
-      setDone('You have no legacy contact now.');
+      setDone(t('yourData.youHaveNoLegacy'));
     } catch (err) {
       setError(err);
     } finally {
@@ -457,25 +457,26 @@ export function LegacyContactSection() {
 
   return (
     <section aria-labelledby="legacy-h">
-      <h2 id="legacy-h">Legacy contact</h2>
+      <H id="legacy-h">{t('yourData.legacyContact')}</H>
       <p>
-        If you die, the operator can memorialise your account: it stays as it is, and no one can sign in to it. Your legacy contact is
-        the person who may then ask for a copy of your data, if you allow it.
+        {t('yourData.ifYouDieThe')}
       </p>
       {current === undefined || contacts === null ? (
-        !error && <p>Loading…</p>
+        !error && <p>{t('yourData.loading')}</p>
       ) : (
         <>
           <p class="legacy-current">
             {current
-              ? `Your legacy contact is ${nameOf(current.account_id)}; they ${current.may_download ? 'may' : 'may not'} download your data.`
-              : 'You have no legacy contact.'}
+              ? current.may_download
+                ? t('yourData.legacyMayDownload', { name: nameOf(current.account_id) })
+                : t('yourData.legacyMayNotDownload', { name: nameOf(current.account_id) })
+              : t('yourData.youHaveNoLegacy2')}
           </p>
           {contacts.length === 0 && !current ? (
-            <p class="empty">Your legacy contact must be one of your contacts, and you have none yet.</p>
+            <p class="empty">{t('yourData.yourLegacyContactMust')}</p>
           ) : (
             <form onSubmit={save} noValidate>
-              <Field id="legacy-contact" label="Legacy contact" error={fields.account_id}>
+              <Field id="legacy-contact" label={t('yourData.legacyContact')} error={fields.account_id}>
                 <select
                   id="legacy-contact"
                   value={choice}
@@ -483,7 +484,7 @@ export function LegacyContactSection() {
                   aria-invalid={fields.account_id ? true : undefined}
                   aria-describedby={describedBy('legacy-contact', fields.account_id)}
                 >
-                  <option value="">Choose a contact</option>
+                  <option value="">{t('yourData.chooseAContact')}</option>
                   {contacts.map((c) => (
                     <option key={c.id} value={c.id}>
                       {c.display_name} (@{c.handle})
@@ -493,16 +494,16 @@ export function LegacyContactSection() {
               </Field>
               <div class="check">
                 <input id="legacy-download" type="checkbox" checked={mayDownload} onChange={(e) => setMayDownload(e.currentTarget.checked)} />
-                <label for="legacy-download">They may download a copy of my data</label>
+                <label for="legacy-download">{t('yourData.theyMayDownloadA')}</label>
               </div>
               {fields.may_download && <p class="field-error">{fields.may_download}</p>}
               <div class="row legacy-actions">
                 <button type="submit" class="primary" disabled={busy}>
-                  Save legacy contact
+                  {t('yourData.saveLegacyContact')}
                 </button>
                 {current && (
                   <button type="button" onClick={remove} disabled={busy}>
-                    Remove legacy contact
+                    {t('yourData.removeLegacyContact')}
                   </button>
                 )}
               </div>

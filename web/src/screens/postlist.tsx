@@ -9,6 +9,7 @@ import { byNewest, MicroPost } from '../microblog';
 import { linkHandler } from '../router';
 import { ErrorBox } from '../ui';
 import { useSession } from '../app';
+import { t } from '../i18n';
 
 const PAGE = 20;
 
@@ -169,7 +170,7 @@ export function MoreLoader({ list, endText }: { list: PostList; endText?: string
     io.observe(el);
     return () => io.disconnect();
   }, [done, items, more]);
-  if (items === null) return error ? <ErrorBox error={error} /> : <p aria-busy="true">Loading…</p>;
+  if (items === null) return error ? <ErrorBox error={error} /> : <p aria-busy="true">{t('postlist.loading')}</p>;
   return (
     <div ref={ref} class="mb-more">
       <ErrorBox error={error} />
@@ -177,7 +178,7 @@ export function MoreLoader({ list, endText }: { list: PostList; endText?: string
         items.length > 0 && endText && <p class="muted">{endText}</p>
       ) : (
         <button type="button" onClick={more} disabled={loading} aria-busy={loading}>
-          {loading ? 'Loading…' : 'Load more'}
+          {loading ? t('postlist.loading') : t('postlist.loadMore')}
         </button>
       )}
     </div>
@@ -193,11 +194,11 @@ export function MicroNav({ at }: { at: 'home' | 'trending' | 'search' | 'me' | '
     </a>
   );
   return (
-    <nav class="tabs mb-nav" aria-label="Posts">
-      {link('/timeline', 'Home', at === 'home')}
-      {link('/trending', 'Trending', at === 'trending')}
-      {link('/search', 'Search', at === 'search')}
-      {link(`/accounts/${me.id}`, 'My posts', at === 'me')}
+    <nav class="tabs mb-nav" aria-label={t('postlist.posts')}>
+      {link('/timeline', t('postlist.home'), at === 'home')}
+      {link('/trending', t('postlist.trending'), at === 'trending')}
+      {link('/search', t('postlist.search'), at === 'search')}
+      {link(`/accounts/${me.id}`, t('postlist.myPosts'), at === 'me')}
     </nav>
   );
 }

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Conversation, goneAccount, profile } from '../api';
 import { useSession } from '../app';
+import { t } from '../i18n';
 
 export function useTitle(c: Conversation | null): string {
   const { me } = useSession();
@@ -13,13 +14,13 @@ export function useTitle(c: Conversation | null): string {
     let live = true;
     profile(other).then(
       (p) => live && setName(p.display_name),
-      (e) => live && setName(goneAccount(e) ? 'Deleted account' : 'Someone'),
+      (e) => live && setName(goneAccount(e) ? t('title.deletedAccount') : t('common.someone')),
     );
     return () => {
       live = false;
     };
   }, [other]);
   if (!c) return '';
-  if (c.kind === 'group') return c.title || 'Group';
+  if (c.kind === 'group') return c.title || t('title.group');
   return name || '…';
 }

@@ -358,6 +358,7 @@ var schemas = map[string]any{
 		"display_name":           map[string]any{"type": "string", "minLength": 1, "maxLength": 64},
 		"birth_date":             map[string]any{"type": "string", "format": "date"},
 		"accepted_terms_version": integer,
+		"language":               map[string]any{"type": "string", "enum": []string{"en", "zh-CN"}},
 	}),
 	"Login":    obj([]string{"handle", "password"}, map[string]any{"handle": str, "password": str}),
 	"Password": obj([]string{"password"}, map[string]any{"password": str}),

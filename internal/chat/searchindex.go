@@ -50,6 +50,9 @@ import (
 var indexBatches = map[sqldb.Engine]int{sqldb.SQLite: 64, sqldb.Postgres: 256}
 
 const (
+	// indexYield bounds how long a pass waits for the queued sends to go
+	// first (yieldToSends).
+	indexYield = 2 * time.Second
 	// indexSettle is how old an ID must be for its message to have been
 	// committed or abandoned: the writer gives a commit CommitTimeout
 	// (10 s by default) from before it makes the IDs; the rest allows
@@ -103,6 +106,7 @@ func (s *Service) RunSearchIndexer(ctx context.Context, interval time.Duration) 
 			return
 		case <-t.C:
 		}
+		s.yieldToSends(ctx, indexYield)
 		more, err := s.indexPass(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("indexing messages for search failed; trying again", "err", err)
@@ -111,6 +115,26 @@ func (s *Service) RunSearchIndexer(ctx context.Context, interval time.Duration) 
 			t.Reset(0)
 		} else {
 			t.Reset(interval)
+		}
+	}
+}
+
+// yieldToSends lets sends go first on SQLite, where a pass holds the one
+// write lock they need: while sends wait for the writer, the pass waits
+// too, up to max. At full load the indexer then takes one batch every max
+// instead of competing with every commit, so sending keeps its throughput
+// and search catches up once the load eases. On PostgreSQL passes and
+// sends do not share a lock.
+func (s *Service) yieldToSends(ctx context.Context, max time.Duration) {
+	if s.db.Engine != sqldb.SQLite || s.w == nil {
+		return
+	}
+	deadline := time.Now().Add(max)
+	for len(s.w.reqs) > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }

@@ -12,6 +12,7 @@ import { Chat } from './screens/Chat';
 import { NewChat } from './screens/NewChat';
 import { NewGroup } from './screens/NewGroup';
 import { Contacts } from './screens/Contacts';
+import { AddByInvite } from './screens/Invites';
 import { ApplyChannel, ChannelPage, Channels } from './screens/Channels';
 import { Console, consoleRoles } from './screens/Console';
 import { AcceptTerms } from './screens/AcceptTerms';
@@ -179,6 +180,8 @@ function Routes({ path }: { path: string }) {
   useEffect(() => {
     if (path === '/login' || path === '/register' || path === '/setup') navigate('/', true);
   }, [path]);
+  const add = path.match(/^\/add\/([A-Za-z0-9_-]+)$/);
+  if (add) return <AddByInvite key={add[1]} token={add[1]} />;
   const chat = path.match(/^\/chats\/(\d+)$/);
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;
   const channel = path.match(/^\/channels\/(\d+)$/);

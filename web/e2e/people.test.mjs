@@ -68,6 +68,13 @@ test('someone found by their handle gets the request, accepts it, and removing a
   await ben.page.getByRole('button', { name: 'Accept Amy' }).click();
   await amy.page.getByRole('button', { name: 'Chat with Ben' }).waitFor();
 
+  // A new chat starts from a handle too.
+  await amy.page.goto('/new');
+  await amy.page.getByLabel('Their handle').fill('ben');
+  await amy.page.getByRole('button', { name: 'Open the chat' }).click();
+  await amy.page.getByRole('heading', { name: 'Ben' }).waitFor();
+  await amy.page.goto('/contacts');
+
   // Removing asks first; Cancel keeps the contact.
   await amy.page.getByRole('button', { name: 'Remove Ben from contacts' }).click();
   const dialog = amy.page.getByRole('alertdialog', { name: 'Remove Ben from your contacts?' });
@@ -101,9 +108,9 @@ test('a phone number finds someone only after they allow it', { timeout: 120000 
 
   // Dan allows it in Settings › Privacy.
   await dan.page.goto('/settings#privacy');
-  const byPhone = dan.page.getByRole('switch', { name: 'Find me by my phone number' });
+  const byPhone = dan.page.getByRole('switch', { name: 'Let people find me by phone' });
   assert.equal(await byPhone.isChecked(), false);
-  assert.equal(await dan.page.getByRole('switch', { name: 'Find me by my handle' }).isChecked(), true);
+  assert.equal(await dan.page.getByRole('switch', { name: 'Let people find me by handle' }).isChecked(), true);
   await byPhone.check();
   await dan.page.getByText('Saved').waitFor();
 
@@ -230,11 +237,11 @@ test('the privacy switches and the language are kept by the server', { timeout: 
   t.after(() => jo.context.close());
 
   await jo.page.goto('/settings#privacy');
-  const byHandle = jo.page.getByRole('switch', { name: 'Find me by my handle' });
+  const byHandle = jo.page.getByRole('switch', { name: 'Let people find me by handle' });
   await byHandle.uncheck();
   await jo.page.getByText('Saved').waitFor();
   await jo.page.reload();
-  await jo.page.getByRole('switch', { name: 'Find me by my phone number' }).waitFor();
+  await jo.page.getByRole('switch', { name: 'Let people find me by phone' }).waitFor();
   assert.equal(await byHandle.isChecked(), false);
   assert.deepEqual(await server.call(jo.token, 'GET', '/me/privacy'), { find_by_handle: false, find_by_phone: false });
   await assert.rejects(server.call(kim.token, 'GET', '/accounts/lookup?handle=joan'), /404/);

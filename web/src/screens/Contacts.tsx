@@ -32,6 +32,22 @@ export function Name({ id }: { id: string }) {
   return <span>{name || '…'}</span>;
 }
 
+/** PersonAvatar shows the photo of an account known only by its ID. */
+function PersonAvatar({ id }: { id: string }) {
+  const [p, setP] = useState<Profile | null>(null);
+  useEffect(() => {
+    let live = true;
+    profile(id).then(
+      (v) => live && setP(v),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  return <Avatar name={p?.display_name ?? ''} url={p?.avatar_url} size="small" />;
+}
+
 function useName(id: string): string {
   const [name, setName] = useState('');
   useEffect(() => {
@@ -244,7 +260,8 @@ export function Contacts() {
             <h3>{t('contacts.waitingForAnAnswer')}</h3>
             <ul class="people" aria-label={t('contacts.yourRequests')}>
               {outgoing.map((r) => (
-                <li key={r.id}>
+                <li key={r.id} class="contact-row">
+                  <PersonAvatar id={r.to_id} />
                   <span class="person">
                     <Name id={r.to_id} />
                   </span>
@@ -275,7 +292,8 @@ export function Contacts() {
 function IncomingRow({ r, onAccept, onDecline }: { r: ContactRequest; onAccept: () => void; onDecline: () => void }) {
   const name = useName(r.from_id);
   return (
-    <li>
+    <li class="contact-row">
+      <PersonAvatar id={r.from_id} />
       <span class="person">
         <Name id={r.from_id} />
         {r.note && <span class="note">“{r.note}”</span>}
@@ -295,7 +313,8 @@ function IncomingRow({ r, onAccept, onDecline }: { r: ContactRequest; onAccept: 
 function BlockedRow({ id, onUnblock }: { id: string; onUnblock: () => void }) {
   const name = useName(id);
   return (
-    <li>
+    <li class="contact-row">
+      <PersonAvatar id={id} />
       <span class="person">
         <Name id={id} />
       </span>

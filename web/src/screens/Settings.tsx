@@ -2,9 +2,10 @@
 // (/settings#language): profile (photo, the account's ID to share, display
 // name), privacy (what others can see, who may find you by handle or
 // phone), notifications (push on this device), language (also for the
-// server's text messages) and appearance, sessions with revoke and signing out, one's data (media,
-// a downloadable copy, a legacy contact, reports and decisions, deleting the
-// account) and identity (phone and identity verification).
+// server's text messages) and appearance, sessions with revoke and signing
+// out, one's data (media, a downloadable copy, a legacy contact, reports and
+// decisions, deleting the account) and identity (phone and identity
+// verification).
 import { useEffect, useState } from 'preact/hooks';
 import { api, List, Me, Session } from '../api';
 import { useSession } from '../app';

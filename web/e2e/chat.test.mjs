@@ -382,6 +382,7 @@ test('people register, verify, become contacts, chat with photos and voice, and 
   // Bob blocks Alice and lifts the block again.
   await bob.page.getByRole('link', { name: 'Contacts' }).click();
   await bob.page.getByRole('button', { name: 'Block Alice' }).click();
+  await bob.page.getByRole('alertdialog', { name: 'Block Alice?' }).getByRole('button', { name: 'Block', exact: true }).click();
   await bob.page.getByRole('button', { name: 'Unblock Alice' }).click();
   await bob.page.getByRole('heading', { name: 'Blocked' }).waitFor({ state: 'hidden' });
 

@@ -123,6 +123,10 @@ export interface Me {
   terms: { accepted_version: number; current_version: number; reconsent_required: boolean };
   /** When the account is to be deleted, or null: it was asked for and the grace period runs. */
   deletion_scheduled_at?: string | null;
+  /** The language of the text messages Plaza sends (SMS codes). */
+  language?: string;
+  /** The profile photo's versioned URL, or null. */
+  avatar_url?: string | null;
 }
 
 export interface SignedIn {
@@ -137,6 +141,8 @@ export interface Profile {
   verified: boolean;
   /** The account is memorialised: kept, read-only, in memory of its owner. */
   memorialised?: boolean;
+  /** The profile photo's versioned URL, or null. */
+  avatar_url?: string | null;
 }
 
 /** goneAccount reports whether a profile lookup failed because the account was deleted (410; 404 before). */
@@ -219,6 +225,7 @@ export interface Contact {
   handle: string;
   display_name: string;
   since: string;
+  avatar_url?: string | null;
 }
 
 /** startDirect opens (or creates) the direct chat with someone and returns it. */

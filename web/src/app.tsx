@@ -14,6 +14,7 @@ import { Chat } from './screens/Chat';
 import { NewChat } from './screens/NewChat';
 import { NewGroup } from './screens/NewGroup';
 import { Contacts } from './screens/Contacts';
+import { AddByInvite } from './screens/Invites';
 import { ApplyChannel, ChannelPage, Channels } from './screens/Channels';
 import { lazy } from './lazy';
 import { AcceptTerms } from './screens/AcceptTerms';
@@ -235,6 +236,8 @@ function Routes({ path, wide }: { path: string; wide: boolean }) {
   useEffect(() => {
     if (path === '/login' || path === '/register' || path === '/setup') navigate('/', true);
   }, [path]);
+  const add = path.match(/^\/add\/([A-Za-z0-9_-]+)$/);
+  if (add) return <AddByInvite key={add[1]} token={add[1]} />;
   if (wide && isChatSection(path)) return <ChatPanes path={path} />;
   const chat = path.match(chatPath);
   if (chat) return <Chat key={chat[1]} id={chat[1]} />;

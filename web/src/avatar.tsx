@@ -1,9 +1,15 @@
-// Avatars: a person's or group's photo when the profile has one
-// (avatar_url), otherwise their initials in a circle whose colour follows
-// from the ID, so the same person keeps the same colour everywhere. Every
-// colour keeps white initials readable (WCAG AA) in both themes.
+// Avatars: a person's photo when the profile has one (avatar_url),
+// otherwise their initials in a circle whose colour follows from the ID, so
+// the same person keeps the same colour everywhere. Every colour keeps
+// white initials readable (WCAG AA) in both themes.
+//
+// avatar_url needs the session token like any API call, and an <img> cannot
+// send it, so a photo is fetched once per URL (the URL changes with every
+// new photo) and shown from a blob: URL; the initials stand in until it
+// arrives, and for good when it cannot be had (removed, or blocked).
 import { useEffect, useState } from 'preact/hooks';
-import { profile } from './api';
+import { getToken, profile } from './api';
+import './people.css';
 
 const colours = 8; // .avatar-c0 … .avatar-c7 in style.css
 
@@ -28,21 +34,56 @@ function colourOf(seed: string): number {
   return (h >>> 0) % colours;
 }
 
+const photos = new Map<string, Promise<string>>();
+
+/** avatarSrc fetches a profile photo with the session token and returns a blob: URL, once per URL. */
+export function avatarSrc(url: string): Promise<string> {
+  let p = photos.get(url);
+  if (!p) {
+    p = (async () => {
+      const token = getToken();
+      const res = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+      if (!res.ok) throw new Error(`avatar: ${res.status}`);
+      return URL.createObjectURL(await res.blob());
+    })();
+    p.catch(() => photos.delete(url));
+    photos.set(url, p);
+  }
+  return p;
+}
+
 interface Props {
-  /** seed picks the colour: an account's or conversation's ID. */
-  seed: string;
+  /** seed picks the colour: an account's or conversation's ID (the name when absent). */
+  seed?: string;
   name: string;
   url?: string | null;
-  size?: 'small' | 'big';
+  size?: 'small' | 'normal' | 'big';
 }
 
 /** Avatar is decorative: the name always shows beside it, so it is hidden from screen readers. */
-export function Avatar({ seed, name, url, size }: Props) {
-  const [failed, setFailed] = useState(false);
-  useEffect(() => setFailed(false), [url]);
-  const cls = `avatar avatar-c${colourOf(seed || name)}${size ? ` ${size}` : ''}`;
-  if (url && !failed) {
-    return <img class={`${cls} avatar-img`} src={url} alt="" aria-hidden="true" onError={() => setFailed(true)} />;
+export function Avatar({ seed, name, url, size = 'normal' }: Props) {
+  const [src, setSrc] = useState<string | null>(null);
+  // The small size has a 64-pixel photo of its own; bigger ones use the 256-pixel one.
+  const want = url && size === 'small' ? `${url}${url.includes('?') ? '&' : '?'}size=64` : url;
+  useEffect(() => {
+    setSrc(null);
+    if (!want) return;
+    let live = true;
+    avatarSrc(want).then(
+      (s) => live && setSrc(s),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [want]);
+  const cls = `avatar avatar-c${colourOf(seed || name)}${size !== 'normal' ? ` ${size}` : ''}`;
+  if (src) {
+    return (
+      <span class={`${cls} avatar-img`} aria-hidden="true">
+        <img src={src} alt="" />
+      </span>
+    );
   }
   return (
     <span class={cls} aria-hidden="true">
@@ -51,7 +92,7 @@ export function Avatar({ seed, name, url, size }: Props) {
   );
 }
 
-/** avatarURL reads an account's avatar_url from its profile, when the server gives one. */
+/** useAvatarURL reads an account's avatar_url from its profile, when the server gives one. */
 export function useAvatarURL(id: string | null | undefined): string | null {
   const [url, setURL] = useState<string | null>(null);
   useEffect(() => {

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { App } from './app';
+import './afterSignIn';
 import { lang, loadLang, onLangChange } from './i18n';
 import { registerServiceWorker } from './offline';
 import { navigate } from './router';

@@ -1,7 +1,9 @@
-// Start a direct chat with someone by their account ID (shown on their
-// settings screen).
+// Start a direct chat with someone by their handle (looked up, so it
+// answers only for people who let themselves be found that way) or by
+// their account ID (shown on their settings screen).
 import { useState } from 'preact/hooks';
-import { api, Conversation, profile } from '../api';
+import { api, ApiError, Conversation, profile } from '../api';
+import { lookup } from '../people';
 import { useSession } from '../app';
 import { navigate } from '../router';
 import { describedBy, ErrorBox, Field } from '../ui';
@@ -13,6 +15,29 @@ export function NewChat() {
   const [fieldError, setFieldError] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [handle, setHandle] = useState('');
+  const [handleError, setHandleError] = useState('');
+
+  const byHandle = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setHandleError('');
+    const want = handle.trim().replace(/^@/, '');
+    if (!want) return setHandleError(t('people.find.handleEmpty'));
+    setBusy(true);
+    try {
+      const p = await lookup('handle', want);
+      if (p.id === me.id) return setHandleError(t('people.find.thatIsYou'));
+      const conv = await api<Conversation>('POST', '/conversations', { kind: 'direct', member_ids: [p.id] });
+      navigate(`/chats/${conv.id}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) setHandleError(t('people.find.notFoundHandle'));
+      else if (err instanceof ApiError && err.code === 'invalid_request' && err.fields().handle) setHandleError(t('people.find.handleBad'));
+      else setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -37,7 +62,26 @@ export function NewChat() {
   return (
     <main class="page narrow">
       <h1>{t('newChat.startAChat')}</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={byHandle}>
+        <Field id="peer-handle" label={t('people.find.handle')} hint={t('people.find.handleHint')} error={handleError}>
+          <input
+            id="peer-handle"
+            autocomplete="off"
+            autoCapitalize="none"
+            spellcheck={false}
+            maxLength={31}
+            value={handle}
+            onInput={(e) => setHandle(e.currentTarget.value)}
+            aria-invalid={handleError ? true : undefined}
+            aria-describedby={describedBy('peer-handle', handleError, t('people.find.handleHint'))}
+          />
+        </Field>
+        <button class="primary" type="submit" disabled={busy}>
+          {busy ? t('newChat.starting') : t('people.find.chat')}
+        </button>
+      </form>
+      <h2 id="peer-id-h">{t('people.find.byId')}</h2>
+      <form onSubmit={submit} aria-labelledby="peer-id-h">
         <Field id="peer-id" label={t('newChat.theirAccountId')} hint={hint} error={fieldError}>
           <input
             id="peer-id"
@@ -51,11 +95,11 @@ export function NewChat() {
             required
           />
         </Field>
-        <ErrorBox error={error} />
-        <button class="primary" type="submit" disabled={busy}>
+        <button type="submit" disabled={busy}>
           {busy ? t('newChat.starting') : t('newChat.startChat')}
         </button>
       </form>
+      <ErrorBox error={error} />
     </main>
   );
 }

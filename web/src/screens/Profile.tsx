@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, List, Profile } from '../api';
 import { useSession } from '../app';
+import { Avatar } from '../avatar';
 import { AccountProfile, textLang } from '../microblog';
 import { linkHandler } from '../router';
 import { ErrorBox } from '../ui';
@@ -63,9 +64,7 @@ export function ProfilePage({ id }: { id: string }) {
       )}
       {p && (
         <header class="mb-profile">
-          <span class="avatar big" aria-hidden="true">
-            {[...p.display_name][0]?.toUpperCase()}
-          </span>
+          <Avatar name={p.display_name} url={p.avatar_url} size="big" />
           <div class="mb-profile-main">
             <h1 lang={textLang(p.display_name)}>
               {p.memorialised ? t('profile.rememberingDisplayName', { display_name: p.display_name }) : p.display_name}

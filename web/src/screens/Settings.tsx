@@ -1,9 +1,11 @@
 // Settings, in sections each with a heading that can be linked to
-// (/settings#language): profile (the account's ID to share, display name),
-// privacy (what others can and cannot see today), notifications, language
-// and appearance, sessions with revoke and signing out, one's data (media,
-// a downloadable copy, a legacy contact, reports and decisions, deleting the
-// account) and identity (phone and identity verification).
+// (/settings#language): profile (photo, the account's ID to share, display
+// name), privacy (what others can see, who may find you by handle or
+// phone), notifications (push on this device), language (also for the
+// server's text messages) and appearance, sessions with revoke and signing
+// out, one's data (media, a downloadable copy, a legacy contact, reports and
+// decisions, deleting the account) and identity (phone and identity
+// verification).
 import { useEffect, useState } from 'preact/hooks';
 import { api, List, Me, Session } from '../api';
 import { useSession } from '../app';
@@ -13,6 +15,8 @@ import { consoleRoles } from '../roles';
 import { IdentityVerification, PhoneVerification } from './Verification';
 import { MediaLibrary } from './MediaLibrary';
 import { DeleteAccount, DownloadYourData, LegacyContactSection } from './YourData';
+import { AvatarEditor } from './AvatarEditor';
+import { FindMeSettings, PushSetting } from './PeopleSettings';
 import { Lang, lang, languages, setLang, t } from '../i18n';
 import { getTheme, setTheme, Theme, themes } from '../theme';
 import { words } from '../words';
@@ -27,6 +31,7 @@ export function Settings() {
   const [sessionsError, setSessionsError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
   const [theme, setThemeState] = useState<Theme>(getTheme());
+  const [langError, setLangError] = useState<unknown>(null);
 
   const loadSessions = () =>
     api<List<Session>>('GET', '/me/sessions').then((l) => setSessions(l.items), setSessionsError);
@@ -61,6 +66,17 @@ export function Settings() {
       await loadSessions();
     } catch (err) {
       setSessionsError(err);
+    }
+  };
+
+  // The server's copy of the language decides the text messages it sends (SMS codes).
+  const changeLang = async (l: Lang) => {
+    setLangError(null);
+    await setLang(l);
+    try {
+      setMe(await api<Me>('PATCH', '/me', { language: l }));
+    } catch (err) {
+      setLangError(err);
     }
   };
 
@@ -110,6 +126,7 @@ export function Settings() {
             </button>
           </div>
         </Field>
+        <AvatarEditor me={me} setMe={setMe} />
         <form onSubmit={saveName}>
           <Field id="display-name" label={t('settings.displayName')} error={nameError.display_name}>
             <input
@@ -147,12 +164,12 @@ export function Settings() {
           {t('settings.privacy')}
         </h2>
         <ul>
-          <li>{t('settings.privacy.phone')}</li>
-          <li>{t('settings.privacy.finding')}</li>
+          <li>{t('people.privacy.phoneNeverShown')}</li>
           <li>{t('settings.privacy.messages')}</li>
           <li>{t('settings.privacy.posts')}</li>
           <li>{t('settings.privacy.identity')}</li>
         </ul>
+        <FindMeSettings />
       </section>
 
       <section aria-labelledby="notifications">
@@ -166,6 +183,7 @@ export function Settings() {
           </a>
         </p>
         <p class="muted">{t('settings.notifications.chats')}</p>
+        <PushSetting />
       </section>
 
       <section aria-labelledby="language">
@@ -173,7 +191,7 @@ export function Settings() {
           {t('settings.languageAndAppearance')}
         </h2>
         <Field id="settings-lang" label={t('settings.language')}>
-          <select id="settings-lang" value={lang()} onChange={(e) => setLang(e.currentTarget.value as Lang)}>
+          <select id="settings-lang" value={lang()} aria-describedby="settings-lang-sms" onChange={(e) => changeLang(e.currentTarget.value as Lang)}>
             {languages.map((l) => (
               <option key={l} value={l} lang={l}>
                 {languageNames[l]}
@@ -181,6 +199,10 @@ export function Settings() {
             ))}
           </select>
         </Field>
+        <p class="muted" id="settings-lang-sms">
+          {t('people.language.sms')}
+        </p>
+        <ErrorBox error={langError} />
         <Field id="settings-theme" label={t('settings.theme')}>
           <select
             id="settings-theme"

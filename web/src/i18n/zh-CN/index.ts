@@ -3,6 +3,7 @@
 import common from './common.json';
 import messages from './messages.json';
 import operator from './operator.json';
+import people from './people.json';
 import shell from './shell.json';
 
-export default { ...common, ...messages, ...operator, ...shell };
+export default { ...common, ...messages, ...operator, ...people, ...shell };

@@ -101,6 +101,9 @@ type Config struct {
 	// endpoints (tests, development).
 	PushSubject       string
 	PushAllowLoopback bool
+	// PushServices lists the push services' hosts subscriptions may name
+	// (comma-separated), or "any".
+	PushServices string
 
 	LogFormat string // auto | text | json
 	LogLevel  string // debug | info | warn | error
@@ -154,6 +157,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:        20 * time.Second,
 		DrainWindow:            10 * time.Second,
 		PushSubject:            push.DefaultConfig().Subject,
+		PushServices:           strings.Join(push.DefaultServices, ","),
 		LogFormat:              "auto",
 		LogLevel:               "info",
 	}
@@ -222,6 +226,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long the graceful shutdown may take: the drain window, then in-flight requests finishing")
 	fs.DurationVar(&c.DrainWindow, "drain-window", c.DrainWindow, "at shutdown, spread the closes of the event streams over this `duration` (0: all at once); less than --shutdown-timeout")
 	fs.StringVar(&c.PushSubject, "push-subject", c.PushSubject, "the contact push services may write to about this server's Web Push: mailto:ADDRESS or an https:// URL")
+	fs.StringVar(&c.PushServices, "push-services", c.PushServices, "comma-separated `hosts` of the push services subscriptions may name (a host matches itself and its subdomains), or any")
 	fs.BoolVar(&c.PushAllowLoopback, "push-allow-loopback", c.PushAllowLoopback, "let push subscriptions name loopback endpoints, over http too (for tests and development only)")
 }
 
@@ -506,6 +511,14 @@ func (c *Config) pushConfig() push.Config {
 	pc := push.DefaultConfig()
 	pc.Subject = c.PushSubject
 	pc.AllowLoopback = c.PushAllowLoopback
+	pc.Services = nil
+	if c.PushServices != "any" {
+		for _, h := range strings.Split(c.PushServices, ",") {
+			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+				pc.Services = append(pc.Services, h)
+			}
+		}
+	}
 	return pc
 }
 

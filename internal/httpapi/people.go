@@ -36,15 +36,15 @@ func (s *Server) lookupAccount(w http.ResponseWriter, r *http.Request) error {
 	var p account.Profile
 	var err error
 	if q.Has("handle") {
-		if ok, retry := s.lookupHandle.Allow(caller.String()); !ok {
-			return rateLimited("lookups by handle", int64(retry))
+		if err := s.lookupHandle.Take(ctx, caller.String(), 1); err != nil {
+			return err
 		}
 		if p, err = s.accounts.FindByHandle(ctx, q.Get("handle")); err != nil {
 			return err
 		}
 	} else {
-		if ok, retry := s.lookupPhone.Allow(caller.String()); !ok {
-			return rateLimited("lookups by phone number", int64(retry))
+		if err := s.lookupPhone.Take(ctx, caller.String(), 1); err != nil {
+			return err
 		}
 		if p, err = s.findByPhone(r, q.Get("phone")); err != nil {
 			return err

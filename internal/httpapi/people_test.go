@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/plaza-im/plaza/internal/ratelimit"
+	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
 
 // missBody is an error response without what differs per request.
@@ -366,4 +368,38 @@ func (e *testEnv) lastBody(phone string) string {
 		e.t.Fatalf("no message was sent to %s", phone)
 	}
 	return body
+}
+
+// TestLookupLimitIsSharedByNodes: on PostgreSQL two API servers on one
+// database share an account's lookup budget, so a cluster of N nodes does
+// not allow N times the lookups.
+func TestLookupLimitIsSharedByNodes(t *testing.T) {
+	if os.Getenv("PLAZA_TEST_POSTGRES") == "" {
+		t.Skip("PLAZA_TEST_POSTGRES not set")
+	}
+	db := sqldbtest.Open(t, sqldb.Postgres)
+	node := func() *testEnv {
+		return newEnv(t, withRateLimits, func(c *envConfig) {
+			c.db = db
+			c.LookupHandlePerAccount = ratelimit.Rate{N: 2, Per: time.Hour}
+		})
+	}
+	e, other := node(), node()
+	bob := e.register("bob")
+	e.do("GET", "/api/v1/accounts/lookup?handle=nobody", bob.token, nil).want(t, http.StatusNotFound, "not_found")
+	other.do("GET", "/api/v1/accounts/lookup?handle=nobody", bob.token, nil).want(t, http.StatusNotFound, "not_found")
+	e.do("GET", "/api/v1/accounts/lookup?handle=nobody", bob.token, nil).want(t, http.StatusTooManyRequests, "rate_limited")
+	other.do("GET", "/api/v1/accounts/lookup?handle=nobody", bob.token, nil).want(t, http.StatusTooManyRequests, "rate_limited")
+}
+
+// TestMessageSearchRateLimited: searches are limited per account.
+func TestMessageSearchRateLimited(t *testing.T) {
+	e := newEnv(t, withRateLimits, func(c *envConfig) {
+		c.SearchPerAccount = ratelimit.Rate{N: 2, Per: time.Minute}
+	})
+	u := e.register("searcher")
+	for range 2 {
+		e.do("GET", "/api/v1/messages/search?q=hello", u.token, nil).want(t, http.StatusOK, "")
+	}
+	e.do("GET", "/api/v1/messages/search?q=hello", u.token, nil).want(t, http.StatusTooManyRequests, "rate_limited")
 }

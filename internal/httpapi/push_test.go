@@ -578,3 +578,36 @@ func TestPushRetriesFailures(t *testing.T) {
 		t.Errorf("after failures, subscriptions %v; want it kept", items)
 	}
 }
+
+// TestPushTimeoutNotRetried: an endpoint that never answers in time holds
+// a sender for one Timeout, once, not for every retry; the pushes of
+// others still go out.
+func TestPushTimeoutNotRetried(t *testing.T) {
+	e := newEnv(t, func(c *envConfig) {
+		c.push = func(pc *push.Config) { pc.Senders = 1; pc.Timeout = 100 * time.Millisecond }
+	})
+	ps := newPushService(t, e.push.PublicKey())
+	var hits atomic.Int32
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}))
+	t.Cleanup(stall.Close)
+	alice, bob, carol := e.verified("alice"), e.verified("bob"), e.verified("carol")
+	e.befriend(alice, bob)
+	e.befriend(alice, carol)
+	body, _ := ps.subscription("bob")
+	body["endpoint"] = stall.URL + "/never"
+	e.do("POST", "/api/v1/me/push-subscriptions", bob.token, body).want(t, http.StatusCreated, "")
+	e.subscribe(ps, carol, "carol")
+	e.send(alice, e.direct(alice, bob), "m1", "hello bob").want(t, 201, "")
+	e.send(alice, e.direct(alice, carol), "m2", "hello carol").want(t, 201, "")
+	ps.waitPushes(1)
+	time.Sleep(500 * time.Millisecond) // retries would come 10 and 20 ms apart
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the stalling endpoint was tried %d times, want once", n)
+	}
+}

@@ -21,6 +21,9 @@ type searchPage struct {
 // conversations' messages matching ?q=, newest first, as history shows
 // them (see chat.Service.Search).
 func (s *Server) searchMessages(w http.ResponseWriter, r *http.Request) error {
+	if err := s.searchBudget.Take(r.Context(), authOf(r).Account.ID.String(), 1); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	limit, err := queryInt(r, "limit", 20, 1, chat.MaxSearchPage)
 	if err != nil {

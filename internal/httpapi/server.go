@@ -88,6 +88,9 @@ type Config struct {
 	// lookups cannot list who is on the server or who has which number.
 	LookupHandlePerAccount ratelimit.Rate
 	LookupPhonePerAccount  ratelimit.Rate
+	// SearchPerAccount limits message searches: a search may read many
+	// index entries before it finds the caller's own (docs/api.md).
+	SearchPerAccount ratelimit.Rate
 	// SetupToken, when set, lets POST /api/v1/setup with it register the
 	// first administrator, while the server has none.
 	SetupToken string
@@ -116,6 +119,7 @@ func DefaultConfig() Config {
 		UploadMinDeadline:      time.Minute,
 		LookupHandlePerAccount: ratelimit.Rate{N: 60, Per: time.Hour},
 		LookupPhonePerAccount:  ratelimit.Rate{N: 10, Per: time.Hour},
+		SearchPerAccount:       ratelimit.Rate{N: 60, Per: time.Minute},
 	}
 }
 
@@ -184,7 +188,7 @@ type Server struct {
 	phoneIP, phoneNumber                              *ratelimit.Limiter
 	phoneVerifyAccount, phoneVerifyIP                 *ratelimit.Limiter
 	uploadBudget                                      *ratelimit.Budget
-	lookupHandle, lookupPhone                         *ratelimit.Limiter
+	lookupHandle, lookupPhone, searchBudget           *ratelimit.Budget
 }
 
 // rateLimitKeys bounds each limiter's memory.
@@ -224,8 +228,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.uploadBudget = ratelimit.NewBudget(d.DB, "uploads", "uploads", cfg.UploadsPerAccount)
 		s.phoneVerifyAccount = ratelimit.New(cfg.PhoneVerifyPerAccount, rateLimitKeys)
 		s.phoneVerifyIP = ratelimit.New(cfg.PhoneVerifyPerIP, rateLimitKeys)
-		s.lookupHandle = ratelimit.New(cfg.LookupHandlePerAccount, rateLimitKeys)
-		s.lookupPhone = ratelimit.New(cfg.LookupPhonePerAccount, rateLimitKeys)
+		// Shared by every node on PostgreSQL, so that more nodes do not
+		// mean more lookups or searches.
+		s.lookupHandle = ratelimit.NewBudget(d.DB, "lookup_handle", "lookups by handle", cfg.LookupHandlePerAccount)
+		s.lookupPhone = ratelimit.NewBudget(d.DB, "lookup_phone", "lookups by phone number", cfg.LookupPhonePerAccount)
+		s.searchBudget = ratelimit.NewBudget(d.DB, "message_search", "message searches", cfg.SearchPerAccount)
 	}
 	if cfg.UploadsDir != "" && s.media != nil {
 		var err error

@@ -53,8 +53,17 @@ type Config struct {
 	// RetryBase, 2×RetryBase, … apart.
 	Attempts  int
 	RetryBase time.Duration
-	// Timeout bounds one request to a push service.
+	// Timeout bounds one request to a push service. A request that runs
+	// out of it is not tried again: an endpoint that never answers must
+	// not hold the senders that everyone's pushes share.
 	Timeout time.Duration
+	// Services are the push services subscriptions may name: a host
+	// matches an entry equal to it or ending in "." and the entry. Empty
+	// allows any public host. Browsers get their endpoints from their
+	// vendor's service, so the default list holds those; naming anything
+	// else would only let a client make the server post to a host of its
+	// choosing.
+	Services []string
 	// TTL is how long a push service keeps a push for an offline browser.
 	TTL time.Duration
 	// Lease is how long a node's presence counts after its last renewal
@@ -68,8 +77,27 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Subject: "mailto:admin@localhost", QueueLen: 4096, Senders: 4, Attempts: 3, RetryBase: 5 * time.Second,
-		Timeout: 10 * time.Second, TTL: 24 * time.Hour, Lease: 30 * time.Second, FlushDelay: 100 * time.Millisecond,
+		Timeout: 5 * time.Second, TTL: 24 * time.Hour, Services: DefaultServices, Lease: 30 * time.Second, FlushDelay: 100 * time.Millisecond,
 	}
+}
+
+// DefaultServices are the push services of the browsers in use: Google's
+// (Chrome, Edge on Android, Opera, Samsung Internet, Brave), Mozilla's
+// (Firefox), Microsoft's (Edge on Windows) and Apple's (Safari).
+var DefaultServices = []string{"googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com"}
+
+// knownService reports whether host is one of services (see Config.Services).
+func knownService(host string, services []string) bool {
+	if len(services) == 0 {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, s := range services {
+		if host == s || strings.HasSuffix(host, "."+s) {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxSubscriptions is how many subscriptions an account keeps; a new one

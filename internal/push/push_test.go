@@ -99,7 +99,7 @@ func subscription(tb testing.TB) SubscriptionInput {
 	}
 	auth := make([]byte, 16)
 	_, _ = rand.Read(auth)
-	return SubscriptionInput{Endpoint: "https://push.example.com/" + rand.Text(),
+	return SubscriptionInput{Endpoint: "https://fcm.googleapis.com/fcm/send/" + rand.Text(),
 		P256dh: base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()), Auth: base64.RawURLEncoding.EncodeToString(auth)}
 }
 
@@ -261,6 +261,27 @@ func TestCheckEndpoint(t *testing.T) {
 		}
 		if got := loose.checkEndpoint(tc.endpoint) == ""; got != tc.loose {
 			t.Errorf("with loopback allowed: %q accepted %v, want %v", tc.endpoint, got, tc.loose)
+		}
+	}
+}
+
+// TestCheckEndpointKnownServices: by default an endpoint must be on a
+// browser vendor's push service; loopback (for tests) is apart.
+func TestCheckEndpointKnownServices(t *testing.T) {
+	s := &Service{cfg: Config{Services: DefaultServices, AllowLoopback: true}}
+	for endpoint, want := range map[string]bool{
+		"https://fcm.googleapis.com/fcm/send/abc":            true,
+		"https://updates.push.services.mozilla.com/wpush/v2": true,
+		"https://wns2-by3p.notify.windows.com/w/?token=x":    true,
+		"https://web.push.apple.com/QGuQyavX":                true,
+		"https://FCM.GoogleAPIs.com./fcm/send/abc":           true,
+		"https://push.example.com/x":                         false,
+		"https://evilgoogleapis.com/x":                       false,
+		"https://googleapis.com.evil.example/x":              false,
+		"http://127.0.0.1:9999/x":                            true,
+	} {
+		if got := s.checkEndpoint(endpoint) == ""; got != want {
+			t.Errorf("%q accepted %v, want %v (%s)", endpoint, got, want, s.checkEndpoint(endpoint))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -455,7 +456,9 @@ func (s *Service) send(j job) {
 	}
 	j.attempt++
 	// Client errors other than 429 will not get better by trying again.
-	retry := j.attempt < s.cfg.Attempts && (err != nil || status == http.StatusTooManyRequests || status >= 500)
+	// Nor will a timeout: the endpoint held a sender for the whole Timeout
+	// once, and may be doing so on purpose.
+	retry := j.attempt < s.cfg.Attempts && (err != nil && !timedOut(err) || status == http.StatusTooManyRequests || status >= 500)
 	if !retry {
 		s.sent.WithLabelValues(resultFailed).Inc()
 		s.log.Info("push failed", "status", status, "err", errText(err), "attempts", j.attempt)
@@ -473,6 +476,12 @@ func (s *Service) send(j job) {
 			s.enqueue(j)
 		}
 	}()
+}
+
+// timedOut reports whether a request failed by running out of time.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 func base64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

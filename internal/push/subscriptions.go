@@ -88,6 +88,8 @@ func (s *Service) checkEndpoint(endpoint string) string {
 	switch {
 	case loopback && !s.cfg.AllowLoopback:
 		return "must not name this machine (loopback endpoints are for tests: see --push-allow-loopback)"
+	case !loopback && !knownService(host, s.cfg.Services):
+		return "must be on a known push service (" + strings.Join(s.cfg.Services, ", ") + "; the operator may add one with --push-services)"
 	case u.Scheme == "https":
 	case u.Scheme == "http" && loopback:
 	default:

@@ -21,6 +21,12 @@ func (s *Server) putAvatar(w http.ResponseWriter, r *http.Request) error {
 	if req.MediaID == 0 {
 		return plaza.Invalid("media_id", "is required")
 	}
+	// Each photo decodes and scales an image and stores a new one, like an
+	// upload, so it is charged to the uploads budget: otherwise one large
+	// upload could be re-processed without limit.
+	if err := s.uploadBudget.Take(r.Context(), authOf(r).Account.ID.String(), 1); err != nil {
+		return err
+	}
 	if s.media == nil {
 		return plaza.Errorf(plaza.ENotFound, "media not found")
 	}

@@ -403,3 +403,15 @@ func TestMessageSearchRateLimited(t *testing.T) {
 	}
 	e.do("GET", "/api/v1/messages/search?q=hello", u.token, nil).want(t, http.StatusTooManyRequests, "rate_limited")
 }
+
+// TestAvatarChargesUploads: making a profile photo decodes, scales and
+// stores an image, so it counts against the uploads budget like an upload.
+func TestAvatarChargesUploads(t *testing.T) {
+	e := newEnv(t, withRateLimits, func(c *envConfig) {
+		c.UploadsPerAccount = ratelimit.Rate{N: 2, Per: time.Hour}
+	})
+	alice := e.verified("alice")
+	mid := e.upload(alice, "me.jpg", "image/jpeg", jpegFixture(t, 400, 300)).want(t, http.StatusCreated, "").body["id"].(string)
+	e.do("PUT", "/api/v1/me/avatar", alice.token, map[string]any{"media_id": mid}).want(t, http.StatusOK, "")
+	e.do("PUT", "/api/v1/me/avatar", alice.token, map[string]any{"media_id": mid}).want(t, http.StatusTooManyRequests, "rate_limited")
+}

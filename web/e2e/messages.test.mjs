@@ -40,7 +40,7 @@ test('@ suggests group members, and the mention stands out for the one mentioned
   assert.match(await link.getAttribute('rel'), /noreferrer/);
   await b.page.locator('li.msg .bubble', { hasText: 'hi @bob 🎉 map' }).waitFor();
   // Today's messages sit under a "Today" separator.
-  await b.page.getByRole('separator', { name: 'Today' }).first().waitFor();
+  await b.page.locator('li.day-sep', { hasText: 'Today' }).first().waitFor();
   assert.deepEqual([...a.problems, ...b.problems], []);
 });
 

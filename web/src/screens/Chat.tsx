@@ -412,8 +412,8 @@ export function Chat({ id }: { id: string }) {
             )}
             {messages.map((m, i) => [
               (i === 0 || dayOf(messages[i - 1].created_at) !== dayOf(m.created_at)) && (
-                <li key={`day-${m.id}`} class="day-sep" role="separator" aria-label={dayLabel(m.created_at)}>
-                  <span>{dayLabel(m.created_at)}</span>
+                <li key={`day-${m.id}`} class="day-sep">
+                  <time dateTime={m.created_at.slice(0, 10)}>{dayLabel(m.created_at)}</time>
                 </li>
               ),
               <Bubble

@@ -120,14 +120,7 @@ func (s *Server) getAvatar(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer obj.Close()
 	h := w.Header()
-	ctype := it.ContentType
-	if thumb {
-		ctype = it.ThumbType()
-	}
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Security-Policy", mediaCSP)
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("X-Content-Type-Options", "nosniff")
+	setMediaHeaders(h, it, thumb)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	h.Set("Content-Disposition", "inline")
 	etag := `"avatar-` + id.String() + "-" + plaza.ID(version).String()

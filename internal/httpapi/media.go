@@ -197,13 +197,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, thumb bool) 
 	}
 	defer obj.Close()
 	h := w.Header()
-	ctype := it.ContentType
-	if thumb {
-		ctype = it.ThumbType()
-	}
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Security-Policy", mediaCSP)
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	setMediaHeaders(h, it, thumb)
 	// Private media must not outlive the session in the browser's disk
 	// cache (a shared computer, after sign-out). Clients that want to keep
 	// media keep it themselves: the web client holds it in memory for the
@@ -257,4 +251,18 @@ func (s *Server) mediaUsage(w http.ResponseWriter, r *http.Request) error {
 // PostgreSQL refuses in text and logs mangle.
 func cleanText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// setMediaHeaders sets what every answer with a media item's bytes carries:
+// its type, and the headers that keep a browser from running or sniffing it
+// or another site from embedding it.
+func setMediaHeaders(h http.Header, it media.Item, thumb bool) {
+	ctype := it.ContentType
+	if thumb {
+		ctype = it.ThumbType()
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Security-Policy", mediaCSP)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
 }

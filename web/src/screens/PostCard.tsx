@@ -25,6 +25,7 @@ import { useSession } from '../app';
 import { ModNote } from './ModNote';
 import { ReportButton } from './Report';
 import { formatDateTime, formatNumber, t } from '../i18n';
+import { Avatar } from '../avatar';
 
 /** useProfile returns an account's public profile (cached per page load), or null while it loads. */
 export function useProfile(id: string): Profile | null | 'failed' {
@@ -95,9 +96,7 @@ function AuthorLine({ id }: { id: string }) {
   const name = p === 'failed' ? t('common.someone') : p?.display_name ?? '…';
   return (
     <a href={`/accounts/${id}`} onClick={linkHandler} class="mb-author">
-      <span class="avatar small" aria-hidden="true">
-        {[...name][0]?.toUpperCase()}
-      </span>
+      <Avatar seed={id} name={name} url={p && p !== 'failed' ? p.avatar_url : null} size="small" />
       <span class="mb-names">
         <span class="mb-name">
           {name}

@@ -30,7 +30,7 @@ type presence struct {
 	log  *slog.Logger
 	node plaza.ID
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	local map[plaza.ID]bool // accounts connected here now
 	dirty map[plaza.ID]bool // changes not yet written: true online, false gone
 	wake  chan struct{}
@@ -83,8 +83,8 @@ func (p *presence) set(account plaza.ID, online bool) {
 
 // here reports whether account has a device connected to this node.
 func (p *presence) here(account plaza.ID) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	return p.local[account]
 }
 

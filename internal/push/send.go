@@ -101,6 +101,17 @@ func (s *Service) observe(subject string, data []byte) {
 	if !ok {
 		return
 	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil {
+		return
+	}
+	// An account with a device connected here gets the event from the
+	// hub; the worker would drop it anyway. Asking first keeps the tap to
+	// a map look-up for nearly every event on a busy node, instead of a
+	// JSON decoding of each frame (two per message sent).
+	if s.pres.here(plaza.ID(id)) {
+		return
+	}
 	seq, frame, err := events.ParseEnvelope(data)
 	if err != nil || seq <= 0 {
 		return // control messages and ephemeral events (typing)
@@ -113,10 +124,6 @@ func (s *Service) observe(subject string, data []byte) {
 		}
 	}
 	if !hit {
-		return
-	}
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil {
 		return
 	}
 	var f struct {

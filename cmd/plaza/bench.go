@@ -83,6 +83,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	interval := fs.Duration("interval", 200*time.Millisecond, "with --group: time between messages")
 	reconnect := fs.Bool("reconnect", false, "measure a reconnect storm of --devices instead")
 	away := fs.Int("away", 2, "with --reconnect: messages per conversation posted while the devices are away")
+	searchWait := fs.Duration("search-wait", 2*time.Minute, "after sending, wait up to this long for message search to index every message sent, and report when it did (0: do not wait)")
 	database := fs.String("database", "", "for the server bench starts: a PostgreSQL server `URL` (postgres://…) to create a fresh database on, dropped after the run")
 	if err := parse(fs, defaultValue(args, "group", "500")); err != nil {
 		return usageError("%w", err)
@@ -220,17 +221,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*idle {
 		rssAfter = rssKiB(serverPID)
 	}
+	var lag *searchLag
+	if !*idle && *searchWait > 0 && (cfg.Data != "" || cfg.DB != "") {
+		if lag, err = waitForSearch(ctx, &cfg, *searchWait, progress); err != nil {
+			return err
+		}
+	}
 	out := struct {
 		bench.Report
-		Rate              float64 `json:"rate"`
-		ServerRSSBefore   int64   `json:"server_rss_kib_before"`
-		ServerRSSAfter    int64   `json:"server_rss_kib_after"`
-		RSSPerDeviceKiB   float64 `json:"server_rss_kib_per_device"`
-		SQLiteSynchronous string  `json:"sqlite_synchronous"`
-		Engine            string  `json:"engine"`
-		ServerCPUPerMsg   float64 `json:"server_cpu_us_per_msg,omitempty"`
-		BenchCPUPerMsg    float64 `json:"bench_cpu_us_per_msg,omitempty"`
-	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg)}
+		Rate              float64    `json:"rate"`
+		ServerRSSBefore   int64      `json:"server_rss_kib_before"`
+		ServerRSSAfter    int64      `json:"server_rss_kib_after"`
+		RSSPerDeviceKiB   float64    `json:"server_rss_kib_per_device"`
+		SQLiteSynchronous string     `json:"sqlite_synchronous"`
+		Engine            string     `json:"engine"`
+		ServerCPUPerMsg   float64    `json:"server_cpu_us_per_msg,omitempty"`
+		BenchCPUPerMsg    float64    `json:"bench_cpu_us_per_msg,omitempty"`
+		Search            *searchLag `json:"search,omitempty"`
+	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg), Search: lag}
 	if rep.Delivered > 0 {
 		if serverPID > 0 && serverCPU[0] > 0 {
 			out.ServerCPUPerMsg = float64((serverCPU[1] - serverCPU[0]).Microseconds()) / float64(rep.Delivered)
@@ -265,10 +273,75 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "CPU per delivered message: load generator %.0f µs (give --server-pid for the server's)\n", out.BenchCPUPerMsg)
 		}
 	}
+	if lag != nil {
+		if lag.CaughtUp {
+			fmt.Fprintf(stdout, "message search: %d messages not yet indexed when sending stopped, all indexed %.1fs later\n", lag.Behind, lag.After.Seconds())
+		} else {
+			fmt.Fprintf(stdout, "message search: %d messages not yet indexed when sending stopped, %d still not after %s\n", lag.Behind, lag.Left, lag.After)
+		}
+	}
 	if rssAfter > 0 {
 		fmt.Fprintf(stdout, "server RSS: %.1f MiB before devices, %.1f MiB after: %.1f KiB per device\n", float64(rssBefore)/1024, float64(rssAfter)/1024, out.RSSPerDeviceKiB)
 	}
 	return nil
+}
+
+// searchLag is how far message search trailed sending: the search
+// indexer runs behind the writer and, on SQLite, gives way to queued
+// sends, so at full load the index falls behind and catches up after.
+type searchLag struct {
+	Behind   int64         `json:"behind"`    // messages above the indexer's head when sending stopped
+	CaughtUp bool          `json:"caught_up"` // whether it reached the last message within --search-wait
+	After    time.Duration `json:"after_ns"`  // how long after sending stopped it did (or the wait, if not)
+	Left     int64         `json:"left"`      // messages still not indexed when the wait ended
+}
+
+// waitForSearch measures searchLag by reading the indexer's head
+// (message_search_state) and the newest message from the server's
+// database.
+func waitForSearch(ctx context.Context, cfg *Config, wait time.Duration, progress func(string)) (*searchLag, error) {
+	db, err := openDB(ctx, cfg, newLogger(io.Discard, "json", "error"))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var last int64
+	if err := db.Read().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&last); err != nil {
+		return nil, fmt.Errorf("newest message: %w", err)
+	}
+	// Messages up to last, above the head, not counting recalled ones
+	// (the indexer skips them; the bench recalls none).
+	behind := func() (int64, error) {
+		var n int64
+		err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM messages
+			WHERE id > (SELECT head FROM message_search_state WHERE id = 1) AND id <= $1 AND recalled = false`, last).Scan(&n)
+		return n, err
+	}
+	start := time.Now()
+	lag := &searchLag{}
+	if lag.Behind, err = behind(); err != nil {
+		return nil, fmt.Errorf("search index position: %w", err)
+	}
+	if lag.Behind > 0 {
+		progress(fmt.Sprintf("waiting up to %s for message search to index %d messages", wait, lag.Behind))
+	}
+	// Poll the head alone: the messages are the bench's, none recalled,
+	// so the index has them all once its head reaches the last.
+	for head := int64(0); lag.Behind > 0 && head < last && time.Since(start) < wait; {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := db.Read().QueryRowContext(ctx, `SELECT head FROM message_search_state WHERE id = 1`).Scan(&head); err != nil {
+			return nil, fmt.Errorf("search index position: %w", err)
+		}
+	}
+	if lag.Left, err = behind(); err != nil {
+		return nil, fmt.Errorf("search index position: %w", err)
+	}
+	lag.CaughtUp, lag.After = lag.Left == 0, time.Since(start)
+	return lag, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }

@@ -141,11 +141,7 @@ func TestBenchPostgres(t *testing.T) {
 	bin := plazaBinary(t)
 	benchServerBinary = func() (string, error) { return bin, nil }
 	t.Cleanup(func() { benchServerBinary = os.Executable })
-	var rep struct {
-		Engine    string `json:"engine"`
-		Delivered int64
-		Errors    int64
-	}
+	var rep benchPairsReport
 	code, stderr := runBenchJSON(t, &rep, "--database", base, "--devices", "4", "--duration", "1s", "--warmup", "200ms")
 	if code != 0 {
 		t.Fatalf("plaza bench --database: exit status %d, stderr:\n%s", code, stderr)
@@ -153,6 +149,7 @@ func TestBenchPostgres(t *testing.T) {
 	if rep.Engine != "postgres" || rep.Delivered == 0 || rep.Errors != 0 {
 		t.Errorf("got engine %q, delivered %d, errors %d; want postgres, some, 0", rep.Engine, rep.Delivered, rep.Errors)
 	}
+	rep.checkSearch(t)
 	m := regexp.MustCompile(`fresh database (plaza_bench_[0-9a-f]+)`).FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("stderr does not name the fresh database:\n%s", stderr)
@@ -169,4 +166,45 @@ func TestBenchPostgres(t *testing.T) {
 	if n != 0 {
 		t.Errorf("database %s still exists after the run", m[1])
 	}
+}
+
+// benchPairsReport is what the tests read of the pairs' report.
+type benchPairsReport struct {
+	Engine    string `json:"engine"`
+	Delivered int64
+	Errors    int64
+	Search    *struct {
+		Behind   int64 `json:"behind"`
+		CaughtUp bool  `json:"caught_up"`
+		Left     int64 `json:"left"`
+	} `json:"search"`
+}
+
+// checkSearch checks that the report says how far message search trailed
+// and that it caught up.
+func (r *benchPairsReport) checkSearch(t *testing.T) {
+	t.Helper()
+	if r.Search == nil {
+		t.Fatal("the report has no search figures")
+	}
+	if !r.Search.CaughtUp || r.Search.Left != 0 || r.Search.Behind < 0 {
+		t.Errorf("search %+v: want caught up, none left", *r.Search)
+	}
+}
+
+// TestBenchSearchLag runs the pairs small on SQLite and checks the report
+// says when message search had indexed every message sent.
+func TestBenchSearchLag(t *testing.T) {
+	bin := plazaBinary(t)
+	benchServerBinary = func() (string, error) { return bin, nil }
+	t.Cleanup(func() { benchServerBinary = os.Executable })
+	var rep benchPairsReport
+	code, stderr := runBenchJSON(t, &rep, "--devices", "4", "--duration", "1s", "--warmup", "200ms")
+	if code != 0 {
+		t.Fatalf("plaza bench: exit status %d, stderr:\n%s", code, stderr)
+	}
+	if rep.Engine != "sqlite" || rep.Delivered == 0 || rep.Errors != 0 {
+		t.Errorf("got engine %q, delivered %d, errors %d; want sqlite, some, 0", rep.Engine, rep.Delivered, rep.Errors)
+	}
+	rep.checkSearch(t)
 }

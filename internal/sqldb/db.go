@@ -7,6 +7,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -50,6 +51,7 @@ type DB struct {
 
 	readStmts, writeStmts *stmtCache
 	ckpt                  *checkpointer // SQLite: see checkpoint.go
+	sqliteSync            string        // SQLite: the writer's synchronous setting
 }
 
 // Options tune Open.
@@ -148,7 +150,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	ckpt.SetConnMaxLifetime(0)
 	ckpt.SetConnMaxIdleTime(0)
 
-	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path,
+	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path, sqliteSync: sync,
 		readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
@@ -237,6 +239,56 @@ func (db *DB) URL() string { return Redact(db.url) }
 // the write is on disk.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// InTxLazy is InTx for work that can be done again, such as the search
+// index, which records how far it got in the same transaction: its commit
+// does not wait for the disk. A crash may undo the last such commits,
+// never part of one; the next commit that does wait (any send) makes them
+// durable too. Commits of derived data then cost no flush of their own
+// while sends wait behind them for the one writer. On SQLite the writer
+// connection runs the transaction with synchronous=NORMAL and is set
+// back after (or discarded, if that fails); on PostgreSQL the transaction
+// sets synchronous_commit off for itself.
+func (db *DB) InTxLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.Engine == Postgres {
+		return db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	if db.sqliteSync == "NORMAL" {
+		return db.InTx(ctx, fn)
+	}
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		// Sends commit on this connection next: it must be back to its
+		// setting, or gone, so that the pool opens one from the DSN.
+		if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = `+db.sqliteSync); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -127,6 +127,59 @@ func TestInTxRollsBack(t *testing.T) {
 	})
 }
 
+// TestInTxLazy checks that a lazy transaction commits without waiting
+// for the disk, and that the transactions after it, committed or rolled
+// back, wait again: sends share the writer connection.
+func TestInTxLazy(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		setting := `PRAGMA synchronous` // 2 FULL, 1 NORMAL
+		lazy, durable := "1", "2"
+		if db.Engine == sqldb.Postgres {
+			setting, lazy, durable = `SHOW synchronous_commit`, "off", "on"
+		}
+		read := func(tx *sql.Tx) string {
+			t.Helper()
+			var v string
+			if err := tx.QueryRowContext(ctx, setting).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		stop := plaza.Errorf(plaza.EInvalid, "stop")
+		for version, fail := range map[int]bool{8: false, 9: true} {
+			err := db.InTxLazy(ctx, func(tx *sql.Tx) error {
+				if got := read(tx); got != lazy {
+					t.Errorf("inside InTxLazy: %s = %s, want %s", setting, got, lazy)
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO terms (version, title, body, requires_reconsent, published_at) VALUES ($1, 't', 'b', $2, 1)`, version, false); err != nil {
+					return err
+				}
+				if fail {
+					return stop
+				}
+				return nil
+			})
+			if fail && err != stop || !fail && err != nil {
+				t.Fatalf("InTxLazy (fail %v) returned %v", fail, err)
+			}
+			err = db.InTx(ctx, func(tx *sql.Tx) error {
+				if got := read(tx); got != durable {
+					t.Errorf("after InTxLazy (fail %v): %s = %s, want %s", fail, setting, got, durable)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM terms WHERE version IN (8, 9)`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("got %d rows (err %v), want the committed one alone", n, err)
+		}
+	})
+}
+
 func TestOpenRejectsUnknownURL(t *testing.T) {
 	for _, u := range []string{"", "mysql://x", "sqlite:"} {
 		if _, err := sqldb.Open(context.Background(), u, sqldb.Options{}); err == nil {

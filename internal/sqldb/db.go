@@ -247,8 +247,11 @@ func runTx(tx *sql.Tx, err error, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Also when fn panics: the transaction must not stay open on the one
+	// writer connection while the panic unwinds (InTxLazy resets the
+	// connection on the way out, which it cannot do inside one).
+	defer func() { _ = tx.Rollback() }() // after Commit, a no-op
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -283,19 +286,30 @@ func (db *DB) InTxLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
+	// Sends commit on this connection next: it must be back to its
+	// setting, or gone, so that the pool opens one from the DSN. The
+	// reset is armed before the change, and checked: SQLite applies a
+	// synchronous pragma when it prepares it, so even a PRAGMA that
+	// reports an error may have taken effect.
 	defer func() {
-		// Sends commit on this connection next: it must be back to its
-		// setting, or gone, so that the pool opens one from the DSN.
-		if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = `+db.sqliteSync); err != nil {
+		ctx := context.Background()
+		var now string
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = `+db.sqliteSync); err == nil {
+			_ = conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&now) // "" if it fails
+		}
+		if now != syncLevel[db.sqliteSync] {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = NORMAL`); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	return runTx(tx, err, fn)
 }
+
+// syncLevel is what PRAGMA synchronous reads for each setting Open takes.
+var syncLevel = map[string]string{"NORMAL": "1", "FULL": "2"}
 
 // Redact returns a database URL with its password replaced, for logs.
 func Redact(rawURL string) string {

@@ -3,9 +3,13 @@ package sqldb_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -177,6 +181,84 @@ func TestInTxLazy(t *testing.T) {
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM terms WHERE version IN (8, 9)`).Scan(&n); err != nil || n != 1 {
 			t.Errorf("got %d rows (err %v), want the committed one alone", n, err)
 		}
+	})
+}
+
+// doneAfter is a context that is cancelled by the n+1st call of Done:
+// cancellation arriving at each step of a call in turn.
+type doneAfter struct {
+	context.Context
+	left atomic.Int32
+	once sync.Once
+	ch   chan struct{}
+}
+
+func newDoneAfter(n int32) *doneAfter {
+	c := &doneAfter{Context: context.Background(), ch: make(chan struct{})}
+	c.left.Store(n)
+	return c
+}
+
+func (c *doneAfter) Done() <-chan struct{} {
+	if c.left.Add(-1) < 0 {
+		c.once.Do(func() { close(c.ch) })
+	}
+	return c.ch
+}
+
+func (c *doneAfter) Err() error {
+	select {
+	case <-c.ch:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// TestInTxLazyCancelledOrPanicking checks that however a lazy transaction
+// ends (its context cancelled at any step, fn panicking) the writer is
+// left durable and usable.
+func TestInTxLazyCancelledOrPanicking(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		durable := func(when string) {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			err := db.InTx(ctx, func(tx *sql.Tx) error {
+				q, want := `PRAGMA synchronous`, "2"
+				if db.Engine == sqldb.Postgres {
+					q, want = `SHOW synchronous_commit`, "on"
+				}
+				var got string
+				if err := tx.QueryRowContext(ctx, q).Scan(&got); err != nil {
+					return err
+				}
+				if got != want {
+					t.Errorf("%s: %s = %s, want %s", when, q, got, want)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: the writer is not usable: %v", when, err)
+			}
+		}
+		for n := range int32(12) {
+			_ = db.InTxLazy(newDoneAfter(n), func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `SELECT 1`)
+				return err
+			})
+			durable(fmt.Sprintf("cancelled at the %d. look", n+1))
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("the panic did not reach the caller")
+				}
+			}()
+			_ = db.InTxLazy(ctx, func(*sql.Tx) error { panic("fn panics") })
+		}()
+		durable("after a panic")
 	})
 }
 

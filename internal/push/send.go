@@ -73,8 +73,11 @@ var tapped = [][]byte{
 
 // Tap returns b with every stored event published through it also handed
 // to push: give it to the sync log (the chat service), so push sees each
-// event once, on the node that committed it. It never blocks the
-// publisher: when the queue is full the event is dropped (counted).
+// event once, on the node that committed it. It never waits for the
+// workers: when the queue is full the event is dropped (counted). The
+// publisher only takes the presence map's read lock, which writers of it
+// hold for map updates (and, in the rare renewal that finds the node's
+// row gone, for one pass over the map).
 func (s *Service) Tap(b bus.Bus) bus.Bus { return &tapBus{Bus: b, s: s} }
 
 type tapBus struct {

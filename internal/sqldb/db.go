@@ -111,7 +111,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// chat batch of 512 messages changes a leaf of the sync log's index
 	// for nearly every member account, more pages than 2 MiB holds, and
 	// SQLite then spilled changed pages to the log in the middle of the
-	// transaction and read evicted ones back (12% of the server's CPU at
+	// transaction and read evicted ones back (11% of the server's CPU at
 	// full load). The cache grows only as far as it is used.
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {

@@ -243,7 +243,11 @@ func TestUploadLockRenewsLease(t *testing.T) {
 		}
 		_, first := lockHolder(t, db, "3+z")
 		clock.advance(nodeA.lease / 2)
-		waitFor(t, "a renewal", func() bool { _, e := lockHolder(t, db, "3+z"); return e > first })
+		// A renewal sent before the clock moved also ends later than the
+		// first lease, by the milliseconds between them; only one sent
+		// after it ends half a lease later.
+		renewed := first + (nodeA.lease / 2).Microseconds()
+		waitFor(t, "a renewal", func() bool { _, e := lockHolder(t, db, "3+z"); return e >= renewed })
 		clock.advance(nodeA.lease/2 + nodeA.margin + time.Second) // past the first lease and margin
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()

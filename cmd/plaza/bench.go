@@ -84,6 +84,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reconnect := fs.Bool("reconnect", false, "measure a reconnect storm of --devices instead")
 	away := fs.Int("away", 2, "with --reconnect: messages per conversation posted while the devices are away")
 	searchWait := fs.Duration("search-wait", 2*time.Minute, "after sending, wait up to this long for message search to index every message sent, and report when it did (0: do not wait)")
+	traceFor := fs.Duration("trace-writer", 0, "record a runtime trace of the server for this long in the middle of the measured time, and report how its single writer spent it and how long its syncs to disk took (needs the server's profiler: the one bench starts has it; with --url give --debug-url)")
+	debugURL := fs.String("debug-url", "", "with --url and --trace-writer: base `URL` of the server's --debug-listen, e.g. http://127.0.0.1:6061")
 	database := fs.String("database", "", "for the server bench starts: a PostgreSQL server `URL` (postgres://…) to create a fresh database on, dropped after the run")
 	if err := parse(fs, defaultValue(args, "group", "500")); err != nil {
 		return usageError("%w", err)
@@ -105,6 +107,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *database != "" && (*url != "" || !strings.HasPrefix(*database, "postgres://") && !strings.HasPrefix(*database, "postgresql://")) {
 		return usageError("--database must be a postgres:// URL, for the server bench starts (with --url, give the server's --db instead)")
+	}
+	if *traceFor < 0 || *traceFor > 0 && (modes > 0 || *traceFor > *duration) {
+		return usageError("--trace-writer must be at most --duration, and goes with the direct pairs only (not --channel, --group, --reconnect or --idle)")
+	}
+	if *traceFor > 0 && *url != "" && *debugURL == "" {
+		return usageError("--trace-writer with --url needs --debug-url, the server's --debug-listen address")
 	}
 	if !*chanMode && (*devices < 2 || *devices%2 != 0) {
 		return usageError("--devices must be an even number, at least 2")
@@ -160,12 +168,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.DB = db
 			progress(fmt.Sprintf("the server uses a fresh database %s on %s, dropped after the run", name, sqldb.Redact(*database)))
 		}
-		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, stderr)
+		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, *traceFor > 0, stderr)
 		if err != nil {
 			return err
 		}
 		defer srv.stop()
 		base, serverPID = srv.url, srv.cmd.Process.Pid
+		if *traceFor > 0 {
+			*debugURL = srv.debugURL
+		}
 	}
 	if pinServer != nil {
 		if serverPID <= 0 {
@@ -196,11 +207,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// load generator: the figure that noise on a shared machine
 	// disturbs least, and the check that the generator is not the limit.
 	var serverCPU, benchCPU [2]time.Duration
+	var traced <-chan traceResult
 	bcfg := bench.Config{URL: base, Accounts: accts, Rate: *rate, Window: *window, Warmup: *warmup, Duration: *duration, Idle: *idle, Progress: progress,
 		OnMeasure: func(start bool) {
 			i := 1
 			if start {
 				i = 0
+				if *traceFor > 0 {
+					traced = recordTrace(ctx, *debugURL, (*duration-*traceFor)/2, *traceFor, progress)
+				}
 			}
 			serverCPU[i], benchCPU[i] = cpuTime(serverPID), cpuTime(0)
 		}}
@@ -222,6 +237,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*idle {
 		rssAfter = rssKiB(serverPID)
 	}
+	var wt *writerTrace
+	if traced != nil {
+		// Read after the run, so that the analysis does not take the
+		// cores from what it measures.
+		res := <-traced
+		if res.err != nil {
+			return fmt.Errorf("--trace-writer: %w", res.err)
+		}
+		if wt, err = analyzeWriterTrace(res.data); err != nil {
+			return fmt.Errorf("--trace-writer: %w", err)
+		}
+	}
 	var lag *searchLag
 	switch {
 	case *idle || *searchWait <= 0:
@@ -234,16 +261,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	out := struct {
 		bench.Report
-		Rate              float64    `json:"rate"`
-		ServerRSSBefore   int64      `json:"server_rss_kib_before"`
-		ServerRSSAfter    int64      `json:"server_rss_kib_after"`
-		RSSPerDeviceKiB   float64    `json:"server_rss_kib_per_device"`
-		SQLiteSynchronous string     `json:"sqlite_synchronous"`
-		Engine            string     `json:"engine"`
-		ServerCPUPerMsg   float64    `json:"server_cpu_us_per_msg,omitempty"`
-		BenchCPUPerMsg    float64    `json:"bench_cpu_us_per_msg,omitempty"`
-		Search            *searchLag `json:"search,omitempty"`
-	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg), Search: lag}
+		Rate              float64      `json:"rate"`
+		ServerRSSBefore   int64        `json:"server_rss_kib_before"`
+		ServerRSSAfter    int64        `json:"server_rss_kib_after"`
+		RSSPerDeviceKiB   float64      `json:"server_rss_kib_per_device"`
+		SQLiteSynchronous string       `json:"sqlite_synchronous"`
+		Engine            string       `json:"engine"`
+		ServerCPUPerMsg   float64      `json:"server_cpu_us_per_msg,omitempty"`
+		BenchCPUPerMsg    float64      `json:"bench_cpu_us_per_msg,omitempty"`
+		Search            *searchLag   `json:"search,omitempty"`
+		WriterTrace       *writerTrace `json:"writer_trace,omitempty"`
+	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg), Search: lag, WriterTrace: wt}
 	if rep.Delivered > 0 {
 		if serverPID > 0 && serverCPU[0] > 0 {
 			out.ServerCPUPerMsg = float64((serverCPU[1] - serverCPU[0]).Microseconds()) / float64(rep.Delivered)
@@ -277,6 +305,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		} else if out.BenchCPUPerMsg > 0 {
 			fmt.Fprintf(stdout, "CPU per delivered message: load generator %.0f µs (give --server-pid for the server's)\n", out.BenchCPUPerMsg)
 		}
+	}
+	if wt != nil {
+		wt.print(stdout)
 	}
 	if lag != nil {
 		if lag.CaughtUp {
@@ -455,9 +486,10 @@ func benchAccounts(ctx context.Context, cfg *Config, base string, n int) ([]benc
 }
 
 type benchServer struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
+	cmd      *exec.Cmd
+	url      string
+	debugURL string // of its profiler, if started with one
+	done     chan struct{}
 }
 
 func (s *benchServer) stop() {
@@ -476,7 +508,8 @@ var benchServerBinary = os.Executable
 
 // startBenchServer runs `plaza serve` as a child process, so its memory
 // is measured apart from the load generator's.
-func startBenchServer(ctx context.Context, dir, db, sync, bus string, stderr io.Writer) (*benchServer, error) {
+// With debug it also serves Go's profiler, on a port of its own.
+func startBenchServer(ctx context.Context, dir, db, sync, bus string, debug bool, stderr io.Writer) (*benchServer, error) {
 	self, err := benchServerBinary()
 	if err != nil {
 		return nil, err
@@ -486,6 +519,9 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, stderr io.
 		"--sqlite-synchronous", sync, "--bus", bus, "--bus-prefix", "bench" + strconv.Itoa(os.Getpid()), "--log-format", "json"}
 	if db != "" {
 		args = append(args, "--db", db)
+	}
+	if debug {
+		args = append(args, "--debug-listen", "127.0.0.1:0")
 	}
 	cmd := exec.Command(self, args...)
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
@@ -503,7 +539,7 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, stderr io.
 		pw.Close()
 		close(s.done)
 	}()
-	addr := make(chan string, 1)
+	addr, debugAddr := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -513,7 +549,17 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, stderr io.
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`
 			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "plaza serving" {
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			// The profiler starts before the API serves.
+			if strings.HasPrefix(rec.Msg, "profiler listening") {
+				select {
+				case debugAddr <- strings.TrimSuffix(rec.Addr, "/debug/pprof/"):
+				default:
+				}
+			}
+			if rec.Msg == "plaza serving" {
 				select {
 				case addr <- rec.Addr:
 				default:
@@ -525,6 +571,14 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, stderr io.
 	select {
 	case a := <-addr:
 		s.url = a
+		if debug {
+			select {
+			case s.debugURL = <-debugAddr:
+			default:
+				s.stop()
+				return nil, fmt.Errorf("the bench server did not say where its profiler listens")
+			}
+		}
 		return s, nil
 	case <-s.done:
 		return nil, fmt.Errorf("the bench server exited at start; see its log")

@@ -123,6 +123,9 @@ func TestBenchModesRefused(t *testing.T) {
 		{"--reconnect", "--away", "0"},
 		{"--database", "mysql://x"},
 		{"--database", "postgres://127.0.0.1/x", "--url", "http://127.0.0.1:1"},
+		{"--trace-writer", "30s", "--duration", "10s"},
+		{"--trace-writer", "1s", "--group"},
+		{"--trace-writer", "1s", "--url", "http://127.0.0.1:1"},
 	} {
 		if res := runInProcess(t, append([]string{"bench"}, args...)...); res.code != 2 {
 			t.Errorf("plaza bench %q: exit status %d, want 2 (stderr %q)", args, res.code, res.stderr)
@@ -207,4 +210,40 @@ func TestBenchSearchLag(t *testing.T) {
 		t.Errorf("got engine %q, delivered %d, errors %d; want sqlite, some, 0", rep.Engine, rep.Delivered, rep.Errors)
 	}
 	rep.checkSearch(t)
+}
+
+// TestBenchTraceWriter runs the pairs small with --trace-writer and checks
+// the report: on SQLite with synchronous=FULL every commit syncs the log,
+// so the writer's syncs are there, and its time adds up.
+func TestBenchTraceWriter(t *testing.T) {
+	bin := plazaBinary(t)
+	benchServerBinary = func() (string, error) { return bin, nil }
+	t.Cleanup(func() { benchServerBinary = os.Executable })
+	var rep struct {
+		Delivered   int64
+		WriterTrace *struct {
+			Writer struct {
+				Observed int64                      `json:"observed_ns"`
+				Running  int64                      `json:"running_ns"`
+				Syscall  int64                      `json:"syscall_ns"`
+				Runnable int64                      `json:"runnable_ns"`
+				Waiting  int64                      `json:"waiting_ns"`
+				Calls    map[string]struct{ N int } `json:"calls"`
+			}
+		} `json:"writer_trace"`
+	}
+	code, stderr := runBenchJSON(t, &rep, "--devices", "4", "--duration", "2s", "--warmup", "200ms", "--trace-writer", "1s", "--search-wait", "0")
+	if code != 0 {
+		t.Fatalf("plaza bench --trace-writer: exit status %d, stderr:\n%s", code, stderr)
+	}
+	if rep.WriterTrace == nil {
+		t.Fatalf("the report has no writer_trace; stderr:\n%s", stderr)
+	}
+	w := rep.WriterTrace.Writer
+	if w.Observed <= 0 || w.Running+w.Syscall+w.Runnable+w.Waiting != w.Observed {
+		t.Errorf("writer's states %+v do not add up to the observed time", w)
+	}
+	if rep.Delivered > 0 && w.Calls["sync"].N == 0 {
+		t.Errorf("no syncs in the writer's trace of %d delivered messages: %+v", rep.Delivered, w.Calls)
+	}
 }

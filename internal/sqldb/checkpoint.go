@@ -45,6 +45,9 @@ type checkpointer struct {
 	behind atomic.Int64 // pages in the log not yet copied, at the last look
 	failed atomic.Int64
 	once   sync.Once
+	// The log's size and the pages of it copied at the last look (the
+	// loop's goroutine only).
+	lastLog, lastCopied int64
 }
 
 func startCheckpointer(conn *sql.DB) *checkpointer {
@@ -77,9 +80,15 @@ func (c *checkpointer) look() {
 		c.failed.Add(1)
 		return
 	}
-	if copied > 0 {
-		c.pages.Add(copied)
+	// copied counts from the start of the log, so what this look copied
+	// is its growth since the last look at the same log.
+	if logPages < c.lastLog || copied < c.lastCopied {
+		c.lastCopied = 0 // the log started over
 	}
+	if copied > c.lastCopied {
+		c.pages.Add(copied - c.lastCopied)
+	}
+	c.lastLog, c.lastCopied = logPages, copied
 	c.behind.Store(max(logPages-copied, 0))
 }
 

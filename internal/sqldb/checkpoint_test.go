@@ -54,6 +54,13 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		}
 	}
 
+	// Looks at a log with nothing new to copy copy nothing.
+	copied := db.CheckpointedPages()
+	time.Sleep(500 * time.Millisecond) // five looks
+	if now := db.CheckpointedPages(); now != copied {
+		t.Errorf("copied pages went from %d to %d with nothing written", copied, now)
+	}
+
 	// Sixteen MiB more, without pause: the log starts over on the way.
 	write(16000)
 	fi, err := os.Stat(path + "-wal")

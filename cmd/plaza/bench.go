@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,7 +85,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reconnect := fs.Bool("reconnect", false, "measure a reconnect storm of --devices instead")
 	away := fs.Int("away", 2, "with --reconnect: messages per conversation posted while the devices are away")
 	searchWait := fs.Duration("search-wait", 2*time.Minute, "after sending, wait up to this long for message search to index every message sent, and report when it did (0: do not wait)")
-	traceFor := fs.Duration("trace-writer", 0, "record a runtime trace of the server for this long in the middle of the measured time, and report how its single writer spent it and how long its syncs to disk took (needs the server's profiler: the one bench starts has it; with --url give --debug-url)")
+	traceFor := fs.Duration("trace-writer", 0, "record a runtime trace of the server for this long (at least 100ms) in the middle of the measured time, and report how its single writer spent it and, on SQLite, how long its syncs to disk took (needs the server's profiler: the one bench starts has it; with --url give --debug-url)")
 	debugURL := fs.String("debug-url", "", "with --url and --trace-writer: base `URL` of the server's --debug-listen, e.g. http://127.0.0.1:6061")
 	database := fs.String("database", "", "for the server bench starts: a PostgreSQL server `URL` (postgres://…) to create a fresh database on, dropped after the run")
 	if err := parse(fs, defaultValue(args, "group", "500")); err != nil {
@@ -108,11 +109,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *database != "" && (*url != "" || !strings.HasPrefix(*database, "postgres://") && !strings.HasPrefix(*database, "postgresql://")) {
 		return usageError("--database must be a postgres:// URL, for the server bench starts (with --url, give the server's --db instead)")
 	}
-	if *traceFor < 0 || *traceFor > 0 && (modes > 0 || *traceFor > *duration) {
-		return usageError("--trace-writer must be at most --duration, and goes with the direct pairs only (not --channel, --group, --reconnect or --idle)")
+	if *traceFor != 0 && (*traceFor < 100*time.Millisecond || *traceFor > *duration || modes > 0) {
+		return usageError("--trace-writer must be 100ms to --duration, and goes with the direct pairs only (not --channel, --group, --reconnect or --idle)")
 	}
 	if *traceFor > 0 && *url != "" && *debugURL == "" {
 		return usageError("--trace-writer with --url needs --debug-url, the server's --debug-listen address")
+	}
+	if *debugURL != "" {
+		if *url == "" || *traceFor == 0 {
+			return usageError("--debug-url goes with --url and --trace-writer")
+		}
+		u, err := neturl.Parse(*debugURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError("--debug-url must be an http:// URL, the server's --debug-listen address")
+		}
+		// The address the server logs ends in /debug/pprof/.
+		*debugURL = strings.TrimRight(strings.TrimSuffix(strings.TrimRight(*debugURL, "/"), "/debug/pprof"), "/")
 	}
 	if !*chanMode && (*devices < 2 || *devices%2 != 0) {
 		return usageError("--devices must be an even number, at least 2")
@@ -237,18 +249,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*idle {
 		rssAfter = rssKiB(serverPID)
 	}
-	var wt *writerTrace
-	if traced != nil {
-		// Read after the run, so that the analysis does not take the
-		// cores from what it measures.
-		res := <-traced
-		if res.err != nil {
-			return fmt.Errorf("--trace-writer: %w", res.err)
-		}
-		if wt, err = analyzeWriterTrace(res.data); err != nil {
-			return fmt.Errorf("--trace-writer: %w", err)
-		}
-	}
 	var lag *searchLag
 	switch {
 	case *idle || *searchWait <= 0:
@@ -257,6 +257,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		if lag, err = waitForSearch(ctx, &cfg, ended, *searchWait, progress); err != nil {
 			return err
+		}
+	}
+	var wt *writerTrace
+	if traced != nil {
+		// Read after the run and the search's catching up, so that the
+		// analysis takes no core from what they measure. A trace that
+		// failed costs its own lines, not the run's report.
+		res := <-traced
+		if err := res.err; err != nil {
+			progress(fmt.Sprintf("--trace-writer: %v", err))
+		} else if wt, err = analyzeWriterTrace(res.data); err != nil {
+			progress(fmt.Sprintf("--trace-writer: %v", err))
 		}
 	}
 	out := struct {
@@ -542,6 +554,7 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, debug bool
 	addr, debugAddr := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(logf, line)
@@ -566,6 +579,9 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, debug bool
 				}
 			}
 		}
+		// A line longer than the scanner takes ends the scan: the rest
+		// is still read, or the server would block writing its log.
+		_, _ = io.Copy(logf, pr)
 		logf.Close()
 	}()
 	select {

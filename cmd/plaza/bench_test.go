@@ -126,6 +126,9 @@ func TestBenchModesRefused(t *testing.T) {
 		{"--trace-writer", "30s", "--duration", "10s"},
 		{"--trace-writer", "1s", "--group"},
 		{"--trace-writer", "1s", "--url", "http://127.0.0.1:1"},
+		{"--trace-writer", "10ms"},
+		{"--trace-writer", "1s", "--debug-url", "http://127.0.0.1:1"},
+		{"--trace-writer", "1s", "--url", "http://127.0.0.1:1", "--debug-url", "127.0.0.1:1"},
 	} {
 		if res := runInProcess(t, append([]string{"bench"}, args...)...); res.code != 2 {
 			t.Errorf("plaza bench %q: exit status %d, want 2 (stderr %q)", args, res.code, res.stderr)
@@ -212,9 +215,15 @@ func TestBenchSearchLag(t *testing.T) {
 	rep.checkSearch(t)
 }
 
+// benchCalls is what the tests read of a kind of system call.
+type benchCalls struct {
+	N     int64 `json:"n"`
+	Total int64 `json:"total_ns"`
+}
+
 // TestBenchTraceWriter runs the pairs small with --trace-writer and checks
 // the report: on SQLite with synchronous=FULL every commit syncs the log,
-// so the writer's syncs are there, and its time adds up.
+// so the writer's syncs are there, within the time the trace covers.
 func TestBenchTraceWriter(t *testing.T) {
 	bin := plazaBinary(t)
 	benchServerBinary = func() (string, error) { return bin, nil }
@@ -222,13 +231,11 @@ func TestBenchTraceWriter(t *testing.T) {
 	var rep struct {
 		Delivered   int64
 		WriterTrace *struct {
+			Span   int64 `json:"span_ns"`
 			Writer struct {
-				Observed int64                      `json:"observed_ns"`
-				Running  int64                      `json:"running_ns"`
-				Syscall  int64                      `json:"syscall_ns"`
-				Runnable int64                      `json:"runnable_ns"`
-				Waiting  int64                      `json:"waiting_ns"`
-				Calls    map[string]struct{ N int } `json:"calls"`
+				Observed int64                 `json:"observed_ns"`
+				Syscall  int64                 `json:"syscall_ns"`
+				Calls    map[string]benchCalls `json:"calls"`
 			}
 		} `json:"writer_trace"`
 	}
@@ -239,11 +246,12 @@ func TestBenchTraceWriter(t *testing.T) {
 	if rep.WriterTrace == nil {
 		t.Fatalf("the report has no writer_trace; stderr:\n%s", stderr)
 	}
-	w := rep.WriterTrace.Writer
-	if w.Observed <= 0 || w.Running+w.Syscall+w.Runnable+w.Waiting != w.Observed {
-		t.Errorf("writer's states %+v do not add up to the observed time", w)
+	tr := rep.WriterTrace
+	if w := tr.Writer; w.Observed <= 0 || w.Observed > tr.Span || tr.Span > int64(2*time.Second) {
+		t.Errorf("the writer was observed for %d ns of a trace of %d ns, asked for 1 s", w.Observed, tr.Span)
 	}
-	if rep.Delivered > 0 && w.Calls["sync"].N == 0 {
-		t.Errorf("no syncs in the writer's trace of %d delivered messages: %+v", rep.Delivered, w.Calls)
+	sync := tr.Writer.Calls["sync"]
+	if rep.Delivered > 0 && (sync.N == 0 || sync.Total > tr.Writer.Syscall) {
+		t.Errorf("writer's syncs %+v (in system calls %d ns) with %d messages delivered: want some, within its system calls", sync, tr.Writer.Syscall, rep.Delivered)
 	}
 }

@@ -51,6 +51,11 @@ func fetchTrace(ctx context.Context, debugURL string, wait, d time.Duration, pro
 	if err != nil {
 		return nil, err
 	}
+	// The profiler answers after d; a server that stalls must not hold
+	// the bench for ever.
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	req = req.WithContext(ctx)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -69,26 +74,27 @@ func fetchTrace(ctx context.Context, debugURL string, wait, d time.Duration, pro
 
 // writerTrace is what --trace-writer reports.
 type writerTrace struct {
+	Span         time.Duration `json:"span_ns"` // what the trace covers
 	Writer       *bench.GoTime `json:"writer"`
 	Checkpointer *bench.GoTime `json:"checkpointer,omitempty"`
 }
 
 func analyzeWriterTrace(data []byte) (*writerTrace, error) {
-	got, err := bench.AnalyzeTrace(bytes.NewReader(data), traceRoles)
+	got, span, err := bench.AnalyzeTrace(bytes.NewReader(data), traceRoles, bench.SQLiteCalls)
 	if err != nil {
 		return nil, err
 	}
 	if got["writer"] == nil {
 		return nil, fmt.Errorf("no chat writer in the server's trace")
 	}
-	return &writerTrace{Writer: got["writer"], Checkpointer: got["checkpointer"]}, nil
+	return &writerTrace{Span: span, Writer: got["writer"], Checkpointer: got["checkpointer"]}, nil
 }
 
 func (w *writerTrace) print(out io.Writer) {
 	g := w.Writer
 	pct := func(d time.Duration) string { return fmt.Sprintf("%.0f%%", 100*g.Share(d)) }
-	fmt.Fprintf(out, "writer, traced %.1fs: running %s, in system calls %s, waiting for a core %s, idle %s\n",
-		g.Observed.Seconds(), pct(g.Running), pct(g.Syscall), pct(g.Runnable), pct(g.Waiting))
+	fmt.Fprintf(out, "writer, %.1fs of a %.1fs trace: running %s, in system calls %s, waiting to run %s, idle %s\n",
+		g.Observed.Seconds(), w.Span.Seconds(), pct(g.Running), pct(g.Syscall), pct(g.Runnable), pct(g.Waiting))
 	printCalls(out, "writer", g)
 	if c := w.Checkpointer; c != nil {
 		printCalls(out, "checkpointer", c)
@@ -96,7 +102,7 @@ func (w *writerTrace) print(out io.Writer) {
 }
 
 func printCalls(out io.Writer, who string, g *bench.GoTime) {
-	for _, k := range bench.SyscallKinds {
+	for _, k := range bench.SQLiteCalls {
 		c := g.Calls[k.Name]
 		if c == nil {
 			continue

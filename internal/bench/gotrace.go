@@ -17,10 +17,10 @@ type Role struct {
 	Func string // a function on its stack: "…/internal/chat.(*writer).run"
 }
 
-// SyscallKinds names the system calls a report tells apart, by a
-// function on the stack that makes them: SQLite's sync to disk and its
-// writes of log pages (modernc.org/sqlite's unix VFS).
-var SyscallKinds = []Role{
+// SQLiteCalls names the system calls a report tells apart, by a function
+// on the stack that makes them: SQLite's sync to disk and its writes of
+// pages (modernc.org/sqlite's unix VFS).
+var SQLiteCalls = []Role{
 	{Name: "sync", Func: "modernc.org/sqlite/lib._full_fsync"},
 	{Name: "write", Func: "modernc.org/sqlite/lib._seekAndWriteFd"},
 }
@@ -28,17 +28,19 @@ var SyscallKinds = []Role{
 // GoTime is how one goroutine spent the traced time.
 type GoTime struct {
 	Role string `json:"role"`
-	// Observed is the time the trace shows the goroutine in some state;
-	// the others add up to it.
+	// Observed is the time the trace shows the goroutine in some state,
+	// from its first event (or its creation) to the trace's end (or its
+	// exit); the four states add up to it.
 	Observed time.Duration `json:"observed_ns"`
 	Running  time.Duration `json:"running_ns"`
 	Syscall  time.Duration `json:"syscall_ns"` // in system calls, blocked or not
 	Runnable time.Duration `json:"runnable_ns"`
 	// Waiting is idle time: blocked on a channel, a lock, the network.
 	Waiting time.Duration `json:"waiting_ns"`
-	// Calls are the system calls of each of SyscallKinds: how many and
+	// Calls are the system calls of each kind asked for: how many and
 	// how long each took, from entering the call to returning from it
-	// (waiting for a core afterwards is Runnable).
+	// (waiting for a P afterwards is Runnable). A call under way when the
+	// trace started or ended is in Syscall but not here.
 	Calls map[string]*Calls `json:"calls,omitempty"`
 }
 
@@ -64,30 +66,38 @@ type goState struct {
 	state   trace.GoState
 	since   trace.Time
 	known   bool
-	call    string // the kind of the system call it is in, if one of SyscallKinds
+	call    string // the kind of the system call it is in, if one asked for
 	callAt  trace.Time
 	checked int // stacks looked at for a role
 }
 
 // AnalyzeTrace reads a runtime trace (as /debug/pprof/trace serves it)
-// and returns how the goroutine of each role spent it: the first
-// goroutine whose stack shows the role's function. A role no goroutine
-// showed is left out.
-func AnalyzeTrace(r io.Reader, roles []Role) (map[string]*GoTime, error) {
+// and returns how the goroutine of each role spent it, telling apart the
+// system calls of kinds, and the time the trace spans. A role's goroutine
+// is the first whose own stack shows the role's function; a role no
+// goroutine showed is left out.
+func AnalyzeTrace(r io.Reader, roles, kinds []Role) (map[string]*GoTime, time.Duration, error) {
 	tr, err := trace.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("read trace: %w", err)
+		return nil, 0, fmt.Errorf("read trace: %w", err)
 	}
 	gs := make(map[trace.GoID]*goState)
 	found := make(map[string]trace.GoID)
+	var first, last trace.Time
+	seen := false
 	for {
 		ev, err := tr.ReadEvent()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read trace: %w", err)
+			return nil, 0, fmt.Errorf("read trace: %w", err)
 		}
+		now := ev.Time()
+		if !seen {
+			first, seen = now, true
+		}
+		last = now
 		if ev.Kind() != trace.EventStateTransition {
 			continue
 		}
@@ -102,22 +112,14 @@ func AnalyzeTrace(r io.Reader, roles []Role) (map[string]*GoTime, error) {
 			g = &goState{}
 			gs[id] = g
 		}
-		now := ev.Time()
-		if g.known {
-			d := now.Sub(g.since)
-			g.t.Observed += d
-			switch g.state {
-			case trace.GoRunning:
-				g.t.Running += d
-			case trace.GoSyscall:
-				g.t.Syscall += d
-			case trace.GoRunnable:
-				g.t.Runnable += d
-			case trace.GoWaiting:
-				g.t.Waiting += d
-			}
-		}
+		g.account(now)
 		g.state, g.since, g.known = to, now, true
+		if from == to {
+			// The runtime states every goroutine's state again at each
+			// of the trace's generations (about every second): nothing
+			// changed, and a call under way goes on.
+			continue
+		}
 		if from == trace.GoSyscall && g.call != "" {
 			c := g.t.Calls[g.call]
 			if c == nil {
@@ -131,14 +133,14 @@ func AnalyzeTrace(r io.Reader, roles []Role) (map[string]*GoTime, error) {
 			c.N++
 			c.Total += d
 			c.durs = append(c.durs, d)
-			g.call = ""
 		}
+		g.call = ""
 		// The transition's own stack: the goroutine's where it made the
 		// transition itself, its start where it was created, none where
 		// another goroutine woke it (the event's stack is that other's).
 		stack := st.Stack
-		if to == trace.GoSyscall {
-			g.call, g.callAt = stackHas(stack, SyscallKinds), now
+		if from == trace.GoRunning && to == trace.GoSyscall {
+			g.call, g.callAt = stackHas(stack, kinds), now
 		}
 		// A goroutine's role shows on the stacks of its own transitions;
 		// a few dozen are enough to see it, and looking at every one of
@@ -155,14 +157,40 @@ func AnalyzeTrace(r io.Reader, roles []Role) (map[string]*GoTime, error) {
 	}
 	out := make(map[string]*GoTime, len(found))
 	for role, id := range found {
-		g := &gs[id].t
-		for _, c := range g.Calls {
+		g := gs[id]
+		if g.state != trace.GoNotExist {
+			g.account(last) // up to the trace's end
+		}
+		for _, c := range g.t.Calls {
 			c.Dist = percentiles(c.durs)
 			c.durs = nil
 		}
-		out[role] = g
+		out[role] = &g.t
 	}
-	return out, nil
+	return out, last.Sub(first), nil
+}
+
+// account adds the time since the goroutine's last transition to the
+// state it was in.
+func (g *goState) account(now trace.Time) {
+	if !g.known {
+		return
+	}
+	d := now.Sub(g.since)
+	g.since = now
+	switch g.state {
+	case trace.GoRunning:
+		g.t.Running += d
+	case trace.GoSyscall:
+		g.t.Syscall += d
+	case trace.GoRunnable:
+		g.t.Runnable += d
+	case trace.GoWaiting:
+		g.t.Waiting += d
+	default: // not yet created, exited, or not known
+		return
+	}
+	g.t.Observed += d
 }
 
 // stackHas returns the name of the first of roles whose function is on

@@ -41,13 +41,9 @@ type checkpointer struct {
 	conn   *sql.DB
 	stop   chan struct{}
 	done   chan struct{}
-	pages  atomic.Int64 // pages copied so far
 	behind atomic.Int64 // pages in the log not yet copied, at the last look
 	failed atomic.Int64
 	once   sync.Once
-	// The log's size and the pages of it copied at the last look (the
-	// loop's goroutine only).
-	lastLog, lastCopied int64
 }
 
 func startCheckpointer(conn *sql.DB) *checkpointer {
@@ -80,15 +76,11 @@ func (c *checkpointer) look() {
 		c.failed.Add(1)
 		return
 	}
-	// copied counts from the start of the log, so what this look copied
-	// is its growth since the last look at the same log.
-	if logPages < c.lastLog || copied < c.lastCopied {
-		c.lastCopied = 0 // the log started over
+	// While another connection checkpoints (the writer's own), SQLite
+	// answers busy and -1 for both counts: nothing is known.
+	if logPages < 0 || copied < 0 {
+		return
 	}
-	if copied > c.lastCopied {
-		c.pages.Add(copied - c.lastCopied)
-	}
-	c.lastLog, c.lastCopied = logPages, copied
 	c.behind.Store(max(logPages-copied, 0))
 }
 
@@ -101,15 +93,6 @@ func (c *checkpointer) close() error {
 		err = c.conn.Close()
 	})
 	return err
-}
-
-// CheckpointedPages returns how many log pages the background
-// checkpointer has copied into the database file (0 on PostgreSQL).
-func (db *DB) CheckpointedPages() int64 {
-	if db.ckpt == nil {
-		return 0
-	}
-	return db.ckpt.pages.Load()
 }
 
 // CheckpointBehind returns how many pages of SQLite's log were not yet

@@ -132,7 +132,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *chanMode && (*followers < *devices || *devices < 1 || *posts < 1) {
 		return usageError("with --channel, --devices must be 1–--followers and --posts at least 1")
 	}
-	progress := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+	// Progress comes from the run and from the trace's goroutine.
+	progressOut := &lockedWriter{w: stderr}
+	progress := func(s string) { fmt.Fprintf(progressOut, "bench: %s\n", s) }
 	if *cpuProfile != "" {
 		// The generator's own profile, to keep it lean: it shares the
 		// machine with the server it measures.

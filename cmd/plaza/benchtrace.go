@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/plaza-im/plaza/internal/bench"
@@ -119,4 +120,17 @@ func short(d time.Duration) string {
 		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
 	}
 	return ms(d)
+}
+
+// lockedWriter serialises writes to w, for output that several goroutines
+// write a line at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

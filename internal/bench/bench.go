@@ -341,9 +341,11 @@ func (d *device) queueFrame(n int64, sent time.Time, idx int) {
 
 // read consumes frames: acks free the window (and, unpaced, queue the
 // next message, written once the frames that have arrived are handled),
-// message.created from the other member counts as a delivery.
-func (d *device) read(r *run, window, idx int, ready chan<- struct{}, b *backoff) {
-	signalled := ready == nil
+// message.created from the other member counts as a delivery. It closes
+// ready at the first ready frame and reports whether ready is closed (or
+// was nil) when the stream ends.
+func (d *device) read(r *run, window, idx int, ready chan<- struct{}, b *backoff) (signalled bool) {
+	signalled = ready == nil
 	for {
 		if !d.ws.buffered() && d.ws.flush() != nil {
 			return

@@ -24,8 +24,11 @@ func (d *device) stream(ctx context.Context, r *run, cfg Config, idx int, ready 
 	b := newBackoff()
 	for {
 		ws := d.ws
-		d.read(r, cfg.Window, idx, ready, b)
-		ready = nil
+		// A stream that ends before its ready frame (the server
+		// draining as the device connects) leaves ready to the next.
+		if d.read(r, cfg.Window, idx, ready, b) {
+			ready = nil
+		}
 		if ctx.Err() != nil || r.stopped.Load() {
 			return
 		}

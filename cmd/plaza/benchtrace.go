@@ -47,16 +47,15 @@ func fetchTrace(ctx context.Context, debugURL string, wait, d time.Duration, pro
 		return nil, ctx.Err()
 	}
 	progress(fmt.Sprintf("tracing the server for %s", d))
+	// The profiler answers after d; a server that stalls must not hold
+	// the bench for ever.
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
 	u := debugURL + "/debug/pprof/trace?seconds=" + strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	// The profiler answers after d; a server that stalls must not hold
-	// the bench for ever.
-	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
-	defer cancel()
-	req = req.WithContext(ctx)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -93,9 +92,8 @@ func analyzeWriterTrace(data []byte) (*writerTrace, error) {
 
 func (w *writerTrace) print(out io.Writer) {
 	g := w.Writer
-	pct := func(d time.Duration) string { return fmt.Sprintf("%.0f%%", 100*g.Share(d)) }
 	fmt.Fprintf(out, "writer, %.1fs of a %.1fs trace: running %s, in system calls %s, waiting to run %s, idle %s\n",
-		g.Observed.Seconds(), w.Span.Seconds(), pct(g.Running), pct(g.Syscall), pct(g.Runnable), pct(g.Waiting))
+		g.Observed.Seconds(), w.Span.Seconds(), share(g, g.Running), share(g, g.Syscall), share(g, g.Runnable), share(g, g.Waiting))
 	printCalls(out, "writer", g)
 	if c := w.Checkpointer; c != nil {
 		printCalls(out, "checkpointer", c)
@@ -109,9 +107,12 @@ func printCalls(out io.Writer, who string, g *bench.GoTime) {
 			continue
 		}
 		fmt.Fprintf(out, "%s's %ss: %d, %s of its time: p50 %s  p95 %s  p99 %s  max %s\n", who, k.Name, c.N,
-			fmt.Sprintf("%.0f%%", 100*g.Share(c.Total)), short(c.Dist.P50), short(c.Dist.P95), short(c.Dist.P99), short(c.Dist.Max))
+			share(g, c.Total), short(c.Dist.P50), short(c.Dist.P95), short(c.Dist.P99), short(c.Dist.Max))
 	}
 }
+
+// share prints d as a percentage of g's observed time.
+func share(g *bench.GoTime, d time.Duration) string { return fmt.Sprintf("%.0f%%", 100*g.Share(d)) }
 
 // short prints d in µs below a millisecond, where ms would print 0.0ms
 // for a write of a page.

@@ -28,11 +28,9 @@ func BenchmarkSendOne(b *testing.B) {
 				e.send(b, ann, conv.ID, "预热 warm "+strconv.Itoa(i))
 			}
 			before, ok := writeCalls()
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
+			for i := 0; b.Loop(); i++ { // b.Loop times only the loop
 				e.send(b, ann, conv.ID, "今天下午三点见 see you at three "+strconv.Itoa(i))
 			}
-			b.StopTimer()
 			if after, ok2 := writeCalls(); ok && ok2 && eng == sqldb.SQLite {
 				b.ReportMetric(float64(after-before)/float64(b.N), "writes/send")
 			}

@@ -30,10 +30,11 @@ type presence struct {
 	log  *slog.Logger
 	node plaza.ID
 
-	mu    sync.RWMutex
-	local map[plaza.ID]bool // accounts connected here now
-	dirty map[plaza.ID]bool // changes not yet written: true online, false gone
-	wake  chan struct{}
+	flushMu sync.Mutex // held through a flush
+	mu      sync.RWMutex
+	local   map[plaza.ID]bool // accounts connected here now
+	dirty   map[plaza.ID]bool // changes not yet written: true online, false gone
+	wake    chan struct{}
 }
 
 // sweepAfter is how long past its lease a dead node's rows are kept.
@@ -139,6 +140,10 @@ func (p *presence) start(wg *sync.WaitGroup, stop chan struct{}) {
 // flush writes the changes noted since the last flush in one transaction;
 // on failure they are kept for the next one (a newer change wins).
 func (p *presence) flush(ctx context.Context) error {
+	// One flush at a time (the flusher's and a renewal's): two at once
+	// could commit out of order, an older "online" over a newer "gone".
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	dirty := p.dirty
 	p.dirty = map[plaza.ID]bool{}

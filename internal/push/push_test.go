@@ -149,6 +149,19 @@ func TestPresenceAcrossNodes(t *testing.T) {
 			t.Fatalf("with ann connected to the other node, targets %v; want bo alone", got)
 		}
 
+		// Node a judges its own devices by its memory, not by its rows,
+		// which trail it by up to a flush. Ann has just left and her row
+		// is still there: node a pushes to her at once, node b (which
+		// has only the row) once the row is gone.
+		a.Presence(ann, false)
+		if got := targets(t, a, ann, bo); !cmp.Equal(got, []plaza.ID{ann, bo}) {
+			t.Fatalf("on the node ann has just left, targets %v; want both", got)
+		}
+		if got := targets(t, b, ann, bo); !cmp.Equal(got, []plaza.ID{bo}) {
+			t.Fatalf("on the other node before the flush, targets %v; want bo alone", got)
+		}
+		a.Presence(ann, true)
+
 		// Node a stops renewing (it crashed): once its lease has run out,
 		// ann counts as offline again.
 		expire := func(node plaza.ID, ago time.Duration) {

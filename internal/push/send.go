@@ -210,16 +210,20 @@ func (s *Service) handle(ctx context.Context, cs []candidate) error {
 }
 
 // offlineTargets returns the live subscriptions (their session not
-// expired) of those of accounts with no device connected to any node
-// whose lease is current.
+// expired) of those of accounts with no device connected to any other
+// node whose lease is current. This node's own rows are not consulted:
+// they trail its memory by up to a flush, and the caller has asked that
+// memory (presence.here) already. A device that has just left would
+// otherwise still count as connected, through a row written just before
+// it left, and its first message would send no push.
 func (s *Service) offlineTargets(ctx context.Context, accounts []plaza.ID) (map[plaza.ID][]target, error) {
 	now := time.Now().UnixMicro()
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT s.account_id, s.id, s.endpoint, s.p256dh, s.auth
 		FROM push_subscriptions s JOIN sessions se ON se.account_id = s.account_id AND se.id = s.session_id
-		WHERE se.expires_at > $1 AND s.account_id IN (`+placeholders(2, len(accounts))+`)
+		WHERE se.expires_at > $1 AND s.account_id IN (`+placeholders(3, len(accounts))+`)
 		AND NOT EXISTS (SELECT 1 FROM push_presence p JOIN push_nodes n ON n.node_id = p.node_id
-			WHERE p.account_id = s.account_id AND n.lease_until > `+dbNow(s.db.Engine)+`)`,
-		append([]any{now}, ids(accounts)...)...)
+			WHERE p.account_id = s.account_id AND p.node_id <> $2 AND n.lease_until > `+dbNow(s.db.Engine)+`)`,
+		append([]any{now, s.pres.node}, ids(accounts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("push targets: %w", err)
 	}

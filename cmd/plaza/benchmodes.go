@@ -112,6 +112,7 @@ func benchGroup(ctx context.Context, cfg *Config, base string, n, messages int, 
 	fmt.Fprintf(stdout, "delivered %d of %d\n", rep.Received, rep.Expected)
 	fmt.Fprintf(stdout, "send→delivery, all deliveries: p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Latency.P50), ms(rep.Latency.P95), ms(rep.Latency.P99), ms(rep.Latency.Max))
 	fmt.Fprintf(stdout, "per message, p99 of its %d deliveries: p50 %s  max %s; last delivery: p50 %s  max %s\n", rep.Devices, ms(rep.PerMessageP99.P50), ms(rep.PerMessageP99.Max), ms(rep.Last.P50), ms(rep.Last.Max))
+	printReadLag(stdout, rep.ReadLag)
 	if rep.Received < rep.Expected {
 		return fmt.Errorf("group: %d of %d deliveries did not arrive within 10 s of the last send", rep.Expected-rep.Received, rep.Expected)
 	}

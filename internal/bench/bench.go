@@ -69,9 +69,14 @@ type Report struct {
 	AckedPerSec   float64
 	DeliveredPerS float64
 	// Latency from send to delivery at the other device (end to end) and
-	// from send to ack.
+	// from send to ack. A frame counts as delivered when it reached the
+	// device's socket (the kernel's receive time, on Linux), so that the
+	// load generator's own wait for a core is not the server's.
 	E2E Percentiles
 	Ack Percentiles
+	// ReadLag is that wait: from a frame's arrival at the device's socket
+	// to the generator reading it, over every ack and delivery measured.
+	ReadLag Percentiles
 }
 
 // Percentiles of a latency distribution.
@@ -111,7 +116,7 @@ type device struct {
 
 	// Samples taken while measuring, by this device's reader only:
 	// merged after the readers end, so no lock is shared between devices.
-	e2e, ack []time.Duration
+	e2e, ack, lag []time.Duration
 }
 
 // run holds the counters shared by every device.
@@ -256,11 +261,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.Reconnects, rep.Gone = r.reconnects.Load(), r.gone.Load()
 	rep.AckedPerSec = float64(rep.Acked) / elapsed.Seconds()
 	rep.DeliveredPerS = float64(rep.Delivered) / elapsed.Seconds()
-	var e2e, ack []time.Duration
+	var e2e, ack, lag []time.Duration
 	for _, d := range devs {
-		e2e, ack = append(e2e, d.e2e...), append(ack, d.ack...)
+		e2e, ack, lag = append(e2e, d.e2e...), append(ack, d.ack...), append(lag, d.lag...)
 	}
-	rep.E2E, rep.Ack = percentiles(e2e), percentiles(ack)
+	rep.E2E, rep.Ack, rep.ReadLag = percentiles(e2e), percentiles(ack), percentiles(lag)
 	return rep, nil
 }
 
@@ -354,7 +359,8 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}, b *backoff
 		if err != nil {
 			return
 		}
-		now := time.Now()
+		read := time.Now()
+		now := d.ws.arrived(read)
 		switch typ := frameType(data); string(typ) {
 		case "ready":
 			d.cursor = max(d.cursor, num(data, patCursor))
@@ -378,6 +384,7 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}, b *backoff
 				d.mu.Unlock()
 				if r.measuring.Load() {
 					d.ack = append(d.ack, now.Sub(at))
+					d.lag = append(d.lag, read.Sub(now))
 				}
 			}
 			if r.paced {
@@ -396,6 +403,7 @@ func (d *device) read(r *run, window, idx int, ready chan<- struct{}, b *backoff
 			r.delivered.Add(1)
 			if ns := num(data, patText); ns > 0 && r.measuring.Load() {
 				d.e2e = append(d.e2e, now.Sub(time.Unix(0, ns)))
+				d.lag = append(d.lag, read.Sub(now))
 			}
 		}
 	}

@@ -39,6 +39,10 @@ type ChannelReport struct {
 	// the last connected follower's delivery (publish → last delivery),
 	// over the posts; a post some follower never got is left out.
 	Last Percentiles
+	// ReadLag is the load generator's own wait, from a post's arrival at
+	// a device's socket (which is when it counts as delivered, on Linux)
+	// to the generator reading it.
+	ReadLag Percentiles
 }
 
 // RunChannel connects the devices, publishes, and reports.
@@ -135,6 +139,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		progress(fmt.Sprintf("post %d: %d of %d followers had it", p+1, got, len(cfg.Devices)))
 	}
 	rep.Latency, rep.PublishCall, rep.Last = percentiles(lat), percentiles(calls), percentiles(lasts)
+	rep.ReadLag = devices.readLag()
 	if rep.Expected > 0 {
 		rep.WithinOneSecond = float64(within) / float64(rep.Expected)
 	}

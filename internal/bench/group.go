@@ -40,6 +40,10 @@ type GroupReport struct {
 	Last          Percentiles
 	// Messages' p50, p99 and max one by one, in the order sent.
 	PerMessage []Percentiles
+	// ReadLag is the load generator's own wait, from a message's arrival
+	// at a device's socket (which is when it counts as delivered, on
+	// Linux) to the generator reading it.
+	ReadLag Percentiles
 }
 
 // RunGroup creates the group, connects its devices, sends, and reports.
@@ -178,6 +182,7 @@ func RunGroup(ctx context.Context, cfg GroupConfig) (GroupReport, error) {
 		}
 	}
 	rep.Latency, rep.PerMessageP99, rep.Last = percentiles(all), percentiles(p99s), percentiles(lasts)
+	rep.ReadLag = devices.readLag()
 	return rep, nil
 }
 

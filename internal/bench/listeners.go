@@ -13,11 +13,30 @@ type listeners struct {
 	mu    sync.Mutex
 	conns []*wsConn
 	wg    sync.WaitGroup
+
+	lagMu sync.Mutex
+	lag   []time.Duration // see noteLag
+}
+
+// noteLag records how long after reaching its device's socket a frame
+// was read: the load generator's own wait.
+func (l *listeners) noteLag(d time.Duration) {
+	l.lagMu.Lock()
+	l.lag = append(l.lag, d)
+	l.lagMu.Unlock()
+}
+
+// readLag returns the percentiles of the lags noted so far.
+func (l *listeners) readLag() Percentiles {
+	l.lagMu.Lock()
+	defer l.lagMu.Unlock()
+	return percentiles(append([]time.Duration(nil), l.lag...))
 }
 
 // connect opens the streams of tokens, 64 at a time, and returns once
 // every one has said ready. onFrame gets device i's other frames with
-// the time each arrived, on that device's reading goroutine; it returns
+// the time each arrived at the device's socket (the kernel's receive
+// time, on Linux), on that device's reading goroutine; it returns
 // false to stop reading. what names a device in errors ("follower").
 func (l *listeners) connect(ctx context.Context, base string, tokens []string, what string, onFrame func(i int, data []byte, at time.Time) bool) error {
 	l.mu.Lock()
@@ -39,7 +58,8 @@ func (l *listeners) connect(ctx context.Context, base string, tokens []string, w
 				if err != nil {
 					return
 				}
-				now := time.Now()
+				read := time.Now()
+				now := ws.arrived(read)
 				if string(frameType(data)) == "ready" {
 					if !signalled {
 						close(ready)
@@ -47,6 +67,7 @@ func (l *listeners) connect(ctx context.Context, base string, tokens []string, w
 					}
 					continue
 				}
+				l.noteLag(read.Sub(now))
 				if !onFrame(i, data, now) {
 					return
 				}

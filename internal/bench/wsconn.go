@@ -28,9 +28,10 @@ import (
 // buffered and flush). On a machine whose cores the generator shares
 // with the server, those system calls were most of its CPU.
 type wsConn struct {
-	c   net.Conn
-	r   *bufio.Reader
-	msg []byte // the message being read; reused
+	c     net.Conn
+	r     *bufio.Reader
+	stamp *stampedReader // nil where the kernel does not stamp reads
+	msg   []byte         // the message being read; reused
 
 	mu   sync.Mutex // guards out, seed and writes to c
 	out  []byte     // frames queued for the next flush
@@ -74,7 +75,12 @@ func dialWS(ctx context.Context, base, token, since string) (*wsConn, error) {
 		c.Close()
 		return nil, err
 	}
-	br := bufio.NewReaderSize(c, 16<<10)
+	var src io.Reader = c
+	stamp := newStampedReader(c)
+	if stamp != nil {
+		src = stamp
+	}
+	br := bufio.NewReaderSize(src, 16<<10)
 	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		c.Close()
@@ -93,7 +99,18 @@ func dialWS(ctx context.Context, base, token, since string) (*wsConn, error) {
 	_ = c.SetDeadline(time.Time{})
 	var s [8]byte
 	_, _ = rand.Read(s[:])
-	return &wsConn{c: c, r: br, seed: binary.LittleEndian.Uint64(s[:]) | 1}, nil
+	return &wsConn{c: c, r: br, stamp: stamp, seed: binary.LittleEndian.Uint64(s[:]) | 1}, nil
+}
+
+// arrived returns when the message next returned last reached this
+// device's socket: the kernel's receive time of the newest bytes read
+// (on Linux), else now, the time it was read. A stamp later than now (a
+// clock step) is not used.
+func (w *wsConn) arrived(now time.Time) time.Time {
+	if at, ok := w.stamp.arrived(); ok && !at.After(now) {
+		return at
+	}
+	return now
 }
 
 // buffered reports whether frames that have arrived are waiting to be

@@ -190,7 +190,9 @@ func (s *Service) handle(ctx context.Context, cs []candidate) error {
 	}
 	for _, c := range cs {
 		ts := subs[c.account]
-		if len(ts) == 0 {
+		// Asked again after the look-up: a device may have connected
+		// here meanwhile, and this node's rows are not consulted.
+		if len(ts) == 0 || s.pres.here(c.account) {
 			continue
 		}
 		p, topic, urgency, ok, err := s.payload(ctx, c)

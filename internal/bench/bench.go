@@ -69,13 +69,16 @@ type Report struct {
 	AckedPerSec   float64
 	DeliveredPerS float64
 	// Latency from send to delivery at the other device (end to end) and
-	// from send to ack. A frame counts as delivered when it reached the
-	// device's socket (the kernel's receive time, on Linux), so that the
-	// load generator's own wait for a core is not the server's.
+	// from send to ack. A send is timed when it is queued to be written,
+	// and an ack or delivery when it reached the device's socket (the
+	// kernel's receive time of the newest bytes of the read that brought
+	// it, on Linux): the load generator's wait to read it is left out,
+	// its wait to write a send is not.
 	E2E Percentiles
 	Ack Percentiles
-	// ReadLag is that wait: from a frame's arrival at the device's socket
-	// to the generator reading it, over every ack and delivery measured.
+	// ReadLag is the wait left out: from a frame's arrival at the device's
+	// socket to the generator reading it, over every ack and delivery
+	// measured (a lower bound, as the arrival is the newest bytes').
 	ReadLag Percentiles
 }
 

@@ -13,24 +13,35 @@ type listeners struct {
 	mu    sync.Mutex
 	conns []*wsConn
 	wg    sync.WaitGroup
-
-	lagMu sync.Mutex
-	lag   []time.Duration // see noteLag
+	lags  []lagSlot // per device: see noteLag
 }
 
-// noteLag records how long after reaching its device's socket a frame
-// was read: the load generator's own wait.
-func (l *listeners) noteLag(d time.Duration) {
-	l.lagMu.Lock()
-	l.lag = append(l.lag, d)
-	l.lagMu.Unlock()
+// lagSlot holds one device's read lags. Each device's reader takes only
+// its own lock, so devices never wait for each other to note one.
+type lagSlot struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// noteLag records how long after reaching device i's socket a frame was
+// read: the load generator's own wait.
+func (l *listeners) noteLag(i int, d time.Duration) {
+	s := &l.lags[i]
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	s.mu.Unlock()
 }
 
 // readLag returns the percentiles of the lags noted so far.
 func (l *listeners) readLag() Percentiles {
-	l.lagMu.Lock()
-	defer l.lagMu.Unlock()
-	return percentiles(append([]time.Duration(nil), l.lag...))
+	var all []time.Duration
+	for i := range l.lags {
+		s := &l.lags[i]
+		s.mu.Lock()
+		all = append(all, s.d...)
+		s.mu.Unlock()
+	}
+	return percentiles(all)
 }
 
 // connect opens the streams of tokens, 64 at a time, and returns once
@@ -42,6 +53,7 @@ func (l *listeners) connect(ctx context.Context, base string, tokens []string, w
 	l.mu.Lock()
 	l.conns = make([]*wsConn, len(tokens))
 	l.mu.Unlock()
+	l.lags = make([]lagSlot, len(tokens))
 	return parallel(ctx, len(tokens), 64, func(i int) error {
 		ws, err := dialWS(ctx, base, tokens[i], "")
 		if err != nil {
@@ -67,7 +79,7 @@ func (l *listeners) connect(ctx context.Context, base string, tokens []string, w
 					}
 					continue
 				}
-				l.noteLag(read.Sub(now))
+				l.noteLag(i, read.Sub(now))
 				if !onFrame(i, data, now) {
 					return
 				}

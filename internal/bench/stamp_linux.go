@@ -3,6 +3,7 @@ package bench
 import (
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -14,12 +15,26 @@ import (
 // device's frame is then timed when it reached the device's socket, not
 // when the load generator got a core to read it: on a machine whose cores
 // the generator shares with the server, that wait is the generator's, and
-// it is reported on its own (the read lag).
+// it is reported on its own (the read lag). One read may bring several
+// frames; each then gets the time of the newest bytes, so latencies are
+// at most that much high and the read lag that much low.
+//
+// Only the connection's reading goroutine calls Read; last is read by it
+// too, but atomically, as it costs nothing.
 type stampedReader struct {
-	rc   syscall.RawConn
-	oob  []byte
-	last atomic.Int64 // Unix nanoseconds; 0 until a stamped read
+	rc  syscall.RawConn
+	oob []byte
+	// The recvmsg call's arguments and results, fields rather than the
+	// closure's captures so that a read allocates nothing.
+	p              []byte
+	n, oobn, flags int
+	err            error
+	recv           func(fd uintptr) bool
+	last           atomic.Int64 // Unix nanoseconds; 0 when the newest read had no stamp
 }
+
+// cmsgHdrLen is the size of a control message's header.
+const cmsgHdrLen = syscall.SizeofCmsghdr
 
 // newStampedReader returns a reader of c that stamps what it reads, or
 // nil if the kernel does not stamp it.
@@ -38,44 +53,63 @@ func newStampedReader(c net.Conn) *stampedReader {
 	}); err != nil || serr != nil {
 		return nil
 	}
-	return &stampedReader{rc: rc, oob: make([]byte, syscall.CmsgSpace(int(unsafe.Sizeof(syscall.Timespec{}))))}
+	s := &stampedReader{rc: rc, oob: make([]byte, syscall.CmsgSpace(int(unsafe.Sizeof(syscall.Timespec{}))))}
+	s.recv = func(fd uintptr) bool {
+		for {
+			s.n, s.oobn, s.flags, _, s.err = syscall.Recvmsg(int(fd), s.p, s.oob, 0)
+			if s.err != syscall.EINTR {
+				return s.err != syscall.EAGAIN
+			}
+		}
+	}
+	return s
 }
 
 // Read reads like the connection's Read (waiting through Go's poller and
 // honouring its deadlines) and records the receive time of the bytes.
 func (s *stampedReader) Read(p []byte) (int, error) {
-	var n, oobn int
-	var rerr error
-	err := s.rc.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), p, s.oob, 0)
-		return rerr != syscall.EAGAIN
-	})
-	if err == nil {
-		err = rerr
+	s.p = p
+	err := s.rc.Read(s.recv)
+	s.p = nil
+	if err == nil && s.err != nil {
+		err = os.NewSyscallError("recvmsg", s.err)
 	}
 	if err != nil {
 		return 0, err
 	}
-	if n == 0 && len(p) > 0 {
+	if s.n == 0 && len(p) > 0 {
 		return 0, io.EOF
 	}
-	if at := stampOf(s.oob[:oobn]); at != 0 {
-		s.last.Store(at)
+	at := int64(0)
+	if s.flags&syscall.MSG_CTRUNC == 0 {
+		at = stampOf(s.oob[:s.oobn])
 	}
-	return n, nil
+	// A read without a stamp must not keep the previous one, which
+	// would make this read's frames look older than they are.
+	s.last.Store(at)
+	return s.n, nil
 }
 
-// stampOf returns the SCM_TIMESTAMPNS time in a control message, or 0.
+// stampOf returns the SCM_TIMESTAMPNS time in the control data, or 0.
+// It reads the one message asked for by hand: the standard parser
+// allocates, and this runs for every read of every device.
 func stampOf(oob []byte) int64 {
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SCM_TIMESTAMPNS && len(m.Data) >= int(unsafe.Sizeof(syscall.Timespec{})) {
-			ts := (*syscall.Timespec)(unsafe.Pointer(&m.Data[0]))
-			return ts.Nano()
+	for len(oob) >= cmsgHdrLen {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < cmsgHdrLen || l > len(oob) {
+			return 0
 		}
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS && l-cmsgHdrLen >= int(unsafe.Sizeof(syscall.Timespec{})) {
+			// The buffer is the reader's own, allocated aligned, and the
+			// kernel aligns each message's data.
+			return (*syscall.Timespec)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])).Nano()
+		}
+		next := syscall.CmsgSpace(l - cmsgHdrLen)
+		if next > len(oob) {
+			return 0
+		}
+		oob = oob[next:]
 	}
 	return 0
 }

@@ -100,7 +100,10 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     }
     throw err;
   }
-  if (method === 'GET' && token) offline.save(path, data);
+  // Kept only while the session that asked is still the one signed in:
+  // an answer that lands after signing out (or in as someone else) must
+  // not bring back the copy that was just wiped.
+  if (method === 'GET' && token && getToken() === token) offline.save(path, data);
   return data as T;
 }
 

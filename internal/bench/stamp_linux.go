@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -19,8 +18,7 @@ import (
 // frames; each then gets the time of the newest bytes, so latencies are
 // at most that much high and the read lag that much low.
 //
-// Only the connection's reading goroutine calls Read; last is read by it
-// too, but atomically, as it costs nothing.
+// Only the connection's reading goroutine uses it.
 type stampedReader struct {
 	rc  syscall.RawConn
 	oob []byte
@@ -30,7 +28,7 @@ type stampedReader struct {
 	n, oobn, flags int
 	err            error
 	recv           func(fd uintptr) bool
-	last           atomic.Int64 // Unix nanoseconds; 0 when the newest read had no stamp
+	last           int64 // Unix nanoseconds; 0 when the newest read had no stamp
 }
 
 // cmsgHdrLen is the size of a control message's header.
@@ -86,7 +84,7 @@ func (s *stampedReader) Read(p []byte) (int, error) {
 	}
 	// A read without a stamp must not keep the previous one, which
 	// would make this read's frames look older than they are.
-	s.last.Store(at)
+	s.last = at
 	return s.n, nil
 }
 
@@ -119,9 +117,8 @@ func (s *stampedReader) arrived() (time.Time, bool) {
 	if s == nil {
 		return time.Time{}, false
 	}
-	ns := s.last.Load()
-	if ns == 0 {
+	if s.last == 0 {
 		return time.Time{}, false
 	}
-	return time.Unix(0, ns), true
+	return time.Unix(0, s.last), true
 }

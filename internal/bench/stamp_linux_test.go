@@ -85,11 +85,11 @@ func TestArrivalFallsBackToTheRead(t *testing.T) {
 		t.Errorf("unstamped: arrival %s, want the read's time %s", at, now)
 	}
 	s := &stampedReader{}
-	s.last.Store(now.Add(time.Second).UnixNano())
+	s.last = now.Add(time.Second).UnixNano()
 	if at := (&wsConn{stamp: s}).arrived(now); !at.Equal(now) {
 		t.Errorf("stamp after the read: arrival %s, want the read's time %s", at, now)
 	}
-	s.last.Store(now.Add(-time.Second).UnixNano())
+	s.last = now.Add(-time.Second).UnixNano()
 	if at := (&wsConn{stamp: s}).arrived(now); !at.Equal(now.Add(-time.Second)) {
 		t.Errorf("stamped: arrival %s, want %s", at, now.Add(-time.Second))
 	}

@@ -261,6 +261,53 @@ func (c *Conn) offer(it item) {
 	}
 }
 
+// offerNow is offer for a frame outside the sync log (seq 0), written on
+// the caller's goroutine when nothing waits for the device and its
+// transport never blocks: a post to thousands of followers then costs a
+// write each rather than a goroutine each. Otherwise the frame is queued
+// as offer does, behind what waits.
+func (c *Conn) offerNow(frame []byte) {
+	if !c.t.nonBlocking() {
+		c.offer(item{frame: frame})
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if !c.live || c.flushing || len(c.queue) > 0 {
+		c.mu.Unlock()
+		c.offer(item{frame: frame})
+		return
+	}
+	if len(frame)+c.transportQueued() > c.hub.cfg.QueueBytes {
+		c.mu.Unlock()
+		c.tooSlow()
+		return
+	}
+	// This goroutine is the flush until the frame is written: frames
+	// offered meanwhile queue behind it.
+	c.flushing = true
+	c.mu.Unlock()
+	if !c.hold() {
+		return // released: nothing is written any more
+	}
+	defer c.unhold()
+	one := [1][]byte{frame}
+	if err := c.writeFrames(one[:]); err != nil {
+		c.shutdown(websocket.StatusNormalClosure, "")
+		return
+	}
+	c.mu.Lock()
+	more := len(c.queue) > 0 && !c.closed
+	c.flushing = more
+	c.mu.Unlock()
+	if more {
+		c.startFlush()
+	}
+}
+
 // tooSlow disconnects a device that does not read what it is sent: no
 // frame is queued any more, and the close frame goes after those written.
 func (c *Conn) tooSlow() {

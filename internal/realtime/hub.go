@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -639,9 +640,38 @@ func (h *Hub) deliverTopic(subject string, ts *topicSubs, frame []byte) {
 		}
 	}
 	h.mu.Unlock()
-	for _, c := range targets {
-		c.offer(item{frame: frame})
+	fanOut(targets, frame)
+}
+
+// fanOutShare is the fewest devices a goroutine of fanOut takes.
+const fanOutShare = 256
+
+// fanOut hands frame to every device of targets, spread over the
+// machine's cores when there are many, and returns once each has it
+// (written or queued), so that posts handed over one after another
+// reach each device in that order.
+func fanOut(targets []*Conn, frame []byte) {
+	n := min(runtime.GOMAXPROCS(0), len(targets)/fanOutShare)
+	if n <= 1 {
+		for _, c := range targets {
+			c.offerNow(frame)
+		}
+		return
 	}
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := i; j < len(targets); j += n {
+				targets[j].offerNow(frame)
+			}
+		}()
+	}
+	for j := 0; j < len(targets); j += n {
+		targets[j].offerNow(frame)
+	}
+	wg.Wait()
 }
 
 // control applies a message meant for this node: a follow change, a

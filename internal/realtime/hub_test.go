@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -921,4 +922,122 @@ func TestHubResyncTrailingPass(t *testing.T) {
 	if asked != 1 {
 		t.Errorf("a reconnect published %d resync requests to every node, want 1", asked)
 	}
+}
+
+// TestHubChannelPostFansOutInOrder: a post on a channel with hundreds of
+// connected followers (enough for the hand-off to spread over the cores)
+// reaches every device once, and posts handed over one after another
+// reach each device in that order, also when the device's own events are
+// being written meanwhile.
+func TestHubChannelPostFansOutInOrder(t *testing.T) {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		ch := plaza.ID(88)
+		const followers, posts = 3*fanOutShare + 7, 6
+		accts := make([]plaza.ID, followers)
+		devs := make([]*device, followers)
+		for i := range accts {
+			accts[i] = e.account()
+			e.mu.Lock()
+			e.follows[accts[i]] = []plaza.ID{ch}
+			e.mu.Unlock()
+			devs[i] = e.dial(accts[i], plaza.ID(i+1), "")
+		}
+		eventually(t, "every follower on the channel's subject", func() bool {
+			e.hub.mu.Lock()
+			defer e.hub.mu.Unlock()
+			ts := e.hub.topics[events.ChannelSubject(ch)]
+			return ts != nil && ts.sub != nil && len(ts.accounts) == followers
+		})
+		// The first follower's own events are published while the posts
+		// are, so its stream is often busy writing when a post comes.
+		own := make(chan int64, posts)
+		go func() {
+			defer close(own)
+			for i := 0; i < posts; i++ {
+				own <- e.store(accts[0], "own")
+			}
+		}()
+		for p := 0; p < posts; p++ {
+			post := events.Frame(events.ChannelPost, 0, []byte(fmt.Sprintf(`{"id":"%d"}`, p)))
+			if err := e.bus.Publish(context.Background(), events.ChannelSubject(ch), post); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var seqs []int64
+		for s := range own {
+			seqs = append(seqs, s)
+		}
+		for i, d := range devs {
+			next, mine := 0, 0
+			for next < posts || (i == 0 && mine < posts) {
+				f := d.read()
+				switch {
+				case f.Type == events.ChannelPost:
+					if want := fmt.Sprintf(`{"id":"%d"}`, next); string(f.Data) != want {
+						t.Fatalf("follower %d: post %s, want %s (in publish order, each once)", i, f.Data, want)
+					}
+					next++
+				case i == 0 && mine < len(seqs) && f.Cursor == strconv.FormatInt(seqs[mine], 10):
+					mine++
+				default:
+					t.Fatalf("follower %d got %+v", i, f)
+				}
+			}
+		}
+	})
+}
+
+// TestHubChannelPostToSlowFollower: a follower that stops reading is
+// closed with 4008 once the posts waiting for it pass its bounds; the
+// other followers get every post, in order.
+func TestHubChannelPostToSlowFollower(t *testing.T) {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		cfg.QueueLen = 4
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		ch := plaza.ID(89)
+		slow, fast := e.account(), e.account()
+		e.mu.Lock()
+		e.follows[slow] = []plaza.ID{ch}
+		e.follows[fast] = []plaza.ID{ch}
+		e.mu.Unlock()
+		ds, df := e.dial(slow, 1, ""), e.dial(fast, 2, "")
+		eventually(t, "both on the channel's subject", func() bool {
+			e.hub.mu.Lock()
+			defer e.hub.mu.Unlock()
+			ts := e.hub.topics[events.ChannelSubject(ch)]
+			return ts != nil && ts.sub != nil && len(ts.accounts) == 2
+		})
+		var inOrder atomic.Int64 // posts the fast follower read, in order
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
+			defer cancel()
+			for {
+				_, b, err := df.ws.Read(ctx)
+				if err != nil {
+					return
+				}
+				var f struct {
+					Data struct{ N int64 } `json:"data"`
+				}
+				if json.Unmarshal(b, &f) != nil || f.Data.N != inOrder.Load() {
+					return // out of order: the count stops
+				}
+				inOrder.Add(1)
+			}
+		}()
+		pad := strings.Repeat("x", 256<<10)
+		sent := 0
+		for ; sent < 400 && slowClosed(t, e) == 0; sent++ {
+			post := events.Frame(events.ChannelPost, 0, []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, sent, pad)))
+			if err := e.bus.Publish(context.Background(), events.ChannelSubject(ch), post); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		eventually(t, "the slow follower to be closed", func() bool { return slowClosed(t, e) == 1 })
+		ds.closedWith(statusTooSlow)
+		eventually(t, "the slow follower to be detached", func() bool { return e.hub.Connections() == 1 })
+		eventually(t, fmt.Sprintf("the follower that reads to get all %d posts in order", sent), func() bool { return inOrder.Load() == int64(sent) })
+	})
 }

@@ -232,7 +232,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					traced = recordTrace(ctx, *debugURL, (*duration-*traceFor)/2, *traceFor, progress)
 				}
 			}
-			serverCPU[i], benchCPU[i] = cpuTime(serverPID), cpuTime(0)
+			serverCPU[i], benchCPU[i] = bench.ProcessCPU(serverPID), bench.ProcessCPU(0)
 		}}
 	if *idle {
 		// Sample memory once every device is connected and idle.
@@ -451,7 +451,13 @@ func benchChannel(ctx context.Context, cfg *Config, base string, pid, followers,
 		devs[i] = bench.Account{ID: made[i+1].ID.String(), Token: made[i+1].Token}
 	}
 	rssBefore := rssKiB(pid)
-	rep, err := bench.RunChannel(ctx, bench.ChannelConfig{URL: base, OwnerToken: owner.Token, ChannelID: app.ChannelID.String(), Devices: devs, Posts: posts, Progress: progress})
+	rep, err := bench.RunChannel(ctx, bench.ChannelConfig{URL: base, OwnerToken: owner.Token, ChannelID: app.ChannelID.String(), Devices: devs, Posts: posts, Progress: progress,
+		CPU: func() (server, generator time.Duration) {
+			if pid > 0 { // else the server's CPU is unknown, not this process's
+				server = bench.ProcessCPU(pid)
+			}
+			return server, bench.ProcessCPU(0)
+		}})
 	if err != nil {
 		return err
 	}
@@ -469,6 +475,12 @@ func benchChannel(ctx context.Context, cfg *Config, base string, pid, followers,
 	fmt.Fprintf(stdout, "delivery after publish: p50 %s  p95 %s  p99 %s  max %s\n", ms(rep.Latency.P50), ms(rep.Latency.P95), ms(rep.Latency.P99), ms(rep.Latency.Max))
 	fmt.Fprintf(stdout, "publish call: p50 %s  max %s\n", ms(rep.PublishCall.P50), ms(rep.PublishCall.Max))
 	fmt.Fprintf(stdout, "publish → last connected follower's delivery, per post: p50 %s  max %s  (%d posts)\n", ms(rep.Last.P50), ms(rep.Last.Max), rep.Last.N)
+	fmt.Fprintf(stdout, "publish → first follower's delivery, per post: p50 %s  max %s\n", ms(rep.First.P50), ms(rep.First.Max))
+	if pid > 0 {
+		fmt.Fprintf(stdout, "CPU per post (the pauses between posts included): server %s, load generator %s\n", ms(rep.ServerCPU), ms(rep.GeneratorCPU))
+	} else {
+		fmt.Fprintf(stdout, "CPU per post (the pauses between posts included): load generator %s (the server's needs --server-pid)\n", ms(rep.GeneratorCPU))
+	}
 	printReadLag(stdout, rep.ReadLag)
 	return nil
 }

@@ -98,20 +98,25 @@ func TestBenchReconnect(t *testing.T) {
 }
 
 // TestBenchChannelLastDelivery: the fan-out run times each post to its
-// last connected follower.
+// first and last connected follower; without --server-pid it does not
+// pass its own CPU off as the server's.
 func TestBenchChannelLastDelivery(t *testing.T) {
 	t.Parallel()
 	url, data := benchTarget(t)
 	var rep struct {
 		Expected, Received int
-		Last               struct{ N int }
+		Last, First        struct{ N int }
+		ServerCPU          time.Duration
 	}
 	code, stderr := runBenchJSON(t, &rep, "--url", url, "--data", data, "--channel", "--followers", "12", "--devices", "10", "--posts", "2")
 	if code != 0 {
 		t.Fatalf("plaza bench --channel: exit status %d, stderr:\n%s", code, stderr)
 	}
-	if rep.Expected != 20 || rep.Received != 20 || rep.Last.N != 2 {
-		t.Errorf("got expected %d, received %d, last delivery over %d posts; want 20, 20, 2", rep.Expected, rep.Received, rep.Last.N)
+	if rep.Expected != 20 || rep.Received != 20 || rep.Last.N != 2 || rep.First.N != 2 {
+		t.Errorf("got expected %d, received %d, first and last delivery over %d and %d posts; want 20, 20, 2, 2", rep.Expected, rep.Received, rep.First.N, rep.Last.N)
+	}
+	if rep.ServerCPU != 0 {
+		t.Errorf("server CPU %v per post without --server-pid, want 0 (not measured)", rep.ServerCPU)
 	}
 }
 

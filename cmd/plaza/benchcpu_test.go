@@ -3,7 +3,6 @@ package main
 import (
 	"slices"
 	"testing"
-	"time"
 )
 
 func TestParseCPUs(t *testing.T) {
@@ -25,21 +24,5 @@ func TestParseCPUs(t *testing.T) {
 		if got, err := parseCPUs(bad); err == nil {
 			t.Errorf("parseCPUs(%q) = %v, want an error", bad, got)
 		}
-	}
-}
-
-// TestCPUTimeCounts: the process's own CPU time grows while it works.
-func TestCPUTimeCounts(t *testing.T) {
-	before := cpuTime(0)
-	deadline := time.Now().Add(300 * time.Millisecond)
-	x := 0
-	for time.Now().Before(deadline) {
-		x++
-	}
-	if after := cpuTime(0); after <= before {
-		t.Fatalf("CPU time %v after busy work, was %v (x=%d)", after, before, x)
-	}
-	if cpuTime(1<<30) != 0 {
-		t.Fatal("a process that does not exist has CPU time")
 	}
 }

@@ -135,7 +135,7 @@ func benchReconnect(ctx context.Context, cfg *Config, base string, pid, devices,
 		if start {
 			i = 0
 		}
-		serverCPU[i], benchCPU[i] = cpuTime(pid), cpuTime(0)
+		serverCPU[i], benchCPU[i] = bench.ProcessCPU(pid), bench.ProcessCPU(0)
 	}
 	rep, err := bench.RunReconnect(ctx, bench.ReconnectConfig{URL: base, Accounts: accts, Away: away, Progress: progress, OnMeasure: onMeasure})
 	if err != nil {

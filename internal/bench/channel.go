@@ -20,6 +20,9 @@ type ChannelConfig struct {
 	Devices    []Account
 	Posts      int
 	Progress   func(string)
+	// CPU, if set, returns the CPU time the server and the load
+	// generator have used so far, for the CPU per post.
+	CPU func() (server, generator time.Duration)
 }
 
 // ChannelReport is a fan-out run's outcome.
@@ -39,10 +42,18 @@ type ChannelReport struct {
 	// the last connected follower's delivery (publish → last delivery),
 	// over the posts; a post some follower never got is left out.
 	Last Percentiles
+	// First is, per post, the time from the start of the publish call to
+	// the first follower's delivery: the part of Last before the fan-out
+	// (the request, its checks and its commit).
+	First Percentiles
 	// ReadLag is the load generator's own wait, from a post's arrival at
 	// a device's socket (which is when it counts as delivered, on Linux)
 	// to the generator reading it.
 	ReadLag Percentiles
+	// ServerCPU and GeneratorCPU are the CPU time each used per post from
+	// the first post to the last one's deliveries (the pauses between
+	// posts included); zero when not measured.
+	ServerCPU, GeneratorCPU time.Duration
 }
 
 // RunChannel connects the devices, publishes, and reports.
@@ -85,8 +96,12 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 	}
 	rep := ChannelReport{Devices: len(cfg.Devices), Posts: cfg.Posts, Expected: len(cfg.Devices) * cfg.Posts}
 	client := &http.Client{Timeout: 30 * time.Second}
-	var lat, calls, lasts []time.Duration
+	var lat, calls, lasts, firsts []time.Duration
 	within := 0
+	var serverCPU, generatorCPU time.Duration
+	if cfg.CPU != nil {
+		serverCPU, generatorCPU = cfg.CPU()
+	}
 	for p := 0; p < cfg.Posts; p++ {
 		sleep(ctx, 500*time.Millisecond) // let the previous post settle
 		body := fmt.Sprintf(`{"title":"Bench post %d","body":"Hello, followers.","category":"bench"}`, p)
@@ -110,7 +125,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		}
 		calls = append(calls, returned.Sub(start))
 		got := 0
-		var last time.Time
+		var first, last time.Time
 		deadline := time.After(10 * time.Second)
 	collect:
 		for got < len(cfg.Devices) {
@@ -122,6 +137,9 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 				got++
 				if a.at.After(last) {
 					last = a.at
+				}
+				if first.IsZero() || a.at.Before(first) {
+					first = a.at
 				}
 				d := max(a.at.Sub(returned), 0)
 				lat = append(lat, d)
@@ -135,10 +153,16 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		rep.Received += got
 		if got == len(cfg.Devices) {
 			lasts = append(lasts, last.Sub(start))
+			firsts = append(firsts, first.Sub(start))
 		}
 		progress(fmt.Sprintf("post %d: %d of %d followers had it", p+1, got, len(cfg.Devices)))
 	}
-	rep.Latency, rep.PublishCall, rep.Last = percentiles(lat), percentiles(calls), percentiles(lasts)
+	if cfg.CPU != nil && cfg.Posts > 0 {
+		server, generator := cfg.CPU()
+		rep.ServerCPU = (server - serverCPU) / time.Duration(cfg.Posts)
+		rep.GeneratorCPU = (generator - generatorCPU) / time.Duration(cfg.Posts)
+	}
+	rep.Latency, rep.PublishCall, rep.Last, rep.First = percentiles(lat), percentiles(calls), percentiles(lasts), percentiles(firsts)
 	rep.ReadLag = devices.readLag()
 	if rep.Expected > 0 {
 		rep.WithinOneSecond = float64(within) / float64(rep.Expected)

@@ -144,6 +144,11 @@ func TestOfferNowWaitsForTheFlush(t *testing.T) {
 	done := make(chan struct{})
 	go func() { c.offerNow([]byte("b2")); close(done) }()
 	eventually(t, "b2's write", func() bool { return g.written() == "a,b,b2" })
+	select {
+	case <-done:
+		t.Fatal("b2 was handed to a flush, not written by the caller")
+	default:
+	}
 	c.offer(item{frame: []byte("c")})
 	if got := g.written(); got != "a,b,b2" {
 		t.Fatalf("c written beside b2: %s", got)
@@ -155,5 +160,28 @@ func TestOfferNowWaitsForTheFlush(t *testing.T) {
 	eventually(t, "the flush to end", idle)
 	if g.overlap {
 		t.Error("two writes ran at once")
+	}
+}
+
+// TestOfferNowBehindQueuedFrames: frames queued while the stream caught
+// up wait for the flush that going live starts; a post offered in that
+// window goes after them, not before.
+func TestOfferNowBehindQueuedFrames(t *testing.T) {
+	c := testConn(t, DefaultConfig())
+	c.hub.frames = prometheus.NewCounter(prometheus.CounterOpts{Name: "y"})
+	g := &gatedTransport{gate: make(chan struct{}, 4)}
+	c.t = g
+	c.refs.Store(1)
+	c.offer(item{seq: 1, frame: []byte("q")}) // catching up: queued
+	c.mu.Lock()
+	c.live = true // as Serve does, before its kick
+	c.mu.Unlock()
+	g.gate <- struct{}{} // writes return at once
+	g.gate <- struct{}{}
+	c.offerNow([]byte("p"))
+	c.kick()
+	eventually(t, "both written", func() bool { return strings.Count(g.written(), ",") == 1 })
+	if got := g.written(); got != "q,p" {
+		t.Errorf("written %s, want q then p", got)
 	}
 }

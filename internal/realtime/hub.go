@@ -646,10 +646,14 @@ func (h *Hub) deliverTopic(subject string, ts *topicSubs, frame []byte) {
 // fanOutShare is the fewest devices a goroutine of fanOut takes.
 const fanOutShare = 256
 
-// fanOut hands frame to every device of targets, spread over the
-// machine's cores when there are many, and returns once each has it
-// (written or queued), so that posts handed over one after another
-// reach each device in that order.
+// fanOut hands frame to every device of targets (offerNow: written at
+// once on the event loop, queued otherwise), split among up to one
+// goroutine per core when there are at least fanOutShare devices for
+// each, and returns once each device has it, so that posts handed over
+// one after another reach each device in that order. It does not block
+// on any device; it takes as long as the writes do (about 10 µs each
+// here, system calls to sockets that never wait), which a bus handler
+// may spend.
 func fanOut(targets []*Conn, frame []byte) {
 	n := min(runtime.GOMAXPROCS(0), len(targets)/fanOutShare)
 	if n <= 1 {

@@ -476,10 +476,10 @@ func benchChannel(ctx context.Context, cfg *Config, base string, pid, followers,
 	fmt.Fprintf(stdout, "publish call: p50 %s  max %s\n", ms(rep.PublishCall.P50), ms(rep.PublishCall.Max))
 	fmt.Fprintf(stdout, "publish → last connected follower's delivery, per post: p50 %s  max %s  (%d posts)\n", ms(rep.Last.P50), ms(rep.Last.Max), rep.Last.N)
 	fmt.Fprintf(stdout, "publish → first follower's delivery, per post: p50 %s  max %s\n", ms(rep.First.P50), ms(rep.First.Max))
-	if pid > 0 {
-		fmt.Fprintf(stdout, "CPU per post (the pauses between posts included): server %s, load generator %s\n", ms(rep.ServerCPU), ms(rep.GeneratorCPU))
+	if rep.ServerCPUMS > 0 {
+		fmt.Fprintf(stdout, "CPU per post, publish call → last delivery: server %.1fms, load generator %.1fms\n", rep.ServerCPUMS, rep.GeneratorCPUMS)
 	} else {
-		fmt.Fprintf(stdout, "CPU per post (the pauses between posts included): load generator %s (the server's needs --server-pid)\n", ms(rep.GeneratorCPU))
+		fmt.Fprintf(stdout, "CPU per post, publish call → last delivery: load generator %.1fms (the server's needs --server-pid)\n", rep.GeneratorCPUMS)
 	}
 	printReadLag(stdout, rep.ReadLag)
 	return nil

@@ -20,8 +20,8 @@ type ChannelConfig struct {
 	Devices    []Account
 	Posts      int
 	Progress   func(string)
-	// CPU, if set, returns the CPU time the server and the load
-	// generator have used so far, for the CPU per post.
+	// CPU, if set, returns the CPU time the server (0 if unknown) and
+	// the load generator have used so far, for the CPU per post.
 	CPU func() (server, generator time.Duration)
 }
 
@@ -50,10 +50,13 @@ type ChannelReport struct {
 	// a device's socket (which is when it counts as delivered, on Linux)
 	// to the generator reading it.
 	ReadLag Percentiles
-	// ServerCPU and GeneratorCPU are the CPU time each used per post from
-	// the first post to the last one's deliveries (the pauses between
-	// posts included); zero when not measured.
-	ServerCPU, GeneratorCPU time.Duration
+	// ServerCPUMS and GeneratorCPUMS are the CPU time each used per
+	// post, in milliseconds, from the start of its publish call to its
+	// last delivery (the pauses between posts left out); zero when not
+	// measured. /proc counts in ticks of 10 ms: the mean over many posts
+	// is what is worth reading.
+	ServerCPUMS    float64 `json:"server_cpu_ms_per_post,omitempty"`
+	GeneratorCPUMS float64 `json:"generator_cpu_ms_per_post,omitempty"`
 }
 
 // RunChannel connects the devices, publishes, and reports.
@@ -98,16 +101,18 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	var lat, calls, lasts, firsts []time.Duration
 	within := 0
-	var serverCPU, generatorCPU time.Duration
-	if cfg.CPU != nil {
-		serverCPU, generatorCPU = cfg.CPU()
-	}
+	var serverCPU, generatorCPU time.Duration // summed over the posts
+	serverKnown := cfg.CPU != nil
 	for p := 0; p < cfg.Posts; p++ {
 		sleep(ctx, 500*time.Millisecond) // let the previous post settle
 		body := fmt.Sprintf(`{"title":"Bench post %d","body":"Hello, followers.","category":"bench"}`, p)
 		req, _ := http.NewRequestWithContext(ctx, "POST", cfg.URL+"/api/v1/channels/"+cfg.ChannelID+"/posts", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+cfg.OwnerToken)
+		var server0, generator0 time.Duration
+		if cfg.CPU != nil {
+			server0, generator0 = cfg.CPU()
+		}
 		start := time.Now()
 		res, err := client.Do(req)
 		if err != nil {
@@ -150,6 +155,12 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 				break collect
 			}
 		}
+		if cfg.CPU != nil {
+			server, generator := cfg.CPU()
+			serverKnown = serverKnown && server0 > 0 && server >= server0
+			serverCPU += server - server0
+			generatorCPU += generator - generator0
+		}
 		rep.Received += got
 		if got == len(cfg.Devices) {
 			lasts = append(lasts, last.Sub(start))
@@ -158,9 +169,10 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		progress(fmt.Sprintf("post %d: %d of %d followers had it", p+1, got, len(cfg.Devices)))
 	}
 	if cfg.CPU != nil && cfg.Posts > 0 {
-		server, generator := cfg.CPU()
-		rep.ServerCPU = (server - serverCPU) / time.Duration(cfg.Posts)
-		rep.GeneratorCPU = (generator - generatorCPU) / time.Duration(cfg.Posts)
+		if serverKnown {
+			rep.ServerCPUMS = serverCPU.Seconds() * 1000 / float64(cfg.Posts)
+		}
+		rep.GeneratorCPUMS = generatorCPU.Seconds() * 1000 / float64(cfg.Posts)
 	}
 	rep.Latency, rep.PublishCall, rep.Last, rep.First = percentiles(lat), percentiles(calls), percentiles(lasts), percentiles(firsts)
 	rep.ReadLag = devices.readLag()

@@ -56,7 +56,7 @@ type subscribeOptions struct {
 }
 
 // Inline marks a handler that only hands each event on (to a bounded
-// queue, or a socket write that cannot wait) and never blocks. The local bus then calls it on the
+// queue, say) and never blocks. The local bus then calls it on the
 // publisher's goroutine, sparing the hop to a goroutine of the
 // subscription's own for every event; such a handler may run on several
 // publishers' goroutines at once (events from one publisher reach it in

@@ -198,14 +198,6 @@ func (c *Conn) unhold() {
 	}
 }
 
-// unholdElsewhere is unhold for a goroutine that must not block: the
-// release, if this was the last reference, runs on a new goroutine.
-func (c *Conn) unholdElsewhere() {
-	if c.refs.Add(-1) == 0 {
-		go c.finish()
-	}
-}
-
 // transportGone is called once the connection is closed: no frame is
 // queued any more, and the stream ends once its goroutines have.
 func (c *Conn) transportGone() {
@@ -265,56 +257,6 @@ func (c *Conn) offer(it item) {
 	c.flushing = c.flushing || start
 	c.mu.Unlock()
 	if start {
-		c.startFlush()
-	}
-}
-
-// offerNow is offer for a frame outside the sync log (seq 0), written on
-// the caller's goroutine when nothing waits for the device and its
-// transport never blocks: a post to thousands of followers then costs a
-// write each rather than a goroutine each. Otherwise the frame is queued
-// as offer does, behind what waits. It never blocks.
-func (c *Conn) offerNow(frame []byte) {
-	if !c.t.nonBlocking() {
-		c.offer(item{frame: frame})
-		return
-	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	if !c.live || c.flushing || len(c.queue) > 0 {
-		c.mu.Unlock()
-		c.offer(item{frame: frame})
-		return
-	}
-	if len(frame)+c.transportQueued() > c.hub.cfg.QueueBytes {
-		c.mu.Unlock()
-		c.tooSlow()
-		return
-	}
-	// This goroutine is the flush until the frame is written: frames
-	// offered meanwhile queue behind it.
-	c.flushing = true
-	c.mu.Unlock()
-	if !c.hold() {
-		return // released: nothing is written any more
-	}
-	// The last reference may go here (the connection died during the
-	// write): the stream's release, which reaches the database and the
-	// bus, then runs on a goroutine of its own, not on the hand-over's.
-	defer c.unholdElsewhere()
-	one := [1][]byte{frame}
-	if err := c.writeFrames(one[:]); err != nil {
-		c.shutdown(websocket.StatusNormalClosure, "")
-		return
-	}
-	c.mu.Lock()
-	more := len(c.queue) > 0 && !c.closed
-	c.flushing = more
-	c.mu.Unlock()
-	if more {
 		c.startFlush()
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"sync"
 	"time"
 
@@ -640,42 +639,9 @@ func (h *Hub) deliverTopic(subject string, ts *topicSubs, frame []byte) {
 		}
 	}
 	h.mu.Unlock()
-	fanOut(targets, frame)
-}
-
-// fanOutShare is the fewest devices a goroutine of fanOut takes.
-const fanOutShare = 256
-
-// fanOut hands frame to every device of targets (offerNow: written at
-// once on the event loop, queued otherwise), split among up to one
-// goroutine per core when there are at least fanOutShare devices for
-// each, and returns once each device has it, so that posts handed over
-// one after another reach each device in that order. It does not block
-// on any device; it takes as long as the writes do (about 10 µs each
-// here, system calls to sockets that never wait), which a bus handler
-// may spend.
-func fanOut(targets []*Conn, frame []byte) {
-	n := min(runtime.GOMAXPROCS(0), len(targets)/fanOutShare)
-	if n <= 1 {
-		for _, c := range targets {
-			c.offerNow(frame)
-		}
-		return
+	for _, c := range targets {
+		c.offer(item{frame: frame})
 	}
-	var wg sync.WaitGroup
-	for i := 1; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := i; j < len(targets); j += n {
-				targets[j].offerNow(frame)
-			}
-		}()
-	}
-	for j := 0; j < len(targets); j += n {
-		targets[j].offerNow(frame)
-	}
-	wg.Wait()
 }
 
 // control applies a message meant for this node: a follow change, a

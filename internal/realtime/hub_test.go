@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -933,11 +932,9 @@ func TestHubResyncTrailingPass(t *testing.T) {
 // being written meanwhile.
 func TestHubChannelPostFansOutInOrder(t *testing.T) {
 	eachTransport(t, func(t *testing.T, cfg Config) {
-		// Two cores at least, so that the hand-over splits the devices.
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
 		ch := plaza.ID(88)
-		const followers, posts = 3*fanOutShare + 7, 6
+		const followers, posts = 600, 6
 		accts := make([]plaza.ID, followers)
 		devs := make([]*device, followers)
 		for i := range accts {

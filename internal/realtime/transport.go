@@ -37,10 +37,6 @@ type transport interface {
 	// queued is how many bytes were written but not yet taken by the
 	// socket (always 0 for a transport whose write blocks until then).
 	queued() int
-	// nonBlocking reports whether write returns at once whatever the
-	// device reads (what the socket does not take waits in the
-	// transport, counted by queued), so that any goroutine may call it.
-	nonBlocking() bool
 	// drain waits until queued is at most limit, or fails once the
 	// device has taken nothing for the write timeout.
 	drain(limit int) error

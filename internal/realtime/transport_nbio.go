@@ -290,8 +290,6 @@ func (t *nbioConn) send(b []byte, last bool) error {
 
 func (t *nbioConn) queued() int { return int(t.sent.Load() - t.taken.Load()) }
 
-func (t *nbioConn) nonBlocking() bool { return true }
-
 func (t *nbioConn) drain(limit int) error {
 	wait := t.c.hub.cfg.WriteTimeout
 	last, since := t.taken.Load(), time.Now()

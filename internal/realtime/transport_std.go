@@ -67,8 +67,6 @@ func (t *stdTransport) write(frames [][]byte) error {
 
 func (t *stdTransport) queued() int { return 0 }
 
-func (t *stdTransport) nonBlocking() bool { return false }
-
 func (t *stdTransport) drain(int) error { return nil }
 
 // ping pings from a goroutine of its own, which waits for the pong.

@@ -101,18 +101,19 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	var lat, calls, lasts, firsts []time.Duration
 	within := 0
+	cpu := cfg.CPU
+	if cpu == nil {
+		cpu = func() (time.Duration, time.Duration) { return 0, 0 } // not measured
+	}
 	var serverCPU, generatorCPU time.Duration // summed over the posts
-	serverKnown := cfg.CPU != nil
+	serverKnown := true
 	for p := 0; p < cfg.Posts; p++ {
 		sleep(ctx, 500*time.Millisecond) // let the previous post settle
 		body := fmt.Sprintf(`{"title":"Bench post %d","body":"Hello, followers.","category":"bench"}`, p)
 		req, _ := http.NewRequestWithContext(ctx, "POST", cfg.URL+"/api/v1/channels/"+cfg.ChannelID+"/posts", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+cfg.OwnerToken)
-		var server0, generator0 time.Duration
-		if cfg.CPU != nil {
-			server0, generator0 = cfg.CPU()
-		}
+		server0, generator0 := cpu()
 		start := time.Now()
 		res, err := client.Do(req)
 		if err != nil {
@@ -155,12 +156,10 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 				break collect
 			}
 		}
-		if cfg.CPU != nil {
-			server, generator := cfg.CPU()
-			serverKnown = serverKnown && server0 > 0 && server >= server0
-			serverCPU += server - server0
-			generatorCPU += generator - generator0
-		}
+		server, generator := cpu()
+		serverKnown = serverKnown && server0 > 0 && server >= server0
+		serverCPU += server - server0
+		generatorCPU += generator - generator0
 		rep.Received += got
 		if got == len(cfg.Devices) {
 			lasts = append(lasts, last.Sub(start))
@@ -168,7 +167,7 @@ func RunChannel(ctx context.Context, cfg ChannelConfig) (ChannelReport, error) {
 		}
 		progress(fmt.Sprintf("post %d: %d of %d followers had it", p+1, got, len(cfg.Devices)))
 	}
-	if cfg.CPU != nil && cfg.Posts > 0 {
+	if cfg.Posts > 0 {
 		if serverKnown {
 			rep.ServerCPUMS = serverCPU.Seconds() * 1000 / float64(cfg.Posts)
 		}

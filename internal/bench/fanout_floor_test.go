@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -62,8 +64,8 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 		b.Fatal(err)
 	}
 	var mu sync.Mutex
-	var last int64 // newest arrival of the current post, Unix nanoseconds
-	var got sync.WaitGroup
+	var last int64       // newest arrival of the current post, Unix nanoseconds
+	var got atomic.Int64 // whole frames read, over all the posts
 	for range floorFollowers {
 		c, err := net.Dial("tcp", addr[:len(addr)-1])
 		if err != nil {
@@ -90,7 +92,7 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 				last = max(last, at)
 				mu.Unlock()
 				for pending += n; pending >= floorFrame; pending -= floorFrame {
-					got.Done()
+					got.Add(1)
 				}
 			}
 		}()
@@ -99,13 +101,12 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 	// CPU is counted in ticks of 10 ms: over all the posts, not per post.
 	var writerCPU, readerCPU time.Duration
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
 		b.StopTimer()
 		time.Sleep(100 * time.Millisecond) // the previous post settles
 		mu.Lock()
 		last = 0
 		mu.Unlock()
-		got.Add(floorFollowers)
 		w0, r0 := ProcessCPU(cmd.Process.Pid), ProcessCPU(0)
 		b.StartTimer()
 		if _, err := in.Write([]byte{'p'}); err != nil {
@@ -115,8 +116,9 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 		if _, err := io.ReadFull(out, stamp[:]); err != nil {
 			b.Fatal(err)
 		}
-		if !waitGroupFor(&got, 30*time.Second) {
-			b.Fatal("not every follower had the frame within 30 s")
+		want := int64(i+1) * floorFollowers
+		if err := waitFor(context.Background(), 30*time.Second, func() bool { return got.Load() >= want }); err != nil {
+			b.Fatalf("not every follower had the frame: %v", err)
 		}
 		b.StopTimer()
 		start := int64(binary.LittleEndian.Uint64(stamp[:]))
@@ -148,18 +150,6 @@ func stampsHere(b *testing.B) bool {
 	}
 	defer c.Close()
 	return newStampedReader(c) != nil
-}
-
-// waitGroupFor waits for wg, at most d; it reports whether wg was done.
-func waitGroupFor(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
-	}
 }
 
 // TestLoopbackFanoutWriter is BenchmarkLoopbackFanout's second process;

@@ -925,6 +925,18 @@ func TestHubResyncTrailingPass(t *testing.T) {
 	}
 }
 
+// onChannel waits until n accounts listen on channel ch's subject and
+// the hub has subscribed to it.
+func (e *hubEnv) onChannel(ch plaza.ID, n int) {
+	e.t.Helper()
+	eventually(e.t, fmt.Sprintf("%d followers on the channel's subject", n), func() bool {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		ts := e.hub.topics[events.ChannelSubject(ch)]
+		return ts != nil && ts.sub != nil && len(ts.accounts) == n
+	})
+}
+
 // TestHubChannelPostFansOutInOrder: a post on a channel with hundreds of
 // connected followers (enough for the hand-off to spread over the cores)
 // reaches every device once, and posts handed over one after another
@@ -944,12 +956,7 @@ func TestHubChannelPostFansOutInOrder(t *testing.T) {
 			e.mu.Unlock()
 			devs[i] = e.dial(accts[i], plaza.ID(i+1), "")
 		}
-		eventually(t, "every follower on the channel's subject", func() bool {
-			e.hub.mu.Lock()
-			defer e.hub.mu.Unlock()
-			ts := e.hub.topics[events.ChannelSubject(ch)]
-			return ts != nil && ts.sub != nil && len(ts.accounts) == followers
-		})
+		e.onChannel(ch, followers)
 		// The first follower's own events are published while the posts
 		// are, so its stream is often busy writing when a post comes.
 		own := make(chan int64, posts)
@@ -1003,12 +1010,7 @@ func TestHubChannelPostToSlowFollower(t *testing.T) {
 		e.follows[fast] = []plaza.ID{ch}
 		e.mu.Unlock()
 		ds, df := e.dial(slow, 1, ""), e.dial(fast, 2, "")
-		eventually(t, "both on the channel's subject", func() bool {
-			e.hub.mu.Lock()
-			defer e.hub.mu.Unlock()
-			ts := e.hub.topics[events.ChannelSubject(ch)]
-			return ts != nil && ts.sub != nil && len(ts.accounts) == 2
-		})
+		e.onChannel(ch, 2)
 		var inOrder atomic.Int64 // posts the fast follower read, in order
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)

@@ -82,6 +82,7 @@ type Config struct {
 	MaxGroupMembers int
 	RecallWindow    time.Duration
 	SyncRetention   time.Duration
+	SyncLogRuns     bool
 	DeletionGrace   time.Duration
 	ExportExpiry    time.Duration
 
@@ -218,6 +219,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxGroupMembers, "max-group-members", c.MaxGroupMembers, "largest group")
 	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message may be recalled")
 	fs.DurationVar(&c.SyncRetention, "sync-retention", c.SyncRetention, "how long the sync log keeps events; older cursors get cursor_expired")
+	fs.BoolVar(&c.SyncLogRuns, "sync-log-runs", c.SyncLogRuns, "store a batch's messages to one conversation as one sync log row per member; turn on once no node of a release before 00025 shares the database and you will not go back to one")
 	fs.DurationVar(&c.DeletionGrace, "deletion-grace", c.DeletionGrace, "how long after its owner asks an account is erased; until then they may sign in and cancel (1s to 8760h)")
 	fs.DurationVar(&c.ExportExpiry, "export-expiry", c.ExportExpiry, "how long a data export may be downloaded once written; then its ZIP is deleted")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
@@ -528,6 +530,7 @@ func (c *Config) chatConfig() chat.Config {
 	cc.MaxGroupMembers = c.MaxGroupMembers
 	cc.RecallWindow = c.RecallWindow
 	cc.Retention = c.SyncRetention
+	cc.SyncLogRuns = c.SyncLogRuns
 	if c.RateLimits == "on" {
 		cc.Limits.Sends, _ = ratelimit.ParseRate(c.SendRate)
 		cc.Limits.ContactRequests, _ = ratelimit.ParseRate(c.ContactRate)

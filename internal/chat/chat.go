@@ -41,6 +41,9 @@ type Config struct {
 	// Retention is how long the sync log keeps events; a cursor older
 	// than that is answered with cursor_expired.
 	Retention time.Duration
+	// SyncLogRuns stores a batch's messages to a conversation as runs in
+	// the sync log, one row per member (events.LogConfig.Runs).
+	SyncLogRuns bool
 	// MaxBatch bounds how many sends one group commit carries.
 	MaxBatch int
 	// CommitTimeout bounds one group commit, its retries included: a
@@ -128,7 +131,7 @@ func NewService(ctx context.Context, db *sqldb.DB, b bus.Bus, accounts *account.
 	s := &Service{db: db, bus: b, accounts: accounts, identity: ids, cfg: cfg, log: log,
 		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		limits: newBudgets(db, cfg.Limits)}
-	evlog, err := events.NewLog(ctx, db, b, events.LogConfig{Retention: cfg.Retention, Now: func() time.Time { return s.now() }}, log)
+	evlog, err := events.NewLog(ctx, db, b, events.LogConfig{Retention: cfg.Retention, Runs: cfg.SyncLogRuns, Now: func() time.Time { return s.now() }}, log)
 	if err != nil {
 		return nil, err
 	}

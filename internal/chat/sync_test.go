@@ -387,3 +387,101 @@ func TestRunPrunerPrunesUntilCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestQueuedSendsShareRowsAndSyncOneByOne queues sends faster than the
+// writer commits, so that its batches hold several messages of a
+// conversation in a row and the sync log, with SyncLogRuns, stores them
+// as runs (one row per member and run). Every member still syncs and
+// replays each message once, with its own cursor, in seq order, from
+// every cursor, and a message recalled after it was sent reads back
+// recalled. Without SyncLogRuns every event has a row.
+func TestQueuedSendsShareRowsAndSyncOneByOne(t *testing.T) {
+	for _, runs := range []bool{true, false} {
+		t.Run("runs="+strconv.FormatBool(runs), func(t *testing.T) { testQueuedSends(t, runs) })
+	}
+}
+
+func testQueuedSends(t *testing.T, runs bool) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, withChat(func(c *Config) { c.SyncLogRuns = runs }))
+		ann, bob, cat := e.account(t, "ann"), e.account(t, "bob"), e.account(t, "cat")
+		direct := e.direct(t, ann, bob)
+		group := e.group(t, ann, "runs", bob, cat)
+		const total = 90
+		qs := make([]*QueuedSend, 0, total)
+		for i := range total {
+			conv := direct.ID
+			if i/15%2 == 1 { // 15 to one, then 15 to the other
+				conv = group.ID
+			}
+			q, err := e.svc.Queue(ctx, []plaza.ID{ann, bob}[i%2], SendInput{ConversationID: conv, ClientID: "q" + strconv.Itoa(i), Kind: KindText, Text: "消息 " + strconv.Itoa(i)})
+			mustNil(t, err, "queue")
+			qs = append(qs, q)
+		}
+		sent := make([]Message, total)
+		for i, q := range qs {
+			m, _, err := q.Wait()
+			mustNil(t, err, "send")
+			sent[i] = m
+		}
+		recalled := sent[20] // ann's, in the middle of a run
+		_, err := e.svc.Recall(ctx, ann, recalled.ConversationID, recalled.ID)
+		mustNil(t, err, "recall")
+
+		var rows, stored int64
+		mustNil(t, db.Read().QueryRowContext(ctx, `SELECT COUNT(*), SUM(n) FROM events WHERE account_id = $1 AND type = $2`, bob, events.MessageCreated).Scan(&rows, &stored), "count")
+		if stored != total || runs && rows > total/2 || !runs && rows != total {
+			t.Fatalf("bob's message.created: %d rows holding %d events; want %d events (runs %v)", rows, stored, total, runs)
+		}
+
+		for _, u := range []plaza.ID{ann, bob, cat} {
+			all := e.syncAll(t, u, 0)
+			// Within a conversation the log follows seq, which follows the
+			// order queued; a batch takes its conversations in turn.
+			want := map[plaza.ID][]Message{}
+			for _, m := range sent {
+				if m.ConversationID == group.ID || u != cat {
+					want[m.ConversationID] = append(want[m.ConversationID], m)
+				}
+			}
+			got := map[plaza.ID][]Message{}
+			for _, ev := range ofType(all, events.MessageCreated) {
+				m := ev.message(t)
+				got[m.ConversationID] = append(got[m.ConversationID], m)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("account %s: messages of %d conversations, want %d", u, len(got), len(want))
+			}
+			for conv, ms := range want {
+				if len(got[conv]) != len(ms) {
+					t.Fatalf("account %s: %d message.created in %s, want %d", u, len(got[conv]), conv, len(ms))
+				}
+				for i, m := range got[conv] {
+					if m.ID != ms[i].ID || m.Seq != ms[i].Seq || m.Recalled != (m.ID == recalled.ID) {
+						t.Fatalf("account %s message %d of %s = %s seq %d recalled %v, want %s seq %d", u, i, conv, m.ID, m.Seq, m.Recalled, ms[i].ID, ms[i].Seq)
+					}
+				}
+			}
+			// From every cursor, a page of 7 and a replay of 5 start at
+			// the next event.
+			for since := range int64(len(all)) {
+				page, err := e.svc.Sync(ctx, u, since, 7)
+				mustNil(t, err, "sync")
+				frames, seqs, err := e.svc.Replay(ctx, u, since, min(since+5, int64(len(all))))
+				mustNil(t, err, "replay")
+				for i, raw := range page.Events {
+					if got := decodeFrame(t, raw).cursor(t); got != since+1+int64(i) {
+						t.Fatalf("account %s since %d: page event %d has cursor %d", u, since, i, got)
+					}
+					if i < len(frames) && string(raw) != string(frames[i]) {
+						t.Fatalf("account %s since %d: event %d synced as %s, replayed as %s", u, since, i, raw, frames[i])
+					}
+				}
+				if len(seqs) == 0 || seqs[0] != since+1 {
+					t.Fatalf("account %s: replay after %d starts at %v", u, since, seqs)
+				}
+			}
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Log struct {
 
 	refTypes map[string]bool
 	refs     RefLoader
+	runs     bool // LogConfig.Runs
 
 	// pub carries committed events to the publisher goroutine, so that
 	// whoever commits (the chat writer, above all) hands over a batch
@@ -62,6 +64,11 @@ type LogConfig struct {
 	Retention time.Duration
 	// Now is the clock (UTC, microseconds); nil means time.Now.
 	Now func() time.Time
+	// Runs lets Append store a run of events in one row (see row). Every
+	// Log reads runs; a node of a release before runs existed would read
+	// such a row as its first event only, so they are written only when
+	// asked, once no such node shares the database.
+	Runs bool
 }
 
 // RefLoader returns the current data of the referenced rows (such as
@@ -79,7 +86,7 @@ const maxRows = 64
 // transaction would wait for the writer connection that the transaction
 // itself holds, so every size is prepared now.
 func NewLog(ctx context.Context, db *sqldb.DB, b bus.Bus, cfg LogConfig, log *slog.Logger) (*Log, error) {
-	l := &Log{db: db, bus: b, log: log, retention: cfg.Retention, now: cfg.Now, refTypes: map[string]bool{},
+	l := &Log{db: db, bus: b, log: log, retention: cfg.Retention, now: cfg.Now, runs: cfg.Runs, refTypes: map[string]bool{},
 		pub: make(chan []Pending, publishQueue), pubDone: make(chan struct{})}
 	if l.now == nil {
 		l.now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
@@ -178,20 +185,96 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 		return nil, err
 	}
 	out := make([]Pending, 0, len(evs))
-	order := make([]int, 0, len(evs)) // out[k] stores evs[order[k]]
+	rows := make([]row, 0, len(evs))
 	for _, a := range accounts {
 		idx := per[a]
 		first := heads[a] - int64(len(idx)) + 1
 		for j, i := range idx {
+			e := &evs[i]
 			seq := first + int64(j)
-			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(evs[i].Type, seq, evs[i].Data), RequestID: evs[i].RequestID})
-			order = append(order, i)
+			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(e.Type, seq, e.Data), RequestID: e.RequestID})
+			if n := len(rows); n > 0 && j > 0 && l.runnable(e) && rows[n-1].extends(e) {
+				rows[n-1].refs = append(rows[n-1].refs, e.Ref)
+				continue
+			}
+			r := row{account: a, seq: seq, typ: e.Type, conv: e.Conversation, ref: e.Ref, data: stored(*e)}
+			if l.runnable(e) {
+				r.refs = []plaza.ID{e.Ref}
+			}
+			rows = append(rows, r)
 		}
 	}
-	if err := l.insert(ctx, tx, evs, out, order); err != nil {
+	if err := l.insert(ctx, tx, rows); err != nil {
 		return nil, fmt.Errorf("sync log: %w", err)
 	}
 	return out, nil
+}
+
+// maxRun is the most events one row of the log stands for (see row): it
+// bounds the row's list of references and how far before a cursor read
+// looks for a run that reaches past it.
+const maxRun = 32
+
+// A row is one row of the sync log: one event, or a run of events that
+// follow each other in one account's log, of one type and conversation,
+// each loaded by its reference (UseRefs) with nothing of its own stored.
+// A run's row has the first event's seq and ref and n = len(refs); its
+// data lists every reference (see runData), and the events' frames are
+// rendered from what the references load, as a single event's are.
+type row struct {
+	account, conv, ref plaza.ID
+	seq                int64
+	typ, data          string
+	refs               []plaza.ID // a run's references, nil for a single event that cannot start one
+}
+
+// runnable reports whether e can be part of a run.
+func (l *Log) runnable(e *Event) bool {
+	return l.runs && e.Ref != 0 && e.Stored == nil && l.refTypes[e.Type]
+}
+
+// extends reports whether e, runnable and the next event of r's account,
+// can join r's run.
+func (r *row) extends(e *Event) bool {
+	return r.refs != nil && len(r.refs) < maxRun && r.typ == e.Type && r.conv == e.Conversation
+}
+
+// n is how many events r stands for.
+func (r *row) n() int64 { return max(1, int64(len(r.refs))) }
+
+// runData is the data column of a run's row: its references in order,
+// as decimal numbers joined by commas.
+func runData(refs []plaza.ID) string {
+	b := make([]byte, 0, 20*len(refs))
+	for i, ref := range refs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(ref), 10)
+	}
+	return string(b)
+}
+
+// parseRun reads a run's data back into its n references.
+func parseRun(data string, n int64) ([]plaza.ID, error) {
+	refs := make([]plaza.ID, 0, n)
+	for len(data) > 0 {
+		field := data
+		if i := strings.IndexByte(data, ','); i >= 0 {
+			field, data = data[:i], data[i+1:]
+		} else {
+			data = ""
+		}
+		v, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("sync log: a run's reference %q: %w", field, err)
+		}
+		refs = append(refs, plaza.ID(v))
+	}
+	if int64(len(refs)) != n {
+		return nil, fmt.Errorf("sync log: a run of %d events lists %d references", n, len(refs))
+	}
+	return refs, nil
 }
 
 // Publish hands committed events to the publisher goroutine, which
@@ -339,7 +422,7 @@ func (l *Log) RunPruner(ctx context.Context, interval time.Duration) {
 			if n, err := l.Prune(ctx); err != nil {
 				l.log.Error("sync log pruning failed", "err", err)
 			} else if n > 0 {
-				l.log.Info("sync log pruned", "events", n)
+				l.log.Info("sync log pruned", "rows", n)
 			}
 		}
 	}

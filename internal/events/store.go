@@ -21,7 +21,7 @@ import (
 // arrays and no round trips, so it keeps the ladders.
 type pgStmts struct {
 	bumpHeads *sql.Stmt // $1 accounts, $2 counts
-	insert    *sql.Stmt // $1..$6 the events' columns, $7 created_at
+	insert    *sql.Stmt // $1..$7 the rows' columns, $8 created_at
 }
 
 // prepare prepares the statements that bump many sync heads and insert
@@ -45,10 +45,10 @@ func (l *Log) prepare(ctx context.Context) error {
 		return err
 	}
 	l.inserts, err = db.PrepareLadder(ctx, maxRows, func(i int) string {
-		b := 7 * i
-		return "(" + p(b+1) + ", " + p(b+2) + ", " + p(b+3) + ", " + p(b+4) + ", " + p(b+5) + ", " + p(b+6) + ", " + p(b+7) + ")"
+		b := 8 * i
+		return "(" + p(b+1) + ", " + p(b+2) + ", " + p(b+3) + ", " + p(b+4) + ", " + p(b+5) + ", " + p(b+6) + ", " + p(b+7) + ", " + p(b+8) + ")"
 	}, ", ", func(rows string) string {
-		return `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at) VALUES ` + rows
+		return `INSERT INTO events (account_id, seq, n, type, conversation_id, ref_id, data, created_at) VALUES ` + rows
 	})
 	return err
 }
@@ -66,9 +66,9 @@ func (l *Log) preparePG(ctx context.Context) error {
 		{&l.pg.bumpHeads, `INSERT INTO sync_heads (account_id, seq)
 			SELECT a, n FROM unnest($1::bigint[], $2::bigint[]) AS v(a, n) ORDER BY a
 			ON CONFLICT (account_id) DO UPDATE SET seq = sync_heads.seq + excluded.seq RETURNING account_id, seq`},
-		{&l.pg.insert, `INSERT INTO events (account_id, seq, type, conversation_id, ref_id, data, created_at)
-			SELECT a, s, t, c, r, d, $7 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
-				AS v(a, s, t, c, r, d)`},
+		{&l.pg.insert, `INSERT INTO events (account_id, seq, n, type, conversation_id, ref_id, data, created_at)
+			SELECT a, s, n, t, c, r, d, $8 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+				AS v(a, s, n, t, c, r, d)`},
 	} {
 		st, err := l.db.Prepare(ctx, q.sql)
 		if err != nil {
@@ -149,25 +149,29 @@ func readHeads(rows *sql.Rows, heads map[plaza.ID]int64) error {
 	return rows.Err()
 }
 
-// insert stores evs[order[k]] as out[k], for every k.
-func (l *Log) insert(ctx context.Context, tx *sql.Tx, evs []Event, out []Pending, order []int) error {
+// insert stores rows.
+func (l *Log) insert(ctx context.Context, tx *sql.Tx, rows []row) error {
 	now := l.now().UnixMicro()
-	if l.pg != nil {
-		return l.insertPG(ctx, tx, evs, out, order, now)
+	for i := range rows {
+		if r := &rows[i]; len(r.refs) > 1 {
+			r.data = runData(r.refs)
+		}
 	}
-	args := make([]any, 0, 7*min(maxRows, len(out)))
-	return l.inserts.Each(len(out), func(st *sql.Stmt, lo, hi int) error {
+	if l.pg != nil {
+		return l.insertPG(ctx, tx, rows, now)
+	}
+	args := make([]any, 0, 8*min(maxRows, len(rows)))
+	return l.inserts.Each(len(rows), func(st *sql.Stmt, lo, hi int) error {
 		args = args[:0]
-		for k := lo; k < hi; k++ {
-			e := evs[order[k]]
+		for _, r := range rows[lo:hi] {
 			var conv, ref any
-			if e.Conversation != 0 {
-				conv = e.Conversation
+			if r.conv != 0 {
+				conv = r.conv
 			}
-			if e.Ref != 0 {
-				ref = e.Ref
+			if r.ref != 0 {
+				ref = r.ref
 			}
-			args = append(args, out[k].Account, out[k].Seq, e.Type, conv, ref, stored(e), now)
+			args = append(args, r.account, r.seq, r.n(), r.typ, conv, ref, r.data, now)
 		}
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return err
@@ -175,21 +179,21 @@ func (l *Log) insert(ctx context.Context, tx *sql.Tx, evs []Event, out []Pending
 }
 
 // insertPG is insert in one statement over arrays (see pgStmts).
-func (l *Log) insertPG(ctx context.Context, tx *sql.Tx, evs []Event, out []Pending, order []int, now int64) error {
-	n := len(out)
-	accounts, seqs, convs, refs := make([]int64, n), make([]int64, n), make([]*int64, n), make([]*int64, n)
-	types, data := make([]string, n), make([]string, n)
-	for k, p := range out {
-		e := &evs[order[k]]
-		accounts[k], seqs[k], types[k], data[k] = int64(p.Account), p.Seq, e.Type, stored(*e)
-		if e.Conversation != 0 {
-			convs[k] = (*int64)(&e.Conversation)
+func (l *Log) insertPG(ctx context.Context, tx *sql.Tx, rows []row, now int64) error {
+	k := len(rows)
+	accounts, seqs, ns, convs, refs := make([]int64, k), make([]int64, k), make([]int64, k), make([]*int64, k), make([]*int64, k)
+	types, data := make([]string, k), make([]string, k)
+	for i := range rows {
+		r := &rows[i]
+		accounts[i], seqs[i], ns[i], types[i], data[i] = int64(r.account), r.seq, r.n(), r.typ, r.data
+		if r.conv != 0 {
+			convs[i] = (*int64)(&r.conv)
 		}
-		if e.Ref != 0 {
-			refs[k] = (*int64)(&e.Ref)
+		if r.ref != 0 {
+			refs[i] = (*int64)(&r.ref)
 		}
 	}
-	_, err := tx.StmtContext(ctx, l.pg.insert).ExecContext(ctx, accounts, seqs, types, convs, refs, data, now)
+	_, err := tx.StmtContext(ctx, l.pg.insert).ExecContext(ctx, accounts, seqs, ns, types, convs, refs, data, now)
 	return err
 }
 
@@ -245,42 +249,69 @@ func (l *Log) first(ctx context.Context, account plaza.ID) (sql.NullInt64, error
 }
 
 // read renders the events of account after since, in order: those up to
-// upTo (with upTo > 0), or at most limit of them.
+// upTo (with upTo > 0), or at most limit of them. A run's row (see row)
+// that starts before since may reach past it, so the query looks back
+// maxRun numbers and keeps the rows whose last event is after since.
 func (l *Log) read(ctx context.Context, account plaza.ID, since, upTo int64, limit int) ([][]byte, []int64, error) {
 	q := l.db.Read()
-	query, arg := `SELECT seq, type, data, ref_id FROM events WHERE account_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, upTo
+	const sel = `SELECT seq, n, type, data, ref_id FROM events WHERE account_id = $1 AND seq > $2 AND seq + n > $3`
+	query, arg := sel+` AND seq <= $4 ORDER BY seq`, upTo
 	if upTo <= 0 {
-		query, arg = `SELECT seq, type, data, ref_id FROM events WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int64(limit)
+		// Every row kept holds at least one event after since.
+		query, arg = sel+` ORDER BY seq LIMIT $4`, int64(limit)
 	}
-	rows, err := q.QueryContext(ctx, query, account, since, arg)
+	rows, err := q.QueryContext(ctx, query, account, since-maxRun, since+1, arg)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
-	type row struct {
+	type event struct {
 		seq  int64
 		typ  string
 		data string
 		ref  plaza.ID
 	}
-	var got []row
-	var refs []plaza.ID
+	var got []event
 	for rows.Next() {
-		var r row
+		var e event
+		var n int64
 		var ref sql.NullInt64
-		if err := rows.Scan(&r.seq, &r.typ, &r.data, &ref); err != nil {
+		if err := rows.Scan(&e.seq, &n, &e.typ, &e.data, &ref); err != nil {
 			return nil, nil, err
 		}
-		if ref.Valid && l.refTypes[r.typ] {
-			r.ref = plaza.ID(ref.Int64)
-			refs = append(refs, r.ref)
+		if n > 1 {
+			if !l.refTypes[e.typ] {
+				return nil, nil, fmt.Errorf("sync log: a run of %q events, which are not loaded by reference", e.typ)
+			}
+			run, err := parseRun(e.data, n)
+			if err != nil {
+				return nil, nil, err
+			}
+			for j, r := range run {
+				if s := e.seq + int64(j); s > since && (upTo <= 0 || s <= upTo) {
+					got = append(got, event{seq: s, typ: e.typ, data: "{}", ref: r})
+				}
+			}
+			continue
 		}
-		got = append(got, r)
+		if ref.Valid && l.refTypes[e.typ] {
+			e.ref = plaza.ID(ref.Int64)
+		}
+		got = append(got, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 	rows.Close()
+	if upTo <= 0 && len(got) > limit {
+		got = got[:limit]
+	}
+	var refs []plaza.ID
+	for _, e := range got {
+		if e.ref != 0 {
+			refs = append(refs, e.ref)
+		}
+	}
 	var loaded map[plaza.ID][]byte
 	if len(refs) > 0 && l.refs != nil {
 		if loaded, err = l.refs(ctx, q, account, refs); err != nil {
@@ -289,18 +320,19 @@ func (l *Log) read(ctx context.Context, account plaza.ID, since, upTo int64, lim
 	}
 	frames := make([][]byte, len(got))
 	seqs := make([]int64, len(got))
-	for i, r := range got {
-		data := []byte(r.data)
-		if b, ok := loaded[r.ref]; ok && r.ref != 0 {
+	for i, e := range got {
+		data := []byte(e.data)
+		if b, ok := loaded[e.ref]; ok && e.ref != 0 {
 			data = b
 		}
-		frames[i], seqs[i] = Frame(r.typ, r.seq, data), r.seq
+		frames[i], seqs[i] = Frame(e.typ, e.seq, data), e.seq
 	}
 	return frames, seqs, nil
 }
 
 // Prune deletes events older than the retention, a batch at a time so
-// the writer is never held for long, and returns how many it deleted.
+// the writer is never held for long, and returns how many rows it
+// deleted (a row may hold a run of events, see row).
 func (l *Log) Prune(ctx context.Context) (int64, error) {
 	cutoff := l.now().Add(-l.retention).UnixMicro()
 	var total int64
@@ -318,10 +350,11 @@ func (l *Log) Prune(ctx context.Context) (int64, error) {
 	}
 }
 
-// EraseBatch deletes up to limit of the account's events, oldest first,
-// inside tx, and the account's head once no event is left; it returns how
-// many events it deleted. Erasing an account calls it, a transaction at a
-// time, until it returns fewer than limit.
+// EraseBatch deletes up to limit of the account's rows of events (a row
+// may hold a run, see row), oldest first, inside tx, and the account's
+// head once no event is left; it returns how many rows it deleted.
+// Erasing an account calls it, a transaction at a time, until it returns
+// fewer than limit.
 func (l *Log) EraseBatch(ctx context.Context, tx *sql.Tx, account plaza.ID, limit int) (int64, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE account_id = $1 AND seq IN
 		(SELECT seq FROM events WHERE account_id = $1 ORDER BY seq LIMIT $2)`, account, limit)

@@ -72,6 +72,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idle := fs.Bool("idle", false, "connect the devices and send nothing (memory per connection)")
 	pid := fs.Int("server-pid", 0, "`pid` of the target server, to report its memory (with --url)")
 	sync := fs.String("sqlite-synchronous", "FULL", "for the server bench starts: FULL or NORMAL")
+	runs := fs.Bool("sync-log-runs", false, "for the server bench starts: serve with --sync-log-runs (a batch's messages to a conversation in one sync log row per member)")
 	bus := fs.String("bus", "local", "for the server bench starts: local or nats://…")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	chanMode := fs.Bool("channel", false, "measure a public account's fan-out instead: --followers follow it, --devices of them connect, the owner publishes --posts posts")
@@ -183,7 +184,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.DB = db
 			progress(fmt.Sprintf("the server uses a fresh database %s on %s, dropped after the run", name, sqldb.Redact(*database)))
 		}
-		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, *traceFor > 0, stderr)
+		var extra []string
+		if *runs {
+			extra = append(extra, "--sync-log-runs")
+		}
+		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, *traceFor > 0, stderr, extra...)
 		if err != nil {
 			return err
 		}
@@ -281,12 +286,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ServerRSSAfter    int64        `json:"server_rss_kib_after"`
 		RSSPerDeviceKiB   float64      `json:"server_rss_kib_per_device"`
 		SQLiteSynchronous string       `json:"sqlite_synchronous"`
+		SyncLogRuns       bool         `json:"sync_log_runs,omitempty"`
 		Engine            string       `json:"engine"`
 		ServerCPUPerMsg   float64      `json:"server_cpu_us_per_msg,omitempty"`
 		BenchCPUPerMsg    float64      `json:"bench_cpu_us_per_msg,omitempty"`
 		Search            *searchLag   `json:"search,omitempty"`
 		WriterTrace       *writerTrace `json:"writer_trace,omitempty"`
-	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg), Search: lag, WriterTrace: wt}
+	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, SyncLogRuns: *runs, Engine: engineName(&cfg), Search: lag, WriterTrace: wt}
 	if rep.Delivered > 0 {
 		if serverPID > 0 && serverCPU[0] > 0 {
 			out.ServerCPUPerMsg = float64((serverCPU[1] - serverCPU[0]).Microseconds()) / float64(rep.Delivered)
@@ -548,7 +554,8 @@ var benchServerBinary = os.Executable
 // startBenchServer runs `plaza serve` as a child process, so its memory
 // is measured apart from the load generator's.
 // With debug it also serves Go's profiler, on a port of its own.
-func startBenchServer(ctx context.Context, dir, db, sync, bus string, debug bool, stderr io.Writer) (*benchServer, error) {
+// extra are more flags for serve.
+func startBenchServer(ctx context.Context, dir, db, sync, bus string, debug bool, stderr io.Writer, extra ...string) (*benchServer, error) {
 	self, err := benchServerBinary()
 	if err != nil {
 		return nil, err
@@ -562,6 +569,7 @@ func startBenchServer(ctx context.Context, dir, db, sync, bus string, debug bool
 	if debug {
 		args = append(args, "--debug-listen", "127.0.0.1:0")
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(self, args...)
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {

@@ -102,6 +102,22 @@ func (p *pgStmts) close() {
 // are 768 parameters, far below SQLite's 32,766 and PostgreSQL's 65,535.
 const maxRows = 64
 
+// messageRow is row i of insertMessages' VALUES, with placeholders p.
+func messageRow(p func(int) string) func(i int) string {
+	return func(i int) string {
+		ps := make([]string, 12)
+		for j := range ps {
+			ps[j] = p(12*i + j + 1)
+		}
+		return "(" + strings.Join(ps, ", ") + ")"
+	}
+}
+
+// insertMessages starts the multi-row insert of messages into table.
+func insertMessages(table string) string {
+	return `INSERT INTO ` + table + ` (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at) VALUES `
+}
+
 func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 	st := stmts{db: db}
 	var err error
@@ -127,14 +143,8 @@ func prepare(ctx context.Context, db *sqldb.DB) (*stmts, error) {
 			return `UPDATE conversations SET last_seq = last_seq + v.column2, updated_at = ` + p(1) + ` FROM (VALUES ` + rows + `) AS v
 				WHERE conversations.id = v.column1 AND conversations.members_version = v.column3 RETURNING id, last_seq`
 		}},
-		{&st.insertMessage, func(i int) string {
-			ps := make([]string, 12)
-			for j := range ps {
-				ps[j] = p(12*i + j + 1)
-			}
-			return "(" + strings.Join(ps, ", ") + ")"
-		}, ", ", func(rows string) string {
-			return `INSERT INTO messages (conversation_id, seq, id, sender_id, client_id, kind, text, media_id, reply_to, mentions, recalled, created_at) VALUES ` + rows
+		{&st.insertMessage, messageRow(p), ", ", func(rows string) string {
+			return insertMessages("messages") + rows
 		}},
 		// Sending reads everything before it.
 		{&st.markReads, func(i int) string {

@@ -114,6 +114,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *traceFor != 0 && (*traceFor < 100*time.Millisecond || *traceFor > *duration || modes > 0) {
 		return usageError("--trace-writer must be 100ms to --duration, and goes with the direct pairs only (not --channel, --group, --reconnect or --idle)")
 	}
+	if *runs && *url != "" {
+		return usageError("--sync-log-runs is for the server bench starts (with --url, start that server with --sync-log-runs)")
+	}
 	if *traceFor > 0 && *url != "" && *debugURL == "" {
 		return usageError("--trace-writer with --url needs --debug-url, the server's --debug-listen address")
 	}

@@ -41,8 +41,9 @@ type Config struct {
 	// Retention is how long the sync log keeps events; a cursor older
 	// than that is answered with cursor_expired.
 	Retention time.Duration
-	// SyncLogRuns stores a batch's messages to a conversation as runs in
-	// the sync log, one row per member (events.LogConfig.Runs).
+	// SyncLogRuns stores a batch's messages to a conversation in the sync
+	// log as one row per member and up to 32 messages, rather than one per
+	// member and message (events.LogConfig.Runs).
 	SyncLogRuns bool
 	// MaxBatch bounds how many sends one group commit carries.
 	MaxBatch int

@@ -23,9 +23,10 @@ import (
 // with the background checkpointer, the SQLite work of a stored message
 // and the writer's Go around it.
 //
-// burst is how many sends each device queues in a row: 1 gives a batch
-// one send from each of 512 devices (a leaf of each index for nearly
-// every send), 8 gives it 8 from each of 64, as when a device's 8 in
+// burst is how many sends each device queues in a row, the devices of a
+// conversation one after the other: 1 gives a batch one send from each of
+// 512 devices, two to each of 256 conversations; 8 gives it 8 from each
+// of 64 devices, 16 to each of 32 conversations, as when a device's 8 in
 // flight are acked together and it sends 8 more. With /runs the sync log
 // stores runs (Config.SyncLogRuns).
 //
@@ -182,13 +183,16 @@ func (w *writerBench) floor(b *testing.B, what string) {
 	}
 	round := func(b *testing.B) {
 		var msgs []Message
+		var members [][2]plaza.ID // of msgs[k]
 		w.next(func(p *benchPair, from plaza.ID, in SendInput) {
 			p.seq++
 			msgs = append(msgs, Message{ID: plaza.NewID(), ConversationID: p.conv, Seq: p.seq, SenderID: from,
 				ClientID: in.ClientID, Kind: in.Kind, Text: in.Text})
+			members = append(members, p.from)
 		})
 		for lo := 0; lo < len(msgs); lo += w.e.svc.cfg.MaxBatch {
-			batch := msgs[lo:min(lo+w.e.svc.cfg.MaxBatch, len(msgs))]
+			hi := min(lo+w.e.svc.cfg.MaxBatch, len(msgs))
+			batch := msgs[lo:hi]
 			err := db.InTx(ctx, func(tx *sql.Tx) error {
 				now := time.Now().UnixMicro()
 				args := make([]any, 0, 12*maxRows)
@@ -205,15 +209,8 @@ func (w *writerBench) floor(b *testing.B, what string) {
 					return err
 				}
 				evs := make([]events.Event, 0, 2*len(batch))
-				for _, m := range batch {
-					p := &w.pairs[0]
-					for i := range w.pairs { // a map would cost the floor more than this scan saves
-						if w.pairs[i].conv == m.ConversationID {
-							p = &w.pairs[i]
-							break
-						}
-					}
-					for _, a := range p.from {
+				for k, m := range batch {
+					for _, a := range members[lo+k] {
 						evs = append(evs, events.Event{Account: a, Type: events.MessageCreated, Conversation: m.ConversationID, Ref: m.ID, Data: []byte("{}")})
 					}
 				}

@@ -78,7 +78,7 @@ type LogConfig struct {
 type RefLoader func(ctx context.Context, q sqldb.Queryer, account plaza.ID, refs []plaza.ID) (map[plaza.ID][]byte, error)
 
 // maxRows is the most accounts or rows one multi-row statement covers:
-// 64 events are 448 parameters, far below either engine's limit, and a
+// 64 events are 512 parameters, far below either engine's limit, and a
 // chat batch's events take a few statements, not a few per message.
 const maxRows = 64
 
@@ -193,12 +193,13 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 			e := &evs[i]
 			seq := first + int64(j)
 			out = append(out, Pending{Account: a, Seq: seq, Frame: Frame(e.Type, seq, e.Data), RequestID: e.RequestID})
-			if n := len(rows); n > 0 && j > 0 && l.runnable(e) && rows[n-1].extends(e) {
+			runnable := l.runnable(e)
+			if n := len(rows); n > 0 && runnable && rows[n-1].extends(a, seq, e) {
 				rows[n-1].refs = append(rows[n-1].refs, e.Ref)
 				continue
 			}
 			r := row{account: a, seq: seq, typ: e.Type, conv: e.Conversation, ref: e.Ref, data: stored(*e)}
-			if l.runnable(e) {
+			if runnable {
 				r.refs = []plaza.ID{e.Ref}
 			}
 			rows = append(rows, r)
@@ -211,8 +212,8 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, evs []Event) ([]Pending, e
 }
 
 // maxRun is the most events one row of the log stands for (see row): it
-// bounds the row's list of references and how far before a cursor read
-// looks for a run that reaches past it.
+// bounds the row's list of references (about 20 bytes each). Reading
+// does not depend on it.
 const maxRun = 32
 
 // A row is one row of the sync log: one event, or a run of events that
@@ -233,10 +234,12 @@ func (l *Log) runnable(e *Event) bool {
 	return l.runs && e.Ref != 0 && e.Stored == nil && l.refTypes[e.Type]
 }
 
-// extends reports whether e, runnable and the next event of r's account,
-// can join r's run.
-func (r *row) extends(e *Event) bool {
-	return r.refs != nil && len(r.refs) < maxRun && r.typ == e.Type && r.conv == e.Conversation
+// extends reports whether e, runnable and numbered seq in account's log,
+// can join r's run: it follows r's last event in the same log, of the
+// same type and conversation, and the run has room.
+func (r *row) extends(account plaza.ID, seq int64, e *Event) bool {
+	return r.refs != nil && r.account == account && r.seq+int64(len(r.refs)) == seq &&
+		len(r.refs) < maxRun && r.typ == e.Type && r.conv == e.Conversation
 }
 
 // n is how many events r stands for.

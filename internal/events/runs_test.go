@@ -72,6 +72,20 @@ func TestRunsReadBackEventByEvent(t *testing.T) {
 		if len(pending) != len(evs) {
 			t.Fatalf("Append returned %d events, want %d", len(pending), len(evs))
 		}
+		// What is published is each event as it was sent, numbered one by
+		// one, runs or not.
+		var seq int64
+		for _, p := range pending {
+			if p.Account != 1 {
+				continue
+			}
+			seq++
+			f := decode(t, p.Frame)
+			want := map[string]string{MessageCreated: `{"then":1}`, ContactRequest: `{"c":1}`}[wants[seq-1].typ]
+			if p.Seq != seq || f.Cursor != strconv.FormatInt(seq, 10) || f.Type != wants[seq-1].typ || string(f.Data) != want {
+				t.Fatalf("published event %d = seq %d %s %s %s, want %s %s", seq, p.Seq, f.Cursor, f.Type, f.Data, wants[seq-1].typ, want)
+			}
+		}
 
 		rows, err := db.Read().QueryContext(ctx, `SELECT seq, n FROM events WHERE account_id = 1 ORDER BY seq`)
 		if err != nil {
@@ -175,14 +189,15 @@ func equalRows(a, b [][2]int64) bool {
 
 // TestOnlyReferencedEventsRun: events with data of their own, of a type
 // not loaded by reference, or without a reference are stored one a row,
-// however alike; and without LogConfig.Runs, so is every event.
+// however alike, and so are events of two types taking turns; without
+// LogConfig.Runs, so is every event.
 func TestOnlyReferencedEventsRun(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour, Runs: true})
 		off := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour})
 		for _, l := range []*Log{l, off} {
-			l.UseRefs([]string{MessageCreated}, func(context.Context, sqldb.Queryer, plaza.ID, []plaza.ID) (map[plaza.ID][]byte, error) {
+			l.UseRefs([]string{MessageCreated, MessageModerated}, func(context.Context, sqldb.Queryer, plaza.ID, []plaza.ID) (map[plaza.ID][]byte, error) {
 				return nil, nil
 			})
 		}
@@ -202,13 +217,16 @@ func TestOnlyReferencedEventsRun(t *testing.T) {
 		for range 3 { // no reference
 			evs = append(evs, Event{Account: 3, Type: MessageCreated, Conversation: 7, Data: []byte(`{}`)})
 		}
+		for i := range 4 { // two types, taking turns
+			evs = append(evs, Event{Account: 3, Type: []string{MessageCreated, MessageModerated}[i%2], Conversation: 7, Ref: plaza.ID(70 + i), Data: []byte(`{}`)})
+		}
 		appendTx(t, db, l, evs)
 		var rows, events int64
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), SUM(n) FROM events WHERE account_id = 3`).Scan(&rows, &events); err != nil {
 			t.Fatal(err)
 		}
-		if rows != 9 || events != 9 {
-			t.Errorf("%d rows holding %d events, want 9 rows of one event each", rows, events)
+		if rows != 13 || events != 13 {
+			t.Errorf("%d rows holding %d events, want 13 rows of one event each", rows, events)
 		}
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), SUM(n) FROM events WHERE account_id = 4`).Scan(&rows, &events); err != nil {
 			t.Fatal(err)

@@ -249,18 +249,23 @@ func (l *Log) first(ctx context.Context, account plaza.ID) (sql.NullInt64, error
 }
 
 // read renders the events of account after since, in order: those up to
-// upTo (with upTo > 0), or at most limit of them. A run's row (see row)
-// that starts before since may reach past it, so the query looks back
-// maxRun numbers and keeps the rows whose last event is after since.
+// upTo (with upTo > 0), or at most limit of them. Rows never overlap, so
+// of the rows that start at or before since only the last can reach past
+// it, as a run (see row): the query takes that one row if it does, and
+// the rows after since.
 func (l *Log) read(ctx context.Context, account plaza.ID, since, upTo int64, limit int) ([][]byte, []int64, error) {
 	q := l.db.Read()
-	const sel = `SELECT seq, n, type, data, ref_id FROM events WHERE account_id = $1 AND seq > $2 AND seq + n > $3`
-	query, arg := sel+` AND seq <= $4 ORDER BY seq`, upTo
+	const (
+		cols   = `seq, n, type, data, ref_id`
+		before = `SELECT ` + cols + ` FROM (SELECT ` + cols + ` FROM events WHERE account_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1) AS b WHERE seq + n > $3`
+		after  = `SELECT ` + cols + ` FROM events WHERE account_id = $1 AND seq > $2`
+	)
+	query, arg := before+` UNION ALL SELECT `+cols+` FROM (`+after+` AND seq <= $4) AS a ORDER BY seq`, upTo
 	if upTo <= 0 {
-		// Every row kept holds at least one event after since.
-		query, arg = sel+` ORDER BY seq LIMIT $4`, int64(limit)
+		// Every row read holds at least one event after since.
+		query, arg = before+` UNION ALL SELECT `+cols+` FROM (`+after+` ORDER BY seq LIMIT $4) AS a ORDER BY seq`, int64(limit)
 	}
-	rows, err := q.QueryContext(ctx, query, account, since-maxRun, since+1, arg)
+	rows, err := q.QueryContext(ctx, query, account, since, since+1, arg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,12 +297,15 @@ func (l *Log) read(ctx context.Context, account plaza.ID, since, upTo int64, lim
 					got = append(got, event{seq: s, typ: e.typ, data: "{}", ref: r})
 				}
 			}
-			continue
+		} else {
+			if ref.Valid && l.refTypes[e.typ] {
+				e.ref = plaza.ID(ref.Int64)
+			}
+			got = append(got, e)
 		}
-		if ref.Valid && l.refTypes[e.typ] {
-			e.ref = plaza.ID(ref.Int64)
+		if upTo <= 0 && len(got) >= limit {
+			break // the rest would be cut
 		}
-		got = append(got, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err

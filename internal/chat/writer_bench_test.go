@@ -82,10 +82,11 @@ func BenchmarkWriterAlone(b *testing.B) {
 const (
 	benchAccounts = 1000
 	benchInFlight = 4096 // sends a round; MaxBatch takes 512 a commit
-	// benchWarm messages go in through the writer first, so that every
-	// account's and conversation's newest index entries sit on leaves of
-	// their own, as in a long run: a fresh database puts many of them on
-	// one page and understates the pages a commit writes.
+	// About benchWarm messages (whole rounds) go in through the writer
+	// first, so that every account's and conversation's newest index
+	// entries sit on leaves of their own, as in a long run: a fresh
+	// database puts many of them on one page and understates the pages a
+	// commit writes.
 	benchWarm = 100_000
 )
 

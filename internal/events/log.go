@@ -260,7 +260,7 @@ func runData(refs []plaza.ID) string {
 
 // parseRun reads a run's data back into its n references.
 func parseRun(data string, n int64) ([]plaza.ID, error) {
-	refs := make([]plaza.ID, 0, n)
+	refs := make([]plaza.ID, 0, min(n, 1024)) // n is read from the row
 	for len(data) > 0 {
 		field := data
 		if i := strings.IndexByte(data, ','); i >= 0 {

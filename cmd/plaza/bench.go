@@ -190,6 +190,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		var extra []string
 		if *runs {
 			extra = append(extra, "--sync-log-runs")
+			progress("the server stores runs in the sync log (--sync-log-runs)")
 		}
 		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, *traceFor > 0, stderr, extra...)
 		if err != nil {

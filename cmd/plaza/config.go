@@ -219,7 +219,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxGroupMembers, "max-group-members", c.MaxGroupMembers, "largest group")
 	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message may be recalled")
 	fs.DurationVar(&c.SyncRetention, "sync-retention", c.SyncRetention, "how long the sync log keeps events; older cursors get cursor_expired")
-	fs.BoolVar(&c.SyncLogRuns, "sync-log-runs", c.SyncLogRuns, "store a batch's messages to one conversation as one sync log row per member; turn on once no node of a release before 00025 shares the database and you will not go back to one")
+	fs.BoolVar(&c.SyncLogRuns, "sync-log-runs", c.SyncLogRuns, "store a batch's messages to one conversation as one sync log row per member and up to 32 messages; turn on once every node runs a release with migration 00025 (to go back to an older release later, see Upgrades in docs/operations.md)")
 	fs.DurationVar(&c.DeletionGrace, "deletion-grace", c.DeletionGrace, "how long after its owner asks an account is erased; until then they may sign in and cancel (1s to 8760h)")
 	fs.DurationVar(&c.ExportExpiry, "export-expiry", c.ExportExpiry, "how long a data export may be downloaded once written; then its ZIP is deleted")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")

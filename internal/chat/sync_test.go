@@ -486,23 +486,32 @@ func testQueuedSends(t *testing.T, runs bool) {
 					}
 				}
 			}
-			// From every cursor, a page of 7 and a replay of 5 start at
-			// the next event.
-			for since := range int64(len(all)) {
+			// From every cursor, a page of 7 and a replay of 5 are the
+			// next events, byte for byte as read from cursor 0.
+			whole, err := e.svc.Sync(ctx, u, 0, 1000)
+			mustNil(t, err, "sync from 0")
+			n := int64(len(whole.Events))
+			for since := range n {
 				page, err := e.svc.Sync(ctx, u, since, 7)
 				mustNil(t, err, "sync")
-				frames, seqs, err := e.svc.Replay(ctx, u, since, min(since+5, int64(len(all))))
+				want := min(7, n-since)
+				if int64(len(page.Events)) != want || page.More != (since+want < n) || page.Cursor != since+want {
+					t.Fatalf("account %s since %d: %d events, more %v, cursor %d; want %d, %v, %d", u, since, len(page.Events), page.More, page.Cursor, want, since+want < n, since+want)
+				}
+				frames, seqs, err := e.svc.Replay(ctx, u, since, min(since+5, n))
 				mustNil(t, err, "replay")
+				if int64(len(frames)) != min(5, n-since) {
+					t.Fatalf("account %s: replay after %d gave %d frames, want %d", u, since, len(frames), min(5, n-since))
+				}
 				for i, raw := range page.Events {
-					if got := decodeFrame(t, raw).cursor(t); got != since+1+int64(i) {
-						t.Fatalf("account %s since %d: page event %d has cursor %d", u, since, i, got)
-					}
-					if i < len(frames) && string(raw) != string(frames[i]) {
-						t.Fatalf("account %s since %d: event %d synced as %s, replayed as %s", u, since, i, raw, frames[i])
+					if string(raw) != string(whole.Events[since+int64(i)]) {
+						t.Fatalf("account %s since %d: event %d synced as %s, from 0 as %s", u, since, i, raw, whole.Events[since+int64(i)])
 					}
 				}
-				if len(seqs) == 0 || seqs[0] != since+1 {
-					t.Fatalf("account %s: replay after %d starts at %v", u, since, seqs)
+				for i, f := range frames {
+					if seqs[i] != since+1+int64(i) || string(f) != string(whole.Events[since+int64(i)]) {
+						t.Fatalf("account %s since %d: replayed event %d is seq %d %s, want %s", u, since, i, seqs[i], f, whole.Events[since+int64(i)])
+					}
 				}
 			}
 		}

@@ -258,19 +258,17 @@ func runData(refs []plaza.ID) string {
 	return string(b)
 }
 
-// parseRun reads a run's data back into its n references.
+// parseRun reads a run's data back into its n references. Only Append
+// writes runs, so a row that does not parse is damaged: read fails for
+// that account until the row is pruned, rather than skip its events.
 func parseRun(data string, n int64) ([]plaza.ID, error) {
 	refs := make([]plaza.ID, 0, min(n, 1024)) // n is read from the row
-	for len(data) > 0 {
-		field := data
-		if i := strings.IndexByte(data, ','); i >= 0 {
-			field, data = data[:i], data[i+1:]
-		} else {
-			data = ""
-		}
+	for rest, more := data, true; more; {
+		var field string
+		field, rest, more = strings.Cut(rest, ",")
 		v, err := strconv.ParseInt(field, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("sync log: a run's reference %q: %w", field, err)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("sync log: a run's reference %q is not an ID", field)
 		}
 		refs = append(refs, plaza.ID(v))
 	}

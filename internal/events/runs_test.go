@@ -169,7 +169,7 @@ func TestRunsReadBackEventByEvent(t *testing.T) {
 		if n, err := l.Prune(ctx); err != nil || n != 5+1+4 {
 			t.Fatalf("Prune = %d, %v; want the 10 rows of the first two batches", n, err)
 		}
-		if _, err := l.Sync(ctx, 1, 40, 10); plaza.ErrorCode(err) != plaza.ECursorExpired {
+		if _, err := l.Sync(ctx, 1, 35, 10); plaza.ErrorCode(err) != plaza.ECursorExpired {
 			t.Errorf("Sync from inside a pruned run = %v, want cursor_expired", err)
 		}
 		if page, err := l.Sync(ctx, 1, head+1, 10); err != nil || len(page.Events) != 1 || page.Cursor != head+2 {
@@ -197,9 +197,7 @@ func TestOnlyReferencedEventsRun(t *testing.T) {
 		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour, Runs: true})
 		off := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour})
 		for _, l := range []*Log{l, off} {
-			l.UseRefs([]string{MessageCreated, MessageModerated}, func(context.Context, sqldb.Queryer, plaza.ID, []plaza.ID) (map[plaza.ID][]byte, error) {
-				return nil, nil
-			})
+			l.UseRefs([]string{MessageCreated, MessageModerated}, loadNothing)
 		}
 		accounts(t, db, 3, 4)
 		var alike []Event
@@ -235,4 +233,86 @@ func TestOnlyReferencedEventsRun(t *testing.T) {
 			t.Errorf("without Runs: %d rows holding %d events, want 5 rows of one event each", rows, events)
 		}
 	})
+}
+
+// TestRunsStayInTheirAccount appends, in one batch, the events of two
+// accounts whose numbers follow on from each other (account 2's log
+// starts where account 1's batch ends): each account's events get rows of
+// their own.
+func TestRunsStayInTheirAccount(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour, Runs: true})
+		l.UseRefs([]string{MessageCreated}, loadNothing)
+		accounts(t, db, 1, 2)
+		var first []Event
+		for range 3 {
+			first = append(first, Event{Account: 2, Type: ContactRequest, Data: []byte(`{}`), Stored: []byte(`{}`)})
+		}
+		appendTx(t, db, l, first) // account 2's head is 3
+		var evs []Event
+		for i := range 3 {
+			evs = append(evs, Event{Account: 1, Type: MessageCreated, Conversation: 7, Ref: plaza.ID(80 + i), Data: []byte(`{}`)})
+		}
+		evs = append(evs, Event{Account: 2, Type: MessageCreated, Conversation: 7, Ref: 83, Data: []byte(`{}`)})
+		appendTx(t, db, l, evs) // account 1: 1–3, account 2: 4
+		for _, c := range []struct {
+			account    plaza.ID
+			seq, n     int64
+			rows, sumN int64
+		}{{1, 1, 3, 1, 3}, {2, 4, 1, 4, 4}} {
+			var rows, sumN, n int64
+			if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), SUM(n) FROM events WHERE account_id = $1`, c.account).Scan(&rows, &sumN); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Read().QueryRowContext(ctx, `SELECT n FROM events WHERE account_id = $1 AND seq = $2`, c.account, c.seq).Scan(&n); err != nil {
+				t.Fatalf("account %d has no row at %d: %v", c.account, c.seq, err)
+			}
+			if rows != c.rows || sumN != c.sumN || n != c.n {
+				t.Errorf("account %d: %d rows holding %d events, %d at seq %d; want %d, %d, %d", c.account, rows, sumN, n, c.seq, c.rows, c.sumN, c.n)
+			}
+		}
+	})
+}
+
+// TestDamagedRunFailsTheRead: a run's row whose references do not parse,
+// do not match its count, or whose type is not loaded by reference makes
+// the account's sync fail rather than skip or invent events.
+func TestDamagedRunFailsTheRead(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		l := newLog(t, db, bus.NewLocal("t"), LogConfig{Retention: time.Hour, Runs: true})
+		l.UseRefs([]string{MessageCreated}, loadNothing)
+		accounts(t, db, 1)
+		var evs []Event
+		for i := range 3 {
+			evs = append(evs, Event{Account: 1, Type: MessageCreated, Conversation: 7, Ref: plaza.ID(90 + i), Data: []byte(`{}`)})
+		}
+		appendTx(t, db, l, evs)
+		if page, err := l.Sync(ctx, 1, 0, 10); err != nil || len(page.Events) != 3 {
+			t.Fatalf("Sync of the intact run = %d events, %v", len(page.Events), err)
+		}
+		for _, damage := range []string{
+			`UPDATE events SET data = '90,x,92'`,
+			`UPDATE events SET data = '90,91,'`,
+			`UPDATE events SET data = '90,-91,92'`,
+			`UPDATE events SET data = '90,91'`,
+			`UPDATE events SET type = 'contact.request'`,
+		} {
+			if _, err := db.Write().ExecContext(ctx, `UPDATE events SET data = '90,91,92', type = 'message.created'`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Write().ExecContext(ctx, damage); err != nil {
+				t.Fatal(err)
+			}
+			if page, err := l.Sync(ctx, 1, 1, 10); err == nil {
+				t.Errorf("after %s: Sync = %d events, want an error", damage, len(page.Events))
+			}
+		}
+	})
+}
+
+// loadNothing is a RefLoader for which no reference loads.
+func loadNothing(context.Context, sqldb.Queryer, plaza.ID, []plaza.ID) (map[plaza.ID][]byte, error) {
+	return nil, nil
 }

@@ -3,9 +3,10 @@
 -- numbers of one account, of one type and conversation, whose data is
 -- loaded by reference (a batch's messages to a conversation). Such a row
 -- has the first event's number in seq, the first reference in ref_id and
--- every reference, in order, in data ("id,id,…"). One row per member and
--- run instead of one per message writes a leaf of the (account_id, seq)
--- key per run rather than per event: BenchmarkWriterAlone in package chat.
+-- every reference, in order, in data ("id,id,…"). One row and key entry
+-- per member and run instead of per member and message leaves a commit
+-- fewer entries to insert and fewer pages to write: BenchmarkWriterAlone
+-- in package chat. Nodes write runs only with --sync-log-runs.
 ALTER TABLE events ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
 
 -- +goose Down

@@ -72,7 +72,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idle := fs.Bool("idle", false, "connect the devices and send nothing (memory per connection)")
 	pid := fs.Int("server-pid", 0, "`pid` of the target server, to report its memory (with --url)")
 	sync := fs.String("sqlite-synchronous", "FULL", "for the server bench starts: FULL or NORMAL")
-	runs := fs.Bool("sync-log-runs", false, "for the server bench starts: serve with --sync-log-runs (a batch's messages to a conversation in one sync log row per member)")
+	runs := fs.Bool("sync-log-runs", true, "for the server bench starts: serve with --sync-log-runs, as plaza serve does by default (false: one sync log row per member and message)")
 	bus := fs.String("bus", "local", "for the server bench starts: local or nats://…")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	chanMode := fs.Bool("channel", false, "measure a public account's fan-out instead: --followers follow it, --devices of them connect, the owner publishes --posts posts")
@@ -114,8 +114,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *traceFor != 0 && (*traceFor < 100*time.Millisecond || *traceFor > *duration || modes > 0) {
 		return usageError("--trace-writer must be 100ms to --duration, and goes with the direct pairs only (not --channel, --group, --reconnect or --idle)")
 	}
-	if *runs && *url != "" {
-		return usageError("--sync-log-runs is for the server bench starts (with --url, start that server with --sync-log-runs)")
+	if given(fs, "sync-log-runs") && *url != "" {
+		return usageError("--sync-log-runs (or PLAZA_SYNC_LOG_RUNS) is for the server bench starts (with --url, start that server with the setting you want)")
 	}
 	if *traceFor > 0 && *url != "" && *debugURL == "" {
 		return usageError("--trace-writer with --url needs --debug-url, the server's --debug-listen address")
@@ -187,10 +187,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.DB = db
 			progress(fmt.Sprintf("the server uses a fresh database %s on %s, dropped after the run", name, sqldb.Redact(*database)))
 		}
-		var extra []string
-		if *runs {
-			extra = append(extra, "--sync-log-runs")
-			progress("the server stores runs in the sync log (--sync-log-runs)")
+		// Given either way: the server would otherwise take
+		// PLAZA_SYNC_LOG_RUNS from this process's environment.
+		extra := []string{"--sync-log-runs=" + strconv.FormatBool(*runs)}
+		if !*runs {
+			progress("the server stores one sync log row per member and message (--sync-log-runs=false)")
 		}
 		srv, err := startBenchServer(ctx, dir, cfg.DB, *sync, *bus, *traceFor > 0, stderr, extra...)
 		if err != nil {
@@ -290,13 +291,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ServerRSSAfter    int64        `json:"server_rss_kib_after"`
 		RSSPerDeviceKiB   float64      `json:"server_rss_kib_per_device"`
 		SQLiteSynchronous string       `json:"sqlite_synchronous"`
-		SyncLogRuns       bool         `json:"sync_log_runs,omitempty"`
+		SyncLogRuns       *bool        `json:"sync_log_runs,omitempty"` // nil with --url: that server's setting is not known
 		Engine            string       `json:"engine"`
 		ServerCPUPerMsg   float64      `json:"server_cpu_us_per_msg,omitempty"`
 		BenchCPUPerMsg    float64      `json:"bench_cpu_us_per_msg,omitempty"`
 		Search            *searchLag   `json:"search,omitempty"`
 		WriterTrace       *writerTrace `json:"writer_trace,omitempty"`
-	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, SyncLogRuns: *runs, Engine: engineName(&cfg), Search: lag, WriterTrace: wt}
+	}{Report: rep, Rate: *rate, ServerRSSBefore: rssBefore, ServerRSSAfter: rssAfter, SQLiteSynchronous: *sync, Engine: engineName(&cfg), Search: lag, WriterTrace: wt}
+	if *url == "" {
+		out.SyncLogRuns = runs
+	}
 	if rep.Delivered > 0 {
 		if serverPID > 0 && serverCPU[0] > 0 {
 			out.ServerCPUPerMsg = float64((serverCPU[1] - serverCPU[0]).Microseconds()) / float64(rep.Delivered)

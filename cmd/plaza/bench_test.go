@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,8 @@ func TestBenchModesRefused(t *testing.T) {
 		{"--trace-writer", "10ms"},
 		{"--trace-writer", "1s", "--debug-url", "http://127.0.0.1:1"},
 		{"--trace-writer", "1s", "--url", "http://127.0.0.1:1", "--debug-url", "127.0.0.1:1"},
+		{"--sync-log-runs", "--url", "http://127.0.0.1:1"},
+		{"--sync-log-runs=false", "--url", "http://127.0.0.1:1"},
 	} {
 		if res := runInProcess(t, append([]string{"bench"}, args...)...); res.code != 2 {
 			t.Errorf("plaza bench %q: exit status %d, want 2 (stderr %q)", args, res.code, res.stderr)
@@ -153,12 +156,17 @@ func TestBenchPostgres(t *testing.T) {
 	benchServerBinary = func() (string, error) { return bin, nil }
 	t.Cleanup(func() { benchServerBinary = os.Executable })
 	var rep benchPairsReport
-	code, stderr := runBenchJSON(t, &rep, "--database", base, "--devices", "4", "--duration", "1s", "--warmup", "200ms")
+	// Runs off here and on (the default) in TestBenchSearchLag: the
+	// server bench starts must take the setting either way.
+	code, stderr := runBenchJSON(t, &rep, "--database", base, "--devices", "4", "--duration", "1s", "--warmup", "200ms", "--sync-log-runs=false")
 	if code != 0 {
 		t.Fatalf("plaza bench --database: exit status %d, stderr:\n%s", code, stderr)
 	}
 	if rep.Engine != "postgres" || rep.Delivered == 0 || rep.Errors != 0 {
 		t.Errorf("got engine %q, delivered %d, errors %d; want postgres, some, 0", rep.Engine, rep.Delivered, rep.Errors)
+	}
+	if rep.SyncLogRuns == nil || *rep.SyncLogRuns || !strings.Contains(stderr, "--sync-log-runs=false") {
+		t.Errorf("sync_log_runs %v, stderr %q: want false, and the setting named", rep.SyncLogRuns, stderr)
 	}
 	rep.checkSearch(t)
 	m := regexp.MustCompile(`fresh database (plaza_bench_[0-9a-f]+)`).FindStringSubmatch(stderr)
@@ -181,10 +189,11 @@ func TestBenchPostgres(t *testing.T) {
 
 // benchPairsReport is what the tests read of the pairs' report.
 type benchPairsReport struct {
-	Engine    string `json:"engine"`
-	Delivered int64
-	Errors    int64
-	Search    *struct {
+	Engine      string `json:"engine"`
+	SyncLogRuns *bool  `json:"sync_log_runs"`
+	Delivered   int64
+	Errors      int64
+	Search      *struct {
 		Behind   int64 `json:"behind"`
 		CaughtUp bool  `json:"caught_up"`
 		Left     int64 `json:"left"`
@@ -216,6 +225,9 @@ func TestBenchSearchLag(t *testing.T) {
 	}
 	if rep.Engine != "sqlite" || rep.Delivered == 0 || rep.Errors != 0 {
 		t.Errorf("got engine %q, delivered %d, errors %d; want sqlite, some, 0", rep.Engine, rep.Delivered, rep.Errors)
+	}
+	if rep.SyncLogRuns == nil || !*rep.SyncLogRuns {
+		t.Errorf("sync_log_runs %v, want true (the server's default)", rep.SyncLogRuns)
 	}
 	rep.checkSearch(t)
 }

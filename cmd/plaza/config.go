@@ -150,6 +150,7 @@ func DefaultConfig() Config {
 		MaxGroupMembers:        500,
 		RecallWindow:           2 * time.Minute,
 		SyncRetention:          30 * 24 * time.Hour,
+		SyncLogRuns:            true,
 		DeletionGrace:          account.DefaultDeletionGrace,
 		ExportExpiry:           7 * 24 * time.Hour,
 		MinAge:                 14,
@@ -219,7 +220,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxGroupMembers, "max-group-members", c.MaxGroupMembers, "largest group")
 	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message may be recalled")
 	fs.DurationVar(&c.SyncRetention, "sync-retention", c.SyncRetention, "how long the sync log keeps events; older cursors get cursor_expired")
-	fs.BoolVar(&c.SyncLogRuns, "sync-log-runs", c.SyncLogRuns, "store a batch's messages to one conversation as one sync log row per member and up to 32 messages; turn on once every node runs a release with migration 00025 (to go back to an older release later, see Upgrades in docs/operations.md)")
+	fs.BoolVar(&c.SyncLogRuns, "sync-log-runs", c.SyncLogRuns, "store a batch's messages to one conversation as one sync log row per member and up to 32 messages; set it to false while any node still runs a release before migration 00025, and see Upgrades in docs/operations.md before going back to one")
 	fs.DurationVar(&c.DeletionGrace, "deletion-grace", c.DeletionGrace, "how long after its owner asks an account is erased; until then they may sign in and cancel (1s to 8760h)")
 	fs.DurationVar(&c.ExportExpiry, "export-expiry", c.ExportExpiry, "how long a data export may be downloaded once written; then its ZIP is deleted")
 	fs.IntVar(&c.MinAge, "min-age", c.MinAge, "minimum age in `years` to register")
@@ -234,15 +235,17 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 
 // parse parses args into the flag set, filling every flag not given on the
 // command line from PLAZA_<FLAG> (dashes become underscores).
+//
+// After it, given tells whether a flag was set either way.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	onCommandLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
+		if onCommandLine[f.Name] {
 			return
 		}
 		env := "PLAZA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -613,4 +616,12 @@ func (c *Config) streamLimits() realtime.Limits {
 		return realtime.Limits{}
 	}
 	return realtime.Limits{PerAccount: c.MaxStreamsPerAccount, PerSession: c.MaxStreamsPerSession}
+}
+
+// given reports whether the flag name was set on fs's command line or, after
+// parse, from its environment variable.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

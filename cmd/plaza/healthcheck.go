@@ -57,9 +57,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if timeout <= 0 {
 		return usageError("--timeout must be positive")
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if given["path"] && target != "" {
+	if given(fs, "path") && target != "" {
 		return usageError("--path and --url exclude each other: the URL holds the path")
 	}
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# ") {

@@ -72,7 +72,7 @@ func TestHostilePoisonedSendIsolated(t *testing.T) {
 					if db.Engine == sqldb.Postgres && i%2 == 1 {
 						text = "a\x00b" // PostgreSQL cannot store a NUL
 					}
-					q, err := e.svc.w.submit(ctx, c, SendInput{ConversationID: bad.ID, ClientID: fmt.Sprintf("p%d-%d", g, i), Kind: KindText, Text: text}, 0, time.Now())
+					q, err := e.svc.w.submit(ctx, c, SendInput{ConversationID: bad.ID, ClientID: fmt.Sprintf("p%d-%d", g, i), Kind: KindText, Text: text}, Group, 0, time.Now())
 					if err == nil {
 						_, _, err = q.Wait()
 					}

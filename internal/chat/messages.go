@@ -122,7 +122,7 @@ func (s *Service) Queue(ctx context.Context, sender plaza.ID, in SendInput) (*Qu
 	if s.beforeSubmit != nil {
 		s.beforeSubmit()
 	}
-	return s.w.submit(ctx, sender, in, version, start)
+	return s.w.submit(ctx, sender, in, kind, version, start)
 }
 
 // checkAttachment checks that a media message carries the sender's own

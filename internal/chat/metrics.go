@@ -24,7 +24,7 @@ func newWriterMetrics(w *writer) *writerMetrics {
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "plaza_chat_commit_batch_size",
 			Help:    "Sends per committed writer transaction (group commit); duplicates and refused sends count.",
-			Buckets: prometheus.ExponentialBuckets(1, 2, 10), // 1 … 512, the default MaxBatch
+			Buckets: prometheus.ExponentialBuckets(1, 2, 13), // 1 … 4,096, the default MaxBatch
 		}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "plaza_chat_commit_seconds",

@@ -33,7 +33,7 @@ type stmts struct {
 }
 
 // pgStmts are the PostgreSQL statements of a batch. Each takes the whole
-// batch as arrays (unnest), so a batch of 512 sends costs one round trip
+// batch as arrays (unnest), so a batch of 4,096 sends costs one round trip
 // per step rather than one per 64 rows, and one prepared text serves every
 // size. Their plans must not depend on table statistics: a plan cached
 // while a fresh database's tables were empty outlives their growth until

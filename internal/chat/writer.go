@@ -51,6 +51,7 @@ type sendReq struct {
 	sender  plaza.ID
 	in      SendInput
 	version int64 // members_version when the send was checked
+	direct  bool  // to a direct conversation: two members
 	res     chan sendRes
 	// start is when the send entered the service; requestID names the
 	// request that made it, for its events on the bus.
@@ -68,6 +69,10 @@ type sendRes struct {
 	msg     Message
 	created bool
 	err     error
+	// json is msg as JSON when the batch encoded it for its
+	// message.created event (nil otherwise): the same bytes answer the
+	// stream's ack (WaitJSON) instead of a second encoding.
+	json json.RawMessage
 }
 
 // queueLen bounds the sends waiting for the writer; when it is full,
@@ -100,21 +105,43 @@ func (w *writer) run() {
 	defer close(w.done)
 	batch := make([]*sendReq, 0, w.s.cfg.MaxBatch)
 	for first := range w.reqs {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < w.s.cfg.MaxBatch {
-			select {
-			case r, ok := <-w.reqs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
+		batch = w.take(batch[:0], first)
 		w.commit(batch)
 	}
+}
+
+// take returns batch with first and the sends waiting after it, up to
+// MaxBatch sends and MaxBatchEvents events (one past it, at most: a send
+// is not split).
+func (w *writer) take(batch []*sendReq, first *sendReq) []*sendReq {
+	batch = append(batch, first)
+	left := w.s.cfg.MaxBatchEvents - w.fanout(first)
+	for len(batch) < w.s.cfg.MaxBatch && left > 0 {
+		select {
+		case r, ok := <-w.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+			left -= w.fanout(r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// fanout is how many events r will store, one per member: two for a
+// direct conversation, the members the writer has cached at r's version
+// for a group, or else as many as a group may have.
+func (w *writer) fanout(r *sendReq) int {
+	if r.direct {
+		return 2
+	}
+	if c, ok := w.memberCache[r.in.ConversationID]; ok && c.version == r.version {
+		return len(c.ids)
+	}
+	return w.s.cfg.MaxGroupMembers
 }
 
 // errUnavailable answers a send the store did not take in time.
@@ -136,20 +163,40 @@ type QueuedSend struct {
 // the wait: then the caller is told to send again, which is safe whether
 // or not the send commits later. Wait must be called exactly once.
 func (q *QueuedSend) Wait() (Message, bool, error) {
+	res := q.wait()
+	return res.msg, res.created, res.err
+}
+
+// WaitJSON is Wait for a caller that passes the message on as JSON, such
+// as a stream's ack: the message comes encoded as json.Marshal would, but
+// a message this send created comes as the bytes of its message.created
+// event, already encoded in the batch. Call it instead of Wait, once.
+func (q *QueuedSend) WaitJSON() (json.RawMessage, error) {
+	res := q.wait()
+	if res.err != nil {
+		return nil, res.err
+	}
+	if res.json != nil {
+		return res.json, nil
+	}
+	return json.Marshal(res.msg)
+}
+
+func (q *QueuedSend) wait() sendRes {
 	defer q.limit.Stop()
 	select {
 	case res := <-q.r.res:
-		return res.msg, res.created, res.err
+		return res
 	case <-q.limit.C:
-		return Message{}, false, errUnavailable
+		return sendRes{err: errUnavailable}
 	}
 }
 
 // submit queues a send, waiting at most SendTimeout for room in the
 // queue. version is the conversation's members_version read when the
 // send was checked; start is when the send entered the service.
-func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, version int64, start time.Time) (*QueuedSend, error) {
-	r := &sendReq{sender: sender, in: in, version: version, res: make(chan sendRes, 1),
+func (w *writer) submit(ctx context.Context, sender plaza.ID, in SendInput, kind string, version int64, start time.Time) (*QueuedSend, error) {
+	r := &sendReq{sender: sender, in: in, version: version, direct: kind == Direct, res: make(chan sendRes, 1),
 		start: start, requestID: bus.RequestID(ctx)}
 	limit := time.NewTimer(w.s.cfg.SendTimeout)
 	w.mu.RLock()
@@ -317,6 +364,7 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 	// 3.
 	msgs := make([]Message, 0, len(todo))
 	reqIDs := make([]string, 0, len(todo)) // of msgs[k]: reqIDs[k]
+	sends := make([]int, 0, len(todo))     // of msgs[k]: batch[sends[k]]
 	for _, i := range todo {
 		if results[i].err != nil {
 			continue
@@ -328,19 +376,25 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, batch []*sendReq, result
 		}
 		msgs = append(msgs, m)
 		reqIDs = append(reqIDs, r.requestID)
+		sends = append(sends, i)
 		results[i] = sendRes{msg: m, created: true}
 	}
 	if len(msgs) > 0 {
 		if err := w.store(ctx, tx, msgs, now); err != nil {
 			return err
 		}
-		if err := w.appendEvents(ctx, tx, msgs, reqIDs, versions, evs); err != nil {
+		encoded, err := w.appendEvents(ctx, tx, msgs, reqIDs, versions, evs)
+		if err != nil {
 			return err
+		}
+		for k, i := range sends {
+			results[i].json = encoded[k]
 		}
 	}
 	for i, j := range first {
 		if j != i {
-			results[i] = sendRes{msg: results[j].msg, err: results[j].err}
+			// The same sender's same message: the same JSON answers it.
+			results[i] = sendRes{msg: results[j].msg, err: results[j].err, json: results[j].json}
 		}
 	}
 	return nil
@@ -673,19 +727,25 @@ func (w *writer) insertPG(ctx context.Context, tx *sql.Tx, msgs []Message, now t
 
 // appendEvents stores a message.created event for every member of each
 // message's conversation; the events of msgs[k] name request reqIDs[k].
-func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, reqIDs []string, versions map[plaza.ID]int64, evs *[]events.Pending) error {
+// It returns msgs[k] as JSON, the data of its events, in encoded[k].
+func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, reqIDs []string, versions map[plaza.ID]int64, evs *[]events.Pending) ([]json.RawMessage, error) {
 	var rows []events.Event
+	encoded := make([]json.RawMessage, len(msgs))
 	for k, m := range msgs {
 		ids, err := w.members(ctx, tx, m.ConversationID, versions[m.ConversationID])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		data, err := json.Marshal(m)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		encoded[k] = data
 		if rows == nil {
-			rows = make([]events.Event, 0, len(msgs)*len(ids))
+			// Direct conversations' two members each; larger groups grow
+			// it (sized by the first conversation, a group of 500 first
+			// would reserve 500 for every message).
+			rows = make([]events.Event, 0, 2*len(msgs))
 		}
 		for _, a := range ids {
 			rows = append(rows, events.Event{Account: a, Type: events.MessageCreated, Conversation: m.ConversationID, Ref: m.ID, Data: data, RequestID: reqIDs[k]})
@@ -693,10 +753,10 @@ func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, r
 	}
 	storedEvs, err := w.s.evlog.Append(ctx, tx, rows)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	*evs = append(*evs, storedEvs...)
-	return nil
+	return encoded, nil
 }
 
 // members returns the members of conv at members_version version, which

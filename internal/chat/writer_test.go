@@ -1,7 +1,9 @@
 package chat
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,12 +68,25 @@ func TestWriterBatchAcrossConversationsAndVersions(t *testing.T) {
 		for i, r := range batch {
 			res := <-r.res
 			if i == 5 {
-				if res.err != nil || res.created || res.msg.ID != got["d1"].msg.ID {
-					t.Errorf("retry within the batch = %+v, want the first d1 %+v, not created", res, got["d1"].msg)
+				if res.err != nil || res.created || res.msg.ID != got["d1"].msg.ID || !bytes.Equal(res.json, got["d1"].json) {
+					t.Errorf("retry within the batch = %+v, want the first d1 %+v, not created, and its JSON", res, got["d1"].msg)
 				}
 				continue
 			}
 			got[r.in.ClientID] = res
+		}
+		// A created message comes with its JSON, as json.Marshal gives
+		// it (the stream acks with it); other outcomes without.
+		for client, res := range got {
+			if !res.created {
+				if res.json != nil {
+					t.Errorf("send %s, not created, has JSON %s", client, res.json)
+				}
+				continue
+			}
+			if want, err := json.Marshal(res.msg); err != nil || !bytes.Equal(res.json, want) {
+				t.Errorf("send %s: JSON\n%s\nwant\n%s (%v)", client, res.json, want, err)
+			}
 		}
 		if res := got["m2"]; !isCode(res.err, plaza.ENotFound) {
 			t.Errorf("send by a removed member = %+v, want not_found", res)
@@ -121,6 +136,82 @@ func TestWriterBatchAcrossConversationsAndVersions(t *testing.T) {
 			if err != nil || read != w.seq {
 				t.Errorf("read_seq of %s in %s = %d (%v), want %d", w.who, w.conv, read, err, w.seq)
 			}
+		}
+	})
+}
+
+// TestTakeStopsAtItsBounds fills batches from a queue of sends: a batch
+// stops at MaxBatch sends or once its events (sends times members) reach
+// MaxBatchEvents, counting a direct send as two, a group send as its
+// members cached at the send's version, or as the most a group may have.
+func TestTakeStopsAtItsBounds(t *testing.T) {
+	const cached, uncached, stale = 10, 11, 12 // group conversations
+	w := &writer{s: &Service{cfg: Config{MaxBatch: 100, MaxBatchEvents: 7, MaxGroupMembers: 5}},
+		memberCache: map[plaza.ID]cachedMembers{cached: {version: 4, ids: []plaza.ID{1, 2, 3}}, stale: {version: 1, ids: []plaza.ID{1, 2, 3}}}}
+	direct := func() *sendReq { return &sendReq{direct: true} }
+	group := func(conv plaza.ID) *sendReq { return &sendReq{in: SendInput{ConversationID: conv}, version: 4} }
+	for _, c := range []struct {
+		name     string
+		maxBatch int
+		queued   []*sendReq
+		want     int
+	}{
+		{"direct: 2+2+2+2 reaches 7", 100, []*sendReq{direct(), direct(), direct(), direct(), direct(), direct()}, 4},
+		{"cached group: 3+3+3 reaches 7", 100, []*sendReq{group(cached), group(cached), group(cached), group(cached)}, 3},
+		{"uncached group: 5+5", 100, []*sendReq{group(uncached), group(uncached), group(uncached)}, 2},
+		{"cached at another version: 5+5", 100, []*sendReq{group(stale), group(stale), group(stale)}, 2},
+		{"mixed: 2+3+5", 100, []*sendReq{direct(), group(cached), group(uncached), direct()}, 3},
+		{"MaxBatch first", 2, []*sendReq{direct(), direct(), direct()}, 2},
+		{"the queue runs dry", 100, []*sendReq{direct(), direct()}, 2},
+	} {
+		w.s.cfg.MaxBatch = c.maxBatch
+		w.reqs = make(chan *sendReq, len(c.queued))
+		for _, r := range c.queued[1:] {
+			w.reqs <- r
+		}
+		if got := len(w.take(nil, c.queued[0])); got != c.want {
+			t.Errorf("%s: a batch of %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestWaitJSON checks what a stream acks with: a created message as the
+// bytes its message.created event carries, a send of a stored client_id
+// as the stored message.
+func TestWaitJSON(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		a, b := e.account(t, "alice"), e.account(t, "bob")
+		conv := e.direct(t, a, b)
+		in := SendInput{ConversationID: conv.ID, ClientID: "j1", Kind: KindText, Text: "<中文> & \u2028 \"quoted\""}
+		q, err := e.svc.Queue(ctx, a, in)
+		mustNil(t, err, "queue")
+		created, err := q.WaitJSON()
+		mustNil(t, err, "send")
+		evs := ofType(e.syncAll(t, b, 0), events.MessageCreated)
+		if len(evs) != 1 || !bytes.Equal(evs[0].Data, created) {
+			t.Fatalf("bob's message.created = %v, want one with the ack's data %s", evs, created)
+		}
+		var m Message
+		mustNil(t, json.Unmarshal(created, &m), "decode")
+		if m.Text != in.Text || m.SenderID != a || m.Seq != 1 {
+			t.Errorf("acked message = %+v", m)
+		}
+
+		q, err = e.svc.Queue(ctx, a, in) // the same client_id again
+		mustNil(t, err, "queue again")
+		again, err := q.WaitJSON()
+		mustNil(t, err, "send again")
+		stored, _, err := e.svc.Send(ctx, a, in)
+		mustNil(t, err, "send a third time")
+		if want, _ := json.Marshal(stored); !bytes.Equal(again, want) {
+			t.Errorf("the stored message's JSON = %s, want %s", again, want)
+		}
+		var m2 Message
+		mustNil(t, json.Unmarshal(again, &m2), "decode again")
+		if m2.ID != m.ID {
+			t.Errorf("a send of a stored client_id acked message %s, want %s", m2.ID, m.ID)
 		}
 	})
 }

@@ -108,8 +108,25 @@ func ReadyFrame(cursor int64) []byte {
 }
 
 // ReplyFrame renders the answer to a device's frame id: {"type", "id",
-// "data"}, data being marshalled to JSON.
+// "data"}, data being marshalled to JSON. A json.RawMessage is written as
+// it is, without the check and compaction json.Marshal would give it:
+// pass one only as json.Marshal produced it (a message as its event
+// carries it), so that the frame is the same either way.
 func ReplyFrame(typ, id string, data any) []byte {
+	if raw, ok := data.(json.RawMessage); ok && len(raw) > 0 {
+		// Marshalled one by one, typ and id are escaped as the struct
+		// below would escape them.
+		t, _ := json.Marshal(typ)
+		quoted, _ := json.Marshal(id)
+		b := make([]byte, 0, len(`{"type":,"id":,"data":}`)+len(t)+len(quoted)+len(raw))
+		b = append(b, `{"type":`...)
+		b = append(b, t...)
+		b = append(b, `,"id":`...)
+		b = append(b, quoted...)
+		b = append(b, `,"data":`...)
+		b = append(b, raw...)
+		return append(b, '}')
+	}
 	b, _ := json.Marshal(struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`

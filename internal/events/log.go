@@ -66,8 +66,9 @@ type LogConfig struct {
 	Now func() time.Time
 	// Runs lets Append store a run of events in one row (see row). Every
 	// Log reads runs; a node of a release before runs existed would read
-	// such a row as its first event only, so they are written only when
-	// asked, once no such node shares the database.
+	// such a row as its first event only, so the program turns them off
+	// while such a node shares the database (plaza serve
+	// --sync-log-runs=false).
 	Runs bool
 }
 

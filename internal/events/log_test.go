@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -242,6 +243,21 @@ func TestEnvelopeAndFrames(t *testing.T) {
 	}
 	if got := string(ReplyFrame(MessageAck, "F\"1", map[string]int{"seq": 1})); got != `{"type":"message.ack","id":"F\"1","data":{"seq":1}}` {
 		t.Errorf("ack frame = %s", got)
+	}
+	// An ack of data already encoded (json.RawMessage) is the same frame,
+	// byte for byte, as one of the value it encodes.
+	for _, id := range []string{"", "F\"1", "<b>&amp;</b>", "中文\u2028\x00", "\xff"} {
+		v := struct {
+			Text string `json:"text"`
+			Seq  int64  `json:"seq"`
+		}{"<中文> & \"quoted\" \u2029", 7}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ReplyFrame(MessageAck, id, json.RawMessage(raw)), ReplyFrame(MessageAck, id, v); !bytes.Equal(got, want) {
+			t.Errorf("id %q: ack of encoded data\n%s\nwant\n%s", id, got, want)
+		}
 	}
 	var e struct {
 		Type string

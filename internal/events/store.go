@@ -14,7 +14,7 @@ import (
 // Append's two statements on PostgreSQL (see pgStmts).
 
 // pgStmts are Append's statements on PostgreSQL. Each takes the whole
-// batch as arrays (unnest), so a chat batch of 512 messages, about 1,000
+// batch as arrays (unnest), so a chat batch of 4,096 messages, about 8,000
 // events, costs two round trips instead of two per 64 rows through the
 // ladders, and one prepared text serves every size. PostgreSQL binds
 // arrays in binary and has no limit on their length. SQLite has no

@@ -20,7 +20,9 @@ func StreamDomain(c *chat.Service) realtime.Domain {
 				return nil, err
 			}
 			return func() (any, error) {
-				m, _, err := q.Wait()
+				// The batch encoded the message for its event already:
+				// the ack carries those bytes (events.ReplyFrame).
+				m, err := q.WaitJSON()
 				return m, err
 			}, nil
 		},

@@ -108,8 +108,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// checkpointEvery) has copied nearly everything by then: see
 	// checkpoint.go.
 	// The writer's page cache is 64 MiB rather than SQLite's 2 MiB: a
-	// chat batch of 512 messages changes a leaf of the sync log's index
-	// for nearly every member account, more pages than 2 MiB holds, and
+	// chat batch (512 messages when this was measured, up to 4,096 now)
+	// changes a leaf of the sync log's index for nearly every member
+	// account, more pages than 2 MiB holds, and
 	// SQLite then spilled changed pages to the log in the middle of the
 	// transaction and read evicted ones back (11% of the server's CPU at
 	// full load). The cache grows only as far as it is used.

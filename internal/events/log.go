@@ -226,7 +226,7 @@ const maxRun = 32
 type row struct {
 	account, conv, ref plaza.ID
 	seq                int64
-	typ, data          string
+	typ, data          string     // data: a single event's stored data (column gives a run's)
 	refs               []plaza.ID // a run's references, nil for a single event that cannot start one
 }
 
@@ -245,6 +245,15 @@ func (r *row) extends(account plaza.ID, seq int64, e *Event) bool {
 
 // n is how many events r stands for.
 func (r *row) n() int64 { return max(1, int64(len(r.refs))) }
+
+// column is r's data column: a run's references (runData), or a single
+// event's stored data.
+func (r *row) column() string {
+	if len(r.refs) > 1 {
+		return runData(r.refs)
+	}
+	return r.data
+}
 
 // runData is the data column of a run's row: its references in order,
 // as decimal numbers joined by commas.

@@ -152,11 +152,6 @@ func readHeads(rows *sql.Rows, heads map[plaza.ID]int64) error {
 // insert stores rows.
 func (l *Log) insert(ctx context.Context, tx *sql.Tx, rows []row) error {
 	now := l.now().UnixMicro()
-	for i := range rows {
-		if r := &rows[i]; len(r.refs) > 1 {
-			r.data = runData(r.refs)
-		}
-	}
 	if l.pg != nil {
 		return l.insertPG(ctx, tx, rows, now)
 	}
@@ -171,7 +166,7 @@ func (l *Log) insert(ctx context.Context, tx *sql.Tx, rows []row) error {
 			if r.ref != 0 {
 				ref = r.ref
 			}
-			args = append(args, r.account, r.seq, r.n(), r.typ, conv, ref, r.data, now)
+			args = append(args, r.account, r.seq, r.n(), r.typ, conv, ref, r.column(), now)
 		}
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return err
@@ -185,7 +180,7 @@ func (l *Log) insertPG(ctx context.Context, tx *sql.Tx, rows []row, now int64) e
 	types, data := make([]string, k), make([]string, k)
 	for i := range rows {
 		r := &rows[i]
-		accounts[i], seqs[i], ns[i], types[i], data[i] = int64(r.account), r.seq, r.n(), r.typ, r.data
+		accounts[i], seqs[i], ns[i], types[i], data[i] = int64(r.account), r.seq, r.n(), r.typ, r.column()
 		if r.conv != 0 {
 			convs[i] = (*int64)(&r.conv)
 		}

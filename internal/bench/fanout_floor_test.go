@@ -27,18 +27,68 @@ const (
 // BenchmarkLoopbackFanout measures what a channel post to 5,000 connected
 // followers costs this machine below any server, the way plaza bench
 // --channel runs it: a second process (the "server") writes one 400-byte
-// frame to each of 5,000 loopback TCP sockets, spread over GOMAXPROCS
-// goroutines, and this process reads each socket with a goroutine of its
-// own, as the load generator does, on the same cores. Each iteration is
-// one post. last-arrival-ms is the median, over the iterations, of the
-// time from the first write to the kernel's receive time of the last
-// frame: what plaza bench reports as publish → last delivery, less the
-// request before the fan-out. writer-cpu-ms and reader-cpu-ms are each
-// process's CPU per post.
+// WebSocket frame to each of 5,000 loopback TCP sockets, spread over
+// GOMAXPROCS goroutines, and this process reads the sockets on the same
+// cores. It reads them two ways: reader=goroutines with a goroutine per
+// socket, as the load generator did until 2026-12-06, and reader=epoll
+// with the generator's pollSet, as it does now. Each iteration is one
+// post. last-arrival-ms is the median, over the iterations, of the time
+// from the first write to the kernel's receive time of the last frame:
+// what plaza bench reports as publish → last delivery, less the request
+// before the fan-out. writer-cpu-ms and reader-cpu-ms are each process's
+// CPU per post.
 func BenchmarkLoopbackFanout(b *testing.B) {
 	if !stampsHere(b) {
 		b.Skip("the kernel does not stamp received bytes here")
 	}
+	b.Run("reader=goroutines", func(b *testing.B) { loopbackFanout(b, readFloorGoroutine) })
+	b.Run("reader=epoll", func(b *testing.B) {
+		var ps pollSet
+		defer ps.close()
+		loopbackFanout(b, func(b *testing.B, c net.Conn, note func(at int64, frames int)) {
+			ws := &wsConn{c: c, r: bufio.NewReaderSize(c, 16<<10), seed: 1}
+			if err := ps.add(ws, func(_ []byte, at, _ time.Time) bool {
+				note(at.UnixNano(), 1)
+				return true
+			}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// readFloorGoroutine reads c with a goroutine of its own, noting each
+// whole frame.
+func readFloorGoroutine(b *testing.B, c net.Conn, note func(at int64, frames int)) {
+	r := newStampedReader(c)
+	if r == nil {
+		b.Fatal("the kernel does not stamp received bytes on this socket")
+	}
+	go func() {
+		buf := make([]byte, 4096)
+		pending := 0 // bytes of a frame not yet whole
+		for {
+			n, err := r.Read(buf)
+			if err != nil {
+				return
+			}
+			at := time.Now().UnixNano()
+			if t, ok := r.arrived(); ok {
+				at = t.UnixNano()
+			}
+			frames := 0
+			for pending += n; pending >= floorFrame; pending -= floorFrame {
+				frames++
+			}
+			note(at, frames)
+		}
+	}()
+}
+
+// loopbackFanout runs the benchmark with read starting each socket's
+// reader, which calls note with the arrival of what it read and the
+// number of whole frames in it.
+func loopbackFanout(b *testing.B, read func(b *testing.B, c net.Conn, note func(at int64, frames int))) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoopbackFanoutWriter$", "-test.timeout=10m")
 	cmd.Env = append(os.Environ(), "PLAZA_FANOUT_WRITER=1")
 	cmd.Stderr = os.Stderr
@@ -66,36 +116,19 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 	var mu sync.Mutex
 	var last int64       // newest arrival of the current post, Unix nanoseconds
 	var got atomic.Int64 // whole frames read, over all the posts
+	note := func(at int64, frames int) {
+		mu.Lock()
+		last = max(last, at)
+		mu.Unlock()
+		got.Add(int64(frames))
+	}
 	for range floorFollowers {
 		c, err := net.Dial("tcp", addr[:len(addr)-1])
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		r := newStampedReader(c)
-		if r == nil {
-			b.Fatal("the kernel does not stamp received bytes on this socket")
-		}
-		go func() {
-			buf := make([]byte, 4096)
-			pending := 0 // bytes of a frame not yet whole
-			for {
-				n, err := r.Read(buf)
-				if err != nil {
-					return
-				}
-				at := time.Now().UnixNano()
-				if t, ok := r.arrived(); ok {
-					at = t.UnixNano()
-				}
-				mu.Lock()
-				last = max(last, at)
-				mu.Unlock()
-				for pending += n; pending >= floorFrame; pending -= floorFrame {
-					got.Add(1)
-				}
-			}
-		}()
+		read(b, c, note)
 	}
 	var lasts []float64
 	// CPU is counted in ticks of 10 ms: over all the posts, not per post.
@@ -173,7 +206,7 @@ func TestLoopbackFanoutWriter(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	frame := make([]byte, floorFrame)
+	frame := serverFrame(true, 0x1, make([]byte, floorFrame-4)) // 4: the header of a 16-bit length
 	workers := runtime.GOMAXPROCS(0)
 	cmd := make([]byte, 1)
 	for {

@@ -9,11 +9,10 @@ import (
 
 // listeners are devices that only receive: each connects, waits for its
 // ready frame, and hands every later frame to a callback until closed.
+// Their sockets are read by a pollSet.
 type listeners struct {
-	mu    sync.Mutex
-	conns []*wsConn
-	wg    sync.WaitGroup
-	lags  []lagSlot // per device: see noteLag
+	poll pollSet
+	lags []lagSlot // per device: see noteLag
 }
 
 // lagSlot holds one device's read lags. Each device's reader takes only
@@ -45,63 +44,53 @@ func (l *listeners) readLag() Percentiles {
 }
 
 // connect opens the streams of tokens, 64 at a time, and returns once
-// every one has said ready. onFrame gets device i's other frames with
-// the time each arrived at the device's socket (the kernel's receive
-// time, on Linux), on that device's reading goroutine; it returns
-// false to stop reading. what names a device in errors ("follower").
+// every one has said ready. onFrame gets device i's other frames (those
+// before its ready frame too) with the time each arrived at the device's
+// socket (the kernel's receive time, on Linux); it returns false to stop
+// reading that device. Calls for different devices may run at once, and
+// a slow call holds up other devices' frames: it should only note the
+// frame. what names a device in errors ("follower").
 func (l *listeners) connect(ctx context.Context, base string, tokens []string, what string, onFrame func(i int, data []byte, at time.Time) bool) error {
-	l.mu.Lock()
-	l.conns = make([]*wsConn, len(tokens))
-	l.mu.Unlock()
 	l.lags = make([]lagSlot, len(tokens))
 	return parallel(ctx, len(tokens), 64, func(i int) error {
 		ws, err := dialWS(ctx, base, tokens[i], "")
 		if err != nil {
 			return fmt.Errorf("connect %s %d: %w", what, i, err)
 		}
-		l.mu.Lock()
-		l.conns[i] = ws
-		l.mu.Unlock()
-		ready := make(chan struct{})
-		l.wg.Go(func() {
-			signalled := false
-			for {
-				data, err := ws.next()
-				if err != nil {
-					return
-				}
-				read := time.Now()
-				now := ws.arrived(read)
-				if string(frameType(data)) == "ready" {
-					if !signalled {
-						close(ready)
-						signalled = true
-					}
-					continue
-				}
-				l.noteLag(i, read.Sub(now))
-				if !onFrame(i, data, now) {
-					return
-				}
-			}
-		})
-		select {
-		case <-ready:
-			return nil
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("%s %d: no ready frame within 30 s", what, i)
+		on := func(data []byte, at, read time.Time) bool {
+			l.noteLag(i, read.Sub(at))
+			return onFrame(i, data, at)
 		}
+		// Read here until the ready frame, then hand the socket over.
+		_ = ws.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		for {
+			data, err := ws.next()
+			if err != nil {
+				ws.close()
+				return fmt.Errorf("%s %d: no ready frame: %w", what, i, err)
+			}
+			if string(frameType(data)) == "ready" {
+				break
+			}
+			read := time.Now()
+			if !on(data, ws.arrived(read), read) {
+				ws.close()
+				return nil
+			}
+		}
+		_ = ws.c.SetReadDeadline(time.Time{})
+		if err := l.poll.add(ws, func(data []byte, at, read time.Time) bool {
+			if string(frameType(data)) == "ready" {
+				return true // a second one, after a resync
+			}
+			return on(data, at, read)
+		}); err != nil {
+			ws.close()
+			return fmt.Errorf("%s %d: %w", what, i, err)
+		}
+		return nil
 	})
 }
 
 // close drops every connection and waits for the readers to end.
-func (l *listeners) close() {
-	l.mu.Lock()
-	for _, c := range l.conns {
-		if c != nil {
-			c.close()
-		}
-	}
-	l.mu.Unlock()
-	l.wg.Wait()
-}
+func (l *listeners) close() { l.poll.close() }

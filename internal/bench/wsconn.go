@@ -251,3 +251,53 @@ func (w *wsConn) send(p []byte) error {
 // close drops the connection at once, as a device that loses its
 // network does; reads and writes in progress return.
 func (w *wsConn) close() { _ = w.c.Close() }
+
+// wsFrame is one frame parsed from a buffer by parseFrame.
+type wsFrame struct {
+	fin     bool
+	op      byte
+	payload []byte // within the buffer, unmasked in place
+}
+
+// parseFrame parses the frame at the start of b. used is 0 when b does
+// not yet hold all of it; a frame over wsReadLimit is an error.
+func parseFrame(b []byte) (f wsFrame, used int, err error) {
+	if len(b) < 2 {
+		return f, 0, nil
+	}
+	f.fin, f.op = b[0]&0x80 != 0, b[0]&0x0f
+	masked := b[1]&0x80 != 0
+	n, h := uint64(b[1]&0x7f), 2
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return f, 0, nil
+		}
+		n, h = uint64(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		if len(b) < 10 {
+			return f, 0, nil
+		}
+		n, h = binary.BigEndian.Uint64(b[2:]), 10
+	}
+	if n > wsReadLimit {
+		return f, 0, fmt.Errorf("websocket: a message over %d bytes", wsReadLimit)
+	}
+	var mask []byte
+	if masked {
+		if len(b) < h+4 {
+			return f, 0, nil
+		}
+		mask, h = b[h:h+4], h+4
+	}
+	if uint64(len(b)-h) < n {
+		return f, 0, nil
+	}
+	f.payload = b[h : h+int(n)]
+	if masked {
+		for i := range f.payload {
+			f.payload[i] ^= mask[i&3]
+		}
+	}
+	return f, h + int(n), nil
+}

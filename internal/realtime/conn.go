@@ -101,6 +101,10 @@ type Conn struct {
 	wslot        int
 	wduty        uint8
 	wprev, wnext *Conn
+
+	// fanSlot is the hub's fan-out worker that hands this device the
+	// posts it follows; set at attach.
+	fanSlot int
 }
 
 // Serve upgrades the request to a WebSocket for account, signed in with
@@ -259,6 +263,39 @@ func (c *Conn) offer(it item) {
 	if start {
 		c.startFlush()
 	}
+}
+
+// offerNow is offer for a frame outside the sync log (seq 0) from a
+// caller that hands one frame to many devices: a device with nothing
+// waiting and no flush running, on a transport whose write never blocks,
+// has the frame written at once by the caller, without a goroutine of its
+// own. It reports false, having done nothing, when the frame must go
+// through offer instead.
+func (c *Conn) offerNow(frame []byte) bool {
+	if _, ok := c.t.(*nbioConn); !ok {
+		return false
+	}
+	c.mu.Lock()
+	if c.closed || !c.live || c.flushing || len(c.queue) > 0 ||
+		len(frame)+c.transportQueued() > c.hub.cfg.QueueBytes || !c.hold() {
+		c.mu.Unlock()
+		return false
+	}
+	c.flushing = true // frames offered meanwhile wait behind this one
+	c.mu.Unlock()
+	defer c.unhold()
+	if err := c.writeFrames([][]byte{frame}); err != nil {
+		c.shutdown(websocket.StatusNormalClosure, "")
+		return true
+	}
+	c.mu.Lock()
+	more := len(c.queue) > 0 && !c.closed
+	c.flushing = more
+	c.mu.Unlock()
+	if more {
+		c.startFlush()
+	}
+	return true
 }
 
 // tooSlow disconnects a device that does not read what it is sent: no

@@ -135,6 +135,9 @@ type Hub struct {
 	controls   []accountControl
 	ctlRunning bool
 
+	// fan hands followed posts to their devices (deliverTopic).
+	fan *fanout
+
 	conns      prometheus.Gauge
 	frames     prometheus.Counter
 	slowClosed prometheus.Counter
@@ -214,6 +217,7 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 		Name: "plaza_realtime_resyncs_total", Help: "Times this node's streams caught up from the database because the bus may have lost events.",
 	})
 	h.idle = sync.NewCond(&h.mu)
+	h.fan = newFanout()
 	h.wheel = newWheel(cfg.PingInterval, cfg.WriteTimeout)
 	go h.wheel.run(h.due)
 	reg.MustRegister(h.conns, h.frames, h.slowClosed, h.resyncs)
@@ -459,6 +463,7 @@ func (h *Hub) attach(ctx context.Context, c *Conn) error {
 		ac = &accountConns{conns: map[*Conn]struct{}{}, topics: map[string]bool{}, ready: make(chan struct{})}
 		h.accounts[c.account] = ac
 	}
+	c.fanSlot = h.fan.slot()
 	ac.conns[c] = struct{}{}
 	if first && h.presence != nil {
 		h.presence(c.account, true)
@@ -639,8 +644,8 @@ func (h *Hub) deliverTopic(subject string, ts *topicSubs, frame []byte) {
 		}
 	}
 	h.mu.Unlock()
-	for _, c := range targets {
-		c.offer(item{frame: frame})
+	if len(targets) > 0 {
+		h.fan.hand(frame, targets)
 	}
 }
 

@@ -1,14 +1,18 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/events"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -114,6 +118,64 @@ func TestHostilePoisonedSendIsolated(t *testing.T) {
 		}
 		if err := db.Read().QueryRowContext(ctx, `SELECT 1 FROM messages WHERE text = 'poison'`).Scan(new(int)); err == nil {
 			t.Fatal("a poisoned message is in the store")
+		}
+	})
+}
+
+// TestSplitBatchAcksCarryTheirMessages: a batch the store refuses because
+// of one send is split until that send stands alone; the acks of the
+// others then carry each its own message's JSON, the same bytes as the
+// recipient's message.created, not a half's leftovers.
+func TestSplitBatchAcksCarryTheirMessages(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		poisonMessages(t, db)
+		users := e.accountsN(t, "user", 12)
+		var convs []Conversation
+		for i := 0; i+1 < len(users); i += 2 {
+			convs = append(convs, e.direct(t, users[i], users[i+1]))
+		}
+		var batch []*sendReq
+		for i := range 3 {
+			for k, c := range convs {
+				text := fmt.Sprintf("message %d to %d", i, k)
+				if i == 1 && k == 2 {
+					text = "poison"
+				}
+				batch = append(batch, &sendReq{sender: c.MemberIDs[0], res: make(chan sendRes, 1),
+					in: SendInput{ConversationID: c.ID, ClientID: fmt.Sprint("s", i), Kind: KindText, Text: text}})
+			}
+		}
+		e.svc.w.commit(batch)
+		created := map[plaza.ID][]byte{} // message ID → its message.created data, as a recipient got it
+		for _, c := range convs {
+			for _, ev := range ofType(e.syncAll(t, c.MemberIDs[1], 0), events.MessageCreated) {
+				var m Message
+				mustNil(t, json.Unmarshal(ev.Data, &m), "decode an event")
+				created[m.ID] = ev.Data
+			}
+		}
+		for i, r := range batch {
+			res := <-r.res
+			if r.in.Text == "poison" {
+				if res.err == nil {
+					t.Fatalf("the poisoned send was stored")
+				}
+				continue
+			}
+			if res.err != nil || !res.created {
+				t.Fatalf("send %d = %+v, want created", i, res)
+			}
+			want, _ := json.Marshal(res.msg)
+			if !bytes.Equal(res.json, want) || !bytes.Equal(res.json, created[res.msg.ID]) {
+				t.Fatalf("send %d (%q): the ack's JSON %s, want %s (and the event's %s)", i, r.in.Text, res.json, want, created[res.msg.ID])
+			}
+			if res.msg.Text != r.in.Text {
+				t.Fatalf("send %d acked %q, want %q", i, res.msg.Text, r.in.Text)
+			}
+		}
+		if len(created) != len(batch)-1 {
+			t.Fatalf("%d messages created, want %d", len(created), len(batch)-1)
 		}
 	})
 }

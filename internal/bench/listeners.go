@@ -62,7 +62,13 @@ func (l *listeners) connect(ctx context.Context, base string, tokens []string, w
 			return onFrame(i, data, at)
 		}
 		// Read here until the ready frame, then hand the socket over.
-		_ = ws.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		deadline := time.Now().Add(30 * time.Second)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		_ = ws.c.SetReadDeadline(deadline)
+		stop := context.AfterFunc(ctx, func() { _ = ws.c.SetReadDeadline(time.Now()) })
+		defer stop()
 		for {
 			data, err := ws.next()
 			if err != nil {
@@ -77,6 +83,10 @@ func (l *listeners) connect(ctx context.Context, base string, tokens []string, w
 				ws.close()
 				return nil
 			}
+		}
+		if !stop() {
+			ws.close()
+			return ctx.Err()
 		}
 		_ = ws.c.SetReadDeadline(time.Time{})
 		if err := l.poll.add(ws, func(data []byte, at, read time.Time) bool {

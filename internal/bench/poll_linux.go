@@ -25,11 +25,12 @@ import (
 // epoll_wait. The generator shares the machine's cores with the server,
 // so what it saves there goes to the server.
 type pollSet struct {
-	loops []*pollLoop
-	wg    sync.WaitGroup
-	next  atomic.Uint32 // round-robin over loops
-	once  sync.Once
-	err   error
+	loops  []*pollLoop
+	wg     sync.WaitGroup
+	next   atomic.Uint32 // round-robin over loops
+	once   sync.Once
+	err    error
+	closed atomic.Bool
 }
 
 // pollLoop is one goroutine's share of the sockets.
@@ -42,12 +43,13 @@ type pollLoop struct {
 
 // polledConn is one device's socket, read by its loop alone.
 type polledConn struct {
-	fd   int
-	ws   *wsConn // frames the answers to pings and to the close
-	pend []byte  // the start of a frame not yet whole
-	msg  []byte  // a message arriving in fragments
-	on   func(data []byte, at, read time.Time) bool
-	done bool
+	fd    int
+	ws    *wsConn // frames the answers to pings and to the close
+	pend  []byte  // the start of a frame not yet whole
+	msg   []byte  // a message arriving in fragments
+	inMsg bool    // a fragmented message is open
+	on    func(data []byte, at, read time.Time) bool
+	done  bool
 }
 
 // start makes the set's loops; it is called once, by the first add.
@@ -95,6 +97,9 @@ func (p *pollSet) add(ws *wsConn, on func(data []byte, at, read time.Time) bool)
 	if err := p.start(); err != nil {
 		return err
 	}
+	if p.closed.Load() {
+		return errors.New("poll: closed")
+	}
 	tc, ok := ws.c.(*net.TCPConn)
 	if !ok {
 		return errors.New("poll: not a TCP connection")
@@ -105,7 +110,7 @@ func (p *pollSet) add(ws *wsConn, on func(data []byte, at, read time.Time) bool)
 	}
 	fd := -1
 	var derr error
-	if err := rc.Control(func(s uintptr) { fd, derr = unix.Dup(int(s)) }); err != nil {
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
 		return err
 	}
 	if derr != nil {
@@ -140,8 +145,12 @@ func (p *pollSet) add(ws *wsConn, on func(data []byte, at, read time.Time) bool)
 	return nil
 }
 
-// close stops the loops and closes every socket they read.
+// close stops the loops and closes every socket they read. Devices are
+// added before it, never during.
 func (p *pollSet) close() {
+	if p.closed.Swap(true) {
+		return
+	}
 	for _, l := range p.loops {
 		var one [8]byte
 		binary.NativeEndian.PutUint64(one[:], 1) // an eventfd's counter
@@ -155,7 +164,6 @@ func (p *pollSet) close() {
 		unix.Close(l.epfd)
 		unix.Close(l.wake)
 	}
-	p.loops = nil
 }
 
 // run waits for sockets with bytes to read and reads them.
@@ -183,7 +191,9 @@ func (l *pollLoop) run() {
 			if pc == nil {
 				continue
 			}
-			l.read(pc, buf, oob)
+			// With the peer gone, no later edge comes: read on until the
+			// read that says so.
+			l.read(pc, buf, oob, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 			if pc.done {
 				// Removed from the set, and left open until close, so
 				// that its number is not reused while it is listed.
@@ -212,7 +222,7 @@ const pollPause = time.Millisecond
 // comes when bytes arrive, so the socket is read until a read comes back
 // short (a stream socket's read takes all it holds, up to the buffer's
 // size), which is most often the first.
-func (l *pollLoop) read(pc *polledConn, buf, oob []byte) {
+func (l *pollLoop) read(pc *polledConn, buf, oob []byte, hangup bool) {
 	for !pc.done {
 		nr, oobn, flags, _, err := unix.Recvmsg(pc.fd, buf, oob, 0)
 		if err == unix.EINTR {
@@ -233,7 +243,7 @@ func (l *pollLoop) read(pc *polledConn, buf, oob []byte) {
 			}
 		}
 		pc.feed(buf[:nr], at, read)
-		if nr < len(buf) {
+		if nr < len(buf) && !hangup {
 			return
 		}
 	}
@@ -272,8 +282,14 @@ func (pc *polledConn) feed(b []byte, at, read time.Time) {
 func (pc *polledConn) handle(f wsFrame, at, read time.Time) {
 	switch f.op {
 	case 0x0, 0x1, 0x2: // continuation, text, binary
+		if (f.op == 0x0) != pc.inMsg {
+			// A continuation with no message open, or a new message
+			// before the open one ended: the stream is broken.
+			pc.done = true
+			return
+		}
 		msg := f.payload
-		if len(pc.msg) > 0 || !f.fin {
+		if pc.inMsg || !f.fin {
 			if len(pc.msg)+len(f.payload) > wsReadLimit {
 				pc.done = true
 				return
@@ -281,6 +297,7 @@ func (pc *polledConn) handle(f wsFrame, at, read time.Time) {
 			pc.msg = append(pc.msg, f.payload...)
 			msg = pc.msg
 		}
+		pc.inMsg = !f.fin
 		if !f.fin {
 			return
 		}

@@ -267,3 +267,25 @@ func TestPollSetStopsWhenTold(t *testing.T) {
 		t.Fatalf("the socket was not closed: %v", err)
 	}
 }
+
+func TestPollSetRefusesBrokenFragments(t *testing.T) {
+	for name, frames := range map[string][][]byte{
+		"a new message inside a fragmented one": {serverFrame(false, 0x1, []byte("a")), serverFrame(true, 0x1, []byte("b"))},
+		"a continuation with none open":         {serverFrame(true, 0x0, []byte("a"))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, _ := newPollPair(t, nil, nil)
+			for _, f := range append(frames, serverFrame(true, 0x1, []byte("after"))) {
+				if _, err := p.server.Write(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if len(p.got) != 0 {
+				t.Fatalf("read %q from a broken stream", p.got)
+			}
+		})
+	}
+}

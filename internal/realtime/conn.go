@@ -52,7 +52,8 @@ type item struct {
 
 // Conn is one connected device. It owns no goroutine while the device is
 // idle: frames are written by a goroutine that runs only while some wait
-// (flush), replies by one that runs only while sends wait for their
+// (flush), or for a followed post to an idle device by the hub's fan-out
+// worker (offerNow), replies by one that runs only while sends wait for their
 // commit (ackLoop), and pings come from the hub's timer wheel. What the
 // device sends arrives through its transport, in order, at handleFrame.
 type Conn struct {
@@ -283,7 +284,13 @@ func (c *Conn) offerNow(frame []byte) bool {
 	}
 	c.flushing = true // frames offered meanwhile wait behind this one
 	c.mu.Unlock()
-	defer c.unhold()
+	defer func() {
+		// The stream may have ended meanwhile: releasing it reads the
+		// database, which the caller's other devices must not wait for.
+		if c.refs.Add(-1) == 0 {
+			go c.finish()
+		}
+	}()
 	if err := c.writeFrames([][]byte{frame}); err != nil {
 		c.shutdown(websocket.StatusNormalClosure, "")
 		return true

@@ -12,17 +12,25 @@ import (
 // then (Conn.offerNow); on a large fan-out that costs less than starting
 // a goroutine for each device, and the publisher's call returns without
 // waiting for the hand-over. Each device belongs to one worker (its
-// fanSlot), and each worker takes its jobs in order, so one device's
-// frames keep the order they were handed in.
+// fanSlot), and each worker takes its jobs in the order handed over, so
+// one device's frames keep the order one publisher handed them in.
+//
+// hand never waits: it runs in bus handlers that must not block. What
+// waits for a worker is bounded by devices (maxFanPending): past that the
+// worker is far behind, and the frame goes to each device's own bounded
+// queue at once (Conn.offer), where a device that does not keep up is
+// disconnected as for any frame. Such a frame may overtake the ones still
+// waiting for the worker.
 type fanout struct {
 	mu    sync.Mutex
-	room  *sync.Cond // signalled when a worker takes its jobs
 	parts []fanPart
 	next  atomic.Uint32
+	limit int // maxFanPending; tests lower it
 }
 
 type fanPart struct {
 	jobs    []fanJob
+	pending int // devices handed over and not yet written to
 	running bool
 }
 
@@ -31,14 +39,12 @@ type fanJob struct {
 	conns []*Conn
 }
 
-// maxFanJobs bounds the frames waiting for one worker: a publisher that
-// outpaces the writes waits for them, as it did when it wrote them itself.
-const maxFanJobs = 1024
+// maxFanPending bounds the devices waiting for one worker: about 8 MiB
+// of pointers, and seconds of writes.
+const maxFanPending = 1 << 20
 
 func newFanout() *fanout {
-	f := &fanout{parts: make([]fanPart, runtime.GOMAXPROCS(0))}
-	f.room = sync.NewCond(&f.mu)
-	return f
+	return &fanout{parts: make([]fanPart, runtime.GOMAXPROCS(0)), limit: maxFanPending}
 }
 
 // slot picks the worker of a new device.
@@ -50,34 +56,42 @@ func (f *fanout) hand(frame []byte, conns []*Conn) {
 	for _, c := range conns {
 		split[c.fanSlot] = append(split[c.fanSlot], c)
 	}
+	var over [][]*Conn
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	for i, cs := range split {
 		if len(cs) == 0 {
 			continue
 		}
 		p := &f.parts[i]
-		for len(p.jobs) >= maxFanJobs {
-			f.room.Wait()
+		if p.pending+len(cs) > f.limit {
+			over = append(over, cs)
+			continue
 		}
 		p.jobs = append(p.jobs, fanJob{frame: frame, conns: cs})
+		p.pending += len(cs)
 		if !p.running {
 			p.running = true
 			go f.run(p)
 		}
 	}
+	f.mu.Unlock()
+	for _, cs := range over {
+		for _, c := range cs {
+			c.offer(item{frame: frame})
+		}
+	}
 }
 
 // run writes p's jobs until none waits. It touches nothing but the
-// streams it writes to, so the hub's Close need not wait for it: a stream
-// that has ended takes no frame.
+// streams it writes to (a stream that ends meanwhile is released on a
+// goroutine of its own, see offerNow), so the hub's Close need not wait
+// for it: a stream that has ended takes no frame.
 func (f *fanout) run(p *fanPart) {
 	for {
 		f.mu.Lock()
 		jobs := p.jobs
 		p.jobs = nil
 		p.running = len(jobs) > 0
-		f.room.Broadcast()
 		f.mu.Unlock()
 		if len(jobs) == 0 {
 			return
@@ -88,6 +102,9 @@ func (f *fanout) run(p *fanPart) {
 					c.offer(item{frame: j.frame})
 				}
 			}
+			f.mu.Lock()
+			p.pending -= len(j.conns)
+			f.mu.Unlock()
 		}
 	}
 }

@@ -996,6 +996,56 @@ func TestHubChannelPostFansOutInOrder(t *testing.T) {
 	})
 }
 
+// TestHubChannelPostPastTheFanOutBound: with the fan-out workers' bound
+// reached, a post goes to each device's own queue instead of waiting for
+// room (the bus handler must not block), and still reaches every device
+// once.
+func TestHubChannelPostPastTheFanOutBound(t *testing.T) {
+	eachTransport(t, func(t *testing.T, cfg Config) {
+		e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), cfg)
+		e.hub.fan.mu.Lock()
+		e.hub.fan.limit = 3 // fewer than one post's devices on a worker
+		e.hub.fan.mu.Unlock()
+		ch := plaza.ID(87)
+		const followers, posts = 40, 5
+		devs := make([]*device, followers)
+		for i := range devs {
+			a := e.account()
+			e.mu.Lock()
+			e.follows[a] = []plaza.ID{ch}
+			e.mu.Unlock()
+			devs[i] = e.dial(a, plaza.ID(i+1), "")
+		}
+		e.onChannel(ch, followers)
+		for p := range posts {
+			post := events.Frame(events.ChannelPost, 0, []byte(fmt.Sprintf(`{"id":"%d"}`, p)))
+			if err := e.bus.Publish(context.Background(), events.ChannelSubject(ch), post); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, d := range devs {
+			seen := map[string]bool{}
+			for len(seen) < posts {
+				f := d.read()
+				if f.Type != events.ChannelPost || seen[string(f.Data)] {
+					t.Fatalf("follower %d got %+v (seen %v)", i, f, seen)
+				}
+				seen[string(f.Data)] = true
+			}
+		}
+		eventually(t, "no device left pending at a worker", func() bool {
+			e.hub.fan.mu.Lock()
+			defer e.hub.fan.mu.Unlock()
+			for _, p := range e.hub.fan.parts {
+				if p.pending != 0 || len(p.jobs) != 0 {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}
+
 // TestHubChannelPostToSlowFollower: a follower that stops reading is
 // closed with 4008 once the posts waiting for it pass its bounds; the
 // other followers get every post, in order.

@@ -175,6 +175,16 @@ func (e *env) befriend(tb testing.TB, a, b plaza.ID) {
 }
 
 // direct makes a and b contacts and opens their direct conversation.
+// directPairs makes a direct conversation of each two of users in turn.
+func (e *env) directPairs(tb testing.TB, users []plaza.ID) []Conversation {
+	tb.Helper()
+	var convs []Conversation
+	for i := 0; i+1 < len(users); i += 2 {
+		convs = append(convs, e.direct(tb, users[i], users[i+1]))
+	}
+	return convs
+}
+
 func (e *env) direct(tb testing.TB, a, b plaza.ID) Conversation {
 	tb.Helper()
 	e.befriend(tb, a, b)

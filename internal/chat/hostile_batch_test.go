@@ -130,11 +130,7 @@ func TestSplitBatchAcksCarryTheirMessages(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		poisonMessages(t, db)
-		users := e.accountsN(t, "user", 12)
-		var convs []Conversation
-		for i := 0; i+1 < len(users); i += 2 {
-			convs = append(convs, e.direct(t, users[i], users[i+1]))
-		}
+		convs := e.directPairs(t, e.accountsN(t, "user", 12))
 		var batch []*sendReq
 		for i := range 3 {
 			for k, c := range convs {

@@ -223,10 +223,7 @@ func TestWriterManyConversationsInOneBatch(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		users := e.accountsN(t, "user", 2*maxRows+6)
-		var convs []Conversation
-		for i := 0; i+1 < len(users); i += 2 {
-			convs = append(convs, e.direct(t, users[i], users[i+1]))
-		}
+		convs := e.directPairs(t, users)
 		var batch []*sendReq
 		for round := range 3 {
 			for _, c := range convs {

@@ -27,11 +27,15 @@ test('the latest conversations stay readable offline', async (t) => {
   const { page } = p;
   await page.goto('/');
   await page.getByText('Wen Writer').first().waitFor();
-  await page.goto(`/chats/${conv.id}`);
-  await page.getByText('离线也能读这条消息').waitFor();
-  // The worker takes the page over once installed; from then on the shell is kept.
+  // The worker takes over the page that registered it once installed; from
+  // then on the shell is kept. Wait for that before navigating: a worker that
+  // claims its clients while a navigation is under way skips the page being
+  // loaded, which then stays uncontrolled until its next load.
   await page.evaluate(() => navigator.serviceWorker.ready);
   await poll('the service worker to control the page', () => page.evaluate(() => !!navigator.serviceWorker.controller));
+  await page.goto(`/chats/${conv.id}`);
+  await page.getByText('离线也能读这条消息').waitFor();
+  assert.equal(await page.evaluate(() => !!navigator.serviceWorker.controller), true, 'a page loaded after the worker is active is controlled');
 
   // The shell holds both catalogues, so the app also starts offline after a switch of language.
   const kept = await poll('the shell with both catalogues', async () => {

@@ -66,6 +66,48 @@ func (s *Service) SessionStanding(ctx context.Context, accountID, sessionID plaz
 	return Auth{Account: row.account, SessionID: row.session.ID, AcceptedTerms: row.acceptedTerms, RequiredTerms: row.requiredTerms, CurrentTerms: row.currentTerms}, nil
 }
 
+// StreamRef names an open stream by its account and session.
+type StreamRef struct{ Account, Session plaza.ID }
+
+// maxStandingBatch is how many sessions StreamsStanding looks up in one
+// statement: a long IN list stays well under both engines' limits on
+// parameters, and one statement still serves a ping tick's streams.
+const maxStandingBatch = 256
+
+// StreamsStanding re-checks many open streams at once, as SessionStanding
+// followed by Auth.Standing(true) would one by one: errs[i] is nil while
+// refs[i]'s session is live and its account may act, and otherwise the
+// API's error saying why not. The sessions are looked up maxStandingBatch
+// at a time, so re-checking every stream of a node at its pings costs a
+// statement per tick rather than one per stream. err is the look-up's own
+// failure (the database is unreachable), for which nothing is judged.
+func (s *Service) StreamsStanding(ctx context.Context, refs []StreamRef) (errs []error, err error) {
+	now := s.now()
+	errs = make([]error, len(refs))
+	ids := make([]plaza.ID, 0, min(len(refs), maxStandingBatch))
+	for lo := 0; lo < len(refs); lo += maxStandingBatch {
+		part := refs[lo:min(lo+maxStandingBatch, len(refs))]
+		ids = ids[:0]
+		for _, r := range part {
+			ids = append(ids, r.Session)
+		}
+		found, err := lookupStandings(ctx, s.db, ids, now)
+		if err != nil {
+			return nil, fmt.Errorf("sessions standing: %w", err)
+		}
+		for i, r := range part {
+			auth, ok := found[r.Session]
+			if !ok || auth.Account.ID != r.Account || auth.Account.gone() {
+				errs[lo+i] = errSessionEnded
+				continue
+			}
+			auth.Account.effectiveStatus(now)
+			errs[lo+i] = auth.Standing(true)
+		}
+	}
+	return errs, nil
+}
+
 type sessionKey struct{}
 
 // WithSession returns ctx carrying the session an action is taken under,

@@ -132,6 +132,90 @@ func TestHostileCheckStanding(t *testing.T) {
 	})
 }
 
+// TestHostileStreamsStanding: re-checking many streams in one look-up
+// answers each as re-checking it alone would: a live session of an active
+// account passes; an ended or unknown session, a session named with
+// another account, and a suspended, closed, deleted or terms-gated account
+// do not, wherever they fall among more streams than one look-up takes.
+func TestHostileStreamsStanding(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		session := func(name string) (plaza.ID, plaza.ID) {
+			a, tok := register(t, svc, name)
+			return a.ID, authenticate(t, svc, tok).SessionID
+		}
+		alice, aliceS := session("alice")
+		bob, bobS := session("bob")
+		carol, carolS := session("carol")
+		dave, daveS := session("dave")
+		eve, eveS := session("eve")
+		if _, err := svc.Suspend(ctx, audit.CLI, bob, "spam", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Close(ctx, audit.CLI, carol, "fraud"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Erase(ctx, dave); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.RevokeSession(ctx, eve, eveS); err != nil {
+			t.Fatal(err)
+		}
+		kinds := []struct {
+			ref  account.StreamRef
+			want string
+		}{
+			{account.StreamRef{Account: alice, Session: aliceS}, ""},
+			{account.StreamRef{Account: bob, Session: aliceS}, plaza.EUnauthenticated},
+			{account.StreamRef{Account: bob, Session: bobS}, plaza.EAccountSuspended},
+			{account.StreamRef{Account: carol, Session: carolS}, plaza.EAccountClosed},
+			{account.StreamRef{Account: dave, Session: daveS}, plaza.EUnauthenticated},
+			{account.StreamRef{Account: eve, Session: eveS}, plaza.EUnauthenticated},
+			{account.StreamRef{Account: alice, Session: 987654321}, plaza.EUnauthenticated},
+		}
+		check := func(what string, wantAlice string) {
+			t.Helper()
+			var refs []account.StreamRef
+			for len(refs) < 300 { // more than one look-up takes
+				for _, k := range kinds {
+					refs = append(refs, k.ref)
+				}
+			}
+			errs, err := svc.StreamsStanding(ctx, refs)
+			if err != nil || len(errs) != len(refs) {
+				t.Fatalf("%s: %d answers for %d streams, err %v", what, len(errs), len(refs), err)
+			}
+			for i, got := range errs {
+				k := kinds[i%len(kinds)]
+				want := k.want
+				if i%len(kinds) == 0 {
+					want = wantAlice
+				}
+				if plaza.ErrorCode(got) != want {
+					t.Fatalf("%s: stream %d (%+v): got %v, want %q", what, i, k.ref, got, want)
+				}
+				one, err := svc.SessionStanding(ctx, k.ref.Account, k.ref.Session)
+				if err == nil {
+					err = one.Standing(true)
+				}
+				if plaza.ErrorCode(err) != plaza.ErrorCode(got) || err != nil && err.Error() != got.Error() {
+					t.Fatalf("%s: stream %d: %v together, %v alone", what, i, got, err)
+				}
+			}
+		}
+		check("before new terms", "")
+		if _, err := svc.PublishTerms(ctx, audit.CLI, "v2", "body", true); err != nil {
+			t.Fatal(err)
+		}
+		check("after terms needing consent", plaza.ETermsAcceptanceRequired)
+		if errs, err := svc.StreamsStanding(ctx, nil); err != nil || len(errs) != 0 {
+			t.Errorf("no streams: %v, %v", errs, err)
+		}
+	})
+}
+
 // TestHostileChangePasswordEndsOtherSessions checks the domain rules of a
 // password change on both engines.
 func TestHostileChangePasswordEndsOtherSessions(t *testing.T) {

@@ -258,6 +258,44 @@ const sessionRowQuery = `SELECT
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
 		WHERE `
 
+// lookupStandings reads, for many sessions in one statement (at most
+// maxStandingBatch), what Auth.Standing needs of each live one and its
+// account: fewer columns than a sessionRow, since a node re-checks every
+// open stream this way. Keyed by session ID, whatever account a session
+// belongs to; the caller matches the account.
+func lookupStandings(ctx context.Context, db *sqldb.DB, sessionIDs []plaza.ID, now time.Time) (map[plaza.ID]Auth, error) {
+	vals := make([]any, len(sessionIDs))
+	for i, id := range sessionIDs {
+		vals[i] = id
+	}
+	list, args := db.InList(2, vals)
+	rows, err := db.Read().QueryContext(ctx, `SELECT s.id, a.id, a.status, a.status_reason, a.status_until, a.status_decision,
+			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
+		FROM sessions s JOIN accounts a ON a.id = s.account_id
+		WHERE s.expires_at > `+db.Param(1)+` AND s.id IN (`+list+`)`, append([]any{micros(now)}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[plaza.ID]Auth, len(sessionIDs))
+	for rows.Next() {
+		var a Auth
+		var until, decision sql.NullInt64
+		if err := rows.Scan(&a.SessionID, &a.Account.ID, &a.Account.Status, &a.Account.StatusReason, &until, &decision,
+			&a.AcceptedTerms, &a.RequiredTerms, &a.CurrentTerms); err != nil {
+			return nil, err
+		}
+		if until.Valid {
+			a.Account.StatusUntil = fromMicros(until.Int64)
+		}
+		a.Account.StatusDecision = plaza.ID(decision.Int64)
+		out[a.SessionID] = a
+	}
+	return out, rows.Err()
+}
+
 func scanSessionRow(row *sql.Row) (sessionRow, error) {
 	var r sessionRow
 	var until, decision, deletion sql.NullInt64

@@ -34,11 +34,11 @@ func StreamDomain(c *chat.Service) realtime.Domain {
 // StreamStanding returns the hub's check that a stream's session is live
 // and its account may act.
 func StreamStanding(a *account.Service) realtime.StandingCheck {
-	return func(ctx context.Context, acct, session plaza.ID) error {
-		auth, err := a.SessionStanding(ctx, acct, session)
-		if err != nil {
-			return err
+	return func(ctx context.Context, refs []realtime.StreamRef) ([]error, error) {
+		streams := make([]account.StreamRef, len(refs))
+		for i, r := range refs {
+			streams[i] = account.StreamRef(r)
 		}
-		return auth.Standing(true)
+		return a.StreamsStanding(ctx, streams)
 	}
 }

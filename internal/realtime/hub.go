@@ -76,11 +76,16 @@ type Domain struct {
 	WithSession func(ctx context.Context, session plaza.ID) context.Context
 }
 
-// StandingCheck returns nil while the session is live and its account may
-// act, and otherwise the API's error saying why not
-// (unauthenticated, account_suspended, account_closed,
-// terms_acceptance_required).
-type StandingCheck func(ctx context.Context, account, session plaza.ID) error
+// StreamRef names an open stream by its account and session.
+type StreamRef struct{ Account, Session plaza.ID }
+
+// StandingCheck re-checks open streams together: errs[i] is nil while
+// refs[i]'s session is live and its account may act, and otherwise the
+// API's error saying why not (unauthenticated, account_suspended,
+// account_closed, terms_acceptance_required). err is the check's own
+// failure (the database is unreachable), which closes nothing. The hub
+// passes at most standingBatch streams at a time.
+type StandingCheck func(ctx context.Context, refs []StreamRef) (errs []error, err error)
 
 // Hub tracks the devices connected to this node.
 type Hub struct {
@@ -120,8 +125,12 @@ type Hub struct {
 	// standing re-checks streams (UseStanding); allSub carries the
 	// control messages for every stream; limits caps them (UseLimits).
 	standing StandingCheck
-	allSub   bus.Subscription
-	limits   *limiter
+	// checks bounds the standing re-checks' database calls; Close cancels
+	// it so that a re-check never holds the hub's shutdown.
+	checks     context.Context
+	stopChecks context.CancelFunc
+	allSub     bus.Subscription
+	limits     *limiter
 	// presence is told of each account's first device on this node and
 	// of its last one leaving (UsePresence); called with mu held.
 	presence func(account plaza.ID, online bool)
@@ -217,6 +226,7 @@ func NewHub(cfg Config, b bus.Bus, evs *events.Log, d Domain, log *slog.Logger, 
 		Name: "plaza_realtime_resyncs_total", Help: "Times this node's streams caught up from the database because the bus may have lost events.",
 	})
 	h.idle = sync.NewCond(&h.mu)
+	h.checks, h.stopChecks = context.WithCancel(context.Background())
 	h.fan = newFanout()
 	h.wheel = newWheel(cfg.PingInterval, cfg.WriteTimeout)
 	go h.wheel.run(h.due)
@@ -404,11 +414,9 @@ func (h *Hub) due(conns []*Conn, duties []uint8) {
 	h.mu.Unlock()
 	go func() {
 		defer h.streamDone()
-		for _, c := range check {
-			// In case the bus lost the news that the session or the
-			// account's standing ended.
-			c.checkStanding()
-		}
+		// In case the bus lost the news that the session or the
+		// account's standing ended.
+		h.checkStandings(check)
 	}()
 }
 
@@ -762,6 +770,7 @@ func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
 	h.mu.Unlock()
+	h.stopChecks()
 	if h.stopLoss != nil {
 		h.stopLoss()
 	}

@@ -156,7 +156,12 @@ type hubEnv struct {
 	follows  map[plaza.ID][]plaza.ID // account → followed channels
 	authors  map[plaza.ID][]plaza.ID // account → followed authors above the fan-out threshold
 	standing map[plaza.ID]error      // session → its standing
-	sent     []string                // client_ids in the order Send queued them
+	// standingCalls is the number of streams of each standing check;
+	// standingDown, when set, fails every check as an unreachable
+	// database would.
+	standingCalls []int
+	standingDown  error
+	sent          []string // client_ids in the order Send queued them
 	// hold, when set, keeps every send's commit waiting until it is
 	// closed.
 	hold chan struct{}
@@ -183,10 +188,18 @@ func newHubEnv(t *testing.T, db *sqldb.DB, cfg Config) *hubEnv {
 		defer e.mu.Unlock()
 		return append([]plaza.ID(nil), e.authors[a]...), nil
 	})
-	if err := e.hub.UseStanding(func(_ context.Context, _, session plaza.ID) error {
+	if err := e.hub.UseStanding(func(_ context.Context, refs []StreamRef) ([]error, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		return e.standing[session]
+		e.standingCalls = append(e.standingCalls, len(refs))
+		if e.standingDown != nil {
+			return nil, e.standingDown
+		}
+		errs := make([]error, len(refs))
+		for i, r := range refs {
+			errs[i] = e.standing[r.Session]
+		}
+		return errs, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -660,11 +673,18 @@ func TestHubStandingCloses(t *testing.T) {
 			notify(ctx, 0) // every account's streams, on AllSubject
 			d.closedWith(tc.want)
 		}
-		// A failed check (the database is down) leaves streams open.
+		// A failed check (the database is down) leaves streams open, even
+		// one whose session would be found ended.
 		e.mu.Lock()
-		e.standing[2] = errors.New("database unreachable")
+		e.standing[2] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
+		e.standingDown = errors.New("database unreachable")
 		e.mu.Unlock()
 		notify(ctx, a)
+		eventually(t, "the failed check", func() bool {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return len(e.standingCalls) > 0 && e.standingCalls[len(e.standingCalls)-1] == 1
+		})
 		seq := e.store(a, "kept")
 		if f := kept.read(); f.Cursor != strconv.FormatInt(seq, 10) {
 			t.Errorf("kept stream got %+v, want cursor %d", f, seq)
@@ -678,6 +698,54 @@ func TestHubStandingCloses(t *testing.T) {
 			t.Errorf("the other account's stream got %+v", f)
 		}
 	})
+}
+
+// TestHubStandingChecksInBatches: re-checking every stream asks the
+// check about standingBatch streams at a time, not one at a time, and
+// closes exactly the streams it was told lost their standing, wherever
+// they fall in the batches.
+func TestHubStandingChecksInBatches(t *testing.T) {
+	e := newHubEnv(t, sqldbtest.Open(t, sqldb.SQLite), DefaultConfig())
+	const n = standingBatch + 44
+	a := e.account()
+	devices := make([]*device, n)
+	for i := range devices {
+		devices[i] = e.dial(a, plaza.ID(1+i), "")
+	}
+	ended := map[int]bool{0: true, standingBatch - 1: true, standingBatch: true, n - 1: true}
+	e.mu.Lock()
+	for i := range ended {
+		e.standing[plaza.ID(1+i)] = plaza.Errorf(plaza.EUnauthenticated, "signed out")
+	}
+	e.standingCalls = nil
+	e.mu.Unlock()
+	StandingNotifier(e.bus, slog.New(slog.NewTextHandler(io.Discard, nil)))(context.Background(), 0)
+	for i := range ended {
+		devices[i].closedWith(StatusSessionEnded)
+	}
+	eventually(t, "the ended streams to be detached", func() bool { return e.hub.Connections() == n-len(ended) })
+	e.mu.Lock()
+	calls := append([]int(nil), e.standingCalls...)
+	e.mu.Unlock()
+	sum := 0
+	for _, c := range calls {
+		if c > standingBatch {
+			t.Errorf("a check of %d streams, more than %d", c, standingBatch)
+		}
+		sum += c
+	}
+	if sum != n || len(calls) != 2 {
+		t.Errorf("checks of %v streams, want %d streams in 2 checks", calls, n)
+	}
+	seq := e.store(a, "still here")
+	for i, d := range devices {
+		if ended[i] {
+			continue
+		}
+		if f := d.read(); f.Cursor != strconv.FormatInt(seq, 10) {
+			t.Fatalf("stream %d got %+v, want cursor %d", i, f, seq)
+		}
+	}
 }
 
 // TestHubRefusedSendRepliesInOrder: a send refused before it is queued

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/coder/websocket"
@@ -115,9 +116,7 @@ func (h *Hub) recheck(acct plaza.ID) {
 	h.mu.Unlock()
 	go func() {
 		defer h.streamDone()
-		for _, c := range targets {
-			c.checkStanding()
-		}
+		h.checkStandings(targets)
 	}()
 }
 
@@ -147,9 +146,7 @@ func (h *Hub) recheckEveryone() {
 	go func() {
 		defer h.streamDone()
 		for {
-			for _, c := range h.openConns() {
-				c.checkStanding()
-			}
+			h.checkStandings(h.openConns())
 			h.resyncMu.Lock()
 			again := h.recheckAgain
 			h.recheckAgain = false
@@ -162,16 +159,52 @@ func (h *Hub) recheckEveryone() {
 	}()
 }
 
-// checkStanding closes c if its session ended or its account may no
-// longer act. A failure to check (the database is unreachable) leaves it
-// open: the next ping tries again.
-func (c *Conn) checkStanding() {
-	if c.hub.standing == nil {
+// standingBatch is how many streams one StandingCheck call re-checks: a
+// ping tick's streams, or a pass over every stream in pieces, each piece
+// one look-up in the database rather than one per stream.
+const standingBatch = 256
+
+// checkStandings closes those of conns whose session ended or whose
+// account may no longer act, standingBatch at a time. A failure to check
+// (the database is unreachable) leaves them open: their next ping tries
+// again.
+func (h *Hub) checkStandings(conns []*Conn) {
+	if h.standing == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.hub.cfg.WriteTimeout)
-	defer cancel()
-	err := c.hub.standing(ctx, c.account, c.session)
+	refs := make([]StreamRef, 0, min(len(conns), standingBatch))
+	batch := make([]*Conn, 0, cap(refs))
+	for lo := 0; lo < len(conns); lo += standingBatch {
+		refs, batch = refs[:0], batch[:0]
+		for _, c := range conns[lo:min(lo+standingBatch, len(conns))] {
+			if c.ctx.Err() == nil {
+				refs = append(refs, StreamRef{Account: c.account, Session: c.session})
+				batch = append(batch, c)
+			}
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(h.checks, h.cfg.WriteTimeout)
+		errs, err := h.standing(ctx, refs)
+		cancel()
+		if err == nil && len(errs) != len(refs) {
+			err = fmt.Errorf("the check answered for %d streams of %d", len(errs), len(refs))
+		}
+		if err != nil {
+			if h.checks.Err() == nil {
+				h.log.Warn("stream: standing re-check failed", "streams", len(refs), "err", err)
+			}
+			return
+		}
+		for i, c := range batch {
+			c.judgeStanding(errs[i])
+		}
+	}
+}
+
+// judgeStanding closes c for err, a standing re-check's answer for it.
+func (c *Conn) judgeStanding(err error) {
 	switch plaza.ErrorCode(err) {
 	case "":
 	case plaza.EUnauthenticated:
@@ -183,9 +216,7 @@ func (c *Conn) checkStanding() {
 	case plaza.ETermsAcceptanceRequired:
 		c.end(StatusTermsRequired, "new terms must be accepted: see GET /api/v1/terms")
 	default:
-		if ctx.Err() == nil {
-			c.hub.log.Warn("stream: standing re-check failed", "account_id", c.account.String(), "err", err)
-		}
+		c.hub.log.Warn("stream: standing re-check failed", "account_id", c.account.String(), "err", err)
 	}
 }
 

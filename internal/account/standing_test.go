@@ -216,6 +216,53 @@ func TestHostileStreamsStanding(t *testing.T) {
 	})
 }
 
+// TestHostileStreamsStandingOverTime: re-checking streams together
+// follows the clock as re-checking one does: a suspension whose end has
+// passed no longer refuses, and a session that expired (its row still
+// there) is ended.
+func TestHostileStreamsStandingOverTime(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc, clock := newClockedService(t, db, time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC), nil)
+		var refs []account.StreamRef
+		for _, name := range []string{"alice", "bob"} {
+			a, tok := register(t, svc, name)
+			refs = append(refs, account.StreamRef{Account: a.ID, Session: authenticate(t, svc, tok).SessionID})
+		}
+		if _, err := svc.Suspend(ctx, audit.CLI, refs[1].Account, "spam", clock.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		want := func(what string, codes ...string) {
+			t.Helper()
+			errs, err := svc.StreamsStanding(ctx, refs)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			for i, code := range codes {
+				if plaza.ErrorCode(errs[i]) != code {
+					t.Errorf("%s: stream %d: got %v, want %q", what, i, errs[i], code)
+				}
+				one, err := svc.SessionStanding(ctx, refs[i].Account, refs[i].Session)
+				if err == nil {
+					err = one.Standing(true)
+				}
+				if plaza.ErrorCode(err) != code {
+					t.Errorf("%s: stream %d alone: got %v, want %q", what, i, err, code)
+				}
+			}
+		}
+		want("suspended for an hour", "", plaza.EAccountSuspended)
+		clock.Advance(2 * time.Hour)
+		want("the suspension over", "", "")
+		clock.Advance(account.DefaultConfig().SessionTTL)
+		want("the sessions expired", plaza.EUnauthenticated, plaza.EUnauthenticated)
+		if n := countRows(t, db, `sessions WHERE id = $1 OR id = $2`, refs[0].Session, refs[1].Session); n != 2 {
+			t.Errorf("%d session rows, want both still there (expired, not deleted)", n)
+		}
+	})
+}
+
 // TestHostileChangePasswordEndsOtherSessions checks the domain rules of a
 // password change on both engines.
 func TestHostileChangePasswordEndsOtherSessions(t *testing.T) {

@@ -44,8 +44,8 @@ import (
 // needs no re-indexing.
 
 // indexBatches bound the messages one pass indexes. On SQLite a pass
-// holds the one write lock that sends also wait for, for about 22 µs a
-// message (BenchmarkIndexPass): 64 keep it to about 1.5 ms, and
+// holds the one write lock that sends also wait for, for about 20 µs a
+// message (BenchmarkIndexPass): 64 keep it to about 1.3 ms, and
 // passes run back to back while there are more.
 var indexBatches = map[sqldb.Engine]int{sqldb.SQLite: 64, sqldb.Postgres: 256}
 

@@ -436,3 +436,24 @@ func (ix *benchIndex) measure(b *testing.B, qs []Query) {
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 	b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
 }
+
+// BenchmarkFold folds a Chinese message with full-width punctuation, as
+// most Chinese messages are written, through the quick fold and through
+// the whole chain:
+//
+//	go test -run '^$' -bench Fold -benchmem -count 3 ./internal/textindex/
+func BenchmarkFold(b *testing.B) {
+	const text = "消息：今天下午三点在公园门口见面，别忘了带上会议材料（第２版）！"
+	b.Run("quick", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := quickFold(text); !ok {
+				b.Fatal("not taken by the quick fold")
+			}
+		}
+	})
+	b.Run("chain", func(b *testing.B) {
+		for b.Loop() {
+			chainFold(text)
+		}
+	})
+}

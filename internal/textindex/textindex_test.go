@@ -1,6 +1,7 @@
 package textindex
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -145,4 +146,49 @@ func TestParseQueryRefuses(t *testing.T) {
 			t.Errorf("repeated terms: %v", err)
 		}
 	})
+}
+
+// TestQuickFoldAgreesWithTheChain: the quick fold takes a rune only if
+// the chain folds it, alone, to the same text, and text made of such
+// runes folds the same both ways, whatever their order.
+func TestQuickFoldAgreesWithTheChain(t *testing.T) {
+	var taken []rune
+	for r := rune(0); r <= 0xffff; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		quick, ok := quickFold(string(r))
+		if !ok {
+			continue
+		}
+		taken = append(taken, r)
+		if chain := chainFold(string(r)); quick != chain {
+			t.Errorf("U+%04X %q: quick fold %q, the chain %q", r, string(r), quick, chain)
+		}
+	}
+	if len(taken) < 128+20992 {
+		t.Fatalf("the quick fold took %d runes, fewer than ASCII and the CJK ideographs", len(taken))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(24) {
+			b.WriteRune(taken[rng.IntN(len(taken))])
+		}
+		s := b.String()
+		quick, _ := quickFold(s)
+		if chain := chainFold(s); quick != chain {
+			t.Fatalf("%q: quick fold %q, the chain %q", s, quick, chain)
+		}
+	}
+	for _, s := range []string{"今天下午三点，在公园门口见面！", "《三体》第２章：ＡＢＣ，ok？", "会议　纪要「草案」"} {
+		if _, ok := quickFold(s); !ok {
+			t.Errorf("%q: not taken by the quick fold", s)
+		}
+	}
+	for _, s := range []string{"café", "日本語のテキスト", "한국어", "Straße", "e\u0301"} {
+		if _, ok := quickFold(s); ok {
+			t.Errorf("%q: taken by the quick fold, which knows nothing of it", s)
+		}
+	}
 }

@@ -79,34 +79,38 @@ func ignorable(r rune) bool {
 }
 
 // quickFold folds text made only of ASCII and the common characters of
-// Chinese text without the chain, which costs several passes over the
-// text: most Chinese messages mix the CJK ideographs (which every step of
-// the chain leaves alone), ideographic punctuation (likewise, but the
-// ideographic space, which NFKC makes a space) and the full-width forms of
-// ASCII punctuation, letters and digits (which NFKC makes ASCII). Each of
-// these folds on its own, to one character that combines with nothing, so
-// folding rune by rune gives what the chain gives for the whole text
-// (TestQuickFoldAgreesWithTheChain checks every rune it takes). It reports
-// false, having done nothing useful, on any other rune.
+// Chinese text (quickTakes) without the chain, which costs several passes
+// over the text: the CJK ideographs and most of Chinese punctuation pass
+// through every step of the chain unchanged, and the rest becomes ASCII
+// under NFKC (the ideographic space a space, the ellipsis three dots,
+// full-width ASCII its ASCII, lower-cased like ASCII). Each folds on its
+// own to characters that combine with nothing, so folding rune by rune
+// gives what the chain gives for the whole text
+// (TestQuickFoldAgreesWithTheChain checks every rune it takes, and every
+// pair of them but the ideographs). It reports false on any other rune,
+// invalid UTF-8 included.
 func quickFold(s string) (string, bool) {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
+	// Short texts, most messages, are built on the stack, so a text the
+	// quick fold gives up on costs no allocation.
+	var stack [512]byte
+	b := stack[:0]
+	if len(s) > len(stack) {
+		b = make([]byte, 0, len(s))
+	}
+	for i, r := range s {
 		switch {
 		case r < utf8.RuneSelf:
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b = append(b, byte(r))
-		case 0x4e00 <= r && r <= 0x9fff, 0x3400 <= r && r <= 0x4dbf, quickPunct(r):
-			b = utf8.AppendRune(b, r)
+			b = append(b, lowerASCII(byte(r)))
+		case 0x4e00 <= r && r <= 0x9fff: // the ideographs most text is made of
+			b = append(b, s[i:i+3]...)
+		case 0xff01 <= r && r <= 0xff5e: // full-width ASCII
+			b = append(b, lowerASCII(byte(r-(0xff01-'!'))))
 		case r == 0x3000: // ideographic space
 			b = append(b, ' ')
-		case 0xff01 <= r && r <= 0xff5e: // full-width ASCII
-			r -= 0xff01 - '!'
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b = append(b, byte(r))
+		case r == 0x2026: // horizontal ellipsis
+			b = append(b, "..."...)
+		case quickTakes(r):
+			b = append(b, s[i:i+utf8.RuneLen(r)]...)
 		default:
 			return "", false
 		}
@@ -114,10 +118,29 @@ func quickFold(s string) (string, bool) {
 	return string(b), true
 }
 
-// quickPunct reports whether r is ideographic punctuation that the chain
-// leaves as it is: 、。〃 and the brackets 〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟.
-func quickPunct(r rune) bool {
-	return 0x3001 <= r && r <= 0x3003 || 0x3008 <= r && r <= 0x3011 || 0x3014 <= r && r <= 0x301f
+// quickTakes reports whether quickFold folds r: ASCII; the CJK ideographs
+// of the main block and of Extension A; the ideographic space, 、。〃〇,
+// and the brackets, quotation marks and wave dash of U+3008–U+301F
+// (〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟); the quotation marks “”‘’, the dash
+// —, the middle dot · and the ellipsis … that Chinese text borrows; and
+// full-width ASCII (！，：；？（）０-９Ａ-Ｚ…).
+func quickTakes(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf, 0x4e00 <= r && r <= 0x9fff, 0x3400 <= r && r <= 0x4dbf, 0xff01 <= r && r <= 0xff5e:
+		return true
+	case 0x3000 <= r && r <= 0x3003, r == 0x3007, 0x3008 <= r && r <= 0x3011, 0x3014 <= r && r <= 0x301f:
+		return true
+	case r == 0x201c, r == 0x201d, r == 0x2018, r == 0x2019, r == 0x2014, r == 0x00b7, r == 0x2026:
+		return true
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func ascii(s string) bool {

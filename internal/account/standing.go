@@ -84,14 +84,9 @@ const maxStandingBatch = 256
 func (s *Service) StreamsStanding(ctx context.Context, refs []StreamRef) (errs []error, err error) {
 	now := s.now()
 	errs = make([]error, len(refs))
-	ids := make([]plaza.ID, 0, min(len(refs), maxStandingBatch))
 	for lo := 0; lo < len(refs); lo += maxStandingBatch {
 		part := refs[lo:min(lo+maxStandingBatch, len(refs))]
-		ids = ids[:0]
-		for _, r := range part {
-			ids = append(ids, r.Session)
-		}
-		found, err := lookupStandings(ctx, s.db, ids, now)
+		found, err := lookupStandings(ctx, s.db, part, now)
 		if err != nil {
 			return nil, fmt.Errorf("sessions standing: %w", err)
 		}

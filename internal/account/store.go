@@ -251,35 +251,35 @@ func lookupSessionByID(ctx context.Context, q sqldb.Queryer, accountID, sessionI
 const sessionRowQuery = `SELECT
 			s.id, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
 			a.id, a.handle, a.display_name, a.birth_date, a.status, a.status_reason, a.status_until, a.status_decision, a.created_at, a.deletion_scheduled_at,
-			a.language, ` + avatarVersionColumn + `,
-			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
-			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
-			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
+			a.language, ` + avatarVersionColumn + `, ` + termVersionColumns + `
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
 		WHERE `
 
-// lookupStandings reads, for many sessions in one statement (at most
-// maxStandingBatch), what Auth.Standing needs of each live one and its
-// account: fewer columns than a sessionRow, since a node re-checks every
-// open stream this way. Keyed by session ID, whatever account a session
-// belongs to; the caller matches the account.
-func lookupStandings(ctx context.Context, db *sqldb.DB, sessionIDs []plaza.ID, now time.Time) (map[plaza.ID]Auth, error) {
-	vals := make([]any, len(sessionIDs))
-	for i, id := range sessionIDs {
-		vals[i] = id
-	}
-	list, args := db.InList(2, vals)
-	rows, err := db.Read().QueryContext(ctx, `SELECT s.id, a.id, a.status, a.status_reason, a.status_until, a.status_decision,
-			(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
+// termVersionColumns are the versions of the terms an account (a) accepted
+// last, of those that require consent, and of the current ones.
+const termVersionColumns = `(SELECT COALESCE(MAX(c.terms_version), 0) FROM consents c WHERE c.account_id = a.id),
 			(SELECT COALESCE(MAX(t.version), 0) FROM terms t WHERE t.requires_reconsent),
-			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)
+			(SELECT COALESCE(MAX(t.version), 0) FROM terms t)`
+
+// lookupStandings reads, for the sessions of many streams in one
+// statement (at most maxStandingBatch), what Auth.Standing needs of each
+// live one and its account: fewer columns than a sessionRow, since a node
+// re-checks every open stream this way. Keyed by session ID, whatever
+// account a session belongs to; the caller matches the account.
+func lookupStandings(ctx context.Context, db *sqldb.DB, refs []StreamRef, now time.Time) (map[plaza.ID]Auth, error) {
+	sessions := make([]any, len(refs))
+	for i, r := range refs {
+		sessions[i] = r.Session
+	}
+	list, args := db.InList(2, sessions)
+	rows, err := db.Read().QueryContext(ctx, `SELECT s.id, a.id, a.status, a.status_reason, a.status_until, a.status_decision, `+termVersionColumns+`
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
 		WHERE s.expires_at > `+db.Param(1)+` AND s.id IN (`+list+`)`, append([]any{micros(now)}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[plaza.ID]Auth, len(sessionIDs))
+	out := make(map[plaza.ID]Auth, len(refs))
 	for rows.Next() {
 		var a Auth
 		var until, decision sql.NullInt64

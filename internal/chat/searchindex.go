@@ -233,7 +233,7 @@ func (s *Service) indexRows(ctx context.Context, tx *sql.Tx, query string, args 
 		}
 	} else {
 		// Prepared once for the pass: run as text, each row's insert was
-		// parsed and planned again, a fifth of the pass's CPU
+		// parsed and planned again, about a seventh of the pass's CPU
 		// (BenchmarkIndexPass).
 		insert, err := tx.PrepareContext(ctx, searchSQLs[s.db.Engine].insert)
 		if err != nil {

@@ -107,18 +107,25 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// rather than SQLite's 1,000, so the background one (every
 	// checkpointEvery) has copied nearly everything by then: see
 	// checkpoint.go.
-	// The writer's page cache is 64 MiB rather than SQLite's 2 MiB: a
-	// chat batch (512 messages when this was measured, up to 4,096 now)
-	// changes a leaf of the sync log's index for nearly every member
-	// account, more pages than 2 MiB holds, and
-	// SQLite then spilled changed pages to the log in the middle of the
-	// transaction and read evicted ones back (11% of the server's CPU at
-	// full load). The cache grows only as far as it is used.
+	// The writer's cache may grow to 64 MiB of pages before it spills
+	// changed ones to the log mid-transaction (cache_spill, in pages):
+	// a chat batch of up to 4,096 messages changes a leaf of the sync
+	// log's index for nearly every member account, and when SQLite's
+	// 2 MiB default made it spill, it wrote those pages twice and read
+	// evicted ones back (11% of the server's CPU at full load, with 512
+	// messages a batch).
+	// The pages it keeps between transactions are bounded apart, at
+	// 8 MiB (cache_size): when a B-tree split hands out page numbers out
+	// of order, SQLite parks a page at a number past the end of the
+	// database, and the commit then walks every page in the cache to
+	// drop what lies past the end. With 64 MiB kept, once a server had
+	// run for a while, that walk cost 250-450 µs on about a third of
+	// small commits (BenchmarkWarmWriterCommit).
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {
 		pages = writerCheckpointPages
 	}
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size(-65536)")
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size(-8192)&_pragma=cache_spill(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}

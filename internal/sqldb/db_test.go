@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -274,5 +275,34 @@ func TestRedact(t *testing.T) {
 	got := sqldb.Redact("postgres://u:secret@h/db")
 	if got != "postgres://u:xxxxx@h/db" {
 		t.Errorf("Redact = %q, want postgres://u:xxxxx@h/db", got)
+	}
+}
+
+// The writer keeps 8 MiB of pages between transactions and may hold
+// 64 MiB of changed ones before it spills any mid-transaction (see
+// openSQLite); readers keep SQLite's defaults.
+func TestSQLiteWriterCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "plaza.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	read := func(q sqldb.Queryer, pragma string) int {
+		t.Helper()
+		var v int
+		if err := q.QueryRowContext(ctx, `PRAGMA `+pragma).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", pragma, err)
+		}
+		return v
+	}
+	if got := read(db.Write(), "cache_size"); got != -8192 {
+		t.Errorf("writer cache_size = %d, want -8192 (8 MiB)", got)
+	}
+	if got := read(db.Write(), "cache_spill"); got != 16384 {
+		t.Errorf("writer cache_spill = %d pages, want 16384 (64 MiB)", got)
+	}
+	if got := read(db.Read(), "cache_size"); got != -2000 {
+		t.Errorf("reader cache_size = %d, want SQLite's default -2000", got)
 	}
 }

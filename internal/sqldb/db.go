@@ -119,8 +119,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// of order, SQLite parks a page at a number past the end of the
 	// database, and the commit then walks every page in the cache to
 	// drop what lies past the end. With 64 MiB kept, once a server had
-	// run for a while, that walk cost 250-450 µs on about a third of
-	// small commits (BenchmarkWarmWriterCommit).
+	// run for a while, that walk cost 250-450 µs on one commit in six
+	// at 1,000 messages a second and on more than a third at 5,000
+	// (BenchmarkWarmWriterCommit; benchmarks.md).
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {
 		pages = writerCheckpointPages

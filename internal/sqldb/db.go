@@ -113,20 +113,13 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// log's index for nearly every member account, and when SQLite's
 	// 2 MiB default made it spill, it wrote those pages twice and read
 	// evicted ones back (11% of the server's CPU at full load, with 512
-	// messages a batch).
-	// The pages it keeps between transactions are bounded apart, at
-	// 8 MiB (cache_size): when a B-tree split hands out page numbers out
-	// of order, SQLite parks a page at a number past the end of the
-	// database, and the commit then walks every page in the cache to
-	// drop what lies past the end. With 64 MiB kept, once a server had
-	// run for a while, that walk cost 250-450 µs on one commit in six
-	// at 1,000 messages a second and on more than a third at 5,000
-	// (BenchmarkWarmWriterCommit; benchmarks.md).
+	// messages a batch). What it keeps between transactions is set by
+	// keepWriterCache, from the database's size.
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {
 		pages = writerCheckpointPages
 	}
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size(-8192)&_pragma=cache_spill(16384)")
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size("+strconv.Itoa(smallWriterCache)+")&_pragma=cache_spill(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
@@ -162,6 +155,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path, sqliteSync: sync,
 		readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
 	if err := db.ping(ctx); err != nil {
+		db.Close()
+		ckpt.Close()
+		return nil, err
+	}
+	if err := keepWriterCache(ctx, writer); err != nil {
 		db.Close()
 		ckpt.Close()
 		return nil, err

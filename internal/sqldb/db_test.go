@@ -278,16 +278,13 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// The writer keeps 8 MiB of pages between transactions and may hold
-// 64 MiB of changed ones before it spills any mid-transaction (see
-// openSQLite); readers keep SQLite's defaults.
+// The writer keeps 8 MiB of pages between transactions while the
+// database is under 1 GiB and 64 MiB from then on, and may hold 64 MiB
+// before it spills changed pages mid-transaction (see keepWriterCache);
+// readers keep SQLite's defaults.
 func TestSQLiteWriterCache(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "plaza.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	path := filepath.Join(t.TempDir(), "plaza.db")
 	read := func(q sqldb.Queryer, pragma string) int {
 		t.Helper()
 		var v int
@@ -296,6 +293,15 @@ func TestSQLiteWriterCache(t *testing.T) {
 		}
 		return v
 	}
+	open := func() *sqldb.DB {
+		t.Helper()
+		db, err := sqldb.Open(ctx, "sqlite:"+path, sqldb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
 	if got := read(db.Write(), "cache_size"); got != -8192 {
 		t.Errorf("writer cache_size = %d, want -8192 (8 MiB)", got)
 	}
@@ -304,5 +310,28 @@ func TestSQLiteWriterCache(t *testing.T) {
 	}
 	if got := read(db.Read(), "cache_size"); got != -2000 {
 		t.Errorf("reader cache_size = %d, want SQLite's default -2000", got)
+	}
+	if _, err := db.Write().ExecContext(ctx, `CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	pages := read(db.Write(), "page_count")
+	db.Close()
+
+	// The same database opened as one past the lock-byte page, and as
+	// one a page short of it.
+	for _, c := range []struct {
+		offset int64
+		want   int
+	}{{int64(pages) * 4096, -65536}, {int64(pages+1) * 4096, -8192}} {
+		restore := sqldb.SetLockByteOffset(c.offset)
+		db := open()
+		if got := read(db.Write(), "cache_size"); got != c.want {
+			t.Errorf("%d pages, the lock-byte page at %d: writer cache_size = %d, want %d", pages, c.offset, got, c.want)
+		}
+		if got := read(db.Write(), "cache_spill"); got != 16384 {
+			t.Errorf("%d pages, the lock-byte page at %d: writer cache_spill = %d pages, want 16384", pages, c.offset, got)
+		}
+		db.Close()
+		restore()
 	}
 }

@@ -113,13 +113,14 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// log's index for nearly every member account, and when SQLite's
 	// 2 MiB default made it spill, it wrote those pages twice and read
 	// evicted ones back (11% of the server's CPU at full load, with 512
-	// messages a batch). What it keeps between transactions is set by
-	// keepWriterCache, from the database's size.
+	// messages a batch); 16,384 pages of 4 KiB, the size Plaza creates
+	// its databases with. What it keeps between transactions depends on
+	// the database's size (writerCache).
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {
 		pages = writerCheckpointPages
 	}
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size("+strconv.Itoa(smallWriterCache)+")&_pragma=cache_spill(16384)")
+	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size("+writerCache(path)+")&_pragma=cache_spill(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
@@ -155,11 +156,6 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path, sqliteSync: sync,
 		readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
 	if err := db.ping(ctx); err != nil {
-		db.Close()
-		ckpt.Close()
-		return nil, err
-	}
-	if err := keepWriterCache(ctx, writer); err != nil {
 		db.Close()
 		ckpt.Close()
 		return nil, err

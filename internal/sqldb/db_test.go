@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -280,7 +281,7 @@ func TestRedact(t *testing.T) {
 
 // The writer keeps 8 MiB of pages between transactions while the
 // database is under 1 GiB and 64 MiB from then on, and may hold 64 MiB
-// before it spills changed pages mid-transaction (see keepWriterCache);
+// before it spills changed pages mid-transaction (see writerCache);
 // readers keep SQLite's defaults.
 func TestSQLiteWriterCache(t *testing.T) {
 	ctx := context.Background()
@@ -299,6 +300,7 @@ func TestSQLiteWriterCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { db.Close() })
 		return db
 	}
 	db := open()
@@ -314,24 +316,27 @@ func TestSQLiteWriterCache(t *testing.T) {
 	if _, err := db.Write().ExecContext(ctx, `CREATE TABLE t (v TEXT)`); err != nil {
 		t.Fatal(err)
 	}
-	pages := read(db.Write(), "page_count")
 	db.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	// The same database opened as one past the lock-byte page, and as
-	// one a page short of it.
+	// The same database opened as if the lock-byte page started where
+	// its file ends (as a database of exactly 1 GiB), and one byte
+	// further (as one just under 1 GiB).
 	for _, c := range []struct {
 		offset int64
 		want   int
-	}{{int64(pages) * 4096, -65536}, {int64(pages+1) * 4096, -8192}} {
-		restore := sqldb.SetLockByteOffset(c.offset)
+	}{{fi.Size(), -65536}, {fi.Size() + 1, -8192}} {
+		t.Cleanup(sqldb.SetLockByteOffset(c.offset))
 		db := open()
 		if got := read(db.Write(), "cache_size"); got != c.want {
-			t.Errorf("%d pages, the lock-byte page at %d: writer cache_size = %d, want %d", pages, c.offset, got, c.want)
+			t.Errorf("a file of %d bytes, the lock-byte page from byte %d: writer cache_size = %d, want %d", fi.Size(), c.offset, got, c.want)
 		}
 		if got := read(db.Write(), "cache_spill"); got != 16384 {
-			t.Errorf("%d pages, the lock-byte page at %d: writer cache_spill = %d pages, want 16384", pages, c.offset, got)
+			t.Errorf("a file of %d bytes, the lock-byte page from byte %d: writer cache_spill = %d pages, want 16384", fi.Size(), c.offset, got)
 		}
 		db.Close()
-		restore()
 	}
 }

@@ -19,7 +19,7 @@ import (
 // indexes by conversation and by client ID, so B-tree pages split as
 // they do under sends.
 //
-// It shows what keepWriterCache is for: in a database under 1 GiB, a
+// It shows what writerCache is for: in a database under 1 GiB, a
 // split that hands out page numbers out of order makes the commit walk
 // every page the cache keeps. Commits run with synchronous=NORMAL so
 // that the disk's sync does not hide the cache's work. No reader
@@ -58,7 +58,7 @@ func BenchmarkWarmWriterCommit(b *testing.B) {
 		b.Fatal(err)
 	}
 	// 400,000 rows of two 64-character keys: about 80 MiB, more than
-	// the 64 MiB cache the writer had before.
+	// the 64 MiB the writer kept before (and keeps past 1 GiB).
 	for range 20 {
 		if err := db.InTx(ctx, func(tx *sql.Tx) error { return insert(tx, 20_000) }); err != nil {
 			b.Fatal(err)

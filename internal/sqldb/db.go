@@ -113,9 +113,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// log's index for nearly every member account, and when SQLite's
 	// 2 MiB default made it spill, it wrote those pages twice and read
 	// evicted ones back (11% of the server's CPU at full load, with 512
-	// messages a batch); 16,384 pages of 4 KiB, the size Plaza creates
-	// its databases with. What it keeps between transactions depends on
-	// the database's size (writerCache).
+	// messages a batch); 16,384 pages of 4 KiB, SQLite's default page
+	// size, which Plaza keeps. What it keeps between transactions
+	// depends on the database's size (writerCache).
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {
 		pages = writerCheckpointPages

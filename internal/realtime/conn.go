@@ -509,8 +509,13 @@ type clientFrame struct {
 }
 
 // decodeSend decodes a message.send frame whole; ok is false for any
-// other frame, and for a send with anything wrong.
+// other frame, and for a send with anything wrong. The frames devices
+// send nearly always take decodeSendQuick's one pass; the rest are
+// checked by strictjson.
 func decodeSend(data []byte) (sf sendFrame, ok bool) {
+	if sf, ok := decodeSendQuick(data); ok {
+		return sf, true
+	}
 	err := strictjson.Decode(data, &sf)
 	return sf, err == nil && sf.Type == events.MessageSend && sf.Data != nil
 }

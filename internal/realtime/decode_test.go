@@ -55,12 +55,21 @@ func TestDecodeSendAgreesWithTwoPasses(t *testing.T) {
 	}
 }
 
-// BenchmarkDecodeSend: a typical send, decoded whole against in two passes.
+// BenchmarkDecodeSend: a typical send, decoded whole (by the quick pass),
+// by strictjson alone, and in two passes.
 func BenchmarkDecodeSend(b *testing.B) {
 	frame := []byte(`{"type":"message.send","id":"b-1234","data":{"conversation_id":"7410000000000000123","client_id":"p12-000123","kind":"text","text":"Bench message 123, a sentence of ordinary length. 一句中文。"}}`)
 	b.Run("whole", func(b *testing.B) {
 		for b.Loop() {
 			if _, ok := decodeSend(frame); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("strictjson", func(b *testing.B) {
+		for b.Loop() {
+			var sf sendFrame
+			if strictjson.Decode(frame, &sf) != nil {
 				b.Fatal("refused")
 			}
 		}

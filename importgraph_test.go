@@ -39,6 +39,7 @@ var layers = map[string]string{
 	"internal/sms":        "infra",
 	"internal/hmacsig":    "infra",
 	"internal/strictjson": "infra",
+	"internal/jsonappend": "infra",
 	"internal/textcheck":  "infra",
 	"internal/textindex":  "infra",
 	"internal/webui":      "infra",

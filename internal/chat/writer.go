@@ -736,7 +736,7 @@ func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, r
 		if err != nil {
 			return nil, err
 		}
-		data, err := json.Marshal(m)
+		data, err := m.appendJSON(make([]byte, 0, 320+len(m.Text)))
 		if err != nil {
 			return nil, err
 		}

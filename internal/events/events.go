@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/jsonappend"
 )
 
 // Subjects on the bus.
@@ -114,15 +115,12 @@ func ReadyFrame(cursor int64) []byte {
 // carries it), so that the frame is the same either way.
 func ReplyFrame(typ, id string, data any) []byte {
 	if raw, ok := data.(json.RawMessage); ok && len(raw) > 0 {
-		// Marshalled one by one, typ and id are escaped as the struct
-		// below would escape them.
-		t, _ := json.Marshal(typ)
-		quoted, _ := json.Marshal(id)
-		b := make([]byte, 0, len(`{"type":,"id":,"data":}`)+len(t)+len(quoted)+len(raw))
+		// typ and id are escaped as the struct below would escape them.
+		b := make([]byte, 0, len(`{"type":"","id":"","data":}`)+len(typ)+len(id)+len(raw)+8)
 		b = append(b, `{"type":`...)
-		b = append(b, t...)
+		b = jsonappend.String(b, typ)
 		b = append(b, `,"id":`...)
-		b = append(b, quoted...)
+		b = jsonappend.String(b, id)
 		b = append(b, `,"data":`...)
 		b = append(b, raw...)
 		return append(b, '}')

@@ -13,13 +13,13 @@ import (
 // load, most of it reflection and the re-scan of each ID's MarshalJSON.
 func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"id":`...)
-	b = jsonappend.ID(b, int64(m.ID))
+	b = jsonappend.ID(b, m.ID)
 	b = append(b, `,"conversation_id":`...)
-	b = jsonappend.ID(b, int64(m.ConversationID))
+	b = jsonappend.ID(b, m.ConversationID)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, m.Seq, 10)
 	b = append(b, `,"sender_id":`...)
-	b = jsonappend.ID(b, int64(m.SenderID))
+	b = jsonappend.ID(b, m.SenderID)
 	b = append(b, `,"client_id":`...)
 	b = jsonappend.String(b, m.ClientID)
 	b = append(b, `,"kind":`...)
@@ -30,11 +30,11 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	if m.MediaID == nil {
 		b = append(b, "null"...)
 	} else {
-		b = jsonappend.ID(b, int64(*m.MediaID))
+		b = jsonappend.ID(b, *m.MediaID)
 	}
 	if m.ReplyTo != nil {
 		b = append(b, `,"reply_to":`...)
-		b = jsonappend.ID(b, int64(*m.ReplyTo))
+		b = jsonappend.ID(b, *m.ReplyTo)
 	}
 	if len(m.Mentions) > 0 {
 		b = append(b, `,"mentions":[`...)
@@ -42,7 +42,7 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jsonappend.ID(b, int64(id))
+			b = jsonappend.ID(b, id)
 		}
 		b = append(b, ']')
 	}
@@ -50,7 +50,7 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendBool(b, m.Recalled)
 	b = append(b, `,"created_at":"`...)
 	// AppendText writes what time.Time's MarshalJSON quotes, and refuses
-	// the same years outside 0–9999.
+	// the same times: years outside 0–9999, zone offsets of a day or more.
 	b, err := m.CreatedAt.AppendText(b)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	}
 	if m.DecisionID != 0 {
 		b = append(b, `,"decision_id":`...)
-		b = jsonappend.ID(b, int64(m.DecisionID))
+		b = jsonappend.ID(b, m.DecisionID)
 	}
 	return append(b, '}'), nil
 }

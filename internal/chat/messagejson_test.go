@@ -83,6 +83,9 @@ func TestMessageJSONHasEveryField(t *testing.T) {
 		if name == "-" {
 			continue
 		}
+		if name == "" {
+			name = typ.Field(i).Name // as encoding/json names it
+		}
 		if _, ok := keys[name]; !ok {
 			t.Errorf("field %s (%q) is not in the message's JSON", typ.Field(i).Name, name)
 		}
@@ -91,12 +94,14 @@ func TestMessageJSONHasEveryField(t *testing.T) {
 
 // FuzzMessageJSON: appendJSON agrees with json.Marshal for any text.
 func FuzzMessageJSON(f *testing.F) {
-	f.Add("hello", "c-1", "text", "", int64(1), true)
-	f.Add("你好 <b>&amp;</b>\n\u2028\xff", "\x00", "image", "note", int64(-5), false)
-	f.Fuzz(func(t *testing.T, text, clientID, kind, label string, nanos int64, flags bool) {
+	f.Add("hello", "c-1", "text", "", int64(1_800_000_000), int64(123), int32(0), true)
+	f.Add("你好 <b>&amp;</b>\n\u2028\xff", "\x00", "image", "note", int64(-5), int64(-1), int32(8*3600), false)
+	f.Add("year 10000", "c", "text", "", int64(253402300800), int64(0), int32(0), false)
+	f.Add("offset of a day", "c", "text", "", int64(0), int64(0), int32(86400), false)
+	f.Fuzz(func(t *testing.T, text, clientID, kind, label string, sec, nsec int64, offset int32, flags bool) {
 		m := fullMessage()
 		m.Text, m.ClientID, m.Kind, m.Label = text, clientID, kind, label
-		m.CreatedAt = m.CreatedAt.Add(time.Duration(nanos))
+		m.CreatedAt = time.Unix(sec, nsec).In(time.FixedZone("", int(offset)))
 		if flags {
 			m.MediaID, m.Mentions, m.Removed = nil, nil, false
 		}

@@ -736,6 +736,8 @@ func (w *writer) appendEvents(ctx context.Context, tx *sql.Tx, msgs []Message, r
 		if err != nil {
 			return nil, err
 		}
+		// Room for the fields besides the text, which take about 250
+		// bytes with every ID at full length.
 		data, err := m.appendJSON(make([]byte, 0, 320+len(m.Text)))
 		if err != nil {
 			return nil, err

@@ -111,12 +111,13 @@ func ReadyFrame(cursor int64) []byte {
 // ReplyFrame renders the answer to a device's frame id: {"type", "id",
 // "data"}, data being marshalled to JSON. A json.RawMessage is written as
 // it is, without the check and compaction json.Marshal would give it:
-// pass one only as json.Marshal produced it (a message as its event
-// carries it), so that the frame is the same either way.
+// pass one only as json.Marshal would write it (a message as its event
+// carries it, which the chat writer writes byte for byte so), so that the
+// frame is the same either way.
 func ReplyFrame(typ, id string, data any) []byte {
 	if raw, ok := data.(json.RawMessage); ok && len(raw) > 0 {
 		// typ and id are escaped as the struct below would escape them.
-		b := make([]byte, 0, len(`{"type":"","id":"","data":}`)+len(typ)+len(id)+len(raw)+8)
+		b := make([]byte, 0, len(`{"type":"","id":"","data":}`)+len(typ)+len(id)+len(raw))
 		b = append(b, `{"type":`...)
 		b = jsonappend.String(b, typ)
 		b = append(b, `,"id":`...)

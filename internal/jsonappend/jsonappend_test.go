@@ -26,8 +26,8 @@ func TestStringMatchesEncodingJSON(t *testing.T) {
 
 // TestIDMatchesPlazaID: ID writes what plaza.ID's MarshalJSON writes.
 func TestIDMatchesPlazaID(t *testing.T) {
-	for _, id := range []int64{1, 42, 7410000000000000123, 1<<63 - 1} {
-		want, _ := plaza.ID(id).MarshalJSON()
+	for _, id := range []plaza.ID{1, 42, 7410000000000000123, 1<<63 - 1, 0, -7} {
+		want, _ := id.MarshalJSON()
 		if got := ID([]byte("x"), id); !bytes.Equal(got[1:], want) {
 			t.Errorf("%d: got %s, want %s", id, got[1:], want)
 		}

@@ -512,10 +512,11 @@ type clientFrame struct {
 // other frame, and for a send with anything wrong. The frames devices
 // send nearly always take decodeSendQuick's one pass; the rest are
 // checked by strictjson.
-func decodeSend(data []byte) (sf sendFrame, ok bool) {
-	if sf, ok := decodeSendQuick(data); ok {
-		return sf, true
+func decodeSend(data []byte) (sendFrame, bool) {
+	if quick, ok := decodeSendQuick(data); ok {
+		return quick, true
 	}
+	var sf sendFrame
 	err := strictjson.Decode(data, &sf)
 	return sf, err == nil && sf.Type == events.MessageSend && sf.Data != nil
 }
@@ -547,11 +548,12 @@ func (c *Conn) handleFrame(data []byte) bool {
 		// would get no reply, and must not take effect.
 		return false
 	}
-	// Most frames are sends. Decoded whole, data included, a send's bytes
-	// are read twice (checked, then decoded), where decoding the frame
-	// and then its data read them five times. A frame this does not
-	// take, of another type or with an error anywhere, is decoded as
-	// before, so that errors name the frame's ID and the field as always.
+	// Most frames are sends, decoded whole, data included: the usual
+	// frame in one pass (decodeSendQuick), others checked by strictjson
+	// and then decoded, where decoding the frame and then its data read
+	// their bytes five times. A frame this does not take, of another type
+	// or with an error anywhere, is decoded as before, so that errors
+	// name the frame's ID and the field as always.
 	if sf, ok := decodeSend(data); ok {
 		select {
 		case c.inFlight <- struct{}{}:

@@ -21,8 +21,9 @@ import (
 //
 // Why: checked by strictjson and then decoded by encoding/json, which
 // scans the frame once more to validate it before decoding, a send's
-// frame cost about 5 µs and 15 allocations, a tenth of the server's CPU
-// per message at full load (BenchmarkDecodeSend).
+// frame cost about 4.5 µs and 15 allocations (BenchmarkDecodeSend), a
+// tenth of the server's CPU at full load (a CPU profile of plaza bench;
+// docs/benchmarks.md).
 func decodeSendQuick(b []byte) (sf sendFrame, ok bool) {
 	p := quickScan{b: b}
 	var seen uint8
@@ -30,16 +31,16 @@ func decodeSendQuick(b []byte) (sf sendFrame, ok bool) {
 		switch string(key) {
 		case "type":
 			// Only a send is taken, so its type needs no copy.
-			raw, escaped, ok := p.token()
-			if !ok || escaped || string(raw) != events.MessageSend || !p.once(&seen, 1) {
+			raw, escaped, valid := p.token()
+			if !valid || escaped || string(raw) != events.MessageSend || !once(&seen, 1) {
 				return false
 			}
 			sf.Type = events.MessageSend
 			return true
 		case "id":
-			return p.once(&seen, 2) && p.str(&sf.ID)
+			return once(&seen, 2) && p.str(&sf.ID)
 		case "data":
-			if !p.once(&seen, 4) {
+			if !once(&seen, 4) {
 				return false
 			}
 			sf.Data = new(sendData)
@@ -88,7 +89,7 @@ func (p *quickScan) end() bool {
 
 // once marks bit in seen and reports whether it was clear: a key seen
 // twice is refused by strictjson.
-func (p *quickScan) once(seen *uint8, bit uint8) bool {
+func once(seen *uint8, bit uint8) bool {
 	if *seen&bit != 0 {
 		return false
 	}
@@ -156,9 +157,10 @@ func (p *quickScan) str(dst *string) bool {
 		return true
 	}
 	// Escapes are rarer (a quote or a line break in a message): the
-	// string alone goes to encoding/json. strictjson refuses a NUL and an
-	// unpaired surrogate, which encoding/json would turn into U+FFFD;
-	// such a string, or one with U+FFFD of its own, is left to it.
+	// string alone goes to encoding/json. strictjson refuses a \u0000
+	// escape and an unpaired surrogate (which encoding/json turns into
+	// U+FFFD), so a decoded string holding a NUL or U+FFFD, even one the
+	// sender wrote, is left to it.
 	if err := json.Unmarshal(p.b[start:p.i], dst); err != nil || strings.ContainsAny(*dst, "\x00\uFFFD") {
 		return false
 	}
@@ -229,19 +231,19 @@ func (p *quickScan) sendData(d *sendData) bool {
 	return p.object(func(key []byte) bool {
 		switch string(key) {
 		case "conversation_id":
-			return p.once(&seen, 1) && p.id(&d.ConversationID)
+			return once(&seen, 1) && p.id(&d.ConversationID)
 		case "client_id":
-			return p.once(&seen, 2) && p.str(&d.ClientID)
+			return once(&seen, 2) && p.str(&d.ClientID)
 		case "kind":
-			return p.once(&seen, 4) && p.str(&d.Kind)
+			return once(&seen, 4) && p.str(&d.Kind)
 		case "text":
-			return p.once(&seen, 8) && p.str(&d.Text)
+			return once(&seen, 8) && p.str(&d.Text)
 		case "media_id":
-			return p.once(&seen, 16) && p.optID(&d.MediaID)
+			return once(&seen, 16) && p.optID(&d.MediaID)
 		case "reply_to":
-			return p.once(&seen, 32) && p.optID(&d.ReplyTo)
+			return once(&seen, 32) && p.optID(&d.ReplyTo)
 		case "mentions":
-			return p.once(&seen, 64) && p.ids(&d.Mentions)
+			return once(&seen, 64) && p.ids(&d.Mentions)
 		}
 		return false
 	})

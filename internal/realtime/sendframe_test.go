@@ -41,9 +41,9 @@ func TestDecodeSendQuickTakesDevicesFrames(t *testing.T) {
 	}
 }
 
-// TestDecodeSendQuickLeavesTheRest: frames that strictjson refuses, or
-// that are not sends, are left to it, so that its errors answer them as
-// before.
+// TestDecodeSendQuickLeavesTheRest: frames that strictjson refuses, that
+// are not sends, or that the quick pass is unsure of, are left to it, so
+// that it takes them or its errors answer them as before.
 func TestDecodeSendQuickLeavesTheRest(t *testing.T) {
 	frames := []string{
 		`{"type":"message.send","id":"7","data":null}`,
@@ -81,6 +81,17 @@ func TestDecodeSendQuickLeavesTheRest(t *testing.T) {
 	for _, frame := range frames {
 		if sf, ok := decodeSendQuick([]byte(frame)); ok {
 			t.Errorf("%s: taken by the quick pass as %+v", frame, sf)
+		}
+	}
+	// Escapes in a key or in the type are valid JSON that the quick pass
+	// leaves: the send is still taken, by strictjson.
+	for _, frame := range []string{
+		`{"type":"message\u002esend","id":"28","data":{}}`,
+		`{"t\u0079pe":"message.send","id":"29","data":{}}`,
+		`{"type":"message.send","id":"32","data":{"te\u0078t":"key escaped"}}`,
+	} {
+		if _, ok := decodeSend([]byte(frame)); !ok {
+			t.Errorf("%s: not taken by decodeSend", frame)
 		}
 	}
 }

@@ -45,25 +45,10 @@ func TestDecodeSendQuickTakesDevicesFrames(t *testing.T) {
 // are not sends, or that the quick pass is unsure of, are left to it, so
 // that it takes them or its errors answer them as before.
 func TestDecodeSendQuickLeavesTheRest(t *testing.T) {
-	frames := []string{
-		`{"type":"message.send","id":"7","data":null}`,
-		`{"type":"message.send","id":"8"}`,
-		`{"type":"message.send","id":"9","data":[1]}`,
-		`{"type":"message.send","id":"10","data":{"conversation_id":"12","text":5}}`,
-		`{"type":"message.send","id":"11","data":{"conversation_id":"12","extra":1}}`,
-		`{"type":"message.send","id":"12","data":{"conversation_id":"12","text":"a","text":"b"}}`,
+	frames := append([]string{
 		`{"type":"message.send","type":"message.send","id":"12b","data":{}}`,
-		`{"type":"message.send","id":"13","data":{"conversation_id":"12","text":"nul \u0000"}}`,
-		"{\"type\":\"message.send\",\"id\":\"14\",\"data\":{\"text\":\"bad \xff\"}}",
 		"{\"type\":\"message.send\",\"id\":\"14b\",\"data\":{\"text\":\"a raw \t tab\"}}",
-		`{"type":"message.send","id":"15","data":{"Text":"case"}}`,
-		`{"type":"message.send","id":"16","data":{"text":"a"},"more":1}`,
-		`{"type":"message.send","id":"17","data":{"text":"a"}} {}`,
-		`{"type":"message.send","id":"18","data":{"text":"\ud800"}}`,
 		`{"type":"message.send","id":"18b","data":{"text":"\udc00\ud800"}}`,
-		`{"type":"typing","id":"19","data":{"conversation_id":"12"}}`,
-		`{"type":"message.send","id":20,"data":{"text":"a"}}`,
-		`{"type":"message.send","id":"21","data":{"text":"a"}`,
 		`{"type":"message.send","id":"22","data":{"conversation_id":"0"}}`,
 		`{"type":"message.send","id":"23","data":{"conversation_id":12}}`,
 		`{"type":"message.send","id":"24","data":{"mentions":["5",]}}`,
@@ -75,9 +60,7 @@ func TestDecodeSendQuickLeavesTheRest(t *testing.T) {
 		`{"t\u0079pe":"message.send","id":"29","data":{}}`,
 		`{"type":"message.send","id":"30","data":{},}`,
 		`{"type":"message.send","id":"31","data":{"conversation_id":"1\u0032"}}`,
-		`[]`,
-		``,
-	}
+	}, refusedSends...)
 	for _, frame := range frames {
 		if sf, ok := decodeSendQuick([]byte(frame)); ok {
 			t.Errorf("%s: taken by the quick pass as %+v", frame, sf)

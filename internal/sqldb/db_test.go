@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"modernc.org/sqlite"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/sqldb"
@@ -338,5 +340,25 @@ func TestSQLiteWriterCache(t *testing.T) {
 			t.Errorf("a file of %d bytes, the lock-byte page from byte %d: writer cache_spill = %d pages, want 16384", fi.Size(), c.offset, got)
 		}
 		db.Close()
+	}
+}
+
+// SQLite commits with fdatasync(2) once a database is open, as SQLite
+// built by Linux distributions does (see syncWithFdatasync).
+func TestOpenSyncsWithFdatasync(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("fdatasync is SQLite's call on Linux; elsewhere it keeps its own")
+	}
+	// The setting is process-wide: start from SQLite's source default.
+	if _, err := sqlite.Fdatasync(false); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqldb.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "plaza.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !sqlite.FdatasyncEnabled() {
+		t.Error("after Open, SQLite still commits with fsync(2)")
 	}
 }

@@ -43,6 +43,7 @@ func Backup(ctx context.Context, rawURL, dest string) (Snapshot, error) {
 		return Snapshot{}, fmt.Errorf("database URL must start with sqlite: or postgres:// (got %q)", Redact(rawURL))
 	}
 	path := strings.TrimPrefix(rawURL, "sqlite:")
+	syncWithFdatasync()
 	if path == "" {
 		return Snapshot{}, errors.New("sqlite: URL needs a file path")
 	}

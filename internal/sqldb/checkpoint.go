@@ -10,7 +10,7 @@ import (
 
 // On SQLite a commit appends to the write-ahead log, and the committing
 // connection copies the log back into the database file (a checkpoint,
-// with its own fsync) once the log passes a size (by default 1,000
+// with its own sync) once the log passes a size (by default 1,000
 // pages); the next commit then starts the log over. On Plaza's single writer that copy of 4 MiB
 // stalled every send queued behind it: at a few thousand messages a
 // second it ran about once a second and made the slowest sends. So a

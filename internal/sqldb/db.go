@@ -19,7 +19,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"               // registers the "sqlite" driver; Fdatasync
+	"modernc.org/sqlite"               // the "sqlite" driver and its Fdatasync switch
 )
 
 // Engine names a database engine.
@@ -79,20 +79,21 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 }
 
-// syncWithFdatasync makes SQLite commit with fdatasync(2), as SQLite
-// built by any Linux distribution does; the library here keeps SQLite's
-// source default, fsync(2). fdatasync writes the data and the metadata
-// needed to read it back, the file's size included, but not its
-// timestamps: the durability is the same. On ext4, fsync also sends each
-// commit's new modification time through the file system's journal, so a
-// commit can wait for a journal commit under way, such as that of the
-// background checkpoint's sync of the database file: at 1,000 messages a
-// second the p99 fell by about a sixth (benchmarks.md, "The slow sends at
-// 1,000 msg/s taken apart"). The switch is process-wide and
-// costs an atomic store, so every Open sets it; where fdatasync is
-// unavailable (macOS, Windows) SQLite keeps its own call. Plaza's systemd
-// unit (@system-service) and the container runtime's default seccomp
-// profile both allow fdatasync.
+// syncWithFdatasync makes SQLite sync with fdatasync(2), as SQLite built
+// by Linux distributions does: its commits, the checkpoint's sync of the
+// database file and the sync of the directory after it creates the log.
+// The library here keeps SQLite's source default, fsync(2). fdatasync
+// writes the data and the metadata needed to read it back, the file's
+// size included, but not its timestamps: the durability is the same. On
+// ext4, fsync also sends each commit's new modification time through the
+// file system's journal, where a commit may wait for a journal commit
+// under way, such as that of the background checkpoint's sync of the
+// database file. Measured at 1,000 messages a second, the sends' p99 fell
+// by about a sixth (benchmarks.md, "The slow sends at 1,000 msg/s taken
+// apart"). The switch is process-wide and costs an atomic store, so every
+// Open and Backup sets it; where fdatasync is unavailable (macOS, Windows)
+// SQLite keeps its own call. Plaza's systemd unit (@system-service) and
+// the container runtime's default seccomp profile both allow fdatasync.
 func syncWithFdatasync() { _, _ = sqlite.Fdatasync(true) }
 
 func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {

@@ -32,9 +32,18 @@ const checkpointEvery = 100 * time.Millisecond
 // the writer checkpoints itself, so the log starts over. At SQLite's
 // 1,000 the writer reached it before the background had copied much: at
 // 8,000 messages a second the log passes 1,000 pages in a fraction of a
-// second, and the writer did four fifths of the copying. At 8,192 pages
-// (32 MiB of log) it finds only the last tenth of a second's pages left.
-const writerCheckpointPages = 8192
+// second, and the writer did four fifths of the copying. Past a few
+// thousand pages it finds only the last tenth of a second's pages left,
+// but each start-over still holds every queued send for that copy and a
+// sync of the database file (several milliseconds), and how often it
+// comes is the log's size: at 8,192 pages (32 MiB) five times a second
+// at 5,000 messages a second, which made the slowest sends at that rate
+// (BenchmarkWriterPaced in package chat: p99 17–34 ms, against 6–8 ms at
+// 65,536). At 65,536 pages (256 MiB) it comes every second or two under
+// that load. The log's file keeps the largest size it reached, for SQLite
+// to write over; under light load it starts over long before, whenever a
+// background pass has copied all of it.
+const writerCheckpointPages = 65536
 
 // checkpointer runs PASSIVE checkpoints until stopped.
 type checkpointer struct {

@@ -30,19 +30,21 @@ const checkpointEvery = 100 * time.Millisecond
 
 // writerCheckpointPages is the size of the log (in 4 KiB pages) at which
 // the writer checkpoints itself, so the log starts over. At SQLite's
-// 1,000 the writer reached it before the background had copied much: at
-// 8,000 messages a second the log passes 1,000 pages in a fraction of a
-// second, and the writer did four fifths of the copying. Past a few
-// thousand pages it finds only the last tenth of a second's pages left,
-// but each start-over still holds every queued send for that copy and a
-// sync of the database file (several milliseconds), and how often it
-// comes is the log's size: at 8,192 pages (32 MiB) five times a second
-// at 5,000 messages a second, which made the slowest sends at that rate
-// (BenchmarkWriterPaced in package chat: p99 17–34 ms, against 6–8 ms at
-// 65,536). At 65,536 pages (256 MiB) it comes every second or two under
-// that load. The log's file keeps the largest size it reached, for SQLite
-// to write over; under light load it starts over long before, whenever a
-// background pass has copied all of it.
+// 1,000 the writer reached it before the background had copied much. Past
+// a few thousand pages it finds only the last tenth of a second's pages
+// left, but each start-over still holds every queued send for that copy
+// and a sync of the database file, and how often it comes follows the
+// log's size: at 5,000 messages a second, 8,192 pages came five times a
+// second and made the slowest sends (docs/benchmarks.md, "The storage
+// alone at a steady rate"). At 65,536 pages (256 MiB) it comes every
+// second or two under that load, and the log's file keeps that size for
+// SQLite to write over.
+//
+// Under light load the log starts over sooner: at a commit that begins
+// once a background pass has copied all of it, if no commit came during
+// the pass's copy and sync and no reader still holds an older snapshot.
+// In a run at 100 messages a second it did; at 1,000 it did not, and
+// the log grew to this size.
 const writerCheckpointPages = 65536
 
 // checkpointer runs PASSIVE checkpoints until stopped.

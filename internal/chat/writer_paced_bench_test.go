@@ -52,14 +52,14 @@ func (w *writerBench) paced(b *testing.B, rate int) {
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
-		d := w.n % benchAccounts
+		dev := w.n % benchAccounts // device dev is pairs[dev/2].from[dev%2]
 		w.n++
-		p := &w.pairs[d/2]
+		p := &w.pairs[dev/2]
 		in := SendInput{ConversationID: p.conv, Kind: KindText,
-			ClientID: "p" + strconv.Itoa(d) + "-" + strconv.Itoa(w.n), Text: "paced"}
+			ClientID: "p" + strconv.Itoa(dev) + "-" + strconv.Itoa(w.n), Text: "paced"}
 		at := time.Now()
 		lag = append(lag, at.Sub(due))
-		q, err := w.e.svc.w.submit(ctx, p.from[d%2], in, Direct, p.version, at)
+		q, err := w.e.svc.w.submit(ctx, p.from[dev%2], in, Direct, p.version, at)
 		if err != nil {
 			b.Errorf("submit: %v", err)
 			break
@@ -71,9 +71,9 @@ func (w *writerBench) paced(b *testing.B, rate int) {
 				b.Errorf("send: created %v, %v", created, err)
 				return
 			}
-			d := time.Since(at)
+			took := time.Since(at)
 			mu.Lock()
-			lat = append(lat, d)
+			lat = append(lat, took)
 			mu.Unlock()
 		}()
 	}

@@ -20,18 +20,11 @@ import (
 // The file lives in PLAZA_BENCH_DIR if set (point it at the disk the
 // data directory is on), else in the test's temporary directory.
 func BenchmarkDiskSync(b *testing.B) {
-	dir := os.Getenv("PLAZA_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	f, err := os.CreateTemp(dir, "disksync-*.bin")
+	f, err := os.Create(filepath.Join(benchDir(b), "disksync.bin"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		f.Close()
-		os.Remove(filepath.Join(dir, filepath.Base(f.Name())))
-	})
+	b.Cleanup(func() { f.Close() })
 	page := make([]byte, 12*4096)
 	// Like the log, the file is reused from its start once it passes
 	// 32 MiB, so the figure is not that of a file growing without end.
@@ -56,4 +49,20 @@ func BenchmarkDiskSync(b *testing.B) {
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
 	b.ReportMetric(at(0.999), "p99.9-µs")
+}
+
+// benchDir returns an empty directory, removed after the benchmark: in
+// PLAZA_BENCH_DIR if set (point it at the disk the data directory is
+// on), else the test's temporary directory.
+func benchDir(b *testing.B) string {
+	parent := os.Getenv("PLAZA_BENCH_DIR")
+	if parent == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp(parent, "plaza-bench-*")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

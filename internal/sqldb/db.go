@@ -178,7 +178,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		ckpt.Close()
 		return nil, err
 	}
-	db.ckpt = startCheckpointer(ckpt)
+	db.ckpt = startCheckpointer(ckpt, pages)
 	return db, nil
 }
 

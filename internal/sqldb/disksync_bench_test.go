@@ -17,8 +17,9 @@ import (
 // percentiles, because the tail, not the mean, is what a p99 target
 // meets.
 //
-// The file lives in PLAZA_BENCH_DIR if set (point it at the disk the
-// data directory is on), else in the test's temporary directory.
+// The file lives in a new directory under PLAZA_BENCH_DIR if set (point
+// it at the disk the data directory is on), else in the test's temporary
+// directory.
 func BenchmarkDiskSync(b *testing.B) {
 	f, err := os.Create(filepath.Join(benchDir(b), "disksync.bin"))
 	if err != nil {

@@ -24,15 +24,24 @@ import (
 // begins, and only a commit that begins then starts the log over. Left
 // to the background alone, the log would grow without end.
 
-// checkpointEvery is how often the checkpointer copies the log. Each
-// pass ends with a sync of the database file, and on a disk that caches
-// writes, a commit's sync of the log that comes meanwhile waits for the
-// pages that sync sent. With passes every 100 ms the single writer's p99
-// at a steady 1,000 messages a second was 3.3 ms, once a second 2.7 ms
-// (docs/benchmarks.md, "A durable commit's floor at a steady rate"). A
-// pass a second also copies a page changed many times in that second
-// once. A look at a log with nothing to copy costs a few microseconds.
+// checkpointEvery is how often the checkpointer copies the log when
+// little is written. Each pass ends with a sync of the database file, and
+// on a disk that caches writes, a commit's sync of the log that comes
+// meanwhile most likely waits for the pages that sync sent; fewer passes
+// leave fewer commits behind one, and a page changed many times between
+// passes is copied once. With a pass every 100 ms the single writer's p99
+// at a steady 1,000 messages a second was about 3.3–3.6 ms, once a second
+// about 2.7–3.0 ms. But at 5,000 a second a pass of a whole second's log
+// made the p99 worse, so under heavy writing a pass comes once the log has
+// grown by checkpointPages (docs/benchmarks.md, "A durable commit's floor
+// at a steady rate"). A look at a log with nothing to copy costs a few
+// microseconds.
 const checkpointEvery = time.Second
+
+// checkpointPages bounds how much log a pass copies: under heavy writing
+// the checkpointer looks again once the log has grown by about this many
+// pages, sooner than checkpointEvery.
+const checkpointPages = 8192
 
 // checkpointLead is how long before the writer's own checkpoint comes due
 // the checkpointer copies once more, so that the writer, which holds
@@ -42,8 +51,8 @@ const checkpointLead = 100 * time.Millisecond
 // writerCheckpointPages is the size of the log (in 4 KiB pages) at which
 // the writer checkpoints itself, so the log starts over. At SQLite's
 // 1,000 the writer reached it before the background had copied much. Past
-// a few thousand pages it finds only the last tenth of a second's pages
-// left, but each start-over still holds every queued send for that copy
+// a few thousand pages it is meant to find only what was committed since
+// the background's pass checkpointLead before, but each start-over still holds every queued send for that copy
 // and a sync of the database file, and how often it comes follows the
 // log's size: at 5,000 messages a second, 8,192 pages came five times a
 // second and made the slowest sends (docs/benchmarks.md, "The storage
@@ -79,7 +88,10 @@ func (c *checkpointer) run() {
 	defer close(c.done)
 	t := time.NewTimer(checkpointEvery)
 	defer t.Stop()
-	var last logLook
+	var (
+		last logLook
+		rate float64 // the log's growth between the last two looks, pages a second
+	)
 	for {
 		select {
 		case <-c.stop:
@@ -87,7 +99,15 @@ func (c *checkpointer) run() {
 		case <-t.C:
 		}
 		look := c.look()
-		t.Reset(nextLook(last, look, c.due))
+		r, known := logRate(last, look, c.due)
+		// The faster of this pair of looks and the one before, so that a
+		// look that could not tell (while the writer checkpoints) or a
+		// start-over between two looks that it did not see does not
+		// make the pass before the writer's checkpoint come late.
+		t.Reset(nextLook(look.pages, max(r, rate), c.due))
+		if known {
+			rate = r
+		}
 		last = look
 	}
 }
@@ -99,29 +119,43 @@ type logLook struct {
 	pages int64
 }
 
-// nextLook says how long after the look now to look again: after
-// checkpointEvery, or, if the log growing as it did since the last look
-// would reach the writer's own checkpoint (due pages) sooner,
-// checkpointLead before that, but no sooner than checkpointLead.
-func nextLook(last, now logLook, due int64) time.Duration {
+// logRate is how fast the log grew from one look to the next, in pages a
+// second, and whether that could be told.
+func logRate(last, now logLook, due int64) (float64, bool) {
 	if last.at.IsZero() || last.pages < 0 || now.pages < 0 {
-		return checkpointEvery
+		return 0, false
+	}
+	elapsed := now.at.Sub(last.at).Seconds()
+	if elapsed <= 0 {
+		return 0, false
 	}
 	grown := now.pages - last.pages
 	if grown < 0 {
-		// The log started over since the last look and has grown from
-		// nothing to now.pages in at most that time.
-		grown = now.pages
+		// The log started over in between. Under load it does so at the
+		// writer's checkpoint, so it first grew to due; under light load
+		// it can start over sooner, and then the guess is too fast,
+		// which costs one pass too early.
+		grown = max(due-last.pages, 0) + now.pages
 	}
-	elapsed := now.at.Sub(last.at)
-	if grown <= 0 || elapsed <= 0 {
+	return float64(grown) / elapsed, true
+}
+
+// nextLook says how long after a look that found the log at pages to look
+// again: after checkpointEvery; sooner if the log, growing at rate pages a
+// second, would gain checkpointPages first; or checkpointLead before it
+// would reach the writer's own checkpoint (due pages) if that is sooner,
+// but no sooner than checkpointLead.
+func nextLook(pages int64, rate float64, due int64) time.Duration {
+	if pages < 0 || rate <= 0 {
 		return checkpointEvery
 	}
-	left := time.Duration(float64(due-now.pages) / float64(grown) * float64(elapsed))
-	if left-checkpointLead >= checkpointEvery {
+	// In seconds, as floats: a large due over a slow rate would
+	// overflow a Duration.
+	wait := min(float64(due-pages)/rate-checkpointLead.Seconds(), checkpointPages/rate)
+	if wait >= checkpointEvery.Seconds() {
 		return checkpointEvery
 	}
-	return max(left-checkpointLead, checkpointLead)
+	return max(time.Duration(wait*float64(time.Second)), checkpointLead)
 }
 
 // look copies what it can and returns the log's size. Errors are counted,

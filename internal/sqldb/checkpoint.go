@@ -11,13 +11,15 @@ import (
 // On SQLite a commit appends to the write-ahead log, and the committing
 // connection copies the log back into the database file (a checkpoint,
 // with its own sync) once the log passes a size (by default 1,000
-// pages); the next commit then starts the log over. On Plaza's single writer that copy of 4 MiB
-// stalled every send queued behind it: at a few thousand messages a
-// second it ran about once a second and made the slowest sends. So a
-// connection of its own checkpoints beside the writer, every
-// checkpointEvery, in PASSIVE mode: it copies what no reader still needs
-// without taking the write lock while the writer goes on appending, and
-// when the writer's own checkpoint comes due, little is left to copy.
+// pages); the next commit then starts the log over. On Plaza's single
+// writer that copy of 4 MiB stalled every send queued behind it: at a few
+// thousand messages a second it ran about once a second and made the
+// slowest sends. So a connection of its own checkpoints beside the
+// writer, at least every checkpointEvery (sooner under heavy writing, and
+// just before the writer's own comes due), in PASSIVE mode: it copies
+// what no reader still needs without taking the write lock while the
+// writer goes on appending, and when the writer's own checkpoint comes
+// due, little is left to copy.
 //
 // The writer keeps its own checkpoint for what only it can do: under
 // steady writes the log is never wholly copied at the moment a commit
@@ -31,11 +33,12 @@ import (
 // leave fewer commits behind one, and a page changed many times between
 // passes is copied once. With a pass every 100 ms the single writer's p99
 // at a steady 1,000 messages a second was about 3.3–3.6 ms, once a second
-// about 2.7–3.0 ms. But at 5,000 a second a pass of a whole second's log
-// made the p99 worse, so under heavy writing a pass comes once the log has
-// grown by checkpointPages (docs/benchmarks.md, "A durable commit's floor
-// at a steady rate"). A look at a log with nothing to copy costs a few
-// microseconds.
+// about 2.7–3.0 ms. But at 5,000 a second a version that copied a whole
+// second's log at once made the p99 worse, most likely because one sync
+// of that many pages holds more commits, so under heavy writing a pass
+// comes once the log has grown by checkpointPages (docs/benchmarks.md,
+// "A durable commit's floor at a steady rate"). A look at a log with
+// nothing to copy costs a few microseconds.
 const checkpointEvery = time.Second
 
 // checkpointPages bounds how much log a pass copies: under heavy writing
@@ -52,13 +55,13 @@ const checkpointLead = 100 * time.Millisecond
 // the writer checkpoints itself, so the log starts over. At SQLite's
 // 1,000 the writer reached it before the background had copied much. Past
 // a few thousand pages it is meant to find only what was committed since
-// the background's pass checkpointLead before, but each start-over still holds every queued send for that copy
-// and a sync of the database file, and how often it comes follows the
-// log's size: at 5,000 messages a second, 8,192 pages came five times a
-// second and made the slowest sends (docs/benchmarks.md, "The storage
-// alone at a steady rate"). At 65,536 pages (256 MiB) it comes every
-// second or two under that load, and the log's file keeps that size for
-// SQLite to write over.
+// the background's pass checkpointLead before, but each start-over still
+// holds every queued send for that copy and a sync of the database file,
+// and how often it comes follows the log's size: at 5,000 messages a
+// second, 8,192 pages came five times a second and made the slowest
+// sends (docs/benchmarks.md, "The storage alone at a steady rate"). At
+// 65,536 pages (256 MiB) it comes every second or two under that load,
+// and the log's file keeps that size for SQLite to write over.
 //
 // Under light load the log starts over sooner: at a commit that begins
 // once a background pass has copied all of it, if no commit came during
@@ -101,14 +104,16 @@ func (c *checkpointer) run() {
 		look := c.look()
 		r, known := logRate(last, look, c.due)
 		// The faster of this pair of looks and the one before, so that a
-		// look that could not tell (while the writer checkpoints) or a
-		// start-over between two looks that it did not see does not
-		// make the pass before the writer's checkpoint come late.
-		t.Reset(nextLook(look.pages, max(r, rate), c.due))
+		// start-over between two looks that this pair did not see does
+		// not make the pass before the writer's checkpoint come late.
+		next := nextLook(look.pages, max(r, rate), c.due)
 		if known {
 			rate = r
 		}
 		last = look
+		// Timed from the look's start: its copy and sync took part of
+		// the wait.
+		t.Reset(max(next-time.Since(look.at), 0))
 	}
 }
 
@@ -131,11 +136,14 @@ func logRate(last, now logLook, due int64) (float64, bool) {
 	}
 	grown := now.pages - last.pages
 	if grown < 0 {
-		// The log started over in between. Under load it does so at the
-		// writer's checkpoint, so it first grew to due; under light load
-		// it can start over sooner, and then the guess is too fast,
-		// which costs one pass too early.
-		grown = max(due-last.pages, 0) + now.pages
+		// The log started over in between. Near due that was most likely
+		// at the writer's checkpoint, so the log first grew to due.
+		// Under light load it starts over after most passes, and then
+		// what it holds now is all that is known to have grown.
+		grown = now.pages
+		if last.pages >= due-checkpointPages {
+			grown += max(due-last.pages, 0)
+		}
 	}
 	return float64(grown) / elapsed, true
 }
@@ -144,10 +152,21 @@ func logRate(last, now logLook, due int64) (float64, bool) {
 // again: after checkpointEvery; sooner if the log, growing at rate pages a
 // second, would gain checkpointPages first; or checkpointLead before it
 // would reach the writer's own checkpoint (due pages) if that is sooner,
-// but no sooner than checkpointLead.
+// but no sooner than checkpointLead. With a due (SQLiteCheckpointPages)
+// that the log gains in less than checkpointLead, the passes come every
+// checkpointLead and the writer's checkpoint finds what came since.
 func nextLook(pages int64, rate float64, due int64) time.Duration {
-	if pages < 0 || rate <= 0 {
+	if rate <= 0 {
 		return checkpointEvery
+	}
+	if pages < 0 {
+		// Not known: SQLite answers so while the writer checkpoints,
+		// after which the log starts over. Look again by the bound.
+		wait := checkpointPages / rate
+		if wait >= checkpointEvery.Seconds() {
+			return checkpointEvery
+		}
+		return max(time.Duration(wait*float64(time.Second)), checkpointLead)
 	}
 	// In seconds, as floats: a large due over a slow rate would
 	// overflow a Duration.

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// The checkpointer judges how fast the log grows from its last two looks,
-// and copies once a second, more often when the log grows fast, and once
-// more just before the writer's own checkpoint comes due.
+// The checkpointer judges how fast the log grows from its last two looks
+// (TestLogRate), and copies once a second, more often when the log grows
+// fast, and once more just before the writer's own checkpoint comes due
+// (TestNextLook).
 func TestLogRate(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	at := func(d time.Duration, pages int64) logLook { return logLook{at: t0.Add(d), pages: pages} }
@@ -29,6 +30,9 @@ func TestLogRate(t *testing.T) {
 		// then 30,000 more.
 		{"started over", at(0, 60000), at(time.Second, 30000), 35536, true},
 		{"started over from past due", at(0, 70000), at(time.Second, 30000), 30000, true},
+		// Under light load the log starts over after most passes: only
+		// what it holds now is known to have grown.
+		{"started over far from due", at(0, 1250), at(time.Second, 1180), 1180, true},
 	} {
 		rate, known := logRate(c.last, c.now, due)
 		if known != c.known || math.Abs(rate-c.rate) > 1e-6 {
@@ -43,29 +47,29 @@ func TestNextLook(t *testing.T) {
 		name  string
 		pages int64
 		rate  float64
+		due   int64
 		want  time.Duration
 	}{
-		{"size unknown", -1, 10000, checkpointEvery},
-		{"rate unknown", 60000, 0, checkpointEvery},
-		{"idle log", 60000, 0, checkpointEvery},
-		{"slow log, due in 10 s", 15000, 5000, checkpointEvery},
-		{"slow log, due in 1.2 s", 59536, 5000, checkpointEvery},
-		{"slow log, due in 1.05 s", 60286, 5000, 950 * time.Millisecond},
+		{"rate unknown", 60000, 0, due, checkpointEvery},
+		{"slow log, due in 10 s", 15000, 5000, due, checkpointEvery},
+		{"slow log, due in 1.2 s", 59536, 5000, due, checkpointEvery},
+		{"slow log, due in 1.05 s", 60286, 5000, due, 950 * time.Millisecond},
 		// 8,192 pages at 40,000 a second: a pass every 204.8 ms.
-		{"fast log", 0, 40000, 204800 * time.Microsecond},
+		{"fast log", 0, 40000, due, 204800 * time.Microsecond},
 		// 5,536 pages left at 10,000 a second: due in 553.6 ms.
-		{"due in 554 ms", 60000, 10000, 453600 * time.Microsecond},
+		{"due in 554 ms", 60000, 10000, due, 453600 * time.Microsecond},
 		// Due in 20 ms: look again no sooner than the lead.
-		{"due now", 65336, 10000, checkpointLead},
-		{"past due", 70000, 10000, checkpointLead},
+		{"due now", 65336, 10000, due, checkpointLead},
+		{"past due", 70000, 10000, due, checkpointLead},
+		// The size not known (the writer was checkpointing): by the
+		// bound on a pass.
+		{"size unknown, slow log", -1, 5000, due, checkpointEvery},
+		{"size unknown, fast log", -1, 40000, due, 204800 * time.Microsecond},
+		{"size unknown, very fast log", -1, 1e6, due, checkpointLead},
 		// Far away at a crawl, without overflowing.
-		{"huge due", 0, 1e-9, checkpointEvery},
+		{"huge due", 0, 1e-9, math.MaxInt64, checkpointEvery},
 	} {
-		due := int64(due)
-		if c.name == "huge due" {
-			due = math.MaxInt64
-		}
-		got := nextLook(c.pages, c.rate, due)
+		got := nextLook(c.pages, c.rate, c.due)
 		if d := got - c.want; d < -time.Microsecond || d > time.Microsecond {
 			t.Errorf("%s: next look in %v, want %v", c.name, got, c.want)
 		}

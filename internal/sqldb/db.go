@@ -123,9 +123,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// writes at the same time; it waits for busy_timeout instead.
 	// The writer's own checkpoint comes due at writerCheckpointPages
 	// rather than SQLite's 1,000, so the background one (every
-	// checkpointEvery, and once more checkpointLead before the writer's
-	// comes due) has copied nearly everything by then: see
-	// checkpoint.go.
+	// checkpointEvery or checkpointPages of log, and once more
+	// checkpointLead before the writer's comes due) has copied nearly
+	// everything by then: see checkpoint.go.
 	// The writer's cache may grow to 64 MiB of pages before it spills
 	// changed ones to the log mid-transaction (cache_spill, in pages):
 	// a chat batch of up to 4,096 messages changes a leaf of the sync

@@ -159,18 +159,14 @@ func nextLook(pages int64, rate float64, due int64) time.Duration {
 	if rate <= 0 {
 		return checkpointEvery
 	}
-	if pages < 0 {
-		// Not known: SQLite answers so while the writer checkpoints,
-		// after which the log starts over. Look again by the bound.
-		wait := checkpointPages / rate
-		if wait >= checkpointEvery.Seconds() {
-			return checkpointEvery
-		}
-		return max(time.Duration(wait*float64(time.Second)), checkpointLead)
-	}
 	// In seconds, as floats: a large due over a slow rate would
 	// overflow a Duration.
-	wait := min(float64(due-pages)/rate-checkpointLead.Seconds(), checkpointPages/rate)
+	wait := checkpointPages / rate
+	if pages >= 0 {
+		wait = min(wait, float64(due-pages)/rate-checkpointLead.Seconds())
+	}
+	// Else not known: SQLite answers so while the writer checkpoints,
+	// after which the log starts over; look again by the bound alone.
 	if wait >= checkpointEvery.Seconds() {
 		return checkpointEvery
 	}

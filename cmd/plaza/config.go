@@ -97,6 +97,12 @@ type Config struct {
 
 	DebugListen string // pprof, off when empty
 
+	// GCHeapFloor is the heap goal, in bytes, below which the garbage
+	// collector's goal is not let fall (0: GOGC alone). The collector is
+	// the process's, so runServe applies it, not Main: tests that run
+	// several Mains in one process leave it alone.
+	GCHeapFloor int64
+
 	// PushSubject is the VAPID contact (mailto: or https:) push services
 	// may write to; PushAllowLoopback lets subscriptions name loopback
 	// endpoints (tests, development).
@@ -144,6 +150,7 @@ func DefaultConfig() Config {
 		MediaQuota:             2 << 30,
 		MaxUnfinished:          5,
 		MinFreeBytes:           256 << 20,
+		GCHeapFloor:            64 << 20,
 		Bus:                    "local",
 		BusPrefix:              "plaza",
 		DirectMessages:         "contacts",
@@ -212,6 +219,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
 	fs.StringVar(&c.Media, "media", c.Media, "media store `url`: file:DIR or s3://bucket?endpoint=…&region=… (default file:DATA/media)")
 	fs.Int64Var(&c.MediaQuota, "media-quota", c.MediaQuota, "media `bytes` each account may store")
+	fs.Int64Var(&c.GCHeapFloor, "gc-heap-floor", c.GCHeapFloor, "heap `bytes` the garbage collector lets garbage grow to before collecting while the live heap is small: fewer collections for memory a small server has spare (0: GOGC alone; GOMEMLIMIT still caps it)")
 	fs.Int64Var(&c.MinFreeBytes, "min-free-bytes", c.MinFreeBytes, "free `bytes` in the data directory below which /healthz answers 503 (0: no check)")
 	fs.IntVar(&c.MaxUnfinished, "max-unfinished-uploads", c.MaxUnfinished, "resumable uploads one account may have in progress at once")
 	fs.StringVar(&c.Bus, "bus", c.Bus, "event bus: local (one node) or nats://host:port[,…] (a cluster)")
@@ -351,6 +359,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinFreeBytes < 0 {
 		bad("--min-free-bytes must not be negative")
+	}
+	if f := c.GCHeapFloor; f != 0 && (f < 4<<20 || f > 1<<40) {
+		bad("--gc-heap-floor must be 0 (off) or 4 MiB (4194304) to 1 TiB")
 	}
 	if c.MaxUnfinished < 1 {
 		bad("--max-unfinished-uploads must be at least 1")

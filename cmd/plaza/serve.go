@@ -27,6 +27,7 @@ import (
 	"github.com/plaza-im/plaza/internal/channel"
 	"github.com/plaza-im/plaza/internal/chat"
 	"github.com/plaza-im/plaza/internal/export"
+	"github.com/plaza-im/plaza/internal/heapfloor"
 	"github.com/plaza-im/plaza/internal/httpapi"
 	"github.com/plaza-im/plaza/internal/identity"
 	"github.com/plaza-im/plaza/internal/jobs"
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	defer heapfloor.Start(uint64(m.Config.GCHeapFloor))()
 	return m.Run(ctx)
 }
 

@@ -219,7 +219,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.IdentityProviders, "identity-providers", c.IdentityProviders, "verification providers allowed to call the identity webhook, as `NAME=SECRET_FILE,…`")
 	fs.StringVar(&c.Media, "media", c.Media, "media store `url`: file:DIR or s3://bucket?endpoint=…&region=… (default file:DATA/media)")
 	fs.Int64Var(&c.MediaQuota, "media-quota", c.MediaQuota, "media `bytes` each account may store")
-	fs.Int64Var(&c.GCHeapFloor, "gc-heap-floor", c.GCHeapFloor, "heap `bytes` the garbage collector lets garbage grow to before collecting while the live heap is small: fewer collections for memory a small server has spare (0: GOGC alone; GOMEMLIMIT still caps it)")
+	fs.Int64Var(&c.GCHeapFloor, "gc-heap-floor", c.GCHeapFloor, "`bytes` the heap may grow to before the garbage collector runs, while the live heap is small: fewer collections for memory a small server has spare (0: GOGC alone; GOMEMLIMIT still caps the heap)")
 	fs.Int64Var(&c.MinFreeBytes, "min-free-bytes", c.MinFreeBytes, "free `bytes` in the data directory below which /healthz answers 503 (0: no check)")
 	fs.IntVar(&c.MaxUnfinished, "max-unfinished-uploads", c.MaxUnfinished, "resumable uploads one account may have in progress at once")
 	fs.StringVar(&c.Bus, "bus", c.Bus, "event bus: local (one node) or nats://host:port[,…] (a cluster)")

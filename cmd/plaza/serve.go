@@ -59,7 +59,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	// The floor is the process's, so it is held here rather than in Main,
+	// which tests run several of in one process; the deferred call is the
+	// stop that Start returns.
 	defer heapfloor.Start(uint64(m.Config.GCHeapFloor))()
+	if f := m.Config.GCHeapFloor; f > 0 {
+		m.Log.Info("garbage collector heap floor", "bytes", f, "GOGC", os.Getenv("GOGC"), "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
+	}
 	return m.Run(ctx)
 }
 

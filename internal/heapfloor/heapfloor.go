@@ -5,15 +5,16 @@
 // it (and of the stacks and globals). A server whose live heap is small
 // but which allocates steadily therefore collects often: Plaza at a steady
 // 1,000 messages a second keeps about 10 MB live, so the goal is about
-// 22 MB and a collection starts every 0.7 s; each marks for 5–15 ms on two
+// 22 MB and a collection starts every 0.7 s; each marks for 5–16 ms on two
 // cores, and a message sent meanwhile waits behind the marking and the
-// assists it charges to allocating goroutines. That is where much of the
-// tail of a durable send comes from at such rates (docs/benchmarks.md).
+// assists it charges to allocating goroutines. That is most likely part
+// of the tail of a durable send at such rates (docs/benchmarks.md).
 //
 // A floor raises GOGC after each collection just enough that the next goal
-// is the floor, and gives it back once the live heap alone reaches it, so
-// a large server (10,000 connections keep about 35 MB live, a goal of
-// about 70 MB) uses what GOGC alone would give it. It trades memory that a
+// is the floor, and gives it back once GOGC alone would put the goal there
+// (at GOGC=100, once the live heap passes about half the floor), so a
+// large server (10,000 connections keep about 35 MB live, a goal of about
+// 70 MB) uses what GOGC alone would give it. It trades memory that a
 // small server has spare for fewer collections; GOMEMLIMIT, when set,
 // still caps the heap.
 package heapfloor
@@ -27,7 +28,9 @@ import (
 )
 
 // defaultHeapMinimum is the runtime's goal before its first collection at
-// GOGC=100; it scales with GOGC.
+// GOGC=100; it scales with GOGC. (A runtime built with
+// GOEXPERIMENT=heapminimum512kib uses 512 KiB: there a floor under 4 MiB
+// of live heap would hold the goal a little lower than asked.)
 const defaultHeapMinimum = 4 << 20
 
 // maxPercent bounds the GOGC a floor may ask for, far above any real need
@@ -40,7 +43,7 @@ var state struct {
 	mu      sync.Mutex
 	floors  map[*int]uint64 // one entry per Start not yet stopped
 	base    int             // GOGC when the first floor started
-	percent int             // what was last set
+	percent int             // what was last set; a SetGCPercent by anyone else is overwritten at the next retune
 	armed   bool            // a sentinel awaits the next collection
 }
 
@@ -123,7 +126,7 @@ func retuneLocked() {
 // first collection. Whichever GOGC brings the larger of the two to the
 // floor first is the answer.
 func percentFor(floor, live, scan uint64, base int) int {
-	p := float64(floor) * 100 / defaultHeapMinimum
+	p := math.Ceil(float64(floor) * 100 / defaultHeapMinimum)
 	if live > 0 && floor > live {
 		p = min(p, math.Ceil(float64(floor-live)*100/float64(live+scan)))
 	} else if live >= floor {
@@ -132,24 +135,19 @@ func percentFor(floor, live, scan uint64, base int) int {
 	return max(int(min(p, maxPercent)), base)
 }
 
-var heapSamples = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
-
 // readHeap returns the heap the last collection marked live and the stacks
 // and globals it scanned.
 func readHeap() (live, scan uint64) {
-	s := make([]metrics.Sample, len(heapSamples))
-	for i, name := range heapSamples {
-		s[i].Name = name
-	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
 	metrics.Read(s)
-	for i := range s {
-		if s[i].Value.Kind() != metrics.KindUint64 {
+	for _, m := range s {
+		if m.Value.Kind() != metrics.KindUint64 {
 			continue
 		}
-		if i == 0 {
-			live = s[i].Value.Uint64()
+		if m.Name == "/gc/heap/live:bytes" {
+			live = m.Value.Uint64()
 		} else {
-			scan += s[i].Value.Uint64()
+			scan += m.Value.Uint64()
 		}
 	}
 	return live, scan

@@ -1,6 +1,7 @@
 package heapfloor
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -73,6 +74,8 @@ func cycles() uint64 {
 // GOGC=100 and only a handful with a 64 MiB floor.
 func TestFloorCollectsLessOften(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	// A GOMEMLIMIT from the environment would cap the goal below the floor.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	runtime.GC()
 	without := churn(512 << 20)
 
@@ -121,6 +124,10 @@ func TestFloorGivesWayToALargeHeap(t *testing.T) {
 func TestFloorsTogether(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	runtime.GC()
+	// The checks below assume a live heap well under 4 MiB, as a test
+	// binary's is: there the heap minimum sets the small floor's GOGC.
+	live, scan := readHeap()
+	t.Logf("live heap %d bytes, stacks and globals %d", live, scan)
 	stopSmall := Start(8 << 20)
 	if got := readGOGC(); got > 200 {
 		t.Errorf("GOGC with an 8 MiB floor = %d, want at most 200", got)
@@ -140,6 +147,26 @@ func TestFloorsTogether(t *testing.T) {
 	stopSmall()
 	if got := readGOGC(); got != 100 {
 		t.Errorf("after both stopped GOGC = %d, want 100", got)
+	}
+}
+
+// TestBaseGOGCKept: an operator's GOGC above 100 is the least the floor
+// sets, and what comes back when it stops.
+func TestBaseGOGCKept(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(300))
+	runtime.GC()
+	stop := Start(8 << 20) // asks for at most 200
+	if got := readGOGC(); got != 300 {
+		t.Errorf("GOGC=300 under an 8 MiB floor: GOGC = %d, want 300 kept", got)
+	}
+	stop()
+	stop = Start(256 << 20)
+	if got := settle(func(g int) bool { return g > 300 }); got <= 300 {
+		t.Errorf("GOGC=300 under a 256 MiB floor: GOGC = %d, want above 300", got)
+	}
+	stop()
+	if got := readGOGC(); got != 300 {
+		t.Errorf("after stop GOGC = %d, want 300 again", got)
 	}
 }
 

@@ -45,6 +45,7 @@ var layers = map[string]string{
 	"internal/webui":      "infra",
 	"internal/bench":      "infra",
 	"internal/jobs":       "infra",
+	"internal/heapfloor":  "infra",
 	// The edge speaks HTTP and WebSocket to clients.
 	"internal/httpapi":  "edge",
 	"internal/realtime": "edge",

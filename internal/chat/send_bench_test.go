@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 
@@ -16,7 +17,9 @@ import (
 // every batch holds one send. On SQLite it also counts the process's
 // write system calls per send (from /proc/self/io): SQLite writes two
 // per page a commit changes, so they show how many pages a message
-// touches; the background checkpointer's copies are in it too.
+// touches; the background checkpointer's copies are in it too. It also
+// reports the process's CPU and the goroutines it started per send: on
+// an otherwise idle machine each goroutine started wakes a core.
 func BenchmarkSendOne(b *testing.B) {
 	for _, eng := range sqldbtest.Engines() {
 		b.Run(string(eng), func(b *testing.B) {
@@ -28,14 +31,27 @@ func BenchmarkSendOne(b *testing.B) {
 				e.send(b, ann, conv.ID, "预热 warm "+strconv.Itoa(i))
 			}
 			before, ok := writeCalls()
+			g0, cpu0 := goroutinesCreated(), processCPU()
 			for i := 0; b.Loop(); i++ { // b.Loop times only the loop
 				e.send(b, ann, conv.ID, "今天下午三点见 see you at three "+strconv.Itoa(i))
 			}
+			b.ReportMetric(float64(goroutinesCreated()-g0)/float64(b.N), "goroutines/send")
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/send")
 			if after, ok2 := writeCalls(); ok && ok2 && eng == sqldb.SQLite {
 				b.ReportMetric(float64(after-before)/float64(b.N), "writes/send")
 			}
 		})
 	}
+}
+
+// goroutinesCreated returns how many goroutines this process has started.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // writeCalls returns the write system calls this process has made.

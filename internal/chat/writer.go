@@ -227,17 +227,18 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	results := make([]sendRes, len(batch))
 	var evs []events.Pending
 	// The deadline bounds waiting for the connection and, on PostgreSQL,
-	// each statement. On SQLite the statements run without it: there a
-	// statement cannot stall (busy_timeout bounds lock waits), and the
-	// driver would start a goroutine per statement to watch the context,
-	// which on the single writer costs a fifth of the throughput.
+	// each statement. On SQLite the statements, BEGIN and COMMIT run
+	// without it (see sqldb.InTxHeld): there a statement cannot stall
+	// (busy_timeout bounds lock waits), and the driver would start a
+	// goroutine per statement to watch the context, which on the single
+	// writer cost a fifth of the throughput.
 	qctx := ctx
 	if w.s.db.Engine == sqldb.SQLite {
 		qctx = context.WithoutCancel(ctx)
 	}
 	tx := func() error {
 		start := time.Now()
-		err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
+		err := w.s.db.InTxHeld(ctx, func(tx *sql.Tx) error {
 			evs = evs[:0]
 			return w.apply(qctx, tx, batch, results, &evs)
 		})

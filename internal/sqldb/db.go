@@ -264,6 +264,30 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return runTx(tx, err, fn)
 }
 
+// InTxHeld is InTx for a hot path whose statements already run without
+// a deadline, such as the chat writer's group commits. On SQLite, ctx
+// bounds only the wait for the writer's connection, which another
+// transaction may hold; once it is held, BEGIN and COMMIT run to their
+// end too. They cannot stall there: the writer takes SQLite's write
+// lock at BEGIN (_txlock=immediate), where a wait for another process
+// is bounded by busy_timeout, and COMMIT then waits for no lock. A
+// context that can end would make the driver start a goroutine for
+// each of the two to watch it, and set SQLite's progress handler twice,
+// on every commit of the one writer. On PostgreSQL, where a statement
+// can wait for another node's row locks, it is InTx.
+func (db *DB) InTxHeld(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.Engine != SQLite {
+		return db.InTx(ctx, fn)
+	}
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	return runTx(tx, err, fn)
+}
+
 // runTx runs fn in tx, begun with error err, and commits if fn returns nil.
 func runTx(tx *sql.Tx, err error, fn func(tx *sql.Tx) error) error {
 	if err != nil {

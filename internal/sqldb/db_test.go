@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -264,6 +265,114 @@ func TestInTxLazyCancelledOrPanicking(t *testing.T) {
 		}()
 		durable("after a panic")
 	})
+}
+
+// TestInTxHeld checks the transaction of the chat writer's commits: it
+// commits, rolls back on an error and on a panic, gives up waiting for a
+// writer another transaction holds once ctx ends, and leaves the writer
+// usable after each; on SQLite its BEGIN and COMMIT start no goroutine
+// to watch ctx.
+func TestInTxHeld(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		insert := func(version int) func(tx *sql.Tx) error {
+			return func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO terms (version, title, body, requires_reconsent, published_at) VALUES ($1, 't', 'b', $2, 1)`, version, false)
+				return err
+			}
+		}
+		count := func() int {
+			t.Helper()
+			var n int
+			if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM terms`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := db.InTxHeld(tctx, insert(1)); err != nil {
+			t.Fatalf("commit: %v", err)
+		}
+		want := errors.New("stop")
+		if err := db.InTxHeld(tctx, func(tx *sql.Tx) error {
+			if err := insert(2)(tx); err != nil {
+				return err
+			}
+			return want
+		}); err != want {
+			t.Fatalf("InTxHeld returned %v, want %v", err, want)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("the panic did not reach the caller")
+				}
+			}()
+			_ = db.InTxHeld(tctx, func(tx *sql.Tx) error {
+				if err := insert(3)(tx); err != nil {
+					return err
+				}
+				panic("fn panics")
+			})
+		}()
+		if n := count(); n != 1 {
+			t.Fatalf("%d rows after a commit, an error and a panic, want 1", n)
+		}
+
+		// Another transaction holds the writer: the wait ends with ctx.
+		if db.Engine == sqldb.SQLite {
+			held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			go func() {
+				done <- db.InTx(ctx, func(*sql.Tx) error {
+					close(held)
+					<-release
+					return nil
+				})
+			}()
+			<-held
+			short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+			err := db.InTxHeld(short, insert(4))
+			cancelShort()
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatalf("holding transaction: %v", err)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("waiting for a held writer: err %v, want the deadline", err)
+			}
+		}
+
+		// Twenty commits: database/sql watches each transaction with a
+		// goroutine of its own; on SQLite the driver would start two more
+		// for a context that can end (BEGIN and COMMIT). The background
+		// checkpointer may start a few meanwhile.
+		const commits = 20
+		before := goroutinesCreated(t)
+		for v := range commits {
+			if err := db.InTxHeld(tctx, insert(10+v)); err != nil {
+				t.Fatalf("commit %d: %v", v, err)
+			}
+		}
+		if n := goroutinesCreated(t) - before; db.Engine == sqldb.SQLite && n > commits+10 {
+			t.Errorf("%d goroutines started for %d commits, want about one a commit", n, commits)
+		}
+		if n := count(); n != 1+commits {
+			t.Errorf("%d rows, want %d", n, 1+commits)
+		}
+	})
+}
+
+// goroutinesCreated returns how many goroutines the process has started.
+func goroutinesCreated(t *testing.T) uint64 {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Skip("this Go does not count the goroutines it starts")
+	}
+	return s[0].Value.Uint64()
 }
 
 func TestOpenRejectsUnknownURL(t *testing.T) {

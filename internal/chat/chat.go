@@ -59,6 +59,9 @@ type Config struct {
 	MaxBatchEvents int
 	// CommitTimeout bounds one group commit, its retries included: a
 	// stalled database fails the batch instead of holding every sender.
+	// On SQLite it bounds the wait for the writer's connection and is
+	// checked again once the batch's statements have run; a statement
+	// or COMMIT under way is not interrupted (sqldb.DB.InTxHeld).
 	CommitTimeout time.Duration
 	// SendTimeout bounds how long Send waits for a place in the queue and
 	// for its commit; past it the caller is told to send again (safe, by

@@ -19,7 +19,7 @@ import (
 // per page a commit changes, so they show how many pages a message
 // touches; the background checkpointer's copies are in it too. It also
 // reports the process's CPU and the goroutines it started per send: on
-// an otherwise idle machine each goroutine started wakes a core.
+// an otherwise idle machine a goroutine started may wake an idle core.
 func BenchmarkSendOne(b *testing.B) {
 	for _, eng := range sqldbtest.Engines() {
 		b.Run(string(eng), func(b *testing.B) {

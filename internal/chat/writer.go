@@ -228,7 +228,8 @@ func (w *writer) commitWithin(ctx context.Context, batch []*sendReq) {
 	var evs []events.Pending
 	// The deadline bounds waiting for the connection and, on PostgreSQL,
 	// each statement. On SQLite the statements, BEGIN and COMMIT run
-	// without it (see sqldb.InTxHeld): there a statement cannot stall
+	// without it, and it is checked again before COMMIT (see
+	// sqldb.DB.InTxHeld): there a statement cannot stall
 	// (busy_timeout bounds lock waits), and the driver would start a
 	// goroutine per statement to watch the context, which on the single
 	// writer cost a fifth of the throughput.

@@ -266,15 +266,17 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // InTxHeld is InTx for a hot path whose statements already run without
 // a deadline, such as the chat writer's group commits. On SQLite, ctx
-// bounds only the wait for the writer's connection, which another
-// transaction may hold; once it is held, BEGIN and COMMIT run to their
-// end too. They cannot stall there: the writer takes SQLite's write
-// lock at BEGIN (_txlock=immediate), where a wait for another process
-// is bounded by busy_timeout, and COMMIT then waits for no lock. A
-// context that can end would make the driver start a goroutine for
-// each of the two to watch it, and set SQLite's progress handler twice,
-// on every commit of the one writer. On PostgreSQL, where a statement
-// can wait for another node's row locks, it is InTx.
+// bounds the wait for the writer's connection, which another
+// transaction may hold, and a transaction whose ctx has ended by the
+// time fn returns is rolled back, as InTx's would be; but once the
+// connection is held, BEGIN and COMMIT are not interrupted. They cannot
+// stall for long: the writer takes SQLite's write lock at BEGIN
+// (_txlock=immediate), where a wait for another process is bounded by
+// busy_timeout, and COMMIT then waits for no lock. A context that can
+// end would make the driver start a goroutine for each of the two to
+// watch it, and set and clear SQLite's progress handler for each, on
+// every commit of the one writer. On PostgreSQL, where a statement can
+// wait for another node's row locks, it is InTx.
 func (db *DB) InTxHeld(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if db.Engine != SQLite {
 		return db.InTx(ctx, fn)
@@ -284,8 +286,16 @@ func (db *DB) InTxHeld(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
 	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
-	return runTx(tx, err, fn)
+	return runTx(tx, err, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
 }
 
 // runTx runs fn in tx, begun with error err, and commits if fn returns nil.

@@ -79,10 +79,14 @@ type checkpointer struct {
 	behind atomic.Int64 // pages in the log not yet copied, at the last look
 	failed atomic.Int64
 	once   sync.Once
+	// after runs after each look, on the checkpointer's goroutine, and
+	// must not wait: it notes the database's size for the writer's cache
+	// (DB.fitWriterCache).
+	after func()
 }
 
-func startCheckpointer(conn *sql.DB, writerPages int) *checkpointer {
-	c := &checkpointer{conn: conn, due: int64(writerPages), stop: make(chan struct{}), done: make(chan struct{})}
+func startCheckpointer(conn *sql.DB, writerPages int, after func()) *checkpointer {
+	c := &checkpointer{conn: conn, due: int64(writerPages), stop: make(chan struct{}), done: make(chan struct{}), after: after}
 	go c.run()
 	return c
 }
@@ -102,6 +106,9 @@ func (c *checkpointer) run() {
 		case <-t.C:
 		}
 		look := c.look()
+		if c.after != nil {
+			c.after()
+		}
 		r, known := logRate(last, look, c.due)
 		// The faster of this pair of looks and the one before, so that a
 		// start-over between two looks that this pair did not see does

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -52,6 +53,9 @@ type DB struct {
 	readStmts, writeStmts *stmtCache
 	ckpt                  *checkpointer // SQLite: see checkpoint.go
 	sqliteSync            string        // SQLite: the writer's synchronous setting
+	path                  string        // SQLite: the database file
+	writerCacheSize       atomic.Int64  // SQLite: the writer's cache_size (see writerCache)
+	wantWriterCache       atomic.Int64  // SQLite: the cache_size the file's size asks for, at the last look
 }
 
 // Options tune Open.
@@ -134,15 +138,18 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	// evicted ones back (11% of the server's CPU at full load, with 512
 	// messages a batch); 16,384 pages of 4 KiB, SQLite's default page
 	// size, which Plaza keeps. What it keeps between transactions
-	// depends on the database's size (writerCache).
+	// depends on the database's size (writerCache): set as each writer
+	// connection opens, and again when the file passes 1 GiB either way.
 	pages := opts.SQLiteCheckpointPages
 	if pages <= 0 {
 		pages = writerCheckpointPages
 	}
-	writer, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(pages)+")&_pragma=cache_size("+writerCache(path)+")&_pragma=cache_spill(16384)")
+	db := &DB{Engine: SQLite, url: "sqlite:" + path, sqliteSync: sync, path: path}
+	wc, err := sqlite.NewConnector(base + "&_txlock=immediate&_pragma=wal_autocheckpoint(" + strconv.Itoa(pages) + ")&_pragma=cache_spill(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
+	writer := sql.OpenDB(&writerConnector{Connector: wc, path: path, cache: &db.writerCacheSize})
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
@@ -172,14 +179,15 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	ckpt.SetConnMaxLifetime(0)
 	ckpt.SetConnMaxIdleTime(0)
 
-	db := &DB{Engine: SQLite, writer: writer, reader: reader, url: "sqlite:" + path, sqliteSync: sync,
-		readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
+	db.writer, db.reader = writer, reader
+	db.readStmts, db.writeStmts = newStmtCache(reader), newStmtCache(writer)
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		ckpt.Close()
 		return nil, err
 	}
-	db.ckpt = startCheckpointer(ckpt, pages)
+	db.wantWriterCache.Store(writerCache(path))
+	db.ckpt = startCheckpointer(ckpt, pages, func() { db.wantWriterCache.Store(writerCache(path)) })
 	return db, nil
 }
 
@@ -261,7 +269,7 @@ func (db *DB) URL() string { return Redact(db.url) }
 // the write is on disk.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
-	return runTx(tx, err, fn)
+	return db.runTx(tx, err, fn)
 }
 
 // InTxHeld is InTx for a hot path whose statements already run without
@@ -290,7 +298,7 @@ func (db *DB) InTxHeld(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
-	return runTx(tx, err, func(tx *sql.Tx) error {
+	return db.runTx(tx, err, func(tx *sql.Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -298,10 +306,15 @@ func (db *DB) InTxHeld(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	})
 }
 
-// runTx runs fn in tx, begun with error err, and commits if fn returns nil.
-func runTx(tx *sql.Tx, err error, fn func(tx *sql.Tx) error) error {
+// runTx runs fn in tx, begun with error err, and commits if fn returns
+// nil. On SQLite tx holds the writer's connection, whose cache it first
+// fits to the database's size (fitWriterCache).
+func (db *DB) runTx(tx *sql.Tx, err error, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if db.Engine == SQLite {
+		db.fitWriterCache(tx)
 	}
 	// Also when fn panics: the transaction must not stay open on the one
 	// writer connection while the panic unwinds (InTxLazy resets the
@@ -343,10 +356,10 @@ func (db *DB) InTxLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	defer conn.Close()
 	// Sends commit on this connection next: it must be back to its
-	// setting, or gone, so that the pool opens one from the DSN. The
-	// reset is armed before the change, and checked: SQLite applies a
-	// synchronous pragma when it prepares it, so even a PRAGMA that
-	// reports an error may have taken effect.
+	// setting, or gone, so that the pool opens one from the DSN
+	// (writerConnector). The reset is armed before the change, and
+	// checked: SQLite applies a synchronous pragma when it prepares it,
+	// so even a PRAGMA that reports an error may have taken effect.
 	defer func() {
 		ctx := context.Background()
 		var now string
@@ -361,7 +374,7 @@ func (db *DB) InTxLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)
-	return runTx(tx, err, fn)
+	return db.runTx(tx, err, fn)
 }
 
 // syncLevel is what PRAGMA synchronous reads for each setting Open takes.

@@ -471,6 +471,32 @@ func TestSQLiteWriterCache(t *testing.T) {
 		}
 		db.Close()
 	}
+
+	// While the server runs, the file passes the lock-byte page (here the
+	// page moves instead), and later falls below it again (a VACUUM):
+	// the writer's connection follows at the first write transaction
+	// after the checkpointer's next look, about a second later.
+	t.Cleanup(sqldb.SetLockByteOffset(fi.Size() + 1))
+	db = open()
+	for _, c := range []struct {
+		offset int64
+		want   int
+	}{{fi.Size() + 1, -8192}, {fi.Size(), -65536}, {fi.Size() + 1, -8192}} {
+		sqldb.SetLockByteOffset(c.offset)
+		got, deadline := 0, time.Now().Add(10*time.Second)
+		for {
+			if err := db.InTx(ctx, func(*sql.Tx) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if got = read(db.Write(), "cache_size"); got == c.want || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got != c.want {
+			t.Errorf("a running server's file of %d bytes, the lock-byte page from byte %d: writer cache_size = %d after 10 s, want %d", fi.Size(), c.offset, got, c.want)
+		}
+	}
 }
 
 // SQLite commits with fdatasync(2) once a database is open, as SQLite

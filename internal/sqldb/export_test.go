@@ -4,7 +4,6 @@ package sqldb
 // page to lie, so that a test can open a small database as a large one;
 // the returned func puts it back.
 func SetLockByteOffset(n int64) (restore func()) {
-	was := lockByteOffset
-	lockByteOffset = n
-	return func() { lockByteOffset = was }
+	was := lockByteOffset.Swap(n)
+	return func() { lockByteOffset.Store(was) }
 }

@@ -1,8 +1,14 @@
 package sqldb
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 )
 
 // What SQLite's writer keeps in its page cache between transactions
@@ -21,10 +27,12 @@ import (
 // end, there is no walk, and the writer keeps 64 MiB, so that fewer
 // pages are read back.
 //
-// The size is that of the database file when the database is opened,
-// and goes into the connection's name, so that a writer connection
-// opened again after an error gets it too; a database that passes 1 GiB
-// keeps 8 MiB until the server restarts. The bound is loose in one way:
+// The size is that of the database file when a writer connection opens
+// (writerConnector). The checkpointer looks at the file's size again
+// after each of its passes, about once a second, and the next write
+// transaction sets the cache it asks for (fitWriterCache), so that a
+// database that passes 1 GiB while the server runs gets the larger cache
+// then, not at the next start. The bound is loose in one way:
 // SQLite as built here shares one pool of pages among all of a process's
 // connections, so after a transaction that changed more pages the
 // writer may keep them while the pool has room, and the pool holds
@@ -34,15 +42,65 @@ const (
 	largeWriterCache = -64 << 10 // KiB
 )
 
-// lockByteOffset is where SQLite's lock-byte page starts; tests lower it.
-var lockByteOffset int64 = 1 << 30
+// lockByteOffset is where SQLite's lock-byte page starts; tests move it
+// (the checkpointer reads it from its own goroutine).
+var lockByteOffset atomic.Int64
+
+func init() { lockByteOffset.Store(1 << 30) }
 
 // writerCache returns the writer's cache_size for the database file at
 // path: the small one for a file that is missing, cannot be read, or is
 // under lockByteOffset.
-func writerCache(path string) string {
-	if fi, err := os.Stat(path); err == nil && fi.Size() >= lockByteOffset {
-		return strconv.Itoa(largeWriterCache)
+func writerCache(path string) int64 {
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= lockByteOffset.Load() {
+		return largeWriterCache
 	}
-	return strconv.Itoa(smallWriterCache)
+	return smallWriterCache
 }
+
+// writerConnector opens the writer's connections, each with the cache
+// its database's size asks for at that moment.
+type writerConnector struct {
+	driver.Connector
+	path  string
+	cache *atomic.Int64 // the cache_size the writer's connection has
+}
+
+func (c *writerConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := writerCache(c.path)
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("sqlite: the driver's connection cannot execute statements")
+	}
+	if _, err := ex.ExecContext(ctx, cachePragma(want), nil); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("set the writer's cache size: %w", err)
+	}
+	c.cache.Store(want)
+	return conn, nil
+}
+
+// fitWriterCache gives the writer's connection, which tx holds, the
+// cache its database's size asked for at the checkpointer's last look,
+// if it has another. Between changes, about once in a database's life,
+// it costs two atomic loads a transaction. The pragma cannot wait for
+// anything, so it runs without tx's context, which would have the
+// driver watch it with a goroutine; if it fails, the next transaction
+// tries again.
+func (db *DB) fitWriterCache(tx *sql.Tx) {
+	want := db.wantWriterCache.Load()
+	if want == 0 || want == db.writerCacheSize.Load() {
+		return
+	}
+	if _, err := tx.ExecContext(context.Background(), cachePragma(want)); err == nil {
+		db.writerCacheSize.Store(want)
+	}
+}
+
+// cachePragma sets a connection's cache_size.
+func cachePragma(kib int64) string { return "PRAGMA cache_size = " + strconv.FormatInt(kib, 10) }

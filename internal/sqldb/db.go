@@ -53,7 +53,6 @@ type DB struct {
 	readStmts, writeStmts *stmtCache
 	ckpt                  *checkpointer // SQLite: see checkpoint.go
 	sqliteSync            string        // SQLite: the writer's synchronous setting
-	path                  string        // SQLite: the database file
 	writerCacheSize       atomic.Int64  // SQLite: the writer's cache_size (see writerCache)
 	wantWriterCache       atomic.Int64  // SQLite: the cache_size the file's size asks for, at the last look
 }
@@ -144,7 +143,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if pages <= 0 {
 		pages = writerCheckpointPages
 	}
-	db := &DB{Engine: SQLite, url: "sqlite:" + path, sqliteSync: sync, path: path}
+	db := &DB{Engine: SQLite, url: "sqlite:" + path, sqliteSync: sync}
 	wc, err := sqlite.NewConnector(base + "&_txlock=immediate&_pragma=wal_autocheckpoint(" + strconv.Itoa(pages) + ")&_pragma=cache_spill(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
@@ -186,8 +185,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		ckpt.Close()
 		return nil, err
 	}
-	db.wantWriterCache.Store(writerCache(path))
-	db.ckpt = startCheckpointer(ckpt, pages, func() { db.wantWriterCache.Store(writerCache(path)) })
+	noteSize := func() { db.wantWriterCache.Store(writerCache(path)) }
+	noteSize()
+	db.ckpt = startCheckpointer(ckpt, pages, noteSize)
 	return db, nil
 }
 

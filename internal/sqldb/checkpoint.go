@@ -27,18 +27,23 @@ import (
 // to the background alone, the log would grow without end.
 
 // checkpointEvery is how often the checkpointer copies the log when
-// little is written. Each pass ends with a sync of the database file, and
-// on a disk that caches writes, a commit's sync of the log that comes
-// meanwhile most likely waits for the pages that sync sent; fewer passes
-// leave fewer commits behind one, and a page changed many times between
-// passes is copied once. With a pass every 100 ms the single writer's p99
-// at a steady 1,000 messages a second was about 3.3–3.6 ms, once a second
-// about 2.7–3.0 ms. But at 5,000 a second a version that copied a whole
-// second's log at once made the p99 worse, most likely because one sync
-// of that many pages holds more commits, so under heavy writing a pass
-// comes once the log has grown by checkpointPages (docs/benchmarks.md,
-// "A durable commit's floor at a steady rate"). A look at a log with
-// nothing to copy costs a few microseconds.
+// little is written. SQLite syncs the database file after a pass only
+// when the pass copied the whole log as it stands at the pass's end (no
+// commit came meanwhile and no reader held the copy back); under steady
+// writing the pages a pass copies wait, unsynced, for one that does or
+// for the writer's own checkpoint (docs/benchmarks.md, "An aged
+// database"). On a disk that caches writes, a commit's sync of the log
+// that comes during such a sync most likely waits for the pages it
+// sends; fewer passes leave fewer commits behind one, and a page changed
+// many times between passes is copied once. With a pass every 100 ms the
+// single writer's p99 at a steady 1,000 messages a second was about
+// 3.3–3.6 ms, once a second about 2.7–3.0 ms. But at 5,000 a second a
+// version that copied a whole second's log at once made the p99 worse,
+// most likely because one sync of that many pages holds more commits, so
+// under heavy writing a pass comes once the log has grown by
+// checkpointPages (docs/benchmarks.md, "A durable commit's floor at a
+// steady rate"). A look at a log with nothing to copy costs a few
+// microseconds.
 const checkpointEvery = time.Second
 
 // checkpointPages bounds how much log a pass copies: under heavy writing
@@ -57,7 +62,10 @@ const checkpointLead = 100 * time.Millisecond
 // a few thousand pages it is meant to find only what was committed since
 // the background's pass checkpointLead before, but each start-over still
 // holds every queued send for that copy and a sync of the database file,
-// and how often it comes follows the log's size: at 5,000 messages a
+// a sync that also writes every page the passes copied since the last
+// one SQLite synced (on a database of 270 MiB at 5,000 messages a
+// second, 63–86 ms: docs/benchmarks.md, "An aged database"), and how
+// often it comes follows the log's size: at 5,000 messages a
 // second, 8,192 pages came five times a second and made the slowest
 // sends (docs/benchmarks.md, "The storage alone at a steady rate"). At
 // 65,536 pages (256 MiB) it comes every second or two under that load,

@@ -27,23 +27,23 @@ import (
 // to the background alone, the log would grow without end.
 
 // checkpointEvery is how often the checkpointer copies the log when
-// little is written. SQLite syncs the database file after a pass only
-// when the pass copied the whole log as it stands at the pass's end (no
-// commit came meanwhile and no reader held the copy back); under steady
-// writing the pages a pass copies wait, unsynced, for one that does or
-// for the writer's own checkpoint (docs/benchmarks.md, "An aged
-// database"). On a disk that caches writes, a commit's sync of the log
-// that comes during such a sync most likely waits for the pages it
-// sends; fewer passes leave fewer commits behind one, and a page changed
-// many times between passes is copied once. With a pass every 100 ms the
-// single writer's p99 at a steady 1,000 messages a second was about
-// 3.3–3.6 ms, once a second about 2.7–3.0 ms. But at 5,000 a second a
-// version that copied a whole second's log at once made the p99 worse,
-// most likely because one sync of that many pages holds more commits, so
-// under heavy writing a pass comes once the log has grown by
-// checkpointPages (docs/benchmarks.md, "A durable commit's floor at a
-// steady rate"). A look at a log with nothing to copy costs a few
-// microseconds.
+// little is written. A pass that copies anything first syncs the log,
+// and SQLite syncs the database file after it only when the pass copied
+// the whole log as it stands at the pass's end (no commit meanwhile, no
+// reader holding the copy back). Under steady writing the pages the
+// passes copy therefore wait, unsynced, for a pass that catches up or
+// for the writer's own checkpoint, whose sync writes whatever of them is
+// still waiting (docs/benchmarks.md, "An aged database"). With a pass
+// every 100 ms the single writer's p99 at a steady 1,000 messages a
+// second was about 3.3–3.6 ms, once a second about 2.7–3.0 ms; at the
+// time that was put down to each pass's sync of the database file, which
+// under steady writing mostly does not happen, so why fewer passes help
+// is open (the log's sync at each pass, or the passes' writes to the
+// database file, are the likely causes). At 5,000 a second a version
+// that copied a whole second's log at once made the p99 worse, so under
+// heavy writing a pass comes once the log has grown by checkpointPages
+// (docs/benchmarks.md, "A durable commit's floor at a steady rate"). A
+// look at a log with nothing to copy costs a few microseconds.
 const checkpointEvery = time.Second
 
 // checkpointPages bounds how much log a pass copies: under heavy writing
@@ -61,15 +61,19 @@ const checkpointLead = 100 * time.Millisecond
 // 1,000 the writer reached it before the background had copied much. Past
 // a few thousand pages it is meant to find only what was committed since
 // the background's pass checkpointLead before, but each start-over still
-// holds every queued send for that copy and a sync of the database file,
-// a sync that also writes every page the passes copied since the last
-// one SQLite synced (on a database of 270 MiB at 5,000 messages a
-// second, 63–86 ms: docs/benchmarks.md, "An aged database"), and how
-// often it comes follows the log's size: at 5,000 messages a
-// second, 8,192 pages came five times a second and made the slowest
-// sends (docs/benchmarks.md, "The storage alone at a steady rate"). At
-// 65,536 pages (256 MiB) it comes every second or two under that load,
-// and the log's file keeps that size for SQLite to write over.
+// holds every queued send for that copy and a sync of the database file.
+// That sync also writes whatever the background passes copied since the
+// last sync and is still waiting: on a database of 270 MiB at 5,000
+// messages a second, the commit that carried it took 63–86 ms
+// (docs/benchmarks.md, "An aged database"). (The writer's checkpoint is
+// a PASSIVE one too: a reader's snapshot can hold it back, and it does
+// nothing if it finds the background in a pass; it then comes again at
+// the next commit.) How often it comes follows the log's size: at 5,000
+// messages a second, 8,192 pages came five times a second and made the
+// slowest sends (docs/benchmarks.md, "The storage alone at a steady
+// rate"). At 65,536 pages (256 MiB) it comes every one to three seconds
+// under that load, and the log's file keeps that size for SQLite to
+// write over.
 //
 // Under light load the log starts over sooner: at a commit that begins
 // once a background pass has copied all of it, if no commit came during

@@ -86,17 +86,18 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 // by Linux distributions does: its commits, the checkpoint's sync of the
 // database file and the sync of the directory after it creates the log.
 // The library here keeps SQLite's source default, fsync(2). fdatasync
-// writes the data and the metadata needed to read it back, the file's
-// size included, but not its timestamps: the durability is the same. On
-// ext4, fsync also sends each commit's new modification time through the
-// file system's journal, where a commit may wait for a journal commit
-// under way, such as that of the background checkpoint's sync of the
-// database file. Measured at 1,000 messages a second, the sends' p99 fell
-// by about a sixth (benchmarks.md, "The slow sends at 1,000 msg/s taken
-// apart"). The switch is process-wide and costs an atomic store, so every
-// Open and Backup sets it; where fdatasync is unavailable (macOS, Windows)
-// SQLite keeps its own call. Plaza's systemd unit (@system-service) and
-// the container runtime's default seccomp profile both allow fdatasync.
+// writes the data and the metadata needed to read it back, the file's size
+// included, but not its timestamps: the durability is the same. On ext4,
+// fsync also sends each commit's new modification time through the file
+// system's journal, where a commit may wait for a journal commit under
+// way, such as that of a checkpoint's sync of the database file (the
+// writer's own, or a background pass that caught up). Measured at 1,000
+// messages a second, the sends' p99 fell by about a sixth (benchmarks.md,
+// "The slow sends at 1,000 msg/s taken apart"). The switch is process-wide
+// and costs an atomic store, so every Open and Backup sets it; where
+// fdatasync is unavailable (macOS, Windows) SQLite keeps its own call.
+// Plaza's systemd unit (@system-service) and the container runtime's
+// default seccomp profile both allow fdatasync.
 func syncWithFdatasync() { _, _ = sqlite.Fdatasync(true) }
 
 func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {

@@ -146,28 +146,9 @@ func newWriterBench(b *testing.B, burst int, runs bool, batch int) *writerBench 
 		w.viaWriter(b)
 	}
 	if *benchAge > 0 {
-		emptyLog(b, e.db)
+		sqldbtest.EmptyLog(b, e.db)
 	}
 	return w
-}
-
-// emptyLog copies SQLite's log into the database file and empties it.
-// SQLite answers busy, without waiting, while the background
-// checkpointer is in a pass: try again until the log is empty.
-func emptyLog(b *testing.B, db *sqldb.DB) {
-	for tries := 0; ; tries++ {
-		var busy, logPages, copied int64
-		if err := db.Write().QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &copied); err != nil {
-			b.Fatalf("checkpoint after filling: %v", err)
-		}
-		if busy == 0 && logPages == 0 {
-			return
-		}
-		if tries == 100 {
-			b.Fatalf("the log did not empty after filling: busy %d, %d pages", busy, logPages)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // next calls fn for each send of a round, burst sends from each device

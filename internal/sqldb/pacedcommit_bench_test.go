@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plaza-im/plaza/internal/sqldb"
+	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
 
 // BenchmarkPacedCommit measures what a durable SQLite commit costs at a
@@ -84,21 +85,7 @@ func pacedCommit(b *testing.B, pages int) {
 	}
 	// The load's pages copied and the log emptied, and a second at the
 	// pace unmeasured, so that the figures are of the steady rate alone.
-	// SQLite answers busy, without waiting, while the background
-	// checkpointer is in a pass: try again until the log is empty.
-	for tries := 0; ; tries++ {
-		var busy, logPages, copied int64
-		if err := db.Write().QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &copied); err != nil {
-			b.Fatal(err)
-		}
-		if busy == 0 && logPages == 0 {
-			break
-		}
-		if tries == 100 {
-			b.Fatalf("the log did not empty: busy %d, %d pages", busy, logPages)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	sqldbtest.EmptyLog(b, db)
 	runtime.GC()
 	const rate = 1000
 	interval := time.Second / rate

@@ -120,3 +120,25 @@ func createPostgres(tb testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// EmptyLog copies SQLite's write-ahead log into the database file and
+// empties it, so that a benchmark starts with none of its setup's
+// checkpoint work left. SQLite answers busy, without waiting, while the
+// background checkpointer is in a pass: it tries again until the log is
+// empty.
+func EmptyLog(tb testing.TB, db *sqldb.DB) {
+	tb.Helper()
+	for tries := 0; ; tries++ {
+		var busy, logPages, copied int64
+		if err := db.Write().QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &copied); err != nil {
+			tb.Fatalf("empty the log: %v", err)
+		}
+		if busy == 0 && logPages == 0 {
+			return
+		}
+		if tries == 100 {
+			tb.Fatalf("the log did not empty: busy %d, %d pages", busy, logPages)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

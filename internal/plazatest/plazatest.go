@@ -5,6 +5,7 @@ package plazatest
 
 import (
 	"net/http/httptest"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,4 +106,16 @@ func MetricValue(tb testing.TB, g prometheus.Gatherer, series string) float64 {
 		}
 	}
 	return -1
+}
+
+// GoroutinesCreated returns how many goroutines the process has started,
+// and whether this Go counts them, for tests and benchmarks that bound
+// the goroutines a piece of work starts.
+func GoroutinesCreated() (uint64, bool) {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0, false
+	}
+	return s[0].Value.Uint64(), true
 }

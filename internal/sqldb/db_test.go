@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/plaza-im/plaza"
+	"github.com/plaza-im/plaza/internal/plazatest"
 	"github.com/plaza-im/plaza/internal/sqldb"
 	"github.com/plaza-im/plaza/internal/sqldb/sqldbtest"
 )
@@ -370,30 +370,19 @@ func TestInTxHeld(t *testing.T) {
 		// are not counted.
 		const commits = 20
 		runtime.GC()
-		before, ok := goroutinesCreated()
+		before, ok := plazatest.GoroutinesCreated()
 		for v := range commits {
 			if err := db.InTxHeld(tctx, insert(10+v)); err != nil {
 				t.Fatalf("commit %d: %v", v, err)
 			}
 		}
-		if after, _ := goroutinesCreated(); ok && db.Engine == sqldb.SQLite && after-before > commits+10 {
+		if after, _ := plazatest.GoroutinesCreated(); ok && db.Engine == sqldb.SQLite && after-before > commits+10 {
 			t.Errorf("%d goroutines started for %d commits, want about one a commit", after-before, commits)
 		}
 		if n := count(); n != 1+commits {
 			t.Errorf("%d rows, want %d", n, 1+commits)
 		}
 	})
-}
-
-// goroutinesCreated returns how many goroutines the process has
-// started, and whether this Go counts them.
-func goroutinesCreated() (uint64, bool) {
-	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0, false
-	}
-	return s[0].Value.Uint64(), true
 }
 
 func TestOpenRejectsUnknownURL(t *testing.T) {

@@ -36,15 +36,14 @@ func TestWriterMetrics(t *testing.T) {
 		}
 	}
 	// Creating the conversation appended events that the log publishes on
-	// its own goroutine: the gauge counts them until they are out, and must
-	// come back to 0.
-	deadline := time.Now().Add(waitTimeout)
-	for plazatest.MetricValue(t, reg, "plaza_events_publish_queue") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("before any send: plaza_events_publish_queue = %v after %v, want 0", plazatest.MetricValue(t, reg, "plaza_events_publish_queue"), waitTimeout)
+	// its own goroutine: the gauge counts them until the publisher has
+	// handed them to the bus, and must come back to 0.
+	plazatest.Eventually(t, waitTimeout, func() error {
+		if got := plazatest.MetricValue(t, reg, "plaza_events_publish_queue"); got != 0 {
+			return fmt.Errorf("before any send: plaza_events_publish_queue = %v, want 0", got)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 
 	held, release := make(chan struct{}), make(chan struct{})
 	holder := make(chan error, 1)
@@ -65,7 +64,7 @@ func TestWriterMetrics(t *testing.T) {
 	}
 	// The writer took the first send and waits for the connection; the
 	// others wait for the writer.
-	deadline = time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(waitTimeout)
 	for plazatest.MetricValue(t, reg, "plaza_chat_writer_queue") != n-1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("writer queue: got %v, want %d", plazatest.MetricValue(t, reg, "plaza_chat_writer_queue"), n-1)

@@ -109,8 +109,8 @@ func MetricValue(tb testing.TB, g prometheus.Gatherer, series string) float64 {
 }
 
 // GoroutinesCreated returns how many goroutines the process has started,
-// and whether this Go counts them, for tests and benchmarks that bound
-// the goroutines a piece of work starts.
+// and whether this Go counts them, for tests and benchmarks that count or
+// bound the goroutines a piece of work starts.
 func GoroutinesCreated() (uint64, bool) {
 	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
 	metrics.Read(s)

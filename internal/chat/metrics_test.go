@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/plaza-im/plaza"
 	"github.com/plaza-im/plaza/internal/bus"
@@ -64,13 +63,12 @@ func TestWriterMetrics(t *testing.T) {
 	}
 	// The writer took the first send and waits for the connection; the
 	// others wait for the writer.
-	deadline := time.Now().Add(waitTimeout)
-	for plazatest.MetricValue(t, reg, "plaza_chat_writer_queue") != n-1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("writer queue: got %v, want %d", plazatest.MetricValue(t, reg, "plaza_chat_writer_queue"), n-1)
+	plazatest.Eventually(t, waitTimeout, func() error {
+		if got := plazatest.MetricValue(t, reg, "plaza_chat_writer_queue"); got != n-1 {
+			return fmt.Errorf("writer queue: got %v, want %d", got, n-1)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	close(release)
 	mustNil(t, <-holder, "the holding transaction")
 	for _, q := range queued {

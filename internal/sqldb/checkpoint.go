@@ -38,8 +38,11 @@ import (
 // second was about 3.3–3.6 ms, once a second about 2.7–3.0 ms; at the
 // time that was put down to each pass's sync of the database file, which
 // under steady writing mostly does not happen, so why fewer passes help
-// is open (the log's sync at each pass, or the passes' writes to the
-// database file, are the likely causes). At 5,000 a second a version
+// is open. The log's sync at the start of each pass is most likely not
+// the main cause: with it switched off (a diagnostic), commits beside a
+// pass were no quicker; the pass's copying, on the same cores, may be
+// (docs/benchmarks.md, "A quicker disk, and the slow commits at 1,000
+// msg/s counted"). At 5,000 a second a version
 // that copied a whole second's log at once made the p99 worse, so under
 // heavy writing a pass comes once the log has grown by checkpointPages
 // (docs/benchmarks.md, "A durable commit's floor at a steady rate"). A
